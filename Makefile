@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is
+# what they are made of.
+PRESET ?= dev
+BUILD_DIR := build/$(PRESET)
+JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
+FORMAT_DIRS := app core sandbox ui tests
+
+.PHONY: run test bench deps configure build format format-check asan clean
+
+run: build
+	@if [ "$$(uname -s)" = Linux ] && [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
+	  echo "make run: no display found (DISPLAY/WAYLAND_DISPLAY unset); starting offscreen. Run from a desktop session to see the window." >&2; \
+	  QT_QPA_PLATFORM=offscreen $(BUILD_DIR)/bin/airlock; \
+	else \
+	  $(BUILD_DIR)/bin/airlock; \
+	fi
+
+test: build format-check
+	cd $(BUILD_DIR) && ctest --output-on-failure --no-tests=error -j$(JOBS) --timeout 900
+
+bench: build
+	bash tests/bench/run-benchmarks.sh $(BUILD_DIR)
+
+deps:
+	bash packaging/install-deps.sh
+
+configure: deps
+	cmake --preset $(PRESET)
+
+build: configure
+	cmake --build --preset $(PRESET) -j$(JOBS)
+
+asan:
+	$(MAKE) test PRESET=asan
+
+format:
+	find $(FORMAT_DIRS) -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+format-check:
+	@find $(FORMAT_DIRS) -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror \
+	  || { echo "Formatting differs from .clang-format: run 'make format'." >&2; exit 1; }
+
+clean:
+	rm -rf build

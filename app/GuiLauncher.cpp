@@ -1,0 +1,58 @@
+#include "GuiLauncher.h"
+
+#include "MainWindow.h"
+#include "storage/EventStore.h"
+
+#include <AirlockVersion.h>
+
+#include <QApplication>
+#include <QEvent>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace airlock {
+namespace {
+
+// Reports the first painted frame once, then removes itself.
+class FirstFrameReporter final : public QObject {
+public:
+    using QObject::QObject;
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override
+    {
+        if (event->type() == QEvent::Paint && !m_reported) {
+            m_reported = true;
+            // After this paint completes and the backing store is flushed.
+            QTimer::singleShot(0, this, [this] {
+                std::fputs("first-frame\n", stdout);
+                std::fflush(stdout);
+                qApp->removeEventFilter(this);
+            });
+        }
+        return QObject::eventFilter(watched, event);
+    }
+
+private:
+    bool m_reported = false;
+};
+
+} // namespace
+
+int GuiLauncher::run(int argc, char **argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("Airlock"));
+    QApplication::setApplicationVersion(QString::fromLatin1(kVersion));
+    QApplication::setDesktopFileName(QStringLiteral("airlock"));
+
+    if (qEnvironmentVariableIntValue("AIRLOCK_BENCH_FIRST_FRAME") == 1)
+        app.installEventFilter(new FirstFrameReporter(&app)); // owned by the app
+
+    MainWindow window(EventStore::defaultPath());
+    window.show();
+    return QApplication::exec();
+}
+
+} // namespace airlock

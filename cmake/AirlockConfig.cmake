@@ -1,0 +1,19 @@
+# One INTERFACE target that every Airlock target links: language level, warnings
+# (errors on our code only) and Qt strictness defines.
+add_library(airlock_config INTERFACE)
+target_compile_features(airlock_config INTERFACE cxx_std_20)
+target_compile_options(airlock_config INTERFACE
+  $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-Wall -Wextra -Werror -Wnon-virtual-dtor -Woverloaded-virtual>)
+target_compile_definitions(airlock_config INTERFACE
+  QT_NO_CAST_TO_ASCII
+  QT_NO_NARROWING_CONVERSIONS_IN_CONNECT
+  QT_NO_FOREACH
+  QT_NO_KEYWORDS
+  QT_USE_QSTRINGBUILDER
+  QT_DISABLE_DEPRECATED_BEFORE=0x060000)
+
+if(AIRLOCK_SANITIZE)
+  set(_san -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  target_compile_options(airlock_config INTERFACE ${_san})
+  target_link_options(airlock_config INTERFACE ${_san})
+endif()

@@ -1,0 +1,28 @@
+#pragma once
+
+// Writes a stored session for people (Markdown transcript) or programs (JSON with
+// every event and its hashes, enough to re-verify the chain elsewhere).
+
+#include "events/Event.h"
+#include "storage/SessionSummary.h"
+
+#include <QByteArray>
+
+#include <span>
+
+namespace airlock {
+
+class SessionExporter {
+public:
+    enum class Format { Markdown, Json };
+
+    static QByteArray exportSession(const SessionSummary &session, std::span<const Event> events, Format format);
+    // One line per event, for `sessions show`.
+    static QString describe(const Event &event);
+
+private:
+    static QByteArray toMarkdown(const SessionSummary &session, std::span<const Event> events);
+    static QByteArray toJson(const SessionSummary &session, std::span<const Event> events);
+};
+
+} // namespace airlock

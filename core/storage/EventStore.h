@@ -1,0 +1,62 @@
+#pragma once
+
+// The session store: append-only event logs in one SQLite database (WAL mode).
+//
+// One EventStore is one connection; use it from one thread at a time. Several
+// connections — in this process or others — may share the file: readers never
+// block, writers take the write lock up front (BEGIN IMMEDIATE) and wait for each
+// other up to a busy timeout. Appends check that each event continues its
+// session's stored chain, so two writers can never interleave one session's log.
+
+#include "events/Event.h"
+#include "storage/SessionSummary.h"
+#include "storage/SqliteDatabase.h"
+#include "util/Result.h"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace airlock {
+
+class EventStore {
+public:
+    ~EventStore();
+
+    // `$XDG_DATA_HOME/airlock/airlock.db` on Linux,
+    // `~/Library/Application Support/Airlock/airlock.db` on macOS.
+    static QString defaultPath();
+    static Result<std::unique_ptr<EventStore>> open(const QString &path);
+
+    const QString &path() const { return m_db->path(); }
+
+    // Appends events in one transaction: all are stored or none. Each must follow
+    // the stored head of its session (seq = last + 1, prevHash = head hash).
+    Status append(std::span<const Event> events);
+    Status append(const Event &event) { return append(std::span<const Event>(&event, 1)); }
+
+    Result<std::vector<SessionSummary>> sessions();
+    Result<SessionSummary> session(const QString &sessionId);
+    // Resolves a full id or a unique prefix of at least 4 characters.
+    Result<QString> resolveSessionId(const QString &idOrPrefix);
+    Result<std::optional<Event>> head(const QString &sessionId);
+    // Events of a session in order, starting at `fromSeq`.
+    Result<std::vector<Event>> events(const QString &sessionId, qint64 fromSeq = 1);
+    // Streams events without holding them all (for verify/export of long sessions).
+    Status forEachEvent(const QString &sessionId, const std::function<bool(const Event &)> &visit, qint64 fromSeq = 1);
+    Status deleteSession(const QString &sessionId);
+
+private:
+    explicit EventStore(std::unique_ptr<SqliteDatabase> db);
+    Status prepareStatements();
+
+    std::unique_ptr<SqliteDatabase> m_db;
+    SqliteStatement m_insertEvent;
+    SqliteStatement m_selectHead;
+    SqliteStatement m_insertSession;
+    SqliteStatement m_updateSession;
+};
+
+} // namespace airlock

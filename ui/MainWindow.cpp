@@ -1,0 +1,83 @@
+#include "MainWindow.h"
+
+#include "SessionListModel.h"
+#include "SessionSidebar.h"
+
+#include <QDockWidget>
+#include <QLabel>
+#include <QMenuBar>
+#include <QSplitter>
+#include <QStatusBar>
+
+namespace airlock {
+namespace {
+
+QLabel *emptyStateLabel(const QString &text, QWidget *parent)
+{
+    auto *label = new QLabel(text, parent); // parented
+    label->setAlignment(Qt::AlignCenter);
+    label->setWordWrap(true);
+    label->setMargin(12);
+    label->setEnabled(false); // greyed: a placeholder, not content
+    return label;
+}
+
+} // namespace
+
+MainWindow::MainWindow(QString databasePath, QWidget *parent)
+    : QMainWindow(parent), m_databasePath(std::move(databasePath)), m_sessions(new SessionListModel(this)),
+      m_sidebar(new SessionSidebar(m_sessions, this)),
+      m_chatPlaceholder(emptyStateLabel(tr("Select a session on the left, or start one with airlock chat."), this))
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(tr("Airlock"));
+    resize(1280, 800);
+
+    auto *splitter = new QSplitter(Qt::Horizontal, this); // becomes the central widget
+    splitter->addWidget(m_sidebar);
+    m_chatPlaceholder->setObjectName(QStringLiteral("chatArea"));
+    splitter->addWidget(m_chatPlaceholder);
+    splitter->setStretchFactor(0, 0);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({260, 1020});
+    setCentralWidget(splitter);
+
+    m_logsDock = makeDock(tr("Logs"), QStringLiteral("logsDock"),
+                          tr("Live output of tool calls appears here: console output of JavaScript tools, "
+                             "stdout and stderr of VM commands, the VM console."),
+                          Qt::BottomDockWidgetArea);
+    m_filesDock = makeDock(tr("Files"), QStringLiteral("filesDock"),
+                           tr("The session's workspace appears here once a sandbox has one."), Qt::RightDockWidgetArea);
+    m_previewDock = makeDock(tr("Preview"), QStringLiteral("previewDock"),
+                             tr("HTML files and browser screenshots from the session are previewed here."),
+                             Qt::RightDockWidgetArea);
+    tabifyDockWidget(m_filesDock, m_previewDock);
+    m_filesDock->raise();
+
+    auto *view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget *dock : {m_logsDock, m_filesDock, m_previewDock})
+        view->addAction(dock->toggleViewAction());
+
+    connect(m_sidebar, &SessionSidebar::sessionActivated, this, &MainWindow::showSession);
+    statusBar()->showMessage(tr("Database: %1").arg(m_databasePath));
+    m_sessions->reload(m_databasePath);
+}
+
+MainWindow::~MainWindow() = default;
+
+QDockWidget *MainWindow::makeDock(const QString &title, const QString &objectName, const QString &emptyText,
+                                  Qt::DockWidgetArea area)
+{
+    auto *dock = new QDockWidget(title, this); // parented to the window
+    dock->setObjectName(objectName);
+    dock->setWidget(emptyStateLabel(emptyText, dock));
+    addDockWidget(area, dock);
+    return dock;
+}
+
+void MainWindow::showSession(const QString &sessionId)
+{
+    m_chatPlaceholder->setText(tr("Session %1\n\nThe transcript view arrives with the chat.").arg(sessionId));
+}
+
+} // namespace airlock

@@ -1,0 +1,41 @@
+#pragma once
+
+// The workbench window: sessions on the left, the chat in the middle, and docks for
+// live logs, workspace files and the browser preview.
+
+#include <QMainWindow>
+
+class QDockWidget;
+class QLabel;
+
+namespace airlock {
+
+class SessionListModel;
+class SessionSidebar;
+
+class MainWindow final : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QString databasePath, QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    SessionListModel *sessions() const { return m_sessions; }
+    QDockWidget *logsDock() const { return m_logsDock; }
+    QDockWidget *filesDock() const { return m_filesDock; }
+    QDockWidget *previewDock() const { return m_previewDock; }
+
+private:
+    QDockWidget *makeDock(const QString &title, const QString &objectName, const QString &emptyText,
+                          Qt::DockWidgetArea area);
+    void showSession(const QString &sessionId);
+
+    QString m_databasePath;
+    SessionListModel *m_sessions;
+    SessionSidebar *m_sidebar;
+    QLabel *m_chatPlaceholder;
+    QDockWidget *m_logsDock = nullptr;
+    QDockWidget *m_filesDock = nullptr;
+    QDockWidget *m_previewDock = nullptr;
+};
+
+} // namespace airlock

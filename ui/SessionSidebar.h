@@ -1,0 +1,39 @@
+#pragma once
+
+// Left column: search, the list of sessions, and an empty state that tells a new
+// user what to do next.
+
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QListView;
+class QSortFilterProxyModel;
+class QStackedWidget;
+
+namespace airlock {
+
+class SessionListModel;
+
+class SessionSidebar final : public QWidget {
+    Q_OBJECT
+public:
+    explicit SessionSidebar(SessionListModel *model, QWidget *parent = nullptr);
+
+    QListView *listView() const { return m_list; }
+
+Q_SIGNALS:
+    void sessionActivated(const QString &sessionId);
+
+private:
+    void updateState();
+
+    SessionListModel *m_model;
+    QSortFilterProxyModel *m_filter;
+    QLineEdit *m_search;
+    QListView *m_list;
+    QLabel *m_emptyState;
+    QStackedWidget *m_stack;
+};
+
+} // namespace airlock
