@@ -107,8 +107,19 @@ install_node_tools() {
   apt_install nodejs npm
 }
 
+# Each subsystem lists the Debian packages it needs (build, run and test) in
+# packaging/deps/<subsystem>.apt, one per line, '#' starts a comment.
+module_packages() {
+  local f
+  for f in "$here"/packaging/deps/*.apt; do
+    [ -e "$f" ] || continue
+    sed 's/#.*//' "$f" | tr -s ' \t' '\n' | sed '/^$/d'
+  done
+}
+
 install_debian() {
-  apt_install "${apt_packages[@]}"
+  # shellcheck disable=SC2046
+  apt_install "${apt_packages[@]}" $(module_packages)
   install_node_tools
   install_v8_debian
 }
