@@ -1,0 +1,310 @@
+// The `airlock` binary as a user runs it: output, and the exit codes of the CLI
+// contract (0 ok, 1 failure, 2 bad usage or input).
+
+#include "events/ChainVerifier.h"
+#include "events/EventChain.h"
+#include "storage/EventStore.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <sqlite3.h>
+
+using namespace airlock;
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+} // namespace
+
+class TestCli final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void init();
+    void versionPrintsAndExitsZero();
+    void badUsageExitsTwo_data();
+    void badUsageExitsTwo();
+    void listOnEmptyStoreSaysWhatToDo();
+    void listShowsSessions();
+    void listJsonIsOneObjectPerLine();
+    void unknownSessionExitsTwo();
+    void showPrintsEveryEvent();
+    void showAcceptsUniquePrefix();
+    void exportMarkdownIsATranscript();
+    void exportJsonCanBeReverified();
+    void verifyIntactChain();
+    void verifyNamesTheTamperedEvent();
+    void foreignDatabaseFailsWithPathAndIsUntouched();
+
+private:
+    Run airlock(const QStringList &args);
+    QString seedSession(const QString &id, int extraDeltas = 0);
+
+    QTemporaryDir m_home;
+    QString m_dbPath;
+};
+
+void TestCli::init()
+{
+    QVERIFY(m_home.isValid());
+    const QString data = m_home.filePath(QString::fromLatin1(QTest::currentTestFunction()));
+    m_dbPath = data + QStringLiteral("/airlock/airlock.db");
+    qputenv("XDG_DATA_HOME", data.toUtf8());
+}
+
+Run TestCli::airlock(const QStringList &args)
+{
+    QProcess p;
+    p.setProgram(QStringLiteral(AIRLOCK_BIN_DIR "/airlock"));
+    p.setArguments(args);
+    p.start();
+    p.closeWriteChannel();
+    if (!p.waitForFinished(30000))
+        qFatal("airlock %s did not finish", qPrintable(args.join(u' ')));
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            p.readAllStandardError()};
+}
+
+QString TestCli::seedSession(const QString &id, int extraDeltas)
+{
+    auto store = EventStore::open(m_dbPath);
+    if (!store)
+        qFatal("%s", qPrintable(store.error().message));
+    EventChain c(id);
+    std::vector<Event> events{
+        c.next(EventKind::SessionCreated, {{QStringLiteral("title"), QStringLiteral("Fix the build")}}),
+        c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("Why does make fail?")}}),
+        c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Let me ")}}),
+        c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("look.")}}),
+        c.next(EventKind::ModelToolCall,
+               {{QStringLiteral("call_id"), QStringLiteral("call_1")},
+                {QStringLiteral("tool"), QStringLiteral("exec")},
+                {QStringLiteral("input"), QJsonObject{{QStringLiteral("command"), QStringLiteral("make 2>&1")}}}}),
+        c.next(EventKind::PolicyDecision, {{QStringLiteral("call_id"), QStringLiteral("call_1")},
+                                           {QStringLiteral("decision"), QStringLiteral("ask")},
+                                           {QStringLiteral("rule"), QStringLiteral("default: not read-only")}}),
+        c.next(EventKind::ApprovalGranted, {{QStringLiteral("call_id"), QStringLiteral("call_1")},
+                                            {QStringLiteral("by"), QStringLiteral("user")},
+                                            {QStringLiteral("scope"), QStringLiteral("once")}}),
+        c.next(EventKind::ExecutionFinished, {{QStringLiteral("call_id"), QStringLiteral("call_1")},
+                                              {QStringLiteral("ok"), true},
+                                              {QStringLiteral("result"), QStringLiteral("error: missing ```;```")}}),
+    };
+    for (int i = 0; i < extraDeltas; ++i)
+        events.push_back(c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral(" more")}}));
+    if (!(*store)->append(events))
+        qFatal("append failed");
+    return id;
+}
+
+void TestCli::versionPrintsAndExitsZero()
+{
+    const Run r = airlock({QStringLiteral("--version")});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.startsWith("airlock 0."));
+}
+
+void TestCli::badUsageExitsTwo_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("unknown command") << QStringList{QStringLiteral("frobnicate")} << QByteArray("unknown command");
+    QTest::newRow("sessions without subcommand")
+        << QStringList{QStringLiteral("sessions")} << QByteArray("missing subcommand");
+    QTest::newRow("unknown subcommand") << QStringList{QStringLiteral("sessions"), QStringLiteral("purge")}
+                                        << QByteArray("unknown subcommand");
+    QTest::newRow("show without id") << QStringList{QStringLiteral("sessions"), QStringLiteral("show")}
+                                     << QByteArray("exactly one session id");
+    QTest::newRow("unknown format") << QStringList{QStringLiteral("sessions"), QStringLiteral("export"),
+                                                   QStringLiteral("x"), QStringLiteral("--format"),
+                                                   QStringLiteral("xml")}
+                                    << QByteArray("unknown format");
+    QTest::newRow("unknown option") << QStringList{QStringLiteral("sessions"), QStringLiteral("list"),
+                                                   QStringLiteral("--frob")}
+                                    << QByteArray("unknown option");
+}
+
+void TestCli::badUsageExitsTwo()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QByteArray, expected);
+    const Run r = airlock(args);
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.startsWith("airlock: "), r.err.constData());
+    QVERIFY2(r.err.contains(expected), r.err.constData());
+    QVERIFY(r.out.isEmpty());
+}
+
+void TestCli::listOnEmptyStoreSaysWhatToDo()
+{
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("list")});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.isEmpty());
+    QVERIFY2(r.err.contains("airlock chat"), r.err.constData());
+}
+
+void TestCli::listShowsSessions()
+{
+    seedSession(QStringLiteral("0a1b2c3d4e5f"));
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("list")});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("0a1b2c3d4e5f"), r.out.constData());
+    QVERIFY(r.out.contains("Fix the build"));
+    QVERIFY(r.out.contains("8 events"));
+}
+
+void TestCli::listJsonIsOneObjectPerLine()
+{
+    seedSession(QStringLiteral("aaaa0001"));
+    seedSession(QStringLiteral("bbbb0002"));
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("list"), QStringLiteral("--json")});
+    QCOMPARE(r.exitCode, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 2);
+    for (const QByteArray &line : lines) {
+        QJsonParseError err{};
+        const QJsonObject o = QJsonDocument::fromJson(line, &err).object();
+        QCOMPARE(err.error, QJsonParseError::NoError);
+        QCOMPARE(o.value(QLatin1String("events")).toInt(), 8);
+        QCOMPARE(o.value(QLatin1String("title")).toString(), QStringLiteral("Fix the build"));
+    }
+}
+
+void TestCli::unknownSessionExitsTwo()
+{
+    seedSession(QStringLiteral("aaaa0001"));
+    for (const char *sub : {"show", "export", "verify"}) {
+        const Run r = airlock({QStringLiteral("sessions"), QString::fromLatin1(sub), QStringLiteral("zzzz9999")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains("no session with id \"zzzz9999\""), r.err.constData());
+        QCOMPARE(r.err.count('\n'), 1); // one clear line
+    }
+}
+
+void TestCli::showPrintsEveryEvent()
+{
+    const QString id = seedSession(QStringLiteral("show0001"));
+    Run r = airlock({QStringLiteral("sessions"), QStringLiteral("show"), id});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out.trimmed().split('\n').size(), 8);
+    QVERIFY(r.out.contains("model.tool_call"));
+
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("show"), id, QStringLiteral("--json")});
+    QCOMPARE(r.exitCode, 0);
+    const QList<QByteArray> lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.size(), 8);
+    const QJsonObject last = QJsonDocument::fromJson(lines.last()).object();
+    QCOMPARE(last.value(QLatin1String("seq")).toInt(), 8);
+    QCOMPARE(last.value(QLatin1String("kind")).toString(), QStringLiteral("exec.finished"));
+    QCOMPARE(last.value(QLatin1String("hash")).toString().size(), 64);
+}
+
+void TestCli::showAcceptsUniquePrefix()
+{
+    seedSession(QStringLiteral("prefix-unique-1"));
+    seedSession(QStringLiteral("other-2"));
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("verify"), QStringLiteral("prefix-u")});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.contains("prefix-unique-1"));
+}
+
+void TestCli::exportMarkdownIsATranscript()
+{
+    const QString id = seedSession(QStringLiteral("md000001"));
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("export"), id});
+    QCOMPARE(r.exitCode, 0);
+    const QString md = QString::fromUtf8(r.out);
+    QVERIFY(md.startsWith(QLatin1String("# Fix the build")));
+    QVERIFY(md.contains(QLatin1String("**You:**\n\nWhy does make fail?")));
+    QVERIFY(md.contains(QLatin1String("**Assistant:**\n\nLet me look.")));
+    QVERIFY(md.contains(QLatin1String("\"command\": \"make 2>&1\"")));
+    QVERIFY(md.contains(QLatin1String("Policy: **ask**")));
+    // A result containing a fence does not break out of its code block.
+    QVERIFY(md.contains(QLatin1String("````\nerror: missing ```;```\n````")));
+}
+
+void TestCli::exportJsonCanBeReverified()
+{
+    const QString id = seedSession(QStringLiteral("json0001"), 100);
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("export"), id, QStringLiteral("--format=json")});
+    QCOMPARE(r.exitCode, 0);
+    const QJsonObject root = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(root.value(QLatin1String("format")).toString(), QStringLiteral("airlock-session-v1"));
+    const QJsonArray list = root.value(QLatin1String("events")).toArray();
+    QCOMPARE(list.size(), 108);
+    // Everything needed to re-check the chain outside Airlock is in the export.
+    std::vector<Event> events;
+    for (const QJsonValue &v : list) {
+        const QJsonObject o = v.toObject();
+        Event e;
+        e.sessionId = o.value(QLatin1String("session")).toString();
+        e.seq = o.value(QLatin1String("seq")).toInteger();
+        e.timeMs =
+            QDateTime::fromString(o.value(QLatin1String("time")).toString(), Qt::ISODateWithMs).toMSecsSinceEpoch();
+        e.kind = o.value(QLatin1String("kind")).toString();
+        e.payload = Event::canonicalPayload(o.value(QLatin1String("payload")).toObject());
+        e.prevHash = QByteArray::fromHex(o.value(QLatin1String("prev_hash")).toString().toLatin1());
+        e.hash = QByteArray::fromHex(o.value(QLatin1String("hash")).toString().toLatin1());
+        events.push_back(e);
+    }
+    const ChainReport report = ChainVerifier::verify(events);
+    QVERIFY2(report.intact, qPrintable(report.reason));
+}
+
+void TestCli::verifyIntactChain()
+{
+    const QString id = seedSession(QStringLiteral("verify01"), 50);
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("verify"), id});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("58 events, chain intact"), r.out.constData());
+}
+
+void TestCli::verifyNamesTheTamperedEvent()
+{
+    const QString id = seedSession(QStringLiteral("tamper01"));
+    // Someone edits the recorded approval in the database file behind Airlock's back.
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(QFile::encodeName(m_dbPath).constData(), &db), SQLITE_OK);
+    QCOMPARE(sqlite3_exec(db,
+                          "UPDATE events SET payload = replace(payload, 'once', 'onse') "
+                          "WHERE session_id = 'tamper01' AND seq = 7",
+                          nullptr, nullptr, nullptr),
+             SQLITE_OK);
+    QCOMPARE(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("verify"), id});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("chain broken at event 7"), r.err.constData());
+    QVERIFY2(r.err.contains("approval.granted"), r.err.constData());
+}
+
+void TestCli::foreignDatabaseFailsWithPathAndIsUntouched()
+{
+    QDir().mkpath(QFileInfo(m_dbPath).absolutePath());
+    QFile f(m_dbPath);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("this is somebody's spreadsheet\n");
+    f.close();
+    const QByteArray before =
+        QCryptographicHash::hash(QByteArray("this is somebody's spreadsheet\n"), QCryptographicHash::Sha256);
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("list")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains(m_dbPath.toUtf8()), r.err.constData());
+    QVERIFY2(r.err.contains("not an Airlock database"), r.err.constData());
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256), before);
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
