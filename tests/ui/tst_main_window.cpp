@@ -13,7 +13,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
-#include <QSignalSpy>
 #include <QStackedWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -51,10 +50,9 @@ void TestMainWindow::saveScreenshot(QWidget &w, const QString &name)
 void TestMainWindow::emptyStateTellsWhatToDo()
 {
     MainWindow w(m_dir.filePath(QStringLiteral("empty/airlock.db")));
-    QSignalSpy loaded(w.sessions(), &SessionListModel::loaded);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
-    QVERIFY(loaded.wait(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(w.sessions()->isLoaded(), 10000);
 
     auto *empty = w.findChild<QLabel *>(QStringLiteral("sessionsEmptyState"));
     QVERIFY(empty);
@@ -86,10 +84,9 @@ void TestMainWindow::listsStoredSessionsAndFilters()
         }
     }
     MainWindow w(path);
-    QSignalSpy loaded(w.sessions(), &SessionListModel::loaded);
     w.show();
     QVERIFY(QTest::qWaitForWindowExposed(&w));
-    QVERIFY(loaded.wait(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(w.sessions()->isLoaded(), 10000);
     auto *list = w.findChild<QListView *>(QStringLiteral("sessionList"));
     QVERIFY(list);
     QTRY_VERIFY(list->isVisible());
@@ -115,9 +112,8 @@ void TestMainWindow::reportsAnUnreadableDatabase()
     f.write("not a database");
     f.close();
     MainWindow w(path);
-    QSignalSpy loaded(w.sessions(), &SessionListModel::loaded);
     w.show();
-    QVERIFY(loaded.wait(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(w.sessions()->isLoaded(), 10000);
     auto *empty = w.findChild<QLabel *>(QStringLiteral("sessionsEmptyState"));
     QTRY_VERIFY(empty->isVisible());
     QVERIFY2(empty->text().contains(path), qPrintable(empty->text()));
