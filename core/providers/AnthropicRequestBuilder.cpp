@@ -1,0 +1,100 @@
+#include "providers/AnthropicRequestBuilder.h"
+
+#include "providers/EndpointUrl.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace airlock {
+
+namespace {
+
+QJsonObject textBlock(const QString &text)
+{
+    return {{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), text}};
+}
+
+QJsonObject message(const ChatMessage &m)
+{
+    const bool assistant = m.role == ChatMessage::Role::Assistant;
+    QJsonObject out{{QStringLiteral("role"), assistant ? QStringLiteral("assistant") : QStringLiteral("user")}};
+    if (m.toolCalls.isEmpty() && m.toolResults.isEmpty()) {
+        out.insert(QStringLiteral("content"), m.text);
+        return out;
+    }
+    QJsonArray blocks;
+    // A user turn answering tool calls must start with its tool_result blocks.
+    for (const ToolResultRecord &r : m.toolResults) {
+        QJsonObject block{{QStringLiteral("type"), QStringLiteral("tool_result")},
+                          {QStringLiteral("tool_use_id"), r.callId},
+                          {QStringLiteral("content"), r.content}};
+        if (r.isError)
+            block.insert(QStringLiteral("is_error"), true);
+        blocks.append(block);
+    }
+    if (!m.text.isEmpty())
+        blocks.append(textBlock(m.text));
+    for (const ToolCallRecord &c : m.toolCalls) {
+        blocks.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("tool_use")},
+                                  {QStringLiteral("id"), c.id},
+                                  {QStringLiteral("name"), c.name},
+                                  {QStringLiteral("input"), c.input}});
+    }
+    out.insert(QStringLiteral("content"), blocks);
+    return out;
+}
+
+} // namespace
+
+QJsonObject AnthropicRequestBuilder::body(const ProviderConfig &config, const ChatRequest &request)
+{
+    QJsonObject body{{QStringLiteral("model"), config.model},
+                     {QStringLiteral("max_tokens"), config.maxTokens},
+                     {QStringLiteral("stream"), true}};
+    if (!request.system.isEmpty())
+        body.insert(QStringLiteral("system"), request.system);
+    if (config.temperature)
+        body.insert(QStringLiteral("temperature"), *config.temperature);
+    if (!request.tools.isEmpty()) {
+        QJsonArray tools;
+        for (const ToolSpec &t : request.tools) {
+            tools.append(QJsonObject{{QStringLiteral("name"), t.name},
+                                     {QStringLiteral("description"), t.description},
+                                     {QStringLiteral("input_schema"), t.inputSchema}});
+        }
+        body.insert(QStringLiteral("tools"), tools);
+        body.insert(QStringLiteral("tool_choice"), QJsonObject{{QStringLiteral("type"), QStringLiteral("auto")}});
+    }
+    QJsonArray messages;
+    for (const ChatMessage &m : request.messages)
+        messages.append(message(m));
+    body.insert(QStringLiteral("messages"), messages);
+    return body;
+}
+
+Result<HttpRequest> AnthropicRequestBuilder::build(const ProviderConfig &config, const ChatRequest &request)
+{
+    if (config.model.isEmpty())
+        return Error::make(Error::Code::BadInput, QStringLiteral("no model is configured"));
+    if (config.apiKey.isEmpty())
+        return Error::make(Error::Code::BadInput, QStringLiteral("the Anthropic API needs a key"));
+    auto url = EndpointUrl::join(
+        config.baseUrl.isEmpty() ? ProviderConfig::defaultBaseUrl(config.kind) : config.baseUrl, u"/v1/messages");
+    if (!url)
+        return url.error();
+
+    HttpRequest http;
+    http.url = *url;
+    http.headers = {
+        {"content-type", "application/json"},
+        {"accept", "text/event-stream"},
+        {"anthropic-version", config.anthropicVersion.toUtf8()},
+        {"x-api-key", config.apiKey.toUtf8()},
+    };
+    if (!config.anthropicBeta.isEmpty())
+        http.headers.append({"anthropic-beta", config.anthropicBeta.join(u',').toUtf8()});
+    http.body = QJsonDocument(body(config, request)).toJson(QJsonDocument::Compact);
+    return http;
+}
+
+} // namespace airlock

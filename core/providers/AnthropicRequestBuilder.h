@@ -1,0 +1,19 @@
+#pragma once
+
+// Builds the streaming Messages API request of PROTOCOLS.md §1.1–1.2 and §1.6:
+// POST {base}/v1/messages with x-api-key and a configurable anthropic-version.
+
+#include "providers/ChatRequest.h"
+#include "providers/HttpRequest.h"
+#include "providers/ProviderConfig.h"
+#include "util/Result.h"
+
+namespace airlock {
+
+class AnthropicRequestBuilder {
+public:
+    static Result<HttpRequest> build(const ProviderConfig &config, const ChatRequest &request);
+    static QJsonObject body(const ProviderConfig &config, const ChatRequest &request);
+};
+
+} // namespace airlock

@@ -1,0 +1,51 @@
+#pragma once
+
+// A provider-neutral conversation to send to a model: the request builders turn it
+// into the Anthropic or OpenAI wire form.
+
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+namespace airlock {
+
+struct ToolSpec {
+    QString name; // already sanitised to [A-Za-z0-9_-]{1,64}
+    QString description;
+    QJsonObject inputSchema;
+};
+
+struct ToolCallRecord {
+    QString id;
+    QString name;
+    QJsonObject input;
+};
+
+struct ToolResultRecord {
+    QString callId;
+    QString content;
+    bool isError = false;
+};
+
+struct ChatMessage {
+    enum class Role { User, Assistant };
+    Role role = Role::User;
+    QString text;                        // may be empty when calls/results are present
+    QList<ToolCallRecord> toolCalls;     // assistant only, in the order the model made them
+    QList<ToolResultRecord> toolResults; // user only: answers to the previous assistant's calls
+
+    static ChatMessage user(QString text) { return {Role::User, std::move(text), {}, {}}; }
+    static ChatMessage assistant(QString text, QList<ToolCallRecord> calls = {})
+    {
+        return {Role::Assistant, std::move(text), std::move(calls), {}};
+    }
+    static ChatMessage results(QList<ToolResultRecord> results) { return {Role::User, {}, {}, std::move(results)}; }
+};
+
+struct ChatRequest {
+    QString system;
+    QList<ChatMessage> messages;
+    QList<ToolSpec> tools;
+};
+
+} // namespace airlock

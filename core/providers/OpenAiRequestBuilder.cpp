@@ -1,0 +1,95 @@
+#include "providers/OpenAiRequestBuilder.h"
+
+#include "providers/EndpointUrl.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace airlock {
+
+namespace {
+
+void appendMessages(const ChatMessage &m, QJsonArray &out)
+{
+    if (m.role == ChatMessage::Role::Assistant) {
+        QJsonObject msg{{QStringLiteral("role"), QStringLiteral("assistant")}};
+        msg.insert(QStringLiteral("content"), m.text.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(m.text));
+        if (!m.toolCalls.isEmpty()) {
+            QJsonArray calls;
+            for (const ToolCallRecord &c : m.toolCalls) {
+                // `arguments` is a JSON *string* on this protocol.
+                const QString args = QString::fromUtf8(QJsonDocument(c.input).toJson(QJsonDocument::Compact));
+                calls.append(
+                    QJsonObject{{QStringLiteral("id"), c.id},
+                                {QStringLiteral("type"), QStringLiteral("function")},
+                                {QStringLiteral("function"),
+                                 QJsonObject{{QStringLiteral("name"), c.name}, {QStringLiteral("arguments"), args}}}});
+            }
+            msg.insert(QStringLiteral("tool_calls"), calls);
+        }
+        out.append(msg);
+        return;
+    }
+    // One `tool` message per result; the protocol has no error flag, so it is said in words.
+    for (const ToolResultRecord &r : m.toolResults) {
+        out.append(
+            QJsonObject{{QStringLiteral("role"), QStringLiteral("tool")},
+                        {QStringLiteral("tool_call_id"), r.callId},
+                        {QStringLiteral("content"), r.isError ? QStringLiteral("Error: ") + r.content : r.content}});
+    }
+    if (!m.text.isEmpty() || m.toolResults.isEmpty())
+        out.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), m.text}});
+}
+
+} // namespace
+
+QJsonObject OpenAiRequestBuilder::body(const ProviderConfig &config, const ChatRequest &request)
+{
+    QJsonObject body{{QStringLiteral("model"), config.model},
+                     {QStringLiteral("stream"), true},
+                     {QStringLiteral("max_tokens"), config.maxTokens}};
+    if (config.openAiIncludeUsage)
+        body.insert(QStringLiteral("stream_options"), QJsonObject{{QStringLiteral("include_usage"), true}});
+    if (config.temperature)
+        body.insert(QStringLiteral("temperature"), *config.temperature);
+    QJsonArray messages;
+    if (!request.system.isEmpty())
+        messages.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("system")},
+                                    {QStringLiteral("content"), request.system}});
+    for (const ChatMessage &m : request.messages)
+        appendMessages(m, messages);
+    body.insert(QStringLiteral("messages"), messages);
+    if (!request.tools.isEmpty()) {
+        QJsonArray tools;
+        for (const ToolSpec &t : request.tools) {
+            tools.append(
+                QJsonObject{{QStringLiteral("type"), QStringLiteral("function")},
+                            {QStringLiteral("function"), QJsonObject{{QStringLiteral("name"), t.name},
+                                                                     {QStringLiteral("description"), t.description},
+                                                                     {QStringLiteral("parameters"), t.inputSchema}}}});
+        }
+        body.insert(QStringLiteral("tools"), tools);
+        body.insert(QStringLiteral("tool_choice"), QStringLiteral("auto"));
+    }
+    return body;
+}
+
+Result<HttpRequest> OpenAiRequestBuilder::build(const ProviderConfig &config, const ChatRequest &request)
+{
+    if (config.model.isEmpty())
+        return Error::make(Error::Code::BadInput, QStringLiteral("no model is configured"));
+    auto url = EndpointUrl::join(
+        config.baseUrl.isEmpty() ? ProviderConfig::defaultBaseUrl(config.kind) : config.baseUrl, u"/chat/completions");
+    if (!url)
+        return url.error();
+
+    HttpRequest http;
+    http.url = *url;
+    http.headers = {{"content-type", "application/json"}, {"accept", "text/event-stream"}};
+    if (!config.apiKey.isEmpty()) // local servers run without one
+        http.headers.append({"authorization", "Bearer " + config.apiKey.toUtf8()});
+    http.body = QJsonDocument(body(config, request)).toJson(QJsonDocument::Compact);
+    return http;
+}
+
+} // namespace airlock

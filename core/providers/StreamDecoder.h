@@ -1,0 +1,55 @@
+#pragma once
+
+// Turns the bytes of one streamed model answer into provider-neutral StreamItems.
+// Owns the SSE parser, so it accepts any chunking. Subclasses decode one wire
+// format; this base enforces the item contract of StreamItem.h (exactly one
+// terminal item, nothing after it).
+
+#include "providers/SseParser.h"
+#include "providers/StreamItem.h"
+
+#include <QJsonObject>
+
+#include <optional>
+#include <vector>
+
+namespace airlock {
+
+class StreamDecoder {
+public:
+    StreamDecoder();
+    virtual ~StreamDecoder() = default;
+    StreamDecoder(const StreamDecoder &) = delete;
+    StreamDecoder &operator=(const StreamDecoder &) = delete;
+
+    // Appends to `out` the items completed by these bytes.
+    void feed(QByteArrayView bytes, std::vector<StreamItem> &out);
+    // The body ended cleanly. A turn that had not ended becomes an Error item.
+    void finish(std::vector<StreamItem> &out);
+    // Forces a terminal Error (transport failure, cancel, stall) unless the turn
+    // already ended; a Usage snapshot known so far is emitted first.
+    void abort(StreamError error, std::vector<StreamItem> &out);
+
+    bool isDone() const { return m_done; }
+    // True once the stream carried anything beyond keep-alives (for the retry rule).
+    bool sawEvent() const { return m_sawEvent; }
+
+protected:
+    virtual void handleEvent(const SseEvent &event) = 0;
+    virtual void handleEnd() = 0;
+    // The usage known so far, if any, for a snapshot before an error.
+    virtual std::optional<TokenUsage> usageSoFar() const = 0;
+
+    void emitItem(StreamItem item);
+    void fail(StreamError::Kind kind, QString type, QString message, bool retryable = false);
+    // Parses an event's data as a JSON object; fails the stream when it is not one.
+    std::optional<QJsonObject> parseObject(const SseEvent &event);
+
+private:
+    SseParser m_parser;
+    std::vector<StreamItem> *m_out = nullptr;
+    bool m_done = false;
+    bool m_sawEvent = false;
+};
+
+} // namespace airlock

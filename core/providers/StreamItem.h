@@ -1,0 +1,85 @@
+#pragma once
+
+// What a model stream yields, whichever provider produced it. A successful turn is
+// a sequence of TextDelta / ToolCall items, then one Usage (when the server reported
+// any) and one Stop. A failed turn ends with one Error instead of Stop (a Usage
+// snapshot may precede it). Stop and Error are terminal: nothing follows them.
+
+#include <QJsonObject>
+#include <QMetaType>
+#include <QString>
+
+namespace airlock {
+
+// Why the model ended its turn, normalised across providers. `raw` keeps the
+// server's own word for it.
+enum class StopReason {
+    EndTurn,       // anthropic end_turn, openai stop
+    ToolUse,       // anthropic tool_use, openai tool_calls / function_call
+    MaxTokens,     // anthropic max_tokens, openai length
+    StopSequence,  // anthropic stop_sequence
+    PauseTurn,     // anthropic pause_turn: send the content back to continue
+    Refusal,       // anthropic refusal, openai content_filter
+    ContextWindow, // anthropic model_context_window_exceeded
+    Other,         // a value this version does not know
+};
+
+QString stopReasonName(StopReason reason);
+
+// Token counts for one turn. They are a snapshot, not an increment: a later Usage
+// item replaces an earlier one.
+struct TokenUsage {
+    qint64 inputTokens = 0; // anthropic: after the last cache breakpoint
+    qint64 outputTokens = 0;
+    qint64 cacheCreationInputTokens = 0; // anthropic only
+    qint64 cacheReadInputTokens = 0;     // anthropic cache reads, openai cached_tokens
+
+    // Every prompt token, cached or not.
+    qint64 totalInputTokens() const { return inputTokens + cacheCreationInputTokens + cacheReadInputTokens; }
+    QJsonObject toJson() const;
+    bool operator==(const TokenUsage &) const = default;
+};
+
+struct StreamError {
+    enum class Kind {
+        Network,   // connect failure, reset, TLS, DNS
+        Timeout,   // connect timeout or the stream stalled for too long
+        Http,      // the server answered with a non-2xx status
+        Api,       // an error event / error object inside a 200 stream
+        Protocol,  // malformed SSE payload or JSON, or a stream cut short
+        Cancelled, // the caller cancelled
+    };
+    Kind kind = Kind::Protocol;
+    QString type;       // server error type when known, e.g. "overloaded_error"
+    QString message;    // for people; never contains a key
+    int httpStatus = 0; // 0 unless kind == Http
+    bool retryable = false;
+};
+
+QString streamErrorKindName(StreamError::Kind kind);
+
+struct StreamItem {
+    enum class Kind { TextDelta, ToolCall, Usage, Stop, Error };
+    Kind kind = Kind::TextDelta;
+
+    QString text;                                // TextDelta
+    QString toolCallId;                          // ToolCall
+    QString toolName;                            // ToolCall
+    QJsonObject toolInput;                       // ToolCall: the parsed input object
+    StopReason stopReason = StopReason::EndTurn; // Stop
+    QString rawStopReason;                       // Stop
+    TokenUsage usage;                            // Usage
+    StreamError error;                           // Error
+
+    static StreamItem textDelta(QString text);
+    static StreamItem toolCall(QString id, QString name, QJsonObject input);
+    static StreamItem usageSnapshot(const TokenUsage &usage);
+    static StreamItem stop(StopReason reason, QString raw);
+    static StreamItem failure(StreamError error);
+
+    bool isTerminal() const { return kind == Kind::Stop || kind == Kind::Error; }
+};
+
+} // namespace airlock
+
+Q_DECLARE_METATYPE(airlock::StreamItem)
