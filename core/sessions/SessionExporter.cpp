@@ -1,6 +1,7 @@
 #include "sessions/SessionExporter.h"
 
 #include "events/EventJson.h"
+#include "sessions/Transcript.h"
 #include "util/TimeText.h"
 
 #include <QDateTime>
@@ -9,11 +10,6 @@
 
 namespace airlock {
 namespace {
-
-QString str(const QJsonObject &o, const char *key)
-{
-    return o.value(QLatin1String(key)).toString();
-}
 
 QString timeText(qint64 ms)
 {
@@ -74,60 +70,42 @@ QByteArray SessionExporter::toMarkdown(const SessionSummary &session, std::span<
               .arg(session.id, timeText(session.createdMs))
               .arg(session.eventCount);
 
-    QString assistant; // text deltas are joined into one paragraph per turn
-    auto flushAssistant = [&] {
-        if (!assistant.isEmpty()) {
-            md += QStringLiteral("**Assistant:**\n\n") + assistant.trimmed() + QStringLiteral("\n\n");
-            assistant.clear();
-        }
-    };
-    for (const Event &e : events) {
-        const QJsonObject p = e.payloadObject();
-        const auto kind = e.knownKind();
-        if (kind == EventKind::ModelTextDelta) {
-            assistant += str(p, "text");
-            continue;
-        }
-        flushAssistant();
-        switch (kind.value_or(EventKind::Error)) {
-        case EventKind::UserMessage:
-            md += QStringLiteral("**You:**\n\n") + str(p, "text") + QStringLiteral("\n\n");
+    Transcript transcript;
+    transcript.applyAll(events);
+    for (const TranscriptEntry &e : transcript.entries()) {
+        switch (e.kind) {
+        case TranscriptEntry::Kind::UserMessage:
+            md += QStringLiteral("**You:**\n\n") + e.text + QStringLiteral("\n\n");
             break;
-        case EventKind::ModelToolCall:
-            md += QStringLiteral("**Tool call** `%1` (%2):\n\n").arg(str(p, "tool"), str(p, "call_id")) +
-                  fenced(QString::fromUtf8(
-                             QJsonDocument(p.value(QLatin1String("input")).toObject()).toJson(QJsonDocument::Indented)),
+        case TranscriptEntry::Kind::AssistantText:
+            md += QStringLiteral("**Assistant:**\n\n") + e.text.trimmed() + QStringLiteral("\n\n");
+            break;
+        case TranscriptEntry::Kind::ToolCall: {
+            md += QStringLiteral("**Tool call** `%1` (%2):\n\n").arg(e.tool, e.callId) +
+                  fenced(QString::fromUtf8(QJsonDocument(e.input).toJson(QJsonDocument::Indented)),
                          QStringLiteral("json")) +
                   QLatin1Char('\n');
-            break;
-        case EventKind::PolicyDecision:
-            md += QStringLiteral("> Policy: **%1** (rule: %2)\n\n").arg(str(p, "decision"), str(p, "rule"));
-            break;
-        case EventKind::ApprovalGranted:
-            md += QStringLiteral("> Approved by %1 (%2)\n\n").arg(str(p, "by"), str(p, "scope"));
-            break;
-        case EventKind::ApprovalDenied:
-            md += QStringLiteral("> Denied by %1: %2\n\n").arg(str(p, "by"), str(p, "reason"));
-            break;
-        case EventKind::ExecutionFinished: {
-            const bool ok = p.value(QLatin1String("ok")).toBool();
-            const QJsonValue body = ok ? p.value(QLatin1String("result")) : p.value(QLatin1String("error"));
-            md += QStringLiteral("**%1** `%2`:\n\n")
-                      .arg(ok ? QStringLiteral("Result") : QStringLiteral("Failed"), str(p, "call_id")) +
-                  fenced(compactJson(body)) + QLatin1Char('\n');
+            if (!e.decision.isEmpty())
+                md += QStringLiteral("> Policy: **%1** (rule: %2)\n\n").arg(e.decision, e.rule);
+            if (e.state == TranscriptEntry::CallState::Denied && e.decidedBy != QLatin1String("policy"))
+                md += QStringLiteral("> Denied by %1: %2\n\n").arg(e.decidedBy, e.denialReason);
+            else if (!e.scope.isEmpty())
+                md += QStringLiteral("> Approved by %1 (%2)\n\n").arg(e.decidedBy, e.scope);
+            if (e.state == TranscriptEntry::CallState::Succeeded)
+                md += QStringLiteral("**Result** `%1`:\n\n").arg(e.callId) + fenced(compactJson(e.result)) +
+                      QLatin1Char('\n');
+            else if (e.state == TranscriptEntry::CallState::Failed)
+                md += QStringLiteral("**Failed** `%1`:\n\n").arg(e.callId) + fenced(e.error) + QLatin1Char('\n');
             break;
         }
-        case EventKind::Error:
-            md += QStringLiteral("> **Error:** %1\n\n").arg(str(p, "message"));
+        case TranscriptEntry::Kind::Notice:
+            md += QStringLiteral("> %1\n\n").arg(e.text);
             break;
-        case EventKind::SessionRenamed:
-            md += QStringLiteral("> Renamed to \"%1\"\n\n").arg(str(p, "title"));
+        case TranscriptEntry::Kind::Error:
+            md += QStringLiteral("> **Error:** %1\n\n").arg(e.text);
             break;
-        default:
-            break; // logs, usage, lifecycle: in the JSON export, not the transcript
         }
     }
-    flushAssistant();
     return md.toUtf8();
 }
 

@@ -1,0 +1,160 @@
+#include "sessions/Transcript.h"
+
+namespace airlock {
+namespace {
+
+QString str(const QJsonObject &o, const char *key)
+{
+    return o.value(QLatin1String(key)).toString();
+}
+
+} // namespace
+
+QString callStateName(TranscriptEntry::CallState state)
+{
+    switch (state) {
+    case TranscriptEntry::CallState::Proposed:
+        return QStringLiteral("proposed");
+    case TranscriptEntry::CallState::AwaitingApproval:
+        return QStringLiteral("awaiting approval");
+    case TranscriptEntry::CallState::Approved:
+        return QStringLiteral("approved");
+    case TranscriptEntry::CallState::Denied:
+        return QStringLiteral("denied");
+    case TranscriptEntry::CallState::Running:
+        return QStringLiteral("running");
+    case TranscriptEntry::CallState::Succeeded:
+        return QStringLiteral("succeeded");
+    case TranscriptEntry::CallState::Failed:
+        return QStringLiteral("failed");
+    }
+    return {};
+}
+
+void Transcript::applyAll(std::span<const Event> events)
+{
+    for (const Event &e : events)
+        (void)apply(e);
+}
+
+Transcript::Change Transcript::append(TranscriptEntry entry)
+{
+    m_entries.push_back(std::move(entry));
+    return {static_cast<int>(m_entries.size()) - 1, true};
+}
+
+TranscriptEntry *Transcript::callEntry(const QString &callId, int *index)
+{
+    const auto it = m_callIndex.constFind(callId);
+    if (it == m_callIndex.constEnd())
+        return nullptr;
+    *index = *it;
+    return &m_entries[static_cast<std::size_t>(*it)];
+}
+
+std::optional<Transcript::Change> Transcript::apply(const Event &event)
+{
+    const auto kind = event.knownKind();
+    if (!kind)
+        return std::nullopt; // written by a newer Airlock: shown in the JSON export only
+    const QJsonObject p = event.payloadObject();
+    auto entry = [&](TranscriptEntry::Kind k, QString text) {
+        TranscriptEntry e;
+        e.kind = k;
+        e.firstSeq = e.lastSeq = event.seq;
+        e.timeMs = event.timeMs;
+        e.text = std::move(text);
+        return e;
+    };
+
+    switch (*kind) {
+    case EventKind::UserMessage:
+        return append(entry(TranscriptEntry::Kind::UserMessage, str(p, "text")));
+    case EventKind::ModelTextDelta: {
+        if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText &&
+            !m_entries.back().closed) {
+            TranscriptEntry &last = m_entries.back();
+            last.text += str(p, "text");
+            last.lastSeq = event.seq;
+            return Change{static_cast<int>(m_entries.size()) - 1, false};
+        }
+        return append(entry(TranscriptEntry::Kind::AssistantText, str(p, "text")));
+    }
+    case EventKind::ModelTurnEnded:
+        if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText)
+            m_entries.back().closed = true;
+        return std::nullopt;
+    case EventKind::ModelToolCall: {
+        TranscriptEntry e = entry(TranscriptEntry::Kind::ToolCall, QString());
+        e.callId = str(p, "call_id");
+        e.tool = str(p, "tool");
+        e.input = p.value(QLatin1String("input")).toObject();
+        if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText)
+            m_entries.back().closed = true;
+        const Change c = append(std::move(e));
+        m_callIndex.insert(m_entries.back().callId, c.index);
+        return c;
+    }
+    case EventKind::PolicyDecision:
+    case EventKind::ApprovalGranted:
+    case EventKind::ApprovalDenied:
+    case EventKind::ExecutionStarted:
+    case EventKind::ExecutionFinished:
+    case EventKind::LogLine: {
+        int index = -1;
+        TranscriptEntry *call = callEntry(str(p, "call_id"), &index);
+        if (!call)
+            return std::nullopt; // not tied to a call in this transcript (e.g. VM console)
+        call->lastSeq = event.seq;
+        switch (*kind) {
+        case EventKind::PolicyDecision:
+            call->decision = str(p, "decision");
+            call->rule = str(p, "rule");
+            call->state = call->decision == QLatin1String("deny")    ? TranscriptEntry::CallState::Denied
+                          : call->decision == QLatin1String("allow") ? TranscriptEntry::CallState::Approved
+                                                                     : TranscriptEntry::CallState::AwaitingApproval;
+            if (call->decision != QLatin1String("ask"))
+                call->decidedBy = QStringLiteral("policy");
+            break;
+        case EventKind::ApprovalGranted:
+            call->state = TranscriptEntry::CallState::Approved;
+            call->decidedBy = str(p, "by");
+            call->scope = str(p, "scope");
+            if (p.contains(QLatin1String("edited_input")))
+                call->input = p.value(QLatin1String("edited_input")).toObject();
+            break;
+        case EventKind::ApprovalDenied:
+            call->state = TranscriptEntry::CallState::Denied;
+            call->decidedBy = str(p, "by");
+            call->denialReason = str(p, "reason");
+            break;
+        case EventKind::ExecutionStarted:
+            call->state = TranscriptEntry::CallState::Running;
+            break;
+        case EventKind::LogLine:
+            ++call->logLines;
+            break;
+        default: { // ExecutionFinished
+            const bool ok = p.value(QLatin1String("ok")).toBool();
+            call->state = ok ? TranscriptEntry::CallState::Succeeded : TranscriptEntry::CallState::Failed;
+            call->result = p.value(QLatin1String("result"));
+            call->error = str(p, "error");
+            call->durationMs = p.value(QLatin1String("duration_ms")).toInteger(-1);
+            break;
+        }
+        }
+        return Change{index, false};
+    }
+    case EventKind::Error:
+        return append(entry(TranscriptEntry::Kind::Error, str(p, "message")));
+    case EventKind::SessionRenamed:
+        return append(entry(TranscriptEntry::Kind::Notice, QStringLiteral("Renamed to \"%1\"").arg(str(p, "title"))));
+    case EventKind::SessionCreated:
+    case EventKind::FileChanged:
+    case EventKind::Usage:
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+} // namespace airlock

@@ -1,0 +1,41 @@
+#pragma once
+
+// One row of a session's transcript as people read it: a prompt, an answer (its
+// streamed deltas joined), or a tool call with everything that happened to it.
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QString>
+
+namespace airlock {
+
+struct TranscriptEntry {
+    enum class Kind { UserMessage, AssistantText, ToolCall, Notice, Error };
+    enum class CallState { Proposed, AwaitingApproval, Approved, Denied, Running, Succeeded, Failed };
+
+    Kind kind = Kind::Notice;
+    qint64 firstSeq = 0;
+    qint64 lastSeq = 0;
+    qint64 timeMs = 0;
+    QString text;        // prompt, answer, notice or error message
+    bool closed = false; // an answer no further deltas join
+
+    // Tool calls only.
+    QString callId;
+    QString tool;
+    QJsonObject input;
+    CallState state = CallState::Proposed;
+    QString decision; // allow | ask | deny
+    QString rule;     // the policy rule that decided
+    QString decidedBy;
+    QString scope;        // once | session | project
+    QString denialReason; // goes back to the model
+    QJsonValue result;
+    QString error;
+    qint64 durationMs = -1;
+    int logLines = 0;
+};
+
+QString callStateName(TranscriptEntry::CallState state);
+
+} // namespace airlock

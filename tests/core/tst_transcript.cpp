@@ -1,0 +1,149 @@
+// Folding events into the transcript people read: answers joined from deltas, one
+// entry per tool call that follows it through policy, approval and execution.
+
+#include "events/EventChain.h"
+#include "sessions/Transcript.h"
+
+#include <QTest>
+
+using namespace airlock;
+using Kind = TranscriptEntry::Kind;
+using State = TranscriptEntry::CallState;
+
+class TestTranscript final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void deltasJoinIntoOneAnswerPerTurn();
+    void toolCallFollowsItsLifecycle();
+    void denialKeepsTheReason();
+    void editedArgumentsReplaceTheProposal();
+    void policyDenyNeedsNoPerson();
+    void unknownKindsAndStrayCallsChangeNothing();
+
+private:
+    EventChain m_chain{QStringLiteral("t")};
+    Event ev(EventKind kind, const QJsonObject &payload) { return m_chain.next(kind, payload); }
+    static QJsonObject call(const char *id, QJsonObject extra = {})
+    {
+        extra.insert(QStringLiteral("call_id"), QString::fromLatin1(id));
+        return extra;
+    }
+};
+
+void TestTranscript::deltasJoinIntoOneAnswerPerTurn()
+{
+    Transcript t;
+    QVERIFY(t.apply(ev(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("hi")}}))->inserted);
+    auto c1 = t.apply(ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Hel")}}));
+    auto c2 = t.apply(ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("lo!")}}));
+    QVERIFY(c1->inserted);
+    QCOMPARE(c1->index, 1);
+    QVERIFY(!c2->inserted);
+    QCOMPARE(c2->index, 1);
+    QVERIFY(!t.apply(ev(EventKind::ModelTurnEnded, {{QStringLiteral("stop_reason"), QStringLiteral("end_turn")}})));
+    QVERIFY(t.apply(ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Next turn")}}))->inserted);
+    QCOMPARE(t.entries().size(), std::size_t(3));
+    QCOMPARE(t.entries()[1].kind, Kind::AssistantText);
+    QCOMPARE(t.entries()[1].text, QStringLiteral("Hello!"));
+    QCOMPARE(t.entries()[1].firstSeq, 2);
+    QCOMPARE(t.entries()[1].lastSeq, 3);
+    QCOMPARE(t.entries()[2].text, QStringLiteral("Next turn"));
+}
+
+void TestTranscript::toolCallFollowsItsLifecycle()
+{
+    Transcript t;
+    t.apply(ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Running it.")}}));
+    const QJsonObject input{{QStringLiteral("command"), QStringLiteral("ls")}};
+    auto proposed =
+        t.apply(ev(EventKind::ModelToolCall,
+                   call("c1", {{QStringLiteral("tool"), QStringLiteral("exec")}, {QStringLiteral("input"), input}})));
+    QVERIFY(proposed->inserted);
+    QCOMPARE(proposed->index, 1);
+    const TranscriptEntry &e = t.entries()[1];
+    QCOMPARE(e.kind, Kind::ToolCall);
+    QCOMPARE(e.state, State::Proposed);
+    QCOMPARE(e.input, input);
+
+    auto step = [&](EventKind k, QJsonObject p) {
+        auto c = t.apply(ev(k, call("c1", std::move(p))));
+        QVERIFY(c && !c->inserted && c->index == 1);
+    };
+    step(EventKind::PolicyDecision,
+         {{QStringLiteral("decision"), QStringLiteral("ask")}, {QStringLiteral("rule"), QStringLiteral("default")}});
+    QCOMPARE(t.entries()[1].state, State::AwaitingApproval);
+    step(EventKind::ApprovalGranted,
+         {{QStringLiteral("by"), QStringLiteral("user")}, {QStringLiteral("scope"), QStringLiteral("session")}});
+    QCOMPARE(t.entries()[1].state, State::Approved);
+    step(EventKind::ExecutionStarted, {{QStringLiteral("sandbox"), QStringLiteral("microvm")}});
+    QCOMPARE(t.entries()[1].state, State::Running);
+    step(EventKind::LogLine, {{QStringLiteral("text"), QStringLiteral("a")}});
+    step(EventKind::LogLine, {{QStringLiteral("text"), QStringLiteral("b")}});
+    step(EventKind::ExecutionFinished, {{QStringLiteral("ok"), true},
+                                        {QStringLiteral("result"), QStringLiteral("a\nb\n")},
+                                        {QStringLiteral("duration_ms"), 12}});
+    const TranscriptEntry &done = t.entries()[1];
+    QCOMPARE(done.state, State::Succeeded);
+    QCOMPARE(done.decision, QStringLiteral("ask"));
+    QCOMPARE(done.rule, QStringLiteral("default"));
+    QCOMPARE(done.decidedBy, QStringLiteral("user"));
+    QCOMPARE(done.scope, QStringLiteral("session"));
+    QCOMPARE(done.logLines, 2);
+    QCOMPARE(done.result.toString(), QStringLiteral("a\nb\n"));
+    QCOMPARE(done.durationMs, 12);
+    QCOMPARE(done.lastSeq, done.firstSeq + 6);
+    // The answer before the call is closed: text after the result is a new entry.
+    QVERIFY(t.apply(ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Done.")}}))->inserted);
+    QCOMPARE(t.entries().size(), std::size_t(3));
+}
+
+void TestTranscript::denialKeepsTheReason()
+{
+    Transcript t;
+    t.apply(ev(EventKind::ModelToolCall, call("c9", {{QStringLiteral("tool"), QStringLiteral("write_file")}})));
+    t.apply(ev(EventKind::PolicyDecision, call("c9", {{QStringLiteral("decision"), QStringLiteral("ask")}})));
+    t.apply(ev(EventKind::ApprovalDenied, call("c9", {{QStringLiteral("by"), QStringLiteral("user")},
+                                                      {QStringLiteral("reason"), QStringLiteral("wrong folder")}})));
+    QCOMPARE(t.entries()[0].state, State::Denied);
+    QCOMPARE(t.entries()[0].denialReason, QStringLiteral("wrong folder"));
+}
+
+void TestTranscript::editedArgumentsReplaceTheProposal()
+{
+    Transcript t;
+    t.apply(ev(
+        EventKind::ModelToolCall,
+        call("c2", {{QStringLiteral("tool"), QStringLiteral("exec")},
+                    {QStringLiteral("input"), QJsonObject{{QStringLiteral("command"), QStringLiteral("rm -rf /")}}}})));
+    const QJsonObject edited{{QStringLiteral("command"), QStringLiteral("ls /")}};
+    t.apply(ev(EventKind::ApprovalGranted, call("c2", {{QStringLiteral("by"), QStringLiteral("user")},
+                                                       {QStringLiteral("scope"), QStringLiteral("once")},
+                                                       {QStringLiteral("edited_input"), edited}})));
+    QCOMPARE(t.entries()[0].input, edited);
+}
+
+void TestTranscript::policyDenyNeedsNoPerson()
+{
+    Transcript t;
+    t.apply(ev(EventKind::ModelToolCall, call("c3", {{QStringLiteral("tool"), QStringLiteral("exec")}})));
+    t.apply(ev(EventKind::PolicyDecision, call("c3", {{QStringLiteral("decision"), QStringLiteral("deny")},
+                                                      {QStringLiteral("rule"), QStringLiteral("no-network")}})));
+    QCOMPARE(t.entries()[0].state, State::Denied);
+    QCOMPARE(t.entries()[0].decidedBy, QStringLiteral("policy"));
+}
+
+void TestTranscript::unknownKindsAndStrayCallsChangeNothing()
+{
+    Transcript t;
+    Event future = ev(EventKind::Usage, {});
+    future.kind = QStringLiteral("from.the.future");
+    QVERIFY(!t.apply(future));
+    QVERIFY(!t.apply(ev(EventKind::ExecutionFinished, call("nobody", {{QStringLiteral("ok"), true}}))));
+    QVERIFY(!t.apply(ev(EventKind::Usage, {{QStringLiteral("input_tokens"), 10}})));
+    QVERIFY(t.entries().empty());
+    QVERIFY(t.apply(ev(EventKind::Error, {{QStringLiteral("message"), QStringLiteral("stream ended early")}})));
+    QCOMPARE(t.entries()[0].kind, Kind::Error);
+}
+
+QTEST_GUILESS_MAIN(TestTranscript)
+#include "tst_transcript.moc"
