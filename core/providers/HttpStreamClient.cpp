@@ -1,0 +1,298 @@
+#include "providers/HttpStreamClient.h"
+
+#include "AirlockVersion.h"
+#include "providers/RetryPolicy.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLoggingCategory>
+#include <QRandomGenerator>
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <mutex>
+
+// Quiet unless enabled (QT_LOGGING_RULES="airlock.providers.info=true").
+Q_LOGGING_CATEGORY(lcProviders, "airlock.providers", QtWarningMsg)
+
+namespace airlock {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr qsizetype kMaxErrorBody = 64 * 1024;
+
+void ensureCurlInitialised()
+{
+    static std::once_flag once;
+    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+// Failures where the request may never have reached the model: worth another try.
+bool isConnectionFailure(CURLcode code)
+{
+    switch (code) {
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+struct HttpStreamClient::Attempt {
+    StreamDecoder *decoder = nullptr;
+    const ItemSink *sink = nullptr;
+    std::vector<StreamItem> items;
+
+    int status = 0;
+    RetryPolicy::Headers headers;
+    QByteArray errorBody;   // body of a non-2xx answer
+    qint64 answerBytes = 0; // body bytes of a 2xx answer
+    Clock::time_point lastActivity = Clock::now();
+    CURLcode result = CURLE_OK;
+    bool stalled = false;
+    char curlError[CURL_ERROR_SIZE] = {};
+
+    bool success() const { return status >= 200 && status < 300; }
+    void flushItems()
+    {
+        for (StreamItem &item : items)
+            (*sink)(std::move(item));
+        items.clear();
+    }
+};
+
+HttpStreamClient::HttpStreamClient(ProviderConfig config) : m_config(std::move(config))
+{
+    ensureCurlInitialised();
+}
+
+HttpStreamClient::~HttpStreamClient() = default;
+
+void HttpStreamClient::cancel()
+{
+    m_cancelled = true;
+    std::lock_guard lock(m_mutex);
+    if (m_multi)
+        curl_multi_wakeup(static_cast<CURLM *>(m_multi));
+    m_wake.notify_all();
+}
+
+bool HttpStreamClient::sleepUnlessCancelled(qint64 ms)
+{
+    std::unique_lock lock(m_mutex);
+    return !m_wake.wait_for(lock, std::chrono::milliseconds(ms), [this] { return m_cancelled.load(); });
+}
+
+HttpStreamClient::Outcome HttpStreamClient::run(const HttpRequest &request, const DecoderFactory &makeDecoder,
+                                                const ItemSink &sink)
+{
+    Outcome outcome;
+    for (int retry = 0;; ++retry) {
+        std::unique_ptr<StreamDecoder> decoder = makeDecoder();
+        Attempt attempt;
+        attempt.decoder = decoder.get();
+        attempt.sink = &sink;
+        ++outcome.attempts;
+        if (!m_cancelled)
+            perform(request, attempt);
+        outcome.httpStatus = attempt.status;
+        outcome.requestId = attempt.headers.value("request-id", attempt.headers.value("x-request-id"));
+        qCInfo(lcProviders).noquote() << "attempt" << outcome.attempts
+                                      << request.url.toDisplayString(QUrl::RemoveUserInfo) << "status" << attempt.status
+                                      << "request-id" << outcome.requestId << "curl" << int(attempt.result)
+                                      << "streamed" << attempt.answerBytes;
+
+        if (decoder->isDone())
+            return outcome; // the turn ended (Stop, or an error inside the stream)
+
+        StreamError error;
+        bool mayRetry = false;
+        const bool answerStarted = attempt.success() && attempt.answerBytes > 0;
+        if (m_cancelled) {
+            error.kind = StreamError::Kind::Cancelled;
+            error.message = QStringLiteral("cancelled");
+            decoder->abort(error, attempt.items);
+            attempt.flushItems();
+            return outcome;
+        }
+        if (attempt.stalled) {
+            error.kind = StreamError::Kind::Timeout;
+            error.type = QStringLiteral("stalled");
+            error.message =
+                QStringLiteral("no data from %1 for %2 s").arg(request.url.host()).arg(m_config.idleTimeoutMs / 1000.0);
+            error.retryable = true;
+            mayRetry = !answerStarted;
+        } else if (attempt.result != CURLE_OK) {
+            const bool timedOut = attempt.result == CURLE_OPERATION_TIMEDOUT;
+            error.kind = timedOut ? StreamError::Kind::Timeout : StreamError::Kind::Network;
+            error.type = QString::fromLatin1(curl_easy_strerror(attempt.result));
+            error.message = QStringLiteral("%1: %2").arg(
+                request.url.host(), attempt.curlError[0] ? QString::fromUtf8(attempt.curlError) : error.type);
+            if (answerStarted)
+                error.message += QStringLiteral(" (the connection broke after the answer had started)");
+            error.retryable = isConnectionFailure(attempt.result);
+            mayRetry = error.retryable && !answerStarted;
+        } else if (!attempt.success()) {
+            error.kind = StreamError::Kind::Http;
+            error.httpStatus = attempt.status;
+            const QJsonObject body = QJsonDocument::fromJson(attempt.errorBody).object();
+            const QJsonObject err = body.value(QLatin1String("error")).toObject();
+            error.type = err.value(QLatin1String("type")).toString();
+            error.message = err.value(QLatin1String("message")).toString();
+            if (error.message.isEmpty())
+                error.message = QString::fromUtf8(attempt.errorBody.left(500)).trimmed();
+            error.message =
+                QStringLiteral("HTTP %1 from %2: %3").arg(attempt.status).arg(request.url.host(), error.message);
+            // A spending limit is not cured by waiting a second.
+            const bool spendLimit = err.value(QLatin1String("details"))
+                                        .toObject()
+                                        .value(QLatin1String("error_code"))
+                                        .toString()
+                                        .contains(QLatin1String("spend_limit"));
+            error.retryable = RetryPolicy::isRetryableStatus(attempt.status) && !spendLimit;
+            if (const auto verdict = RetryPolicy::serverSaysRetry(attempt.headers))
+                error.retryable = *verdict;
+            mayRetry = error.retryable;
+        } else {
+            // A 2xx body that ended cleanly: the decoder judges whether it was complete.
+            decoder->finish(attempt.items);
+            attempt.flushItems();
+            return outcome;
+        }
+
+        if (mayRetry && retry < m_config.maxRetries) {
+            qint64 delay = RetryPolicy::backoffMs(m_config, retry, QRandomGenerator::global()->generateDouble());
+            const auto asked = RetryPolicy::retryAfterMs(attempt.headers, QDateTime::currentDateTimeUtc());
+            if (asked && *asked > m_config.maxRetryAfterMs) {
+                error.message += QStringLiteral(" (the server asks to wait %1 s)").arg(*asked / 1000.0);
+            } else {
+                if (asked)
+                    delay = *asked;
+                qCInfo(lcProviders) << "retrying in" << delay << "ms:" << error.message;
+                if (sleepUnlessCancelled(delay))
+                    continue;
+                error = {};
+                error.kind = StreamError::Kind::Cancelled;
+                error.message = QStringLiteral("cancelled");
+            }
+        }
+        decoder->abort(error, attempt.items);
+        attempt.flushItems();
+        return outcome;
+    }
+}
+
+void HttpStreamClient::perform(const HttpRequest &request, Attempt &attempt)
+{
+    CURL *easy = curl_easy_init();
+    CURLM *multi = curl_multi_init();
+    curl_slist *headers = nullptr;
+    for (const auto &[name, value] : request.headers)
+        headers = curl_slist_append(headers, QByteArray(name + ": " + value).constData());
+    headers = curl_slist_append(headers, "Expect:"); // no 100-continue round trip
+    const QByteArray url = request.url.toEncoded();
+    const QByteArray userAgent = QByteArrayLiteral("airlock/") + kVersion;
+
+    curl_easy_setopt(easy, CURLOPT_URL, url.constData());
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.constData());
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, userAgent.constData());
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, long(m_config.connectTimeoutMs));
+    curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, attempt.curlError);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, &attempt);
+    curl_easy_setopt(
+        easy, CURLOPT_HEADERFUNCTION, +[](char *data, size_t size, size_t count, void *user) -> size_t {
+            auto *a = static_cast<Attempt *>(user);
+            const size_t n = size * count;
+            a->lastActivity = Clock::now();
+            const QByteArrayView line = QByteArrayView(data, qsizetype(n)).trimmed();
+            if (line.startsWith("HTTP/")) {
+                // A new response (after 1xx or a redirect): forget earlier headers.
+                a->headers.clear();
+                const QList<QByteArray> parts = line.toByteArray().split(' ');
+                a->status = parts.size() > 1 ? parts.at(1).toInt() : 0;
+            } else if (const qsizetype colon = line.indexOf(':'); colon > 0) {
+                a->headers.insert(line.first(colon).trimmed().toByteArray().toLower(),
+                                  line.sliced(colon + 1).trimmed().toByteArray());
+            }
+            return n;
+        });
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &attempt);
+    curl_easy_setopt(
+        easy, CURLOPT_WRITEFUNCTION, +[](char *data, size_t size, size_t count, void *user) -> size_t {
+            auto *a = static_cast<Attempt *>(user);
+            const size_t n = size * count;
+            a->lastActivity = Clock::now();
+            if (!a->success()) {
+                if (a->errorBody.size() < kMaxErrorBody)
+                    a->errorBody.append(data, qsizetype(std::min<size_t>(n, kMaxErrorBody - a->errorBody.size())));
+                return n;
+            }
+            a->answerBytes += qint64(n);
+            a->decoder->feed(QByteArrayView(data, qsizetype(n)), a->items);
+            a->flushItems();
+            // The turn is over (Stop or an error event): stop reading at once.
+            return a->decoder->isDone() ? 0 : n;
+        });
+
+    curl_multi_add_handle(multi, easy);
+    {
+        std::lock_guard lock(m_mutex);
+        m_multi = multi;
+    }
+    attempt.lastActivity = Clock::now();
+    const auto idle = std::chrono::milliseconds(m_config.idleTimeoutMs);
+    while (true) {
+        int running = 0;
+        if (curl_multi_perform(multi, &running) != CURLM_OK) {
+            attempt.result = CURLE_FAILED_INIT;
+            break;
+        }
+        bool done = false;
+        int queued = 0;
+        while (CURLMsg *msg = curl_multi_info_read(multi, &queued)) {
+            if (msg->msg == CURLMSG_DONE) {
+                attempt.result = msg->data.result;
+                done = true;
+            }
+        }
+        if (done || running == 0 || m_cancelled)
+            break;
+        const auto quiet = Clock::now() - attempt.lastActivity;
+        if (quiet >= idle) {
+            attempt.stalled = true;
+            break;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(idle - quiet).count();
+        curl_multi_poll(multi, nullptr, 0, int(std::clamp<qint64>(left, 1, 250)), nullptr);
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        m_multi = nullptr;
+    }
+    curl_multi_remove_handle(multi, easy);
+    curl_easy_cleanup(easy);
+    curl_multi_cleanup(multi);
+    curl_slist_free_all(headers);
+}
+
+} // namespace airlock
