@@ -2,11 +2,13 @@
 
 #include "SessionListModel.h"
 #include "SessionSidebar.h"
+#include "TranscriptView.h"
 
 #include <QDockWidget>
 #include <QLabel>
 #include <QMenuBar>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 
 namespace airlock {
@@ -27,7 +29,8 @@ QLabel *emptyStateLabel(const QString &text, QWidget *parent)
 MainWindow::MainWindow(QString databasePath, QWidget *parent)
     : QMainWindow(parent), m_databasePath(std::move(databasePath)), m_sessions(new SessionListModel(this)),
       m_sidebar(new SessionSidebar(m_sessions, this)),
-      m_chatPlaceholder(emptyStateLabel(tr("Select a session on the left, or start one with airlock chat."), this))
+      m_chatPlaceholder(emptyStateLabel(tr("Select a session on the left, or start one with airlock chat."), this)),
+      m_transcript(new TranscriptView(this)), m_chatStack(new QStackedWidget(this))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Airlock"));
@@ -35,8 +38,10 @@ MainWindow::MainWindow(QString databasePath, QWidget *parent)
 
     auto *splitter = new QSplitter(Qt::Horizontal, this); // becomes the central widget
     splitter->addWidget(m_sidebar);
-    m_chatPlaceholder->setObjectName(QStringLiteral("chatArea"));
-    splitter->addWidget(m_chatPlaceholder);
+    m_chatStack->setObjectName(QStringLiteral("chatArea"));
+    m_chatStack->addWidget(m_chatPlaceholder);
+    m_chatStack->addWidget(m_transcript);
+    splitter->addWidget(m_chatStack);
     splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
     splitter->setSizes({260, 1020});
@@ -59,6 +64,11 @@ MainWindow::MainWindow(QString databasePath, QWidget *parent)
         view->addAction(dock->toggleViewAction());
 
     connect(m_sidebar, &SessionSidebar::sessionActivated, this, &MainWindow::showSession);
+    connect(m_transcript, &TranscriptView::loaded, this, [this] { m_chatStack->setCurrentWidget(m_transcript); });
+    connect(m_transcript, &TranscriptView::loadFailed, this, [this](const QString &message) {
+        m_chatPlaceholder->setText(tr("The session could not be loaded:\n%1").arg(message));
+        m_chatStack->setCurrentWidget(m_chatPlaceholder);
+    });
     statusBar()->showMessage(tr("Database: %1").arg(m_databasePath));
     m_sessions->reload(m_databasePath);
 }
@@ -77,7 +87,9 @@ QDockWidget *MainWindow::makeDock(const QString &title, const QString &objectNam
 
 void MainWindow::showSession(const QString &sessionId)
 {
-    m_chatPlaceholder->setText(tr("Session %1\n\nThe transcript view arrives with the chat.").arg(sessionId));
+    m_chatPlaceholder->setText(tr("Loading session %1…").arg(sessionId));
+    m_chatStack->setCurrentWidget(m_chatPlaceholder);
+    m_transcript->loadSession(m_databasePath, sessionId);
 }
 
 } // namespace airlock

@@ -7,11 +7,13 @@
 
 class QDockWidget;
 class QLabel;
+class QStackedWidget;
 
 namespace airlock {
 
 class SessionListModel;
 class SessionSidebar;
+class TranscriptView;
 
 class MainWindow final : public QMainWindow {
     Q_OBJECT
@@ -23,16 +25,21 @@ public:
     QDockWidget *logsDock() const { return m_logsDock; }
     QDockWidget *filesDock() const { return m_filesDock; }
     QDockWidget *previewDock() const { return m_previewDock; }
+    TranscriptView *transcript() const { return m_transcript; }
+
+    // Shows a stored session in the chat area (loaded off the UI thread).
+    void showSession(const QString &sessionId);
 
 private:
     QDockWidget *makeDock(const QString &title, const QString &objectName, const QString &emptyText,
                           Qt::DockWidgetArea area);
-    void showSession(const QString &sessionId);
 
     QString m_databasePath;
     SessionListModel *m_sessions;
     SessionSidebar *m_sidebar;
     QLabel *m_chatPlaceholder;
+    TranscriptView *m_transcript;
+    QStackedWidget *m_chatStack;
     QDockWidget *m_logsDock = nullptr;
     QDockWidget *m_filesDock = nullptr;
     QDockWidget *m_previewDock = nullptr;

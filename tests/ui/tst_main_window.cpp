@@ -4,6 +4,9 @@
 
 #include "MainWindow.h"
 #include "SessionListModel.h"
+#include "TranscriptDelegate.h"
+#include "TranscriptModel.h"
+#include "TranscriptView.h"
 #include "events/EventChain.h"
 #include "storage/EventStore.h"
 
@@ -13,6 +16,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QSignalSpy>
 #include <QStackedWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -26,6 +30,8 @@ private Q_SLOTS:
     void emptyStateTellsWhatToDo();
     void listsStoredSessionsAndFilters();
     void reportsAnUnreadableDatabase();
+    void opensAStoredSessionFromTheKeyboard();
+    void liveEventsGrowTheTranscript();
 
 private:
     static void saveScreenshot(QWidget &w, const QString &name);
@@ -118,6 +124,83 @@ void TestMainWindow::reportsAnUnreadableDatabase()
     QTRY_VERIFY(empty->isVisible());
     QVERIFY2(empty->text().contains(path), qPrintable(empty->text()));
     QVERIFY(empty->text().contains(QLatin1String("not an Airlock database")));
+}
+
+void TestMainWindow::opensAStoredSessionFromTheKeyboard()
+{
+    const QString path = m_dir.filePath(QStringLiteral("transcript/airlock.db"));
+    {
+        auto store = EventStore::open(path);
+        QVERIFY(store.ok());
+        EventChain c(QStringLiteral("s-transcript"));
+        std::vector<Event> events{
+            c.next(EventKind::SessionCreated, {{QStringLiteral("title"), QStringLiteral("List the workspace")}}),
+            c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("What is in the workspace?")}}),
+            c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("I will **list** ")}}),
+            c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("the files.")}}),
+            c.next(EventKind::ModelToolCall,
+                   {{QStringLiteral("call_id"), QStringLiteral("toolu_01")},
+                    {QStringLiteral("tool"), QStringLiteral("exec")},
+                    {QStringLiteral("input"), QJsonObject{{QStringLiteral("command"), QStringLiteral("ls -la")}}}}),
+            c.next(EventKind::PolicyDecision, {{QStringLiteral("call_id"), QStringLiteral("toolu_01")},
+                                               {QStringLiteral("decision"), QStringLiteral("ask")},
+                                               {QStringLiteral("rule"), QStringLiteral("default: not read-only")}}),
+            c.next(EventKind::ApprovalGranted, {{QStringLiteral("call_id"), QStringLiteral("toolu_01")},
+                                                {QStringLiteral("by"), QStringLiteral("user")},
+                                                {QStringLiteral("scope"), QStringLiteral("once")}}),
+            c.next(EventKind::ExecutionFinished, {{QStringLiteral("call_id"), QStringLiteral("toolu_01")},
+                                                  {QStringLiteral("ok"), true},
+                                                  {QStringLiteral("duration_ms"), 41},
+                                                  {QStringLiteral("result"), QStringLiteral("README.md\nsrc/\n")}}),
+            c.next(EventKind::ModelTextDelta,
+                   {{QStringLiteral("text"), QStringLiteral("There is a README and a `src` folder.")}}),
+        };
+        QVERIFY((*store)->append(events).ok());
+    }
+    MainWindow w(path);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QTRY_VERIFY_WITH_TIMEOUT(w.sessions()->isLoaded(), 10000);
+    auto *list = w.findChild<QListView *>(QStringLiteral("sessionList"));
+    QTRY_VERIFY(list->isVisible());
+    list->setFocus();
+    list->setCurrentIndex(list->model()->index(0, 0));
+    QSignalSpy loaded(w.transcript(), &TranscriptView::loaded);
+    QTest::keyClick(list, Qt::Key_Return);
+    QVERIFY(loaded.wait(10000));
+    QCOMPARE(loaded.takeFirst().at(0).toString(), QStringLiteral("s-transcript"));
+    QTRY_VERIFY(w.transcript()->isVisible());
+
+    TranscriptModel *model = w.transcript()->transcript();
+    QCOMPARE(model->rowCount(), 4); // prompt, answer, tool call, answer
+    QCOMPARE(model->entry(1).text, QStringLiteral("I will **list** the files."));
+    const TranscriptEntry &call = model->entry(2);
+    QCOMPARE(call.state, TranscriptEntry::CallState::Succeeded);
+    const QString card = TranscriptDelegate::htmlFor(call);
+    QVERIFY(card.contains(QLatin1String("exec")));
+    QVERIFY(card.contains(QLatin1String("ls -la")));
+    QVERIFY(card.contains(QLatin1String("default: not read-only")));
+    QVERIFY(card.contains(QLatin1String("approved by user (once)")));
+    QVERIFY(card.contains(QLatin1String("README.md")));
+    QVERIFY(w.transcript()->visualRect(model->index(2, 0)).height() > 60);
+    saveScreenshot(w, QStringLiteral("main-window-transcript.png"));
+}
+
+void TestMainWindow::liveEventsGrowTheTranscript()
+{
+    TranscriptModel model;
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    EventChain c(QStringLiteral("live"));
+    model.apply(c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("hi")}}));
+    model.apply(c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Hel")}}));
+    model.apply(c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("lo")}}));
+    model.apply(c.next(EventKind::Usage, {{QStringLiteral("output_tokens"), 2}}));
+    QCOMPARE(inserted.size(), 2);
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(changed.first().at(0).toModelIndex().row(), 1);
+    QCOMPARE(model.rowCount(), 2);
+    QCOMPARE(model.entry(1).text, QStringLiteral("Hello"));
 }
 
 QTEST_MAIN(TestMainWindow)
