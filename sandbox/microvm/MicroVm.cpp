@@ -1,0 +1,526 @@
+#include "MicroVm.h"
+
+#include "DomainXml.h"
+#include "HostProbe.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QHostInfo>
+#include <QJsonDocument>
+#include <QRegularExpression>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <limits>
+
+#include <unistd.h>
+
+namespace airlock {
+
+using wire::Frame;
+using wire::Json;
+
+namespace {
+
+constexpr qint64 kForever = std::numeric_limits<qint64>::max() / 4;
+// How long a file operation or hello may take before the guest counts as hung.
+constexpr qint64 kRequestTimeoutMs = 30000;
+// Slack after a command's own timeout for the agent's exit report.
+constexpr qint64 kExecGraceMs = 15000;
+
+void silenceLibvirt()
+{
+    static const bool once = [] {
+        virSetErrorFunc(nullptr, [](void *, virErrorPtr) {});
+        return true;
+    }();
+    (void)once;
+}
+
+QString lastLibvirtError()
+{
+    const char *m = virGetLastErrorMessage();
+    return m ? QString::fromUtf8(m) : QStringLiteral("unknown libvirt error");
+}
+
+QString ownerTag()
+{
+    return QStringLiteral("airlock host=%1 pid=%2").arg(QHostInfo::localHostName()).arg(::getpid());
+}
+
+QString toQ(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+QJsonObject toQJson(const Json &j)
+{
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(j.dump()));
+    return doc.object();
+}
+
+} // namespace
+
+struct MicroVm::Libvirt {
+    virConnectPtr conn = nullptr;
+    virDomainPtr dom = nullptr;
+    ~Libvirt()
+    {
+        if (dom)
+            virDomainFree(dom);
+        if (conn)
+            virConnectClose(conn);
+    }
+};
+
+MicroVm::MicroVm(MicroVmOptions options) : m_options(std::move(options)), m_lv(std::make_unique<Libvirt>())
+{
+    silenceLibvirt();
+    if (m_options.uri.isEmpty())
+        m_options.uri = HostProbe::defaultUri();
+    if (m_options.imageDir.isEmpty())
+        m_options.imageDir = guestImageDir();
+    if (m_options.runtimeDir.isEmpty()) {
+        QByteArray templ = QDir::tempPath().toLocal8Bit() + "/airlock-vm-XXXXXX";
+        if (::mkdtemp(templ.data())) {
+            m_options.runtimeDir = QString::fromLocal8Bit(templ);
+            m_ownsRuntimeDir = true;
+        }
+    }
+}
+
+MicroVm::~MicroVm()
+{
+    destroy();
+    if (m_ownsRuntimeDir && !m_options.runtimeDir.isEmpty())
+        QDir(m_options.runtimeDir).removeRecursively();
+}
+
+QString MicroVm::domainName() const
+{
+    return QStringLiteral("airlock-") + m_options.sessionId;
+}
+
+QString MicroVm::consoleLogPath() const
+{
+    return m_options.runtimeDir + QStringLiteral("/console.log");
+}
+
+QString MicroVm::guestImageDir()
+{
+    QStringList candidates;
+    const QString env = qEnvironmentVariable("AIRLOCK_GUEST_DIR");
+    if (!env.isEmpty())
+        candidates << env;
+#ifdef AIRLOCK_GUEST_IMAGE_DIR_DEFAULT
+    candidates << QStringLiteral(AIRLOCK_GUEST_IMAGE_DIR_DEFAULT);
+#endif
+    if (QCoreApplication::instance()) {
+        const QString app = QCoreApplication::applicationDirPath();
+        candidates << app + QStringLiteral("/../guest") << app + QStringLiteral("/../share/airlock/guest");
+    }
+    for (const QString &dir : std::as_const(candidates))
+        if (QFileInfo::exists(dir + QStringLiteral("/vmlinux")))
+            return QDir(dir).absolutePath();
+    return candidates.value(0);
+}
+
+Status MicroVm::ensureConnection()
+{
+    if (m_lv->conn && virConnectIsAlive(m_lv->conn) == 1)
+        return {};
+    if (m_lv->conn) {
+        if (m_lv->dom) {
+            virDomainFree(m_lv->dom);
+            m_lv->dom = nullptr;
+        }
+        virConnectClose(m_lv->conn);
+    }
+    m_lv->conn = virConnectOpen(m_options.uri.toUtf8().constData());
+    if (!m_lv->conn)
+        return Error::make(Error::Code::Io, QStringLiteral("cannot connect to libvirt at %1: %2 (is the daemon "
+                                                           "running? see packaging/microvm/libvirtd-start.sh)")
+                                                .arg(m_options.uri, lastLibvirtError()));
+    return {};
+}
+
+void MicroVm::tailConsole()
+{
+    if (!m_notice)
+        return;
+    QFile f(consoleLogPath());
+    if (!f.open(QIODevice::ReadOnly) || f.size() <= m_consoleOffset)
+        return;
+    f.seek(m_consoleOffset);
+    const QByteArray chunk = f.read(qMin<qint64>(f.size() - m_consoleOffset, 1 << 20));
+    m_consoleOffset += chunk.size();
+    m_consolePartial += chunk;
+    qsizetype nl;
+    while ((nl = m_consolePartial.indexOf('\n')) >= 0) {
+        const QByteArray line = m_consolePartial.left(nl);
+        m_consolePartial.remove(0, nl + 1);
+        m_notice(QStringLiteral("serial"), QString::fromUtf8(line).remove(QLatin1Char('\r')));
+    }
+}
+
+Status MicroVm::boot()
+{
+    if (m_running)
+        return {};
+    const qint64 started = AgentChannel::nowMs();
+    m_bootAttempts = 0;
+    if (Status s = ensureConnection(); !s)
+        return s;
+    if (m_virtType.isEmpty()) {
+        m_virtType = m_options.virtType;
+        if (m_virtType.isEmpty() || m_virtType == QLatin1String("auto"))
+            m_virtType = HostProbe::isLocalUri(m_options.uri) && HostProbe::kvmUsable() ? QStringLiteral("kvm")
+                                                                                        : QStringLiteral("qemu");
+    }
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+        m_bootAttempts = attempt;
+        const Status s = bootOnce(AgentChannel::nowMs() + m_options.bootTimeoutMs);
+        if (s) {
+            m_running = true;
+            m_lastBootMs = AgentChannel::nowMs() - started;
+            if (m_notice)
+                m_notice(QStringLiteral("vm"),
+                         QStringLiteral("%1 ready in %2 ms (%3%4)")
+                             .arg(domainName())
+                             .arg(m_lastBootMs)
+                             .arg(m_virtType == QLatin1String("kvm") ? QStringLiteral("KVM") : QStringLiteral("TCG"))
+                             .arg(attempt > 1 ? QStringLiteral(", after a retry") : QString()));
+            return {};
+        }
+        destroy();
+        if (attempt == 2 || s.error().code == Error::Code::BadInput)
+            return Error::make(s.error().code, QStringLiteral("the microVM did not boot: %1").arg(s.error().message));
+        if (m_notice)
+            m_notice(QStringLiteral("vm"),
+                     QStringLiteral("boot attempt 1 failed (%1); retrying once").arg(s.error().message));
+    }
+    return Error::make(Error::Code::Internal, QStringLiteral("unreachable"));
+}
+
+Status MicroVm::bootOnce(qint64 deadlineMs)
+{
+    const QString kernel = m_options.imageDir + QStringLiteral("/vmlinux");
+    const QString initrd = m_options.imageDir + QStringLiteral("/initramfs.cpio.gz");
+    if (!QFileInfo::exists(kernel) || !QFileInfo::exists(initrd))
+        return Error::make(Error::Code::BadInput,
+                           QStringLiteral("no guest image in %1 (build the airlock_guest_image target, or set "
+                                          "AIRLOCK_GUEST_DIR)")
+                               .arg(m_options.imageDir));
+    if (m_options.runtimeDir.isEmpty())
+        return Error::make(Error::Code::Io, QStringLiteral("cannot create a runtime folder for the VM"));
+
+    // A domain of ours by this name is left from an earlier boot: it goes first.
+    if (virDomainPtr old = virDomainLookupByName(m_lv->conn, domainName().toUtf8().constData())) {
+        virDomainDestroy(old);
+        virDomainFree(old);
+    }
+
+    VmConfig c;
+    c.name = domainName();
+    c.description = ownerTag();
+    c.virtType = m_virtType;
+    c.machine = m_options.machine;
+    c.memoryMiB = m_options.memoryMiB;
+    c.vcpus = m_options.vcpus;
+    c.kernel = QFileInfo(kernel).absoluteFilePath();
+    c.initrd = QFileInfo(initrd).absoluteFilePath();
+    c.cmdline = kernelCommandLine(m_virtType == QLatin1String("kvm") ? 0 : HostProbe::tscKhz());
+    if (!m_options.workspaceDir.isEmpty())
+        c.workspaceDir = QFileInfo(m_options.workspaceDir).absoluteFilePath();
+    c.shareMode = m_options.uri.contains(QLatin1String("/session")) ? VmConfig::ShareMode::Squash
+                                                                    : VmConfig::ShareMode::Passthrough;
+    c.channelPath = m_options.runtimeDir + QStringLiteral("/agent.sock");
+    c.consoleLog = consoleLogPath();
+    QFile::remove(c.channelPath);
+    QFile::remove(c.consoleLog);
+    m_consoleOffset = 0;
+    m_consolePartial.clear();
+
+    if (m_notice)
+        m_notice(QStringLiteral("vm"), QStringLiteral("booting %1 via %2").arg(c.name, m_options.uri));
+    // AUTODESTROY: libvirt destroys the domain if our connection goes (app crash).
+    m_lv->dom = virDomainCreateXML(m_lv->conn, domainXml(c).toUtf8().constData(), VIR_DOMAIN_START_AUTODESTROY);
+    if (!m_lv->dom)
+        return Error::make(Error::Code::Io, QStringLiteral("libvirt refused the domain: %1").arg(lastLibvirtError()));
+
+    if (Status s = m_channel.connectTo(c.channelPath, deadlineMs); !s)
+        return s;
+    // The agent reads nothing until the guest has booted and opened its port: say
+    // hello every half second until one is answered.
+    while (true) {
+        const std::int64_t id = nextId();
+        Json hello;
+        hello.set("op", "hello").set("id", id);
+        if (Status s = m_channel.send(hello); !s)
+            return s;
+        const qint64 until = qMin(deadlineMs, AgentChannel::nowMs() + 500);
+        while (true) {
+            Frame f;
+            Result<AgentChannel::Wait> w = m_channel.waitFrame(f, until, [this] { tailConsole(); });
+            if (!w)
+                return w.error();
+            if (*w == AgentChannel::Wait::Timeout)
+                break;
+            if (*w == AgentChannel::Wait::Frame && f.op() == "hello")
+                return {};
+        }
+        if (AgentChannel::nowMs() >= deadlineMs) {
+            tailConsole();
+            return Error::make(
+                Error::Code::Io,
+                QStringLiteral("no answer from the guest agent within %1 ms").arg(m_options.bootTimeoutMs));
+        }
+    }
+}
+
+void MicroVm::destroy()
+{
+    m_channel.close();
+    m_running = false;
+    if (m_lv->dom) {
+        virDomainDestroy(m_lv->dom);
+        virDomainFree(m_lv->dom);
+        m_lv->dom = nullptr;
+    }
+}
+
+Error MicroVm::guestDied(const QString &what)
+{
+    tailConsole();
+    destroy();
+    const QString msg = QStringLiteral("the microVM stopped answering (%1); it was destroyed and the next call "
+                                       "boots a fresh one")
+                            .arg(what);
+    if (m_notice)
+        m_notice(QStringLiteral("vm"), msg);
+    return Error::make(Error::Code::Io, msg);
+}
+
+Result<wire::Frame> MicroVm::awaitReply(std::int64_t id, qint64 deadlineMs)
+{
+    while (true) {
+        Frame f;
+        Result<AgentChannel::Wait> w = m_channel.waitFrame(f, deadlineMs, [this] { tailConsole(); });
+        if (!w)
+            return guestDied(w.error().message);
+        if (*w == AgentChannel::Wait::Timeout)
+            return guestDied(QStringLiteral("no reply within %1 ms").arg(kRequestTimeoutMs));
+        if (*w != AgentChannel::Wait::Frame)
+            continue;
+        if (f.op() == "fatal")
+            return guestDied(QStringLiteral("the agent closed the channel: ") + toQ(f.header["message"].toString()));
+        if (f.id() == id)
+            return f;
+    }
+}
+
+Result<wire::Frame> MicroVm::request(Json header, std::string_view payload)
+{
+    if (Status s = boot(); !s)
+        return s.error();
+    const std::int64_t id = nextId();
+    header.set("id", id);
+    if (Status s = m_channel.send(header, payload); !s)
+        return s.error().code == Error::Code::BadInput ? s.error() : guestDied(s.error().message);
+    Result<Frame> r = awaitReply(id, AgentChannel::nowMs() + kRequestTimeoutMs);
+    if (!r)
+        return r;
+    if (r->op() == "error")
+        return Error::make(Error::Code::Io, toQ(r->header["message"].toString()));
+    return r;
+}
+
+Result<QJsonObject> MicroVm::hello()
+{
+    Json h;
+    h.set("op", "hello");
+    Result<Frame> r = request(h);
+    if (!r)
+        return r.error();
+    return toQJson(r->header);
+}
+
+Result<ExecResult> MicroVm::exec(const ExecRequest &req, const OutputSink &output)
+{
+    if (req.argv.isEmpty())
+        return Error::make(Error::Code::BadInput, QStringLiteral("exec needs a command"));
+    if (Status s = boot(); !s)
+        return s.error();
+    m_cancel = false;
+    const std::int64_t id = nextId();
+    Json::Array argv;
+    for (const QString &a : req.argv)
+        argv.emplace_back(a.toStdString());
+    Json env{Json::Object{}};
+    for (auto it = req.env.cbegin(); it != req.env.cend(); ++it)
+        env.set(it.key().toStdString(), it.value().toStdString());
+    Json h;
+    h.set("op", "exec").set("id", id).set("argv", std::move(argv)).set("env", std::move(env));
+    if (!req.cwd.isEmpty())
+        h.set("cwd", req.cwd.toStdString());
+    if (req.timeoutMs > 0)
+        h.set("timeout_ms", std::int64_t(req.timeoutMs));
+    if (Status s = m_channel.send(h, std::string_view(req.stdinData.constData(), size_t(req.stdinData.size()))); !s)
+        return s.error().code == Error::Code::BadInput ? s.error() : guestDied(s.error().message);
+
+    const qint64 deadline = req.timeoutMs > 0 ? AgentChannel::nowMs() + req.timeoutMs + kExecGraceMs : kForever;
+    bool cancelSent = false;
+    while (true) {
+        Frame f;
+        Result<AgentChannel::Wait> w = m_channel.waitFrame(f, deadline, [this] { tailConsole(); });
+        if (!w)
+            return guestDied(w.error().message);
+        if (*w == AgentChannel::Wait::Timeout)
+            return guestDied(QStringLiteral("no exit report %1 ms after the command's timeout").arg(kExecGraceMs));
+        if (*w == AgentChannel::Wait::Woken) {
+            if (m_cancel && !cancelSent) {
+                Json c;
+                c.set("op", "cancel").set("id", nextId()).set("target", id);
+                if (Status s = m_channel.send(c); !s)
+                    return guestDied(s.error().message);
+                cancelSent = true;
+            }
+            continue;
+        }
+        if (f.op() == "fatal")
+            return guestDied(QStringLiteral("the agent closed the channel: ") + toQ(f.header["message"].toString()));
+        if (f.id() != id)
+            continue;
+        const std::string &op = f.op();
+        if (op == "stdout" || op == "stderr") {
+            if (output)
+                output(toQ(op), QByteArray(f.payload.data(), qsizetype(f.payload.size())));
+        } else if (op == "exit") {
+            ExecResult r;
+            r.exitCode = int(f.header["code"].toInt(-1));
+            r.signal = int(f.header["signal"].toInt(0));
+            r.timedOut = f.header["timed_out"].toBool();
+            r.cancelled = f.header["cancelled"].toBool();
+            r.durationMs = f.header["duration_ms"].toInt(0);
+            return r;
+        } else if (op == "error") {
+            return Error::make(Error::Code::BadInput, toQ(f.header["message"].toString()));
+        }
+    }
+}
+
+void MicroVm::cancel()
+{
+    m_cancel = true;
+    m_channel.wake();
+}
+
+Result<QByteArray> MicroVm::readFile(const QString &guestPath)
+{
+    QByteArray all;
+    std::int64_t offset = 0;
+    while (true) {
+        Json h;
+        h.set("op", "read_file").set("path", guestPath.toStdString()).set("offset", offset);
+        Result<Frame> r = request(h);
+        if (!r)
+            return r.error();
+        all.append(r->payload.data(), qsizetype(r->payload.size()));
+        offset += std::int64_t(r->payload.size());
+        if (r->header["eof"].toBool(true) || r->payload.empty())
+            return all;
+    }
+}
+
+Status MicroVm::writeFile(const QString &guestPath, const QByteArray &data)
+{
+    // Files over one frame go in frame-sized appends.
+    qsizetype pos = 0;
+    do {
+        const qsizetype n = qMin<qsizetype>(data.size() - pos, qsizetype(wire::kMaxPayload));
+        Json h;
+        h.set("op", "write_file").set("path", guestPath.toStdString()).set("append", pos > 0);
+        Result<Frame> r = request(h, std::string_view(data.constData() + pos, size_t(n)));
+        if (!r)
+            return r.error();
+        pos += n;
+    } while (pos < data.size());
+    return {};
+}
+
+Result<QJsonArray> MicroVm::listDir(const QString &guestPath)
+{
+    Json h;
+    h.set("op", "list").set("path", guestPath.toStdString());
+    Result<Frame> r = request(h);
+    if (!r)
+        return r.error();
+    return QJsonDocument::fromJson(QByteArray(r->payload.data(), qsizetype(r->payload.size()))).array();
+}
+
+Result<QJsonObject> MicroVm::stat(const QString &guestPath)
+{
+    Json h;
+    h.set("op", "stat").set("path", guestPath.toStdString());
+    Result<Frame> r = request(h);
+    if (!r)
+        return r.error();
+    QJsonObject o = toQJson(r->header);
+    o.remove(QStringLiteral("op"));
+    o.remove(QStringLiteral("id"));
+    return o;
+}
+
+Status MicroVm::remove(const QString &guestPath, bool recursive)
+{
+    Json h;
+    h.set("op", "remove").set("path", guestPath.toStdString()).set("recursive", recursive);
+    Result<Frame> r = request(h);
+    if (!r)
+        return r.error();
+    return {};
+}
+
+Result<int> MicroVm::destroyOrphans(const QString &uriIn)
+{
+    silenceLibvirt();
+    const QString uri = uriIn.isEmpty() ? HostProbe::defaultUri() : uriIn;
+    virConnectPtr conn = virConnectOpen(uri.toUtf8().constData());
+    if (!conn)
+        return Error::make(Error::Code::Io,
+                           QStringLiteral("cannot connect to libvirt at %1: %2").arg(uri, lastLibvirtError()));
+    virDomainPtr *domains = nullptr;
+    const int n = virConnectListAllDomains(conn, &domains, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+    static const QRegularExpression tag(QStringLiteral("^airlock host=(\\S+) pid=(\\d+)$"));
+    const QString host = QHostInfo::localHostName();
+    int destroyed = 0;
+    for (int i = 0; i < n; ++i) {
+        const QString name = QString::fromUtf8(virDomainGetName(domains[i]));
+        if (name.startsWith(QLatin1String("airlock-"))) {
+            char *desc = virDomainGetMetadata(domains[i], VIR_DOMAIN_METADATA_DESCRIPTION, nullptr, 0);
+            const QRegularExpressionMatch m = tag.match(desc ? QString::fromUtf8(desc) : QString());
+            std::free(desc);
+            bool orphan = false;
+            if (m.hasMatch() && m.captured(1) == host) {
+                const pid_t pid = pid_t(m.captured(2).toLongLong());
+                orphan = pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH;
+            }
+            if (orphan && virDomainDestroy(domains[i]) == 0)
+                ++destroyed;
+        }
+        virDomainFree(domains[i]);
+    }
+    std::free(domains);
+    virConnectClose(conn);
+    if (n < 0)
+        return Error::make(Error::Code::Io, QStringLiteral("listing domains: %1").arg(lastLibvirtError()));
+    return destroyed;
+}
+
+} // namespace airlock

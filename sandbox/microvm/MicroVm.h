@@ -1,0 +1,129 @@
+#pragma once
+
+// One libvirt-managed microVM and the agent inside it: boot (with a timeout and one
+// retry), exec with streamed output, file operations, destroy. Blocking calls for
+// one worker thread at a time; cancel() may come from any thread.
+//
+// A guest that dies (channel closed, malformed stream, no answer) is destroyed and
+// the call fails with a clear error; the next call boots a fresh VM. A command's
+// timeout is enforced by the agent and kills the command (its process group), not
+// the VM.
+
+#include "AgentChannel.h"
+#include "VmConfig.h"
+#include "util/Result.h"
+
+#include <QByteArray>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace airlock {
+
+struct MicroVmOptions {
+    QString uri;          // empty: HostProbe::defaultUri()
+    QString sessionId;    // the domain is airlock-<sessionId>
+    QString workspaceDir; // shared read-write at /workspace; empty: none
+    QString imageDir;     // holds vmlinux + initramfs.cpio.gz; empty: guestImageDir()
+    QString virtType;     // kvm | qemu | empty (auto: kvm when it really works locally)
+    QString machine = QStringLiteral("microvm");
+    int memoryMiB = 256;
+    int vcpus = 1;
+    int bootTimeoutMs = 30000;
+    QString runtimeDir; // socket + console log; empty: a private temp folder
+};
+
+struct ExecRequest {
+    QStringList argv;
+    QString cwd; // guest path; empty: /workspace
+    QMap<QString, QString> env;
+    QByteArray stdinData;
+    int timeoutMs = 0; // 0: none
+};
+
+struct ExecResult {
+    int exitCode = -1;
+    int signal = 0;
+    bool timedOut = false;
+    bool cancelled = false;
+    qint64 durationMs = 0; // measured by the agent
+};
+
+class MicroVm {
+public:
+    // stream: stdout | stderr; bytes as they came
+    using OutputSink = std::function<void(const QString &stream, const QByteArray &bytes)>;
+    // Lifecycle notices (boot, retry, death) and serial console lines.
+    using NoticeSink = std::function<void(const QString &stream, const QString &line)>;
+
+    explicit MicroVm(MicroVmOptions options);
+    ~MicroVm();
+    MicroVm(const MicroVm &) = delete;
+    MicroVm &operator=(const MicroVm &) = delete;
+
+    void setNoticeSink(NoticeSink sink) { m_notice = std::move(sink); }
+
+    // Boots when not running (idempotent). One retry after a timeout, reported.
+    Status boot();
+    bool isRunning() const { return m_running; }
+    QString domainName() const;
+    QString virtType() const { return m_virtType; }
+    int bootAttempts() const { return m_bootAttempts; } // of the last boot
+    qint64 lastBootMs() const { return m_lastBootMs; }  // request → agent ready
+    QString consoleLogPath() const;
+    QString workspaceDir() const { return m_options.workspaceDir; }
+
+    Result<ExecResult> exec(const ExecRequest &request, const OutputSink &output);
+    // Thread-safe: kills the command in flight (its process group).
+    void cancel();
+
+    Result<QByteArray> readFile(const QString &guestPath);
+    Status writeFile(const QString &guestPath, const QByteArray &data);
+    Result<QJsonArray> listDir(const QString &guestPath);
+    Result<QJsonObject> stat(const QString &guestPath);
+    Status remove(const QString &guestPath, bool recursive);
+    // The agent's hello reply (version, kernel); boots first.
+    Result<QJsonObject> hello();
+
+    // Destroys the domain (idempotent).
+    void destroy();
+
+    // Destroys airlock-* domains left by processes of this host that are gone (a
+    // crashed app). Returns how many. Local URIs only check the owner's pid.
+    static Result<int> destroyOrphans(const QString &uri);
+    // Where the build put the guest image (AIRLOCK_GUEST_DIR overrides).
+    static QString guestImageDir();
+
+private:
+    Status bootOnce(qint64 deadlineMs);
+    Status ensureConnection();
+    Result<wire::Frame> request(wire::Json header, std::string_view payload = {});
+    Result<wire::Frame> awaitReply(std::int64_t id, qint64 deadlineMs);
+    Error guestDied(const QString &what);
+    void tailConsole();
+    std::int64_t nextId() { return ++m_lastId; }
+
+    MicroVmOptions m_options;
+    QString m_virtType;
+    NoticeSink m_notice;
+    struct Libvirt;
+    std::unique_ptr<Libvirt> m_lv;
+    AgentChannel m_channel;
+    bool m_running = false;
+    bool m_ownsRuntimeDir = false;
+    int m_bootAttempts = 0;
+    qint64 m_lastBootMs = 0;
+    std::int64_t m_lastId = 0;
+    std::atomic<bool> m_cancel{false};
+    qint64 m_consoleOffset = 0;
+    QByteArray m_consolePartial;
+};
+
+} // namespace airlock

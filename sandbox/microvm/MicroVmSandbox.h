@@ -1,0 +1,50 @@
+#pragma once
+
+// The Sandbox interface over one session's microVM. Tools (input → result):
+//   exec        {command: [argv…] | "shell text", cwd?, env?, stdin?, timeout_ms?}
+//               → {exit_code, signal, stdout, stderr, duration_ms}; stdout/stderr also
+//               stream as log lines. A timeout or cancel kills the command (not the
+//               VM) and the call fails with an error saying so.
+//   read_file   {path} → {path, size, content | content_base64}
+//   write_file  {path, content | content_base64} → {path, bytes}
+//   list_files  {path?} → {path, entries: [{name, type, size, mode, mtime_ms}]}
+//   stat_file   {path} → {path, type, size, mode, mtime_ms}
+//   remove_file {path, recursive?} → {path}
+// Paths are relative to the workspace (/workspace in the guest); one that leaves it
+// is refused. The VM boots on first use (or in prepare()); lifecycle notices (boot,
+// retry, death) and the serial console reach the call's log as streams "vm" and
+// "serial".
+
+#include "MicroVm.h"
+#include "Sandbox.h"
+
+#include <QMutex>
+
+#include <memory>
+
+namespace airlock {
+
+class MicroVmSandbox final : public Sandbox {
+public:
+    explicit MicroVmSandbox(MicroVmOptions options);
+    ~MicroVmSandbox() override;
+
+    QString kind() const override { return QStringLiteral("microvm"); }
+    Status prepare() override;
+    Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override;
+    void cancel(const QString &callId) override;
+    void dispose() override;
+
+    MicroVm &vm() { return *m_vm; }
+    // Maps a tool path to the guest path under /workspace, or fails.
+    static Result<QString> guestPath(const QString &path);
+
+private:
+    Result<QJsonValue> runTool(const SandboxCall &call, const LogSink &log);
+
+    std::unique_ptr<MicroVm> m_vm;
+    QMutex m_mutex; // guards m_current
+    QString m_current;
+};
+
+} // namespace airlock

@@ -1,0 +1,34 @@
+#pragma once
+
+// Everything that describes one microVM, typed. DomainXml turns it into libvirt's
+// domain XML; nothing else writes domain XML.
+
+#include <QString>
+
+namespace airlock {
+
+struct VmConfig {
+    enum class ShareMode {
+        Passthrough, // qemu:///system: guest owners kept on the host
+        Squash,      // qemu:///session: QEMU cannot chown, files land owned by the user
+    };
+
+    QString name;        // airlock-<session id>
+    QString description; // who owns it (host, pid): orphan clean-up reads it back
+    QString virtType;    // "kvm" or "qemu" (TCG)
+    QString machine = QStringLiteral("microvm");
+    int memoryMiB = 256;
+    int vcpus = 1;
+    QString kernel;       // uncompressed ELF vmlinux (PVH direct boot)
+    QString initrd;       // initramfs.cpio.gz
+    QString cmdline;      // see kernelCommandLine()
+    QString workspaceDir; // host folder shared read-write; empty: no share
+    QString workspaceTag = QStringLiteral("airlock_ws");
+    ShareMode shareMode = ShareMode::Passthrough;
+    QString channelPath; // host Unix socket QEMU listens on (virtio-serial)
+    QString channelName = QStringLiteral("org.airlock.agent.0");
+    QString consoleLog;   // serial console written to this file
+    int tcgCacheMiB = 64; // bounds QEMU's RSS under TCG (translation block cache)
+};
+
+} // namespace airlock
