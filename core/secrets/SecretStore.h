@@ -1,0 +1,36 @@
+#pragma once
+
+// API keys and other secrets, kept in the operating system's keychain (Secret
+// Service on Linux, Keychain on macOS) through QtKeychain, or read from an
+// environment variable the user names. Never written to SQLite, logs, events or a
+// plaintext file: where no keychain service runs (a headless box), this says so and
+// points at environment variables instead of silently falling back.
+//
+// Calls block until the keychain answers (it may show an unlock prompt): use them
+// from a worker thread, never the UI thread.
+
+#include "util/Result.h"
+
+#include <QString>
+
+namespace airlock {
+
+class SecretStore {
+public:
+    // `service` groups Airlock's entries in the keychain.
+    explicit SecretStore(QString service = QStringLiteral("airlock"));
+
+    Result<QString> read(const QString &name) const;
+    Status write(const QString &name, const QString &value) const;
+    Status remove(const QString &name) const;
+
+    // The key for a provider: from `envVar` when given (and then only from there),
+    // else from the keychain entry "api-key:<provider>".
+    Result<QString> apiKey(const QString &provider, const QString &envVar = QString()) const;
+    static QString apiKeyEntry(const QString &provider) { return QStringLiteral("api-key:") + provider; }
+
+private:
+    QString m_service;
+};
+
+} // namespace airlock
