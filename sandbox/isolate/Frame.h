@@ -1,0 +1,51 @@
+#pragma once
+
+// The wire format between the app and the airlock-jsd helper: over a stream
+// socket (a socketpair), each message is one frame
+//
+//   u32 header length | u32 body length | header | body      (lengths big-endian)
+//
+// where the header is a small compact JSON object ({"type": "run", "id": 7, ...})
+// and the body carries the bulky payload as raw bytes (tool source, result text,
+// log text, error stack), so large values never pass through a JSON parser.
+//
+// Messages, app → helper:
+//   run    {id, file, tool, input, env, timeoutMs, memoryMb, resultLimit}  body: source
+//   schema {id, file, timeoutMs}                                            body: source
+//   cancel {id}
+// helper → app:
+//   ready  {pid, v8, lockdown}    once, after the helper has locked itself down
+//   log    {id, level}            body: one log line, streamed while the call runs
+//   result {id, isString, us}     body: the result (a string, or JSON text)
+//   schema {id, us}               body: JSON array of tool descriptions
+//   error  {id, code, message, us} body: the JavaScript stack, when there is one
+
+#include "util/Result.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+
+namespace airlock {
+
+struct Frame {
+    QJsonObject header;
+    QByteArray body;
+};
+
+namespace frame {
+
+// Frames larger than this are refused on both sides: a corrupt length prefix must
+// not make either process allocate gigabytes.
+inline constexpr quint32 kMaxHeaderBytes = 1u << 20;
+inline constexpr quint32 kMaxBodyBytes = 64u << 20;
+
+QByteArray encode(const Frame &frame);
+
+// Blocking: writes the whole frame or fails (peer gone). Never raises SIGPIPE.
+Status write(int fd, const Frame &frame);
+// Blocking: reads one whole frame. A clean end of stream is Error::Code::NotFound,
+// anything else malformed is Error::Code::Corrupt.
+Result<Frame> read(int fd);
+
+} // namespace frame
+} // namespace airlock

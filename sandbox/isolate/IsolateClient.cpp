@@ -1,0 +1,381 @@
+#include "isolate/IsolateClient.h"
+
+#include "isolate/Frame.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonObject>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace airlock {
+namespace {
+
+constexpr int kReadyTimeoutMs = 30000;
+// Beyond a call's own timeout, how long the helper may take to answer before it
+// is considered hung and killed (which fails the call and starts a new helper).
+constexpr int kHelperGraceMs = 3000;
+
+QString describeExit(int status)
+{
+    if (WIFSIGNALED(status))
+        return QStringLiteral("killed by signal %1 (%2)")
+            .arg(WTERMSIG(status))
+            .arg(QString::fromLocal8Bit(strsignal(WTERMSIG(status))));
+    if (WIFEXITED(status))
+        return QStringLiteral("exited with status %1").arg(WEXITSTATUS(status));
+    return QStringLiteral("stopped");
+}
+
+// Reaps the helper: it closed its socket, so it is exiting; give it a moment to
+// finish, then make sure.
+int reap(pid_t pid)
+{
+    int status = 0;
+    for (int i = 0; i < 100; ++i) {
+        const pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR))
+            return status;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+} // namespace
+
+struct IsolateClient::Pending {
+    std::mutex mutex;
+    std::condition_variable done;
+    bool finished = false;
+    Reply reply;
+    LogFn log;
+    quint64 generation = 0;
+};
+
+IsolateClient::IsolateClient() : IsolateClient(Options{}) {}
+
+IsolateClient::IsolateClient(Options options) : m_options(std::move(options)) {}
+
+IsolateClient::~IsolateClient()
+{
+    qint64 pid = -1;
+    {
+        std::lock_guard lock(m_mutex);
+        m_stopping = true;
+        pid = m_pid;
+        if (m_fd >= 0)
+            ::shutdown(m_fd, SHUT_RDWR); // the reader sees end of stream and stops
+    }
+    if (pid > 0)
+        kill(pid_t(pid), SIGKILL);
+    if (m_reader.joinable())
+        m_reader.join();
+    std::lock_guard lock(m_mutex);
+    if (m_fd >= 0)
+        ::close(m_fd);
+    if (m_pid > 0)
+        reap(pid_t(m_pid));
+}
+
+QString IsolateClient::defaultHelperPath()
+{
+    QString dir;
+    if (QCoreApplication::instance())
+        dir = QCoreApplication::applicationDirPath();
+    else
+        dir = QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath().section(QLatin1Char('/'), 0, -2);
+    return dir + QStringLiteral("/airlock-jsd");
+}
+
+Status IsolateClient::start()
+{
+    std::unique_lock lock(m_mutex);
+    if (m_ready)
+        return {};
+    if (m_stopping)
+        return Error::make(Error::Code::Internal, QStringLiteral("the isolate client is shutting down"));
+    if (m_reader.joinable()) // a reader that gave up after a failed restart
+        m_reader.join();
+    if (Status s = spawnLocked(); !s.ok())
+        return s;
+    m_reader = std::thread([this] { readLoop(); });
+    return {};
+}
+
+Status IsolateClient::spawnLocked()
+{
+    const QString helper = m_options.helperPath.isEmpty() ? defaultHelperPath() : m_options.helperPath;
+    if (!QFileInfo(helper).isExecutable())
+        return Error::make(Error::Code::NotFound,
+                           QStringLiteral("the JavaScript helper %1 is missing or not executable").arg(helper));
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+        return Error::make(Error::Code::Io,
+                           QStringLiteral("socketpair failed: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+    // The child's end moves to descriptor 3 in the child. Keep it away from 3 here
+    // so that dup2 really copies (and so clears close-on-exec).
+    const int childEnd = ::fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
+    ::close(fds[1]);
+
+    const QByteArray path = helper.toLocal8Bit();
+    std::vector<QByteArray> args = {path,
+                                    QByteArrayLiteral("--fd"),
+                                    QByteArrayLiteral("3"),
+                                    QByteArrayLiteral("--workers"),
+                                    QByteArray::number(m_options.workers),
+                                    QByteArrayLiteral("--memory-mb"),
+                                    QByteArray::number(m_options.memoryMb),
+                                    QByteArrayLiteral("--prepared"),
+                                    QByteArray::number(m_options.preparedPerWorker)};
+    if (!m_options.lockdown)
+        args.push_back(QByteArrayLiteral("--no-lockdown"));
+    std::vector<char *> argv;
+    for (QByteArray &a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    char *envp[] = {nullptr}; // the helper gets no environment: nothing to leak into tools
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, childEnd, 3);
+    pid_t pid = -1;
+    const int rc = posix_spawn(&pid, path.constData(), &actions, nullptr, argv.data(), envp);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(childEnd);
+    if (rc != 0) {
+        ::close(fds[0]);
+        return Error::make(
+            Error::Code::Io,
+            QStringLiteral("could not start %1: %2").arg(helper, QString::fromLocal8Bit(std::strerror(rc))));
+    }
+
+    // Wait for "ready": the helper has locked itself down and warmed its pool.
+    pollfd p{fds[0], POLLIN, 0};
+    Result<Frame> ready = Error::make(Error::Code::Io, QStringLiteral("no answer"));
+    if (::poll(&p, 1, kReadyTimeoutMs) == 1)
+        ready = frame::read(fds[0]);
+    if (!ready.ok() || ready->header.value(QStringLiteral("type")).toString() != QLatin1String("ready")) {
+        ::close(fds[0]);
+        kill(pid, SIGKILL);
+        const int status = reap(pid);
+        return Error::make(Error::Code::Io,
+                           QStringLiteral("the JavaScript helper did not start (%1)")
+                               .arg(ready.ok() ? QStringLiteral("unexpected first frame") : describeExit(status)));
+    }
+    m_fd = fds[0];
+    m_pid = pid;
+    ++m_generation;
+    m_seccomp = ready->header.value(QStringLiteral("seccomp")).toBool();
+    m_lockdown = ready->header.value(QStringLiteral("lockdown")).toString();
+    m_ready = true;
+    return {};
+}
+
+void IsolateClient::readLoop()
+{
+    for (;;) {
+        int fd;
+        quint64 generation;
+        {
+            std::lock_guard lock(m_mutex);
+            fd = m_fd;
+            generation = m_generation;
+        }
+        // Dispatch frames until the helper goes away.
+        for (;;) {
+            Result<Frame> frame = frame::read(fd);
+            if (!frame.ok())
+                break;
+            const QJsonObject &h = frame->header;
+            const QString type = h.value(QStringLiteral("type")).toString();
+            const qint64 id = h.value(QStringLiteral("id")).toInteger();
+            std::shared_ptr<Pending> pending;
+            {
+                std::lock_guard lock(m_mutex);
+                if (auto it = m_pending.find(id); it != m_pending.end())
+                    pending = it->second;
+            }
+            if (!pending)
+                continue;
+            if (type == QLatin1String("log")) {
+                if (pending->log)
+                    pending->log(h.value(QStringLiteral("level")).toString(), QString::fromUtf8(frame->body));
+                continue;
+            }
+            Reply reply;
+            reply.helperUs = h.value(QStringLiteral("us")).toInteger();
+            if (type == QLatin1String("result") || type == QLatin1String("schema")) {
+                reply.ok = true;
+                reply.value = std::move(frame->body);
+                reply.isString = h.value(QStringLiteral("isString")).toBool();
+            } else {
+                reply.errorCode = h.value(QStringLiteral("code")).toString(QStringLiteral("internal"));
+                reply.message = h.value(QStringLiteral("message")).toString();
+                reply.stack = QString::fromUtf8(frame->body);
+                for (const QJsonValue &f : h.value(QStringLiteral("fields")).toArray())
+                    reply.fields.append(f.toString());
+            }
+            {
+                std::lock_guard lock(pending->mutex);
+                pending->reply = std::move(reply);
+                pending->finished = true;
+            }
+            pending->done.notify_all();
+        }
+
+        // The helper is gone: fail the calls it had, then start a new one.
+        std::unique_lock lock(m_mutex);
+        const pid_t pid = pid_t(m_pid);
+        ::close(m_fd);
+        m_fd = -1;
+        m_pid = -1;
+        m_ready = false;
+        const int status = reap(pid);
+        if (m_stopping)
+            return;
+        const QString message =
+            QStringLiteral("the JavaScript helper (airlock-jsd, pid %1) %2 during the call; a fresh helper takes over")
+                .arg(pid)
+                .arg(describeExit(status));
+        for (auto &[id, pending] : m_pending) {
+            if (pending->generation != generation)
+                continue;
+            {
+                std::lock_guard plock(pending->mutex);
+                if (!pending->finished) {
+                    pending->reply = Reply{};
+                    pending->reply.errorCode = QStringLiteral("helper_died");
+                    pending->reply.message = message;
+                    pending->finished = true;
+                }
+            }
+            pending->done.notify_all();
+        }
+        ++m_restarts;
+        if (!spawnLocked().ok())
+            return; // start() tries again on the next call
+    }
+}
+
+IsolateClient::Reply IsolateClient::call(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs,
+                                         const LogFn &log)
+{
+    auto fail = [](const QString &code, const QString &message) {
+        Reply r;
+        r.errorCode = code;
+        r.message = message;
+        return r;
+    };
+    if (Status s = start(); !s.ok())
+        return fail(QStringLiteral("helper_unavailable"), s.error().message);
+
+    auto pending = std::make_shared<Pending>();
+    pending->log = log;
+    int fd;
+    qint64 pid;
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_ready)
+            return fail(QStringLiteral("helper_unavailable"), QStringLiteral("the JavaScript helper is restarting"));
+        pending->generation = m_generation;
+        m_pending[id] = pending;
+        fd = m_fd;
+        pid = m_pid;
+    }
+    {
+        std::lock_guard lock(m_writeMutex);
+        (void)frame::write(fd, Frame{header, body}); // a dead helper shows up in the reader
+    }
+    Reply reply;
+    {
+        std::unique_lock lock(pending->mutex);
+        const auto limit = std::chrono::milliseconds(timeoutMs + kHelperGraceMs);
+        if (!pending->done.wait_for(lock, limit, [&] { return pending->finished; })) {
+            // The helper did not answer within the call's own time limit and then
+            // some: it is hung. Killing it fails this call (and any other in flight
+            // on it) as helper_died, and a fresh helper starts.
+            lock.unlock();
+            kill(pid_t(pid), SIGKILL);
+            lock.lock();
+            pending->done.wait(lock, [&] { return pending->finished; });
+        }
+        reply = std::move(pending->reply);
+    }
+    std::lock_guard lock(m_mutex);
+    m_pending.erase(id);
+    return reply;
+}
+
+IsolateClient::Reply IsolateClient::run(Request request, const LogFn &log)
+{
+    const qint64 id = request.id ? request.id : reserveId();
+    QJsonObject header{{QStringLiteral("type"), QStringLiteral("run")},
+                       {QStringLiteral("id"), id},
+                       {QStringLiteral("file"), request.file},
+                       {QStringLiteral("tool"), request.tool},
+                       {QStringLiteral("input"), QString::fromUtf8(request.inputJson)},
+                       {QStringLiteral("env"), QString::fromUtf8(request.envJson)},
+                       {QStringLiteral("timeoutMs"), request.timeoutMs},
+                       {QStringLiteral("memoryMb"), request.memoryMb},
+                       {QStringLiteral("resultLimit"), request.resultLimit}};
+    return call(id, header, request.source, request.timeoutMs, log);
+}
+
+IsolateClient::Reply IsolateClient::schema(const QString &file, const QByteArray &source, int timeoutMs)
+{
+    const qint64 id = reserveId();
+    QJsonObject header{{QStringLiteral("type"), QStringLiteral("schema")},
+                       {QStringLiteral("id"), id},
+                       {QStringLiteral("file"), file},
+                       {QStringLiteral("timeoutMs"), timeoutMs}};
+    return call(id, header, source, timeoutMs, {});
+}
+
+void IsolateClient::cancel(qint64 id)
+{
+    int fd;
+    {
+        std::lock_guard lock(m_mutex);
+        if (!m_ready)
+            return;
+        fd = m_fd;
+    }
+    std::lock_guard lock(m_writeMutex);
+    (void)frame::write(
+        fd, Frame{QJsonObject{{QStringLiteral("type"), QStringLiteral("cancel")}, {QStringLiteral("id"), id}}, {}});
+}
+
+qint64 IsolateClient::helperPid() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_pid;
+}
+
+bool IsolateClient::seccompActive() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_seccomp;
+}
+
+QString IsolateClient::lockdownSummary() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_lockdown;
+}
+
+} // namespace airlock

@@ -1,0 +1,51 @@
+#pragma once
+
+// The Sandbox for JavaScript tools: calls go to the airlock-jsd helper through an
+// IsolateClient. Tool files are loaded first (loadToolFile); a call then names a
+// tool by the name its defineTool gave it. Log lines arrive with stream "console"
+// and text "<level>: <line>" for non-info levels.
+
+#include "Sandbox.h"
+#include "isolate/IsolateClient.h"
+
+#include <QJsonArray>
+
+#include <map>
+#include <mutex>
+
+namespace airlock {
+
+class IsolateSandbox final : public Sandbox {
+public:
+    IsolateSandbox();
+    explicit IsolateSandbox(IsolateClient::Options options);
+    ~IsolateSandbox() override;
+
+    QString kind() const override { return QStringLiteral("isolate"); }
+    Status prepare() override;
+    Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override;
+    void cancel(const QString &callId) override;
+    void dispose() override;
+
+    // Reads a tool file and returns the descriptions of the tools it defines
+    // (name, description, inputSchema, annotations); they can then be run by name.
+    Result<QJsonArray> loadToolFile(const QString &path);
+    // The bindings handed to a tool's run() as `env` (JSON object), per tool name.
+    void setEnv(const QString &tool, const QJsonObject &env);
+
+    IsolateClient &client() { return m_client; }
+
+private:
+    struct Tool {
+        QString file;
+        QByteArray source;
+        QJsonObject env;
+    };
+
+    IsolateClient m_client;
+    std::mutex m_mutex;
+    std::map<QString, Tool> m_tools;
+    std::map<QString, qint64> m_inFlight; // callId → helper call id, for cancel()
+};
+
+} // namespace airlock

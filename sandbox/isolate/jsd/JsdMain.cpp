@@ -1,0 +1,137 @@
+// airlock-jsd: the helper process that runs JavaScript tools for the app. It holds
+// V8 and a pool of warm isolates, and talks to its parent over one socket (a
+// socketpair end passed as a descriptor) in the frames of isolate/Frame.h. It is
+// expendable by design: if V8 aborts (e.g. an out-of-memory it cannot recover
+// from), only this process dies and the app starts a new one.
+//
+//   airlock-jsd --fd N [--workers N] [--memory-mb N] [--prepared N] [--no-lockdown]
+
+#include "Lockdown.h"
+#include "ToolRuntime.h"
+
+#include "isolate/Frame.h"
+#include "isolate/V8Platform.h"
+
+#include <v8.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include <csignal>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#endif
+
+namespace {
+
+using namespace airlock;
+
+class SocketResponder final : public jsd::Responder {
+public:
+    explicit SocketResponder(int fd) : m_fd(fd) {}
+    void send(const Frame &frame) override
+    {
+        std::lock_guard lock(m_mutex);
+        if (!frame::write(m_fd, frame).ok())
+            std::_Exit(0); // the app is gone: nothing left to do
+    }
+
+private:
+    int m_fd;
+    std::mutex m_mutex;
+};
+
+int intArg(int argc, char **argv, const char *name, int fallback)
+{
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0)
+            return std::atoi(argv[i + 1]);
+    return fallback;
+}
+
+bool flag(int argc, char **argv, const char *name)
+{
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0)
+            return true;
+    return false;
+}
+
+// Descriptors the app may have leaked to us (anything but stdio and our socket).
+void closeOtherDescriptors(int keep)
+{
+    for (int fd = 3; fd < 1024; ++fd)
+        if (fd != keep)
+            ::close(fd);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    const int fd = intArg(argc, argv, "--fd", -1);
+    if (fd < 0) {
+        std::fprintf(stderr, "airlock-jsd: runs JavaScript tools for airlock; started by the app with --fd N\n");
+        return 2;
+    }
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() == 1)
+        return 0; // the parent died before we got here
+#endif
+    std::signal(SIGPIPE, SIG_IGN);
+    closeOtherDescriptors(fd);
+
+    jsd::RuntimeOptions options;
+    options.workers = std::max(1, intArg(argc, argv, "--workers", options.workers));
+    options.memoryMb = std::max(8, intArg(argc, argv, "--memory-mb", options.memoryMb));
+    options.preparedPerWorker = std::max(1, intArg(argc, argv, "--prepared", options.preparedPerWorker));
+
+    V8Platform::ensureInitialized();
+    const jsd::LockdownReport lockdown = flag(argc, argv, "--no-lockdown")
+                                             ? jsd::LockdownReport{false, QStringLiteral("disabled by --no-lockdown")}
+                                             : jsd::lockDown();
+
+    SocketResponder responder(fd);
+    jsd::ToolRuntime runtime(options, responder);
+    runtime.start();
+    responder.send(Frame{QJsonObject{{QStringLiteral("type"), QStringLiteral("ready")},
+                                     {QStringLiteral("pid"), qint64(::getpid())},
+                                     {QStringLiteral("v8"), QString::fromLatin1(V8Platform::v8Version())},
+                                     {QStringLiteral("seccomp"), lockdown.seccomp},
+                                     {QStringLiteral("lockdown"), lockdown.summary}},
+                         {}});
+
+    for (;;) {
+        Result<Frame> frame = frame::read(fd);
+        if (!frame.ok())
+            std::_Exit(0); // the app closed its end (or sent garbage): stop at once
+        const QJsonObject &h = frame->header;
+        const QString type = h.value(QStringLiteral("type")).toString();
+        const qint64 id = h.value(QStringLiteral("id")).toInteger();
+        if (type == QLatin1String("cancel")) {
+            runtime.cancel(id);
+            continue;
+        }
+        if (type != QLatin1String("run") && type != QLatin1String("schema"))
+            continue;
+        auto job = std::make_shared<jsd::Job>();
+        job->kind = type == QLatin1String("run") ? jsd::Job::Kind::Run : jsd::Job::Kind::Schema;
+        job->id = id;
+        job->file = h.value(QStringLiteral("file")).toString();
+        job->tool = h.value(QStringLiteral("tool")).toString();
+        job->source = std::move(frame->body);
+        job->inputJson = h.value(QStringLiteral("input")).toString(QStringLiteral("{}")).toUtf8();
+        job->envJson = h.value(QStringLiteral("env")).toString(QStringLiteral("{}")).toUtf8();
+        job->timeoutMs = std::max(1, h.value(QStringLiteral("timeoutMs")).toInt(5000));
+        job->memoryMb = h.value(QStringLiteral("memoryMb")).toInt(0);
+        if (job->memoryMb != 0)
+            job->memoryMb = std::max(8, job->memoryMb);
+        job->resultLimit = h.value(QStringLiteral("resultLimit")).toInteger(1 << 20);
+        runtime.submit(std::move(job));
+    }
+}

@@ -1,0 +1,624 @@
+#include "ToolIsolate.h"
+
+#include "BoundedAllocator.h"
+#include "PreludeBundle.h"
+#include "Watchdog.h"
+
+#include <QJsonArray>
+#include <QRegularExpression>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace airlock::jsd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMaxLogLines = 10000;
+constexpr qint64 kMaxLogBytes = 4 << 20;
+// After cancel, run() gets this long to notice `signal` before it is terminated.
+constexpr auto kCancelGrace = std::chrono::milliseconds(250);
+
+const char *const kImportRefusal = "a tool may import only \"zod\" and \"airlock\"";
+
+// The prelude's code cache, shared by every isolate in the process: made once by
+// the first isolate after it ran the prelude (so lazily compiled functions are in
+// it too), consumed by every later context.
+struct PreludeCache {
+    std::mutex mutex;
+    std::vector<uint8_t> bytes;
+};
+PreludeCache &preludeCache()
+{
+    static PreludeCache cache;
+    return cache;
+}
+
+v8::Local<v8::String> str(v8::Isolate *isolate, const char *text)
+{
+    return v8::String::NewFromUtf8(isolate, text).ToLocalChecked();
+}
+
+v8::Local<v8::String> str(v8::Isolate *isolate, const QByteArray &utf8)
+{
+    return v8::String::NewFromUtf8(isolate, utf8.constData(), v8::NewStringType::kNormal, int(utf8.size()))
+        .ToLocalChecked();
+}
+
+v8::Local<v8::String> str(v8::Isolate *isolate, const QString &text)
+{
+    return str(isolate, text.toUtf8());
+}
+
+QString qstr(v8::Isolate *isolate, v8::Local<v8::Value> value)
+{
+    if (value.IsEmpty())
+        return {};
+    v8::String::Utf8Value utf8(isolate, value);
+    return *utf8 ? QString::fromUtf8(*utf8, utf8.length()) : QStringLiteral("(unprintable value)");
+}
+
+qint64 elapsedUs(const Job &job)
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - job.received).count();
+}
+
+Frame errorFrame(const Job &job, const char *code, const QString &message, const QString &stack = {})
+{
+    Frame frame;
+    frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("error")},
+                               {QStringLiteral("id"), job.id},
+                               {QStringLiteral("code"), QString::fromLatin1(code)},
+                               {QStringLiteral("message"), message},
+                               {QStringLiteral("us"), elapsedUs(job)}};
+    frame.body = stack.toUtf8();
+    return frame;
+}
+
+// Whether a tool file is an ES module (has a top-level import/export statement)
+// or a plain script. `import(` (dynamic import) alone does not make a module.
+bool looksLikeModule(const QByteArray &source)
+{
+    static const QRegularExpression statement(QStringLiteral(R"((?m)^[ \t]*(import[ \t]*[\w{*'"]|export[ \t{*]))"));
+    return statement.match(QString::fromUtf8(source)).hasMatch();
+}
+
+} // namespace
+
+// A context prepared for one call, and the host's handles into its prelude.
+struct ToolIsolate::Prepared {
+    v8::Global<v8::Context> context;
+    v8::Global<v8::Function> describe;
+    v8::Global<v8::Function> invoke;
+    v8::Global<v8::Function> nextTimer;
+    v8::Global<v8::Function> fireNextTimer;
+    v8::Global<v8::Function> abort;
+    v8::Global<v8::Object> z;
+    v8::Global<v8::Value> defineTool;
+    v8::Global<v8::Array> zodExports;
+    std::map<QString, v8::Global<v8::Module>> modules; // "zod" / "airlock" for this call
+};
+
+ToolIsolate *ToolIsolate::from(v8::Isolate *isolate)
+{
+    return static_cast<ToolIsolate *>(isolate->GetData(0));
+}
+
+ToolIsolate::ToolIsolate(int memoryMb, Watchdog &watchdog, Responder &responder)
+    : m_memoryMb(memoryMb), m_watchdog(watchdog), m_responder(responder)
+{
+}
+
+std::unique_ptr<ToolIsolate> ToolIsolate::create(int memoryMb, Watchdog &watchdog, Responder &responder)
+{
+    std::unique_ptr<ToolIsolate> self(new ToolIsolate(memoryMb, watchdog, responder));
+    const size_t limit = size_t(memoryMb) << 20;
+    self->m_allocator = newBoundedAllocator(limit);
+    v8::Isolate::CreateParams params;
+    params.array_buffer_allocator = self->m_allocator.get();
+    params.constraints.ConfigureDefaultsFromHeapSize(0, limit);
+    self->m_isolate = v8::Isolate::New(params);
+    v8::Isolate *isolate = self->m_isolate;
+    isolate->SetData(0, self.get());
+    // Microtasks run only where the worker's event loop runs them.
+    isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+    isolate->AddNearHeapLimitCallback(&ToolIsolate::onNearHeapLimit, self.get());
+    isolate->SetHostImportModuleDynamicallyCallback(&ToolIsolate::onDynamicImport);
+    return self;
+}
+
+ToolIsolate::~ToolIsolate()
+{
+    m_prepared.clear(); // Globals must go before the isolate does
+    m_isolate->Dispose();
+}
+
+size_t ToolIsolate::onNearHeapLimit(void *data, size_t current, size_t /*initial*/)
+{
+    auto *self = static_cast<ToolIsolate *>(data);
+    self->m_spent = true;
+    if (self->m_job)
+        self->m_job->stop(StopCause::Memory);
+    self->m_isolate->TerminateExecution();
+    // Room for V8 to unwind the terminated script; the isolate is discarded after.
+    return current + std::max<size_t>(current / 2, size_t(32) << 20);
+}
+
+void ToolIsolate::hostLog(const v8::FunctionCallbackInfo<v8::Value> &info)
+{
+    v8::Isolate *isolate = info.GetIsolate();
+    ToolIsolate *self = from(isolate);
+    Job *job = self->m_job;
+    if (!job || info.Length() < 2 || job->logTruncated)
+        return;
+    const QString level = qstr(isolate, info[0]);
+    const QByteArray text = qstr(isolate, info[1]).toUtf8();
+    Frame frame;
+    frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("log")},
+                               {QStringLiteral("id"), job->id},
+                               {QStringLiteral("level"), level}};
+    if (++job->logLines > kMaxLogLines || job->logBytes + text.size() > kMaxLogBytes) {
+        job->logTruncated = true;
+        frame.header[QStringLiteral("level")] = QStringLiteral("warn");
+        frame.body = QByteArrayLiteral("[airlock] log output truncated: over 10000 lines or 4 MiB in one call");
+    } else {
+        job->logBytes += text.size();
+        frame.body = text;
+    }
+    self->m_responder.send(frame);
+}
+
+void ToolIsolate::hostNow(const v8::FunctionCallbackInfo<v8::Value> &info)
+{
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
+    info.GetReturnValue().Set(double(us) / 1000.0);
+}
+
+v8::MaybeLocal<v8::Promise> ToolIsolate::onDynamicImport(v8::Local<v8::Context> context, v8::Local<v8::Data>,
+                                                         v8::Local<v8::Value>, v8::Local<v8::String> specifier,
+                                                         v8::Local<v8::FixedArray>)
+{
+    v8::Isolate *isolate = context->GetIsolate();
+    v8::Local<v8::Promise::Resolver> resolver;
+    if (!v8::Promise::Resolver::New(context).ToLocal(&resolver))
+        return {};
+    const QString message = QStringLiteral("import(\"%1\") refused: %2, and only with a static import")
+                                .arg(qstr(isolate, specifier), QString::fromLatin1(kImportRefusal));
+    resolver->Reject(context, v8::Exception::Error(str(isolate, message))).Check();
+    return resolver->GetPromise();
+}
+
+v8::MaybeLocal<v8::Module> ToolIsolate::resolveModule(v8::Local<v8::Context> context, v8::Local<v8::String> specifier,
+                                                      v8::Local<v8::FixedArray>, v8::Local<v8::Module>)
+{
+    v8::Isolate *isolate = context->GetIsolate();
+    ToolIsolate *self = from(isolate);
+    const QString name = qstr(isolate, specifier);
+    Prepared &prepared = *self->m_current;
+    if (auto it = prepared.modules.find(name); it != prepared.modules.end())
+        return it->second.Get(isolate);
+    std::vector<v8::Local<v8::String>> exports;
+    if (name == QLatin1String("zod")) {
+        v8::Local<v8::Array> names = prepared.zodExports.Get(isolate);
+        for (uint32_t i = 0; i < names->Length(); ++i)
+            exports.push_back(names->Get(context, i).ToLocalChecked().As<v8::String>());
+    } else if (name == QLatin1String("airlock")) {
+        exports = {str(isolate, "defineTool"), str(isolate, "z")};
+    } else {
+        // Checked before instantiation; kept as a last line of defence.
+        isolate->ThrowException(v8::Exception::Error(
+            str(isolate, QStringLiteral("import \"%1\" refused: %2").arg(name, QString::fromLatin1(kImportRefusal)))));
+        return {};
+    }
+    v8::Local<v8::Module> module =
+        v8::Module::CreateSyntheticModule(isolate, specifier, exports, &ToolIsolate::evaluateSyntheticModule);
+    prepared.modules[name].Reset(isolate, module);
+    return module;
+}
+
+v8::MaybeLocal<v8::Value> ToolIsolate::evaluateSyntheticModule(v8::Local<v8::Context> context,
+                                                               v8::Local<v8::Module> module)
+{
+    v8::Isolate *isolate = context->GetIsolate();
+    Prepared &prepared = *from(isolate)->m_current;
+    v8::Local<v8::Object> z = prepared.z.Get(isolate);
+    const bool isZod =
+        prepared.modules.count(QStringLiteral("zod")) && prepared.modules[QStringLiteral("zod")].Get(isolate) == module;
+    if (isZod) {
+        v8::Local<v8::Array> names = prepared.zodExports.Get(isolate);
+        for (uint32_t i = 0; i < names->Length(); ++i) {
+            v8::Local<v8::String> name = names->Get(context, i).ToLocalChecked().As<v8::String>();
+            const QString key = qstr(isolate, name);
+            v8::Local<v8::Value> value;
+            if (key == QLatin1String("z") || key == QLatin1String("default"))
+                value = z;
+            else if (!z->Get(context, name).ToLocal(&value))
+                return {};
+            if (module->SetSyntheticModuleExport(isolate, name, value).IsNothing())
+                return {};
+        }
+    } else {
+        if (module->SetSyntheticModuleExport(isolate, str(isolate, "defineTool"), prepared.defineTool.Get(isolate))
+                .IsNothing() ||
+            module->SetSyntheticModuleExport(isolate, str(isolate, "z"), z).IsNothing())
+            return {};
+    }
+    v8::Local<v8::Promise::Resolver> resolver;
+    if (!v8::Promise::Resolver::New(context).ToLocal(&resolver))
+        return {};
+    resolver->Resolve(context, v8::Undefined(isolate)).Check();
+    return resolver->GetPromise();
+}
+
+bool ToolIsolate::prepareContext()
+{
+    if (m_spent)
+        return false;
+    v8::Isolate *isolate = m_isolate;
+    v8::Isolate::Scope isolateScope(isolate);
+    v8::HandleScope handles(isolate);
+    v8::Local<v8::Context> context = v8::Context::New(isolate);
+    v8::Context::Scope contextScope(context);
+    // No eval / new Function: tools are code we were given, not code they make up.
+    context->AllowCodeGenerationFromStrings(false);
+    context->SetErrorMessageForCodeGenerationFromStrings(
+        str(isolate, "code generation from strings (eval, new Function) is disabled in Airlock tools"));
+
+    v8::Local<v8::Object> global = context->Global();
+    v8::Local<v8::Object> host = v8::Object::New(isolate);
+    host->Set(context, str(isolate, "log"), v8::Function::New(context, &ToolIsolate::hostLog).ToLocalChecked()).Check();
+    host->Set(context, str(isolate, "now"), v8::Function::New(context, &ToolIsolate::hostNow).ToLocalChecked()).Check();
+    global->Set(context, str(isolate, "__airlockHost"), host).Check();
+
+    v8::TryCatch tryCatch(isolate);
+    m_preparing = true;
+    v8::Local<v8::String> source =
+        v8::String::NewFromUtf8(isolate, kPreludeSource, v8::NewStringType::kInternalized, int(kPreludeSize))
+            .ToLocalChecked();
+    v8::ScriptOrigin origin(isolate, str(isolate, "airlock:prelude"));
+    PreludeCache &cache = preludeCache();
+    v8::Local<v8::Script> script;
+    bool haveCache = false;
+    {
+        std::lock_guard lock(cache.mutex);
+        haveCache = !cache.bytes.empty();
+        if (haveCache) {
+            v8::ScriptCompiler::Source withCache(
+                source, origin, new v8::ScriptCompiler::CachedData(cache.bytes.data(), int(cache.bytes.size())));
+            if (!v8::ScriptCompiler::Compile(context, &withCache, v8::ScriptCompiler::kConsumeCodeCache)
+                     .ToLocal(&script))
+                script.Clear();
+        }
+    }
+    if (script.IsEmpty()) {
+        v8::ScriptCompiler::Source plain(source, origin);
+        if (!v8::ScriptCompiler::Compile(context, &plain).ToLocal(&script)) {
+            m_preparing = false;
+            m_spent = true;
+            return false;
+        }
+    }
+    const bool ran = !script->Run(context).IsEmpty();
+    m_preparing = false;
+    if (!ran) {
+        m_spent = true;
+        return false;
+    }
+    if (!haveCache) {
+        std::unique_ptr<v8::ScriptCompiler::CachedData> data(
+            v8::ScriptCompiler::CreateCodeCache(script->GetUnboundScript()));
+        std::lock_guard lock(cache.mutex);
+        if (data && cache.bytes.empty())
+            cache.bytes.assign(data->data, data->data + data->length);
+    }
+
+    auto prepared = std::make_unique<Prepared>();
+    v8::Local<v8::Object> exports =
+        global->Get(context, str(isolate, "__airlockPrelude")).ToLocalChecked().As<v8::Object>();
+    auto fn = [&](const char *name, v8::Global<v8::Function> &out) {
+        out.Reset(isolate, exports->Get(context, str(isolate, name)).ToLocalChecked().As<v8::Function>());
+    };
+    fn("describe", prepared->describe);
+    fn("invoke", prepared->invoke);
+    fn("nextTimer", prepared->nextTimer);
+    fn("fireNextTimer", prepared->fireNextTimer);
+    fn("abort", prepared->abort);
+    prepared->z.Reset(isolate, exports->Get(context, str(isolate, "z")).ToLocalChecked().As<v8::Object>());
+    prepared->defineTool.Reset(isolate, exports->Get(context, str(isolate, "defineTool")).ToLocalChecked());
+    prepared->zodExports.Reset(isolate,
+                               exports->Get(context, str(isolate, "zodExports")).ToLocalChecked().As<v8::Array>());
+    // The host entry points stay reachable only from C++.
+    global->Delete(context, str(isolate, "__airlockHost")).Check();
+    global->Delete(context, str(isolate, "__airlockPrelude")).Check();
+    prepared->context.Reset(isolate, context);
+    m_prepared.push_back(std::move(prepared));
+    return true;
+}
+
+std::unique_ptr<ToolIsolate::Prepared> ToolIsolate::takePrepared()
+{
+    if (m_prepared.empty() && !prepareContext())
+        return nullptr;
+    auto prepared = std::move(m_prepared.front());
+    m_prepared.pop_front();
+    return prepared;
+}
+
+Frame ToolIsolate::execute(Job &job)
+{
+    std::unique_ptr<Prepared> prepared = takePrepared();
+    if (!prepared)
+        return errorFrame(job, "internal", QStringLiteral("could not prepare a JavaScript context for the call"));
+    m_job = &job;
+    m_current = prepared.get();
+    m_deadline = Clock::now() + std::chrono::milliseconds(job.timeoutMs);
+    m_watchdog.arm(m_isolate, &job, m_deadline);
+    if (job.cancelled)
+        m_watchdog.shorten(&job, Clock::now());
+    Frame frame = runInContext(*prepared, job);
+    m_watchdog.disarm(&job);
+    // A termination requested after the script finished must not hit the next call.
+    m_isolate->CancelTerminateExecution();
+    m_job = nullptr;
+    m_current = nullptr;
+    {
+        v8::Isolate::Scope isolateScope(m_isolate);
+        prepared.reset();
+        m_isolate->ContextDisposedNotification();
+    }
+    return frame;
+}
+
+// Everything below runs inside one call's context. Errors come back as frames.
+Frame ToolIsolate::runInContext(Prepared &prepared, Job &job)
+{
+    v8::Isolate *isolate = m_isolate;
+    v8::Isolate::Scope isolateScope(isolate);
+    v8::HandleScope handles(isolate);
+    v8::Local<v8::Context> context = prepared.context.Get(isolate);
+    v8::Context::Scope contextScope(context);
+    v8::TryCatch tryCatch(isolate);
+    tryCatch.SetVerbose(false);
+
+    const Clock::time_point deadline = m_deadline;
+
+    // What stopped the call from outside, if anything, as the error to report.
+    auto stopped = [&]() -> std::optional<Frame> {
+        switch (job.cause()) {
+        case StopCause::None:
+            if (tryCatch.HasTerminated() || isolate->IsExecutionTerminating())
+                return errorFrame(job, "internal", QStringLiteral("JavaScript execution was terminated"));
+            return std::nullopt;
+        case StopCause::Timeout:
+            return errorFrame(job, "timeout",
+                              QStringLiteral("timed out after %1 ms (wall time, including awaited promises and timers)")
+                                  .arg(job.timeoutMs));
+        case StopCause::Memory:
+            return errorFrame(
+                job, "memory",
+                QStringLiteral("out of memory: the tool's JavaScript heap reached its %1 MiB limit").arg(m_memoryMb));
+        case StopCause::Cancelled:
+            return errorFrame(job, "cancelled", QStringLiteral("cancelled"));
+        }
+        return std::nullopt;
+    };
+
+    // An exception as (message, stack); `where` prefixes file:line:column when V8 knows it.
+    auto describeException = [&](v8::Local<v8::Value> exception, v8::Local<v8::Message> message,
+                                 bool withLocation) -> std::pair<QString, QString> {
+        QString text = qstr(isolate, exception);
+        QString stack;
+        if (exception->IsObject()) {
+            v8::Local<v8::Value> s;
+            if (exception.As<v8::Object>()->Get(context, str(isolate, "stack")).ToLocal(&s) && s->IsString())
+                stack = qstr(isolate, s);
+        }
+        if (withLocation && !message.IsEmpty()) {
+            const int line = message->GetLineNumber(context).FromMaybe(0);
+            const int column = message->GetStartColumn(context).FromMaybe(0) + 1;
+            text = QStringLiteral("%1:%2:%3: %4")
+                       .arg(qstr(isolate, message->GetScriptResourceName()))
+                       .arg(line)
+                       .arg(column)
+                       .arg(text);
+            // For a syntax error the useful "stack" is the offending line and a caret.
+            v8::Local<v8::String> sourceLine;
+            if (message->GetSourceLine(context).ToLocal(&sourceLine))
+                stack = qstr(isolate, sourceLine) + QLatin1Char('\n') + QString(column - 1, QLatin1Char(' ')) +
+                        QLatin1Char('^');
+        }
+        // Frames inside the prelude (the host's invoke wrapper) are noise to a tool author.
+        static const QRegularExpression preludeFrame(QStringLiteral(R"(\n\s*at [^\n]*airlock:prelude[^\n]*)"));
+        stack.remove(preludeFrame);
+        return {text, stack};
+    };
+
+    // Runs microtasks and timers until `promise` settles, the deadline passes or
+    // nothing is left that could settle it.
+    auto settle = [&](v8::Local<v8::Promise> promise) -> std::optional<Frame> {
+        v8::Local<v8::Function> nextTimer = prepared.nextTimer.Get(isolate);
+        v8::Local<v8::Function> fireNextTimer = prepared.fireNextTimer.Get(isolate);
+        bool abortDelivered = false;
+        for (;;) {
+            isolate->PerformMicrotaskCheckpoint();
+            if (auto f = stopped())
+                return f;
+            if (promise->State() != v8::Promise::kPending)
+                return std::nullopt;
+            if (job.cancelled && !abortDelivered) {
+                abortDelivered = true;
+                m_watchdog.shorten(&job, Clock::now() + kCancelGrace);
+                v8::Local<v8::Value> reason = str(isolate, "the call was cancelled");
+                if (prepared.abort.Get(isolate)->Call(context, v8::Undefined(isolate), 1, &reason).IsEmpty())
+                    tryCatch.Reset(); // an abort listener's exception is the tool's business
+                continue;
+            }
+            v8::Local<v8::Value> next;
+            if (!nextTimer->Call(context, v8::Undefined(isolate), 0, nullptr).ToLocal(&next)) {
+                if (auto f = stopped())
+                    return f;
+                return errorFrame(job, "internal", QStringLiteral("timer bookkeeping failed"));
+            }
+            const double due = next->NumberValue(context).FromMaybe(-1);
+            if (due < 0)
+                return errorFrame(job, "never_settled",
+                                  QStringLiteral("run() returned a promise that can never settle: it is still pending "
+                                                 "and no timer is left that could settle it"));
+            const double nowMs =
+                double(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count()) /
+                1000.0;
+            if (due > nowMs) {
+                // Sleep towards the timer in short slices, so cancel and the deadline are noticed.
+                const auto wait = std::chrono::microseconds(qint64((due - nowMs) * 1000.0));
+                std::this_thread::sleep_for(std::min<std::chrono::microseconds>(wait, std::chrono::milliseconds(5)));
+                if (Clock::now() >= deadline && job.cause() == StopCause::None)
+                    job.stop(job.cancelled ? StopCause::Cancelled : StopCause::Timeout);
+                continue;
+            }
+            v8::Local<v8::Value> now = v8::Number::New(isolate, nowMs);
+            if (fireNextTimer->Call(context, v8::Undefined(isolate), 1, &now).IsEmpty()) {
+                if (auto f = stopped())
+                    return f;
+            }
+        }
+    };
+
+    // 1. Evaluate the tool file: as an ES module or as a plain script.
+    const QString file = job.file.isEmpty() ? QStringLiteral("tool.js") : job.file;
+    v8::Local<v8::String> source = str(isolate, job.source);
+    if (looksLikeModule(job.source)) {
+        v8::ScriptOrigin origin(isolate, str(isolate, file), 0, 0, false, -1, v8::Local<v8::Value>(), false, false,
+                                true);
+        v8::ScriptCompiler::Source compileSource(source, origin);
+        v8::Local<v8::Module> module;
+        if (!v8::ScriptCompiler::CompileModule(isolate, &compileSource).ToLocal(&module)) {
+            if (auto f = stopped())
+                return *f;
+            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), true);
+            return errorFrame(job, "syntax", text, stack);
+        }
+        v8::Local<v8::FixedArray> requests = module->GetModuleRequests();
+        for (int i = 0; i < requests->Length(); ++i) {
+            v8::Local<v8::ModuleRequest> request = requests->Get(context, i).As<v8::ModuleRequest>();
+            const QString specifier = qstr(isolate, request->GetSpecifier());
+            if (specifier == QLatin1String("zod") || specifier == QLatin1String("airlock"))
+                continue;
+            v8::Location where = module->SourceOffsetToLocation(request->GetSourceOffset());
+            return errorFrame(job, "import",
+                              QStringLiteral("%1:%2:%3: import \"%4\" refused: %5")
+                                  .arg(file)
+                                  .arg(where.GetLineNumber() + 1)
+                                  .arg(where.GetColumnNumber() + 1)
+                                  .arg(specifier, QString::fromLatin1(kImportRefusal)));
+        }
+        if (module->InstantiateModule(context, &ToolIsolate::resolveModule).IsNothing()) {
+            if (auto f = stopped())
+                return *f;
+            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), true);
+            return errorFrame(job, "syntax", text, stack);
+        }
+        v8::Local<v8::Value> evaluation;
+        if (!module->Evaluate(context).ToLocal(&evaluation)) {
+            if (auto f = stopped())
+                return *f;
+            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
+            return errorFrame(job, "thrown", text, stack);
+        }
+        if (evaluation->IsPromise()) {
+            v8::Local<v8::Promise> promise = evaluation.As<v8::Promise>();
+            if (auto f = settle(promise))
+                return *f;
+            if (promise->State() == v8::Promise::kRejected) {
+                auto [text, stack] = describeException(promise->Result(), {}, false);
+                return errorFrame(job, "thrown", text, stack);
+            }
+        }
+    } else {
+        v8::ScriptOrigin origin(isolate, str(isolate, file));
+        v8::Local<v8::Script> script;
+        if (!v8::Script::Compile(context, source, &origin).ToLocal(&script)) {
+            if (auto f = stopped())
+                return *f;
+            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), true);
+            return errorFrame(job, "syntax", text, stack);
+        }
+        if (script->Run(context).IsEmpty()) {
+            if (auto f = stopped())
+                return *f;
+            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
+            return errorFrame(job, "thrown", text, stack);
+        }
+        // Work the script queued at top level (promise callbacks) runs before the call.
+        isolate->PerformMicrotaskCheckpoint();
+        if (auto f = stopped())
+            return *f;
+    }
+
+    // 2a. Describe the tools the file defined.
+    if (job.kind == Job::Kind::Schema) {
+        v8::Local<v8::Value> described;
+        if (!prepared.describe.Get(isolate)->Call(context, v8::Undefined(isolate), 0, nullptr).ToLocal(&described)) {
+            if (auto f = stopped())
+                return *f;
+            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
+            return errorFrame(job, "invalid_tool", text, stack);
+        }
+        Frame frame;
+        frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("schema")},
+                                   {QStringLiteral("id"), job.id},
+                                   {QStringLiteral("us"), elapsedUs(job)}};
+        frame.body = qstr(isolate, described).toUtf8();
+        return frame;
+    }
+
+    // 2b. Validate the input and run the tool.
+    v8::Local<v8::Value> args[] = {str(isolate, job.tool), str(isolate, job.inputJson), str(isolate, job.envJson)};
+    v8::Local<v8::Value> invoked;
+    if (!prepared.invoke.Get(isolate)->Call(context, v8::Undefined(isolate), 3, args).ToLocal(&invoked)) {
+        if (auto f = stopped())
+            return *f;
+        auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
+        return errorFrame(job, "thrown", text, stack);
+    }
+    v8::Local<v8::Promise> promise = invoked.As<v8::Promise>();
+    if (auto f = settle(promise))
+        return *f;
+    if (promise->State() == v8::Promise::kRejected) {
+        auto [text, stack] = describeException(promise->Result(), {}, false);
+        return errorFrame(job, "thrown", text, stack);
+    }
+    v8::Local<v8::Object> outcome = promise->Result().As<v8::Object>();
+    auto field = [&](const char *name) { return outcome->Get(context, str(isolate, name)).ToLocalChecked(); };
+    if (qstr(isolate, field("kind")) == QLatin1String("bad_input")) {
+        Frame frame = errorFrame(job, "bad_input", QStringLiteral("bad input: ") + qstr(isolate, field("message")));
+        QJsonArray fields;
+        v8::Local<v8::Array> list = field("fields").As<v8::Array>();
+        for (uint32_t i = 0; i < list->Length(); ++i)
+            fields.append(qstr(isolate, list->Get(context, i).ToLocalChecked()));
+        frame.header[QStringLiteral("fields")] = fields;
+        return frame;
+    }
+    v8::Local<v8::String> text = field("text").As<v8::String>();
+    const qint64 size = text->Utf8Length(isolate);
+    if (size > job.resultLimit)
+        return errorFrame(
+            job, "result_too_large",
+            QStringLiteral("the result is %1 bytes, over the %2-byte limit").arg(size).arg(job.resultLimit));
+    Frame frame;
+    frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("result")},
+                               {QStringLiteral("id"), job.id},
+                               {QStringLiteral("isString"), field("isString")->IsTrue()},
+                               {QStringLiteral("us"), elapsedUs(job)}};
+    frame.body = QByteArray(qsizetype(size), Qt::Uninitialized);
+    text->WriteUtf8(isolate, frame.body.data(), int(size), nullptr, v8::String::NO_NULL_TERMINATION);
+    return frame;
+}
+
+} // namespace airlock::jsd

@@ -1,0 +1,93 @@
+#pragma once
+
+// One V8 isolate and the fresh contexts prepared in it ahead of requests. Lives on
+// exactly one worker thread (ToolRuntime): created, used and disposed there, so no
+// v8::Locker is needed.
+//
+// Life of a call: a context is prepared off the request path (the prelude — zod,
+// defineTool, console, timers — evaluated from a code cache, and the host entry
+// points taken out of the global object); a request consumes one such context,
+// evaluates the tool file in it, validates the input and runs the tool; then the
+// context is dropped. No context ever serves two calls, so nothing one call does to
+// globals or built-in prototypes is visible to the next.
+
+#include "Job.h"
+
+#include "isolate/Frame.h"
+
+#include <v8.h>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+
+namespace airlock::jsd {
+
+class Watchdog;
+class Responder;
+
+// Where a call's live output goes (the helper's socket).
+class Responder {
+public:
+    virtual ~Responder() = default;
+    virtual void send(const Frame &frame) = 0;
+};
+
+class ToolIsolate {
+public:
+    // `memoryMb` bounds the V8 heap and, separately, ArrayBuffer memory.
+    static std::unique_ptr<ToolIsolate> create(int memoryMb, Watchdog &watchdog, Responder &responder);
+    ~ToolIsolate();
+    ToolIsolate(const ToolIsolate &) = delete;
+    ToolIsolate &operator=(const ToolIsolate &) = delete;
+
+    int memoryMb() const { return m_memoryMb; }
+    int preparedCount() const { return int(m_prepared.size()); }
+    // Set when the isolate hit its heap limit: it must not serve another call.
+    bool spent() const { return m_spent; }
+
+    // Prepares one fresh context and queues it; false if that failed (the isolate
+    // is then spent).
+    bool prepareContext();
+    // Runs `job` in a prepared context (preparing one on the spot if none is
+    // ready) and returns the final frame (result, schema or error). Log frames are
+    // sent through the responder while it runs.
+    Frame execute(Job &job);
+
+private:
+    struct Prepared;
+    class CallScope;
+
+    ToolIsolate(int memoryMb, Watchdog &watchdog, Responder &responder);
+
+    static size_t onNearHeapLimit(void *data, size_t current, size_t initial);
+    static void hostLog(const v8::FunctionCallbackInfo<v8::Value> &info);
+    static void hostNow(const v8::FunctionCallbackInfo<v8::Value> &info);
+    static v8::MaybeLocal<v8::Promise> onDynamicImport(v8::Local<v8::Context> context, v8::Local<v8::Data> options,
+                                                       v8::Local<v8::Value> resource, v8::Local<v8::String> specifier,
+                                                       v8::Local<v8::FixedArray> assertions);
+    static v8::MaybeLocal<v8::Module> resolveModule(v8::Local<v8::Context> context, v8::Local<v8::String> specifier,
+                                                    v8::Local<v8::FixedArray> assertions,
+                                                    v8::Local<v8::Module> referrer);
+    static v8::MaybeLocal<v8::Value> evaluateSyntheticModule(v8::Local<v8::Context> context,
+                                                             v8::Local<v8::Module> module);
+
+    static ToolIsolate *from(v8::Isolate *isolate);
+
+    std::unique_ptr<Prepared> takePrepared();
+    Frame runInContext(Prepared &prepared, Job &job);
+
+    std::unique_ptr<v8::ArrayBuffer::Allocator> m_allocator;
+    v8::Isolate *m_isolate = nullptr;
+    int m_memoryMb;
+    Watchdog &m_watchdog;
+    Responder &m_responder;
+    std::deque<std::unique_ptr<Prepared>> m_prepared;
+    bool m_spent = false;
+    std::chrono::steady_clock::time_point m_deadline; // the call in flight: its wall-time deadline
+    bool m_preparing = false;
+    Job *m_job = nullptr;          // the call in flight, if any
+    Prepared *m_current = nullptr; // its context
+};
+
+} // namespace airlock::jsd

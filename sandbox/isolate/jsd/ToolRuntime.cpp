@@ -1,0 +1,110 @@
+#include "ToolRuntime.h"
+
+namespace airlock::jsd {
+
+ToolRuntime::ToolRuntime(RuntimeOptions options, Responder &responder) : m_options(options), m_responder(responder) {}
+
+ToolRuntime::~ToolRuntime()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_all();
+    for (std::thread &t : m_threads)
+        t.join();
+}
+
+void ToolRuntime::start()
+{
+    for (int i = 0; i < m_options.workers; ++i)
+        m_threads.emplace_back([this, i] { workerLoop(i); });
+    std::unique_lock lock(m_mutex);
+    m_warmedUp.wait(lock, [this] { return m_warmWorkers >= m_options.workers || m_stop; });
+}
+
+void ToolRuntime::submit(std::shared_ptr<Job> job)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        m_active[job->id] = job;
+        m_queue.push_back(std::move(job));
+    }
+    m_wake.notify_one();
+}
+
+void ToolRuntime::cancel(qint64 id)
+{
+    std::shared_ptr<Job> job;
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_active.find(id); it != m_active.end())
+            job = it->second;
+    }
+    if (job) {
+        job->cancelled = true;
+        // A running job: the worker's event loop delivers the abort and the
+        // watchdog enforces the grace period; a queued one is refused when taken.
+        m_watchdog.shorten(job.get(), std::chrono::steady_clock::now() + std::chrono::milliseconds(250));
+    }
+}
+
+void ToolRuntime::workerLoop(int index)
+{
+    (void)index;
+    std::unique_ptr<ToolIsolate> isolate = ToolIsolate::create(m_options.memoryMb, m_watchdog, m_responder);
+    isolate->prepareContext();
+    {
+        std::lock_guard lock(m_mutex);
+        ++m_warmWorkers;
+    }
+    m_warmedUp.notify_all();
+
+    for (;;) {
+        std::shared_ptr<Job> job;
+        {
+            std::unique_lock lock(m_mutex);
+            m_wake.wait(lock, [&] {
+                return m_stop || !m_queue.empty() || isolate->preparedCount() < m_options.preparedPerWorker;
+            });
+            if (m_stop)
+                return;
+            if (!m_queue.empty()) {
+                job = std::move(m_queue.front());
+                m_queue.pop_front();
+            }
+        }
+        if (job) {
+            runJob(isolate, job);
+            std::lock_guard lock(m_mutex);
+            m_active.erase(job->id);
+            continue;
+        }
+        // Idle: top up the ready contexts (the isolate is replaced if it is spent).
+        if (isolate->spent() || !isolate->prepareContext())
+            isolate = ToolIsolate::create(m_options.memoryMb, m_watchdog, m_responder);
+    }
+}
+
+void ToolRuntime::runJob(std::unique_ptr<ToolIsolate> &isolate, const std::shared_ptr<Job> &job)
+{
+    Frame frame;
+    if (job->cancelled) {
+        frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("error")},
+                                   {QStringLiteral("id"), job->id},
+                                   {QStringLiteral("code"), QStringLiteral("cancelled")},
+                                   {QStringLiteral("message"), QStringLiteral("cancelled before it started")}};
+    } else if (job->memoryMb > 0 && job->memoryMb != isolate->memoryMb()) {
+        // A heap limit other than the pool's: a one-off isolate of that size
+        // (slower: isolate start-up and prelude are on the request path).
+        std::unique_ptr<ToolIsolate> oneOff = ToolIsolate::create(job->memoryMb, m_watchdog, m_responder);
+        frame = oneOff->execute(*job);
+    } else {
+        frame = isolate->execute(*job);
+        if (isolate->spent()) // hit its heap limit: never reuse it
+            isolate = ToolIsolate::create(m_options.memoryMb, m_watchdog, m_responder);
+    }
+    m_responder.send(frame);
+}
+
+} // namespace airlock::jsd
