@@ -1,0 +1,18 @@
+#pragma once
+
+// Shell-style wildcard matching of a whole string: `*` any run of characters
+// (including '/'), `?` one character, `[abc]`, `[a-z]`, `[!x]` a class, `\` escapes.
+// Used for tool names and input fields in policy rules.
+
+#include <QString>
+
+namespace airlock {
+
+class GlobPattern {
+public:
+    static bool matches(QStringView pattern, QStringView text);
+    // A pattern that matches exactly `literal` (wildcards escaped).
+    static QString escape(QStringView literal);
+};
+
+} // namespace airlock

@@ -1,0 +1,28 @@
+#pragma once
+
+// What the policy engine judges: one proposed tool call, with what the tool says
+// about itself (annotations) and, for shell tools, which input field holds the
+// command line.
+
+#include <QJsonObject>
+#include <QString>
+
+namespace airlock {
+
+struct ToolAnnotations {
+    bool readOnly = false;   // MCP readOnlyHint: the tool changes nothing
+    bool destructive = true; // MCP destructiveHint
+    bool openWorld = true;   // MCP openWorldHint: reaches outside the sandbox
+};
+
+struct PolicyCall {
+    QString callId;
+    QString tool;
+    QJsonObject input;
+    ToolAnnotations annotations;
+    // Input field holding a shell command line (the microVM exec tool's "command"),
+    // or empty. Such a command must be simple for an allow rule to apply.
+    QString shellField;
+};
+
+} // namespace airlock

@@ -1,0 +1,40 @@
+#pragma once
+
+// Decides allow / ask / deny for a proposed tool call. Rules are tried in order and
+// the first that matches decides; the decision names it. With no match, the tool's
+// annotations decide: read-only → allow, anything else → ask. A shell command that
+// is not simple (see ShellCommand) is never allowed: allow rules skip it and it
+// falls to ask, unless a later deny or ask rule matches first.
+//
+// Policy file form: {"rules": [rule, …]} or a bare array of rules (see PolicyRule).
+
+#include "policy/PolicyCall.h"
+#include "policy/PolicyDecision.h"
+#include "policy/PolicyRule.h"
+#include "util/Result.h"
+
+#include <QList>
+
+namespace airlock {
+
+class PolicyEngine {
+public:
+    PolicyEngine() = default;
+    // `source` names rules that have no name: "<source>#<n>", n from 1.
+    static Result<PolicyEngine> fromJson(const QByteArray &json, const QString &source);
+    static Result<PolicyEngine> fromJsonValue(const QJsonValue &json, const QString &source);
+
+    PolicyDecision decide(const PolicyCall &call) const;
+
+    // Scoped "always allow" rules go in front, so they win over file rules — but
+    // never over the simple-command check.
+    void prependRule(PolicyRule rule) { m_rules.prepend(std::move(rule)); }
+    void appendRules(const QList<PolicyRule> &rules) { m_rules.append(rules); }
+    const QList<PolicyRule> &rules() const { return m_rules; }
+    QJsonObject toJson() const;
+
+private:
+    QList<PolicyRule> m_rules;
+};
+
+} // namespace airlock

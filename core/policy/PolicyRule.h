@@ -1,0 +1,36 @@
+#pragma once
+
+// One policy rule: which tool (name glob), which inputs (every condition must
+// hold), and the verdict. JSON form:
+//   {"name": "git-read-only", "tool": "vm_exec",
+//    "when": {"command": {"argv_prefix": ["git", "status"]}},
+//    "decision": "allow", "reason": "…", "scope": "project"}
+// Unknown keys are an error: a misspelt condition must not silently widen a rule.
+
+#include "policy/FieldMatcher.h"
+#include "policy/PolicyCall.h"
+#include "policy/PolicyDecision.h"
+#include "util/Result.h"
+
+#include <QList>
+
+namespace airlock {
+
+struct PolicyRule {
+    QString name;
+    QString toolGlob = QStringLiteral("*");
+    QList<FieldMatcher> when;
+    PolicyVerdict decision = PolicyVerdict::Ask;
+    QString reason;
+    QString scope; // where the rule lives: "file", "project", "session" (informational)
+
+    static Result<PolicyRule> fromJson(const QJsonObject &json, const QString &defaultName);
+    QJsonObject toJson() const;
+    bool matches(const PolicyCall &call) const;
+
+    // "Always allow" for exactly this call: the tool by name and every top-level
+    // input field by value. Shell commands stay subject to the simple-command check.
+    static PolicyRule alwaysAllow(const PolicyCall &call, const QString &scope, const QString &name);
+};
+
+} // namespace airlock
