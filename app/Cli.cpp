@@ -2,6 +2,7 @@
 
 #include "CliOutput.h"
 #include "SessionsCommand.h"
+#include "ToolCommand.h"
 
 #include <AirlockVersion.h>
 
@@ -17,6 +18,9 @@ QString usage()
     return QStringLiteral("usage: airlock                      start the window\n"
                           "       airlock --version\n"
                           "       airlock sessions list | show ID | export ID [--format md|json] | verify ID\n"
+                          "       airlock tool run FILE.js [--tool NAME] [--input JSON] [--timeout-ms N] "
+                          "[--memory-mb N] [--json]\n"
+                          "       airlock tool schema FILE.js\n"
                           "       airlock help");
 }
 
@@ -53,6 +57,8 @@ int Cli::run(int argc, char **argv)
     }
     if (command == QLatin1String("sessions"))
         return SessionsCommand::run(args);
+    if (command == QLatin1String("tool"))
+        return ToolCommand::run(args);
     return CliOutput::fail(BadUsage, QStringLiteral("unknown command \"%1\"\n%2").arg(command, usage()));
 }
 
