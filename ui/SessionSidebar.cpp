@@ -2,9 +2,13 @@
 
 #include "SessionListModel.h"
 
+#include <QAction>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QStackedWidget>
 #include <QVBoxLayout>
@@ -32,6 +36,19 @@ SessionSidebar::SessionSidebar(SessionListModel *model, QWidget *parent)
         Q_EMIT sessionActivated(index.data(SessionListModel::IdRole).toString());
     });
 
+    auto *rename = new QAction(tr("Rename…"), m_list); // owned by the list
+    rename->setShortcut(QKeySequence(Qt::Key_F2));
+    rename->setShortcutContext(Qt::WidgetShortcut);
+    connect(rename, &QAction::triggered, this, &SessionSidebar::promptRename);
+    auto *remove = new QAction(tr("Delete…"), m_list);
+    remove->setShortcut(QKeySequence::Delete);
+    remove->setShortcutContext(Qt::WidgetShortcut);
+    connect(remove, &QAction::triggered, this, &SessionSidebar::confirmDelete);
+    m_list->addActions({rename, remove});
+    m_list->setContextMenuPolicy(Qt::ActionsContextMenu);
+    connect(model, &SessionListModel::operationFailed, this,
+            [this](const QString &message) { QMessageBox::warning(this, tr("Airlock"), message); });
+
     m_emptyState->setObjectName(QStringLiteral("sessionsEmptyState"));
     m_emptyState->setWordWrap(true);
     m_emptyState->setAlignment(Qt::AlignCenter);
@@ -49,6 +66,52 @@ SessionSidebar::SessionSidebar(SessionListModel *model, QWidget *parent)
     connect(model, &SessionListModel::loaded, this, &SessionSidebar::updateState);
     connect(model, &QAbstractItemModel::modelReset, this, &SessionSidebar::updateState);
     updateState();
+}
+
+QModelIndex SessionSidebar::currentSource() const
+{
+    return m_filter->mapToSource(m_list->currentIndex());
+}
+
+void SessionSidebar::promptRename()
+{
+    const QModelIndex index = currentSource();
+    if (!index.isValid())
+        return;
+    const QString id = index.data(SessionListModel::IdRole).toString();
+    auto *dialog = new QInputDialog(this); // deletes itself when closed
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setObjectName(QStringLiteral("renameSessionDialog"));
+    dialog->setWindowTitle(tr("Rename session"));
+    dialog->setLabelText(tr("Title:"));
+    dialog->setTextValue(index.data(SessionListModel::TitleRole).toString());
+    connect(dialog, &QInputDialog::textValueSelected, this, [this, id](const QString &title) {
+        if (!title.trimmed().isEmpty())
+            m_model->renameSession(id, title);
+    });
+    dialog->open();
+}
+
+void SessionSidebar::confirmDelete()
+{
+    const QModelIndex index = currentSource();
+    if (!index.isValid())
+        return;
+    const QString id = index.data(SessionListModel::IdRole).toString();
+    auto *box = new QMessageBox(QMessageBox::Warning, tr("Delete session"),
+                                tr("Delete \"%1\" and its %2 recorded events? This cannot be undone.")
+                                    .arg(index.data(Qt::DisplayRole).toString())
+                                    .arg(index.data(SessionListModel::EventCountRole).toLongLong()),
+                                QMessageBox::Cancel, this); // deletes itself when closed
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setObjectName(QStringLiteral("deleteSessionDialog"));
+    QPushButton *confirm = box->addButton(tr("Delete"), QMessageBox::DestructiveRole);
+    box->setDefaultButton(QMessageBox::Cancel);
+    connect(box, &QMessageBox::buttonClicked, this, [this, id, confirm](QAbstractButton *clicked) {
+        if (clicked == confirm)
+            m_model->deleteSession(id);
+    });
+    box->open();
 }
 
 void SessionSidebar::updateState()

@@ -22,11 +22,17 @@ public:
 
     QListView *listView() const { return m_list; }
 
+    // Open (non-blocking) dialogs for the current session: rename asks for a title;
+    // delete asks for confirmation, naming what will be lost.
+    void promptRename();
+    void confirmDelete();
+
 Q_SIGNALS:
     void sessionActivated(const QString &sessionId);
 
 private:
     void updateState();
+    QModelIndex currentSource() const;
 
     SessionListModel *m_model;
     QSortFilterProxyModel *m_filter;

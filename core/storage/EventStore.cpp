@@ -1,5 +1,6 @@
 #include "storage/EventStore.h"
 
+#include "events/EventChain.h"
 #include "storage/SchemaMigrations.h"
 
 #include <QHash>
@@ -323,6 +324,24 @@ Result<std::vector<Event>> EventStore::events(const QString &sessionId, qint64 f
     if (!s)
         return s.error();
     return out;
+}
+
+Result<Event> EventStore::appendNext(const QString &sessionId, EventKind kind, const QJsonObject &payload)
+{
+    for (int attempt = 0;; ++attempt) {
+        auto last = head(sessionId);
+        if (!last)
+            return last.error();
+        if (!last->has_value())
+            return Error::make(Error::Code::NotFound, QStringLiteral("no session with id \"%1\"").arg(sessionId));
+        EventChain chain = EventChain::resume(**last);
+        Event next = chain.next(kind, payload);
+        const Status s = append(next);
+        if (s)
+            return next;
+        if (s.error().code != Error::Code::Conflict || attempt > 0)
+            return s.error();
+    }
 }
 
 Status EventStore::deleteSession(const QString &sessionId)

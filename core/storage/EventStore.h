@@ -48,6 +48,11 @@ public:
     Status forEachEvent(const QString &sessionId, const std::function<bool(const Event &)> &visit, qint64 fromSeq = 1);
     Status deleteSession(const QString &sessionId);
 
+    // Appends one event after the stored head of an existing session (for
+    // occasional writers such as rename; a running session keeps its own
+    // EventChain). Retries once if another writer moved the head meanwhile.
+    Result<Event> appendNext(const QString &sessionId, EventKind kind, const QJsonObject &payload);
+
 private:
     explicit EventStore(std::unique_ptr<SqliteDatabase> db);
     Status prepareStatements();

@@ -95,6 +95,7 @@ private Q_SLOTS:
     void appendRefusesAForkOfTheChain();
     void resolvesIdsAndPrefixes();
     void deleteRemovesOnlyThatSession();
+    void appendNextContinuesTheStoredChain();
     void migratesFromVersionOne();
     void refusesNewerSchemaUntouched();
     void refusesForeignFilesUntouched_data();
@@ -261,6 +262,23 @@ void TestEventStore::deleteRemovesOnlyThatSession()
     QCOMPARE(store->sessions()->size(), std::size_t(1));
     QCOMPARE(store->events(QStringLiteral("drop"))->size(), std::size_t(0));
     QCOMPARE(store->events(QStringLiteral("keep"))->size(), std::size_t(4));
+}
+
+void TestEventStore::appendNextContinuesTheStoredChain()
+{
+    auto store = openOrFail(m_path);
+    QVERIFY(store);
+    EventChain chain(QStringLiteral("s"));
+    QVERIFY(store->append(makeEvents(chain, 3)).ok());
+    auto renamed = store->appendNext(QStringLiteral("s"), EventKind::SessionRenamed,
+                                     {{QStringLiteral("title"), QStringLiteral("New name")}});
+    QVERIFY(renamed.ok());
+    QCOMPARE(renamed->seq, 4);
+    QCOMPARE(renamed->prevHash, chain.headHash());
+    QCOMPARE(store->session(QStringLiteral("s"))->title, QStringLiteral("New name"));
+    QVERIFY(ChainVerifier::verify(*store->events(QStringLiteral("s"))).intact);
+    auto missing = store->appendNext(QStringLiteral("nope"), EventKind::SessionRenamed, {});
+    QCOMPARE(missing.error().code, Error::Code::NotFound);
 }
 
 void TestEventStore::migratesFromVersionOne()

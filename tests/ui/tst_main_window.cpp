@@ -4,6 +4,7 @@
 
 #include "MainWindow.h"
 #include "SessionListModel.h"
+#include "SessionSidebar.h"
 #include "TranscriptDelegate.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
@@ -13,9 +14,12 @@
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
+#include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListView>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QStackedWidget>
 #include <QTemporaryDir>
@@ -32,6 +36,8 @@ private Q_SLOTS:
     void reportsAnUnreadableDatabase();
     void opensAStoredSessionFromTheKeyboard();
     void liveEventsGrowTheTranscript();
+    void renameAndDeleteFromTheSidebar();
+    void followsSessionsRecordedElsewhere();
 
 private:
     static void saveScreenshot(QWidget &w, const QString &name);
@@ -201,6 +207,81 @@ void TestMainWindow::liveEventsGrowTheTranscript()
     QCOMPARE(changed.first().at(0).toModelIndex().row(), 1);
     QCOMPARE(model.rowCount(), 2);
     QCOMPARE(model.entry(1).text, QStringLiteral("Hello"));
+}
+
+void TestMainWindow::renameAndDeleteFromTheSidebar()
+{
+    const QString path = m_dir.filePath(QStringLiteral("edit/airlock.db"));
+    {
+        auto store = EventStore::open(path);
+        QVERIFY(store.ok());
+        for (const char *id : {"keep-me", "drop-me"}) {
+            EventChain c(QString::fromLatin1(id));
+            QVERIFY(
+                (*store)
+                    ->append(c.next(EventKind::SessionCreated, {{QStringLiteral("title"), QString::fromLatin1(id)}}))
+                    .ok());
+        }
+    }
+    MainWindow w(path);
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.sessions()->isLoaded(), 10000);
+    auto *sidebar = w.findChild<SessionSidebar *>();
+    auto *list = sidebar->listView();
+    QCOMPARE(list->model()->rowCount(), 2);
+
+    list->setCurrentIndex(list->model()->index(w.sessions()->rowOf(QStringLiteral("keep-me")), 0));
+    sidebar->promptRename();
+    auto *rename = w.findChild<QInputDialog *>(QStringLiteral("renameSessionDialog"));
+    QVERIFY(rename);
+    QCOMPARE(rename->textValue(), QStringLiteral("keep-me"));
+    rename->setTextValue(QStringLiteral("  Kept,   renamed "));
+    rename->accept();
+    QTRY_COMPARE_WITH_TIMEOUT(list->model()->index(w.sessions()->rowOf(QStringLiteral("keep-me")), 0).data().toString(),
+                              QStringLiteral("Kept, renamed"), 10000);
+
+    list->setCurrentIndex(list->model()->index(w.sessions()->rowOf(QStringLiteral("drop-me")), 0));
+    sidebar->confirmDelete();
+    auto *box = w.findChild<QMessageBox *>(QStringLiteral("deleteSessionDialog"));
+    QVERIFY(box);
+    QVERIFY(box->text().contains(QLatin1String("\"drop-me\" and its 1 recorded events")));
+    QCOMPARE(box->defaultButton(), box->button(QMessageBox::Cancel)); // Enter does not destroy
+    box->button(QMessageBox::Cancel)->click();
+    QTest::qWait(200);
+    QCOMPARE(list->model()->rowCount(), 2);
+
+    sidebar->confirmDelete();
+    box = w.findChild<QMessageBox *>(QStringLiteral("deleteSessionDialog"));
+    QVERIFY(box);
+    for (QAbstractButton *b : box->buttons())
+        if (box->buttonRole(b) == QMessageBox::DestructiveRole)
+            b->click();
+    QTRY_COMPARE_WITH_TIMEOUT(list->model()->rowCount(), 1, 10000);
+    QCOMPARE(w.sessions()->rowOf(QStringLiteral("drop-me")), -1);
+
+    // The rename is an event in the log, not an edit of history.
+    auto store = EventStore::open(path);
+    auto events = (*store)->events(QStringLiteral("keep-me"));
+    QCOMPARE(events->size(), std::size_t(2));
+    QCOMPARE(events->back().kind, QStringLiteral("session.renamed"));
+}
+
+void TestMainWindow::followsSessionsRecordedElsewhere()
+{
+    const QString path = m_dir.filePath(QStringLiteral("follow/airlock.db"));
+    {
+        QVERIFY(EventStore::open(path).ok());
+    }
+    MainWindow w(path);
+    w.show();
+    QTRY_VERIFY_WITH_TIMEOUT(w.sessions()->isLoaded(), 10000);
+    QCOMPARE(w.sessions()->rowCount(), 0);
+    // Another writer (as `airlock chat` in a terminal would) records a session.
+    auto store = EventStore::open(path);
+    EventChain c(QStringLiteral("from-terminal"));
+    QVERIFY((*store)->append(c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("hello")}})).ok());
+    QTRY_COMPARE_WITH_TIMEOUT(w.sessions()->rowCount(), 1, 10000);
+    QCOMPARE(w.sessions()->index(0).data().toString(), QStringLiteral("hello"));
 }
 
 QTEST_MAIN(TestMainWindow)
