@@ -13,6 +13,30 @@ if (!outfile) {
   process.exit(2);
 }
 
+// `import * as z from "zod"` would make esbuild build namespace objects for zod
+// and every namespace it re-exports (core alone has ~300 members), one getter per
+// member, in every fresh context: about 40% of the prelude's start-up. Instead a
+// generated module imports zod's classic members by name and exports them as one
+// plain object; of the nested namespaces it keeps the small ones tools use
+// (coerce, iso, regexes) and leaves out core, util and locales.
+const zod = await import("zod");
+const SKIP = new Set(["default", "z", "core", "util", "locales"]);
+const members = Object.keys(zod).filter((k) => !SKIP.has(k) && /^[A-Za-z_$][\w$]*$/.test(k));
+const flatZod = {
+  name: "zod-flat",
+  setup(build) {
+    build.onResolve({ filter: /^airlock:zod-flat$/ }, () => ({ path: "zod-flat", namespace: "airlock" }));
+    build.onLoad({ filter: /.*/, namespace: "airlock" }, () => ({
+      // Aliased, since some members are reserved words (enum, function, null…).
+      contents:
+        `import { ${members.map((m, i) => `${m} as m${i}`).join(", ")} } from "zod";\n` +
+        `export const z = { ${members.map((m, i) => `${JSON.stringify(m)}: m${i}`).join(", ")} };\n`,
+      resolveDir: here,
+      loader: "js",
+    }));
+  },
+};
+
 // zod's classic entry re-exports every locale; tools need English only.
 const englishOnly = {
   name: "zod-english-only",
@@ -33,6 +57,6 @@ await esbuild.build({
   legalComments: "none",
   treeShaking: true,
   nodePaths: [process.env.AIRLOCK_NODE_MODULES || path.join(here, "node_modules")],
-  plugins: [englishOnly],
+  plugins: [flatZod, englishOnly],
   logLevel: "warning",
 });

@@ -104,6 +104,11 @@ struct ToolIsolate::Prepared {
     v8::Global<v8::Value> defineTool;
     v8::Global<v8::Array> zodExports;
     std::map<QString, v8::Global<v8::Module>> modules; // "zod" / "airlock" for this call
+    // Set when the tool file was already evaluated in this context ahead of the
+    // request (see preloadContext): the log lines its top level produced, to be
+    // replayed as the call's own.
+    bool preloaded = false;
+    std::vector<std::pair<QString, QByteArray>> earlyLogs;
 };
 
 ToolIsolate *ToolIsolate::from(v8::Isolate *isolate)
@@ -136,7 +141,9 @@ std::unique_ptr<ToolIsolate> ToolIsolate::create(int memoryMb, Watchdog &watchdo
 
 ToolIsolate::~ToolIsolate()
 {
-    m_prepared.clear(); // Globals must go before the isolate does
+    // Globals must go before the isolate does.
+    m_prepared.clear();
+    m_hot.clear();
     m_isolate->Dispose();
 }
 
@@ -160,6 +167,11 @@ void ToolIsolate::hostLog(const v8::FunctionCallbackInfo<v8::Value> &info)
         return;
     const QString level = qstr(isolate, info[0]);
     const QByteArray text = qstr(isolate, info[1]).toUtf8();
+    if (self->m_preloading) {
+        if (self->m_current->earlyLogs.size() < 100)
+            self->m_current->earlyLogs.emplace_back(level, text);
+        return;
+    }
     Frame frame;
     frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("log")},
                                {QStringLiteral("id"), job->id},
@@ -259,8 +271,17 @@ v8::MaybeLocal<v8::Value> ToolIsolate::evaluateSyntheticModule(v8::Local<v8::Con
 
 bool ToolIsolate::prepareContext()
 {
-    if (m_spent)
+    std::unique_ptr<Prepared> prepared = newContext();
+    if (!prepared)
         return false;
+    m_prepared.push_back(std::move(prepared));
+    return true;
+}
+
+std::unique_ptr<ToolIsolate::Prepared> ToolIsolate::newContext()
+{
+    if (m_spent)
+        return nullptr;
     v8::Isolate *isolate = m_isolate;
     v8::Isolate::Scope isolateScope(isolate);
     v8::HandleScope handles(isolate);
@@ -302,14 +323,14 @@ bool ToolIsolate::prepareContext()
         if (!v8::ScriptCompiler::Compile(context, &plain).ToLocal(&script)) {
             m_preparing = false;
             m_spent = true;
-            return false;
+            return nullptr;
         }
     }
     const bool ran = !script->Run(context).IsEmpty();
     m_preparing = false;
     if (!ran) {
         m_spent = true;
-        return false;
+        return nullptr;
     }
     if (!haveCache) {
         std::unique_ptr<v8::ScriptCompiler::CachedData> data(
@@ -338,12 +359,66 @@ bool ToolIsolate::prepareContext()
     global->Delete(context, str(isolate, "__airlockHost")).Check();
     global->Delete(context, str(isolate, "__airlockPrelude")).Check();
     prepared->context.Reset(isolate, context);
-    m_prepared.push_back(std::move(prepared));
+    return prepared;
+}
+
+bool ToolIsolate::wantsPreparation(int target) const
+{
+    if (m_spent)
+        return true;
+    if (m_hotSource.isNull())
+        return int(m_prepared.size()) < target;
+    return m_prepared.empty() || int(m_hot.size()) < target;
+}
+
+bool ToolIsolate::prepareNext(int target)
+{
+    if (!m_hotSource.isNull() && !m_prepared.empty() && int(m_hot.size()) < target)
+        return preloadContext();
+    return prepareContext();
+}
+
+bool ToolIsolate::preloadContext()
+{
+    std::unique_ptr<Prepared> prepared = newContext();
+    if (!prepared)
+        return false;
+    Job preload;
+    preload.id = -1;
+    preload.file = m_hotFile;
+    preload.source = m_hotSource;
+    preload.timeoutMs = m_hotTimeoutMs;
+    m_job = &preload;
+    m_current = prepared.get();
+    m_preloading = true;
+    m_deadline = Clock::now() + std::chrono::milliseconds(preload.timeoutMs);
+    m_watchdog.arm(m_isolate, &preload, m_deadline);
+    const Frame frame = runInContext(*prepared, preload, Phase::LoadOnly);
+    m_watchdog.disarm(&preload);
+    m_isolate->CancelTerminateExecution();
+    m_job = nullptr;
+    m_current = nullptr;
+    m_preloading = false;
+    if (frame.header.value(QStringLiteral("type")).toString() != QLatin1String("loaded")) {
+        // The file no longer loads cleanly ahead of time: serve it the plain way.
+        v8::Isolate::Scope isolateScope(m_isolate);
+        prepared.reset();
+        m_hot.clear();
+        m_hotSource = QByteArray();
+        return !m_spent;
+    }
+    prepared->preloaded = true;
+    m_hot.push_back(std::move(prepared));
     return true;
 }
 
-std::unique_ptr<ToolIsolate::Prepared> ToolIsolate::takePrepared()
+std::unique_ptr<ToolIsolate::Prepared> ToolIsolate::takePrepared(const Job &job)
 {
+    if (!m_hot.empty() && job.kind == Job::Kind::Run && job.file == m_hotFile && job.source == m_hotSource) {
+        auto prepared = std::move(m_hot.front());
+        m_hot.pop_front();
+        return prepared;
+    }
     if (m_prepared.empty() && !prepareContext())
         return nullptr;
     auto prepared = std::move(m_prepared.front());
@@ -353,7 +428,7 @@ std::unique_ptr<ToolIsolate::Prepared> ToolIsolate::takePrepared()
 
 Frame ToolIsolate::execute(Job &job)
 {
-    std::unique_ptr<Prepared> prepared = takePrepared();
+    std::unique_ptr<Prepared> prepared = takePrepared(job);
     if (!prepared)
         return errorFrame(job, "internal", QStringLiteral("could not prepare a JavaScript context for the call"));
     m_job = &job;
@@ -362,8 +437,27 @@ Frame ToolIsolate::execute(Job &job)
     m_watchdog.arm(m_isolate, &job, m_deadline);
     if (job.cancelled)
         m_watchdog.shorten(&job, Clock::now());
-    Frame frame = runInContext(*prepared, job);
+    const bool preloaded = prepared->preloaded;
+    for (const auto &[level, text] : prepared->earlyLogs)
+        m_responder.send(Frame{QJsonObject{{QStringLiteral("type"), QStringLiteral("log")},
+                                           {QStringLiteral("id"), job.id},
+                                           {QStringLiteral("level"), level}},
+                               text});
+    Frame frame = runInContext(*prepared, job, preloaded ? Phase::RunOnly : Phase::Full);
     m_watchdog.disarm(&job);
+    // A file that just ran cleanly is likely to run again: from now on contexts are
+    // prepared with it already evaluated, taking its load off the request path.
+    if (!preloaded && job.kind == Job::Kind::Run && !m_spent &&
+        frame.header.value(QStringLiteral("type")).toString() == QLatin1String("result") &&
+        (job.file != m_hotFile || job.source != m_hotSource)) {
+        {
+            v8::Isolate::Scope isolateScope(m_isolate);
+            m_hot.clear();
+        }
+        m_hotFile = job.file;
+        m_hotSource = job.source;
+        m_hotTimeoutMs = job.timeoutMs;
+    }
     // A termination requested after the script finished must not hit the next call.
     m_isolate->CancelTerminateExecution();
     m_job = nullptr;
@@ -377,7 +471,7 @@ Frame ToolIsolate::execute(Job &job)
 }
 
 // Everything below runs inside one call's context. Errors come back as frames.
-Frame ToolIsolate::runInContext(Prepared &prepared, Job &job)
+Frame ToolIsolate::runInContext(Prepared &prepared, Job &job, Phase phase)
 {
     v8::Isolate *isolate = m_isolate;
     v8::Isolate::Scope isolateScope(isolate);
@@ -493,7 +587,9 @@ Frame ToolIsolate::runInContext(Prepared &prepared, Job &job)
     // 1. Evaluate the tool file: as an ES module or as a plain script.
     const QString file = job.file.isEmpty() ? QStringLiteral("tool.js") : job.file;
     v8::Local<v8::String> source = str(isolate, job.source);
-    if (looksLikeModule(job.source)) {
+    if (phase == Phase::RunOnly) {
+        // Evaluated ahead of the request in this context.
+    } else if (looksLikeModule(job.source)) {
         v8::ScriptOrigin origin(isolate, str(isolate, file), 0, 0, false, -1, v8::Local<v8::Value>(), false, false,
                                 true);
         v8::ScriptCompiler::Source compileSource(source, origin);
@@ -560,6 +656,9 @@ Frame ToolIsolate::runInContext(Prepared &prepared, Job &job)
         if (auto f = stopped())
             return *f;
     }
+
+    if (phase == Phase::LoadOnly)
+        return Frame{QJsonObject{{QStringLiteral("type"), QStringLiteral("loaded")}}, {}};
 
     // 2a. Describe the tools the file defined.
     if (job.kind == Job::Kind::Schema) {

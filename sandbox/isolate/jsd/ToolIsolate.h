@@ -42,12 +42,17 @@ public:
     ToolIsolate &operator=(const ToolIsolate &) = delete;
 
     int memoryMb() const { return m_memoryMb; }
-    int preparedCount() const { return int(m_prepared.size()); }
     // Set when the isolate hit its heap limit: it must not serve another call.
     bool spent() const { return m_spent; }
 
-    // Prepares one fresh context and queues it; false if that failed (the isolate
-    // is then spent).
+    // Whether the isolate is short of ready contexts (`target` of each kind).
+    bool wantsPreparation(int target) const;
+    // Prepares one more ready context: a plain one, or one with the most recently
+    // run tool file already evaluated in it (a "preloaded" context, which takes
+    // the file's load off the request path when the same file is called again).
+    // False if that failed and the isolate is spent.
+    bool prepareNext(int target);
+    // Prepares one plain fresh context and queues it.
     bool prepareContext();
     // Runs `job` in a prepared context (preparing one on the spot if none is
     // ready) and returns the final frame (result, schema or error). Log frames are
@@ -74,15 +79,26 @@ private:
 
     static ToolIsolate *from(v8::Isolate *isolate);
 
-    std::unique_ptr<Prepared> takePrepared();
-    Frame runInContext(Prepared &prepared, Job &job);
+    // Full: evaluate the tool file, then describe or run. LoadOnly: evaluate only
+    // (preloading). RunOnly: the file was evaluated in this context already.
+    enum class Phase { Full, LoadOnly, RunOnly };
+
+    std::unique_ptr<Prepared> newContext();
+    bool preloadContext();
+    std::unique_ptr<Prepared> takePrepared(const Job &job);
+    Frame runInContext(Prepared &prepared, Job &job, Phase phase);
 
     std::unique_ptr<v8::ArrayBuffer::Allocator> m_allocator;
     v8::Isolate *m_isolate = nullptr;
     int m_memoryMb;
     Watchdog &m_watchdog;
     Responder &m_responder;
-    std::deque<std::unique_ptr<Prepared>> m_prepared;
+    std::deque<std::unique_ptr<Prepared>> m_prepared; // plain fresh contexts
+    std::deque<std::unique_ptr<Prepared>> m_hot;      // fresh contexts with m_hotSource evaluated
+    QString m_hotFile;
+    QByteArray m_hotSource; // null: no file to preload
+    int m_hotTimeoutMs = 5000;
+    bool m_preloading = false;
     bool m_spent = false;
     std::chrono::steady_clock::time_point m_deadline; // the call in flight: its wall-time deadline
     bool m_preparing = false;

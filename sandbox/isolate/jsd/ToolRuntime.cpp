@@ -65,7 +65,7 @@ void ToolRuntime::workerLoop(int index)
         {
             std::unique_lock lock(m_mutex);
             m_wake.wait(lock, [&] {
-                return m_stop || !m_queue.empty() || isolate->preparedCount() < m_options.preparedPerWorker;
+                return m_stop || !m_queue.empty() || isolate->wantsPreparation(m_options.preparedPerWorker);
             });
             if (m_stop)
                 return;
@@ -81,7 +81,7 @@ void ToolRuntime::workerLoop(int index)
             continue;
         }
         // Idle: top up the ready contexts (the isolate is replaced if it is spent).
-        if (isolate->spent() || !isolate->prepareContext())
+        if (isolate->spent() || !isolate->prepareNext(m_options.preparedPerWorker))
             isolate = ToolIsolate::create(m_options.memoryMb, m_watchdog, m_responder);
     }
 }
