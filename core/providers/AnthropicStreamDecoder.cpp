@@ -54,8 +54,44 @@ std::optional<TokenUsage> AnthropicStreamDecoder::usageSoFar() const
     return m_usage;
 }
 
+bool AnthropicStreamDecoder::handleFast(const SseEvent &event)
+{
+    using T = JsonScan::Type;
+    if (!m_scan.parse(event.data))
+        return false;
+    const int root = m_scan.root();
+    const int type = m_scan.member(root, "type");
+    if (m_scan.stringEquals(type, "ping"))
+        return true;
+    if (!m_scan.stringEquals(type, "content_block_delta"))
+        return false;
+    const int delta = m_scan.member(root, "delta");
+    const int deltaType = m_scan.member(delta, "type");
+    if (m_scan.stringEquals(deltaType, "text_delta")) {
+        const int text = m_scan.member(delta, "text");
+        if (!m_scan.is(text, T::String))
+            return false;
+        QString value = m_scan.string(text);
+        if (!value.isEmpty())
+            emitItem(StreamItem::textDelta(std::move(value)));
+        return true;
+    }
+    if (m_scan.stringEquals(deltaType, "input_json_delta")) {
+        const qint64 index = m_scan.integer(m_scan.member(root, "index"), -1);
+        const int partial = m_scan.member(delta, "partial_json");
+        auto it = m_toolBlocks.find(int(index));
+        if (index < 0 || it == m_toolBlocks.end() || !m_scan.is(partial, T::String))
+            return false;
+        it->json.append(m_scan.utf8(partial));
+        return true;
+    }
+    return false;
+}
+
 void AnthropicStreamDecoder::handleEvent(const SseEvent &event)
 {
+    if ((event.type == "content_block_delta" || event.type == "ping") && handleFast(event))
+        return;
     const auto parsed = parseObject(event);
     if (!parsed)
         return;

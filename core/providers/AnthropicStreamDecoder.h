@@ -6,6 +6,7 @@
 // usage and the stop reason; message_stop ends the turn. Unknown event, block and
 // delta types are ignored, as the API adds new ones over time.
 
+#include "providers/JsonScan.h"
 #include "providers/StreamDecoder.h"
 
 #include <QHash>
@@ -26,6 +27,10 @@ private:
         QJsonObject initialInput; // content_block_start's input, used when no delta came
     };
 
+    // Deltas and pings, the bulk of a stream, without building a QJsonObject.
+    // False when the event is not one of the expected shapes: the general path
+    // then handles it (and reports what is wrong with it).
+    bool handleFast(const SseEvent &event);
     void onError(const QJsonObject &obj);
     void onBlockStart(const QJsonObject &obj);
     void onBlockDelta(const QJsonObject &obj);
@@ -33,6 +38,7 @@ private:
     void onMessageDelta(const QJsonObject &obj);
     void onMessageStop();
 
+    JsonScan m_scan;
     QHash<int, ToolBlock> m_toolBlocks; // open tool_use blocks by index
     TokenUsage m_usage;
     bool m_haveUsage = false;

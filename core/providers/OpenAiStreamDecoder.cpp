@@ -26,12 +26,50 @@ std::optional<TokenUsage> OpenAiStreamDecoder::usageSoFar() const
     return m_usage;
 }
 
+bool OpenAiStreamDecoder::handleFast(const SseEvent &event)
+{
+    using T = JsonScan::Type;
+    if (event.type != "message" || !m_scan.parse(event.data))
+        return false;
+    const int root = m_scan.root();
+    if (!m_scan.is(root, T::Object) || m_scan.member(root, "error") != JsonScan::kNone)
+        return false;
+    const int usage = m_scan.member(root, "usage");
+    if (usage != JsonScan::kNone && !m_scan.is(usage, T::Null))
+        return false;
+    const int choices = m_scan.member(root, "choices");
+    if (!m_scan.is(choices, T::Array) || m_scan.childCount(choices) != 1)
+        return false;
+    const int choice = m_scan.element(choices, 0);
+    const int index = m_scan.member(choice, "index");
+    const int finish = m_scan.member(choice, "finish_reason");
+    const int delta = m_scan.member(choice, "delta");
+    if (!m_scan.is(choice, T::Object) || (index != JsonScan::kNone && m_scan.integer(index, -1) != 0) ||
+        (finish != JsonScan::kNone && !m_scan.is(finish, T::Null)) || !m_scan.is(delta, T::Object))
+        return false;
+    const int refusal = m_scan.member(delta, "refusal");
+    if (m_scan.member(delta, "tool_calls") != JsonScan::kNone ||
+        (refusal != JsonScan::kNone && !m_scan.is(refusal, T::Null)))
+        return false;
+    const int content = m_scan.member(delta, "content");
+    if (content != JsonScan::kNone && !m_scan.is(content, T::Null)) {
+        if (!m_scan.is(content, T::String))
+            return false;
+        QString text = m_scan.string(content);
+        if (!text.isEmpty())
+            emitItem(StreamItem::textDelta(std::move(text)));
+    }
+    return true;
+}
+
 void OpenAiStreamDecoder::handleEvent(const SseEvent &event)
 {
     if (event.data.trimmed() == "[DONE]") {
         endTurn();
         return;
     }
+    if (handleFast(event))
+        return;
     if (event.type == "error") {
         // Some servers send `event: error` whose data need not be a JSON object.
         const QJsonDocument doc = QJsonDocument::fromJson(event.data);

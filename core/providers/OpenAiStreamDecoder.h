@@ -7,6 +7,7 @@
 // fragment, a reused index with a new id, missing ids, missing usage, and a stream
 // that closes after finish_reason without `[DONE]`.
 
+#include "providers/JsonScan.h"
 #include "providers/StreamDecoder.h"
 
 #include <QHash>
@@ -28,11 +29,15 @@ private:
         QByteArray arguments;
     };
 
+    // A plain content chunk, the bulk of a stream, without building a QJsonObject.
+    // False for any other shape: the general path handles it.
+    bool handleFast(const SseEvent &event);
     void onError(const QJsonObject &obj, const QByteArray &rawData);
     void onToolCallFragments(const QJsonArray &fragments);
     void flushToolCalls();
     void endTurn();
 
+    JsonScan m_scan;
     std::vector<PendingCall> m_calls; // in order of first appearance
     QHash<int, int> m_slotByIndex;    // wire index → position in m_calls
     qsizetype m_flushed = 0;          // m_calls[0, m_flushed) already emitted
