@@ -1,0 +1,159 @@
+#include "agent/ConversationRebuilder.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+
+namespace airlock {
+namespace {
+
+QString str(const QJsonObject &o, const char *key)
+{
+    return o.value(QLatin1String(key)).toString();
+}
+
+QString resultText(const QJsonValue &v)
+{
+    if (v.isString())
+        return v.toString();
+    if (v.isObject())
+        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+    if (v.isArray())
+        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+    if (v.isUndefined() || v.isNull())
+        return QString();
+    return v.toVariant().toString();
+}
+
+// Builds the message list while walking the events in order.
+class Builder {
+public:
+    void userText(const QString &text)
+    {
+        closeAssistant();
+        interruptPending(); // a provider needs every call answered before the next prompt
+        // Results of the previous calls and the next prompt go in one user turn.
+        if (!m_out.messages.isEmpty() && m_out.messages.back().role == ChatMessage::Role::User &&
+            m_out.messages.back().text.isEmpty()) {
+            m_out.messages.back().text = text;
+            return;
+        }
+        m_out.messages.append(ChatMessage::user(text));
+    }
+    void assistantText(const QString &text, int turn)
+    {
+        openAssistant(turn);
+        m_assistant.text += text;
+    }
+    void toolCall(const QString &id, const QString &name, const QJsonObject &input, int turn)
+    {
+        openAssistant(turn);
+        m_assistant.toolCalls.append({id, name, input});
+        m_pending.append(id);
+    }
+    void result(const QString &callId, const QString &content, bool isError)
+    {
+        if (!m_pending.removeOne(callId))
+            return; // unknown or already answered: the first outcome counts
+        closeAssistant();
+        if (m_out.messages.isEmpty() || m_out.messages.back().role != ChatMessage::Role::User ||
+            !m_out.messages.back().text.isEmpty())
+            m_out.messages.append(ChatMessage::results({}));
+        m_out.messages.back().toolResults.append({callId, content, isError});
+    }
+    void turnEnded() { closeAssistant(); }
+
+    RebuiltConversation finish()
+    {
+        closeAssistant();
+        interruptPending();
+        return std::move(m_out);
+    }
+
+private:
+    void interruptPending()
+    {
+        const QStringList unanswered = m_pending;
+        for (const QString &id : unanswered)
+            result(id, ConversationRebuilder::interruptedResultText(), true);
+        m_out.interruptedCalls += unanswered;
+    }
+    void openAssistant(int turn)
+    {
+        if (!m_open) {
+            m_open = true;
+            m_assistant = ChatMessage::assistant(QString());
+        }
+        m_out.turns = std::max(m_out.turns, turn + 1);
+    }
+    void closeAssistant()
+    {
+        if (!m_open)
+            return;
+        m_open = false;
+        if (!m_assistant.text.isEmpty() || !m_assistant.toolCalls.isEmpty())
+            m_out.messages.append(m_assistant);
+    }
+
+    RebuiltConversation m_out;
+    ChatMessage m_assistant;
+    bool m_open = false;
+    QStringList m_pending; // calls in order, not yet answered
+};
+
+} // namespace
+
+QString ConversationRebuilder::interruptedResultText()
+{
+    return QStringLiteral("This call was interrupted before it finished (the session was stopped); it may or may not "
+                          "have had effects. Check before retrying.");
+}
+
+RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events)
+{
+    Builder b;
+    for (const Event &e : events) {
+        const auto kind = e.knownKind();
+        if (!kind)
+            continue;
+        const QJsonObject p = e.payloadObject();
+        const int turn = p.value(QLatin1String("turn")).toInt();
+        switch (*kind) {
+        case EventKind::UserMessage:
+            b.userText(str(p, "text"));
+            break;
+        case EventKind::ModelTextDelta:
+            b.assistantText(str(p, "text"), turn);
+            break;
+        case EventKind::ModelToolCall:
+            b.toolCall(str(p, "call_id"), str(p, "tool"), p.value(QLatin1String("input")).toObject(), turn);
+            break;
+        case EventKind::ModelTurnEnded:
+            b.turnEnded();
+            break;
+        case EventKind::PolicyDecision:
+            if (str(p, "decision") == QLatin1String("deny"))
+                b.result(str(p, "call_id"),
+                         QStringLiteral("Denied by policy rule \"%1\"%2")
+                             .arg(str(p, "rule"),
+                                  str(p, "reason").isEmpty() ? QString() : QStringLiteral(": ") + str(p, "reason")),
+                         true);
+            break;
+        case EventKind::ApprovalDenied:
+            b.result(str(p, "call_id"),
+                     QStringLiteral("The user denied this call%1")
+                         .arg(str(p, "reason").isEmpty() ? QString() : QStringLiteral(": ") + str(p, "reason")),
+                     true);
+            break;
+        case EventKind::ExecutionFinished: {
+            const bool ok = p.value(QLatin1String("ok")).toBool();
+            b.result(str(p, "call_id"), ok ? resultText(p.value(QLatin1String("result"))) : str(p, "error"), !ok);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return b.finish();
+}
+
+} // namespace airlock

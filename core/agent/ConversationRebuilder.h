@@ -1,0 +1,32 @@
+#pragma once
+
+// Rebuilds what to send the model from a session's stored events, so a session
+// interrupted anywhere — mid-stream, awaiting approval, mid-execution, or by a
+// killed app — resumes with a conversation the provider accepts: every tool call
+// answered by exactly one result. Calls that never finished are reported, so the
+// agent can record them as interrupted before it continues.
+
+#include "events/Event.h"
+#include "providers/ChatRequest.h"
+
+#include <QStringList>
+
+#include <span>
+
+namespace airlock {
+
+struct RebuiltConversation {
+    QList<ChatMessage> messages;
+    // Calls the model made that have no recorded outcome; `messages` answers them
+    // with an "interrupted" error result.
+    QStringList interruptedCalls;
+    int turns = 0; // model turns started so far (the next turn's number)
+};
+
+class ConversationRebuilder {
+public:
+    static RebuiltConversation rebuild(std::span<const Event> events);
+    static QString interruptedResultText();
+};
+
+} // namespace airlock
