@@ -176,7 +176,8 @@ int main(int argc, char **argv)
         (void)one.run(request(0));
         for (int i = 0; i < 10; ++i)
             (void)five.run(request(i));
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        // Idle long enough for the workers to collect the calls' garbage.
+        std::this_thread::sleep_for(std::chrono::milliseconds(2500));
         perIsolateMiB = double(rssKiB(five.helperPid()) - rssKiB(one.helperPid())) / 4.0 / 1024.0;
     }
 

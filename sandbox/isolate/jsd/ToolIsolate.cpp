@@ -362,6 +362,12 @@ std::unique_ptr<ToolIsolate::Prepared> ToolIsolate::newContext()
     return prepared;
 }
 
+void ToolIsolate::releaseMemory()
+{
+    v8::Isolate::Scope isolateScope(m_isolate);
+    m_isolate->LowMemoryNotification();
+}
+
 bool ToolIsolate::wantsPreparation(int target) const
 {
     if (m_spent)

@@ -52,6 +52,9 @@ public:
     // the file's load off the request path when the same file is called again).
     // False if that failed and the isolate is spent.
     bool prepareNext(int target);
+    // A full garbage collection that also returns free memory to the system;
+    // for idle times only (it takes milliseconds).
+    void releaseMemory();
     // Prepares one plain fresh context and queues it.
     bool prepareContext();
     // Runs `job` in a prepared context (preparing one on the spot if none is

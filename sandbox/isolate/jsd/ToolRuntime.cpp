@@ -60,13 +60,27 @@ void ToolRuntime::workerLoop(int index)
     }
     m_warmedUp.notify_all();
 
+    // Whether the isolate did anything since it last gave memory back.
+    bool busySinceCollect = true;
     for (;;) {
         std::shared_ptr<Job> job;
         {
             std::unique_lock lock(m_mutex);
-            m_wake.wait(lock, [&] {
+            const auto ready = [&] {
                 return m_stop || !m_queue.empty() || isolate->wantsPreparation(m_options.preparedPerWorker);
-            });
+            };
+            // Idle for a second with garbage from earlier calls: collect it, so an
+            // idle warm isolate holds little more than its ready contexts. Never
+            // right after a call, where it would delay the next one.
+            if (!m_wake.wait_for(lock, std::chrono::seconds(1), ready)) {
+                if (busySinceCollect) {
+                    lock.unlock();
+                    isolate->releaseMemory();
+                    busySinceCollect = false;
+                }
+                continue;
+            }
+            busySinceCollect = true;
             if (m_stop)
                 return;
             if (!m_queue.empty()) {
