@@ -4,6 +4,8 @@
 // about itself (annotations) and, for shell tools, which input field holds the
 // command line.
 
+#include "util/Result.h"
+
 #include <QJsonObject>
 #include <QString>
 
@@ -23,6 +25,12 @@ struct PolicyCall {
     // Input field holding a shell command line (the microVM exec tool's "command"),
     // or empty. Such a command must be simple for an allow rule to apply.
     QString shellField;
+
+    // The form `airlock policy test --call JSON` takes:
+    //   {"tool": "vm_exec", "input": {...}, "call_id"?: "…",
+    //    "annotations"?: {"read_only": bool, "destructive": bool, "open_world": bool},
+    //    "shell_field"?: "command"}
+    static Result<PolicyCall> fromJson(const QJsonObject &json);
 };
 
 } // namespace airlock

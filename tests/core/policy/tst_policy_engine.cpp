@@ -24,6 +24,7 @@ private Q_SLOTS:
     void alwaysAllowNeverCoversACompoundCommand();
     void roundTripKeepsDecisions();
     void decisionEventPayload();
+    void callFromJson();
 };
 
 namespace {
@@ -298,6 +299,21 @@ void TestPolicyEngine::decisionEventPayload()
     QCOMPARE(payload.value(u"decision").toString(), QStringLiteral("deny"));
     QCOMPARE(payload.value(u"rule").toString(), QStringLiteral("no-secrets"));
     QCOMPARE(payload.value(u"reason").toString(), QStringLiteral("secrets stay put"));
+}
+
+void TestPolicyEngine::callFromJson()
+{
+    auto parsed = PolicyCall::fromJson(QJsonDocument::fromJson(R"({"tool": "vm_exec", "shell_field": "command",
+        "input": {"command": "ls && rm -rf ~"}, "annotations": {"read_only": true}})")
+                                           .object());
+    QVERIFY(parsed.ok());
+    QCOMPARE(parsed->shellField, QStringLiteral("command"));
+    QVERIFY(parsed->annotations.readOnly);
+    QCOMPARE(loadPolicy().decide(*parsed).rule, QStringLiteral("no-rm"));
+
+    QVERIFY(!PolicyCall::fromJson(QJsonDocument::fromJson(R"({"input": {}})").object()).ok());
+    QVERIFY(!PolicyCall::fromJson(QJsonDocument::fromJson(R"({"tool": "t", "input": []})").object()).ok());
+    QVERIFY(!PolicyCall::fromJson(QJsonDocument::fromJson(R"({"tool": "t", "inputs": {}})").object()).ok());
 }
 
 QTEST_GUILESS_MAIN(TestPolicyEngine)

@@ -134,6 +134,7 @@ private Q_SLOTS:
     void connectionRefusedIsRetriedThenReported();
     void resetMidStreamIsAnErrorNotARetry();
     void errorEventMidStreamIsNotRetried();
+    void malformedEventEndsTheTurnWithoutRetry();
     void stallMidStreamTimesOut();
     void stallBeforeTheAnswerIsRetried();
     void tooLongRetryAfterIsNotWaitedFor();
@@ -356,6 +357,22 @@ void TestHttpStreamClient::errorEventMidStreamIsNotRetried()
     QCOMPARE(r.outcome.attempts, 1);
     QCOMPARE(r.items, (QStringList{"text:Partial", "usage:in=20,out=1,cache_write=0,cache_read=0",
                                    "error:api:overloaded_error:0:retryable"}));
+}
+
+void TestHttpStreamClient::malformedEventEndsTheTurnWithoutRetry()
+{
+    FakeModelServer server;
+    const QByteArray body = recordedStream(QStringLiteral("anthropic_tool_use.sse"));
+    QByteArray broken = body;
+    broken.replace("\"partial_json\":\"{\\\"locati\"}}", "\"partial_json\":\"{\\\"locati\"}"); // one brace short
+    QVERIFY(broken != body);
+    server.enqueue(FakeResponse::sse(broken));
+    server.enqueue(FakeResponse::sse(body)); // must never be asked for
+    const RunResult r = runStream(anthropicConfig(server));
+    QCOMPARE(r.outcome.attempts, 1);
+    QCOMPARE(r.items, (QStringList{"text:Checking Paris weather.", "usage:in=377,out=1,cache_write=0,cache_read=0",
+                                   "error:protocol:malformed_event:0"}));
+    QCOMPARE(server.requests().size(), size_t(1));
 }
 
 void TestHttpStreamClient::stallMidStreamTimesOut()
