@@ -113,8 +113,10 @@ Result<AgentChannel::Wait> AgentChannel::waitFrame(wire::Frame &out, qint64 dead
             return Wait::Timeout;
         pollfd fds[2] = {{m_fd, POLLIN, 0}, {m_wakeFd, POLLIN, 0}};
         const int rc = ::poll(fds, 2, int(qMin<qint64>(deadlineMs - now, tickMs)));
-        if (tick)
+        if (tick && (rc == 0 || nowMs() - m_lastTick >= tickMs)) {
+            m_lastTick = nowMs();
             tick();
+        }
         if (rc < 0 && errno != EINTR)
             return Error::make(Error::Code::Io,
                                QStringLiteral("poll: %1").arg(QString::fromLocal8Bit(strerror(errno))));

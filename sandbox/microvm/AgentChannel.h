@@ -43,6 +43,7 @@ private:
     int m_fd = -1;
     int m_wakeFd = -1;
     wire::FrameDecoder m_decoder;
+    qint64 m_lastTick = 0;
 };
 
 } // namespace airlock

@@ -1,13 +1,17 @@
 #include "HostProbe.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QRegularExpression>
+#include <QStandardPaths>
 
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,6 +97,36 @@ bool HostProbe::kvmUsable()
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     return false;
+}
+
+namespace {
+QString kvmVerdictFile()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericCacheLocation) +
+           QStringLiteral("/airlock/kvm-broken");
+}
+
+QByteArray hostKernel()
+{
+    utsname u{};
+    ::uname(&u);
+    return QByteArray(u.release) + ' ' + QByteArray(u.version);
+}
+} // namespace
+
+bool HostProbe::kvmMarkedBroken()
+{
+    QFile f(kvmVerdictFile());
+    return f.open(QIODevice::ReadOnly) && f.readAll().trimmed() == hostKernel();
+}
+
+void HostProbe::markKvmBroken()
+{
+    const QString path = kvmVerdictFile();
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QFile f(path);
+    if (f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        f.write(hostKernel() + '\n');
 }
 
 QString HostProbe::defaultUri()

@@ -177,15 +177,34 @@ Status MicroVm::boot()
     m_bootAttempts = 0;
     if (Status s = ensureConnection(); !s)
         return s;
+    bool autoType = false;
     if (m_virtType.isEmpty()) {
-        m_virtType = m_options.virtType;
-        if (m_virtType.isEmpty() || m_virtType == QLatin1String("auto"))
-            m_virtType = HostProbe::isLocalUri(m_options.uri) && HostProbe::kvmUsable() ? QStringLiteral("kvm")
-                                                                                        : QStringLiteral("qemu");
+        m_virtType = qEnvironmentVariable("AIRLOCK_VM_VIRT_TYPE", m_options.virtType);
+        if (m_virtType.isEmpty() || m_virtType == QLatin1String("auto")) {
+            autoType = true;
+            const bool kvm =
+                HostProbe::isLocalUri(m_options.uri) && HostProbe::kvmUsable() && !HostProbe::kvmMarkedBroken();
+            m_virtType = kvm ? QStringLiteral("kvm") : QStringLiteral("qemu");
+        }
     }
     for (int attempt = 1; attempt <= 2; ++attempt) {
         m_bootAttempts = attempt;
-        const Status s = bootOnce(AgentChannel::nowMs() + m_options.bootTimeoutMs);
+        // Under KVM the guest is up in well under a second: a KVM that cannot run it
+        // (some nested set-ups) is found out quickly and TCG takes over.
+        const bool tryingKvm = autoType && m_virtType == QLatin1String("kvm");
+        const int timeout = tryingKvm ? qMin(m_options.bootTimeoutMs, 8000) : m_options.bootTimeoutMs;
+        const Status s = bootOnce(AgentChannel::nowMs() + timeout);
+        if (!s && tryingKvm && attempt == 1 && s.error().code != Error::Code::BadInput) {
+            HostProbe::markKvmBroken();
+            m_virtType = QStringLiteral("qemu");
+            destroy();
+            if (m_notice)
+                m_notice(QStringLiteral("vm"), QStringLiteral("KVM did not boot the guest (%1); retrying under TCG, "
+                                                              "and using TCG on this host from now on")
+                                                   .arg(s.error().message));
+            attempt = 0; // the TCG boot gets its own attempt and retry
+            continue;
+        }
         if (s) {
             m_running = true;
             m_lastBootMs = AgentChannel::nowMs() - started;
@@ -272,8 +291,10 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
                 return w.error();
             if (*w == AgentChannel::Wait::Timeout)
                 break;
-            if (*w == AgentChannel::Wait::Frame && f.op() == "hello")
+            if (*w == AgentChannel::Wait::Frame && f.op() == "hello") {
+                tailConsole();
                 return {};
+            }
         }
         if (AgentChannel::nowMs() >= deadlineMs) {
             tailConsole();
