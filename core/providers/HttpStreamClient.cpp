@@ -60,6 +60,7 @@ struct HttpStreamClient::Attempt {
     int status = 0;
     RetryPolicy::Headers headers;
     QByteArray errorBody;   // body of a non-2xx answer
+    QByteArray bodyHead;    // first bytes of a 2xx answer, to explain one that is not a stream
     qint64 answerBytes = 0; // body bytes of a 2xx answer
     Clock::time_point lastActivity = Clock::now();
     CURLcode result = CURLE_OK;
@@ -167,6 +168,14 @@ HttpStreamClient::Outcome HttpStreamClient::run(const HttpRequest &request, cons
             if (const auto verdict = RetryPolicy::serverSaysRetry(attempt.headers))
                 error.retryable = *verdict;
             mayRetry = error.retryable;
+        } else if (!decoder->sawEvent() &&
+                   !attempt.headers.value("content-type").trimmed().toLower().startsWith("text/event-stream")) {
+            // A wrong base URL (an HTML page) or a server that ignored "stream": true.
+            error.kind = StreamError::Kind::Protocol;
+            error.type = QStringLiteral("not_a_stream");
+            error.message = QStringLiteral("%1 answered '%2' instead of an event stream: %3")
+                                .arg(request.url.host(), QString::fromLatin1(attempt.headers.value("content-type")),
+                                     QString::fromUtf8(attempt.bodyHead.left(200)).simplified());
         } else {
             // A 2xx body that ended cleanly: the decoder judges whether it was complete.
             decoder->finish(attempt.items);
@@ -248,6 +257,8 @@ void HttpStreamClient::perform(const HttpRequest &request, Attempt &attempt)
                 return n;
             }
             a->answerBytes += qint64(n);
+            if (a->bodyHead.size() < 512)
+                a->bodyHead.append(data, qsizetype(std::min<size_t>(n, size_t(512 - a->bodyHead.size()))));
             a->decoder->feed(QByteArrayView(data, qsizetype(n)), a->items);
             a->flushItems();
             // The turn is over (Stop or an error event): stop reading at once.

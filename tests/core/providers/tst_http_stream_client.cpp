@@ -132,9 +132,11 @@ private Q_SLOTS:
     void serverCanForbidRetry();
     void spendLimitIsNotRetried();
     void connectionRefusedIsRetriedThenReported();
+    void connectTimeoutIsRetriedThenReported();
     void resetMidStreamIsAnErrorNotARetry();
     void errorEventMidStreamIsNotRetried();
     void malformedEventEndsTheTurnWithoutRetry();
+    void answerThatIsNotAStreamIsExplained();
     void stallMidStreamTimesOut();
     void stallBeforeTheAnswerIsRetried();
     void tooLongRetryAfterIsNotWaitedFor();
@@ -331,6 +333,42 @@ void TestHttpStreamClient::connectionRefusedIsRetriedThenReported()
              qPrintable(r.items.first()));
 }
 
+void TestHttpStreamClient::connectTimeoutIsRetriedThenReported()
+{
+    // A listener whose accept queue is full and never drained: the kernel drops
+    // further SYNs, so connecting hangs until the connect timeout.
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+    ::listen(listener, 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &len);
+    std::vector<int> fillers;
+    for (int i = 0; i < 3; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        ::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+        fillers.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+    FakeModelServer unused;
+    ProviderConfig config = anthropicConfig(unused);
+    config.baseUrl = QStringLiteral("http://127.0.0.1:%1").arg(ntohs(addr.sin_port));
+    config.connectTimeoutMs = 300;
+    config.maxRetries = 1;
+    const RunResult r = runStream(config);
+    for (int fd : fillers)
+        ::close(fd);
+    ::close(listener);
+    QCOMPARE(r.outcome.attempts, 2);
+    QCOMPARE(r.items.size(), 1);
+    QVERIFY2(r.items.first().startsWith(u"error:timeout:") && r.items.first().endsWith(u":retryable"),
+             qPrintable(r.items.first()));
+    QVERIFY2(r.elapsedMs >= 550 && r.elapsedMs < 5000, qPrintable(QString::number(r.elapsedMs)));
+}
+
 void TestHttpStreamClient::resetMidStreamIsAnErrorNotARetry()
 {
     FakeModelServer server;
@@ -373,6 +411,25 @@ void TestHttpStreamClient::malformedEventEndsTheTurnWithoutRetry()
     QCOMPARE(r.items, (QStringList{"text:Checking Paris weather.", "usage:in=377,out=1,cache_write=0,cache_read=0",
                                    "error:protocol:malformed_event:0"}));
     QCOMPARE(server.requests().size(), size_t(1));
+}
+
+void TestHttpStreamClient::answerThatIsNotAStreamIsExplained()
+{
+    FakeModelServer server;
+    FakeResponse page = FakeResponse::error(200, "<html><body>Welcome to nginx!</body></html>");
+    page.headers = {{"content-type", "text/html"}};
+    server.enqueue(page);
+    auto http = ModelStream::buildRequest(openAiConfig(server), weatherRequest());
+    QVERIFY(http.ok());
+    HttpStreamClient client(openAiConfig(server));
+    std::vector<StreamItem> items;
+    client.run(
+        *http, [] { return ModelStream::makeDecoder(ProviderKind::OpenAi); },
+        [&items](StreamItem item) { items.push_back(std::move(item)); });
+    QCOMPARE(items.size(), size_t(1));
+    QCOMPARE(items.front().error.type, QStringLiteral("not_a_stream"));
+    QVERIFY2(items.front().error.message.contains(u"text/html") && items.front().error.message.contains(u"nginx"),
+             qPrintable(items.front().error.message));
 }
 
 void TestHttpStreamClient::stallMidStreamTimesOut()
