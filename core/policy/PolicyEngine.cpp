@@ -1,5 +1,6 @@
 #include "policy/PolicyEngine.h"
 
+#include "policy/GlobPattern.h"
 #include "policy/ShellCommand.h"
 
 #include <QJsonArray>
@@ -83,6 +84,109 @@ PolicyDecision PolicyEngine::decide(const PolicyCall &call) const
         return {PolicyVerdict::Allow, QStringLiteral("default:read-only"),
                 QStringLiteral("the tool is annotated read-only")};
     return {PolicyVerdict::Ask, QStringLiteral("default:ask"), QStringLiteral("no rule matched")};
+}
+
+namespace {
+
+// The schema of the value at `path`, or an empty object when it cannot be told
+// (no schema, $ref, combinators). `declared` is false when the schema says the
+// field cannot exist.
+QJsonObject schemaAt(const QJsonObject &root, const QString &path, bool *declared)
+{
+    *declared = true;
+    QJsonObject current = root;
+    for (const QString &segment : path.split(u'.')) {
+        if (current.isEmpty() || current.contains(u"$ref") || current.contains(u"anyOf") ||
+            current.contains(u"oneOf") || current.contains(u"allOf"))
+            return {};
+        const QJsonObject properties = current.value(u"properties").toObject();
+        if (properties.contains(segment)) {
+            current = properties.value(segment).toObject();
+            continue;
+        }
+        bool isIndex = false;
+        segment.toInt(&isIndex);
+        if (isIndex && current.value(u"items").isObject()) {
+            current = current.value(u"items").toObject();
+            continue;
+        }
+        // Not declared. An object open to any property (additionalProperties: true
+        // or a schema) may still hold it; otherwise the name is most likely a typo.
+        const QJsonValue additional = current.value(u"additionalProperties");
+        const bool open = (additional.isBool() && additional.toBool()) || additional.isObject();
+        if (!open && (additional == QJsonValue(false) || !properties.isEmpty()))
+            *declared = false;
+        return {};
+    }
+    return current;
+}
+
+QString typeText(const QJsonValue &type)
+{
+    if (type.isString())
+        return type.toString();
+    QStringList names;
+    for (const QJsonValue &t : type.toArray())
+        names.append(t.toString());
+    return names.join(u'|');
+}
+
+bool schemaAllows(const QJsonObject &schema, const QStringList &types)
+{
+    const QJsonValue type = schema.value(u"type");
+    if (type.isString())
+        return types.contains(type.toString()) || (type.toString() == u"integer" && types.contains(u"number"));
+    if (type.isArray()) {
+        for (const QJsonValue &t : type.toArray()) {
+            if (types.contains(t.toString()) || (t.toString() == u"integer" && types.contains(u"number")))
+                return true;
+        }
+        return false;
+    }
+    return true; // no type: anything
+}
+
+} // namespace
+
+QStringList PolicyEngine::lint(const QString &tool, const QJsonObject &inputSchema) const
+{
+    QStringList findings;
+    for (const PolicyRule &rule : m_rules) {
+        if (!GlobPattern::matches(rule.toolGlob, tool))
+            continue;
+        for (const FieldMatcher &m : rule.when) {
+            bool declared = true;
+            const QJsonObject field = schemaAt(inputSchema, m.path(), &declared);
+            if (!declared) {
+                findings.append(
+                    QStringLiteral("rule '%1': tool '%2' has no input field '%3'").arg(rule.name, tool, m.path()));
+                continue;
+            }
+            QStringList needs;
+            switch (m.op()) {
+            case FieldMatcher::Op::Glob:
+            case FieldMatcher::Op::Regex:
+            case FieldMatcher::Op::Prefix:
+            case FieldMatcher::Op::HostIn:
+            case FieldMatcher::Op::PathUnder:
+                needs = {QStringLiteral("string")};
+                break;
+            case FieldMatcher::Op::Range:
+                needs = {QStringLiteral("number")};
+                break;
+            case FieldMatcher::Op::ArgvPrefix:
+                needs = {QStringLiteral("string"), QStringLiteral("array")};
+                break;
+            case FieldMatcher::Op::Equals:
+                break;
+            }
+            if (!needs.isEmpty() && !field.isEmpty() && !schemaAllows(field, needs))
+                findings.append(
+                    QStringLiteral("rule '%1': field '%2' of tool '%3' has type %4, so this condition never matches")
+                        .arg(rule.name, m.path(), tool, typeText(field.value(u"type"))));
+        }
+    }
+    return findings;
 }
 
 QJsonObject PolicyEngine::toJson() const
