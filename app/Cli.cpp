@@ -3,6 +3,7 @@
 #include "CliOutput.h"
 #include "SessionsCommand.h"
 #include "ToolCommand.h"
+#include "VmCommand.h"
 
 #include <AirlockVersion.h>
 
@@ -21,6 +22,7 @@ QString usage()
                           "       airlock tool run FILE.js [--tool NAME] [--input JSON] [--timeout-ms N] "
                           "[--memory-mb N] [--json]\n"
                           "       airlock tool schema FILE.js\n"
+                          "       airlock vm exec [--workspace DIR] [--timeout-ms N] [--stdin] -- COMMAND [ARGS…]\n"
                           "       airlock help");
 }
 
@@ -59,6 +61,8 @@ int Cli::run(int argc, char **argv)
         return SessionsCommand::run(args);
     if (command == QLatin1String("tool"))
         return ToolCommand::run(args);
+    if (command == QLatin1String("vm"))
+        return VmCommand::run(args);
     return CliOutput::fail(BadUsage, QStringLiteral("unknown command \"%1\"\n%2").arg(command, usage()));
 }
 

@@ -1,0 +1,16 @@
+#pragma once
+
+#include <QStringList>
+
+namespace airlock {
+
+// `airlock vm exec [--workspace DIR] [--timeout-ms N] [--stdin] [--uri URI] [--verbose]
+//  -- CMD ARGS…`: boots a microVM, runs one command in it with its stdout/stderr
+// streamed to ours, destroys the VM and exits with the command's own status (124
+// when it timed out, like timeout(1)); 1 when the VM failed, 2 on bad usage.
+class VmCommand {
+public:
+    static int run(const QStringList &args);
+};
+
+} // namespace airlock
