@@ -45,9 +45,9 @@ void appendMessages(const ChatMessage &m, QJsonArray &out)
 
 QJsonObject OpenAiRequestBuilder::body(const ProviderConfig &config, const ChatRequest &request)
 {
-    QJsonObject body{{QStringLiteral("model"), config.model},
-                     {QStringLiteral("stream"), true},
-                     {QStringLiteral("max_tokens"), config.maxTokens}};
+    QJsonObject body{{QStringLiteral("model"), config.model}, {QStringLiteral("stream"), true}};
+    body.insert(config.openAiMaxTokensField.isEmpty() ? QStringLiteral("max_tokens") : config.openAiMaxTokensField,
+                config.maxTokens);
     if (config.openAiIncludeUsage)
         body.insert(QStringLiteral("stream_options"), QJsonObject{{QStringLiteral("include_usage"), true}});
     if (config.temperature)

@@ -26,6 +26,9 @@ struct ProviderConfig {
     QStringList anthropicBeta; // sent as one comma-separated anthropic-beta header
     int maxTokens = 4096;
     bool openAiIncludeUsage = true; // stream_options.include_usage
+    // Most compatible servers take max_tokens; OpenAI's reasoning models want
+    // max_completion_tokens.
+    QString openAiMaxTokensField = QStringLiteral("max_tokens");
     std::optional<double> temperature;
 
     // Transport.

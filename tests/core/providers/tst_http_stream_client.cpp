@@ -10,6 +10,7 @@
 #include "providers/ModelStream.h"
 #include "providers/OpenAiStreamDecoder.h"
 
+#include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -143,6 +144,7 @@ private Q_SLOTS:
     void cancelDuringBackoffEndsAtOnce();
     void modelStreamCancelsMidStreamKeepingText();
     void modelStreamDeliversItemsInOrder();
+    void destroyingModelStreamMidStreamCancelsAndJoins();
     void keysNeverReachTheLog();
 };
 
@@ -544,6 +546,26 @@ void TestHttpStreamClient::modelStreamDeliversItemsInOrder()
     QVERIFY(stream.start(openAiConfig(server), weatherRequest()).ok());
     QVERIFY(finished.wait(10000));
     QCOMPARE(items.last(), QStringLiteral("stop:end_turn(stop)"));
+}
+
+void TestHttpStreamClient::destroyingModelStreamMidStreamCancelsAndJoins()
+{
+    FakeModelServer server;
+    const QByteArray body = recordedStream(QStringLiteral("anthropic_tool_use.sse"));
+    FakeResponse stalled = FakeResponse::sse(prefixBefore(body, "content_block_stop"));
+    stalled.end = FakeResponse::End::Stall;
+    server.enqueue(stalled);
+    QElapsedTimer timer;
+    timer.start();
+    {
+        auto stream = std::make_unique<ModelStream>();
+        QVERIFY(stream->start(anthropicConfig(server), weatherRequest()).ok());
+        QTRY_VERIFY(!server.requests().empty());
+        QTest::qWait(100); // items are now queued for the stream object
+    }                      // destroyed with the worker blocked in the transfer and items still queued
+    QVERIFY2(timer.elapsed() < 3000, qPrintable(QString::number(timer.elapsed())));
+    QCoreApplication::processEvents(); // queued deliveries to the dead object are dropped
+    QTRY_VERIFY(server.clientLeftStall());
 }
 
 void TestHttpStreamClient::keysNeverReachTheLog()

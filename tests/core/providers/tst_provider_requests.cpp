@@ -102,6 +102,9 @@ void TestProviderRequests::openAiConversationWithToolResults()
     QVERIFY(http.ok());
     QCOMPARE(http->url.toString(), QStringLiteral("http://localhost:11434/v1/chat/completions"));
     QCOMPARE(http->header("authorization"), QByteArray("Bearer k"));
+    QCOMPARE(bodyOf(*http).value(u"max_tokens").toInt(), 321);
+    c.openAiMaxTokensField = QStringLiteral("max_completion_tokens");
+    QCOMPARE(bodyOf(*OpenAiRequestBuilder::build(c, conversation())).value(u"max_completion_tokens").toInt(), 321);
     const QJsonArray messages = bodyOf(*http).value(u"messages").toArray();
     QCOMPARE(messages.size(), 5); // system, user, assistant, tool, tool
     QCOMPARE(messages.at(0).toObject().value(u"role").toString(), QStringLiteral("system"));
