@@ -39,6 +39,7 @@ public:
     // terminal item (Stop or Error).
     Outcome run(const HttpRequest &request, const DecoderFactory &makeDecoder, const ItemSink &sink);
     // Thread-safe; the run ends with an Error item of kind Cancelled (unless it ended).
+    // A cancelled client stays cancelled: use a new one for the next turn.
     void cancel();
 
 private:
