@@ -4,7 +4,7 @@
 // expendable by design: if V8 aborts (e.g. an out-of-memory it cannot recover
 // from), only this process dies and the app starts a new one.
 //
-//   airlock-jsd --fd N [--workers N] [--memory-mb N] [--prepared N] [--no-lockdown]
+//   airlock-jsd --fd N [--workers N] [--memory-mb N] [--prepared N] [--no-lockdown] [--no-snapshot]
 
 #include "Lockdown.h"
 #include "ToolRuntime.h"
@@ -17,7 +17,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <mutex>
+#include <string>
 
 #include <csignal>
 #include <unistd.h>
@@ -91,7 +93,18 @@ int main(int argc, char **argv)
     options.memoryMb = std::max(8, intArg(argc, argv, "--memory-mb", options.memoryMb));
     options.preparedPerWorker = std::max(1, intArg(argc, argv, "--prepared", options.preparedPerWorker));
 
-    V8Platform::ensureInitialized();
+    // Contexts deserialised from our snapshot must not be rehashed: in this V8
+    // (10.2) rehashing races with concurrent marking and crashes. So every isolate
+    // of the process shares one hash seed, the snapshot's, chosen at random per
+    // helper process so it still differs from run to run.
+    quint64 seed = 0;
+    if (getentropy(&seed, sizeof seed) != 0)
+        seed = quint64(::getpid()) * 0x9e3779b97f4a7c15ull ^ quint64(std::time(nullptr));
+    const std::string flags =
+        "--no-concurrent-marking --no-rehash-snapshot --hash-seed=" + std::to_string(seed & 0x7fffffffffffull);
+    V8Platform::ensureInitialized(flags.c_str());
+    // Before lock-down and before any isolate: the snapshot all isolates start from.
+    const bool snapshot = !flag(argc, argv, "--no-snapshot") && jsd::ToolIsolate::buildSnapshot();
     const jsd::LockdownReport lockdown = flag(argc, argv, "--no-lockdown")
                                              ? jsd::LockdownReport{false, QStringLiteral("disabled by --no-lockdown")}
                                              : jsd::lockDown();
@@ -103,6 +116,7 @@ int main(int argc, char **argv)
                                      {QStringLiteral("pid"), qint64(::getpid())},
                                      {QStringLiteral("v8"), QString::fromLatin1(V8Platform::v8Version())},
                                      {QStringLiteral("seccomp"), lockdown.seccomp},
+                                     {QStringLiteral("snapshot"), snapshot},
                                      {QStringLiteral("lockdown"), lockdown.summary}},
                          {}});
 

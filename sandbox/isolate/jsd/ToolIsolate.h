@@ -35,6 +35,12 @@ public:
 
 class ToolIsolate {
 public:
+    // Builds the startup snapshot every later isolate is created from: its default
+    // context has the prelude evaluated, so a fresh context is deserialised
+    // instead of running zod's set-up again. Call once, before any isolate
+    // exists; if it fails, isolates evaluate the prelude per context (with a
+    // shared code cache) instead.
+    static bool buildSnapshot();
     // `memoryMb` bounds the V8 heap and, separately, ArrayBuffer memory.
     static std::unique_ptr<ToolIsolate> create(int memoryMb, Watchdog &watchdog, Responder &responder);
     ~ToolIsolate();
@@ -81,6 +87,8 @@ private:
                                                              v8::Local<v8::Module> module);
 
     static ToolIsolate *from(v8::Isolate *isolate);
+    static const intptr_t *externalReferences();
+    static bool installPrelude(v8::Isolate *isolate, v8::Local<v8::Context> context, bool codeCache);
 
     // Full: evaluate the tool file, then describe or run. LoadOnly: evaluate only
     // (preloading). RunOnly: the file was evaluated in this context already.
@@ -103,6 +111,7 @@ private:
     int m_hotTimeoutMs = 5000;
     bool m_preloading = false;
     bool m_spent = false;
+    bool m_fromSnapshot = false;                      // contexts come with the prelude evaluated
     std::chrono::steady_clock::time_point m_deadline; // the call in flight: its wall-time deadline
     bool m_preparing = false;
     Job *m_job = nullptr;          // the call in flight, if any
