@@ -140,6 +140,7 @@ private Q_SLOTS:
     void answerThatIsNotAStreamIsExplained();
     void stallMidStreamTimesOut();
     void stallBeforeTheAnswerIsRetried();
+    void resetBeforeTheAnswerIsRetried();
     void tooLongRetryAfterIsNotWaitedFor();
     void cancelDuringBackoffEndsAtOnce();
     void modelStreamCancelsMidStreamKeepingText();
@@ -464,6 +465,19 @@ void TestHttpStreamClient::stallBeforeTheAnswerIsRetried()
     const RunResult r = runStream(config);
     QCOMPARE(r.outcome.attempts, 2);
     QCOMPARE(r.items, decodedWhole(ProviderKind::Anthropic, body));
+}
+
+void TestHttpStreamClient::resetBeforeTheAnswerIsRetried()
+{
+    FakeModelServer server;
+    FakeResponse dropped = FakeResponse::sse({});
+    dropped.end = FakeResponse::End::Drop; // 200 and headers, then a reset
+    server.enqueue(dropped);
+    const QByteArray body = recordedStream(QStringLiteral("openai_text.sse"));
+    server.enqueue(FakeResponse::sse(body));
+    const RunResult r = runStream(openAiConfig(server));
+    QCOMPARE(r.outcome.attempts, 2);
+    QCOMPARE(r.items, decodedWhole(ProviderKind::OpenAi, body));
 }
 
 void TestHttpStreamClient::tooLongRetryAfterIsNotWaitedFor()
