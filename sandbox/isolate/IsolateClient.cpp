@@ -143,6 +143,8 @@ Status IsolateClient::spawnLocked()
                                     QByteArray::number(m_options.preparedPerWorker)};
     if (!m_options.lockdown)
         args.push_back(QByteArrayLiteral("--no-lockdown"));
+    if (!m_options.snapshot)
+        args.push_back(QByteArrayLiteral("--no-snapshot"));
     std::vector<char *> argv;
     for (QByteArray &a : args)
         argv.push_back(a.data());

@@ -36,6 +36,7 @@ public:
         int memoryMb = 128;        // heap limit of the pooled isolates
         int preparedPerWorker = 2; // fresh contexts each isolate keeps ready
         bool lockdown = true;      // seccomp & co. in the helper (off only for debugging)
+        bool snapshot = true;      // contexts from a prelude snapshot (else evaluated per context)
     };
 
     struct Request {

@@ -48,6 +48,7 @@ private Q_SLOTS:
     void callsRunConcurrentlyOnWorkers();
     void thousandCallsKeepMemoryFlat();
     void helperIsLockedDown();
+    void withoutTheSnapshotToolsRunTheSame();
 
 private:
     IsolateClient::Reply run(const QByteArray &source, const QByteArray &input = "{}", int timeoutMs = 3000,
@@ -543,6 +544,29 @@ void TestIsolateClient::helperIsLockedDown()
 #else
     QVERIFY(!m_client->seccompActive());
 #endif
+}
+
+void TestIsolateClient::withoutTheSnapshotToolsRunTheSame()
+{
+    // The fallback when no snapshot can be built: the prelude evaluated per context.
+    IsolateClient::Options o = options(1);
+    o.snapshot = false;
+    IsolateClient client(o);
+    QVERIFY(client.start().ok());
+    for (int i = 0; i < 3; ++i) {
+        IsolateClient::Request request;
+        request.source = readTool("seed_weather.js");
+        request.inputJson = R"({"city":"Turku"})";
+        const auto reply = client.run(request);
+        QVERIFY2(reply.ok, qPrintable(describe(reply)));
+        QVERIFY(reply.value.contains("Turku"));
+    }
+    const auto eval = [&] {
+        IsolateClient::Request request;
+        request.source = "defineTool({ name: 't', run: () => eval('1') });";
+        return client.run(request);
+    }();
+    QVERIFY2(eval.message.startsWith(QLatin1String("EvalError")), qPrintable(describe(eval)));
 }
 
 QTEST_GUILESS_MAIN(TestIsolateClient)
