@@ -34,6 +34,7 @@ private Q_SLOTS:
     void noNetworkDeviceInside();
     void workspaceFilesVisibleOnBothSides();
     void sandboxFileTools();
+    void largeOutputAndFilesCrossInManyFrames();
     void sandboxRefusesPathsOutsideTheWorkspace();
     void timeoutKillsTheCommandNotTheVm();
     void cancelKillsTheCommand();
@@ -215,6 +216,35 @@ void TestMicroVmVm::sandboxFileTools()
     Result<SandboxOutcome> rmo = m_sandbox->run(rm, log);
     QVERIFY(rmo.ok() && rmo->ok);
     QVERIFY(!QDir(m_workspace.filePath(QStringLiteral("notes"))).exists());
+}
+
+void TestMicroVmVm::largeOutputAndFilesCrossInManyFrames()
+{
+    // 3 MB of stdout: many frames, none over the bound, nothing lost or reordered.
+    QByteArray out;
+    Result<ExecResult> r = run(*m_vm,
+                               sh(QStringLiteral("i=0; while [ $i -lt 30000 ]; do echo \"line $i "
+                                                 "..................................................................."
+                                                 "...........\"; i=$((i+1)); done")),
+                               &out, nullptr, 120000);
+    QVERIFY(r.ok());
+    QCOMPARE(r->exitCode, 0);
+    const QList<QByteArray> lines = out.split('\n');
+    QCOMPARE(lines.size(), 30001);
+    QVERIFY(lines.at(0).startsWith("line 0 "));
+    QVERIFY(lines.at(29999).startsWith("line 29999 "));
+    // A 2.5 MB binary file written and read back through the agent (over one frame each way).
+    QByteArray blob(2500000, '\0');
+    for (qsizetype i = 0; i < blob.size(); ++i)
+        blob[i] = char((i * 7919) & 0xFF);
+    QVERIFY(m_vm->writeFile(QStringLiteral("/workspace/blob.bin"), blob).ok());
+    QFile host(m_workspace.filePath(QStringLiteral("blob.bin")));
+    QVERIFY(host.open(QIODevice::ReadOnly));
+    QCOMPARE(host.readAll(), blob);
+    Result<QByteArray> back = m_vm->readFile(QStringLiteral("/workspace/blob.bin"));
+    QVERIFY(back.ok());
+    QCOMPARE(*back, blob);
+    QVERIFY(m_vm->remove(QStringLiteral("/workspace/blob.bin"), false).ok());
 }
 
 void TestMicroVmVm::sandboxRefusesPathsOutsideTheWorkspace()
