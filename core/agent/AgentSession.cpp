@@ -1,0 +1,494 @@
+#include "agent/AgentSession.h"
+
+#include "Sandbox.h"
+#include "agent/ConversationRebuilder.h"
+#include "providers/ModelStream.h"
+#include "providers/StreamItemEvent.h"
+#include "storage/AsyncEventWriter.h"
+#include "storage/EventStore.h"
+#include "tools/JsonSchemaValidator.h"
+
+#include <QElapsedTimer>
+#include <QFutureWatcher>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QPointer>
+#include <QRandomGenerator>
+#include <QtConcurrent>
+
+namespace airlock {
+namespace {
+
+QString newSessionId()
+{
+    // Random first, so that a few leading characters already tell sessions apart.
+    const quint64 r = QRandomGenerator::system()->generate64();
+    return QString::number(r & 0xffffffffffffULL, 16).rightJustified(12, QLatin1Char('0'));
+}
+
+QString valueText(const QJsonValue &v)
+{
+    if (v.isString())
+        return v.toString();
+    if (v.isObject())
+        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+    if (v.isArray())
+        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+    return v.toVariant().toString();
+}
+
+QString scopeName(AgentSession::Scope scope)
+{
+    return scope == AgentSession::Scope::Session ? QStringLiteral("session") : QStringLiteral("once");
+}
+
+} // namespace
+
+AgentSession::AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain chain, AgentOptions options,
+                           std::vector<AgentTool> tools, PolicyEngine policy)
+    : m_writer(std::move(writer)), m_chain(std::move(chain)), m_options(std::move(options)), m_tools(std::move(tools)),
+      m_policy(std::move(policy))
+{
+    qRegisterMetaType<airlock::Event>();
+    qRegisterMetaType<airlock::PendingApproval>();
+    for (AgentTool &t : m_tools)
+        if (t.sandboxTool.isEmpty())
+            t.sandboxTool = t.spec.name;
+}
+
+AgentSession::~AgentSession()
+{
+    // Closing is not a decision: a call awaiting approval stays unanswered and is
+    // recorded as interrupted when the session resumes, as after a crash.
+    m_waiting.reset();
+    cancel();
+    // A tool still running (now cancelled) holds a guarded pointer to us.
+    m_execution.waitForFinished();
+    (void)flush();
+}
+
+Result<std::unique_ptr<AgentSession>> AgentSession::create(const QString &databasePath, AgentOptions options,
+                                                           std::vector<AgentTool> tools, PolicyEngine policy)
+{
+    auto writer = AsyncEventWriter::open(databasePath);
+    if (!writer)
+        return writer.error();
+    const QString title = options.title;
+    std::unique_ptr<AgentSession> session(new AgentSession(std::move(*writer), EventChain(newSessionId()),
+                                                           std::move(options), std::move(tools), std::move(policy)));
+    QJsonObject created{{QStringLiteral("provider"), session->m_options.provider.kind == ProviderKind::Anthropic
+                                                         ? QStringLiteral("anthropic")
+                                                         : QStringLiteral("openai")},
+                        {QStringLiteral("model"), session->m_options.provider.model}};
+    if (!title.isEmpty())
+        created.insert(QStringLiteral("title"), title);
+    QJsonArray toolNames;
+    for (const AgentTool &t : session->m_tools)
+        toolNames.append(t.spec.name);
+    created.insert(QStringLiteral("tools"), toolNames);
+    session->record(EventKind::SessionCreated, created);
+    return session;
+}
+
+Result<std::unique_ptr<AgentSession>> AgentSession::resume(const QString &databasePath, const QString &sessionId,
+                                                           AgentOptions options, std::vector<AgentTool> tools,
+                                                           PolicyEngine policy)
+{
+    std::vector<Event> events;
+    {
+        auto store = EventStore::open(databasePath);
+        if (!store)
+            return store.error();
+        auto id = (*store)->resolveSessionId(sessionId);
+        if (!id)
+            return id.error();
+        auto stored = (*store)->events(*id);
+        if (!stored)
+            return stored.error();
+        events = std::move(*stored);
+    }
+    if (events.empty())
+        return Error::make(Error::Code::NotFound, QStringLiteral("session %1 has no events").arg(sessionId));
+
+    // "Always for this session" rules were recorded with their approvals.
+    for (const Event &e : events) {
+        if (e.knownKind() != EventKind::ApprovalGranted)
+            continue;
+        const QJsonObject rule = e.payloadObject().value(QLatin1String("rule")).toObject();
+        if (rule.isEmpty())
+            continue;
+        auto parsed = PolicyRule::fromJson(rule, QStringLiteral("session"));
+        if (parsed)
+            policy.prependRule(*parsed);
+    }
+
+    auto writer = AsyncEventWriter::open(databasePath);
+    if (!writer)
+        return writer.error();
+    RebuiltConversation conversation = ConversationRebuilder::rebuild(events);
+    std::unique_ptr<AgentSession> session(new AgentSession(std::move(*writer), EventChain::resume(events.back()),
+                                                           std::move(options), std::move(tools), std::move(policy)));
+    session->m_turn = conversation.turns;
+    session->m_messages = std::move(conversation.messages);
+    for (const QString &callId : conversation.interruptedCalls)
+        session->record(EventKind::ExecutionFinished,
+                        {{QStringLiteral("call_id"), callId},
+                         {QStringLiteral("ok"), false},
+                         {QStringLiteral("interrupted"), true},
+                         {QStringLiteral("error"), ConversationRebuilder::interruptedResultText()}});
+    return session;
+}
+
+Event AgentSession::record(EventKind kind, const QJsonObject &payload)
+{
+    Event e = m_chain.next(kind, payload);
+    m_writer->submit(e);
+    Q_EMIT eventRecorded(e);
+    return e;
+}
+
+Status AgentSession::flush()
+{
+    return m_writer->flush();
+}
+
+const AgentTool *AgentSession::findTool(const QString &name) const
+{
+    for (const AgentTool &t : m_tools)
+        if (t.spec.name == name)
+            return &t;
+    return nullptr;
+}
+
+QString AgentSession::clipped(QString text) const
+{
+    if (m_options.maxResultChars > 0 && text.size() > m_options.maxResultChars) {
+        const qsizetype cut = text.size() - m_options.maxResultChars;
+        text.truncate(m_options.maxResultChars);
+        text += QStringLiteral("\n[… %1 more characters cut by Airlock]").arg(cut);
+    }
+    return text;
+}
+
+Status AgentSession::send(const QString &prompt)
+{
+    if (m_busy)
+        return Error::make(Error::Code::BadInput, QStringLiteral("a run is still in progress in this session"));
+    if (prompt.trimmed().isEmpty())
+        return Error::make(Error::Code::BadInput, QStringLiteral("the prompt is empty"));
+    m_busy = true;
+    m_cancelled = false;
+    m_turnsThisRun = 0;
+    record(EventKind::UserMessage, {{QStringLiteral("text"), prompt}});
+    // Results of the previous run's last calls, if any, share this user turn.
+    if (!m_messages.isEmpty() && m_messages.back().role == ChatMessage::Role::User && m_messages.back().text.isEmpty())
+        m_messages.back().text = prompt;
+    else
+        m_messages.append(ChatMessage::user(prompt));
+    startTurn();
+    return {};
+}
+
+void AgentSession::startTurn()
+{
+    if (m_cancelled) {
+        endRun(Outcome::Cancelled, QStringLiteral("cancelled"));
+        return;
+    }
+    if (m_turnsThisRun >= m_options.maxTurns) {
+        const QString msg =
+            QStringLiteral("stopped after %1 model turns (the limit for one prompt)").arg(m_options.maxTurns);
+        record(EventKind::Error,
+               {{QStringLiteral("message"), msg}, {QStringLiteral("where"), QStringLiteral("agent")}});
+        endRun(Outcome::MaxTurns, msg);
+        return;
+    }
+    if (m_options.maxTotalTokens > 0 && m_tokensUsed >= m_options.maxTotalTokens) {
+        const QString msg = QStringLiteral("stopped: the session used %1 tokens, its budget is %2")
+                                .arg(m_tokensUsed)
+                                .arg(m_options.maxTotalTokens);
+        record(EventKind::Error,
+               {{QStringLiteral("message"), msg}, {QStringLiteral("where"), QStringLiteral("agent")}});
+        endRun(Outcome::Budget, msg);
+        return;
+    }
+    m_assistant = ChatMessage::assistant(QString());
+    m_results = ChatMessage::results({});
+    m_queue.clear();
+
+    ChatRequest request;
+    request.system = m_options.system;
+    request.messages = m_messages;
+    for (const AgentTool &t : m_tools)
+        request.tools.append(t.spec);
+
+    m_stream = std::make_unique<ModelStream>();
+    connect(m_stream.get(), &ModelStream::itemReceived, this, &AgentSession::onStreamItem);
+    ++m_turnsThisRun;
+    ++m_turn;
+    if (Status s = m_stream->start(m_options.provider, request); !s) {
+        record(EventKind::Error, {{QStringLiteral("message"), s.error().message},
+                                  {QStringLiteral("where"), QStringLiteral("model")},
+                                  {QStringLiteral("turn"), m_turn - 1}});
+        m_stream.reset();
+        endRun(Outcome::Failed, s.error().message);
+    }
+}
+
+void AgentSession::onStreamItem(const StreamItem &item)
+{
+    const StreamItemEvent ev = StreamItemEvent::fromItem(item, m_turn - 1);
+    record(ev.kind, ev.payload);
+    switch (item.kind) {
+    case StreamItem::Kind::TextDelta:
+        m_assistant.text += item.text;
+        return;
+    case StreamItem::Kind::ToolCall:
+        m_assistant.toolCalls.append({item.toolCallId, item.toolName, item.toolInput});
+        m_queue.push_back(Call{item.toolCallId, item.toolName, item.toolInput, findTool(item.toolName), {}});
+        return;
+    case StreamItem::Kind::Usage:
+        m_turnTokens = item.usage.totalInputTokens() + item.usage.outputTokens; // a snapshot, not an increment
+        return;
+    case StreamItem::Kind::Stop:
+    case StreamItem::Kind::Error:
+        break;
+    }
+
+    // Terminal: the stream is done (it is deleted after this signal returns).
+    m_stream.release()->deleteLater();
+    m_tokensUsed += std::exchange(m_turnTokens, 0);
+    if (!m_assistant.text.isEmpty() || !m_assistant.toolCalls.isEmpty())
+        m_messages.append(m_assistant);
+
+    if (item.kind == StreamItem::Kind::Error) {
+        // Complete calls that arrived before the failure are answered, not run, so
+        // the conversation stays valid for the next prompt.
+        for (const Call &c : m_queue)
+            m_results.toolResults.append(
+                {c.id, QStringLiteral("Not run: the model's answer failed (%1)").arg(item.error.message), true});
+        if (!m_results.toolResults.isEmpty())
+            m_messages.append(m_results);
+        m_queue.clear();
+        const bool cancelled = item.error.kind == StreamError::Kind::Cancelled;
+        endRun(cancelled ? Outcome::Cancelled : Outcome::Failed, item.error.message);
+        return;
+    }
+    if (item.stopReason == StopReason::PauseTurn && m_queue.empty()) {
+        startTurn(); // the server paused a long turn: send it back to continue
+        return;
+    }
+    if (m_queue.empty()) {
+        QString note;
+        if (item.stopReason == StopReason::MaxTokens)
+            note = QStringLiteral("the model stopped at its output token limit");
+        else if (item.stopReason == StopReason::Refusal)
+            note = QStringLiteral("the model declined to continue");
+        endRun(Outcome::EndTurn, note);
+        return;
+    }
+    nextCall();
+}
+
+void AgentSession::nextCall()
+{
+    if (m_queue.empty()) {
+        m_messages.append(m_results);
+        m_results = ChatMessage::results({});
+        startTurn();
+        return;
+    }
+    Call call = m_queue.front();
+    m_queue.erase(m_queue.begin());
+    if (m_cancelled) {
+        m_results.toolResults.append({call.id, QStringLiteral("Not run: the user cancelled."), true});
+        nextCall();
+        return;
+    }
+    decide(std::move(call));
+}
+
+void AgentSession::decide(Call call)
+{
+    if (!call.def) {
+        QStringList names;
+        for (const AgentTool &t : m_tools)
+            names << t.spec.name;
+        finishCall(call.id, false,
+                   QStringLiteral("There is no tool named \"%1\". Available tools: %2")
+                       .arg(call.tool, names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", "))));
+        return;
+    }
+    // The model's input is checked before anyone is asked and before any sandbox.
+    const auto violations = JsonSchemaValidator(call.def->spec.inputSchema).validate(call.input);
+    if (!violations.empty()) {
+        finishCall(call.id, false,
+                   QStringLiteral("Invalid input for %1; nothing was run:\n%2")
+                       .arg(call.tool, JsonSchemaValidator::describe(violations)));
+        return;
+    }
+    const PolicyCall pc{call.id, call.tool, call.input, call.def->annotations, call.def->shellField};
+    call.decision = m_policy.decide(pc);
+    record(EventKind::PolicyDecision, call.decision.eventPayload(call.id));
+
+    switch (call.decision.verdict) {
+    case PolicyVerdict::Deny:
+        m_results.toolResults.append(
+            {call.id,
+             QStringLiteral("Denied by policy rule \"%1\"%2")
+                 .arg(call.decision.rule,
+                      call.decision.reason.isEmpty() ? QString() : QStringLiteral(": ") + call.decision.reason),
+             true});
+        nextCall();
+        return;
+    case PolicyVerdict::Allow:
+        execute(std::move(call));
+        return;
+    case PolicyVerdict::Ask:
+        break;
+    }
+    if (m_options.approval == AgentOptions::Approval::AutoApprove) {
+        record(EventKind::ApprovalGranted, {{QStringLiteral("call_id"), call.id},
+                                            {QStringLiteral("by"), QStringLiteral("auto-approve")},
+                                            {QStringLiteral("scope"), QStringLiteral("once")}});
+        execute(std::move(call));
+        return;
+    }
+    if (m_options.approval == AgentOptions::Approval::DenyAll) {
+        const QString reason = QStringLiteral("calls that need approval are denied in this run (no one to ask)");
+        record(EventKind::ApprovalDenied, {{QStringLiteral("call_id"), call.id},
+                                           {QStringLiteral("by"), QStringLiteral("deny-all")},
+                                           {QStringLiteral("reason"), reason}});
+        m_results.toolResults.append({call.id, QStringLiteral("The user denied this call: ") + reason, true});
+        nextCall();
+        return;
+    }
+    m_waiting = call;
+    Q_EMIT approvalNeeded(
+        PendingApproval{call.id, call.tool, call.def->source, call.input, call.def->annotations, call.decision});
+}
+
+Status AgentSession::approve(const QString &callId, Scope scope, std::optional<QJsonObject> editedInput)
+{
+    if (!m_waiting || m_waiting->id != callId)
+        return Error::make(Error::Code::NotFound, QStringLiteral("no call %1 is waiting for approval").arg(callId));
+    Call call = *m_waiting;
+    QJsonObject payload{{QStringLiteral("call_id"), callId},
+                        {QStringLiteral("by"), QStringLiteral("user")},
+                        {QStringLiteral("scope"), scopeName(scope)}};
+    if (editedInput) {
+        const auto violations = JsonSchemaValidator(call.def->spec.inputSchema).validate(*editedInput);
+        if (!violations.empty())
+            return Error::make(Error::Code::BadInput, QStringLiteral("the edited input is not valid for %1:\n%2")
+                                                          .arg(call.tool, JsonSchemaValidator::describe(violations)));
+        call.input = *editedInput;
+        payload.insert(QStringLiteral("edited_input"), *editedInput);
+    }
+    if (scope == Scope::Session) {
+        const PolicyCall pc{call.id, call.tool, call.input, call.def->annotations, call.def->shellField};
+        PolicyRule rule = PolicyRule::alwaysAllow(pc, QStringLiteral("session"),
+                                                  QStringLiteral("always-this-session:%1").arg(call.tool));
+        payload.insert(QStringLiteral("rule"), rule.toJson());
+        m_policy.prependRule(std::move(rule));
+    }
+    m_waiting.reset();
+    record(EventKind::ApprovalGranted, payload);
+    execute(std::move(call));
+    return {};
+}
+
+Status AgentSession::deny(const QString &callId, const QString &reason)
+{
+    if (!m_waiting || m_waiting->id != callId)
+        return Error::make(Error::Code::NotFound, QStringLiteral("no call %1 is waiting for approval").arg(callId));
+    m_waiting.reset();
+    record(EventKind::ApprovalDenied, {{QStringLiteral("call_id"), callId},
+                                       {QStringLiteral("by"), QStringLiteral("user")},
+                                       {QStringLiteral("reason"), reason}});
+    m_results.toolResults.append({callId,
+                                  QStringLiteral("The user denied this call%1")
+                                      .arg(reason.isEmpty() ? QString() : QStringLiteral(": ") + reason),
+                                  true});
+    nextCall();
+    return {};
+}
+
+void AgentSession::execute(Call call)
+{
+    const AgentTool *def = call.def;
+    if (!def->sandbox) {
+        finishCall(call.id, false, QStringLiteral("no sandbox is available to run %1").arg(call.tool));
+        return;
+    }
+    record(EventKind::ExecutionStarted, {{QStringLiteral("call_id"), call.id},
+                                         {QStringLiteral("tool"), call.tool},
+                                         {QStringLiteral("sandbox"), def->sandbox->kind()},
+                                         {QStringLiteral("source"), def->source}});
+    m_running = call.id;
+    const SandboxCall sandboxCall{call.id, def->sandboxTool, call.input, def->timeoutMs};
+    std::shared_ptr<Sandbox> sandbox = def->sandbox;
+    QPointer<AgentSession> self(this);
+    // Log lines are recorded on this object's thread, in the order they came.
+    Sandbox::LogSink sink = [self](const SandboxLogLine &line) {
+        QMetaObject::invokeMethod(
+            self,
+            [self, line] {
+                if (self)
+                    self->record(EventKind::LogLine, {{QStringLiteral("call_id"), line.callId},
+                                                      {QStringLiteral("stream"), line.stream},
+                                                      {QStringLiteral("text"), line.text}});
+            },
+            Qt::QueuedConnection);
+    };
+    auto *watcher = new QFutureWatcher<Result<SandboxOutcome>>(this); // deleted when finished
+    const QString callId = call.id;
+    connect(watcher, &QFutureWatcher<Result<SandboxOutcome>>::finished, this, [this, watcher, callId] {
+        const Result<SandboxOutcome> r = watcher->result();
+        watcher->deleteLater();
+        if (!r)
+            finishCall(callId, false, r.error().message);
+        else
+            finishCall(callId, r->ok, r->ok ? r->result : QJsonValue(r->error), r->durationMs);
+    });
+    m_execution = QtConcurrent::run([sandbox, sandboxCall, sink] { return sandbox->run(sandboxCall, sink); });
+    watcher->setFuture(m_execution);
+}
+
+void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs)
+{
+    QJsonObject payload{{QStringLiteral("call_id"), callId}, {QStringLiteral("ok"), ok}};
+    payload.insert(ok ? QStringLiteral("result") : QStringLiteral("error"), resultOrError);
+    if (durationMs >= 0)
+        payload.insert(QStringLiteral("duration_ms"), durationMs);
+    record(EventKind::ExecutionFinished, payload);
+    m_results.toolResults.append({callId, clipped(valueText(resultOrError)), !ok});
+    if (m_running == callId)
+        m_running.clear();
+    nextCall();
+}
+
+void AgentSession::cancel()
+{
+    if (!m_busy)
+        return;
+    m_cancelled = true;
+    if (m_stream)
+        m_stream->cancel(); // ends with a Cancelled error item
+    if (!m_running.isEmpty())
+        for (const AgentTool &t : m_tools)
+            if (t.sandbox)
+                t.sandbox->cancel(m_running);
+    if (m_waiting)
+        (void)deny(m_waiting->id, QStringLiteral("cancelled"));
+}
+
+void AgentSession::endRun(Outcome outcome, const QString &message)
+{
+    m_busy = false;
+    // Always from the event loop, never from inside send()/approve()/cancel(), so
+    // callers can connect after calling them.
+    QMetaObject::invokeMethod(
+        this, [this, outcome, message] { Q_EMIT runFinished(outcome, message); }, Qt::QueuedConnection);
+}
+
+} // namespace airlock

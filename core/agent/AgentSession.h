@@ -1,0 +1,139 @@
+#pragma once
+
+// The agent loop for one session:
+//   prompt → model stream → tool calls → input validated against the tool's schema
+//   → policy (allow | ask | deny) → approval when asked → sandbox → result → next
+//   turn … until the model ends its turn, a limit is reached, or the user cancels.
+// Every step is an event appended to the session log (and emitted live), so the
+// window, the CLI and a later resume all see the same history.
+//
+// Lives on one thread (the GUI's or the CLI's) and never blocks it: the model
+// streams on its own worker, tools run on the thread pool, events are written by
+// an AsyncEventWriter.
+
+#include "Sandbox.h"
+#include "agent/AgentTool.h"
+#include "events/EventChain.h"
+#include "policy/PolicyEngine.h"
+#include "providers/ProviderConfig.h"
+#include "util/Result.h"
+
+#include <QFuture>
+#include <QObject>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace airlock {
+
+class AsyncEventWriter;
+class ModelStream;
+struct StreamItem;
+
+struct AgentOptions {
+    ProviderConfig provider;
+    QString system;
+    int maxTurns = 25;           // model turns per prompt
+    qint64 maxTotalTokens = 0;   // per session, input + output; 0: no budget
+    int maxResultChars = 100000; // tool results longer than this are cut, with a marker
+    enum class Approval { Ask, AutoApprove, DenyAll };
+    Approval approval = Approval::Ask;
+    QString title; // for a new session
+};
+
+// A call waiting for a person's decision.
+struct PendingApproval {
+    QString callId;
+    QString tool;
+    QString source;
+    QJsonObject input;
+    ToolAnnotations annotations;
+    PolicyDecision decision; // why it is asked
+};
+
+class AgentSession final : public QObject {
+    Q_OBJECT
+public:
+    enum class Outcome { EndTurn, MaxTurns, Budget, Cancelled, Failed };
+    enum class Scope { Once, Session };
+
+    ~AgentSession() override;
+
+    static Result<std::unique_ptr<AgentSession>> create(const QString &databasePath, AgentOptions options,
+                                                        std::vector<AgentTool> tools, PolicyEngine policy);
+    // Continues a stored session: calls that never finished are recorded as
+    // interrupted, and "always for this session" rules come back.
+    static Result<std::unique_ptr<AgentSession>> resume(const QString &databasePath, const QString &sessionId,
+                                                        AgentOptions options, std::vector<AgentTool> tools,
+                                                        PolicyEngine policy);
+
+    const QString &sessionId() const { return m_chain.sessionId(); }
+    bool isBusy() const { return m_busy; }
+
+    // Starts a run with a new prompt; refused while a run is going on.
+    Status send(const QString &prompt);
+    // Decisions on an approvalNeeded() call. Edited input is validated against the
+    // tool's schema first: an invalid edit is refused and the call keeps waiting.
+    Status approve(const QString &callId, Scope scope = Scope::Once,
+                   std::optional<QJsonObject> editedInput = std::nullopt);
+    Status deny(const QString &callId, const QString &reason);
+    // Stops the stream or the running tool; the run ends with Outcome::Cancelled.
+    void cancel();
+    // Waits until every recorded event is on disk (for the CLI's exit).
+    Status flush();
+
+    const PolicyEngine &policy() const { return m_policy; }
+
+Q_SIGNALS:
+    void eventRecorded(const airlock::Event &event);
+    void approvalNeeded(const airlock::PendingApproval &call);
+    void runFinished(airlock::AgentSession::Outcome outcome, const QString &message);
+
+private:
+    struct Call {
+        QString id;
+        QString tool;
+        QJsonObject input;
+        const AgentTool *def = nullptr;
+        PolicyDecision decision;
+    };
+
+    AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain chain, AgentOptions options,
+                 std::vector<AgentTool> tools, PolicyEngine policy);
+    Event record(EventKind kind, const QJsonObject &payload);
+    void startTurn();
+    void onStreamItem(const airlock::StreamItem &item);
+    void nextCall();
+    void decide(Call call);
+    void execute(Call call);
+    void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1);
+    void endRun(Outcome outcome, const QString &message);
+    const AgentTool *findTool(const QString &name) const;
+    QString clipped(QString text) const;
+
+    std::unique_ptr<AsyncEventWriter> m_writer;
+    EventChain m_chain;
+    AgentOptions m_options;
+    std::vector<AgentTool> m_tools;
+    PolicyEngine m_policy;
+
+    QList<ChatMessage> m_messages;
+    ChatMessage m_assistant;       // the turn being streamed
+    ChatMessage m_results;         // answers to its calls
+    std::vector<Call> m_queue;     // calls of the current turn, in order
+    std::optional<Call> m_waiting; // the call awaiting approval
+    QString m_running;             // call id being executed
+    std::unique_ptr<ModelStream> m_stream;
+    QFuture<Result<SandboxOutcome>> m_execution; // the tool running, if any
+    int m_turn = 0;                              // turns started in this session
+    int m_turnsThisRun = 0;
+    qint64 m_tokensUsed = 0;
+    qint64 m_turnTokens = 0;
+    bool m_busy = false;
+    bool m_cancelled = false;
+};
+
+} // namespace airlock
+
+Q_DECLARE_METATYPE(airlock::PendingApproval)

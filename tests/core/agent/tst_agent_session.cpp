@@ -1,0 +1,430 @@
+// The agent loop end to end: a protocol-faithful fake Anthropic server, a real
+// JavaScript tool in the airlock-jsd helper, the real store. Every decision a
+// person can take at an approval, the model hearing about it, and resuming.
+
+#include "AnthropicScript.h"
+#include "FakeModelServer.h"
+#include "agent/AgentSession.h"
+#include "events/ChainVerifier.h"
+#include "isolate/IsolateSandbox.h"
+#include "storage/EventStore.h"
+
+#include <QJsonArray>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace airlock;
+using airlock::test::AnthropicScript;
+using airlock::test::FakeModelServer;
+using airlock::test::FakeResponse;
+
+namespace {
+
+const char *kEchoTool = R"js(
+defineTool({
+  name: "echo",
+  description: "Repeats a short text",
+  inputSchema: z.object({ text: z.string().max(20).describe("What to repeat") }),
+  run: async ({ text }) => {
+    console.log("echoing " + text);
+    return "echo: " + text;
+  },
+});
+)js";
+
+QJsonObject toolResultBlock(const QByteArray &requestBody, const QString &callId)
+{
+    const QJsonArray messages =
+        QJsonDocument::fromJson(requestBody).object().value(QLatin1String("messages")).toArray();
+    for (const QJsonValue &m : messages)
+        for (const QJsonValue &block : m.toObject().value(QLatin1String("content")).toArray())
+            if (block.toObject().value(QLatin1String("type")).toString() == QLatin1String("tool_result") &&
+                block.toObject().value(QLatin1String("tool_use_id")).toString() == callId)
+                return block.toObject();
+    return {};
+}
+
+} // namespace
+
+class TestAgentSession final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void approveOnceRunsTheToolAndContinues();
+    void denialReasonReachesTheModel();
+    void invalidInputGoesBackWithoutAsking();
+    void editedArgumentsAreValidatedThenRun();
+    void alwaysForThisSessionStopsAskingForTheSameCall();
+    void denyAllAndAutoApproveNeedNoPerson();
+    void unknownToolIsAnsweredNotRun();
+    void maxTurnsStopsTheLoop();
+    void droppedStreamFailsTheRunAndTheSessionGoesOn();
+    void resumeRecordsInterruptedCalls();
+
+private:
+    std::unique_ptr<AgentSession> makeSession(AgentOptions::Approval approval = AgentOptions::Approval::Ask,
+                                              int maxTurns = 10);
+    static AgentSession::Outcome waitForRun(AgentSession &s, QString *message = nullptr);
+    QStringList kinds() const;
+    void enqueueToolTurn(const QJsonObject &input, const QString &callId = QStringLiteral("toolu_1"));
+
+    QTemporaryDir m_dir;
+    QString m_db;
+    QString m_toolFile;
+    std::unique_ptr<FakeModelServer> m_server;
+    std::shared_ptr<IsolateSandbox> m_sandbox;
+    QJsonObject m_toolDescription;
+    std::vector<Event> m_events;
+};
+
+void TestAgentSession::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    m_toolFile = m_dir.filePath(QStringLiteral("echo.js"));
+    QFile f(m_toolFile);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(kEchoTool);
+    f.close();
+    IsolateClient::Options o;
+    o.helperPath = QStringLiteral(AIRLOCK_BIN_DIR "/airlock-jsd");
+    o.workers = 1;
+    m_sandbox = std::make_shared<IsolateSandbox>(o);
+    auto tools = m_sandbox->loadToolFile(m_toolFile);
+    QVERIFY2(tools.ok(), tools.ok() ? "" : qPrintable(tools.error().message));
+    m_toolDescription = tools->at(0).toObject();
+}
+
+void TestAgentSession::init()
+{
+    m_server = std::make_unique<FakeModelServer>();
+    m_db = m_dir.filePath(QStringLiteral("%1.db").arg(QString::fromLatin1(QTest::currentTestFunction())));
+    m_events.clear();
+}
+
+std::unique_ptr<AgentSession> TestAgentSession::makeSession(AgentOptions::Approval approval, int maxTurns)
+{
+    AgentOptions options;
+    options.provider.kind = ProviderKind::Anthropic;
+    options.provider.baseUrl = m_server->baseUrl();
+    options.provider.model = QStringLiteral("claude-test");
+    options.provider.apiKey = QStringLiteral("sk-test-key");
+    options.provider.maxRetries = 0;
+    options.approval = approval;
+    options.maxTurns = maxTurns;
+    std::vector<AgentTool> tools{
+        AgentTool::fromDescription(m_toolDescription, m_sandbox, QStringLiteral("js:") + m_toolFile)};
+    auto session = AgentSession::create(m_db, options, std::move(tools), PolicyEngine());
+    if (!session)
+        qFatal("%s", qPrintable(session.error().message));
+    connect(session->get(), &AgentSession::eventRecorded, this, [this](const Event &e) { m_events.push_back(e); });
+    return std::move(*session);
+}
+
+AgentSession::Outcome TestAgentSession::waitForRun(AgentSession &s, QString *message)
+{
+    QSignalSpy done(&s, &AgentSession::runFinished);
+    if (!done.wait(60000))
+        qFatal("the run did not finish");
+    if (message)
+        *message = done.first().at(1).toString();
+    return done.first().at(0).value<AgentSession::Outcome>();
+}
+
+QStringList TestAgentSession::kinds() const
+{
+    QStringList out;
+    for (const Event &e : m_events)
+        if (e.kind != QLatin1String("model.text_delta") && e.kind != QLatin1String("usage"))
+            out << e.kind;
+    return out;
+}
+
+void TestAgentSession::enqueueToolTurn(const QJsonObject &input, const QString &callId)
+{
+    m_server->enqueue(FakeResponse::sse(AnthropicScript()
+                                            .text(QStringLiteral("Let me run it."))
+                                            .toolUse(callId, QStringLiteral("echo"), input)
+                                            .end(QStringLiteral("tool_use"))));
+}
+
+void TestAgentSession::approveOnceRunsTheToolAndContinues()
+{
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("hi")}});
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("It said: echo: hi")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession();
+    QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QSignalSpy done(s.get(), &AgentSession::runFinished);
+    QVERIFY(s->send(QStringLiteral("say hi through the tool")).ok());
+    QVERIFY(asked.wait(30000));
+    const auto pending = asked.first().at(0).value<PendingApproval>();
+    QCOMPARE(pending.callId, QStringLiteral("toolu_1"));
+    QCOMPARE(pending.tool, QStringLiteral("echo"));
+    QCOMPARE(pending.input.value(QLatin1String("text")).toString(), QStringLiteral("hi"));
+    QCOMPARE(pending.decision.verdict, PolicyVerdict::Ask);
+    QVERIFY(pending.source.endsWith(QLatin1String("echo.js")));
+    QVERIFY(s->send(QStringLiteral("another")).error().code == Error::Code::BadInput); // busy
+
+    QVERIFY(s->approve(pending.callId).ok());
+    QVERIFY(done.wait(30000));
+    QCOMPARE(done.first().at(0).value<AgentSession::Outcome>(), AgentSession::Outcome::EndTurn);
+
+    QCOMPARE(kinds(),
+             (QStringList{"user.message", "model.tool_call", "model.turn_ended", "policy.decision", "approval.granted",
+                          "exec.started", "exec.log", "exec.finished", "model.turn_ended"}));
+    const auto requests = m_server->requests();
+    QCOMPARE(requests.size(), std::size_t(2));
+    QCOMPARE(requests[0].headers.value("x-api-key"), QByteArray("sk-test-key"));
+    const QJsonObject result = toolResultBlock(requests[1].body, QStringLiteral("toolu_1"));
+    QCOMPARE(result.value(QLatin1String("content")).toString(), QStringLiteral("echo: hi"));
+    QVERIFY(!result.value(QLatin1String("is_error")).toBool());
+    // The request told the model about the tool with its zod-derived schema.
+    const QJsonArray tools = QJsonDocument::fromJson(requests[0].body).object().value(QLatin1String("tools")).toArray();
+    QCOMPARE(tools.first()
+                 .toObject()
+                 .value(QLatin1String("input_schema"))
+                 .toObject()
+                 .value(QLatin1String("type"))
+                 .toString(),
+             QStringLiteral("object"));
+
+    QVERIFY(s->flush().ok());
+    auto store = EventStore::open(m_db);
+    auto stored = (*store)->events(s->sessionId());
+    QCOMPARE(stored->size(), m_events.size() + 1); // + session.created, recorded before we listened
+    QCOMPARE(stored->front().kind, QStringLiteral("session.created"));
+    QVERIFY(ChainVerifier::verify(*stored).intact);
+    // The key never reaches the log.
+    for (const Event &e : *stored)
+        QVERIFY(!e.payload.contains("sk-test-key"));
+}
+
+void TestAgentSession::denialReasonReachesTheModel()
+{
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("hi")}});
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("Understood.")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession();
+    QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QVERIFY(asked.wait(30000));
+    QVERIFY(s->deny(QStringLiteral("toolu_1"), QStringLiteral("not in this folder")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QVERIFY(!kinds().contains(QStringLiteral("exec.started")));
+    const QJsonObject result = toolResultBlock(m_server->requests()[1].body, QStringLiteral("toolu_1"));
+    QVERIFY(result.value(QLatin1String("is_error")).toBool());
+    QVERIFY(result.value(QLatin1String("content")).toString().contains(QLatin1String("not in this folder")));
+}
+
+void TestAgentSession::invalidInputGoesBackWithoutAsking()
+{
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("this text is far longer than twenty")}});
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("Shorter then.")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession();
+    QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QCOMPARE(asked.size(), 0);
+    QVERIFY(!kinds().contains(QStringLiteral("policy.decision")));
+    QVERIFY(!kinds().contains(QStringLiteral("exec.started")));
+    const QJsonObject result = toolResultBlock(m_server->requests()[1].body, QStringLiteral("toolu_1"));
+    QVERIFY(result.value(QLatin1String("is_error")).toBool());
+    QVERIFY2(result.value(QLatin1String("content")).toString().contains(QLatin1String("/text: must be at most 20")),
+             qPrintable(result.value(QLatin1String("content")).toString()));
+}
+
+void TestAgentSession::editedArgumentsAreValidatedThenRun()
+{
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("rm -rf")}});
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("ok")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession();
+    QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QVERIFY(asked.wait(30000));
+    const Status bad =
+        s->approve(QStringLiteral("toolu_1"), AgentSession::Scope::Once, QJsonObject{{QStringLiteral("text"), 42}});
+    QCOMPARE(bad.error().code, Error::Code::BadInput);
+    QVERIFY(bad.error().message.contains(QLatin1String("/text")));
+    QVERIFY(!kinds().contains(QStringLiteral("approval.granted"))); // still waiting
+    QVERIFY(s->approve(QStringLiteral("toolu_1"), AgentSession::Scope::Once,
+                       QJsonObject{{QStringLiteral("text"), QStringLiteral("safe")}})
+                .ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    const QJsonObject result = toolResultBlock(m_server->requests()[1].body, QStringLiteral("toolu_1"));
+    QCOMPARE(result.value(QLatin1String("content")).toString(), QStringLiteral("echo: safe"));
+    for (const Event &e : m_events)
+        if (e.kind == QLatin1String("approval.granted"))
+            QCOMPARE(e.payloadObject()
+                         .value(QLatin1String("edited_input"))
+                         .toObject()
+                         .value(QLatin1String("text"))
+                         .toString(),
+                     QStringLiteral("safe"));
+}
+
+void TestAgentSession::alwaysForThisSessionStopsAskingForTheSameCall()
+{
+    for (int run = 0; run < 2; ++run) {
+        enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("hi")}}, QStringLiteral("toolu_%1").arg(run));
+        m_server->enqueue(
+            FakeResponse::sse(AnthropicScript().text(QStringLiteral("done")).end(QStringLiteral("end_turn"))));
+    }
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("other")}}, QStringLiteral("toolu_x"));
+    auto s = makeSession();
+    QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QVERIFY(s->send(QStringLiteral("first")).ok());
+    QVERIFY(asked.wait(30000));
+    QVERIFY(s->approve(QStringLiteral("toolu_0"), AgentSession::Scope::Session).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+
+    QVERIFY(s->send(QStringLiteral("again, identical")).ok());
+    {
+        QSignalSpy done(s.get(), &AgentSession::runFinished);
+        QVERIFY(done.wait(30000) || asked.size() > 1);
+    }
+    QCOMPARE(asked.size(), 1); // not asked the second time
+    const Event &decision = *std::find_if(m_events.rbegin(), m_events.rend(),
+                                          [](const Event &e) { return e.kind == QLatin1String("policy.decision"); });
+    QCOMPARE(decision.payloadObject().value(QLatin1String("decision")).toString(), QStringLiteral("allow"));
+    QVERIFY(decision.payloadObject()
+                .value(QLatin1String("rule"))
+                .toString()
+                .startsWith(QLatin1String("always-this-session")));
+
+    // A different input is a different call: asked again.
+    QVERIFY(s->send(QStringLiteral("something else")).ok());
+    QVERIFY(asked.wait(30000));
+    QCOMPARE(asked.size(), 2);
+    s->cancel();
+    QSignalSpy done(s.get(), &AgentSession::runFinished);
+    QVERIFY(done.wait(30000));
+    QCOMPARE(done.first().at(0).value<AgentSession::Outcome>(), AgentSession::Outcome::Cancelled);
+}
+
+void TestAgentSession::denyAllAndAutoApproveNeedNoPerson()
+{
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("a")}});
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("ok")).end(QStringLiteral("end_turn"))));
+    {
+        auto s = makeSession(AgentOptions::Approval::DenyAll);
+        QVERIFY(s->send(QStringLiteral("go")).ok());
+        QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+        QVERIFY(kinds().contains(QStringLiteral("approval.denied")));
+        QVERIFY(!kinds().contains(QStringLiteral("exec.started")));
+    }
+    m_events.clear();
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("b")}});
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("ok")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession(AgentOptions::Approval::AutoApprove);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QVERIFY(kinds().contains(QStringLiteral("exec.finished")));
+    const QJsonObject granted = std::find_if(m_events.begin(), m_events.end(), [](const Event &e) {
+                                    return e.kind == QLatin1String("approval.granted");
+                                })->payloadObject();
+    QCOMPARE(granted.value(QLatin1String("by")).toString(), QStringLiteral("auto-approve"));
+}
+
+void TestAgentSession::unknownToolIsAnsweredNotRun()
+{
+    m_server->enqueue(FakeResponse::sse(AnthropicScript()
+                                            .toolUse(QStringLiteral("toolu_9"), QStringLiteral("format_disk"),
+                                                     {{QStringLiteral("device"), QStringLiteral("/dev/sda")}})
+                                            .end(QStringLiteral("tool_use"))));
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("I see.")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession(AgentOptions::Approval::AutoApprove);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QVERIFY(!kinds().contains(QStringLiteral("exec.started")));
+    const QJsonObject result = toolResultBlock(m_server->requests()[1].body, QStringLiteral("toolu_9"));
+    QVERIFY(result.value(QLatin1String("content")).toString().contains(QLatin1String("no tool named \"format_disk\"")));
+}
+
+void TestAgentSession::maxTurnsStopsTheLoop()
+{
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("1")}});
+    auto s = makeSession(AgentOptions::Approval::AutoApprove, 1);
+    QVERIFY(s->send(QStringLiteral("loop")).ok());
+    QString message;
+    QCOMPARE(waitForRun(*s, &message), AgentSession::Outcome::MaxTurns);
+    QVERIFY(message.contains(QLatin1String("1 model turns")));
+    QCOMPARE(m_server->requests().size(), std::size_t(1));
+    QCOMPARE(kinds().last(), QStringLiteral("error"));
+}
+
+void TestAgentSession::droppedStreamFailsTheRunAndTheSessionGoesOn()
+{
+    FakeResponse dropped = FakeResponse::sse(AnthropicScript().text(QStringLiteral("Half an ans")).partial());
+    dropped.end = FakeResponse::End::Drop;
+    m_server->enqueue(dropped);
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("Whole answer.")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession();
+    QVERIFY(s->send(QStringLiteral("first")).ok());
+    QString message;
+    QCOMPARE(waitForRun(*s, &message), AgentSession::Outcome::Failed);
+    QVERIFY(!message.isEmpty());
+    QCOMPARE(kinds().last(), QStringLiteral("error"));
+    QVERIFY(s->send(QStringLiteral("try again")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    // The partial answer is part of the history the model sees next.
+    const QJsonArray messages =
+        QJsonDocument::fromJson(m_server->requests()[1].body).object().value(QLatin1String("messages")).toArray();
+    QCOMPARE(messages.size(), 3);
+    QCOMPARE(messages[1].toObject().value(QLatin1String("role")).toString(), QStringLiteral("assistant"));
+}
+
+void TestAgentSession::resumeRecordsInterruptedCalls()
+{
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("hi")}});
+    QString id;
+    {
+        auto s = makeSession();
+        id = s->sessionId();
+        QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+        QVERIFY(s->send(QStringLiteral("go")).ok());
+        QVERIFY(asked.wait(30000));
+        QVERIFY(s->flush().ok());
+        // The app goes away while the call waits for approval.
+    }
+    m_events.clear();
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("Resumed.")).end(QStringLiteral("end_turn"))));
+    AgentOptions options;
+    options.provider.kind = ProviderKind::Anthropic;
+    options.provider.baseUrl = m_server->baseUrl();
+    options.provider.model = QStringLiteral("claude-test");
+    options.provider.apiKey = QStringLiteral("sk-test-key");
+    options.provider.maxRetries = 0;
+    auto resumed = AgentSession::resume(
+        m_db, id.left(6), options, {AgentTool::fromDescription(m_toolDescription, m_sandbox, QStringLiteral("js"))},
+        PolicyEngine());
+    QVERIFY2(resumed.ok(), resumed.ok() ? "" : qPrintable(resumed.error().message));
+    QCOMPARE((*resumed)->sessionId(), id);
+    QVERIFY((*resumed)->send(QStringLiteral("carry on")).ok());
+    QCOMPARE(waitForRun(**resumed), AgentSession::Outcome::EndTurn);
+    QVERIFY((*resumed)->flush().ok());
+
+    auto store = EventStore::open(m_db);
+    auto stored = (*store)->events(id);
+    QVERIFY(ChainVerifier::verify(*stored).intact);
+    const auto interrupted = std::find_if(stored->begin(), stored->end(), [](const Event &e) {
+        return e.kind == QLatin1String("exec.finished") &&
+               e.payloadObject().value(QLatin1String("interrupted")).toBool();
+    });
+    QVERIFY(interrupted != stored->end());
+    // The model hears that the call was interrupted, before the new prompt.
+    const QJsonArray messages =
+        QJsonDocument::fromJson(m_server->requests()[1].body).object().value(QLatin1String("messages")).toArray();
+    const QJsonArray last = messages.last().toObject().value(QLatin1String("content")).toArray();
+    QCOMPARE(last.first().toObject().value(QLatin1String("type")).toString(), QStringLiteral("tool_result"));
+    QVERIFY(last.first().toObject().value(QLatin1String("is_error")).toBool());
+    QCOMPARE(last.last().toObject().value(QLatin1String("text")).toString(), QStringLiteral("carry on"));
+}
+
+QTEST_GUILESS_MAIN(TestAgentSession)
+#include "tst_agent_session.moc"
