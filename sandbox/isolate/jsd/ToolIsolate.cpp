@@ -483,11 +483,14 @@ std::unique_ptr<ToolIsolate::Prepared> ToolIsolate::takePrepared(const Job &job)
     return prepared;
 }
 
-Frame ToolIsolate::execute(Job &job)
+void ToolIsolate::execute(Job &job)
 {
     std::unique_ptr<Prepared> prepared = takePrepared(job);
-    if (!prepared)
-        return errorFrame(job, "internal", QStringLiteral("could not prepare a JavaScript context for the call"));
+    if (!prepared) {
+        m_responder.send(
+            errorFrame(job, "internal", QStringLiteral("could not prepare a JavaScript context for the call")));
+        return;
+    }
     m_job = &job;
     m_current = prepared.get();
     m_deadline = Clock::now() + std::chrono::milliseconds(job.timeoutMs);
@@ -500,8 +503,11 @@ Frame ToolIsolate::execute(Job &job)
                                            {QStringLiteral("id"), job.id},
                                            {QStringLiteral("level"), level}},
                                text});
-    Frame frame = runInContext(*prepared, job, preloaded ? Phase::RunOnly : Phase::Full);
+    const Frame frame = runInContext(*prepared, job, preloaded ? Phase::RunOnly : Phase::Full);
     m_watchdog.disarm(&job);
+    // The answer goes out now; dropping the context and any bookkeeping happen
+    // after, off the caller's clock.
+    m_responder.send(frame);
     // A file that just ran cleanly is likely to run again: from now on contexts are
     // prepared with it already evaluated, taking its load off the request path.
     if (!preloaded && job.kind == Job::Kind::Run && !m_spent &&
@@ -524,7 +530,6 @@ Frame ToolIsolate::execute(Job &job)
         prepared.reset();
         m_isolate->ContextDisposedNotification();
     }
-    return frame;
 }
 
 // Everything below runs inside one call's context. Errors come back as frames.

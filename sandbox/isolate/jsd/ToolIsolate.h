@@ -64,9 +64,9 @@ public:
     // Prepares one plain fresh context and queues it.
     bool prepareContext();
     // Runs `job` in a prepared context (preparing one on the spot if none is
-    // ready) and returns the final frame (result, schema or error). Log frames are
-    // sent through the responder while it runs.
-    Frame execute(Job &job);
+    // ready). Log frames are sent through the responder while it runs, and the
+    // final frame (result, schema or error) as soon as it is known.
+    void execute(Job &job);
 
 private:
     struct Prepared;

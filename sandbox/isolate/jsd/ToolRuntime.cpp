@@ -102,23 +102,21 @@ void ToolRuntime::workerLoop(int index)
 
 void ToolRuntime::runJob(std::unique_ptr<ToolIsolate> &isolate, const std::shared_ptr<Job> &job)
 {
-    Frame frame;
     if (job->cancelled) {
-        frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("error")},
-                                   {QStringLiteral("id"), job->id},
-                                   {QStringLiteral("code"), QStringLiteral("cancelled")},
-                                   {QStringLiteral("message"), QStringLiteral("cancelled before it started")}};
+        m_responder.send(Frame{QJsonObject{{QStringLiteral("type"), QStringLiteral("error")},
+                                           {QStringLiteral("id"), job->id},
+                                           {QStringLiteral("code"), QStringLiteral("cancelled")},
+                                           {QStringLiteral("message"), QStringLiteral("cancelled before it started")}},
+                               {}});
     } else if (job->memoryMb > 0 && job->memoryMb != isolate->memoryMb()) {
         // A heap limit other than the pool's: a one-off isolate of that size
         // (slower: isolate start-up and prelude are on the request path).
-        std::unique_ptr<ToolIsolate> oneOff = ToolIsolate::create(job->memoryMb, m_watchdog, m_responder);
-        frame = oneOff->execute(*job);
+        ToolIsolate::create(job->memoryMb, m_watchdog, m_responder)->execute(*job);
     } else {
-        frame = isolate->execute(*job);
+        isolate->execute(*job);
         if (isolate->spent()) // hit its heap limit: never reuse it
             isolate = ToolIsolate::create(m_options.memoryMb, m_watchdog, m_responder);
     }
-    m_responder.send(frame);
 }
 
 } // namespace airlock::jsd
