@@ -14,7 +14,7 @@
 //   schema {id, file, timeoutMs}                                            body: source
 //   cancel {id}
 // helper → app:
-//   ready  {pid, v8, lockdown}    once, after the helper has locked itself down
+//   ready  {pid, v8, seccomp, lockdown, snapshot}  once, after lock-down, pool warm
 //   log    {id, level}            body: one log line, streamed while the call runs
 //   result {id, isString, us}     body: the result (a string, or JSON text)
 //   schema {id, us}               body: JSON array of tool descriptions

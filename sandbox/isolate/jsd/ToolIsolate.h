@@ -4,12 +4,15 @@
 // exactly one worker thread (ToolRuntime): created, used and disposed there, so no
 // v8::Locker is needed.
 //
-// Life of a call: a context is prepared off the request path (the prelude — zod,
-// defineTool, console, timers — evaluated from a code cache, and the host entry
-// points taken out of the global object); a request consumes one such context,
-// evaluates the tool file in it, validates the input and runs the tool; then the
-// context is dropped. No context ever serves two calls, so nothing one call does to
-// globals or built-in prototypes is visible to the next.
+// Life of a call: a context is prepared off the request path (deserialised from
+// the prelude snapshot — zod, defineTool, console, timers — or, without one, the
+// prelude evaluated from a code cache; then the host entry points are taken out
+// of the global object). Once a tool file has run, further contexts are prepared
+// with that file already evaluated too. A request consumes one such context,
+// evaluates the tool file in it unless that was done ahead, validates the input
+// and runs the tool; then the context is dropped. No context ever serves two
+// calls, so nothing one call does to globals or built-in prototypes is visible to
+// the next.
 
 #include "Job.h"
 
