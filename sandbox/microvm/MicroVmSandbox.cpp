@@ -70,6 +70,59 @@ QJsonValue contentValue(const QByteArray &bytes, QJsonObject &into)
 
 } // namespace
 
+QJsonArray MicroVmSandbox::toolDescriptions()
+{
+    auto str = [](const char *description) {
+        return QJsonObject{{QStringLiteral("type"), QStringLiteral("string")},
+                           {QStringLiteral("description"), QString::fromUtf8(description)}};
+    };
+    auto schema = [](QJsonObject properties, QStringList required) {
+        return QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
+                           {QStringLiteral("properties"), properties},
+                           {QStringLiteral("required"), QJsonArray::fromStringList(required)},
+                           {QStringLiteral("additionalProperties"), false}};
+    };
+    auto tool = [](const char *name, const char *description, QJsonObject inputSchema, bool readOnly,
+                   bool destructive) {
+        return QJsonObject{{QStringLiteral("name"), QString::fromUtf8(name)},
+                           {QStringLiteral("description"), QString::fromUtf8(description)},
+                           {QStringLiteral("inputSchema"), inputSchema},
+                           {QStringLiteral("annotations"), QJsonObject{{QStringLiteral("readOnlyHint"), readOnly},
+                                                                       {QStringLiteral("destructiveHint"), destructive},
+                                                                       {QStringLiteral("openWorldHint"), false}}}};
+    };
+    const QJsonObject path = str("Path relative to the workspace");
+    QJsonObject execProps{
+        {QStringLiteral("command"), str("Shell command line, run by /bin/sh -c in the workspace")},
+        {QStringLiteral("cwd"), str("Working folder relative to the workspace")},
+        {QStringLiteral("stdin"), str("Text given to the command on standard input")},
+        {QStringLiteral("env"), QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
+                                            {QStringLiteral("additionalProperties"),
+                                             QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}}}},
+        {QStringLiteral("timeout_ms"),
+         QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("minimum"), 1}}}};
+    return QJsonArray{
+        tool("exec",
+             "Run a shell command in the sandbox VM (Linux, busybox, no network). Returns exit_code, stdout, stderr.",
+             schema(execProps, {QStringLiteral("command")}), false, true),
+        tool("read_file", "Read a file of the workspace.",
+             schema({{QStringLiteral("path"), path}}, {QStringLiteral("path")}), true, false),
+        tool("write_file", "Create or overwrite a file of the workspace (folders are created).",
+             schema({{QStringLiteral("path"), path}, {QStringLiteral("content"), str("The whole new content")}},
+                    {QStringLiteral("path"), QStringLiteral("content")}),
+             false, true),
+        tool("list_files", "List a folder of the workspace.", schema({{QStringLiteral("path"), path}}, {}), true,
+             false),
+        tool("stat_file", "Type, size, mode and modification time of a workspace path.",
+             schema({{QStringLiteral("path"), path}}, {QStringLiteral("path")}), true, false),
+        tool("remove_file", "Remove a file, or a folder with recursive: true.",
+             schema({{QStringLiteral("path"), path},
+                     {QStringLiteral("recursive"), QJsonObject{{QStringLiteral("type"), QStringLiteral("boolean")}}}},
+                    {QStringLiteral("path")}),
+             false, true),
+    };
+}
+
 MicroVmSandbox::MicroVmSandbox(MicroVmOptions options) : m_vm(std::make_unique<MicroVm>(std::move(options))) {}
 
 MicroVmSandbox::~MicroVmSandbox() = default;

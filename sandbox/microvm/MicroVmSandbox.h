@@ -36,6 +36,11 @@ public:
     void dispose() override;
 
     MicroVm &vm() { return *m_vm; }
+    // The tools above as the agent offers them to the model, in the form
+    // AgentTool::fromDescription reads: {name, description, inputSchema,
+    // annotations: {readOnlyHint, destructiveHint, openWorldHint}}. Nothing reaches
+    // outside the VM (openWorldHint false); exec's shell line is input "command".
+    static QJsonArray toolDescriptions();
     // Maps a tool path to the guest path under /workspace, or fails.
     static Result<QString> guestPath(const QString &path);
 

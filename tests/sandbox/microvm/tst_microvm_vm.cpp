@@ -36,6 +36,7 @@ private Q_SLOTS:
     void sandboxFileTools();
     void largeOutputAndFilesCrossInManyFrames();
     void sandboxRefusesPathsOutsideTheWorkspace();
+    void toolDescriptionsMatchTheTools();
     void timeoutKillsTheCommandNotTheVm();
     void cancelKillsTheCommand();
     void execRoundTripLatency();
@@ -258,6 +259,31 @@ void TestMicroVmVm::sandboxRefusesPathsOutsideTheWorkspace()
         QVERIFY2(r->error.contains(QStringLiteral("outside the workspace")), qPrintable(r->error));
     }
     QCOMPARE(*MicroVmSandbox::guestPath(QStringLiteral("a/./b/../c")), QStringLiteral("/workspace/a/c"));
+}
+
+void TestMicroVmVm::toolDescriptionsMatchTheTools()
+{
+    const QJsonArray tools = MicroVmSandbox::toolDescriptions();
+    QStringList names;
+    for (const QJsonValue &t : tools) {
+        const QJsonObject o = t.toObject();
+        names << o.value(QStringLiteral("name")).toString();
+        QCOMPARE(o.value(QStringLiteral("inputSchema")).toObject().value(QStringLiteral("type")).toString(),
+                 QStringLiteral("object"));
+        QCOMPARE(o.value(QStringLiteral("annotations")).toObject().value(QStringLiteral("openWorldHint")).toBool(true),
+                 false);
+        // Every described tool is one the sandbox runs (an unknown one says "has no tool").
+        SandboxCall call{QStringLiteral("d"), names.last(), QJsonObject{}};
+        Result<SandboxOutcome> r = m_sandbox->run(call, {});
+        QVERIFY(r.ok());
+        QVERIFY2(!r->error.contains(QStringLiteral("has no tool")), qPrintable(r->error));
+    }
+    QCOMPARE(names,
+             (QStringList{QStringLiteral("exec"), QStringLiteral("read_file"), QStringLiteral("write_file"),
+                          QStringLiteral("list_files"), QStringLiteral("stat_file"), QStringLiteral("remove_file")}));
+    const QJsonObject exec = tools.at(0).toObject().value(QStringLiteral("annotations")).toObject();
+    QVERIFY(exec.value(QStringLiteral("destructiveHint")).toBool());
+    QVERIFY(!exec.value(QStringLiteral("readOnlyHint")).toBool());
 }
 
 void TestMicroVmVm::timeoutKillsTheCommandNotTheVm()
