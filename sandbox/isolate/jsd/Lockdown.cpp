@@ -7,6 +7,7 @@
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #endif
 
 namespace airlock::jsd {
@@ -70,6 +71,20 @@ LockdownReport lockDown()
                              "chroot", "unshare", "setns", "bpf", "userfaultfd", "perf_event_open", "keyctl", "add_key",
                              "request_key", "io_uring_setup", "io_uring_enter", "io_uring_register"})
         rc = rc ?: deny(ctx, name, EPERM);
+    // Privileged or system-wide operations (the helper may run as root).
+    for (const char *name : {"reboot",          "init_module", "finit_module",  "delete_module", "kexec_load",
+                             "kexec_file_load", "swapon",      "swapoff",       "acct",          "quotactl",
+                             "syslog",          "sethostname", "setdomainname", "settimeofday",  "clock_settime",
+                             "clock_adjtime",   "adjtimex",    "iopl",          "ioperm",        "setrlimit"})
+        rc = rc ?: deny(ctx, name, EPERM);
+    // Limits may be read but not changed (prlimit64 with a new limit).
+    rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_NE, 0));
+    // Signals only to ourselves: V8 and the C library raise signals on their own
+    // threads (tgkill with our pid); nothing else may be signalled.
+    const scmp_datum_t self = scmp_datum_t(getpid());
+    rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_NE, self));
+    rc = rc ?: seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_NE, self));
+    rc = rc ?: deny(ctx, "tkill", EPERM);
     rc = rc ?: seccomp_load(ctx);
     seccomp_release(ctx);
     if (rc != 0) {

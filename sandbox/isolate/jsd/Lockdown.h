@@ -6,7 +6,8 @@
 //
 // On Linux (lockDown):
 //  - PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE 0 (no setuid gains, no ptrace attach, no core);
-//  - resource limits: no core files, at most 64 open descriptors;
+//  - resource limits: no core files, at most 64 open descriptors (and, through
+//    the filter below, no way to raise them again);
 //  - a seccomp filter (libseccomp, applied to every thread of the process) that
 //    allows everything except, each failing with an errno rather than killing:
 //      socket, socketpair, connect, bind, listen, accept, accept4 — no new network
@@ -23,9 +24,14 @@
 //        no changes to the file system through paths;
 //      ptrace, process_vm_readv/writev, mount, umount2, pivot_root, chroot,
 //        unshare, setns, bpf, userfaultfd, perf_event_open, keyctl, add_key,
-//        request_key, io_uring_* — kernel surfaces the helper never needs.
+//        request_key, io_uring_* — kernel surfaces the helper never needs;
+//      reboot, (f)init_module, delete_module, kexec_*, swapon/off, acct,
+//        quotactl, syslog, sethostname, setdomainname, settimeofday,
+//        clock_settime/adjtime, adjtimex, iopl, ioperm, setrlimit, and
+//        prlimit64 when it sets a limit — the helper may run as root;
+//      kill and tgkill aimed at any process but the helper itself, and tkill.
 //    It does not restrict read/write/mmap/mprotect on descriptors the process
-//    already holds, nor signals, nor time and memory syscalls V8 needs.
+//    already holds, nor the time, memory and thread syscalls V8 needs.
 // On other systems lockDown does nothing and says so: the process boundary
 // (a V8 crash cannot take the app down) is all there is.
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,6 +56,13 @@ void TestJsdLockdown::deniesWhatTheHelperDoesNotNeed()
         char *argv[] = {const_cast<char *>("/bin/true"), nullptr};
         char *envp[] = {nullptr};
         out += check(execve("/bin/true", argv, envp) < 0 && errno == EPERM);
+        out += check(::kill(1, 0) < 0 && errno == EPERM);
+        out += check(::kill(getppid(), 0) < 0 && errno == EPERM);
+        out += check(::kill(getpid(), 0) == 0);
+        const rlimit more{1024, 1024};
+        out += check(::setrlimit(RLIMIT_NOFILE, &more) < 0 && errno == EPERM);
+        rlimit now{};
+        out += check(::getrlimit(RLIMIT_NOFILE, &now) == 0 && now.rlim_cur == 64);
         bool threadRan = false;
         std::thread([&] { threadRan = true; }).join();
         out += check(threadRan);
@@ -70,8 +78,9 @@ void TestJsdLockdown::deniesWhatTheHelperDoesNotNeed()
     int status = 0;
     waitpid(child, &status, 0);
     QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the locked-down child could not report");
-    // seccomp, inet, inet6, unix, open ro, open wr, unlink, fork, execve, thread
-    QCOMPARE(QByteArray(buffer, int(got)), QByteArray("1111111111"));
+    // seccomp, inet, inet6, unix, open ro, open wr, unlink, fork, execve, kill init, kill
+    // parent, signal self, raise a limit, read a limit, thread
+    QCOMPARE(QByteArray(buffer, int(got)), QByteArray("111111111111111"));
 }
 
 QTEST_GUILESS_MAIN(TestJsdLockdown)
