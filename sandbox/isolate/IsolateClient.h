@@ -34,7 +34,7 @@ public:
         QString helperPath;        // empty: airlock-jsd next to the running executable
         int workers = 2;           // helper threads, one isolate each
         int memoryMb = 128;        // heap limit of the pooled isolates
-        int preparedPerWorker = 2; // fresh contexts each isolate keeps ready
+        int preparedPerWorker = 1; // fresh contexts each isolate keeps ready
         bool lockdown = true;      // seccomp & co. in the helper (off only for debugging)
         bool snapshot = true;      // contexts from a prelude snapshot (else evaluated per context)
     };

@@ -22,7 +22,7 @@ namespace airlock::jsd {
 struct RuntimeOptions {
     int workers = 2;           // threads, one isolate each
     int memoryMb = 128;        // heap limit of the pooled isolates
-    int preparedPerWorker = 2; // fresh contexts kept ready per isolate
+    int preparedPerWorker = 1; // fresh contexts kept ready per isolate (of each kind)
 };
 
 class ToolRuntime {
