@@ -1,5 +1,6 @@
 #include "Cli.h"
 
+#include "ChatCommand.h"
 #include "CliOutput.h"
 #include "SessionsCommand.h"
 #include "ToolCommand.h"
@@ -18,6 +19,8 @@ QString usage()
 {
     return QStringLiteral("usage: airlock                      start the window\n"
                           "       airlock --version\n"
+                          "       airlock chat [--provider anthropic|openai] [--model M] [--tool FILE.js]... "
+                          "[--auto-approve | --deny-all] [--json] PROMPT\n"
                           "       airlock sessions list | show ID | export ID [--format md|json] | verify ID\n"
                           "       airlock tool run FILE.js [--tool NAME] [--input JSON] [--timeout-ms N] "
                           "[--memory-mb N] [--json]\n"
@@ -57,6 +60,8 @@ int Cli::run(int argc, char **argv)
         CliOutput::outLine(usage());
         return Ok;
     }
+    if (command == QLatin1String("chat"))
+        return ChatCommand::run(args);
     if (command == QLatin1String("sessions"))
         return SessionsCommand::run(args);
     if (command == QLatin1String("tool"))

@@ -86,7 +86,9 @@ Result<std::unique_ptr<AgentSession>> AgentSession::create(const QString &databa
     for (const AgentTool &t : session->m_tools)
         toolNames.append(t.spec.name);
     created.insert(QStringLiteral("tools"), toolNames);
-    session->record(EventKind::SessionCreated, created);
+    // Recorded with the first prompt: listeners connected after create() see it,
+    // and a session never used leaves nothing behind.
+    session->m_pendingCreated = created;
     return session;
 }
 
@@ -179,6 +181,10 @@ Status AgentSession::send(const QString &prompt)
     m_busy = true;
     m_cancelled = false;
     m_turnsThisRun = 0;
+    if (m_pendingCreated) {
+        record(EventKind::SessionCreated, *m_pendingCreated);
+        m_pendingCreated.reset();
+    }
     record(EventKind::UserMessage, {{QStringLiteral("text"), prompt}});
     // Results of the previous run's last calls, if any, share this user turn.
     if (!m_messages.isEmpty() && m_messages.back().role == ChatMessage::Role::User && m_messages.back().text.isEmpty())

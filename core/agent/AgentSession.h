@@ -130,6 +130,7 @@ private:
     int m_turnsThisRun = 0;
     qint64 m_tokensUsed = 0;
     qint64 m_turnTokens = 0;
+    std::optional<QJsonObject> m_pendingCreated; // session.created, until the first prompt
     bool m_busy = false;
     bool m_cancelled = false;
 };

@@ -1,0 +1,458 @@
+#include "ChatCommand.h"
+
+#include "Cli.h"
+#include "CliOutput.h"
+#include "agent/AgentSession.h"
+#include "agent/BuiltinTools.h"
+#include "agent/PriceTable.h"
+#include "events/EventJson.h"
+#include "isolate/IsolateSandbox.h"
+#include "microvm/MicroVmSandbox.h"
+#include "providers/StreamItem.h"
+#include "secrets/SecretStore.h"
+#include "storage/EventStore.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSocketNotifier>
+#include <QTimer>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <unistd.h>
+
+namespace airlock {
+namespace {
+
+struct ChatOptions {
+    QString provider = QStringLiteral("anthropic");
+    QString baseUrl;
+    QString model;
+    QString apiKeyEnv;
+    QString anthropicVersion;
+    QStringList toolFiles;
+    QString policyFile;
+    QString pricesFile;
+    QString sandbox; // "" | isolate | microvm
+    QString workspace;
+    QString session;
+    QString system;
+    int maxTurns = 25;
+    qint64 maxTokens = 0;
+    bool autoApprove = false;
+    bool denyAll = false;
+    bool json = false;
+    QString prompt;
+};
+
+int signalPipe[2] = {-1, -1};
+
+void onSigint(int)
+{
+    const char c = 'x';
+    [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1);
+}
+
+QString parse(QStringList args, ChatOptions &o)
+{
+    QStringList positional;
+    while (!args.isEmpty()) {
+        const QString a = args.takeFirst();
+        auto value = [&](QString &out) -> bool {
+            if (a.contains(QLatin1Char('='))) {
+                out = a.section(QLatin1Char('='), 1);
+                return true;
+            }
+            if (args.isEmpty())
+                return false;
+            out = args.takeFirst();
+            return true;
+        };
+        const QString name = a.section(QLatin1Char('='), 0, 0);
+        QString v;
+        if (name == QLatin1String("--auto-approve"))
+            o.autoApprove = true;
+        else if (name == QLatin1String("--deny-all"))
+            o.denyAll = true;
+        else if (name == QLatin1String("--json"))
+            o.json = true;
+        else if (name == QLatin1String("--provider") || name == QLatin1String("--base-url") ||
+                 name == QLatin1String("--model") || name == QLatin1String("--api-key-env") ||
+                 name == QLatin1String("--tool") || name == QLatin1String("--policy") ||
+                 name == QLatin1String("--sandbox") || name == QLatin1String("--workspace") ||
+                 name == QLatin1String("--session") || name == QLatin1String("--system") ||
+                 name == QLatin1String("--max-turns") || name == QLatin1String("--max-tokens") ||
+                 name == QLatin1String("--prices") || name == QLatin1String("--anthropic-version")) {
+            if (!value(v))
+                return QStringLiteral("%1 needs a value").arg(name);
+            if (name == QLatin1String("--provider"))
+                o.provider = v;
+            else if (name == QLatin1String("--base-url"))
+                o.baseUrl = v;
+            else if (name == QLatin1String("--model"))
+                o.model = v;
+            else if (name == QLatin1String("--api-key-env"))
+                o.apiKeyEnv = v;
+            else if (name == QLatin1String("--tool"))
+                o.toolFiles << v;
+            else if (name == QLatin1String("--policy"))
+                o.policyFile = v;
+            else if (name == QLatin1String("--sandbox"))
+                o.sandbox = v;
+            else if (name == QLatin1String("--workspace"))
+                o.workspace = v;
+            else if (name == QLatin1String("--session"))
+                o.session = v;
+            else if (name == QLatin1String("--system"))
+                o.system = v;
+            else if (name == QLatin1String("--prices"))
+                o.pricesFile = v;
+            else if (name == QLatin1String("--anthropic-version"))
+                o.anthropicVersion = v;
+            else {
+                bool ok = false;
+                const qint64 n = v.toLongLong(&ok);
+                if (!ok || n < 1)
+                    return QStringLiteral("%1 takes a positive number, not \"%2\"").arg(name, v);
+                if (name == QLatin1String("--max-turns"))
+                    o.maxTurns = static_cast<int>(n);
+                else
+                    o.maxTokens = n;
+            }
+        } else if (a == QLatin1String("--")) {
+            positional += args;
+            args.clear();
+        } else if (a.startsWith(QLatin1String("--"))) {
+            return QStringLiteral("unknown option %1").arg(a);
+        } else {
+            positional << a;
+        }
+    }
+    if (o.autoApprove && o.denyAll)
+        return QStringLiteral("--auto-approve and --deny-all exclude each other");
+    if (o.provider != QLatin1String("anthropic") && o.provider != QLatin1String("openai"))
+        return QStringLiteral("unknown provider \"%1\": use anthropic or openai").arg(o.provider);
+    if (!o.sandbox.isEmpty() && o.sandbox != QLatin1String("isolate") && o.sandbox != QLatin1String("microvm"))
+        return QStringLiteral("unknown sandbox \"%1\": use isolate or microvm").arg(o.sandbox);
+    o.prompt = positional.join(QLatin1Char(' ')).trimmed();
+    if (o.prompt.isEmpty())
+        return QStringLiteral("missing PROMPT");
+    return {};
+}
+
+QString oneLine(const QJsonValue &v, int max = 200)
+{
+    QString s = v.isString()   ? v.toString()
+                : v.isObject() ? QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact))
+                : v.isArray()  ? QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact))
+                               : v.toVariant().toString();
+    s.replace(QLatin1Char('\n'), QStringLiteral("⏎"));
+    return s.size() > max ? s.left(max - 1) + QStringLiteral("…") : s;
+}
+
+// Prints a session's events for people: the answer on stdout, everything else on stderr.
+class HumanPrinter {
+public:
+    explicit HumanPrinter(QString model, PriceTable prices) : m_model(std::move(model)), m_prices(std::move(prices)) {}
+
+    void print(const Event &e)
+    {
+        const QJsonObject p = e.payloadObject();
+        auto str = [&](const char *k) { return p.value(QLatin1String(k)).toString(); };
+        switch (e.knownKind().value_or(EventKind::Error)) {
+        case EventKind::ModelTextDelta:
+            CliOutput::out(str("text").toUtf8());
+            std::fflush(stdout);
+            m_midLine = !str("text").endsWith(QLatin1Char('\n'));
+            return;
+        case EventKind::ModelToolCall:
+            note(QStringLiteral("→ %1 %2").arg(str("tool"), oneLine(p.value(QLatin1String("input")))));
+            return;
+        case EventKind::PolicyDecision:
+            if (str("decision") != QLatin1String("ask"))
+                note(QStringLiteral("  policy: %1 (rule %2)").arg(str("decision"), str("rule")));
+            return;
+        case EventKind::ApprovalDenied:
+            note(QStringLiteral("  denied by %1: %2").arg(str("by"), str("reason")));
+            return;
+        case EventKind::LogLine:
+            note(QStringLiteral("  │ %1").arg(str("text")));
+            return;
+        case EventKind::ExecutionFinished:
+            note(p.value(QLatin1String("ok")).toBool()
+                     ? QStringLiteral("  ✓ %1").arg(oneLine(p.value(QLatin1String("result"))))
+                     : QStringLiteral("  ✗ %1").arg(oneLine(p.value(QLatin1String("error")))));
+            return;
+        case EventKind::Usage:
+            m_lastUsage = p;
+            return;
+        case EventKind::ModelTurnEnded:
+            reportUsage();
+            return;
+        case EventKind::Error:
+            note(QStringLiteral("error: %1").arg(str("message")));
+            return;
+        default:
+            return;
+        }
+    }
+
+    void summary()
+    {
+        QString line = QStringLiteral("session: %1 tokens in, %2 out").arg(m_totalIn).arg(m_totalOut);
+        if (m_costKnown)
+            line += QStringLiteral(", ~$%1").arg(m_totalCost, 0, 'f', 4);
+        note(line);
+    }
+
+    void note(const QString &line)
+    {
+        if (m_midLine) {
+            CliOutput::out("\n");
+            m_midLine = false;
+        }
+        std::fflush(stdout);
+        CliOutput::errLine(line);
+    }
+
+private:
+    void reportUsage()
+    {
+        if (m_lastUsage.isEmpty())
+            return;
+        TokenUsage u;
+        u.inputTokens = m_lastUsage.value(QLatin1String("input_tokens")).toInteger();
+        u.outputTokens = m_lastUsage.value(QLatin1String("output_tokens")).toInteger();
+        u.cacheCreationInputTokens = m_lastUsage.value(QLatin1String("cache_creation_input_tokens")).toInteger();
+        u.cacheReadInputTokens = m_lastUsage.value(QLatin1String("cache_read_input_tokens")).toInteger();
+        m_lastUsage = {};
+        m_totalIn += u.totalInputTokens();
+        m_totalOut += u.outputTokens;
+        QString line = QStringLiteral("  [turn: %1 in (%2 cached), %3 out")
+                           .arg(u.totalInputTokens())
+                           .arg(u.cacheReadInputTokens)
+                           .arg(u.outputTokens);
+        if (auto cost = m_prices.costUsd(m_model, u)) {
+            m_costKnown = true;
+            m_totalCost += *cost;
+            line += QStringLiteral(", ~$%1").arg(*cost, 0, 'f', 4);
+        }
+        note(line + QLatin1Char(']'));
+    }
+
+    QString m_model;
+    PriceTable m_prices;
+    QJsonObject m_lastUsage;
+    qint64 m_totalIn = 0, m_totalOut = 0;
+    double m_totalCost = 0;
+    bool m_costKnown = false;
+    bool m_midLine = false;
+};
+
+// Asks on the terminal: y = once, a = always for this session, n = deny with a reason.
+void askOnTerminal(AgentSession &session, const PendingApproval &call, HumanPrinter &printer)
+{
+    printer.note(QStringLiteral("\nApproval needed: %1 (%2)").arg(call.tool, call.source));
+    printer.note(QString::fromUtf8(QJsonDocument(call.input).toJson(QJsonDocument::Indented)).trimmed());
+    printer.note(QStringLiteral("policy: %1%2")
+                     .arg(call.decision.rule,
+                          call.decision.reason.isEmpty() ? QString() : QStringLiteral(" — ") + call.decision.reason));
+    for (;;) {
+        std::fputs("Run it? [y]es once, [a]lways this session, [n]o: ", stderr);
+        std::fflush(stderr);
+        std::string line;
+        if (!std::getline(std::cin, line)) {
+            (void)session.deny(call.callId, QStringLiteral("no answer (end of input)"));
+            return;
+        }
+        const QString answer = QString::fromStdString(line).trimmed().toLower();
+        if (answer == QLatin1String("y") || answer == QLatin1String("yes")) {
+            (void)session.approve(call.callId, AgentSession::Scope::Once);
+            return;
+        }
+        if (answer == QLatin1String("a") || answer == QLatin1String("always")) {
+            (void)session.approve(call.callId, AgentSession::Scope::Session);
+            return;
+        }
+        if (answer == QLatin1String("n") || answer == QLatin1String("no")) {
+            std::fputs("Reason (sent to the model, may be empty): ", stderr);
+            std::fflush(stderr);
+            std::string reason;
+            std::getline(std::cin, reason);
+            (void)session.deny(call.callId, QString::fromStdString(reason).trimmed());
+            return;
+        }
+    }
+}
+
+} // namespace
+
+QString ChatCommand::usage()
+{
+    return QStringLiteral(
+        "usage: airlock chat [--provider anthropic|openai] [--base-url URL] [--model M] [--api-key-env VAR]\n"
+        "                    [--tool FILE.js]... [--sandbox isolate|microvm] [--workspace DIR] [--policy FILE]\n"
+        "                    [--auto-approve | --deny-all] [--session ID] [--max-turns N] [--max-tokens N]\n"
+        "                    [--system TEXT] [--prices FILE] [--json] PROMPT");
+}
+
+int ChatCommand::run(const QStringList &args)
+{
+    ChatOptions o;
+    if (const QString problem = parse(args, o); !problem.isEmpty())
+        return CliOutput::fail(Cli::BadUsage, problem + QLatin1Char('\n') + usage());
+
+    // Provider and key.
+    ProviderConfig provider;
+    provider.kind = o.provider == QLatin1String("openai") ? ProviderKind::OpenAi : ProviderKind::Anthropic;
+    provider.baseUrl = o.baseUrl.isEmpty() ? ProviderConfig::defaultBaseUrl(provider.kind) : o.baseUrl;
+    provider.model = o.model;
+    if (provider.model.isEmpty())
+        provider.model = qEnvironmentVariable("AIRLOCK_MODEL");
+    if (provider.model.isEmpty())
+        provider.model = provider.kind == ProviderKind::Anthropic ? QStringLiteral("claude-sonnet-4-5")
+                                                                  : QStringLiteral("gpt-4o-mini");
+    if (!o.anthropicVersion.isEmpty())
+        provider.anthropicVersion = o.anthropicVersion;
+    auto key = SecretStore().apiKey(o.provider, o.apiKeyEnv);
+    if (key) {
+        provider.apiKey = *key;
+    } else if (provider.kind == ProviderKind::Anthropic || !o.apiKeyEnv.isEmpty()) {
+        return CliOutput::fail(Cli::BadUsage, key.error().message);
+    } // an OpenAI-compatible local server (Ollama, llama.cpp) may need no key
+
+    auto prices = PriceTable::load(o.pricesFile);
+    if (!prices)
+        return CliOutput::fail(Cli::BadUsage, prices.error().message);
+
+    PolicyEngine policy;
+    if (!o.policyFile.isEmpty()) {
+        QFile f(o.policyFile);
+        if (!f.open(QIODevice::ReadOnly))
+            return CliOutput::fail(Cli::BadUsage,
+                                   QStringLiteral("cannot read policy %1: %2").arg(o.policyFile, f.errorString()));
+        auto parsed = PolicyEngine::fromJson(f.readAll(), o.policyFile);
+        if (!parsed)
+            return CliOutput::fail(Cli::BadUsage, parsed.error().message);
+        policy = std::move(*parsed);
+    }
+
+    // Tools.
+    std::vector<AgentTool> tools;
+    std::shared_ptr<IsolateSandbox> isolate;
+    for (const QString &file : o.toolFiles) {
+        if (!isolate)
+            isolate = std::make_shared<IsolateSandbox>();
+        auto described = isolate->loadToolFile(file);
+        if (!described)
+            return CliOutput::fail(Cli::BadUsage, described.error().message);
+        for (const QJsonValue &d : *described)
+            tools.push_back(AgentTool::fromDescription(d.toObject(), isolate,
+                                                       QStringLiteral("js:") + QFileInfo(file).absoluteFilePath()));
+    }
+    std::shared_ptr<MicroVmSandbox> vm;
+    if (o.sandbox == QLatin1String("microvm")) {
+        MicroVmOptions vmOptions;
+        vmOptions.sessionId = QStringLiteral("chat-%1").arg(::getpid());
+        vmOptions.workspaceDir =
+            QFileInfo(o.workspace.isEmpty() ? QDir::currentPath() : o.workspace).absoluteFilePath();
+        if (!QFileInfo(vmOptions.workspaceDir).isDir())
+            return CliOutput::fail(Cli::BadUsage, QStringLiteral("--workspace %1: not a folder").arg(o.workspace));
+        vm = std::make_shared<MicroVmSandbox>(vmOptions);
+        for (AgentTool &t : BuiltinTools::microVmTools(vm))
+            tools.push_back(std::move(t));
+        if (!o.json)
+            CliOutput::errLine(
+                QStringLiteral("workspace: %1 (shared read-write with the sandbox VM)").arg(vmOptions.workspaceDir));
+    }
+    QStringList names;
+    for (const AgentTool &t : tools) {
+        if (names.contains(t.spec.name))
+            return CliOutput::fail(Cli::BadUsage, QStringLiteral("two tools are named \"%1\"").arg(t.spec.name));
+        names << t.spec.name;
+    }
+
+    // Who decides "ask".
+    AgentOptions options;
+    options.provider = provider;
+    options.system = o.system;
+    options.maxTurns = o.maxTurns;
+    options.maxTotalTokens = o.maxTokens;
+    options.title = o.prompt.section(QLatin1Char('\n'), 0, 0).left(80);
+    const bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO);
+    if (o.autoApprove)
+        options.approval = AgentOptions::Approval::AutoApprove;
+    else if (o.denyAll || !terminal)
+        options.approval = AgentOptions::Approval::DenyAll;
+    if (!o.autoApprove && !o.denyAll && !terminal && !o.json)
+        CliOutput::errLine(QStringLiteral("note: no terminal to ask on, so calls that need approval are denied; "
+                                          "pass --auto-approve or allow them with --policy rules"));
+
+    const QString db = EventStore::defaultPath();
+    auto session = o.session.isEmpty()
+                       ? AgentSession::create(db, options, std::move(tools), std::move(policy))
+                       : AgentSession::resume(db, o.session, options, std::move(tools), std::move(policy));
+    if (!session)
+        return CliOutput::fail(session.error().code == Error::Code::NotFound ||
+                                       session.error().code == Error::Code::BadInput
+                                   ? Cli::BadUsage
+                                   : Cli::Failed,
+                               session.error().message);
+    AgentSession &s = **session;
+
+    HumanPrinter printer(provider.model, *prices);
+    QObject::connect(&s, &AgentSession::eventRecorded, &s, [&](const Event &e) {
+        if (o.json) {
+            CliOutput::out(EventJson::toLine(e) + '\n');
+            std::fflush(stdout);
+        } else {
+            printer.print(e);
+        }
+    });
+    QObject::connect(&s, &AgentSession::approvalNeeded, &s, [&](const PendingApproval &call) {
+        // Out of the signal: asking blocks on the terminal.
+        QTimer::singleShot(0, &s, [&s, call, &printer] { askOnTerminal(s, call, printer); });
+    });
+    int exitCode = Cli::Ok;
+    QObject::connect(&s, &AgentSession::runFinished, &s, [&](AgentSession::Outcome outcome, const QString &message) {
+        if (!o.json) {
+            printer.summary();
+            printer.note(QStringLiteral("session %1 (airlock chat --session %1 \"…\" to continue)").arg(s.sessionId()));
+        }
+        if (outcome != AgentSession::Outcome::EndTurn) {
+            exitCode = Cli::Failed;
+            CliOutput::errLine(
+                QStringLiteral("airlock: %1").arg(message.isEmpty() ? QStringLiteral("stopped") : message));
+        } else if (!message.isEmpty() && !o.json) {
+            printer.note(QStringLiteral("note: %1").arg(message));
+        }
+        QCoreApplication::exit(exitCode);
+    });
+
+    // Ctrl-C cancels the run (the events so far stay recorded).
+    if (::pipe(signalPipe) == 0) {
+        auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, &s); // owned by the session
+        QObject::connect(notifier, &QSocketNotifier::activated, &s, [&s] {
+            char c;
+            [[maybe_unused]] auto n = ::read(signalPipe[0], &c, 1);
+            s.cancel();
+        });
+        std::signal(SIGINT, onSigint);
+    }
+
+    if (Status started = s.send(o.prompt); !started)
+        return CliOutput::fail(Cli::BadUsage, started.error().message);
+    const int code = QCoreApplication::exec();
+    std::signal(SIGINT, SIG_DFL);
+    if (Status flushed = s.flush(); !flushed)
+        return CliOutput::fail(Cli::Failed, flushed.error().message);
+    return code;
+}
+
+} // namespace airlock

@@ -1,0 +1,15 @@
+#pragma once
+
+#include <QStringList>
+
+namespace airlock {
+
+// `airlock chat [options] PROMPT`: one prompt through the agent loop, streaming
+// the answer to stdout; approvals asked on the terminal, or decided by flags.
+class ChatCommand {
+public:
+    static int run(const QStringList &args);
+    static QString usage();
+};
+
+} // namespace airlock
