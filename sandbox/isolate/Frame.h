@@ -36,7 +36,7 @@ namespace frame {
 
 // Frames larger than this are refused on both sides: a corrupt length prefix must
 // not make either process allocate gigabytes.
-inline constexpr quint32 kMaxHeaderBytes = 1u << 20;
+inline constexpr quint32 kMaxHeaderBytes = 16u << 20;
 inline constexpr quint32 kMaxBodyBytes = 64u << 20;
 
 QByteArray encode(const Frame &frame);

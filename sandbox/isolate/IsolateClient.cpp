@@ -24,6 +24,9 @@ namespace airlock {
 namespace {
 
 constexpr int kReadyTimeoutMs = 30000;
+// Input and env travel JSON-escaped in the frame header: even fully escaped they
+// stay well under its limit.
+constexpr qsizetype kMaxInputBytes = 1 << 20;
 // Beyond a call's own timeout, how long the helper may take to answer before it
 // is considered hung and killed (which fails the call and starts a new helper).
 constexpr int kHelperGraceMs = 3000;
@@ -135,6 +138,8 @@ Status IsolateClient::spawnLocked()
     std::vector<QByteArray> args = {path,
                                     QByteArrayLiteral("--fd"),
                                     QByteArrayLiteral("3"),
+                                    QByteArrayLiteral("--parent"),
+                                    QByteArray::number(qint64(::getpid())),
                                     QByteArrayLiteral("--workers"),
                                     QByteArray::number(m_options.workers),
                                     QByteArrayLiteral("--memory-mb"),
@@ -325,6 +330,16 @@ IsolateClient::Reply IsolateClient::call(qint64 id, const QJsonObject &header, c
 
 IsolateClient::Reply IsolateClient::run(Request request, const LogFn &log)
 {
+    // The helper refuses oversized frames by hanging up; say what is wrong instead.
+    if (request.source.size() > qsizetype(frame::kMaxBodyBytes) ||
+        request.inputJson.size() + request.envJson.size() > kMaxInputBytes) {
+        Reply tooLarge;
+        tooLarge.errorCode = QStringLiteral("bad_input");
+        tooLarge.message = QStringLiteral("the tool file (%1 bytes) or its input and env (%2 bytes) are too large")
+                               .arg(request.source.size())
+                               .arg(request.inputJson.size() + request.envJson.size());
+        return tooLarge;
+    }
     const qint64 id = request.id ? request.id : reserveId();
     QJsonObject header{{QStringLiteral("type"), QStringLiteral("run")},
                        {QStringLiteral("id"), id},

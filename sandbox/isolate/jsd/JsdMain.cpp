@@ -4,7 +4,7 @@
 // expendable by design: if V8 aborts (e.g. an out-of-memory it cannot recover
 // from), only this process dies and the app starts a new one.
 //
-//   airlock-jsd --fd N [--workers N] [--memory-mb N] [--prepared N] [--no-lockdown] [--no-snapshot]
+//   airlock-jsd --fd N [--parent PID] [--workers N] [--memory-mb N] [--prepared N] [--no-lockdown] [--no-snapshot]
 
 #include "Lockdown.h"
 #include "ToolRuntime.h"
@@ -82,8 +82,10 @@ int main(int argc, char **argv)
     }
 #ifdef __linux__
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (getppid() == 1)
-        return 0; // the parent died before we got here
+    // The parent may have died before PDEATHSIG was armed.
+    const int parent = intArg(argc, argv, "--parent", 0);
+    if (parent > 0 && getppid() != parent)
+        return 0;
 #endif
     std::signal(SIGPIPE, SIG_IGN);
     closeOtherDescriptors(fd);

@@ -373,9 +373,7 @@ std::unique_ptr<ToolIsolate::Prepared> ToolIsolate::newContext()
     // (deserialised rather than run: about three times cheaper).
     v8::Local<v8::Context> context = v8::Context::New(isolate);
     v8::Context::Scope contextScope(context);
-    m_preparing = true;
-    const bool installed = m_fromSnapshot ? true : installPrelude(isolate, context, true);
-    m_preparing = false;
+    const bool installed = m_fromSnapshot || installPrelude(isolate, context, true);
     if (!installed) {
         m_spent = true;
         return nullptr;

@@ -116,9 +116,8 @@ private:
     bool m_spent = false;
     bool m_fromSnapshot = false;                      // contexts come with the prelude evaluated
     std::chrono::steady_clock::time_point m_deadline; // the call in flight: its wall-time deadline
-    bool m_preparing = false;
-    Job *m_job = nullptr;          // the call in flight, if any
-    Prepared *m_current = nullptr; // its context
+    Job *m_job = nullptr;                             // the call in flight, if any
+    Prepared *m_current = nullptr;                    // its context
 };
 
 } // namespace airlock::jsd

@@ -49,6 +49,7 @@ private Q_SLOTS:
     void thousandCallsKeepMemoryFlat();
     void helperIsLockedDown();
     void withoutTheSnapshotToolsRunTheSame();
+    void oversizedRequestsAreRefusedClearly();
 
 private:
     IsolateClient::Reply run(const QByteArray &source, const QByteArray &input = "{}", int timeoutMs = 3000,
@@ -567,6 +568,22 @@ void TestIsolateClient::withoutTheSnapshotToolsRunTheSame()
         return client.run(request);
     }();
     QVERIFY2(eval.message.startsWith(QLatin1String("EvalError")), qPrintable(describe(eval)));
+}
+
+void TestIsolateClient::oversizedRequestsAreRefusedClearly()
+{
+    const qint64 pid = m_client->helperPid();
+    const QByteArray huge = R"({"s":")" + QByteArray(2 << 20, 'x') + R"("})";
+    const auto reply = run("defineTool({ name: 't', run: () => 1 });", huge);
+    QCOMPARE(reply.errorCode, QStringLiteral("bad_input"));
+    QVERIFY2(reply.message.contains(QLatin1String("too large")), qPrintable(reply.message));
+    QCOMPARE(m_client->helperPid(), pid);
+    // Just under the limit, with every character escaped, still goes through.
+    const QByteArray quoted = R"({"s":")" + QByteArray(100000, '"').replace("\"", "\\\"") + R"("})";
+    const auto ok =
+        run("defineTool({ name: 't', inputSchema: z.object({ s: z.string() }), run: ({ s }) => s.length });", quoted);
+    QVERIFY2(ok.ok, qPrintable(describe(ok)));
+    QCOMPARE(ok.value, QByteArray("100000"));
 }
 
 QTEST_GUILESS_MAIN(TestIsolateClient)
