@@ -623,7 +623,7 @@ Frame ToolIsolate::runInContext(Prepared &prepared, Job &job, Phase phase)
             const double due = next->NumberValue(context).FromMaybe(-1);
             if (due < 0)
                 return errorFrame(job, "never_settled",
-                                  QStringLiteral("run() returned a promise that can never settle: it is still pending "
+                                  QStringLiteral("the tool awaits a promise that can never settle: it is still pending "
                                                  "and no timer is left that could settle it"));
             const double nowMs =
                 double(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count()) /
