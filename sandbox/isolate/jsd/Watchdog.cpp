@@ -20,11 +20,16 @@ Watchdog::~Watchdog()
 
 void Watchdog::arm(v8::Isolate *isolate, Job *job, Clock::time_point deadline)
 {
+    bool sooner;
     {
         std::lock_guard lock(m_mutex);
         m_entries.push_back({isolate, job, deadline});
+        sooner = deadline < m_waitingUntil;
     }
-    m_wake.notify_all();
+    // Waking the watchdog costs a thread switch on every call; it is only needed
+    // when this deadline comes before the one it already waits for.
+    if (sooner)
+        m_wake.notify_all();
 }
 
 void Watchdog::shorten(Job *job, Clock::time_point deadline)
@@ -61,10 +66,12 @@ void Watchdog::loop()
                 ++it;
             }
         }
+        m_waitingUntil = next;
         if (next == Clock::time_point::max())
             m_wake.wait(lock);
         else
             m_wake.wait_until(lock, next);
+        m_waitingUntil = Clock::time_point::min();
     }
 }
 

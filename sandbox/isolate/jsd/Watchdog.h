@@ -49,6 +49,8 @@ private:
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::vector<Entry> m_entries;
+    // The deadline the watchdog thread sleeps until (min while it is awake).
+    Clock::time_point m_waitingUntil = Clock::time_point::min();
     bool m_stop = false;
     std::thread m_thread;
 };
