@@ -5,7 +5,6 @@
 
 #include "providers/AnthropicRequestBuilder.h"
 #include "providers/OpenAiRequestBuilder.h"
-#include "providers/PriceTable.h"
 #include "providers/RetryPolicy.h"
 #include "providers/StreamItemEvent.h"
 
@@ -28,7 +27,6 @@ private Q_SLOTS:
     void serverVerdictOnRetry();
     void backoffGrowsAndIsCapped();
     void itemsBecomeSessionEvents();
-    void costFromThePriceTable();
 };
 
 namespace {
@@ -285,36 +283,6 @@ void TestProviderRequests::itemsBecomeSessionEvents()
     QCOMPARE(err.payload.value(u"http_status").toInt(), 529);
     QCOMPARE(err.payload.value(u"retryable").toBool(), true);
     QCOMPARE(err.payload.value(u"where").toString(), QStringLiteral("model"));
-}
-
-void TestProviderRequests::costFromThePriceTable()
-{
-    PriceTable prices = PriceTable::builtIn();
-    TokenUsage u;
-    u.inputTokens = 1'000'000;
-    u.outputTokens = 100'000;
-    u.cacheCreationInputTokens = 200'000;
-    u.cacheReadInputTokens = 1'000'000;
-    // Sonnet 4.5: 3 + 0.1 * 15 + 0.2 * 3.75 + 1 * 0.30
-    QCOMPARE(*prices.costUsd(QStringLiteral("claude-sonnet-4-5"), u), 3.0 + 1.5 + 0.75 + 0.30);
-    QVERIFY(prices.costUsd(QStringLiteral("claude-sonnet-4-5-20250929"), u).has_value());
-    QVERIFY(prices.costUsd(QStringLiteral("claude-opus-4-5@20251101"), u).has_value());
-    QCOMPARE(prices.priceFor(QStringLiteral("claude-opus-4-20250514"))->input, 15.0);
-    QVERIFY(!prices.priceFor(QStringLiteral("claude-opus-5-5")).has_value()); // not claude-opus-5
-    QVERIFY(!prices.costUsd(QStringLiteral("qwen2.5-coder:7b"), u).has_value());
-
-    auto local = PriceTable::fromJson(R"({"models": {"qwen2.5-coder:7b": {"input": 0, "output": 0},
-                                                     "claude-sonnet-4-5": {"input": 1, "output": 2}}})",
-                                      QStringLiteral("mine.json"));
-    QVERIFY(local.ok());
-    prices.merge(*local);
-    QCOMPARE(*prices.costUsd(QStringLiteral("qwen2.5-coder:7b"), u), 0.0);
-    QCOMPARE(prices.priceFor(QStringLiteral("claude-sonnet-4-5"))->output, 2.0);
-    QCOMPARE(prices.priceFor(QStringLiteral("claude-sonnet-4-5"))->cacheRead, 0.0);
-
-    QVERIFY(!PriceTable::fromJson("{}", QStringLiteral("x")).ok());
-    QVERIFY(!PriceTable::fromJson(R"({"models": {"m": {"input": -1, "output": 1}}})", QStringLiteral("x")).ok());
-    QVERIFY(!PriceTable::fromJson(R"({"models": {"m": {"input": 1}}})", QStringLiteral("x")).ok());
 }
 
 QTEST_GUILESS_MAIN(TestProviderRequests)
