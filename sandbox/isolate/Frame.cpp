@@ -9,6 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+// macOS has no MSG_NOSIGNAL: there the app sets SO_NOSIGPIPE on its end of the
+// socket (IsolateClient) and the helper ignores SIGPIPE.
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0
+#endif
+
 namespace airlock::frame {
 namespace {
 

@@ -126,9 +126,23 @@ Status IsolateClient::spawnLocked()
         return Error::make(Error::Code::NotFound,
                            QStringLiteral("the JavaScript helper %1 is missing or not executable").arg(helper));
     int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+#ifdef SOCK_CLOEXEC
+    const int made = ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds);
+#else
+    const int made = ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds);
+    if (made == 0) {
+        ::fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+        ::fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    }
+#endif
+    if (made != 0)
         return Error::make(Error::Code::Io,
                            QStringLiteral("socketpair failed: %1").arg(QString::fromLocal8Bit(std::strerror(errno))));
+#ifdef SO_NOSIGPIPE
+    // Writing to a helper that died must fail, not kill the app with SIGPIPE.
+    const int one = 1;
+    ::setsockopt(fds[0], SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
     // The child's end moves to descriptor 3 in the child. Keep it away from 3 here
     // so that dup2 really copies (and so clears close-on-exec).
     const int childEnd = ::fcntl(fds[1], F_DUPFD_CLOEXEC, 10);

@@ -23,6 +23,9 @@
 
 #include <csignal>
 #include <unistd.h>
+#ifdef __APPLE__
+#include <sys/random.h> // getentropy
+#endif
 #ifdef __linux__
 #include <sys/prctl.h>
 #include <sys/syscall.h>
