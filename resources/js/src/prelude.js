@@ -1,10 +1,12 @@
-// The prelude every tool context starts from: zod, defineTool, console, timers and
-// a minimal AbortSignal; nothing else. There is deliberately no require, process,
-// fs, fetch or WebSocket: a tool reaches the world only through the `env` bindings
-// it is handed.
+// The prelude every tool context starts from: zod, defineTool, console, timers, a
+// minimal AbortSignal, TextEncoder/TextDecoder (UTF-8), atob/btoa and
+// crypto.getRandomValues/randomUUID; nothing else. There is deliberately no
+// require, process, fs, fetch or WebSocket: a tool reaches the world only through
+// the `env` bindings it is handed.
 //
-// Contract with the helper (sandbox/isolate/ToolContext.cpp):
-//   before this runs, globalThis.__airlockHost = { log(level, text), now() };
+// Contract with the helper (sandbox/isolate/jsd/ToolIsolate.cpp):
+//   before this runs, globalThis.__airlockHost = { log(level, text), now(),
+//   random(uint8Array) };
 //   after it runs, globalThis.__airlockPrelude holds the functions the host calls
 //   (describe, invoke, nextTimer, fireNextTimer, abort, zodExports). The host keeps
 //   references to both and deletes the two globals before any tool code runs, so a
@@ -157,6 +159,115 @@ class AbortController {
   }
 }
 
+// ---- small web platform pieces tools commonly use ---------------------------------
+
+class TextEncoder {
+  get encoding() {
+    return "utf-8";
+  }
+  encode(input = "") {
+    const s = String(input);
+    const out = [];
+    for (let i = 0; i < s.length; ++i) {
+      let c = s.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          ++i;
+        }
+      }
+      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // lone surrogate
+      if (c < 0x80) out.push(c);
+      else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+      else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+      else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    }
+    return new Uint8Array(out);
+  }
+}
+
+class TextDecoder {
+  constructor(label = "utf-8") {
+    if (!/^utf-?8$/i.test(String(label))) throw new RangeError(`TextDecoder: only utf-8 is supported, not ${label}`);
+  }
+  get encoding() {
+    return "utf-8";
+  }
+  decode(input) {
+    if (input === undefined) return "";
+    const b = ArrayBuffer.isView(input)
+      ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+      : new Uint8Array(input);
+    let out = "";
+    for (let i = 0; i < b.length; ) {
+      const c = b[i];
+      let n = c < 0x80 ? 0 : c >= 0xf0 && c < 0xf8 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 && c < 0xe0 ? 1 : -1;
+      let cp = n === 0 ? c : n === 1 ? c & 31 : n === 2 ? c & 15 : c & 7;
+      let j = 1;
+      for (; n > 0 && j <= n && i + j < b.length && (b[i + j] & 0xc0) === 0x80; ++j) cp = (cp << 6) | (b[i + j] & 63);
+      const bad =
+        n < 0 || j <= n || (n === 2 && cp < 0x800) || (n === 3 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff);
+      if (bad) {
+        out += "\ufffd";
+        i += Math.max(1, j);
+        continue;
+      }
+      out += String.fromCodePoint(cp);
+      i += n + 1;
+    }
+    return out;
+  }
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+function btoa(input) {
+  const s = String(input);
+  let out = "";
+  for (let i = 0; i < s.length; i += 3) {
+    const a = s.charCodeAt(i), b = s.charCodeAt(i + 1), c = s.charCodeAt(i + 2);
+    if (a > 255 || b > 255 || c > 255) throw new Error("btoa: the string contains characters outside Latin-1");
+    const n = (a << 16) | ((b || 0) << 8) | (c || 0);
+    out += B64[n >> 18] + B64[(n >> 12) & 63] + (i + 1 < s.length ? B64[(n >> 6) & 63] : "=") + (i + 2 < s.length ? B64[n & 63] : "=");
+  }
+  return out;
+}
+
+function atob(input) {
+  const s = String(input).replace(/[\t\n\f\r ]/g, "");
+  if (s.length % 4 === 1 || /[^A-Za-z0-9+/=]/.test(s) || /=[^=]/.test(s)) throw new Error("atob: the string is not valid base64");
+  let out = "";
+  let bits = 0, value = 0;
+  for (const ch of s.replace(/=+$/, "")) {
+    value = (value << 6) | B64.indexOf(ch);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += String.fromCharCode((value >> bits) & 255);
+    }
+  }
+  return out;
+}
+
+// Randomness from the operating system (the host), not Math.random.
+const crypto = Object.freeze({
+  getRandomValues(view) {
+    if (!ArrayBuffer.isView(view) || view instanceof DataView || view instanceof Float32Array || view instanceof Float64Array)
+      throw new TypeError("crypto.getRandomValues expects an integer typed array");
+    if (view.byteLength > 65536) throw new RangeError("crypto.getRandomValues: at most 65536 bytes at a time");
+    host.random(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+    return view;
+  },
+  randomUUID() {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  },
+});
+
 // ---- defineTool ----------------------------------------------------------------
 
 const tools = [];
@@ -259,6 +370,11 @@ const globals = {
   },
   AbortController,
   AbortSignal,
+  TextEncoder,
+  TextDecoder,
+  atob,
+  btoa,
+  crypto,
   performance: ObjectFreeze({ now: () => host.now() - start }),
 };
 for (const [key, value] of Object.entries(globals))

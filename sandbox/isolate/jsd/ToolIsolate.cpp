@@ -14,6 +14,10 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unistd.h>
+#ifdef __APPLE__
+#include <sys/random.h> // getentropy
+#endif
 #include <vector>
 
 namespace airlock::jsd {
@@ -195,6 +199,21 @@ void ToolIsolate::hostLog(const v8::FunctionCallbackInfo<v8::Value> &info)
     self->m_responder.send(frame);
 }
 
+void ToolIsolate::hostRandom(const v8::FunctionCallbackInfo<v8::Value> &info)
+{
+    if (info.Length() < 1 || !info[0]->IsUint8Array())
+        return;
+    v8::Local<v8::Uint8Array> view = info[0].As<v8::Uint8Array>();
+    auto *bytes = static_cast<unsigned char *>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset();
+    // getentropy gives at most 256 bytes per call.
+    for (size_t done = 0, size = view->ByteLength(); done < size; done += 256)
+        if (getentropy(bytes + done, std::min<size_t>(256, size - done)) != 0) {
+            info.GetIsolate()->ThrowException(
+                v8::Exception::Error(str(info.GetIsolate(), "crypto: the system gave no random bytes")));
+            return;
+        }
+}
+
 void ToolIsolate::hostNow(const v8::FunctionCallbackInfo<v8::Value> &info)
 {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
@@ -300,6 +319,8 @@ bool ToolIsolate::installPrelude(v8::Isolate *isolate, v8::Local<v8::Context> co
     v8::Local<v8::Object> host = v8::Object::New(isolate);
     host->Set(context, str(isolate, "log"), v8::Function::New(context, &ToolIsolate::hostLog).ToLocalChecked()).Check();
     host->Set(context, str(isolate, "now"), v8::Function::New(context, &ToolIsolate::hostNow).ToLocalChecked()).Check();
+    host->Set(context, str(isolate, "random"), v8::Function::New(context, &ToolIsolate::hostRandom).ToLocalChecked())
+        .Check();
     global->Set(context, str(isolate, "__airlockHost"), host).Check();
 
     v8::TryCatch tryCatch(isolate);
@@ -341,7 +362,8 @@ bool ToolIsolate::installPrelude(v8::Isolate *isolate, v8::Local<v8::Context> co
 const intptr_t *ToolIsolate::externalReferences()
 {
     static const intptr_t references[] = {reinterpret_cast<intptr_t>(&ToolIsolate::hostLog),
-                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostNow), 0};
+                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostNow),
+                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostRandom), 0};
     return references;
 }
 

@@ -80,6 +80,7 @@ private:
     static size_t onNearHeapLimit(void *data, size_t current, size_t initial);
     static void hostLog(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostNow(const v8::FunctionCallbackInfo<v8::Value> &info);
+    static void hostRandom(const v8::FunctionCallbackInfo<v8::Value> &info);
     static v8::MaybeLocal<v8::Promise> onDynamicImport(v8::Local<v8::Context> context, v8::Local<v8::Data> options,
                                                        v8::Local<v8::Value> resource, v8::Local<v8::String> specifier,
                                                        v8::Local<v8::FixedArray> assertions);

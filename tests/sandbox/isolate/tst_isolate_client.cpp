@@ -50,6 +50,7 @@ private Q_SLOTS:
     void helperIsLockedDown();
     void withoutTheSnapshotToolsRunTheSame();
     void oversizedRequestsAreRefusedClearly();
+    void webPlatformPieces();
 
 private:
     IsolateClient::Reply run(const QByteArray &source, const QByteArray &input = "{}", int timeoutMs = 3000,
@@ -584,6 +585,31 @@ void TestIsolateClient::oversizedRequestsAreRefusedClearly()
         run("defineTool({ name: 't', inputSchema: z.object({ s: z.string() }), run: ({ s }) => s.length });", quoted);
     QVERIFY2(ok.ok, qPrintable(describe(ok)));
     QCOMPARE(ok.value, QByteArray("100000"));
+}
+
+void TestIsolateClient::webPlatformPieces()
+{
+    const auto reply = run(R"(defineTool({ name: "t", run: () => {
+  const text = "h\u00e9llo \u20ac \ud83d\ude00";
+  const bytes = new TextEncoder().encode(text);
+  const uuid = crypto.randomUUID();
+  const a = crypto.getRandomValues(new Uint8Array(32)), b = crypto.getRandomValues(new Uint8Array(32));
+  let badBase64 = false;
+  try { atob("***"); } catch { badBase64 = true; }
+  return {
+    bytes: bytes.length,
+    roundTrip: new TextDecoder().decode(bytes) === text,
+    replaced: new TextDecoder().decode(new Uint8Array([0x61, 0xff, 0x62])),
+    b64: btoa("hello"), unb64: atob("aGVsbG8="), badBase64,
+    uuid: /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(uuid),
+    random: a.some((x, i) => x !== b[i]),
+  };
+} });)");
+    QVERIFY2(reply.ok, qPrintable(describe(reply)));
+    // 15 UTF-8 bytes: h, é (2), llo, space, € (3), space, 😀 (4); U+FFFD for the bad byte.
+    QCOMPARE(reply.value, QByteArray("{\"bytes\":15,\"roundTrip\":true,\"replaced\":\"a\xEF\xBF\xBD"
+                                     "b\",\"b64\":\"aGVsbG8=\",\"unb64\":\"hello\",\"badBase64\":true,"
+                                     "\"uuid\":true,\"random\":true}"));
 }
 
 QTEST_GUILESS_MAIN(TestIsolateClient)
