@@ -88,7 +88,7 @@ Result<std::unique_ptr<AgentSession>> AgentSession::create(const QString &databa
     created.insert(QStringLiteral("tools"), toolNames);
     // Recorded with the first prompt: listeners connected after create() see it,
     // and a session never used leaves nothing behind.
-    session->m_pendingCreated = created;
+    session->m_pending.push_back({EventKind::SessionCreated, created});
     return session;
 }
 
@@ -132,12 +132,13 @@ Result<std::unique_ptr<AgentSession>> AgentSession::resume(const QString &databa
                                                            std::move(options), std::move(tools), std::move(policy)));
     session->m_turn = conversation.turns;
     session->m_messages = std::move(conversation.messages);
+    // Recorded with the next prompt, so that listeners connected after resume() see them.
     for (const QString &callId : conversation.interruptedCalls)
-        session->record(EventKind::ExecutionFinished,
-                        {{QStringLiteral("call_id"), callId},
-                         {QStringLiteral("ok"), false},
-                         {QStringLiteral("interrupted"), true},
-                         {QStringLiteral("error"), ConversationRebuilder::interruptedResultText()}});
+        session->m_pending.push_back({EventKind::ExecutionFinished,
+                                      {{QStringLiteral("call_id"), callId},
+                                       {QStringLiteral("ok"), false},
+                                       {QStringLiteral("interrupted"), true},
+                                       {QStringLiteral("error"), ConversationRebuilder::interruptedResultText()}}});
     return session;
 }
 
@@ -181,10 +182,8 @@ Status AgentSession::send(const QString &prompt)
     m_busy = true;
     m_cancelled = false;
     m_turnsThisRun = 0;
-    if (m_pendingCreated) {
-        record(EventKind::SessionCreated, *m_pendingCreated);
-        m_pendingCreated.reset();
-    }
+    for (const auto &[kind, payload] : std::exchange(m_pending, {}))
+        record(kind, payload);
     record(EventKind::UserMessage, {{QStringLiteral("text"), prompt}});
     // Results of the previous run's last calls, if any, share this user turn.
     if (!m_messages.isEmpty() && m_messages.back().role == ChatMessage::Role::User && m_messages.back().text.isEmpty())

@@ -130,7 +130,8 @@ private:
     int m_turnsThisRun = 0;
     qint64 m_tokensUsed = 0;
     qint64 m_turnTokens = 0;
-    std::optional<QJsonObject> m_pendingCreated; // session.created, until the first prompt
+    // Events that wait for the first prompt (session.created, interrupted calls).
+    std::vector<std::pair<EventKind, QJsonObject>> m_pending;
     bool m_busy = false;
     bool m_cancelled = false;
 };
