@@ -2,14 +2,10 @@
 
 #include "Cli.h"
 #include "CliOutput.h"
-#include "agent/AgentSession.h"
-#include "agent/BuiltinTools.h"
+#include "agent/AgentSetup.h"
 #include "agent/PriceTable.h"
 #include "events/EventJson.h"
-#include "isolate/IsolateSandbox.h"
-#include "microvm/MicroVmSandbox.h"
 #include "providers/StreamItem.h"
-#include "secrets/SecretStore.h"
 #include "storage/EventStore.h"
 
 #include <QCoreApplication>
@@ -136,10 +132,6 @@ QString parse(QStringList args, ChatOptions &o)
     }
     if (o.autoApprove && o.denyAll)
         return QStringLiteral("--auto-approve and --deny-all exclude each other");
-    if (o.provider != QLatin1String("anthropic") && o.provider != QLatin1String("openai"))
-        return QStringLiteral("unknown provider \"%1\": use anthropic or openai").arg(o.provider);
-    if (!o.sandbox.isEmpty() && o.sandbox != QLatin1String("isolate") && o.sandbox != QLatin1String("microvm"))
-        return QStringLiteral("unknown sandbox \"%1\": use isolate or microvm").arg(o.sandbox);
     o.prompt = positional.join(QLatin1Char(' ')).trimmed();
     if (o.prompt.isEmpty())
         return QStringLiteral("missing PROMPT");
@@ -308,75 +300,31 @@ int ChatCommand::run(const QStringList &args)
     if (const QString problem = parse(args, o); !problem.isEmpty())
         return CliOutput::fail(Cli::BadUsage, problem + QLatin1Char('\n') + usage());
 
-    // Provider and key.
-    ProviderConfig provider;
-    provider.kind = o.provider == QLatin1String("openai") ? ProviderKind::OpenAi : ProviderKind::Anthropic;
-    provider.baseUrl = o.baseUrl.isEmpty() ? ProviderConfig::defaultBaseUrl(provider.kind) : o.baseUrl;
-    provider.model = o.model;
-    if (provider.model.isEmpty())
-        provider.model = qEnvironmentVariable("AIRLOCK_MODEL");
-    if (provider.model.isEmpty())
-        provider.model = provider.kind == ProviderKind::Anthropic ? QStringLiteral("claude-sonnet-4-5")
-                                                                  : QStringLiteral("gpt-4o-mini");
-    if (!o.anthropicVersion.isEmpty())
-        provider.anthropicVersion = o.anthropicVersion;
-    auto key = SecretStore().apiKey(o.provider, o.apiKeyEnv);
-    if (key) {
-        provider.apiKey = *key;
-    } else if (provider.kind == ProviderKind::Anthropic || !o.apiKeyEnv.isEmpty()) {
-        return CliOutput::fail(Cli::BadUsage, key.error().message);
-    } // an OpenAI-compatible local server (Ollama, llama.cpp) may need no key
+    AgentChoices choices;
+    choices.provider = o.provider;
+    choices.baseUrl = o.baseUrl;
+    choices.model = o.model.isEmpty() ? qEnvironmentVariable("AIRLOCK_MODEL") : o.model;
+    choices.apiKeyEnv = o.apiKeyEnv;
+    choices.anthropicVersion = o.anthropicVersion;
+    choices.toolFiles = o.toolFiles;
+    choices.sandbox = o.sandbox;
+    choices.workspace = o.workspace;
+    choices.vmName = QStringLiteral("chat-%1").arg(::getpid());
+    choices.policyFile = o.policyFile;
+    auto setup = AgentSetupBuilder::build(choices);
+    if (!setup)
+        return CliOutput::fail(Cli::BadUsage, setup.error().message);
+    if (o.sandbox == QLatin1String("microvm") && !o.json)
+        CliOutput::errLine(
+            QStringLiteral("workspace: %1 (shared read-write with the sandbox VM)")
+                .arg(QFileInfo(o.workspace.isEmpty() ? QDir::currentPath() : o.workspace).absoluteFilePath()));
 
     auto prices = PriceTable::load(o.pricesFile);
     if (!prices)
         return CliOutput::fail(Cli::BadUsage, prices.error().message);
-
-    PolicyEngine policy;
-    if (!o.policyFile.isEmpty()) {
-        QFile f(o.policyFile);
-        if (!f.open(QIODevice::ReadOnly))
-            return CliOutput::fail(Cli::BadUsage,
-                                   QStringLiteral("cannot read policy %1: %2").arg(o.policyFile, f.errorString()));
-        auto parsed = PolicyEngine::fromJson(f.readAll(), o.policyFile);
-        if (!parsed)
-            return CliOutput::fail(Cli::BadUsage, parsed.error().message);
-        policy = std::move(*parsed);
-    }
-
-    // Tools.
-    std::vector<AgentTool> tools;
-    std::shared_ptr<IsolateSandbox> isolate;
-    for (const QString &file : o.toolFiles) {
-        if (!isolate)
-            isolate = std::make_shared<IsolateSandbox>();
-        auto described = isolate->loadToolFile(file);
-        if (!described)
-            return CliOutput::fail(Cli::BadUsage, described.error().message);
-        for (const QJsonValue &d : *described)
-            tools.push_back(AgentTool::fromDescription(d.toObject(), isolate,
-                                                       QStringLiteral("js:") + QFileInfo(file).absoluteFilePath()));
-    }
-    std::shared_ptr<MicroVmSandbox> vm;
-    if (o.sandbox == QLatin1String("microvm")) {
-        MicroVmOptions vmOptions;
-        vmOptions.sessionId = QStringLiteral("chat-%1").arg(::getpid());
-        vmOptions.workspaceDir =
-            QFileInfo(o.workspace.isEmpty() ? QDir::currentPath() : o.workspace).absoluteFilePath();
-        if (!QFileInfo(vmOptions.workspaceDir).isDir())
-            return CliOutput::fail(Cli::BadUsage, QStringLiteral("--workspace %1: not a folder").arg(o.workspace));
-        vm = std::make_shared<MicroVmSandbox>(vmOptions);
-        for (AgentTool &t : BuiltinTools::microVmTools(vm))
-            tools.push_back(std::move(t));
-        if (!o.json)
-            CliOutput::errLine(
-                QStringLiteral("workspace: %1 (shared read-write with the sandbox VM)").arg(vmOptions.workspaceDir));
-    }
-    QStringList names;
-    for (const AgentTool &t : tools) {
-        if (names.contains(t.spec.name))
-            return CliOutput::fail(Cli::BadUsage, QStringLiteral("two tools are named \"%1\"").arg(t.spec.name));
-        names << t.spec.name;
-    }
+    const ProviderConfig provider = setup->options.provider;
+    std::vector<AgentTool> tools = std::move(setup->tools);
+    PolicyEngine policy = std::move(setup->policy);
 
     // Who decides "ask".
     AgentOptions options;

@@ -1,6 +1,7 @@
 #include "GuiLauncher.h"
 
 #include "MainWindow.h"
+#include "agent/AgentSetup.h"
 #include "storage/EventStore.h"
 
 #include <AirlockVersion.h>
@@ -50,7 +51,10 @@ int GuiLauncher::run(int argc, char **argv)
     if (qEnvironmentVariableIntValue("AIRLOCK_BENCH_FIRST_FRAME") == 1)
         app.installEventFilter(new FirstFrameReporter(&app)); // owned by the app
 
-    MainWindow window(EventStore::defaultPath());
+    // The window's model and tools come from the environment for now
+    // (AIRLOCK_PROVIDER, AIRLOCK_MODEL, AIRLOCK_API_KEY_ENV, AIRLOCK_TOOLS, …).
+    const AgentChoices choices = AgentChoices::fromEnvironment();
+    MainWindow window(EventStore::defaultPath(), [choices] { return AgentSetupBuilder::build(choices); });
     window.show();
     return QApplication::exec();
 }

@@ -1,9 +1,11 @@
 #include "MainWindow.h"
 
+#include "ChatPanel.h"
 #include "SessionListModel.h"
 #include "SessionSidebar.h"
 #include "TranscriptView.h"
 
+#include <QAction>
 #include <QDockWidget>
 #include <QLabel>
 #include <QMenuBar>
@@ -26,11 +28,11 @@ QLabel *emptyStateLabel(const QString &text, QWidget *parent)
 
 } // namespace
 
-MainWindow::MainWindow(QString databasePath, QWidget *parent)
+MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidget *parent)
     : QMainWindow(parent), m_databasePath(std::move(databasePath)), m_sessions(new SessionListModel(this)),
       m_sidebar(new SessionSidebar(m_sessions, this)),
       m_chatPlaceholder(emptyStateLabel(tr("Select a session on the left, or start one with airlock chat."), this)),
-      m_transcript(new TranscriptView(this)), m_chatStack(new QStackedWidget(this))
+      m_chat(new ChatPanel(m_databasePath, std::move(agentSetup), this)), m_chatStack(new QStackedWidget(this))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Airlock"));
@@ -40,7 +42,7 @@ MainWindow::MainWindow(QString databasePath, QWidget *parent)
     splitter->addWidget(m_sidebar);
     m_chatStack->setObjectName(QStringLiteral("chatArea"));
     m_chatStack->addWidget(m_chatPlaceholder);
-    m_chatStack->addWidget(m_transcript);
+    m_chatStack->addWidget(m_chat);
     splitter->addWidget(m_chatStack);
     splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
@@ -59,17 +61,22 @@ MainWindow::MainWindow(QString databasePath, QWidget *parent)
     tabifyDockWidget(m_filesDock, m_previewDock);
     m_filesDock->raise();
 
+    auto *file = menuBar()->addMenu(tr("&Session"));
+    QAction *newAction = file->addAction(tr("&New session"), this, &MainWindow::newSession);
+    newAction->setShortcut(QKeySequence::New);
     auto *view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget *dock : {m_logsDock, m_filesDock, m_previewDock})
         view->addAction(dock->toggleViewAction());
 
     connect(m_sidebar, &SessionSidebar::sessionActivated, this, &MainWindow::showSession);
-    connect(m_transcript, &TranscriptView::loaded, this, [this] { m_chatStack->setCurrentWidget(m_transcript); });
-    connect(m_transcript, &TranscriptView::loadFailed, this, [this](const QString &message) {
+    connect(transcript(), &TranscriptView::loaded, this, [this] { m_chatStack->setCurrentWidget(m_chat); });
+    connect(transcript(), &TranscriptView::loadFailed, this, [this](const QString &message) {
         m_chatPlaceholder->setText(tr("The session could not be loaded:\n%1").arg(message));
         m_chatStack->setCurrentWidget(m_chatPlaceholder);
     });
     statusBar()->showMessage(tr("Database: %1").arg(m_databasePath));
+    connect(m_chat, &ChatPanel::statusChanged, this, [this](const QString &m) { statusBar()->showMessage(m); });
+    connect(m_chat, &ChatPanel::sessionCreated, this, [this] { m_sessions->reload(m_databasePath); });
     m_sessions->reload(m_databasePath);
 }
 
@@ -89,7 +96,18 @@ void MainWindow::showSession(const QString &sessionId)
 {
     m_chatPlaceholder->setText(tr("Loading session %1…").arg(sessionId));
     m_chatStack->setCurrentWidget(m_chatPlaceholder);
-    m_transcript->loadSession(m_databasePath, sessionId);
+    m_chat->openSession(sessionId);
+}
+
+TranscriptView *MainWindow::transcript() const
+{
+    return m_chat->transcript();
+}
+
+void MainWindow::newSession()
+{
+    m_chat->newSession();
+    m_chatStack->setCurrentWidget(m_chat);
 }
 
 } // namespace airlock

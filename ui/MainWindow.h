@@ -3,6 +3,8 @@
 // The workbench window: sessions on the left, the chat in the middle, and docks for
 // live logs, workspace files and the browser preview.
 
+#include "agent/AgentSetup.h"
+
 #include <QMainWindow>
 
 class QDockWidget;
@@ -12,20 +14,24 @@ class QStackedWidget;
 namespace airlock {
 
 class SessionListModel;
+class ChatPanel;
 class SessionSidebar;
 class TranscriptView;
 
 class MainWindow final : public QMainWindow {
     Q_OBJECT
 public:
-    explicit MainWindow(QString databasePath, QWidget *parent = nullptr);
+    explicit MainWindow(QString databasePath, AgentSetupFactory agentSetup = {}, QWidget *parent = nullptr);
     ~MainWindow() override;
 
     SessionListModel *sessions() const { return m_sessions; }
     QDockWidget *logsDock() const { return m_logsDock; }
     QDockWidget *filesDock() const { return m_filesDock; }
     QDockWidget *previewDock() const { return m_previewDock; }
-    TranscriptView *transcript() const { return m_transcript; }
+    TranscriptView *transcript() const;
+    ChatPanel *chat() const { return m_chat; }
+    // An empty chat whose session starts with the first prompt.
+    void newSession();
 
     // Shows a stored session in the chat area (loaded off the UI thread).
     void showSession(const QString &sessionId);
@@ -38,7 +44,7 @@ private:
     SessionListModel *m_sessions;
     SessionSidebar *m_sidebar;
     QLabel *m_chatPlaceholder;
-    TranscriptView *m_transcript;
+    ChatPanel *m_chat;
     QStackedWidget *m_chatStack;
     QDockWidget *m_logsDock = nullptr;
     QDockWidget *m_filesDock = nullptr;

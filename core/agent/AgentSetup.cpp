@@ -1,0 +1,95 @@
+#include "agent/AgentSetup.h"
+
+#include "agent/BuiltinTools.h"
+#include "isolate/IsolateSandbox.h"
+#include "microvm/MicroVmSandbox.h"
+#include "secrets/SecretStore.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
+namespace airlock {
+
+AgentChoices AgentChoices::fromEnvironment()
+{
+    AgentChoices c;
+    auto env = [](const char *name) { return qEnvironmentVariable(name).trimmed(); };
+    if (!env("AIRLOCK_PROVIDER").isEmpty())
+        c.provider = env("AIRLOCK_PROVIDER");
+    c.baseUrl = env("AIRLOCK_BASE_URL");
+    c.model = env("AIRLOCK_MODEL");
+    c.apiKeyEnv = env("AIRLOCK_API_KEY_ENV");
+    c.toolFiles = env("AIRLOCK_TOOLS").split(QLatin1Char(':'), Qt::SkipEmptyParts);
+    c.sandbox = env("AIRLOCK_SANDBOX");
+    c.workspace = env("AIRLOCK_WORKSPACE");
+    c.policyFile = env("AIRLOCK_POLICY");
+    return c;
+}
+
+Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
+{
+    auto bad = [](QString message) { return Error::make(Error::Code::BadInput, std::move(message)); };
+    if (c.provider != QLatin1String("anthropic") && c.provider != QLatin1String("openai"))
+        return bad(QStringLiteral("unknown provider \"%1\": use anthropic or openai").arg(c.provider));
+    if (!c.sandbox.isEmpty() && c.sandbox != QLatin1String("isolate") && c.sandbox != QLatin1String("microvm"))
+        return bad(QStringLiteral("unknown sandbox \"%1\": use isolate or microvm").arg(c.sandbox));
+
+    AgentSetup setup;
+    ProviderConfig &p = setup.options.provider;
+    p.kind = c.provider == QLatin1String("openai") ? ProviderKind::OpenAi : ProviderKind::Anthropic;
+    p.baseUrl = c.baseUrl.isEmpty() ? ProviderConfig::defaultBaseUrl(p.kind) : c.baseUrl;
+    p.model = c.model;
+    if (p.model.isEmpty())
+        p.model =
+            p.kind == ProviderKind::Anthropic ? QStringLiteral("claude-sonnet-4-5") : QStringLiteral("gpt-4o-mini");
+    if (!c.anthropicVersion.isEmpty())
+        p.anthropicVersion = c.anthropicVersion;
+    auto key = SecretStore().apiKey(c.provider, c.apiKeyEnv);
+    if (key)
+        p.apiKey = *key;
+    else if (p.kind == ProviderKind::Anthropic || !c.apiKeyEnv.isEmpty())
+        return key.error(); // an OpenAI-compatible local server (Ollama, llama.cpp) may need no key
+
+    if (!c.policyFile.isEmpty()) {
+        QFile f(c.policyFile);
+        if (!f.open(QIODevice::ReadOnly))
+            return bad(QStringLiteral("cannot read policy %1: %2").arg(c.policyFile, f.errorString()));
+        auto parsed = PolicyEngine::fromJson(f.readAll(), c.policyFile);
+        if (!parsed)
+            return parsed.error();
+        setup.policy = std::move(*parsed);
+    }
+
+    std::shared_ptr<IsolateSandbox> isolate;
+    for (const QString &file : c.toolFiles) {
+        if (!isolate)
+            isolate = std::make_shared<IsolateSandbox>();
+        auto described = isolate->loadToolFile(file);
+        if (!described)
+            return described.error();
+        for (const QJsonValue &d : *described)
+            setup.tools.push_back(AgentTool::fromDescription(
+                d.toObject(), isolate, QStringLiteral("js:") + QFileInfo(file).absoluteFilePath()));
+    }
+    if (c.sandbox == QLatin1String("microvm")) {
+        MicroVmOptions vm;
+        vm.sessionId =
+            c.vmName.isEmpty() ? QStringLiteral("agent-%1").arg(QCoreApplication::applicationPid()) : c.vmName;
+        vm.workspaceDir = QFileInfo(c.workspace.isEmpty() ? QDir::currentPath() : c.workspace).absoluteFilePath();
+        if (!QFileInfo(vm.workspaceDir).isDir())
+            return bad(QStringLiteral("workspace %1 is not a folder").arg(vm.workspaceDir));
+        for (AgentTool &t : BuiltinTools::microVmTools(std::make_shared<MicroVmSandbox>(vm)))
+            setup.tools.push_back(std::move(t));
+    }
+    QStringList names;
+    for (const AgentTool &t : setup.tools) {
+        if (names.contains(t.spec.name))
+            return bad(QStringLiteral("two tools are named \"%1\"").arg(t.spec.name));
+        names << t.spec.name;
+    }
+    return setup;
+}
+
+} // namespace airlock

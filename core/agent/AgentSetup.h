@@ -1,0 +1,45 @@
+#pragma once
+
+// Everything an agent needs to start, and the one place that builds it from what
+// a user chose (CLI flags, the window's settings): provider and key, JavaScript
+// tool files, the microVM's built-in tools, policy rules. Building touches the
+// keychain, tool files and helper processes: call it off the UI thread.
+
+#include "agent/AgentSession.h"
+
+#include <QStringList>
+
+#include <functional>
+
+namespace airlock {
+
+struct AgentSetup {
+    AgentOptions options;
+    std::vector<AgentTool> tools;
+    PolicyEngine policy;
+};
+
+// What the user chose; empty fields take defaults.
+struct AgentChoices {
+    QString provider = QStringLiteral("anthropic"); // anthropic | openai
+    QString baseUrl;
+    QString model;
+    QString apiKeyEnv; // read the key from this variable; else the keychain
+    QString anthropicVersion;
+    QStringList toolFiles;
+    QString sandbox;   // "" | isolate | microvm
+    QString workspace; // microvm: shared folder (default: the current folder)
+    QString vmName;    // microvm: domain name suffix
+    QString policyFile;
+
+    static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
+};
+
+using AgentSetupFactory = std::function<Result<AgentSetup>()>;
+
+class AgentSetupBuilder {
+public:
+    static Result<AgentSetup> build(const AgentChoices &choices);
+};
+
+} // namespace airlock

@@ -1,0 +1,270 @@
+// The chat in the window, driven by keyboard and clicks as a person would, against
+// the fake Anthropic server and a real JavaScript tool: the approval card, each
+// decision, the model hearing about it, and reopening after a restart.
+
+#include "AnthropicScript.h"
+#include "ApprovalCard.h"
+#include "ChatPanel.h"
+#include "FakeModelServer.h"
+#include "MainWindow.h"
+#include "PromptEdit.h"
+#include "SessionListModel.h"
+#include "TranscriptModel.h"
+#include "TranscriptView.h"
+#include "agent/AgentSetup.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace airlock;
+using airlock::test::AnthropicScript;
+using airlock::test::FakeModelServer;
+using airlock::test::FakeResponse;
+
+namespace {
+
+const char *kEchoTool = R"js(
+defineTool({
+  name: "echo",
+  description: "Repeats a short text",
+  inputSchema: z.object({ text: z.string().max(20).describe("What to repeat") }),
+  run: async ({ text }) => "echo: " + text,
+});
+)js";
+
+QJsonObject lastToolResult(const QByteArray &body)
+{
+    const QJsonArray messages = QJsonDocument::fromJson(body).object().value(QLatin1String("messages")).toArray();
+    for (const QJsonValue &block : messages.last().toObject().value(QLatin1String("content")).toArray())
+        if (block.toObject().value(QLatin1String("type")).toString() == QLatin1String("tool_result"))
+            return block.toObject();
+    return {};
+}
+
+} // namespace
+
+class TestChatWindow final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void keyboardOnlyApproveAndReopenAfterRestart();
+    void denyWithAReasonReachesTheModel();
+    void invalidEditIsRefusedValidEditRuns();
+    void alwaysForThisSessionStopsTheNextIdenticalCall();
+
+private:
+    std::unique_ptr<MainWindow> openWindow();
+    void type(MainWindow &w, const QString &prompt);
+    void enqueueToolTurn(const QString &text = QStringLiteral("hi"));
+    void enqueueAnswer(const QString &text);
+    static void screenshot(QWidget &w, const QString &name);
+
+    QTemporaryDir m_dir;
+    QString m_db;
+    QString m_tool;
+    std::unique_ptr<FakeModelServer> m_server;
+};
+
+void TestChatWindow::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    m_tool = m_dir.filePath(QStringLiteral("echo.js"));
+    QFile f(m_tool);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(kEchoTool);
+    f.close();
+    QDir().mkpath(QStringLiteral(AIRLOCK_BINARY_DIR "/test-artifacts"));
+    qputenv("AIRLOCK_TEST_KEY", "sk-ant-window");
+}
+
+void TestChatWindow::init()
+{
+    m_server = std::make_unique<FakeModelServer>();
+    m_db = m_dir.filePath(QString::fromLatin1(QTest::currentTestFunction()) + QStringLiteral(".db"));
+}
+
+std::unique_ptr<MainWindow> TestChatWindow::openWindow()
+{
+    AgentChoices choices;
+    choices.baseUrl = m_server->baseUrl();
+    choices.model = QStringLiteral("claude-sonnet-4-5");
+    choices.apiKeyEnv = QStringLiteral("AIRLOCK_TEST_KEY");
+    choices.toolFiles = {m_tool};
+    auto w = std::make_unique<MainWindow>(m_db, [choices] { return AgentSetupBuilder::build(choices); });
+    w->show();
+    if (!QTest::qWaitForWindowExposed(w.get()))
+        qFatal("window not exposed");
+    return w;
+}
+
+void TestChatWindow::type(MainWindow &w, const QString &prompt)
+{
+    PromptEdit *edit = w.chat()->prompt();
+    edit->setFocus();
+    QTest::keyClicks(edit, prompt);
+    QTest::keyClick(edit, Qt::Key_Return);
+}
+
+void TestChatWindow::enqueueToolTurn(const QString &text)
+{
+    m_server->enqueue(FakeResponse::sse(AnthropicScript()
+                                            .text(QStringLiteral("I'll use the tool."))
+                                            .toolUse(QStringLiteral("toolu_w%1").arg(m_server->requests().size()),
+                                                     QStringLiteral("echo"), {{QStringLiteral("text"), text}})
+                                            .end(QStringLiteral("tool_use"))));
+}
+
+void TestChatWindow::enqueueAnswer(const QString &text)
+{
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(text).end(QStringLiteral("end_turn"))));
+}
+
+void TestChatWindow::screenshot(QWidget &w, const QString &name)
+{
+    const QPixmap shot = w.grab();
+    QVERIFY(!shot.isNull());
+    QVERIFY(shot.save(QStringLiteral(AIRLOCK_BINARY_DIR "/test-artifacts/") + name));
+}
+
+void TestChatWindow::keyboardOnlyApproveAndReopenAfterRestart()
+{
+    enqueueToolTurn();
+    m_server->enqueue(FakeResponse::sse(
+        AnthropicScript().text(QStringLiteral("The tool said **echo: hi**.")).end(QStringLiteral("end_turn"))));
+    QString sessionId;
+    {
+        auto w = openWindow();
+        QTest::keyClick(w.get(), Qt::Key_N, Qt::ControlModifier); // Session > New
+        QTRY_VERIFY(w->chat()->isVisible());
+        QSignalSpy created(w->chat(), &ChatPanel::sessionCreated);
+        type(*w, QStringLiteral("Say hi with the tool"));
+
+        ApprovalCard *card = w->chat()->approvalCard();
+        QTRY_VERIFY_WITH_TIMEOUT(card->isVisible(), 30000);
+        QCOMPARE(created.size(), 1);
+        sessionId = created.first().at(0).toString();
+        const QString args = card->findChild<QLabel *>(QStringLiteral("approvalArguments"))->text();
+        QVERIFY2(args.contains(QLatin1String("text")) && args.contains(QLatin1String("What to repeat")) &&
+                     args.contains(QLatin1String("hi")),
+                 qPrintable(args));
+        QTRY_VERIFY(card->hasFocus());
+        screenshot(*w, QStringLiteral("chat-approval.png"));
+
+        QSignalSpy finished(w->chat(), &ChatPanel::runFinished);
+        QTest::keyClick(card, Qt::Key_Return); // approve once
+        QVERIFY(finished.wait(30000));
+        QCOMPARE(finished.first().at(0).value<AgentSession::Outcome>(), AgentSession::Outcome::EndTurn);
+        QVERIFY(!card->isVisible());
+
+        TranscriptModel *model = w->transcript()->transcript();
+        QCOMPARE(model->rowCount(), 4);
+        QCOMPARE(model->entry(0).text, QStringLiteral("Say hi with the tool"));
+        QCOMPARE(model->entry(2).state, TranscriptEntry::CallState::Succeeded);
+        QCOMPARE(model->entry(2).result.toString(), QStringLiteral("echo: hi"));
+        QCOMPARE(model->entry(3).text, QStringLiteral("The tool said **echo: hi**."));
+        QTRY_VERIFY(
+            w->chat()->findChild<QLabel *>(QStringLiteral("usageMeter"))->text().contains(QLatin1String("tokens")));
+        QTRY_COMPARE_WITH_TIMEOUT(w->sessions()->rowCount(), 1, 10000);
+        screenshot(*w, QStringLiteral("chat-finished.png"));
+        QVERIFY(w->chat()->agent()->flush().ok());
+    }
+    // Restart: the same transcript comes back from the log alone.
+    auto w = openWindow();
+    QTRY_VERIFY_WITH_TIMEOUT(w->sessions()->isLoaded(), 10000);
+    QSignalSpy loaded(w->transcript(), &TranscriptView::loaded);
+    w->showSession(sessionId);
+    QVERIFY(loaded.wait(10000));
+    TranscriptModel *model = w->transcript()->transcript();
+    QCOMPARE(model->rowCount(), 4);
+    QCOMPARE(model->entry(2).state, TranscriptEntry::CallState::Succeeded);
+    QCOMPARE(model->entry(2).decidedBy, QStringLiteral("user"));
+    QCOMPARE(model->entry(3).text, QStringLiteral("The tool said **echo: hi**."));
+}
+
+void TestChatWindow::denyWithAReasonReachesTheModel()
+{
+    enqueueToolTurn();
+    enqueueAnswer(QStringLiteral("Understood, I will not."));
+    auto w = openWindow();
+    w->newSession();
+    type(*w, QStringLiteral("Use the tool"));
+    ApprovalCard *card = w->chat()->approvalCard();
+    QTRY_VERIFY_WITH_TIMEOUT(card->isVisible(), 30000);
+    QTRY_VERIFY(card->hasFocus());
+    QTest::keyClick(card, Qt::Key_Escape); // deny: asks why
+    auto *reason = card->findChild<QLineEdit *>(QStringLiteral("denyReason"));
+    QTRY_VERIFY(reason->hasFocus());
+    QSignalSpy finished(w->chat(), &ChatPanel::runFinished);
+    QTest::keyClicks(reason, QStringLiteral("not today"));
+    QTest::keyClick(reason, Qt::Key_Return);
+    QVERIFY(finished.wait(30000));
+    const QJsonObject result = lastToolResult(m_server->requests()[1].body);
+    QVERIFY(result.value(QLatin1String("is_error")).toBool());
+    QVERIFY(result.value(QLatin1String("content")).toString().contains(QLatin1String("not today")));
+    QCOMPARE(w->transcript()->transcript()->entry(2).state, TranscriptEntry::CallState::Denied);
+}
+
+void TestChatWindow::invalidEditIsRefusedValidEditRuns()
+{
+    enqueueToolTurn(QStringLiteral("rm -rf /"));
+    enqueueAnswer(QStringLiteral("ok"));
+    auto w = openWindow();
+    w->newSession();
+    type(*w, QStringLiteral("Use the tool"));
+    ApprovalCard *card = w->chat()->approvalCard();
+    QTRY_VERIFY_WITH_TIMEOUT(card->isVisible(), 30000);
+    card->findChild<QPushButton *>(QStringLiteral("editArguments"))->click();
+    auto *editor = card->findChild<QPlainTextEdit *>(QStringLiteral("argumentEditor"));
+    QTRY_VERIFY(editor->isVisible());
+    QVERIFY(editor->toPlainText().contains(QLatin1String("rm -rf /")));
+    editor->setPlainText(QStringLiteral(R"({"text": "this is much longer than twenty characters"})"));
+    card->findChild<QPushButton *>(QStringLiteral("approveEdited"))->click();
+    auto *error = card->findChild<QLabel *>(QStringLiteral("approvalError"));
+    QTRY_VERIFY(error->isVisible());
+    QVERIFY2(error->text().contains(QLatin1String("/text")), qPrintable(error->text()));
+    QVERIFY(card->isVisible()); // still waiting
+    screenshot(*w, QStringLiteral("chat-edit-refused.png"));
+
+    QSignalSpy finished(w->chat(), &ChatPanel::runFinished);
+    editor->setPlainText(QStringLiteral(R"({"text": "ls"})"));
+    card->findChild<QPushButton *>(QStringLiteral("approveEdited"))->click();
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(lastToolResult(m_server->requests()[1].body).value(QLatin1String("content")).toString(),
+             QStringLiteral("echo: ls"));
+}
+
+void TestChatWindow::alwaysForThisSessionStopsTheNextIdenticalCall()
+{
+    enqueueToolTurn();
+    enqueueAnswer(QStringLiteral("first done"));
+    auto w = openWindow();
+    w->newSession();
+    type(*w, QStringLiteral("first"));
+    ApprovalCard *card = w->chat()->approvalCard();
+    QTRY_VERIFY_WITH_TIMEOUT(card->isVisible(), 30000);
+    QSignalSpy finished(w->chat(), &ChatPanel::runFinished);
+    card->findChild<QPushButton *>(QStringLiteral("approveSession"))->click();
+    QVERIFY(finished.wait(30000));
+
+    enqueueToolTurn();
+    enqueueAnswer(QStringLiteral("second done"));
+    type(*w, QStringLiteral("same again"));
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(finished.size(), 2);
+    QVERIFY(!card->isVisible()); // not asked
+    QCOMPARE(m_server->requests().size(), std::size_t(4));
+    QCOMPARE(lastToolResult(m_server->requests()[3].body).value(QLatin1String("content")).toString(),
+             QStringLiteral("echo: hi"));
+}
+
+QTEST_MAIN(TestChatWindow)
+#include "tst_chat_window.moc"

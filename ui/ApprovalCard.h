@@ -1,0 +1,62 @@
+#pragma once
+
+// The approval moment: one pending call shown in full — tool and where it comes
+// from, risk badges from its annotations, every argument laid out by the tool's
+// schema, the policy rule that sent it here — and the decision in one keystroke:
+// Enter approves once, Esc denies (with a reason that goes back to the model).
+
+#include "agent/AgentSession.h"
+
+#include <QJsonObject>
+#include <QWidget>
+
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QPushButton;
+class QStackedWidget;
+
+namespace airlock {
+
+class ApprovalCard final : public QWidget {
+    Q_OBJECT
+public:
+    explicit ApprovalCard(QWidget *parent = nullptr);
+
+    void showCall(const PendingApproval &call, const QJsonObject &inputSchema);
+    void clear();
+    const QString &callId() const { return m_callId; }
+    // Shown under the arguments when an edit was refused.
+    void showEditError(const QString &message);
+
+    // Rendered arguments (public for tests and screenshots).
+    static QString argumentsHtml(const QJsonObject &input, const QJsonObject &schema);
+
+Q_SIGNALS:
+    void approved(const QString &callId, airlock::AgentSession::Scope scope);
+    void approvedEdited(const QString &callId, const QJsonObject &input);
+    void denied(const QString &callId, const QString &reason);
+
+protected:
+    void keyPressEvent(QKeyEvent *event) override;
+
+private:
+    void showMode(int index);
+    void startDeny();
+    void startEdit();
+
+    QString m_callId;
+    QJsonObject m_input;
+    QJsonObject m_schema;
+    QLabel *m_title;
+    QLabel *m_badges;
+    QLabel *m_arguments;
+    QLabel *m_policy;
+    QLabel *m_error;
+    QStackedWidget *m_modes; // buttons | deny reason | argument editor
+    QLineEdit *m_reason;
+    QPlainTextEdit *m_editor;
+    QPushButton *m_approve;
+};
+
+} // namespace airlock

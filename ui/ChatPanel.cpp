@@ -1,0 +1,240 @@
+#include "ChatPanel.h"
+
+#include "ApprovalCard.h"
+#include "PromptEdit.h"
+#include "TranscriptModel.h"
+#include "TranscriptView.h"
+
+#include <QCoreApplication>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QThread>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+
+namespace airlock {
+namespace {
+
+struct Started {
+    // A QFuture result must be copyable: a shared holder of the one owner.
+    std::shared_ptr<std::unique_ptr<AgentSession>> agent;
+    std::vector<AgentTool> tools;
+    QString model;
+    QString error;
+};
+
+} // namespace
+
+ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *parent)
+    : QWidget(parent), m_databasePath(std::move(databasePath)), m_factory(std::move(factory)),
+      m_transcript(new TranscriptView(this)), m_approval(new ApprovalCard(this)), m_prompt(new PromptEdit(this)),
+      m_send(new QPushButton(tr("Send"), this)), m_stop(new QPushButton(tr("Stop"), this)), m_meter(new QLabel(this))
+{
+    setObjectName(QStringLiteral("chatPanel"));
+    m_send->setObjectName(QStringLiteral("send"));
+    m_stop->setObjectName(QStringLiteral("stop"));
+    m_meter->setObjectName(QStringLiteral("usageMeter"));
+    m_stop->hide();
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_transcript, 1);
+    layout->addWidget(m_approval);
+    auto *row = new QHBoxLayout;
+    row->addWidget(m_prompt, 1);
+    auto *buttons = new QVBoxLayout;
+    buttons->addWidget(m_send);
+    buttons->addWidget(m_stop);
+    buttons->addStretch(1);
+    row->addLayout(buttons);
+    layout->addLayout(row);
+    layout->addWidget(m_meter);
+
+    connect(m_prompt, &PromptEdit::submitted, this, &ChatPanel::send);
+    connect(m_prompt, &PromptEdit::stopRequested, this, &ChatPanel::stop);
+    connect(m_send, &QPushButton::clicked, this, [this] { send(m_prompt->toPlainText().trimmed()); });
+    connect(m_stop, &QPushButton::clicked, this, &ChatPanel::stop);
+
+    connect(m_approval, &ApprovalCard::approved, this, [this](const QString &id, AgentSession::Scope scope) {
+        if (m_agent && m_agent->approve(id, scope))
+            m_approval->clear();
+    });
+    connect(m_approval, &ApprovalCard::approvedEdited, this, [this](const QString &id, const QJsonObject &input) {
+        if (!m_agent)
+            return;
+        const Status s = m_agent->approve(id, AgentSession::Scope::Once, input);
+        if (s)
+            m_approval->clear();
+        else
+            m_approval->showEditError(s.error().message); // the call keeps waiting
+    });
+    connect(m_approval, &ApprovalCard::denied, this, [this](const QString &id, const QString &reason) {
+        if (m_agent && m_agent->deny(id, reason))
+            m_approval->clear();
+    });
+}
+
+ChatPanel::~ChatPanel() = default;
+
+bool ChatPanel::isRunning() const
+{
+    return m_starting || (m_agent && m_agent->isBusy());
+}
+
+void ChatPanel::openSession(const QString &sessionId)
+{
+    if (sessionId == m_sessionId && m_agent)
+        return;
+    m_agent.reset(); // a running agent stops; what it recorded stays
+    m_approval->clear();
+    m_sessionId = sessionId;
+    m_tokensIn = m_tokensOut = 0;
+    m_meter->clear();
+    m_transcript->loadSession(m_databasePath, sessionId);
+    setRunning(false);
+}
+
+void ChatPanel::newSession()
+{
+    m_agent.reset();
+    m_approval->clear();
+    m_sessionId.clear();
+    m_tokensIn = m_tokensOut = 0;
+    m_meter->clear();
+    m_transcript->transcript()->reset(Transcript());
+    setRunning(false);
+    m_prompt->setFocus();
+}
+
+void ChatPanel::send(const QString &text)
+{
+    if (text.isEmpty() || isRunning())
+        return;
+    m_prompt->clear();
+    if (m_agent) {
+        if (Status s = m_agent->send(text); !s)
+            showStatus(s.error().message);
+        else
+            setRunning(true);
+        return;
+    }
+    // First prompt: build the agent off the UI thread (keychain, tool files, the
+    // JavaScript helper and the database are all I/O).
+    m_starting = true;
+    setRunning(true);
+    showStatus(tr("Starting…"));
+    const QString db = m_databasePath, sessionId = m_sessionId;
+    AgentSetupFactory factory = m_factory;
+    QThread *uiThread = thread();
+    auto *watcher = new QFutureWatcher<Started>(this); // deleted when finished
+    connect(watcher, &QFutureWatcher<Started>::finished, this, [this, watcher, text] {
+        Started started = watcher->result();
+        watcher->deleteLater();
+        m_starting = false;
+        if (!started.error.isEmpty()) {
+            setRunning(false);
+            showStatus(started.error);
+            m_prompt->setPlainText(text); // nothing is lost
+            return;
+        }
+        m_tools = std::move(started.tools);
+        m_model = started.model;
+        attach(std::move(*started.agent));
+        if (Status s = m_agent->send(text); !s) {
+            setRunning(false);
+            showStatus(s.error().message);
+        }
+    });
+    watcher->setFuture(QtConcurrent::run([factory, db, sessionId, uiThread]() -> Started {
+        Started out;
+        if (!factory) {
+            out.error = QObject::tr("No model is configured: set a provider in Settings.");
+            return out;
+        }
+        auto setup = factory();
+        if (!setup) {
+            out.error = setup.error().message;
+            return out;
+        }
+        std::vector<AgentTool> toolsCopy = setup->tools;
+        out.model = setup->options.provider.model;
+        auto agent = sessionId.isEmpty()
+                         ? AgentSession::create(db, setup->options, std::move(setup->tools), std::move(setup->policy))
+                         : AgentSession::resume(db, sessionId, setup->options, std::move(setup->tools),
+                                                std::move(setup->policy));
+        if (!agent) {
+            out.error = agent.error().message;
+            return out;
+        }
+        (*agent)->moveToThread(uiThread); // it lives on the UI thread from here
+        out.agent = std::make_shared<std::unique_ptr<AgentSession>>(std::move(*agent));
+        out.tools = std::move(toolsCopy);
+        return out;
+    }));
+}
+
+void ChatPanel::attach(std::unique_ptr<AgentSession> agent)
+{
+    m_agent = std::move(agent);
+    const bool isNew = m_sessionId.isEmpty();
+    m_sessionId = m_agent->sessionId();
+    connect(m_agent.get(), &AgentSession::eventRecorded, this, &ChatPanel::onEvent);
+    connect(m_agent.get(), &AgentSession::approvalNeeded, this, &ChatPanel::onApprovalNeeded);
+    connect(m_agent.get(), &AgentSession::runFinished, this,
+            [this](AgentSession::Outcome outcome, const QString &message) {
+                setRunning(false);
+                m_approval->clear();
+                if (!message.isEmpty())
+                    showStatus(message);
+                Q_EMIT runFinished(outcome, message);
+            });
+    if (isNew)
+        Q_EMIT sessionCreated(m_sessionId);
+}
+
+void ChatPanel::onEvent(const Event &event)
+{
+    m_transcript->transcript()->apply(event);
+    if (event.knownKind() == EventKind::Usage) {
+        const QJsonObject u = event.payloadObject();
+        // Usage is a per-turn snapshot; the meter counts the last one of each turn.
+        m_tokensIn += u.value(QLatin1String("input_tokens")).toInteger() +
+                      u.value(QLatin1String("cache_read_input_tokens")).toInteger() +
+                      u.value(QLatin1String("cache_creation_input_tokens")).toInteger();
+        m_tokensOut += u.value(QLatin1String("output_tokens")).toInteger();
+        m_meter->setText(tr("%1 · %2 tokens in, %3 out this session").arg(m_model).arg(m_tokensIn).arg(m_tokensOut));
+    }
+    m_transcript->scrollToBottom();
+}
+
+void ChatPanel::onApprovalNeeded(const PendingApproval &call)
+{
+    QJsonObject schema;
+    for (const AgentTool &t : m_tools)
+        if (t.spec.name == call.tool)
+            schema = t.spec.inputSchema;
+    m_approval->showCall(call, schema);
+    showStatus(tr("Waiting for your decision on %1").arg(call.tool));
+}
+
+void ChatPanel::stop()
+{
+    if (m_agent)
+        m_agent->cancel();
+}
+
+void ChatPanel::setRunning(bool running)
+{
+    m_send->setVisible(!running);
+    m_stop->setVisible(running);
+    m_prompt->setReadOnly(running);
+}
+
+void ChatPanel::showStatus(const QString &message)
+{
+    Q_EMIT statusChanged(message);
+}
+
+} // namespace airlock

@@ -1,0 +1,75 @@
+#pragma once
+
+// The chat area: the transcript, the approval card for the call that waits, the
+// prompt box with Send/Stop, and a token/cost meter. The agent for a session is
+// built on a worker thread when the first prompt is sent, then lives on the UI
+// thread, where it never blocks: everything it does arrives as events.
+
+#include "agent/AgentSetup.h"
+
+#include <QWidget>
+
+#include <memory>
+
+class QLabel;
+class QPushButton;
+
+namespace airlock {
+
+class ApprovalCard;
+class PromptEdit;
+class TranscriptView;
+
+class ChatPanel final : public QWidget {
+    Q_OBJECT
+public:
+    ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *parent = nullptr);
+    ~ChatPanel() override;
+
+    // Shows a stored session; its agent starts with the next prompt.
+    void openSession(const QString &sessionId);
+    // An empty chat; the session is created with the first prompt.
+    void newSession();
+    const QString &sessionId() const { return m_sessionId; }
+
+    TranscriptView *transcript() const { return m_transcript; }
+    ApprovalCard *approvalCard() const { return m_approval; }
+    PromptEdit *prompt() const { return m_prompt; }
+    AgentSession *agent() const { return m_agent.get(); }
+    bool isRunning() const;
+
+    // Sends a prompt as if typed (the prompt box's Enter does this).
+    void send(const QString &text);
+    void stop();
+
+Q_SIGNALS:
+    void sessionCreated(const QString &sessionId);
+    void runFinished(airlock::AgentSession::Outcome outcome, const QString &message);
+    void statusChanged(const QString &message);
+
+private:
+    void attach(std::unique_ptr<AgentSession> agent);
+    void onEvent(const Event &event);
+    void onApprovalNeeded(const PendingApproval &call);
+    void setRunning(bool running);
+    void showStatus(const QString &message);
+
+    QString m_databasePath;
+    AgentSetupFactory m_factory;
+    QString m_sessionId;
+    std::unique_ptr<AgentSession> m_agent;
+    std::vector<AgentTool> m_tools; // the agent's tools, for their schemas on the approval card
+    QString m_model;
+    bool m_starting = false;
+    qint64 m_tokensIn = 0;
+    qint64 m_tokensOut = 0;
+
+    TranscriptView *m_transcript;
+    ApprovalCard *m_approval;
+    PromptEdit *m_prompt;
+    QPushButton *m_send;
+    QPushButton *m_stop;
+    QLabel *m_meter;
+};
+
+} // namespace airlock
