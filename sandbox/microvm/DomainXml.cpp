@@ -89,9 +89,10 @@ QString domainXml(const VmConfig &c)
     if (!c.workspaceDir.isEmpty()) {
         w.writeStartElement(QStringLiteral("filesystem"));
         w.writeAttribute(QStringLiteral("type"), QStringLiteral("mount"));
-        w.writeAttribute(QStringLiteral("accessmode"), c.shareMode == VmConfig::ShareMode::Squash
-                                                           ? QStringLiteral("squash")
-                                                           : QStringLiteral("passthrough"));
+        const char *mode = c.shareMode == VmConfig::ShareMode::Squash        ? "squash"
+                           : c.shareMode == VmConfig::ShareMode::Passthrough ? "passthrough"
+                                                                             : "mapped";
+        w.writeAttribute(QStringLiteral("accessmode"), QString::fromLatin1(mode));
         w.writeStartElement(QStringLiteral("source"));
         w.writeAttribute(QStringLiteral("dir"), c.workspaceDir);
         w.writeEndElement();

@@ -257,8 +257,8 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
     c.cmdline = kernelCommandLine(m_virtType == QLatin1String("kvm") ? 0 : HostProbe::tscKhz());
     if (!m_options.workspaceDir.isEmpty())
         c.workspaceDir = QFileInfo(m_options.workspaceDir).absoluteFilePath();
-    c.shareMode = m_options.uri.contains(QLatin1String("/session")) ? VmConfig::ShareMode::Squash
-                                                                    : VmConfig::ShareMode::Passthrough;
+    c.shareMode =
+        m_options.uri.contains(QLatin1String("/session")) ? VmConfig::ShareMode::Squash : VmConfig::ShareMode::Mapped;
     c.channelPath = m_options.runtimeDir + QStringLiteral("/agent.sock");
     c.consoleLog = consoleLogPath();
     QFile::remove(c.channelPath);

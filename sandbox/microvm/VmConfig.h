@@ -9,8 +9,11 @@ namespace airlock {
 
 struct VmConfig {
     enum class ShareMode {
-        Passthrough, // qemu:///system: guest owners kept on the host
+        Passthrough, // guest owners and modes land on the host as they are
         Squash,      // qemu:///session: QEMU cannot chown, files land owned by the user
+        Mapped,      // QEMU as root (qemu:///system here): guest owners and modes kept
+                     // in xattrs; host files are QEMU's, 0600, so a guest can never
+                     // plant a setuid-root file on the host
     };
 
     QString name;        // airlock-<session id>
@@ -24,7 +27,7 @@ struct VmConfig {
     QString cmdline;      // see kernelCommandLine()
     QString workspaceDir; // host folder shared read-write; empty: no share
     QString workspaceTag = QStringLiteral("airlock_ws");
-    ShareMode shareMode = ShareMode::Passthrough;
+    ShareMode shareMode = ShareMode::Mapped;
     QString channelPath; // host Unix socket QEMU listens on (virtio-serial)
     QString channelName = QStringLiteral("org.airlock.agent.0");
     QString consoleLog;   // serial console written to this file

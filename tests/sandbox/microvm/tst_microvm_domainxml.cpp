@@ -97,12 +97,15 @@ void TestMicroVmDomainXml::shareModeFollowsTheConfig()
 {
     VmConfig c = config();
     QDomDocument doc = parse(domainXml(c));
-    QCOMPARE(attr(doc, QStringLiteral("filesystem"), QStringLiteral("accessmode")), QStringLiteral("passthrough"));
+    QCOMPARE(attr(doc, QStringLiteral("filesystem"), QStringLiteral("accessmode")), QStringLiteral("mapped"));
     QCOMPARE(doc.elementsByTagName(QStringLiteral("filesystem"))
                  .at(0)
                  .firstChildElement(QStringLiteral("target"))
                  .attribute(QStringLiteral("dir")),
              QStringLiteral("airlock_ws"));
+    c.shareMode = VmConfig::ShareMode::Passthrough;
+    QCOMPARE(attr(parse(domainXml(c)), QStringLiteral("filesystem"), QStringLiteral("accessmode")),
+             QStringLiteral("passthrough"));
     c.shareMode = VmConfig::ShareMode::Squash;
     QCOMPARE(attr(parse(domainXml(c)), QStringLiteral("filesystem"), QStringLiteral("accessmode")),
              QStringLiteral("squash"));

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <thread>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ private Q_SLOTS:
     void stdinReachesTheCommand();
     void noNetworkDeviceInside();
     void workspaceFilesVisibleOnBothSides();
+    void guestCannotPlantSetuidRootFilesOnTheHost();
     void sandboxFileTools();
     void largeOutputAndFilesCrossInManyFrames();
     void sandboxRefusesPathsOutsideTheWorkspace();
@@ -176,6 +178,21 @@ void TestMicroVmVm::workspaceFilesVisibleOnBothSides()
     QFile guest(m_workspace.filePath(QStringLiteral("from-guest.txt")));
     QVERIFY(guest.open(QIODevice::ReadOnly));
     QCOMPARE(guest.readAll(), QByteArray("written in the guest\n"));
+}
+
+void TestMicroVmVm::guestCannotPlantSetuidRootFilesOnTheHost()
+{
+    Result<ExecResult> r =
+        run(*m_vm, sh(QStringLiteral("cp /bin/busybox /workspace/suid && chmod 4755 /workspace/suid && "
+                                     "chown 0:0 /workspace/suid")));
+    QVERIFY(r.ok());
+    QCOMPARE(r->exitCode, 0);
+    struct stat st {};
+    QCOMPARE(::stat(QFile::encodeName(m_workspace.filePath(QStringLiteral("suid"))).constData(), &st), 0);
+    // QEMU runs as root here (qemu:///system): the share is "mapped", so the bits stay
+    // in xattrs; as a user (squash) the file is the user's own.
+    QVERIFY2(!(st.st_mode & S_ISUID) || st.st_uid != 0, "a setuid-root file appeared on the host");
+    QFile::remove(m_workspace.filePath(QStringLiteral("suid")));
 }
 
 void TestMicroVmVm::sandboxFileTools()
