@@ -196,6 +196,7 @@ void ChatPanel::attach(std::unique_ptr<AgentSession> agent)
 
 void ChatPanel::onEvent(const Event &event)
 {
+    Q_EMIT eventRecorded(event);
     m_transcript->transcript()->apply(event);
     if (event.knownKind() == EventKind::Usage) {
         const QJsonObject u = event.payloadObject();

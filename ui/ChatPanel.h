@@ -46,6 +46,8 @@ Q_SIGNALS:
     void sessionCreated(const QString &sessionId);
     void runFinished(airlock::AgentSession::Outcome outcome, const QString &message);
     void statusChanged(const QString &message);
+    // Every event of the running agent, as it is recorded.
+    void eventRecorded(const airlock::Event &event);
 
 private:
     void attach(std::unique_ptr<AgentSession> agent);

@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "ChatPanel.h"
+#include "LogsView.h"
 #include "SessionListModel.h"
 #include "SessionSidebar.h"
 #include "TranscriptView.h"
@@ -32,7 +33,8 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     : QMainWindow(parent), m_databasePath(std::move(databasePath)), m_sessions(new SessionListModel(this)),
       m_sidebar(new SessionSidebar(m_sessions, this)),
       m_chatPlaceholder(emptyStateLabel(tr("Select a session on the left, or start one with airlock chat."), this)),
-      m_chat(new ChatPanel(m_databasePath, std::move(agentSetup), this)), m_chatStack(new QStackedWidget(this))
+      m_chat(new ChatPanel(m_databasePath, std::move(agentSetup), this)), m_logs(new LogsView(this)),
+      m_chatStack(new QStackedWidget(this))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Airlock"));
@@ -58,6 +60,7 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     m_previewDock = makeDock(tr("Preview"), QStringLiteral("previewDock"),
                              tr("HTML files and browser screenshots from the session are previewed here."),
                              Qt::RightDockWidgetArea);
+    m_logsDock->setWidget(m_logs); // replaces the placeholder, which the dock deletes
     tabifyDockWidget(m_filesDock, m_previewDock);
     m_filesDock->raise();
 
@@ -77,6 +80,7 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     statusBar()->showMessage(tr("Database: %1").arg(m_databasePath));
     connect(m_chat, &ChatPanel::statusChanged, this, [this](const QString &m) { statusBar()->showMessage(m); });
     connect(m_chat, &ChatPanel::sessionCreated, this, [this] { m_sessions->reload(m_databasePath); });
+    connect(m_chat, &ChatPanel::eventRecorded, m_logs, &LogsView::apply);
     m_sessions->reload(m_databasePath);
 }
 
@@ -97,6 +101,7 @@ void MainWindow::showSession(const QString &sessionId)
     m_chatPlaceholder->setText(tr("Loading session %1…").arg(sessionId));
     m_chatStack->setCurrentWidget(m_chatPlaceholder);
     m_chat->openSession(sessionId);
+    m_logs->loadSession(m_databasePath, sessionId);
 }
 
 TranscriptView *MainWindow::transcript() const
@@ -107,6 +112,7 @@ TranscriptView *MainWindow::transcript() const
 void MainWindow::newSession()
 {
     m_chat->newSession();
+    m_logs->clear();
     m_chatStack->setCurrentWidget(m_chat);
 }
 

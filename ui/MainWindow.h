@@ -15,6 +15,7 @@ namespace airlock {
 
 class SessionListModel;
 class ChatPanel;
+class LogsView;
 class SessionSidebar;
 class TranscriptView;
 
@@ -30,6 +31,7 @@ public:
     QDockWidget *previewDock() const { return m_previewDock; }
     TranscriptView *transcript() const;
     ChatPanel *chat() const { return m_chat; }
+    LogsView *logs() const { return m_logs; }
     // An empty chat whose session starts with the first prompt.
     void newSession();
 
@@ -45,6 +47,7 @@ private:
     SessionSidebar *m_sidebar;
     QLabel *m_chatPlaceholder;
     ChatPanel *m_chat;
+    LogsView *m_logs;
     QStackedWidget *m_chatStack;
     QDockWidget *m_logsDock = nullptr;
     QDockWidget *m_filesDock = nullptr;

@@ -6,6 +6,7 @@
 #include "ApprovalCard.h"
 #include "ChatPanel.h"
 #include "FakeModelServer.h"
+#include "LogsView.h"
 #include "MainWindow.h"
 #include "PromptEdit.h"
 #include "SessionListModel.h"
@@ -21,6 +22,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTabBar>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -171,6 +173,8 @@ void TestChatWindow::keyboardOnlyApproveAndReopenAfterRestart()
         QCOMPARE(model->entry(2).state, TranscriptEntry::CallState::Succeeded);
         QCOMPARE(model->entry(2).result.toString(), QStringLiteral("echo: hi"));
         QCOMPARE(model->entry(3).text, QStringLiteral("The tool said **echo: hi**."));
+        QCOMPARE(w->logs()->tabs()->count(), 2); // "All" and the echo execution
+        QCOMPARE(w->logs()->tabs()->tabText(1), QStringLiteral("✓ echo"));
         QTRY_VERIFY(
             w->chat()->findChild<QLabel *>(QStringLiteral("usageMeter"))->text().contains(QLatin1String("tokens")));
         QTRY_COMPARE_WITH_TIMEOUT(w->sessions()->rowCount(), 1, 10000);
