@@ -18,6 +18,10 @@ QJsonObject message(const ChatMessage &m)
 {
     const bool assistant = m.role == ChatMessage::Role::Assistant;
     QJsonObject out{{QStringLiteral("role"), assistant ? QStringLiteral("assistant") : QStringLiteral("user")}};
+    if (assistant && !m.providerContent.isEmpty()) {
+        out.insert(QStringLiteral("content"), m.providerContent); // exactly as received
+        return out;
+    }
     if (m.toolCalls.isEmpty() && m.toolResults.isEmpty()) {
         out.insert(QStringLiteral("content"), m.text);
         return out;

@@ -3,6 +3,8 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 
+#include <utility>
+
 namespace airlock {
 
 namespace {
@@ -67,22 +69,27 @@ bool AnthropicStreamDecoder::handleFast(const SseEvent &event)
         return false;
     const int delta = m_scan.member(root, "delta");
     const int deltaType = m_scan.member(delta, "type");
+    const qint64 index = m_scan.integer(m_scan.member(root, "index"), -1);
+    auto block = m_open.find(int(index));
+    if (index < 0 || block == m_open.end())
+        return false; // the general path decides what an unknown index means
     if (m_scan.stringEquals(deltaType, "text_delta")) {
         const int text = m_scan.member(delta, "text");
         if (!m_scan.is(text, T::String))
             return false;
-        QString value = m_scan.string(text);
-        if (!value.isEmpty())
-            emitItem(StreamItem::textDelta(std::move(value)));
+        // Decoded once, straight into the block's text; the item is made from that.
+        QByteArray &piece = block->textPiece(m_scan.rawLength(text));
+        const qsizetype before = piece.size();
+        m_scan.appendUtf8(text, piece);
+        if (piece.size() > before)
+            emitItem(StreamItem::textDelta(QString::fromUtf8(QByteArrayView(piece).sliced(before))));
         return true;
     }
     if (m_scan.stringEquals(deltaType, "input_json_delta")) {
-        const qint64 index = m_scan.integer(m_scan.member(root, "index"), -1);
         const int partial = m_scan.member(delta, "partial_json");
-        auto it = m_toolBlocks.find(int(index));
-        if (index < 0 || it == m_toolBlocks.end() || !m_scan.is(partial, T::String))
+        if (!m_scan.is(partial, T::String))
             return false;
-        it->json.append(m_scan.utf8(partial));
+        block->json.append(m_scan.utf8(partial));
         return true;
     }
     return false;
@@ -142,24 +149,19 @@ void AnthropicStreamDecoder::onError(const QJsonObject &obj)
 void AnthropicStreamDecoder::onBlockStart(const QJsonObject &obj)
 {
     const int index = obj.value(QLatin1String("index")).toInt(-1);
-    const QJsonObject block = obj.value(QLatin1String("content_block")).toObject();
-    const QString type = str(block, "type");
+    OpenBlock block;
+    block.start = obj.value(QLatin1String("content_block")).toObject();
+    const QString type = str(block.start, "type");
     if (type == u"text") {
-        const QString text = str(block, "text");
+        const QString text = str(block.start, "text");
         if (!text.isEmpty())
             emitItem(StreamItem::textDelta(text));
-    } else if (type == u"tool_use") {
-        ToolBlock tool;
-        tool.id = str(block, "id");
-        tool.name = str(block, "name");
-        tool.initialInput = block.value(QLatin1String("input")).toObject();
-        if (tool.id.isEmpty() || tool.name.isEmpty()) {
-            fail(StreamError::Kind::Protocol, QStringLiteral("malformed_event"),
-                 QStringLiteral("tool_use block %1 has no id or name").arg(index));
-            return;
-        }
-        m_toolBlocks.insert(index, std::move(tool));
+    } else if (type == u"tool_use" && (str(block.start, "id").isEmpty() || str(block.start, "name").isEmpty())) {
+        fail(StreamError::Kind::Protocol, QStringLiteral("malformed_event"),
+             QStringLiteral("tool_use block %1 has no id or name").arg(index));
+        return;
     }
+    m_open.insert(index, std::move(block));
 }
 
 void AnthropicStreamDecoder::onBlockDelta(const QJsonObject &obj)
@@ -167,45 +169,86 @@ void AnthropicStreamDecoder::onBlockDelta(const QJsonObject &obj)
     const int index = obj.value(QLatin1String("index")).toInt(-1);
     const QJsonObject delta = obj.value(QLatin1String("delta")).toObject();
     const QString type = str(delta, "type");
+    auto block = m_open.find(index);
+    const bool open = block != m_open.end();
     if (type == u"text_delta") {
         const QString text = str(delta, "text");
-        if (!text.isEmpty())
+        if (!text.isEmpty()) {
+            if (open)
+                block->textPiece(0).append(text.toUtf8());
             emitItem(StreamItem::textDelta(text));
-    } else if (type == u"input_json_delta") {
-        auto it = m_toolBlocks.find(index);
-        if (it == m_toolBlocks.end()) {
-            fail(StreamError::Kind::Protocol, QStringLiteral("malformed_event"),
-                 QStringLiteral("input_json_delta for block %1, which is not an open tool_use block").arg(index));
-            return;
         }
-        it->json.append(str(delta, "partial_json").toUtf8());
+        return;
     }
+    if (!open) {
+        if (type == u"input_json_delta")
+            fail(StreamError::Kind::Protocol, QStringLiteral("malformed_event"),
+                 QStringLiteral("input_json_delta for block %1, which is not open").arg(index));
+        return;
+    }
+    if (type == u"input_json_delta")
+        block->json.append(str(delta, "partial_json").toUtf8());
+    else if (type == u"thinking_delta")
+        block->thinking += str(delta, "thinking");
+    else if (type == u"signature_delta")
+        block->signature += str(delta, "signature");
+    else if (type == u"citations_delta")
+        block->citations.append(delta.value(QLatin1String("citation")));
 }
 
 void AnthropicStreamDecoder::onBlockStop(const QJsonObject &obj)
 {
     const int index = obj.value(QLatin1String("index")).toInt(-1);
-    auto it = m_toolBlocks.find(index);
-    if (it == m_toolBlocks.end())
-        return; // a text or unknown block
-    ToolBlock tool = std::move(*it);
-    m_toolBlocks.erase(it);
+    auto it = m_open.find(index);
+    if (it == m_open.end())
+        return;
+    OpenBlock block = std::move(*it);
+    m_open.erase(it);
+    closeBlock(index, std::move(block));
+}
 
-    QJsonObject input = tool.initialInput;
-    if (!tool.json.trimmed().isEmpty()) {
+void AnthropicStreamDecoder::closeBlock(int index, OpenBlock block)
+{
+    // Tool input is parsed now: the call is complete at content_block_stop.
+    if (!block.json.trimmed().isEmpty()) {
         QJsonParseError parseError;
-        const QJsonDocument doc = QJsonDocument::fromJson(tool.json, &parseError);
+        const QJsonDocument doc = QJsonDocument::fromJson(block.json, &parseError);
         if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
             fail(StreamError::Kind::Protocol, QStringLiteral("malformed_tool_input"),
-                 QStringLiteral("the input of tool call %1 (%2) is not a JSON object: %3")
-                     .arg(tool.id, tool.name,
-                          parseError.error != QJsonParseError::NoError ? parseError.errorString()
-                                                                       : QStringLiteral("not an object")));
+                 QStringLiteral("the input of %1 block %2 (%3) is not a JSON object: %4")
+                     .arg(str(block.start, "type"))
+                     .arg(index)
+                     .arg(str(block.start, "name"), parseError.error != QJsonParseError::NoError
+                                                        ? parseError.errorString()
+                                                        : QStringLiteral("not an object")));
             return;
         }
-        input = doc.object();
+        block.start.insert(QLatin1String("input"), doc.object());
+        block.json.clear();
     }
-    emitItem(StreamItem::toolCall(tool.id, tool.name, input));
+    if (block.isToolUse())
+        emitItem(StreamItem::toolCall(str(block.start, "id"), str(block.start, "name"),
+                                      block.start.value(QLatin1String("input")).toObject()));
+    m_closed.insert(index, std::move(block));
+}
+
+QJsonObject AnthropicStreamDecoder::asReceived(const OpenBlock &block)
+{
+    QJsonObject out = block.start;
+    const auto extend = [&out](const char *key, const QString &more) {
+        if (!more.isEmpty())
+            out.insert(QLatin1String(key), QString(out.value(QLatin1String(key)).toString() + more));
+    };
+    extend("text", QString::fromUtf8(block.text.join()));
+    extend("thinking", block.thinking);
+    extend("signature", block.signature);
+    if (!block.citations.isEmpty()) {
+        QJsonArray citations = out.value(QLatin1String("citations")).toArray();
+        for (const QJsonValue &c : std::as_const(block.citations))
+            citations.append(c);
+        out.insert(QLatin1String("citations"), citations);
+    }
+    return out;
 }
 
 void AnthropicStreamDecoder::onMessageDelta(const QJsonObject &obj)
@@ -222,14 +265,34 @@ void AnthropicStreamDecoder::onMessageDelta(const QJsonObject &obj)
 
 void AnthropicStreamDecoder::onMessageStop()
 {
-    if (!m_toolBlocks.isEmpty()) {
-        fail(StreamError::Kind::Protocol, QStringLiteral("malformed_event"),
-             QStringLiteral("message_stop while a tool_use block was still open"));
-        return;
+    for (auto it = m_open.begin(); it != m_open.end(); ++it) {
+        if (it->isToolUse()) {
+            fail(StreamError::Kind::Protocol, QStringLiteral("malformed_event"),
+                 QStringLiteral("message_stop while a tool_use block was still open"));
+            return;
+        }
     }
+    // Other blocks left open are closed as they stand.
+    const QMap<int, OpenBlock> open = std::exchange(m_open, {});
+    for (auto it = open.begin(); it != open.end(); ++it)
+        closeBlock(it.key(), it.value());
+    if (isDone())
+        return;
     if (m_haveUsage)
         emitItem(StreamItem::usageSnapshot(m_usage));
-    emitItem(StreamItem::stop(anthropicStopReason(m_stopReason), m_stopReason));
+    StreamItem stop = StreamItem::stop(anthropicStopReason(m_stopReason), m_stopReason);
+    // The blocks are needed verbatim only when text and tool calls cannot rebuild
+    // them (thinking, redacted_thinking, server tools): build them only then.
+    bool verbatim = false;
+    for (const OpenBlock &block : std::as_const(m_closed)) {
+        const QString type = str(block.start, "type");
+        verbatim = verbatim || (type != u"text" && type != u"tool_use");
+    }
+    if (verbatim) {
+        for (const OpenBlock &block : std::as_const(m_closed))
+            stop.content.append(asReceived(block));
+    }
+    emitItem(std::move(stop));
 }
 
 void AnthropicStreamDecoder::handleEnd()

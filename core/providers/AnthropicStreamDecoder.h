@@ -9,7 +9,11 @@
 #include "providers/JsonScan.h"
 #include "providers/StreamDecoder.h"
 
-#include <QHash>
+#include <QJsonArray>
+#include <QList>
+#include <QMap>
+
+#include <algorithm>
 
 namespace airlock {
 
@@ -20,11 +24,28 @@ protected:
     std::optional<TokenUsage> usageSoFar() const override;
 
 private:
-    struct ToolBlock {
-        QString id;
-        QString name;
-        QByteArray json;          // concatenated partial_json
-        QJsonObject initialInput; // content_block_start's input, used when no delta came
+    // A content block being streamed. Every block is kept, whatever its type, so
+    // the turn can be sent back exactly as received (thinking and redacted_thinking
+    // blocks included: the API rejects a tool-use continuation without them).
+    struct OpenBlock {
+        QJsonObject start; // content_block of content_block_start
+        // text_delta, as UTF-8 in 64 KiB pieces: a long answer is never copied
+        // to grow it, and is joined only if the turn must be sent back verbatim.
+        QList<QByteArray> text;
+        // The piece with room for `bytes` more.
+        QByteArray &textPiece(qsizetype bytes)
+        {
+            if (text.isEmpty() || text.last().size() + bytes > text.last().capacity()) {
+                text.append(QByteArray());
+                text.last().reserve(std::max<qsizetype>(64 * 1024, bytes));
+            }
+            return text.last();
+        }
+        QString thinking;  // thinking_delta
+        QString signature; // signature_delta
+        QByteArray json;   // input_json_delta (tool_use and server tools)
+        QJsonArray citations;
+        bool isToolUse() const { return start.value(QLatin1String("type")).toString() == u"tool_use"; }
     };
 
     // Deltas and pings, the bulk of a stream, without building a QJsonObject.
@@ -38,8 +59,12 @@ private:
     void onMessageDelta(const QJsonObject &obj);
     void onMessageStop();
 
+    void closeBlock(int index, OpenBlock block);
+    static QJsonObject asReceived(const OpenBlock &block);
+
     JsonScan m_scan;
-    QHash<int, ToolBlock> m_toolBlocks; // open tool_use blocks by index
+    QMap<int, OpenBlock> m_open;   // blocks started and not yet stopped, by index
+    QMap<int, OpenBlock> m_closed; // finished blocks, by index
     TokenUsage m_usage;
     bool m_haveUsage = false;
     QString m_stopReason;

@@ -3,6 +3,7 @@
 // A provider-neutral conversation to send to a model: the request builders turn it
 // into the Anthropic or OpenAI wire form.
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -33,13 +34,18 @@ struct ChatMessage {
     QString text;                        // may be empty when calls/results are present
     QList<ToolCallRecord> toolCalls;     // assistant only, in the order the model made them
     QList<ToolResultRecord> toolResults; // user only: answers to the previous assistant's calls
+    // Assistant only, Anthropic: the content blocks exactly as the model sent them
+    // (StreamItem::content, when the Stop item has any). When set, they are sent
+    // back verbatim instead of being rebuilt from text and toolCalls, as the API
+    // requires once thinking blocks are present.
+    QJsonArray providerContent;
 
-    static ChatMessage user(QString text) { return {Role::User, std::move(text), {}, {}}; }
+    static ChatMessage user(QString text) { return {Role::User, std::move(text), {}, {}, {}}; }
     static ChatMessage assistant(QString text, QList<ToolCallRecord> calls = {})
     {
-        return {Role::Assistant, std::move(text), std::move(calls), {}};
+        return {Role::Assistant, std::move(text), std::move(calls), {}, {}};
     }
-    static ChatMessage results(QList<ToolResultRecord> results) { return {Role::User, {}, {}, std::move(results)}; }
+    static ChatMessage results(QList<ToolResultRecord> results) { return {Role::User, {}, {}, std::move(results), {}}; }
 };
 
 struct ChatRequest {

@@ -19,7 +19,7 @@ int hexValue(char c)
     return -1;
 }
 
-void appendUtf8(QByteArray &out, char32_t cp)
+void appendCodePoint(QByteArray &out, char32_t cp)
 {
     if (cp < 0x80) {
         out.append(char(cp));
@@ -272,11 +272,19 @@ bool JsonScan::parseValue(int depth, int &out)
 
 QByteArray JsonScan::decode(int begin, int end, bool escaped) const
 {
-    const QByteArrayView raw = m_text.sliced(begin, end - begin);
-    if (!escaped)
-        return raw.toByteArray();
     QByteArray out;
-    out.reserve(raw.size());
+    out.reserve(end - begin);
+    decodeInto(begin, end, escaped, out);
+    return out;
+}
+
+void JsonScan::decodeInto(int begin, int end, bool escaped, QByteArray &out) const
+{
+    const QByteArrayView raw = m_text.sliced(begin, end - begin);
+    if (!escaped) {
+        out.append(raw);
+        return;
+    }
     for (qsizetype i = 0; i < raw.size(); ++i) {
         // Copy the run up to the next backslash in one go.
         qsizetype run = i;
@@ -317,14 +325,13 @@ QByteArray JsonScan::decode(int begin, int end, bool escaped) const
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
                 i += 6;
             }
-            appendUtf8(out, cp);
+            appendCodePoint(out, cp);
             break;
         }
         default: // " \ /
             out.append(e);
         }
     }
-    return out;
 }
 
 int JsonScan::member(int object, QByteArrayView key) const
@@ -366,6 +373,14 @@ QByteArray JsonScan::utf8(int node) const
         return {};
     const Node &n = m_nodes[size_t(node)];
     return decode(n.begin, n.end, n.escaped);
+}
+
+void JsonScan::appendUtf8(int node, QByteArray &out) const
+{
+    if (!is(node, Type::String))
+        return;
+    const Node &n = m_nodes[size_t(node)];
+    decodeInto(n.begin, n.end, n.escaped, out);
 }
 
 QString JsonScan::string(int node) const

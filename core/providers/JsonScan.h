@@ -30,9 +30,12 @@ public:
     int member(int object, QByteArrayView key) const;
     int element(int array, int index) const;
     int childCount(int node) const;
+    // Bytes of a string's raw form; its decoded UTF-8 is never longer.
+    qsizetype rawLength(int node) const { return m_nodes[size_t(node)].end - m_nodes[size_t(node)].begin; }
 
     QString string(int node) const;
     QByteArray utf8(int node) const;                         // decoded string, as UTF-8
+    void appendUtf8(int node, QByteArray &out) const;        // the same, appended without a copy
     bool stringEquals(int node, QByteArrayView ascii) const; // no decoding when unescaped
     // An integral number, or `fallback` when the node is not one.
     qint64 integer(int node, qint64 fallback) const;
@@ -53,6 +56,7 @@ private:
     int hex4At(qsizetype at) const; // four hex digits at `at`, or -1
     void skipSpace();
     QByteArray decode(int begin, int end, bool escaped) const;
+    void decodeInto(int begin, int end, bool escaped, QByteArray &out) const;
 
     QByteArrayView m_text;
     qsizetype m_pos = 0;

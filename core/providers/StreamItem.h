@@ -5,6 +5,7 @@
 // any) and one Stop. A failed turn ends with one Error instead of Stop (a Usage
 // snapshot may precede it). Stop and Error are terminal: nothing follows them.
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QMetaType>
 #include <QString>
@@ -68,8 +69,12 @@ struct StreamItem {
     QJsonObject toolInput;                       // ToolCall: the parsed input object
     StopReason stopReason = StopReason::EndTurn; // Stop
     QString rawStopReason;                       // Stop
-    TokenUsage usage;                            // Usage
-    StreamError error;                           // Error
+    // Stop, Anthropic: the assistant's content blocks exactly as received, to send
+    // back verbatim. Set only when the turn has blocks that the text and tool-call
+    // items cannot rebuild (thinking, redacted_thinking, server tools).
+    QJsonArray content;
+    TokenUsage usage;  // Usage
+    StreamError error; // Error
 
     static StreamItem textDelta(QString text);
     static StreamItem toolCall(QString id, QString name, QJsonObject input);

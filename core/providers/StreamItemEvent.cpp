@@ -22,6 +22,15 @@ StreamItemEvent StreamItemEvent::fromItem(const StreamItem &item, int turn)
                             {QStringLiteral("turn"), turn}};
         if (!item.rawStopReason.isEmpty() && item.rawStopReason != stopReasonName(item.stopReason))
             payload.insert(QStringLiteral("provider_stop_reason"), item.rawStopReason);
+        // Blocks that text and tool-call events cannot rebuild (thinking, server
+        // tools) are kept, so a resumed session can send the turn back verbatim.
+        for (const QJsonValue &block : item.content) {
+            const QString type = block.toObject().value(QLatin1String("type")).toString();
+            if (type != u"text" && type != u"tool_use") {
+                payload.insert(QStringLiteral("content"), item.content);
+                break;
+            }
+        }
         return {EventKind::ModelTurnEnded, payload};
     }
     case StreamItem::Kind::Error:

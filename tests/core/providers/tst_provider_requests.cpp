@@ -27,6 +27,7 @@ private Q_SLOTS:
     void serverVerdictOnRetry();
     void backoffGrowsAndIsCapped();
     void itemsBecomeSessionEvents();
+    void anthropicAssistantTurnIsEchoedVerbatim();
 };
 
 namespace {
@@ -283,6 +284,33 @@ void TestProviderRequests::itemsBecomeSessionEvents()
     QCOMPARE(err.payload.value(u"http_status").toInt(), 529);
     QCOMPARE(err.payload.value(u"retryable").toBool(), true);
     QCOMPARE(err.payload.value(u"where").toString(), QStringLiteral("model"));
+}
+
+void TestProviderRequests::anthropicAssistantTurnIsEchoedVerbatim()
+{
+    const QJsonArray asReceived = QJsonDocument::fromJson(R"([
+        {"type": "thinking", "thinking": "Need the file.", "signature": "EqQB"},
+        {"type": "redacted_thinking", "data": "EmwK"},
+        {"type": "tool_use", "id": "toolu_A", "name": "read_file", "input": {"path": "a"}}])")
+                                      .array();
+    ChatRequest r;
+    r.messages.append(ChatMessage::user(QStringLiteral("Read a")));
+    ChatMessage assistant = ChatMessage::assistant(
+        {}, {{QStringLiteral("toolu_A"), QStringLiteral("read_file"), QJsonObject{{QStringLiteral("path"), "a"}}}});
+    assistant.providerContent = asReceived;
+    r.messages.append(assistant);
+    r.messages.append(ChatMessage::results({{QStringLiteral("toolu_A"), QStringLiteral("alpha"), false}}));
+    auto http = AnthropicRequestBuilder::build(config(ProviderKind::Anthropic), r);
+    QVERIFY(http.ok());
+    const QJsonArray messages = bodyOf(*http).value(u"messages").toArray();
+    QCOMPARE(messages.at(1).toObject().value(u"content").toArray(), asReceived);
+
+    // The session log keeps what text and tool-call events cannot rebuild.
+    StreamItem stop = StreamItem::stop(StopReason::ToolUse, QStringLiteral("tool_use"));
+    stop.content = asReceived;
+    QCOMPARE(StreamItemEvent::fromItem(stop, 1).payload.value(u"content").toArray(), asReceived);
+    stop.content = QJsonArray{QJsonObject{{QStringLiteral("type"), "text"}, {QStringLiteral("text"), "hi"}}};
+    QVERIFY(!StreamItemEvent::fromItem(stop, 1).payload.contains(u"content"));
 }
 
 QTEST_GUILESS_MAIN(TestProviderRequests)

@@ -6,6 +6,8 @@
 #include "providers/AnthropicStreamDecoder.h"
 #include "providers/OpenAiStreamDecoder.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QTest>
 
 #include <functional>
@@ -51,6 +53,7 @@ private Q_SLOTS:
     void openAiEdgeCases_data();
     void openAiEdgeCases();
     void abortAfterTextKeepsTextAndEndsWithOneError();
+    void anthropicTurnIsKeptVerbatimForEcho();
 };
 
 void TestStreamDecoders::recordedStreams_data()
@@ -256,6 +259,57 @@ void TestStreamDecoders::abortAfterTextKeepsTextAndEndsWithOneError()
     decoder.finish(items);
     QCOMPARE(itemTexts(items), (QStringList{"text:Checking Paris weather.",
                                             "usage:in=377,out=1,cache_write=0,cache_read=0", "error:cancelled::0"}));
+}
+
+void TestStreamDecoders::anthropicTurnIsKeptVerbatimForEcho()
+{
+    const QByteArray bytes = recordedStream(QStringLiteral("anthropic_parallel_tools.sse"));
+    const QJsonArray expected = QJsonDocument::fromJson(R"([
+        {"type": "thinking", "thinking": "Two files to read.", "signature": "EqQBCgIYAhIM"},
+        {"type": "text", "text": "Lecture des fichiers — 日本語 ✓ 🚀"},
+        {"type": "tool_use", "id": "toolu_A", "name": "read_file", "input": {"path": "a/é.txt"}},
+        {"type": "tool_use", "id": "toolu_B", "name": "read_file", "input": {"path": "b.txt", "lines": [1, 2]}},
+        {"type": "tool_use", "id": "toolu_C", "name": "list_files", "input": {}}])")
+                                    .array();
+    for (qsizetype piece : {bytes.size(), qsizetype(1), qsizetype(7)}) {
+        AnthropicStreamDecoder decoder;
+        std::vector<StreamItem> items;
+        for (qsizetype at = 0; at < bytes.size(); at += piece)
+            decoder.feed(QByteArrayView(bytes).sliced(at, std::min(piece, bytes.size() - at)), items);
+        decoder.finish(items);
+        QCOMPARE(items.back().kind, StreamItem::Kind::Stop);
+        QCOMPARE(items.back().content, expected);
+    }
+
+    // A turn of text and tool calls only needs no verbatim copy: it rebuilds exactly.
+    {
+        AnthropicStreamDecoder decoder;
+        std::vector<StreamItem> items;
+        decoder.feed(recordedStream(QStringLiteral("anthropic_tool_use.sse")), items);
+        decoder.finish(items);
+        QCOMPARE(items.back().kind, StreamItem::Kind::Stop);
+        QVERIFY(items.back().content.isEmpty());
+    }
+
+    // Redacted thinking and server-tool blocks come back untouched too.
+    const QByteArray redacted =
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+        "{\"type\":\"redacted_thinking\",\"data\":\"EmwKAhgB\"}}\n\n"
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+        "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":"
+        "{\"type\":\"server_tool_use\",\"id\":\"srvtoolu_1\",\"name\":\"web_search\",\"input\":{}}}\n\n"
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":"
+        "{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"query\\\": \\\"x\\\"}\"}}\n\n"
+        "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n"
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+    AnthropicStreamDecoder decoder;
+    std::vector<StreamItem> items;
+    decoder.feed(redacted, items);
+    decoder.finish(items);
+    QCOMPARE(itemTexts(items), QStringList{"stop:other()"}); // no tool call for a server tool
+    QCOMPARE(items.back().content, QJsonDocument::fromJson(R"([{"type": "redacted_thinking", "data": "EmwKAhgB"},
+                 {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "x"}}])")
+                                       .array());
 }
 
 QTEST_GUILESS_MAIN(TestStreamDecoders)
