@@ -2,6 +2,7 @@
 
 #include "ChatCommand.h"
 #include "CliOutput.h"
+#include "KeysCommand.h"
 #include "SessionsCommand.h"
 #include "ToolCommand.h"
 #include "VmCommand.h"
@@ -21,6 +22,7 @@ QString usage()
                           "       airlock --version\n"
                           "       airlock chat [--provider anthropic|openai] [--model M] [--tool FILE.js]... "
                           "[--auto-approve | --deny-all] [--json] PROMPT\n"
+                          "       airlock keys set|status|remove PROVIDER\n"
                           "       airlock sessions list | show ID | export ID [--format md|json] | verify ID\n"
                           "       airlock tool run FILE.js [--tool NAME] [--input JSON] [--timeout-ms N] "
                           "[--memory-mb N] [--json]\n"
@@ -62,6 +64,8 @@ int Cli::run(int argc, char **argv)
     }
     if (command == QLatin1String("chat"))
         return ChatCommand::run(args);
+    if (command == QLatin1String("keys"))
+        return KeysCommand::run(args);
     if (command == QLatin1String("sessions"))
         return SessionsCommand::run(args);
     if (command == QLatin1String("tool"))

@@ -1,0 +1,91 @@
+#include "KeysCommand.h"
+
+#include "Cli.h"
+#include "CliOutput.h"
+#include "secrets/SecretStore.h"
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <termios.h>
+#include <unistd.h>
+
+namespace airlock {
+namespace {
+
+QString readSecretLine()
+{
+    termios saved{};
+    const bool terminal = ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (terminal) {
+        std::fputs("API key (input hidden): ", stderr);
+        std::fflush(stderr);
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::string line;
+    std::getline(std::cin, line);
+    if (terminal) {
+        ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+        std::fputs("\n", stderr);
+    }
+    return QString::fromStdString(line).trimmed();
+}
+
+QString masked(const QString &key)
+{
+    return QStringLiteral("…") + key.right(4);
+}
+
+} // namespace
+
+QString KeysCommand::usage()
+{
+    return QStringLiteral("usage: airlock keys set PROVIDER      (reads the key from standard input)\n"
+                          "       airlock keys status PROVIDER\n"
+                          "       airlock keys remove PROVIDER\n"
+                          "PROVIDER: anthropic, openai, or a name of your own for another endpoint");
+}
+
+int KeysCommand::run(const QStringList &args)
+{
+    if (args.size() != 2)
+        return CliOutput::fail(Cli::BadUsage, usage());
+    const QString &sub = args[0];
+    const QString &provider = args[1];
+    const QString entry = SecretStore::apiKeyEntry(provider);
+    const SecretStore store;
+    auto failWith = [](const Error &e) {
+        return CliOutput::fail(e.code == Error::Code::BadInput ? Cli::BadUsage : Cli::Failed, e.message);
+    };
+    if (sub == QLatin1String("set")) {
+        const QString key = readSecretLine();
+        if (key.isEmpty())
+            return CliOutput::fail(Cli::BadUsage, QStringLiteral("no key given on standard input"));
+        if (Status s = store.write(entry, key); !s)
+            return failWith(s.error());
+        CliOutput::outLine(QStringLiteral("stored the %1 key (%2) in the keychain").arg(provider, masked(key)));
+        return Cli::Ok;
+    }
+    if (sub == QLatin1String("status")) {
+        auto key = store.read(entry);
+        if (!key && key.error().code == Error::Code::NotFound) {
+            CliOutput::outLine(QStringLiteral("%1: no key in the keychain").arg(provider));
+            return Cli::Failed;
+        }
+        if (!key)
+            return failWith(key.error());
+        CliOutput::outLine(QStringLiteral("%1: key stored (%2)").arg(provider, masked(*key)));
+        return Cli::Ok;
+    }
+    if (sub == QLatin1String("remove")) {
+        if (Status s = store.remove(entry); !s)
+            return failWith(s.error());
+        CliOutput::outLine(QStringLiteral("%1: key removed from the keychain").arg(provider));
+        return Cli::Ok;
+    }
+    return CliOutput::fail(Cli::BadUsage, QStringLiteral("unknown subcommand \"%1\"\n%2").arg(sub, usage()));
+}
+
+} // namespace airlock
