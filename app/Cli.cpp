@@ -3,6 +3,7 @@
 #include "ChatCommand.h"
 #include "CliOutput.h"
 #include "KeysCommand.h"
+#include "PolicyCommand.h"
 #include "SessionsCommand.h"
 #include "ToolCommand.h"
 #include "VmCommand.h"
@@ -23,6 +24,7 @@ QString usage()
                           "       airlock chat [--provider anthropic|openai] [--model M] [--tool FILE.js]... "
                           "[--auto-approve | --deny-all] [--json] PROMPT\n"
                           "       airlock keys set|status|remove PROVIDER\n"
+                          "       airlock policy test FILE --call JSON [--json]\n"
                           "       airlock sessions list | show ID | export ID [--format md|json] | verify ID\n"
                           "       airlock tool run FILE.js [--tool NAME] [--input JSON] [--timeout-ms N] "
                           "[--memory-mb N] [--json]\n"
@@ -66,6 +68,8 @@ int Cli::run(int argc, char **argv)
         return ChatCommand::run(args);
     if (command == QLatin1String("keys"))
         return KeysCommand::run(args);
+    if (command == QLatin1String("policy"))
+        return PolicyCommand::run(args);
     if (command == QLatin1String("sessions"))
         return SessionsCommand::run(args);
     if (command == QLatin1String("tool"))

@@ -45,6 +45,7 @@ private Q_SLOTS:
     void verifyIntactChain();
     void verifyNamesTheTamperedEvent();
     void foreignDatabaseFailsWithPathAndIsUntouched();
+    void policyTestNamesDecisionAndRule();
 
 private:
     Run airlock(const QStringList &args);
@@ -304,6 +305,39 @@ void TestCli::foreignDatabaseFailsWithPathAndIsUntouched()
     QVERIFY2(r.err.contains("not an Airlock database"), r.err.constData());
     QVERIFY(f.open(QIODevice::ReadOnly));
     QCOMPARE(QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256), before);
+}
+
+void TestCli::policyTestNamesDecisionAndRule()
+{
+    const QString policy = m_home.filePath(QStringLiteral("policy.json"));
+    QFile f(policy);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"rules": [
+      {"name": "ls-ok", "tool": "exec", "when": {"command": {"argv_prefix": ["ls"]}}, "decision": "allow"},
+      {"name": "no-rm", "tool": "exec", "when": {"command": {"regex": ".*\\brm\\b.*"}}, "decision": "deny"}]})");
+    f.close();
+    auto test = [&](const char *call, bool json = false) {
+        QStringList args{QStringLiteral("policy"), QStringLiteral("test"), policy, QStringLiteral("--call"),
+                         QString::fromUtf8(call)};
+        if (json)
+            args << QStringLiteral("--json");
+        return airlock(args);
+    };
+    Run r = test(R"({"tool":"exec","input":{"command":"ls -la /tmp"}})");
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.startsWith("allow (rule: ls-ok)"), r.out.constData());
+    // The allow rule for ls cannot be talked around by chaining another command.
+    r = test(R"({"tool":"exec","input":{"command":"ls && cat /etc/shadow"}})");
+    QVERIFY2(r.out.startsWith("ask (rule: default:compound-shell)"), r.out.constData());
+    r = test(R"({"tool":"exec","input":{"command":"ls; rm -rf ~"}})", true);
+    const QJsonObject d = QJsonDocument::fromJson(r.out).object();
+    QCOMPARE(d.value(QLatin1String("decision")).toString(), QStringLiteral("deny"));
+    QCOMPARE(d.value(QLatin1String("rule")).toString(), QStringLiteral("no-rm"));
+    r = airlock({QStringLiteral("policy"), QStringLiteral("test"), QStringLiteral("-"), QStringLiteral("--call"),
+                 QStringLiteral(R"({"tool":"read_file","annotations":{"readOnlyHint":true}})")});
+    QVERIFY2(r.out.startsWith("allow (rule: default:read-only)"), r.out.constData());
+    QCOMPARE(airlock({QStringLiteral("policy"), QStringLiteral("test"), policy}).exitCode, 2);
+    QCOMPARE(test("not json").exitCode, 2);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

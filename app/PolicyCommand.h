@@ -1,0 +1,15 @@
+#pragma once
+
+#include <QStringList>
+
+namespace airlock {
+
+// `airlock policy test FILE --call JSON [--json]`: which decision a policy file
+// gives a call, and which rule gives it — for writing rules with confidence.
+class PolicyCommand {
+public:
+    static int run(const QStringList &args);
+    static QString usage();
+};
+
+} // namespace airlock
