@@ -4,6 +4,7 @@
 #include "PromptEdit.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
+#include "providers/StreamItem.h"
 
 #include <QCoreApplication>
 #include <QFutureWatcher>
@@ -30,7 +31,8 @@ struct Started {
 ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *parent)
     : QWidget(parent), m_databasePath(std::move(databasePath)), m_factory(std::move(factory)),
       m_transcript(new TranscriptView(this)), m_approval(new ApprovalCard(this)), m_prompt(new PromptEdit(this)),
-      m_send(new QPushButton(tr("Send"), this)), m_stop(new QPushButton(tr("Stop"), this)), m_meter(new QLabel(this))
+      m_send(new QPushButton(tr("Send"), this)), m_stop(new QPushButton(tr("Stop"), this)), m_meter(new QLabel(this)),
+      m_prices(PriceTable::builtin())
 {
     setObjectName(QStringLiteral("chatPanel"));
     m_send->setObjectName(QStringLiteral("send"));
@@ -91,6 +93,7 @@ void ChatPanel::openSession(const QString &sessionId)
     m_approval->clear();
     m_sessionId = sessionId;
     m_tokensIn = m_tokensOut = 0;
+    m_costUsd = 0;
     m_meter->clear();
     m_transcript->loadSession(m_databasePath, sessionId);
     setRunning(false);
@@ -102,6 +105,7 @@ void ChatPanel::newSession()
     m_approval->clear();
     m_sessionId.clear();
     m_tokensIn = m_tokensOut = 0;
+    m_costUsd = 0;
     m_meter->clear();
     m_transcript->transcript()->reset(Transcript());
     setRunning(false);
@@ -205,7 +209,18 @@ void ChatPanel::onEvent(const Event &event)
                       u.value(QLatin1String("cache_read_input_tokens")).toInteger() +
                       u.value(QLatin1String("cache_creation_input_tokens")).toInteger();
         m_tokensOut += u.value(QLatin1String("output_tokens")).toInteger();
-        m_meter->setText(tr("%1 · %2 tokens in, %3 out this session").arg(m_model).arg(m_tokensIn).arg(m_tokensOut));
+        TokenUsage turn;
+        turn.inputTokens = u.value(QLatin1String("input_tokens")).toInteger();
+        turn.outputTokens = u.value(QLatin1String("output_tokens")).toInteger();
+        turn.cacheReadInputTokens = u.value(QLatin1String("cache_read_input_tokens")).toInteger();
+        turn.cacheCreationInputTokens = u.value(QLatin1String("cache_creation_input_tokens")).toInteger();
+        QString cost;
+        if (const auto usd = m_prices.costUsd(m_model, turn)) {
+            m_costUsd += *usd;
+            cost = tr(" · ~$%1 (this turn ~$%2)").arg(m_costUsd, 0, 'f', 4).arg(*usd, 0, 'f', 4);
+        }
+        m_meter->setText(
+            tr("%1 · %2 tokens in, %3 out this session%4").arg(m_model).arg(m_tokensIn).arg(m_tokensOut).arg(cost));
     }
     m_transcript->scrollToBottom();
 }
@@ -217,6 +232,7 @@ void ChatPanel::onApprovalNeeded(const PendingApproval &call)
         if (t.spec.name == call.tool)
             schema = t.spec.inputSchema;
     m_approval->showCall(call, schema);
+    Q_EMIT approvalWaiting(call.tool);
     showStatus(tr("Waiting for your decision on %1").arg(call.tool));
 }
 

@@ -6,6 +6,7 @@
 // thread, where it never blocks: everything it does arrives as events.
 
 #include "agent/AgentSetup.h"
+#include "agent/PriceTable.h"
 
 #include <QWidget>
 
@@ -46,6 +47,8 @@ Q_SIGNALS:
     void sessionCreated(const QString &sessionId);
     void runFinished(airlock::AgentSession::Outcome outcome, const QString &message);
     void statusChanged(const QString &message);
+    // A call waits for a decision (for notifications when the window is not in front).
+    void approvalWaiting(const QString &tool);
     // Every event of the running agent, as it is recorded.
     void eventRecorded(const airlock::Event &event);
 
@@ -72,6 +75,8 @@ private:
     QPushButton *m_send;
     QPushButton *m_stop;
     QLabel *m_meter;
+    PriceTable m_prices;
+    double m_costUsd = 0;
 };
 
 } // namespace airlock

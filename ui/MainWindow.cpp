@@ -7,12 +7,14 @@
 #include "TranscriptView.h"
 
 #include <QAction>
+#include <QApplication>
 #include <QDockWidget>
 #include <QLabel>
 #include <QMenuBar>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QSystemTrayIcon>
 
 namespace airlock {
 namespace {
@@ -81,6 +83,7 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     connect(m_chat, &ChatPanel::statusChanged, this, [this](const QString &m) { statusBar()->showMessage(m); });
     connect(m_chat, &ChatPanel::sessionCreated, this, [this] { m_sessions->reload(m_databasePath); });
     connect(m_chat, &ChatPanel::eventRecorded, m_logs, &LogsView::apply);
+    connect(m_chat, &ChatPanel::approvalWaiting, this, &MainWindow::notifyApproval);
     m_sessions->reload(m_databasePath);
 }
 
@@ -102,6 +105,27 @@ void MainWindow::showSession(const QString &sessionId)
     m_chatStack->setCurrentWidget(m_chatPlaceholder);
     m_chat->openSession(sessionId);
     m_logs->loadSession(m_databasePath, sessionId);
+}
+
+void MainWindow::notifyApproval(const QString &tool)
+{
+    if (isActiveWindow())
+        return;
+    // The taskbar entry asks for attention; a tray icon, where the desktop has a
+    // tray, says what waits.
+    QApplication::alert(this);
+    if (!QSystemTrayIcon::isSystemTrayAvailable())
+        return;
+    if (!m_tray) {
+        m_tray = new QSystemTrayIcon(windowIcon(), this); // owned by the window
+        connect(m_tray, &QSystemTrayIcon::activated, this, [this] {
+            showNormal();
+            raise();
+            activateWindow();
+        });
+    }
+    m_tray->show();
+    m_tray->showMessage(tr("Airlock: approval needed"), tr("%1 is waiting for your decision.").arg(tool));
 }
 
 TranscriptView *MainWindow::transcript() const

@@ -10,6 +10,7 @@
 class QDockWidget;
 class QLabel;
 class QStackedWidget;
+class QSystemTrayIcon;
 
 namespace airlock {
 
@@ -37,6 +38,8 @@ public:
 
     // Shows a stored session in the chat area (loaded off the UI thread).
     void showSession(const QString &sessionId);
+    // Draws attention to a call that waits while the window is not in front.
+    void notifyApproval(const QString &tool);
 
 private:
     QDockWidget *makeDock(const QString &title, const QString &objectName, const QString &emptyText,
@@ -48,6 +51,7 @@ private:
     QLabel *m_chatPlaceholder;
     ChatPanel *m_chat;
     LogsView *m_logs;
+    QSystemTrayIcon *m_tray = nullptr; // created the first time it is needed
     QStackedWidget *m_chatStack;
     QDockWidget *m_logsDock = nullptr;
     QDockWidget *m_filesDock = nullptr;

@@ -263,7 +263,9 @@ void AgentSession::onStreamItem(const StreamItem &item)
     // Terminal: the stream is done (it is deleted after this signal returns).
     m_stream.release()->deleteLater();
     m_tokensUsed += std::exchange(m_turnTokens, 0);
-    if (!m_assistant.text.isEmpty() || !m_assistant.toolCalls.isEmpty())
+    if (item.kind == StreamItem::Kind::Stop)
+        m_assistant.providerContent = item.content; // thinking blocks must go back verbatim
+    if (!m_assistant.text.isEmpty() || !m_assistant.toolCalls.isEmpty() || !m_assistant.providerContent.isEmpty())
         m_messages.append(m_assistant);
 
     if (item.kind == StreamItem::Kind::Error) {

@@ -60,7 +60,12 @@ public:
             m_out.messages.append(ChatMessage::results({}));
         m_out.messages.back().toolResults.append({callId, content, isError});
     }
-    void turnEnded() { closeAssistant(); }
+    void turnEnded(const QJsonArray &providerContent)
+    {
+        if (m_open && !providerContent.isEmpty())
+            m_assistant.providerContent = providerContent;
+        closeAssistant();
+    }
 
     RebuiltConversation finish()
     {
@@ -90,7 +95,7 @@ private:
         if (!m_open)
             return;
         m_open = false;
-        if (!m_assistant.text.isEmpty() || !m_assistant.toolCalls.isEmpty())
+        if (!m_assistant.text.isEmpty() || !m_assistant.toolCalls.isEmpty() || !m_assistant.providerContent.isEmpty())
             m_out.messages.append(m_assistant);
     }
 
@@ -128,7 +133,9 @@ RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events
             b.toolCall(str(p, "call_id"), str(p, "tool"), p.value(QLatin1String("input")).toObject(), turn);
             break;
         case EventKind::ModelTurnEnded:
-            b.turnEnded();
+            // Thinking and server-tool blocks were recorded with the turn's end: the
+            // turn is sent back exactly as the model produced it.
+            b.turnEnded(p.value(QLatin1String("content")).toArray());
             break;
         case EventKind::PolicyDecision:
             if (str(p, "decision") == QLatin1String("deny"))

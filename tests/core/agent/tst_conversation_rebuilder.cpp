@@ -4,6 +4,7 @@
 #include "agent/ConversationRebuilder.h"
 #include "events/EventChain.h"
 
+#include <QJsonArray>
 #include <QTest>
 
 using namespace airlock;
@@ -23,6 +24,7 @@ private Q_SLOTS:
     void unfinishedCallsAreInterrupted();
     void promptAfterAnUnfinishedCallStillAnswersIt();
     void firstOutcomeWins();
+    void thinkingBlocksGoBackVerbatim();
 
 private:
     void add(EventKind k, QJsonObject p) { m_events.push_back(m_chain.next(k, p)); }
@@ -153,6 +155,23 @@ void TestConversationRebuilder::firstOutcomeWins()
     const auto r = ConversationRebuilder::rebuild(m_events);
     QCOMPARE(r.messages.back().toolResults.size(), 1);
     QCOMPARE(r.messages.back().toolResults[0].content, QStringLiteral("first"));
+}
+
+void TestConversationRebuilder::thinkingBlocksGoBackVerbatim()
+{
+    user("x");
+    text("Checking.");
+    call("a");
+    const QJsonArray blocks{QJsonObject{{QStringLiteral("type"), QStringLiteral("thinking")},
+                                        {QStringLiteral("thinking"), QStringLiteral("hmm")},
+                                        {QStringLiteral("signature"), QStringLiteral("sig")}},
+                            QJsonObject{{QStringLiteral("type"), QStringLiteral("text")},
+                                        {QStringLiteral("text"), QStringLiteral("Checking.")}}};
+    add(EventKind::ModelTurnEnded, {{QStringLiteral("turn"), 0}, {QStringLiteral("content"), blocks}});
+    finished("a", true, QStringLiteral("ok"));
+    const auto r = ConversationRebuilder::rebuild(m_events);
+    QCOMPARE(r.messages[1].providerContent, blocks);
+    QCOMPARE(r.messages[1].toolCalls.size(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestConversationRebuilder)
