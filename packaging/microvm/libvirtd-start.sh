@@ -55,8 +55,14 @@ else
 fi
 
 mkdir -p /var/log/libvirt /var/run/libvirt /var/lib/libvirt "$state"
-if ! pgrep -x virtlogd >/dev/null; then
+logsock=/var/run/libvirt/virtlogd-sock
+if ! { pgrep -x virtlogd >/dev/null && [ -S "$logsock" ]; }; then
   virtlogd -d
+  for _ in $(seq 1 50); do
+    [ -S "$logsock" ] && break
+    sleep 0.1
+  done
+  pgrep -x -n virtlogd > "$state/virtlogd.pid" || true
 fi
 
 reaper=()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops the libvirt daemon that libvirtd-start.sh started (and only that one),
-# after destroying any airlock-* domain still running.
+# after destroying any airlock-* domain still running, and the virtlogd it started.
 set -euo pipefail
 state=${AIRLOCK_LIBVIRT_STATE:-/run/airlock-libvirt}
 pidfile="$state/libvirtd.pid"
@@ -18,4 +18,9 @@ if kill -0 "$pid" 2>/dev/null; then
   kill -KILL "$pid" 2>/dev/null || true
 fi
 rm -f "$pidfile"
+# virtlogd too, when start began it (it may serve another libvirtd otherwise).
+if [ -f "$state/virtlogd.pid" ]; then
+  kill -TERM "$(cat "$state/virtlogd.pid")" 2>/dev/null || true
+  rm -f "$state/virtlogd.pid"
+fi
 printf 'libvirtd-stop: stopped libvirtd (pid %s)\n' "$pid" >&2
