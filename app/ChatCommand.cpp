@@ -4,6 +4,7 @@
 #include "CliOutput.h"
 #include "agent/AgentSetup.h"
 #include "agent/PriceTable.h"
+#include "agent/ProjectFile.h"
 #include "events/EventJson.h"
 #include "providers/StreamItem.h"
 #include "storage/EventStore.h"
@@ -34,6 +35,7 @@ struct ChatOptions {
     QString anthropicVersion;
     QStringList toolFiles;
     QString policyFile;
+    QString projectDir;
     QString pricesFile;
     QString sandbox; // "" | isolate | microvm
     QString workspace;
@@ -84,7 +86,8 @@ QString parse(QStringList args, ChatOptions &o)
                  name == QLatin1String("--sandbox") || name == QLatin1String("--workspace") ||
                  name == QLatin1String("--session") || name == QLatin1String("--system") ||
                  name == QLatin1String("--max-turns") || name == QLatin1String("--max-tokens") ||
-                 name == QLatin1String("--prices") || name == QLatin1String("--anthropic-version")) {
+                 name == QLatin1String("--prices") || name == QLatin1String("--anthropic-version") ||
+                 name == QLatin1String("--project")) {
             if (!value(v))
                 return QStringLiteral("%1 needs a value").arg(name);
             if (name == QLatin1String("--provider"))
@@ -109,6 +112,8 @@ QString parse(QStringList args, ChatOptions &o)
                 o.system = v;
             else if (name == QLatin1String("--prices"))
                 o.pricesFile = v;
+            else if (name == QLatin1String("--project"))
+                o.projectDir = v;
             else if (name == QLatin1String("--anthropic-version"))
                 o.anthropicVersion = v;
             else {
@@ -248,7 +253,7 @@ private:
 };
 
 // Asks on the terminal: y = once, a = always for this session, n = deny with a reason.
-void askOnTerminal(AgentSession &session, const PendingApproval &call, HumanPrinter &printer)
+void askOnTerminal(AgentSession &session, const PendingApproval &call, HumanPrinter &printer, bool project)
 {
     printer.note(QStringLiteral("\nApproval needed: %1 (%2)").arg(call.tool, call.source));
     printer.note(QString::fromUtf8(QJsonDocument(call.input).toJson(QJsonDocument::Indented)).trimmed());
@@ -256,7 +261,9 @@ void askOnTerminal(AgentSession &session, const PendingApproval &call, HumanPrin
                      .arg(call.decision.rule,
                           call.decision.reason.isEmpty() ? QString() : QStringLiteral(" — ") + call.decision.reason));
     for (;;) {
-        std::fputs("Run it? [y]es once, [a]lways this session, [n]o: ", stderr);
+        std::fputs(project ? "Run it? [y]es once, [a]lways this session, [p] always in this project, [n]o: "
+                           : "Run it? [y]es once, [a]lways this session, [n]o: ",
+                   stderr);
         std::fflush(stderr);
         std::string line;
         if (!std::getline(std::cin, line)) {
@@ -270,6 +277,13 @@ void askOnTerminal(AgentSession &session, const PendingApproval &call, HumanPrin
         }
         if (answer == QLatin1String("a") || answer == QLatin1String("always")) {
             (void)session.approve(call.callId, AgentSession::Scope::Session);
+            return;
+        }
+        if (project && (answer == QLatin1String("p") || answer == QLatin1String("project"))) {
+            if (Status s = session.approve(call.callId, AgentSession::Scope::Project); !s) {
+                printer.note(QStringLiteral("could not write the project rule: %1").arg(s.error().message));
+                continue;
+            }
             return;
         }
         if (answer == QLatin1String("n") || answer == QLatin1String("no")) {
@@ -288,8 +302,9 @@ void askOnTerminal(AgentSession &session, const PendingApproval &call, HumanPrin
 QString ChatCommand::usage()
 {
     return QStringLiteral(
-        "usage: airlock chat [--provider anthropic|openai] [--base-url URL] [--model M] [--api-key-env VAR]\n"
-        "                    [--tool FILE.js]... [--sandbox isolate|microvm] [--workspace DIR] [--policy FILE]\n"
+        "usage: airlock chat [--project DIR] [--provider anthropic|openai] [--base-url URL] [--model M]\n"
+        "                    [--api-key-env VAR]"
+        " [--tool FILE.js]... [--sandbox isolate|microvm] [--workspace DIR] [--policy FILE]\n"
         "                    [--auto-approve | --deny-all] [--session ID] [--max-turns N] [--max-tokens N]\n"
         "                    [--system TEXT] [--prices FILE] [--json] PROMPT");
 }
@@ -311,6 +326,9 @@ int ChatCommand::run(const QStringList &args)
     choices.workspace = o.workspace;
     choices.vmName = QStringLiteral("chat-%1").arg(::getpid());
     choices.policyFile = o.policyFile;
+    if (!o.projectDir.isEmpty())
+        if (Status s = ProjectFile::applyTo(o.projectDir, choices); !s)
+            return CliOutput::fail(Cli::BadUsage, s.error().message);
     auto setup = AgentSetupBuilder::build(choices);
     if (!setup)
         return CliOutput::fail(Cli::BadUsage, setup.error().message);
@@ -365,7 +383,8 @@ int ChatCommand::run(const QStringList &args)
     });
     QObject::connect(&s, &AgentSession::approvalNeeded, &s, [&](const PendingApproval &call) {
         // Out of the signal: asking blocks on the terminal.
-        QTimer::singleShot(0, &s, [&s, call, &printer] { askOnTerminal(s, call, printer); });
+        const bool project = !o.projectDir.isEmpty();
+        QTimer::singleShot(0, &s, [&s, call, &printer, project] { askOnTerminal(s, call, printer, project); });
     });
     int exitCode = Cli::Ok;
     QObject::connect(&s, &AgentSession::runFinished, &s, [&](AgentSession::Outcome outcome, const QString &message) {

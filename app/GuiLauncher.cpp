@@ -2,12 +2,15 @@
 
 #include "MainWindow.h"
 #include "agent/AgentSetup.h"
+#include "agent/ProjectFile.h"
 #include "storage/EventStore.h"
 
 #include <AirlockVersion.h>
 
 #include <QApplication>
+#include <QDir>
 #include <QEvent>
+#include <QFile>
 #include <QTimer>
 
 #include <cstdio>
@@ -53,8 +56,18 @@ int GuiLauncher::run(int argc, char **argv)
 
     // The window's model and tools come from the environment for now
     // (AIRLOCK_PROVIDER, AIRLOCK_MODEL, AIRLOCK_API_KEY_ENV, AIRLOCK_TOOLS, …).
+    // A project is AIRLOCK_PROJECT, or the current folder when it has an airlock.json.
     const AgentChoices choices = AgentChoices::fromEnvironment();
-    MainWindow window(EventStore::defaultPath(), [choices] { return AgentSetupBuilder::build(choices); });
+    QString project = qEnvironmentVariable("AIRLOCK_PROJECT");
+    if (project.isEmpty() && QFile::exists(ProjectFile::fileName()))
+        project = QDir::currentPath();
+    MainWindow window(EventStore::defaultPath(), [choices, project]() -> Result<AgentSetup> {
+        AgentChoices c = choices;
+        if (!project.isEmpty())
+            if (Status s = ProjectFile::applyTo(project, c); !s)
+                return s.error();
+        return AgentSetupBuilder::build(c);
+    });
     window.show();
     return QApplication::exec();
 }

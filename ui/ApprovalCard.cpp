@@ -1,5 +1,7 @@
 #include "ApprovalCard.h"
 
+#include "policy/PolicyRule.h"
+
 #include <QHBoxLayout>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -40,7 +42,8 @@ QString valueHtml(const QJsonValue &v)
 ApprovalCard::ApprovalCard(QWidget *parent)
     : QWidget(parent), m_title(new QLabel(this)), m_badges(new QLabel(this)), m_arguments(new QLabel(this)),
       m_policy(new QLabel(this)), m_error(new QLabel(this)), m_modes(new QStackedWidget(this)),
-      m_reason(new QLineEdit(this)), m_editor(new QPlainTextEdit(this)), m_approve(new QPushButton(this))
+      m_reason(new QLineEdit(this)), m_editor(new QPlainTextEdit(this)), m_approve(new QPushButton(this)),
+      m_project(new QPushButton(this))
 {
     setObjectName(QStringLiteral("approvalCard"));
     setFocusPolicy(Qt::StrongFocus);
@@ -69,17 +72,22 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     m_approve->setDefault(true);
     auto *always = new QPushButton(tr("Always for this session"), buttons);
     always->setObjectName(QStringLiteral("approveSession"));
+    m_project->setText(tr("Always for this project"));
+    m_project->setObjectName(QStringLiteral("approveProject"));
     auto *edit = new QPushButton(tr("Edit arguments…"), buttons);
     edit->setObjectName(QStringLiteral("editArguments"));
     auto *deny = new QPushButton(tr("Deny (Esc)"), buttons);
     deny->setObjectName(QStringLiteral("deny"));
     row->addWidget(m_approve);
     row->addWidget(always);
+    row->addWidget(m_project);
     row->addWidget(edit);
     row->addStretch(1);
     row->addWidget(deny);
     connect(m_approve, &QPushButton::clicked, this, [this] { Q_EMIT approved(m_callId, AgentSession::Scope::Once); });
     connect(always, &QPushButton::clicked, this, [this] { Q_EMIT approved(m_callId, AgentSession::Scope::Session); });
+    connect(m_project, &QPushButton::clicked, this,
+            [this] { Q_EMIT approved(m_callId, AgentSession::Scope::Project); });
     connect(edit, &QPushButton::clicked, this, &ApprovalCard::startEdit);
     connect(deny, &QPushButton::clicked, this, &ApprovalCard::startDeny);
 
@@ -153,8 +161,19 @@ QString ApprovalCard::argumentsHtml(const QJsonObject &input, const QJsonObject 
     return html + QStringLiteral("</table>");
 }
 
-void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inputSchema)
+void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inputSchema, const QString &projectFile)
 {
+    // The project rule is shown before it is written: exactly this call, allowed.
+    m_project->setVisible(!projectFile.isEmpty());
+    if (!projectFile.isEmpty()) {
+        const PolicyCall pc{call.callId, call.tool, call.input, call.annotations, QString()};
+        const QJsonObject rule = PolicyRule::alwaysAllow(pc, QStringLiteral("project"),
+                                                         QStringLiteral("always-this-project:%1").arg(call.tool))
+                                     .toJson();
+        m_project->setToolTip(
+            tr("Adds this rule to %1:\n%2")
+                .arg(projectFile, QString::fromUtf8(QJsonDocument(rule).toJson(QJsonDocument::Indented))));
+    }
     m_callId = call.callId;
     m_input = call.input;
     m_schema = inputSchema;

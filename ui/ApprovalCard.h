@@ -23,7 +23,8 @@ class ApprovalCard final : public QWidget {
 public:
     explicit ApprovalCard(QWidget *parent = nullptr);
 
-    void showCall(const PendingApproval &call, const QJsonObject &inputSchema);
+    // `projectFile`: where "always for this project" writes its rule (empty: no project).
+    void showCall(const PendingApproval &call, const QJsonObject &inputSchema, const QString &projectFile = {});
     void clear();
     const QString &callId() const { return m_callId; }
     // Shown under the arguments when an edit was refused.
@@ -57,6 +58,7 @@ private:
     QLineEdit *m_reason;
     QPlainTextEdit *m_editor;
     QPushButton *m_approve;
+    QPushButton *m_project;
 };
 
 } // namespace airlock

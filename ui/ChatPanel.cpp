@@ -7,6 +7,7 @@
 #include "providers/StreamItem.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -60,8 +61,13 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
     connect(m_stop, &QPushButton::clicked, this, &ChatPanel::stop);
 
     connect(m_approval, &ApprovalCard::approved, this, [this](const QString &id, AgentSession::Scope scope) {
-        if (m_agent && m_agent->approve(id, scope))
+        if (!m_agent)
+            return;
+        const Status s = m_agent->approve(id, scope);
+        if (s)
             m_approval->clear();
+        else
+            m_approval->showEditError(s.error().message); // e.g. the project file could not be written
     });
     connect(m_approval, &ApprovalCard::approvedEdited, this, [this](const QString &id, const QJsonObject &input) {
         if (!m_agent)
@@ -231,7 +237,10 @@ void ChatPanel::onApprovalNeeded(const PendingApproval &call)
     for (const AgentTool &t : m_tools)
         if (t.spec.name == call.tool)
             schema = t.spec.inputSchema;
-    m_approval->showCall(call, schema);
+    const QString projectFile = m_agent->projectDir().isEmpty()
+                                    ? QString()
+                                    : QDir(m_agent->projectDir()).filePath(QStringLiteral("airlock.json"));
+    m_approval->showCall(call, schema, projectFile);
     Q_EMIT approvalWaiting(call.tool);
     showStatus(tr("Waiting for your decision on %1").arg(call.tool));
 }

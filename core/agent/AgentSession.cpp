@@ -2,12 +2,14 @@
 
 #include "Sandbox.h"
 #include "agent/ConversationRebuilder.h"
+#include "agent/ProjectFile.h"
 #include "providers/ModelStream.h"
 #include "providers/StreamItemEvent.h"
 #include "storage/AsyncEventWriter.h"
 #include "storage/EventStore.h"
 #include "tools/JsonSchemaValidator.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFutureWatcher>
 #include <QJsonArray>
@@ -39,7 +41,15 @@ QString valueText(const QJsonValue &v)
 
 QString scopeName(AgentSession::Scope scope)
 {
-    return scope == AgentSession::Scope::Session ? QStringLiteral("session") : QStringLiteral("once");
+    switch (scope) {
+    case AgentSession::Scope::Session:
+        return QStringLiteral("session");
+    case AgentSession::Scope::Project:
+        return QStringLiteral("project");
+    case AgentSession::Scope::Once:
+        break;
+    }
+    return QStringLiteral("once");
 }
 
 } // namespace
@@ -115,6 +125,9 @@ Result<std::unique_ptr<AgentSession>> AgentSession::resume(const QString &databa
     // "Always for this session" rules were recorded with their approvals.
     for (const Event &e : events) {
         if (e.knownKind() != EventKind::ApprovalGranted)
+            continue;
+        // Project rules live in the project file: one removed there stays removed.
+        if (e.payloadObject().value(QLatin1String("scope")).toString() != QLatin1String("session"))
             continue;
         const QJsonObject rule = e.payloadObject().value(QLatin1String("rule")).toObject();
         if (rule.isEmpty())
@@ -391,10 +404,23 @@ Status AgentSession::approve(const QString &callId, Scope scope, std::optional<Q
         call.input = *editedInput;
         payload.insert(QStringLiteral("edited_input"), *editedInput);
     }
-    if (scope == Scope::Session) {
+    if (scope == Scope::Project && m_options.projectDir.isEmpty())
+        return Error::make(Error::Code::BadInput,
+                           QStringLiteral("this session has no project (airlock.json) to remember the rule in"));
+    if (scope != Scope::Once) {
         const PolicyCall pc{call.id, call.tool, call.input, call.def->annotations, call.def->shellField};
-        PolicyRule rule = PolicyRule::alwaysAllow(pc, QStringLiteral("session"),
-                                                  QStringLiteral("always-this-session:%1").arg(call.tool));
+        const bool project = scope == Scope::Project;
+        PolicyRule rule = PolicyRule::alwaysAllow(
+            pc, scopeName(scope),
+            QStringLiteral("%1:%2").arg(
+                project ? QStringLiteral("always-this-project") : QStringLiteral("always-this-session"), call.tool));
+        if (project) {
+            // The project file is the reviewable record of what is allowed there.
+            if (Status s = ProjectFile::addRule(m_options.projectDir, rule.toJson()); !s)
+                return s.error();
+            payload.insert(QStringLiteral("project_file"),
+                           QDir(m_options.projectDir).filePath(ProjectFile::fileName()));
+        }
         payload.insert(QStringLiteral("rule"), rule.toJson());
         m_policy.prependRule(std::move(rule));
     }

@@ -39,7 +39,8 @@ struct AgentOptions {
     int maxResultChars = 100000; // tool results longer than this are cut, with a marker
     enum class Approval { Ask, AutoApprove, DenyAll };
     Approval approval = Approval::Ask;
-    QString title; // for a new session
+    QString title;      // for a new session
+    QString projectDir; // where "always for this project" rules are written; empty: no project
 };
 
 // A call waiting for a person's decision.
@@ -56,7 +57,7 @@ class AgentSession final : public QObject {
     Q_OBJECT
 public:
     enum class Outcome { EndTurn, MaxTurns, Budget, Cancelled, Failed };
-    enum class Scope { Once, Session };
+    enum class Scope { Once, Session, Project };
 
     ~AgentSession() override;
 
@@ -84,6 +85,7 @@ public:
     Status flush();
 
     const PolicyEngine &policy() const { return m_policy; }
+    const QString &projectDir() const { return m_options.projectDir; }
 
 Q_SIGNALS:
     void eventRecorded(const airlock::Event &event);

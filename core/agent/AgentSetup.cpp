@@ -52,6 +52,14 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
     else if (p.kind == ProviderKind::Anthropic || !c.apiKeyEnv.isEmpty())
         return key.error(); // an OpenAI-compatible local server (Ollama, llama.cpp) may need no key
 
+    if (!c.projectRules.isEmpty()) {
+        auto parsed = PolicyEngine::fromJsonValue(QJsonObject{{QStringLiteral("rules"), c.projectRules}},
+                                                  QDir(c.projectDir).filePath(QStringLiteral("airlock.json")));
+        if (!parsed)
+            return parsed.error();
+        setup.policy = std::move(*parsed);
+    }
+    setup.options.projectDir = c.projectDir;
     if (!c.policyFile.isEmpty()) {
         QFile f(c.policyFile);
         if (!f.open(QIODevice::ReadOnly))
@@ -59,7 +67,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         auto parsed = PolicyEngine::fromJson(f.readAll(), c.policyFile);
         if (!parsed)
             return parsed.error();
-        setup.policy = std::move(*parsed);
+        setup.policy.appendRules(parsed->rules()); // after the project's own rules
     }
 
     std::shared_ptr<IsolateSandbox> isolate;

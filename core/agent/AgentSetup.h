@@ -7,6 +7,7 @@
 
 #include "agent/AgentSession.h"
 
+#include <QJsonArray>
 #include <QStringList>
 
 #include <functional>
@@ -31,6 +32,8 @@ struct AgentChoices {
     QString workspace; // microvm: shared folder (default: the current folder)
     QString vmName;    // microvm: domain name suffix
     QString policyFile;
+    QString projectDir;      // set by ProjectFile::applyTo: where project approvals are written
+    QJsonArray projectRules; // the project file's policy rules (before --policy rules)
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
 };

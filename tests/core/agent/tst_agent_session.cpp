@@ -10,6 +10,7 @@
 #include "storage/EventStore.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -58,6 +59,7 @@ private Q_SLOTS:
     void editedArgumentsAreValidatedThenRun();
     void alwaysForThisSessionStopsAskingForTheSameCall();
     void denyAllAndAutoApproveNeedNoPerson();
+    void alwaysForThisProjectWritesTheProjectFile();
     void unknownToolIsAnsweredNotRun();
     void maxTurnsStopsTheLoop();
     void droppedStreamFailsTheRunAndTheSessionGoesOn();
@@ -302,6 +304,58 @@ void TestAgentSession::alwaysForThisSessionStopsAskingForTheSameCall()
     QSignalSpy done(s.get(), &AgentSession::runFinished);
     QVERIFY(done.wait(30000));
     QCOMPARE(done.first().at(0).value<AgentSession::Outcome>(), AgentSession::Outcome::Cancelled);
+}
+
+void TestAgentSession::alwaysForThisProjectWritesTheProjectFile()
+{
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("hi")}});
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("done")).end(QStringLiteral("end_turn"))));
+    {
+        // Without a project there is nowhere to remember it: refused, still waiting.
+        auto s = makeSession();
+        QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+        QVERIFY(s->send(QStringLiteral("go")).ok());
+        QVERIFY(asked.wait(30000));
+        QCOMPARE(s->approve(QStringLiteral("toolu_1"), AgentSession::Scope::Project).error().code,
+                 Error::Code::BadInput);
+        QVERIFY(s->approve(QStringLiteral("toolu_1"), AgentSession::Scope::Once).ok());
+        QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    }
+    QTemporaryDir project;
+    QFile f(project.filePath(QStringLiteral("airlock.json")));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"policy": {"rules": []}})");
+    f.close();
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("hi")}}, QStringLiteral("toolu_2"));
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("done")).end(QStringLiteral("end_turn"))));
+    AgentOptions options;
+    options.provider.kind = ProviderKind::Anthropic;
+    options.provider.baseUrl = m_server->baseUrl();
+    options.provider.model = QStringLiteral("claude-test");
+    options.provider.apiKey = QStringLiteral("k");
+    options.projectDir = project.path();
+    auto created = AgentSession::create(
+        m_db, options, {AgentTool::fromDescription(m_toolDescription, m_sandbox, QStringLiteral("js"))},
+        PolicyEngine());
+    auto &s = *created;
+    QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QVERIFY(asked.wait(30000));
+    QVERIFY(s->approve(QStringLiteral("toolu_2"), AgentSession::Scope::Project).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonArray rules = QJsonDocument::fromJson(f.readAll())
+                                 .object()
+                                 .value(QLatin1String("policy"))
+                                 .toObject()
+                                 .value(QLatin1String("rules"))
+                                 .toArray();
+    QCOMPARE(rules.size(), 1);
+    QCOMPARE(rules[0].toObject().value(QLatin1String("decision")).toString(), QStringLiteral("allow"));
+    QCOMPARE(rules[0].toObject().value(QLatin1String("tool")).toString(), QStringLiteral("echo"));
+    QCOMPARE(rules[0].toObject().value(QLatin1String("scope")).toString(), QStringLiteral("project"));
 }
 
 void TestAgentSession::denyAllAndAutoApproveNeedNoPerson()

@@ -1,0 +1,31 @@
+#pragma once
+
+// A folder with an airlock.json is a project: the one reviewable place for what
+// an agent may do there (model and provider, tool files, sandbox, policy rules).
+//   {
+//     "provider": "anthropic", "model": "claude-sonnet-4-5", "base_url": "…",
+//     "api_key_env": "ANTHROPIC_API_KEY",
+//     "tools": ["tools/*.js"],            // globs, relative to the project folder
+//     "sandbox": "microvm", "workspace": ".",
+//     "policy": {"rules": [ … ]}          // see PolicyRule
+//   }
+// "Always for this project" approvals add their rule to policy.rules here, so they
+// are reviewed and versioned with the project. Unknown keys are an error: a typo
+// must not silently drop a restriction.
+
+#include "agent/AgentSetup.h"
+
+namespace airlock {
+
+class ProjectFile {
+public:
+    static QString fileName() { return QStringLiteral("airlock.json"); }
+
+    // Fills `choices` from DIR/airlock.json; fields already set in `choices` (from
+    // flags) win. A folder without the file is an error naming the path.
+    static Status applyTo(const QString &projectDir, AgentChoices &choices);
+    // Puts a rule in front of the project's rules (read, modify, write atomically).
+    static Status addRule(const QString &projectDir, const QJsonObject &rule);
+};
+
+} // namespace airlock
