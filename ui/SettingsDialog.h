@@ -1,0 +1,82 @@
+#pragma once
+
+// Settings: the model provider (kind, base URL, model, and the API key — stored in
+// the OS keychain on a worker thread and never shown again in full — or the name of
+// an environment variable holding it), the default sandbox and workspace folder,
+// JavaScript tool files, and the policy rules with a "test this rule" box. Saved
+// with QSettings ($XDG_CONFIG_HOME/airlock/settings.ini); the rules go to
+// policy.json beside it, written off the UI thread.
+
+#include "agent/AgentSetup.h"
+#include "policy/PolicyDecision.h"
+#include "util/Result.h"
+
+#include <QDialog>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPlainTextEdit;
+class QRadioButton;
+class QThreadPool;
+
+namespace airlock {
+
+class SettingsDialog final : public QDialog {
+    Q_OBJECT
+public:
+    explicit SettingsDialog(QWidget *parent = nullptr);
+
+    // What the window builds its agent from: the saved settings, defaults elsewhere.
+    static AgentChoices loadChoices();
+    static QString settingsPath();
+    static QString policyPath();
+
+    // Validates and saves; false (with the error shown) when the policy is invalid.
+    // The policy file is written on a worker thread: `saved` tells when it is done.
+    bool save();
+
+    // Judges a call ({tool, input, annotations?, shell_field?}) with the rules in
+    // the editor, and shows the outcome under the box.
+    Result<PolicyDecision> testCall(const QByteArray &callJson);
+
+    // Stores the key typed in the key field for the chosen provider (worker thread).
+    void storeKey();
+    QString keyStatus() const;
+    // The one thread the dialog's keychain calls run on.
+    static QThreadPool *keychainPool();
+
+Q_SIGNALS:
+    void saved(bool ok, const QString &error);
+    void keyStatusChanged(const QString &status);
+
+protected:
+    void accept() override;
+
+private:
+    void load();
+    void validatePolicy();
+    void refreshKeyStatus();
+    void setKeyStatus(const QString &text);
+    QString providerName() const;
+
+    QComboBox *m_provider;
+    QLineEdit *m_baseUrl;
+    QLineEdit *m_model;
+    QRadioButton *m_keyFromKeychain;
+    QRadioButton *m_keyFromEnv;
+    QLineEdit *m_key;
+    QLineEdit *m_keyEnv;
+    QLabel *m_keyStatus;
+    QComboBox *m_sandbox;
+    QLineEdit *m_workspace;
+    QListWidget *m_tools;
+    QPlainTextEdit *m_policy;
+    QLabel *m_policyStatus;
+    QPlainTextEdit *m_call;
+    QLabel *m_decision;
+    quint64 m_keyGeneration = 0;
+};
+
+} // namespace airlock
