@@ -16,6 +16,9 @@ if(AIRLOCK_SANITIZE)
   # vptr checks need RTTI of every polymorphic class crossing our code; V8 (libnode)
   # is built without RTTI, so that one check is off. The rest of UBSan stays on.
   set(_san -fsanitize=address,undefined -fno-sanitize=vptr -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
-  target_compile_options(airlock_config INTERFACE ${_san})
-  target_link_options(airlock_config INTERFACE ${_san})
+  # A target can opt out (e.g. the guest agent, a static binary for the VM, which
+  # ASan cannot be linked into) with the target property AIRLOCK_NO_SANITIZE.
+  set(_want "$<NOT:$<BOOL:$<TARGET_PROPERTY:AIRLOCK_NO_SANITIZE>>>")
+  target_compile_options(airlock_config INTERFACE "$<${_want}:${_san}>")
+  target_link_options(airlock_config INTERFACE "$<${_want}:${_san}>")
 endif()

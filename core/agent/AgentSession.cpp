@@ -9,6 +9,8 @@
 #include "storage/EventStore.h"
 #include "tools/JsonSchemaValidator.h"
 
+#include "util/JsonText.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFutureWatcher>
@@ -26,17 +28,6 @@ QString newSessionId()
     // Random first, so that a few leading characters already tell sessions apart.
     const quint64 r = QRandomGenerator::system()->generate64();
     return QString::number(r & 0xffffffffffffULL, 16).rightJustified(12, QLatin1Char('0'));
-}
-
-QString valueText(const QJsonValue &v)
-{
-    if (v.isString())
-        return v.toString();
-    if (v.isObject())
-        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-    if (v.isArray())
-        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
-    return v.toVariant().toString();
 }
 
 QString scopeName(AgentSession::Scope scope)
@@ -494,7 +485,7 @@ void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &
     if (durationMs >= 0)
         payload.insert(QStringLiteral("duration_ms"), durationMs);
     record(EventKind::ExecutionFinished, payload);
-    m_results.toolResults.append({callId, clipped(valueText(resultOrError)), !ok});
+    m_results.toolResults.append({callId, clipped(jsonText(resultOrError)), !ok});
     if (m_running == callId)
         m_running.clear();
     nextCall();

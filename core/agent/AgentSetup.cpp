@@ -1,6 +1,5 @@
 #include "agent/AgentSetup.h"
 
-#include "agent/BuiltinTools.h"
 #include "isolate/IsolateSandbox.h"
 #include "microvm/MicroVmSandbox.h"
 #include "secrets/SecretStore.h"
@@ -88,8 +87,16 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         vm.workspaceDir = QFileInfo(c.workspace.isEmpty() ? QDir::currentPath() : c.workspace).absoluteFilePath();
         if (!QFileInfo(vm.workspaceDir).isDir())
             return bad(QStringLiteral("workspace %1 is not a folder").arg(vm.workspaceDir));
-        for (AgentTool &t : BuiltinTools::microVmTools(std::make_shared<MicroVmSandbox>(vm)))
+        // The sandbox describes its own tools, so schema and implementation agree.
+        auto sandbox = std::make_shared<MicroVmSandbox>(vm);
+        for (const QJsonValue &d : MicroVmSandbox::toolDescriptions()) {
+            AgentTool t = AgentTool::fromDescription(d.toObject(), sandbox, QStringLiteral("builtin:microvm"));
+            if (t.spec.name == QLatin1String("exec")) {
+                t.shellField = QStringLiteral("command"); // a command line: policy checks it is simple
+                t.timeoutMs = 120000;
+            }
             setup.tools.push_back(std::move(t));
+        }
     }
     QStringList names;
     for (const AgentTool &t : setup.tools) {

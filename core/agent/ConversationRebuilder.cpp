@@ -1,5 +1,7 @@
 #include "agent/ConversationRebuilder.h"
 
+#include "util/JsonText.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -9,19 +11,6 @@ namespace {
 QString str(const QJsonObject &o, const char *key)
 {
     return o.value(QLatin1String(key)).toString();
-}
-
-QString resultText(const QJsonValue &v)
-{
-    if (v.isString())
-        return v.toString();
-    if (v.isObject())
-        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-    if (v.isArray())
-        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
-    if (v.isUndefined() || v.isNull())
-        return QString();
-    return v.toVariant().toString();
 }
 
 // Builds the message list while walking the events in order.
@@ -153,7 +142,7 @@ RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events
             break;
         case EventKind::ExecutionFinished: {
             const bool ok = p.value(QLatin1String("ok")).toBool();
-            b.result(str(p, "call_id"), ok ? resultText(p.value(QLatin1String("result"))) : str(p, "error"), !ok);
+            b.result(str(p, "call_id"), ok ? jsonText(p.value(QLatin1String("result"))) : str(p, "error"), !ok);
             break;
         }
         default:

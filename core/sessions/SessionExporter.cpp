@@ -4,6 +4,8 @@
 #include "sessions/Transcript.h"
 #include "util/TimeText.h"
 
+#include "util/JsonText.h"
+
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -14,15 +16,6 @@ namespace {
 QString timeText(qint64 ms)
 {
     return isoUtc(ms, false);
-}
-
-QString compactJson(const QJsonValue &v)
-{
-    if (v.isObject())
-        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-    if (v.isArray())
-        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
-    return v.toVariant().toString();
 }
 
 // A fenced block whose fence is longer than any backtick run inside the text.
@@ -92,7 +85,7 @@ QByteArray SessionExporter::toMarkdown(const SessionSummary &session, std::span<
             else if (!e.scope.isEmpty())
                 md += QStringLiteral("> Approved by %1 (%2)\n\n").arg(e.decidedBy, e.scope);
             if (e.state == TranscriptEntry::CallState::Succeeded)
-                md += QStringLiteral("**Result** `%1`:\n\n").arg(e.callId) + fenced(compactJson(e.result)) +
+                md += QStringLiteral("**Result** `%1`:\n\n").arg(e.callId) + fenced(jsonText(e.result)) +
                       QLatin1Char('\n');
             else if (e.state == TranscriptEntry::CallState::Failed)
                 md += QStringLiteral("**Failed** `%1`:\n\n").arg(e.callId) + fenced(e.error) + QLatin1Char('\n');

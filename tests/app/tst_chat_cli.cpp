@@ -2,6 +2,7 @@
 // streams to stdout, approvals are decided by flags, by the terminal (through a
 // real pseudo-terminal) or denied when no one can be asked, and sessions resume.
 
+#include "AgentTestSupport.h"
 #include "AnthropicScript.h"
 #include "FakeModelServer.h"
 
@@ -19,6 +20,8 @@
 using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
+using airlock::test::kEchoTool;
+using airlock::test::toolResultIn;
 
 namespace {
 
@@ -28,30 +31,12 @@ struct Run {
     QByteArray err;
 };
 
-const char *kEchoTool = R"js(
-defineTool({
-  name: "echo",
-  description: "Repeats a short text",
-  inputSchema: z.object({ text: z.string().max(20) }),
-  run: async ({ text }) => "echo: " + text,
-});
-)js";
-
 QByteArray toolTurn(const char *id = "toolu_1")
 {
     return AnthropicScript()
         .text(QStringLiteral("Running."))
         .toolUse(QString::fromLatin1(id), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("hi")}})
         .end(QStringLiteral("tool_use"));
-}
-
-QJsonObject lastToolResult(const QByteArray &body)
-{
-    const QJsonArray messages = QJsonDocument::fromJson(body).object().value(QLatin1String("messages")).toArray();
-    for (const QJsonValue &block : messages.last().toObject().value(QLatin1String("content")).toArray())
-        if (block.toObject().value(QLatin1String("type")).toString() == QLatin1String("tool_result"))
-            return block.toObject();
-    return {};
 }
 
 } // namespace
@@ -201,7 +186,7 @@ void TestChatCli::autoApproveRunsTheTool()
     QVERIFY(r.out.contains("It said echo: hi"));
     QVERIFY2(r.err.contains("→ echo {\"text\":\"hi\"}"), r.err.constData());
     QVERIFY(r.err.contains("✓ echo: hi"));
-    QCOMPARE(lastToolResult(m_server->requests()[1].body).value(QLatin1String("content")).toString(),
+    QCOMPARE(toolResultIn(m_server->requests()[1].body).value(QLatin1String("content")).toString(),
              QStringLiteral("echo: hi"));
 }
 
@@ -213,7 +198,7 @@ void TestChatCli::withoutATerminalAskMeansDeny()
     const Run r = chat(base() << QStringLiteral("--tool") << m_tool << QStringLiteral("use the tool"));
     QCOMPARE(r.exitCode, 0);
     QVERIFY2(r.err.contains("no terminal to ask on"), r.err.constData());
-    const QJsonObject result = lastToolResult(m_server->requests()[1].body);
+    const QJsonObject result = toolResultIn(m_server->requests()[1].body);
     QVERIFY(result.value(QLatin1String("is_error")).toBool());
     QVERIFY(result.value(QLatin1String("content")).toString().contains(QLatin1String("no one to ask")));
 }
@@ -238,7 +223,7 @@ void TestChatCli::terminalAnswersDecide()
     const Run r = chatOnTerminal(base() << QStringLiteral("--tool") << m_tool << QStringLiteral("use the tool"), typed);
     QVERIFY2(r.exitCode == 0, r.out.constData());
     QCOMPARE(m_server->requests().size(), std::size_t(2));
-    const QJsonObject result = lastToolResult(m_server->requests()[1].body);
+    const QJsonObject result = toolResultIn(m_server->requests()[1].body);
     QCOMPARE(!result.value(QLatin1String("is_error")).toBool(), ran);
     QVERIFY2(result.value(QLatin1String("content")).toString().contains(resultContains),
              qPrintable(result.value(QLatin1String("content")).toString()));

@@ -2,6 +2,7 @@
 // the fake Anthropic server and a real JavaScript tool: the approval card, each
 // decision, the model hearing about it, and reopening after a restart.
 
+#include "AgentTestSupport.h"
 #include "AnthropicScript.h"
 #include "ApprovalCard.h"
 #include "ChatPanel.h"
@@ -30,28 +31,8 @@ using namespace airlock;
 using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
-
-namespace {
-
-const char *kEchoTool = R"js(
-defineTool({
-  name: "echo",
-  description: "Repeats a short text",
-  inputSchema: z.object({ text: z.string().max(20).describe("What to repeat") }),
-  run: async ({ text }) => "echo: " + text,
-});
-)js";
-
-QJsonObject lastToolResult(const QByteArray &body)
-{
-    const QJsonArray messages = QJsonDocument::fromJson(body).object().value(QLatin1String("messages")).toArray();
-    for (const QJsonValue &block : messages.last().toObject().value(QLatin1String("content")).toArray())
-        if (block.toObject().value(QLatin1String("type")).toString() == QLatin1String("tool_result"))
-            return block.toObject();
-    return {};
-}
-
-} // namespace
+using airlock::test::kEchoTool;
+using airlock::test::toolResultIn;
 
 class TestChatWindow final : public QObject {
     Q_OBJECT
@@ -211,7 +192,7 @@ void TestChatWindow::denyWithAReasonReachesTheModel()
     QTest::keyClicks(reason, QStringLiteral("not today"));
     QTest::keyClick(reason, Qt::Key_Return);
     QVERIFY(finished.wait(30000));
-    const QJsonObject result = lastToolResult(m_server->requests()[1].body);
+    const QJsonObject result = toolResultIn(m_server->requests()[1].body);
     QVERIFY(result.value(QLatin1String("is_error")).toBool());
     QVERIFY(result.value(QLatin1String("content")).toString().contains(QLatin1String("not today")));
     QCOMPARE(w->transcript()->transcript()->entry(2).state, TranscriptEntry::CallState::Denied);
@@ -242,7 +223,7 @@ void TestChatWindow::invalidEditIsRefusedValidEditRuns()
     editor->setPlainText(QStringLiteral(R"({"text": "ls"})"));
     card->findChild<QPushButton *>(QStringLiteral("approveEdited"))->click();
     QVERIFY(finished.wait(30000));
-    QCOMPARE(lastToolResult(m_server->requests()[1].body).value(QLatin1String("content")).toString(),
+    QCOMPARE(toolResultIn(m_server->requests()[1].body).value(QLatin1String("content")).toString(),
              QStringLiteral("echo: ls"));
 }
 
@@ -266,7 +247,7 @@ void TestChatWindow::alwaysForThisSessionStopsTheNextIdenticalCall()
     QCOMPARE(finished.size(), 2);
     QVERIFY(!card->isVisible()); // not asked
     QCOMPARE(m_server->requests().size(), std::size_t(4));
-    QCOMPARE(lastToolResult(m_server->requests()[3].body).value(QLatin1String("content")).toString(),
+    QCOMPARE(toolResultIn(m_server->requests()[3].body).value(QLatin1String("content")).toString(),
              QStringLiteral("echo: hi"));
 }
 

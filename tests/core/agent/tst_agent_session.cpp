@@ -2,6 +2,7 @@
 // JavaScript tool in the airlock-jsd helper, the real store. Every decision a
 // person can take at an approval, the model hearing about it, and resuming.
 
+#include "AgentTestSupport.h"
 #include "AnthropicScript.h"
 #include "FakeModelServer.h"
 #include "agent/AgentSession.h"
@@ -19,34 +20,8 @@ using namespace airlock;
 using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
-
-namespace {
-
-const char *kEchoTool = R"js(
-defineTool({
-  name: "echo",
-  description: "Repeats a short text",
-  inputSchema: z.object({ text: z.string().max(20).describe("What to repeat") }),
-  run: async ({ text }) => {
-    console.log("echoing " + text);
-    return "echo: " + text;
-  },
-});
-)js";
-
-QJsonObject toolResultBlock(const QByteArray &requestBody, const QString &callId)
-{
-    const QJsonArray messages =
-        QJsonDocument::fromJson(requestBody).object().value(QLatin1String("messages")).toArray();
-    for (const QJsonValue &m : messages)
-        for (const QJsonValue &block : m.toObject().value(QLatin1String("content")).toArray())
-            if (block.toObject().value(QLatin1String("type")).toString() == QLatin1String("tool_result") &&
-                block.toObject().value(QLatin1String("tool_use_id")).toString() == callId)
-                return block.toObject();
-    return {};
-}
-
-} // namespace
+using airlock::test::kEchoTool;
+using airlock::test::toolResultIn;
 
 class TestAgentSession final : public QObject {
     Q_OBJECT
@@ -179,7 +154,7 @@ void TestAgentSession::approveOnceRunsTheToolAndContinues()
     const auto requests = m_server->requests();
     QCOMPARE(requests.size(), std::size_t(2));
     QCOMPARE(requests[0].headers.value("x-api-key"), QByteArray("sk-test-key"));
-    const QJsonObject result = toolResultBlock(requests[1].body, QStringLiteral("toolu_1"));
+    const QJsonObject result = toolResultIn(requests[1].body, QStringLiteral("toolu_1"));
     QCOMPARE(result.value(QLatin1String("content")).toString(), QStringLiteral("echo: hi"));
     QVERIFY(!result.value(QLatin1String("is_error")).toBool());
     // The request told the model about the tool with its zod-derived schema.
@@ -215,7 +190,7 @@ void TestAgentSession::denialReasonReachesTheModel()
     QVERIFY(s->deny(QStringLiteral("toolu_1"), QStringLiteral("not in this folder")).ok());
     QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
     QVERIFY(!kinds().contains(QStringLiteral("exec.started")));
-    const QJsonObject result = toolResultBlock(m_server->requests()[1].body, QStringLiteral("toolu_1"));
+    const QJsonObject result = toolResultIn(m_server->requests()[1].body, QStringLiteral("toolu_1"));
     QVERIFY(result.value(QLatin1String("is_error")).toBool());
     QVERIFY(result.value(QLatin1String("content")).toString().contains(QLatin1String("not in this folder")));
 }
@@ -232,7 +207,7 @@ void TestAgentSession::invalidInputGoesBackWithoutAsking()
     QCOMPARE(asked.size(), 0);
     QVERIFY(!kinds().contains(QStringLiteral("policy.decision")));
     QVERIFY(!kinds().contains(QStringLiteral("exec.started")));
-    const QJsonObject result = toolResultBlock(m_server->requests()[1].body, QStringLiteral("toolu_1"));
+    const QJsonObject result = toolResultIn(m_server->requests()[1].body, QStringLiteral("toolu_1"));
     QVERIFY(result.value(QLatin1String("is_error")).toBool());
     QVERIFY2(result.value(QLatin1String("content")).toString().contains(QLatin1String("/text: must be at most 20")),
              qPrintable(result.value(QLatin1String("content")).toString()));
@@ -255,7 +230,7 @@ void TestAgentSession::editedArgumentsAreValidatedThenRun()
                        QJsonObject{{QStringLiteral("text"), QStringLiteral("safe")}})
                 .ok());
     QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
-    const QJsonObject result = toolResultBlock(m_server->requests()[1].body, QStringLiteral("toolu_1"));
+    const QJsonObject result = toolResultIn(m_server->requests()[1].body, QStringLiteral("toolu_1"));
     QCOMPARE(result.value(QLatin1String("content")).toString(), QStringLiteral("echo: safe"));
     for (const Event &e : m_events)
         if (e.kind == QLatin1String("approval.granted"))
@@ -394,7 +369,7 @@ void TestAgentSession::unknownToolIsAnsweredNotRun()
     QVERIFY(s->send(QStringLiteral("go")).ok());
     QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
     QVERIFY(!kinds().contains(QStringLiteral("exec.started")));
-    const QJsonObject result = toolResultBlock(m_server->requests()[1].body, QStringLiteral("toolu_9"));
+    const QJsonObject result = toolResultIn(m_server->requests()[1].body, QStringLiteral("toolu_9"));
     QVERIFY(result.value(QLatin1String("content")).toString().contains(QLatin1String("no tool named \"format_disk\"")));
 }
 
