@@ -324,7 +324,20 @@ int ChatCommand::run(const QStringList &args)
     choices.toolFiles = o.toolFiles;
     choices.sandbox = o.sandbox;
     choices.workspace = o.workspace;
-    choices.vmName = QStringLiteral("chat-%1").arg(::getpid());
+    // The VM is named after the session, so one orphaned by a crash is found later.
+    const QString db = EventStore::defaultPath();
+    if (o.session.isEmpty()) {
+        choices.sessionId = AgentSession::newSessionId();
+    } else {
+        auto store = EventStore::open(db);
+        auto id = store ? (*store)->resolveSessionId(o.session) : Result<QString>(store.error());
+        if (!id)
+            return CliOutput::fail(id.error().code == Error::Code::NotFound || id.error().code == Error::Code::BadInput
+                                       ? Cli::BadUsage
+                                       : Cli::Failed,
+                                   id.error().message);
+        choices.sessionId = *id;
+    }
     choices.policyFile = o.policyFile;
     if (!o.projectDir.isEmpty())
         if (Status s = ProjectFile::applyTo(o.projectDir, choices); !s)
@@ -345,8 +358,7 @@ int ChatCommand::run(const QStringList &args)
     PolicyEngine policy = std::move(setup->policy);
 
     // Who decides "ask".
-    AgentOptions options;
-    options.provider = provider;
+    AgentOptions options = setup->options; // provider, project, session id
     options.system = o.system;
     options.maxTurns = o.maxTurns;
     options.maxTotalTokens = o.maxTokens;
@@ -360,10 +372,9 @@ int ChatCommand::run(const QStringList &args)
         CliOutput::errLine(QStringLiteral("note: no terminal to ask on, so calls that need approval are denied; "
                                           "pass --auto-approve or allow them with --policy rules"));
 
-    const QString db = EventStore::defaultPath();
     auto session = o.session.isEmpty()
                        ? AgentSession::create(db, options, std::move(tools), std::move(policy))
-                       : AgentSession::resume(db, o.session, options, std::move(tools), std::move(policy));
+                       : AgentSession::resume(db, choices.sessionId, options, std::move(tools), std::move(policy));
     if (!session)
         return CliOutput::fail(session.error().code == Error::Code::NotFound ||
                                        session.error().code == Error::Code::BadInput

@@ -23,12 +23,16 @@
 namespace airlock {
 namespace {
 
-QString newSessionId()
+} // namespace
+
+QString AgentSession::newSessionId()
 {
     // Random first, so that a few leading characters already tell sessions apart.
     const quint64 r = QRandomGenerator::system()->generate64();
     return QString::number(r & 0xffffffffffffULL, 16).rightJustified(12, QLatin1Char('0'));
 }
+
+namespace {
 
 QString scopeName(AgentSession::Scope scope)
 {
@@ -75,8 +79,9 @@ Result<std::unique_ptr<AgentSession>> AgentSession::create(const QString &databa
     if (!writer)
         return writer.error();
     const QString title = options.title;
-    std::unique_ptr<AgentSession> session(new AgentSession(std::move(*writer), EventChain(newSessionId()),
-                                                           std::move(options), std::move(tools), std::move(policy)));
+    std::unique_ptr<AgentSession> session(new AgentSession(
+        std::move(*writer), EventChain(options.sessionId.isEmpty() ? newSessionId() : options.sessionId),
+        std::move(options), std::move(tools), std::move(policy)));
     QJsonObject created{{QStringLiteral("provider"), session->m_options.provider.kind == ProviderKind::Anthropic
                                                          ? QStringLiteral("anthropic")
                                                          : QStringLiteral("openai")},

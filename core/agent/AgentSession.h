@@ -41,6 +41,7 @@ struct AgentOptions {
     Approval approval = Approval::Ask;
     QString title;      // for a new session
     QString projectDir; // where "always for this project" rules are written; empty: no project
+    QString sessionId;  // for a new session: the id to use (see newSessionId); empty: a fresh one
 };
 
 // A call waiting for a person's decision.
@@ -70,6 +71,8 @@ public:
                                                         PolicyEngine policy);
 
     const QString &sessionId() const { return m_chain.sessionId(); }
+    // Random, 12 hex digits: a few leading characters already tell sessions apart.
+    static QString newSessionId();
     bool isBusy() const { return m_busy; }
 
     // Starts a run with a new prompt; refused while a run is going on.

@@ -59,6 +59,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         setup.policy = std::move(*parsed);
     }
     setup.options.projectDir = c.projectDir;
+    setup.options.sessionId = c.sessionId;
     if (!c.policyFile.isEmpty()) {
         QFile f(c.policyFile);
         if (!f.open(QIODevice::ReadOnly))
@@ -83,7 +84,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
     if (c.sandbox == QLatin1String("microvm")) {
         MicroVmOptions vm;
         vm.sessionId =
-            c.vmName.isEmpty() ? QStringLiteral("agent-%1").arg(QCoreApplication::applicationPid()) : c.vmName;
+            c.sessionId.isEmpty() ? QStringLiteral("pid%1").arg(QCoreApplication::applicationPid()) : c.sessionId;
         vm.workspaceDir = QFileInfo(c.workspace.isEmpty() ? QDir::currentPath() : c.workspace).absoluteFilePath();
         if (!QFileInfo(vm.workspaceDir).isDir())
             return bad(QStringLiteral("workspace %1 is not a folder").arg(vm.workspaceDir));

@@ -30,7 +30,7 @@ struct AgentChoices {
     QStringList toolFiles;
     QString sandbox;   // "" | isolate | microvm
     QString workspace; // microvm: shared folder (default: the current folder)
-    QString vmName;    // microvm: domain name suffix
+    QString sessionId; // the session the agent serves (names its VM: airlock-<id>)
     QString policyFile;
     QString projectDir;      // set by ProjectFile::applyTo: where project approvals are written
     QJsonArray projectRules; // the project file's policy rules (before --policy rules)

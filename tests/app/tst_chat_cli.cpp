@@ -53,6 +53,7 @@ private Q_SLOTS:
     void terminalAnswersDecide_data();
     void terminalAnswersDecide();
     void resumesASession();
+    void projectApprovalIsWrittenToTheProjectFile();
     void missingKeyIsBadUsage();
     void modelFailureExitsOne();
     void badUsageExitsTwo();
@@ -246,6 +247,41 @@ void TestChatCli::resumesASession()
         QJsonDocument::fromJson(m_server->requests()[1].body).object().value(QLatin1String("messages")).toArray();
     QCOMPARE(messages.size(), 3); // one, First., two
     QCOMPARE(messages[1].toObject().value(QLatin1String("content")).toString(), QStringLiteral("First."));
+}
+
+void TestChatCli::projectApprovalIsWrittenToTheProjectFile()
+{
+    const QString project = m_dir.filePath(QStringLiteral("project"));
+    QDir().mkpath(project + QStringLiteral("/tools"));
+    QFile::copy(m_tool, project + QStringLiteral("/tools/echo.js"));
+    QFile f(project + QStringLiteral("/airlock.json"));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"tools": ["tools/*.js"], "policy": {"rules": []}})");
+    f.close();
+    m_server->enqueue(FakeResponse::sse(toolTurn()));
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("Done.")).end(QStringLiteral("end_turn"))));
+    const Run first = chatOnTerminal(base() << QStringLiteral("--project") << project << QStringLiteral("go"), "p\n");
+    QVERIFY2(first.exitCode == 0, first.out.constData());
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QJsonArray rules = QJsonDocument::fromJson(f.readAll())
+                                 .object()
+                                 .value(QLatin1String("policy"))
+                                 .toObject()
+                                 .value(QLatin1String("rules"))
+                                 .toArray();
+    f.close();
+    QCOMPARE(rules.size(), 1);
+    QCOMPARE(rules[0].toObject().value(QLatin1String("scope")).toString(), QStringLiteral("project"));
+    // A new session in the same project: the identical call is allowed without asking,
+    // even with no terminal.
+    m_server->enqueue(FakeResponse::sse(toolTurn("toolu_2")));
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("Again.")).end(QStringLiteral("end_turn"))));
+    const Run second = chat(base() << QStringLiteral("--project") << project << QStringLiteral("go again"));
+    QVERIFY2(second.exitCode == 0, second.err.constData());
+    QCOMPARE(toolResultIn(m_server->requests()[3].body).value(QLatin1String("content")).toString(),
+             QStringLiteral("echo: hi"));
 }
 
 void TestChatCli::missingKeyIsBadUsage()
