@@ -17,6 +17,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <csignal>
+
 using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
@@ -54,6 +56,7 @@ private Q_SLOTS:
     void terminalAnswersDecide();
     void resumesASession();
     void projectApprovalIsWrittenToTheProjectFile();
+    void killedMidStreamThenResumed();
     void missingKeyIsBadUsage();
     void modelFailureExitsOne();
     void badUsageExitsTwo();
@@ -282,6 +285,43 @@ void TestChatCli::projectApprovalIsWrittenToTheProjectFile()
     QVERIFY2(second.exitCode == 0, second.err.constData());
     QCOMPARE(toolResultIn(m_server->requests()[3].body).value(QLatin1String("content")).toString(),
              QStringLiteral("echo: hi"));
+}
+
+void TestChatCli::killedMidStreamThenResumed()
+{
+    FakeResponse stalled = FakeResponse::sse(AnthropicScript().text(QStringLiteral("Half of it")).partial());
+    stalled.end = FakeResponse::End::Stall;
+    m_server->enqueue(stalled);
+    QProcess p;
+    p.setProcessEnvironment(m_env);
+    p.start(QStringLiteral(AIRLOCK_BIN_DIR "/airlock"), base()
+                                                            << QStringLiteral("--json") << QStringLiteral("tell me"));
+    p.closeWriteChannel();
+    QByteArray out;
+    QString sessionId;
+    for (int i = 0; i < 300 && !out.contains("model.text_delta"); ++i) {
+        p.waitForReadyRead(100);
+        out += p.readAllStandardOutput();
+    }
+    QVERIFY2(out.contains("model.text_delta"), out.constData());
+    sessionId = QJsonDocument::fromJson(out.split('\n').first()).object().value(QLatin1String("session")).toString();
+    QTest::qWait(300); // the writer commits in milliseconds; give it a moment, then no mercy
+    ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
+    p.waitForFinished();
+    QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+
+    // What was recorded survives, the chain is intact, and the session goes on.
+    Run verify = chat({QStringLiteral("sessions"), QStringLiteral("verify"), sessionId});
+    QVERIFY2(verify.exitCode == 0, verify.err.constData());
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("Resumed.")).end(QStringLiteral("end_turn"))));
+    const Run resumed = chat(base() << QStringLiteral("--session") << sessionId << QStringLiteral("go on"));
+    QVERIFY2(resumed.exitCode == 0, resumed.err.constData());
+    const QJsonArray messages =
+        QJsonDocument::fromJson(m_server->requests()[1].body).object().value(QLatin1String("messages")).toArray();
+    QCOMPARE(messages.size(), 3);
+    QCOMPARE(messages[1].toObject().value(QLatin1String("content")).toString(), QStringLiteral("Half of it"));
+    QCOMPARE(messages[2].toObject().value(QLatin1String("content")).toString(), QStringLiteral("go on"));
 }
 
 void TestChatCli::missingKeyIsBadUsage()

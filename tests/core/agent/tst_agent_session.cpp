@@ -5,6 +5,7 @@
 #include "AgentTestSupport.h"
 #include "AnthropicScript.h"
 #include "FakeModelServer.h"
+#include "OpenAiScript.h"
 #include "agent/AgentSession.h"
 #include "events/ChainVerifier.h"
 #include "isolate/IsolateSandbox.h"
@@ -21,6 +22,7 @@ using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
 using airlock::test::kEchoTool;
+using airlock::test::OpenAiScript;
 using airlock::test::toolResultIn;
 
 class TestAgentSession final : public QObject {
@@ -39,6 +41,10 @@ private Q_SLOTS:
     void maxTurnsStopsTheLoop();
     void droppedStreamFailsTheRunAndTheSessionGoesOn();
     void resumeRecordsInterruptedCalls();
+    void openAiCompatibleLoopWithParallelCalls();
+    void anthropicParallelCallsAreAskedInOrder();
+    void cancelMidStreamKeepsThePartialText();
+    void keysNeverReachTheDatabaseFile();
 
 private:
     std::unique_ptr<AgentSession> makeSession(AgentOptions::Approval approval = AgentOptions::Approval::Ask,
@@ -453,6 +459,116 @@ void TestAgentSession::resumeRecordsInterruptedCalls()
     QCOMPARE(last.first().toObject().value(QLatin1String("type")).toString(), QStringLiteral("tool_result"));
     QVERIFY(last.first().toObject().value(QLatin1String("is_error")).toBool());
     QCOMPARE(last.last().toObject().value(QLatin1String("text")).toString(), QStringLiteral("carry on"));
+}
+
+void TestAgentSession::openAiCompatibleLoopWithParallelCalls()
+{
+    m_server->enqueue(FakeResponse::sse(
+        OpenAiScript()
+            .text(QStringLiteral("Two at once."))
+            .toolCalls({{QStringLiteral("call_a"), {{QStringLiteral("text"), QStringLiteral("one")}}},
+                        {QStringLiteral("call_b"), {{QStringLiteral("text"), QStringLiteral("two")}}}},
+                       QStringLiteral("echo"))
+            .end(QStringLiteral("tool_calls"))));
+    m_server->enqueue(FakeResponse::sse(OpenAiScript().text(QStringLiteral("Both done.")).end(QStringLiteral("stop"))));
+    AgentOptions options;
+    options.provider.kind = ProviderKind::OpenAi;
+    options.provider.baseUrl = m_server->baseUrl() + QStringLiteral("/v1");
+    options.provider.model = QStringLiteral("llama3.1");
+    options.provider.maxRetries = 0; // a local server: no key
+    options.approval = AgentOptions::Approval::AutoApprove;
+    auto created = AgentSession::create(
+        m_db, options, {AgentTool::fromDescription(m_toolDescription, m_sandbox, QStringLiteral("js"))},
+        PolicyEngine());
+    QVERIFY(created.ok());
+    auto &s = *created;
+    QVERIFY(s->send(QStringLiteral("use the tool twice")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    const auto requests = m_server->requests();
+    QCOMPARE(requests.size(), std::size_t(2));
+    QCOMPARE(requests[0].path, QByteArray("/v1/chat/completions"));
+    QVERIFY(!requests[0].headers.contains("authorization"));
+    // Each call answered by a tool message with its own id, in order.
+    const QJsonArray messages =
+        QJsonDocument::fromJson(requests[1].body).object().value(QLatin1String("messages")).toArray();
+    QStringList answered;
+    for (const QJsonValue &m : messages)
+        if (m.toObject().value(QLatin1String("role")).toString() == QLatin1String("tool"))
+            answered << m.toObject().value(QLatin1String("tool_call_id")).toString() + QLatin1Char('=') +
+                            m.toObject().value(QLatin1String("content")).toString();
+    QCOMPARE(answered, (QStringList{QStringLiteral("call_a=echo: one"), QStringLiteral("call_b=echo: two")}));
+}
+
+void TestAgentSession::anthropicParallelCallsAreAskedInOrder()
+{
+    m_server->enqueue(FakeResponse::sse(
+        AnthropicScript()
+            .toolUse(QStringLiteral("toolu_a"), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("a")}})
+            .toolUse(QStringLiteral("toolu_b"), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("b")}})
+            .end(QStringLiteral("tool_use"))));
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("ok")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession();
+    QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QVERIFY(asked.wait(30000));
+    QCOMPARE(asked.last().at(0).value<PendingApproval>().callId, QStringLiteral("toolu_a"));
+    QVERIFY(s->approve(QStringLiteral("toolu_a")).ok());
+    QVERIFY(asked.wait(30000));
+    QCOMPARE(asked.last().at(0).value<PendingApproval>().callId, QStringLiteral("toolu_b"));
+    QVERIFY(s->deny(QStringLiteral("toolu_b"), QStringLiteral("one is enough")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    const QByteArray body = m_server->requests()[1].body;
+    QCOMPARE(toolResultIn(body, QStringLiteral("toolu_a")).value(QLatin1String("content")).toString(),
+             QStringLiteral("echo: a"));
+    QVERIFY(toolResultIn(body, QStringLiteral("toolu_b"))
+                .value(QLatin1String("content"))
+                .toString()
+                .contains(QLatin1String("one is enough")));
+}
+
+void TestAgentSession::cancelMidStreamKeepsThePartialText()
+{
+    FakeResponse stalled = FakeResponse::sse(AnthropicScript().text(QStringLiteral("The first half")).partial());
+    stalled.end = FakeResponse::End::Stall;
+    m_server->enqueue(stalled);
+    auto s = makeSession();
+    QVERIFY(s->send(QStringLiteral("long answer please")).ok());
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(m_events.begin(), m_events.end(),
+                                         [](const Event &e) { return e.kind == QLatin1String("model.text_delta"); }),
+                             30000);
+    s->cancel();
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::Cancelled);
+    QVERIFY(s->flush().ok());
+    auto store = EventStore::open(m_db);
+    auto stored = (*store)->events(s->sessionId());
+    QString text;
+    for (const Event &e : *stored)
+        if (e.kind == QLatin1String("model.text_delta"))
+            text += e.payloadObject().value(QLatin1String("text")).toString();
+    QCOMPARE(text, QStringLiteral("The first half"));
+    QCOMPARE(stored->back().kind, QStringLiteral("error"));
+    QVERIFY(ChainVerifier::verify(*stored).intact);
+}
+
+void TestAgentSession::keysNeverReachTheDatabaseFile()
+{
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("hi")}});
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("done")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession(AgentOptions::Approval::AutoApprove);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QVERIFY(s->flush().ok());
+    s.reset();
+    QByteArray bytes;
+    for (const QString &suffix : {QString(), QStringLiteral("-wal")}) {
+        QFile f(m_db + suffix);
+        if (f.open(QIODevice::ReadOnly))
+            bytes += f.readAll();
+    }
+    QVERIFY(bytes.size() > 4096);
+    QVERIFY(bytes.contains("echo: hi"));     // the log is there…
+    QVERIFY(!bytes.contains("sk-test-key")); // …the key is not
 }
 
 QTEST_GUILESS_MAIN(TestAgentSession)
