@@ -39,6 +39,38 @@ long rssKb()
     return -1;
 }
 
+// Chromium's helper processes (zygote, renderer, utility), all descendants of this one.
+long descendantsRssKb()
+{
+    QHash<qint64, qint64> parentOf;
+    QHash<qint64, long> rss;
+    for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs)) {
+        bool isPid = false;
+        const qint64 pid = entry.toLongLong(&isPid);
+        if (!isPid)
+            continue;
+        QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+        if (!status.open(QIODevice::ReadOnly))
+            continue;
+        for (const QByteArray &line : status.readAll().split('\n')) {
+            if (line.startsWith("PPid:"))
+                parentOf[pid] = line.mid(5).trimmed().toLongLong();
+            else if (line.startsWith("VmRSS:"))
+                rss[pid] = line.mid(6).trimmed().split(' ').value(0).toLong();
+        }
+    }
+    const qint64 self = QCoreApplication::applicationPid();
+    long total = 0;
+    for (auto it = parentOf.cbegin(); it != parentOf.cend(); ++it) {
+        qint64 p = it.value();
+        for (int depth = 0; depth < 8 && p > 1 && p != self; ++depth)
+            p = parentOf.value(p, 0);
+        if (p == self)
+            total += rss.value(it.key());
+    }
+    return total;
+}
+
 void writeFile(const QString &path, const QByteArray &data)
 {
     QFile f(path);
@@ -177,8 +209,8 @@ void TestPreviewView::rendersAWorkspaceFile()
     QVERIFY(shot.save(artifacts + QStringLiteral("/preview-page.png")));
     const long after = rssKb();
     qInfo("preview: first load %lld ms; RSS %ld KB at start, %ld KB idle with the dock, %ld KB after the first "
-          "preview",
-          loadMs, before, idle, after);
+          "preview, plus %ld KB in Chromium's helper processes",
+          loadMs, before, idle, after, descendantsRssKb());
 }
 
 int main(int argc, char **argv)
