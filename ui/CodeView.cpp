@@ -10,6 +10,7 @@ CodeView::CodeView(QWidget *parent) : QPlainTextEdit(parent), m_gutter(new QWidg
 {
     setObjectName(QStringLiteral("codeView"));
     setReadOnly(true);
+    setUndoRedoEnabled(false); // a preview: no history to keep
     setLineWrapMode(QPlainTextEdit::NoWrap);
     setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
     m_gutter->setObjectName(QStringLiteral("lineNumbers"));

@@ -20,6 +20,8 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStringDecoder>
+#include <QTextCursor>
+#include <QTimer>
 #include <QTreeView>
 #include <QUrl>
 #include <QVBoxLayout>
@@ -234,7 +236,10 @@ void FilesView::previewFile(const QString &path)
         if (generation != m_generation)
             return; // another file was chosen meanwhile
         if (result.kind == Showing::Text) {
-            m_text->setPlainText(result.text);
+            m_text->clear();
+            showPane(Showing::Text);
+            appendText(std::make_shared<const QString>(std::move(result.text)), 0, generation, absolute);
+            return; // previewReady once all of it is in
         } else if (result.kind == Showing::Image) {
             m_image->setPixmap(QPixmap::fromImage(result.image));
             m_image->setToolTip(result.text);
@@ -246,6 +251,26 @@ void FilesView::previewFile(const QString &path)
     });
     const QSize fit = QSize(2048, 2048);
     watcher->setFuture(QtConcurrent::run(loadPreview, absolute, fit));
+}
+
+void FilesView::appendText(std::shared_ptr<const QString> text, qsizetype from, quint64 generation, const QString &path)
+{
+    if (generation != m_generation)
+        return; // another file was chosen meanwhile
+    // A slice per event-loop turn, cut at a line end: a 2 MiB file never freezes the
+    // window for the whole of its layout.
+    constexpr qsizetype kSlice = 64 * 1024;
+    qsizetype to = from + kSlice >= text->size() ? text->size() : text->indexOf(QLatin1Char('\n'), from + kSlice);
+    if (to < 0)
+        to = text->size();
+    QTextCursor cursor(m_text->document());
+    cursor.movePosition(QTextCursor::End);
+    cursor.insertText(QStringView(*text).mid(from, to - from).toString());
+    if (to >= text->size()) {
+        Q_EMIT previewReady(path);
+        return;
+    }
+    QTimer::singleShot(0, this, [this, text, to, generation, path] { appendText(text, to, generation, path); });
 }
 
 void FilesView::showDiff(const QString &relativePath, const QByteArray &before, const QByteArray &after)

@@ -11,6 +11,8 @@
 #include <QStringList>
 #include <QWidget>
 
+#include <memory>
+
 class QFileSystemModel;
 class QLabel;
 class QPushButton;
@@ -62,6 +64,7 @@ Q_SIGNALS:
 private:
     void showPane(Showing what);
     void openExternally();
+    void appendText(std::shared_ptr<const QString> text, qsizetype from, quint64 generation, const QString &path);
 
     QString m_root;
     QFileSystemModel *m_fs = nullptr; // created with the first workspace

@@ -13,6 +13,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 #include <QTreeView>
 
 using namespace airlock;
@@ -26,6 +27,7 @@ private Q_SLOTS:
     void previewsTextWithLineNumbers();
     void previewsImages();
     void binaryAndLargeFilesGetANote();
+    void largestTextPreviewStall();
     void changedFilesAreMarked();
     void showsACallsDiff();
 
@@ -149,6 +151,39 @@ void TestFilesView::binaryAndLargeFilesGetANote()
     QCOMPARE(view.showing(), FilesView::Showing::Note);
     QVERIFY2(view.noteText().startsWith(QStringLiteral("File too large to preview, 3.0 MB")),
              qPrintable(view.noteText()));
+}
+
+void TestFilesView::largestTextPreviewStall()
+{
+    // Just under the cap: read off the UI thread, then one setPlainText on it. The
+    // longest gap between ticks of a 1 ms timer on the UI thread is the stall.
+    QByteArray text;
+    for (int i = 0; text.size() < FilesView::kMaxPreviewBytes - 100; ++i)
+        text += "const value" + QByteArray::number(i) + " = compute(" + QByteArray::number(i * 7) + ");\n";
+    write(QStringLiteral("big.js"), text);
+    FilesView view;
+    view.resize(600, 700);
+    view.setWorkspace(m_dir->path());
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QSignalSpy ready(&view, &FilesView::previewReady);
+    QElapsedTimer sinceTick;
+    qint64 longest = 0;
+    QTimer probe;
+    probe.setInterval(1);
+    connect(&probe, &QTimer::timeout, &view, [&] { longest = qMax(longest, sinceTick.restart()); });
+    QElapsedTimer total;
+    total.start();
+    sinceTick.start();
+    probe.start();
+    view.previewFile(QStringLiteral("big.js"));
+    QVERIFY(ready.wait(20000));
+    QTest::qWait(50); // the first paint of the new text counts too
+    probe.stop();
+    QCOMPARE(view.showing(), FilesView::Showing::Text);
+    qInfo("text preview of %lld bytes: %lld ms until shown, longest UI-thread stall %lld ms", qint64(text.size()),
+          total.elapsed(), longest);
+    QVERIFY2(longest < 100, qPrintable(QString::number(longest))); // one slice at a time (it was 136 ms at once)
 }
 
 void TestFilesView::changedFilesAreMarked()
