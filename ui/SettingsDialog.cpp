@@ -272,8 +272,12 @@ void SettingsDialog::validatePolicy()
         return;
     }
     auto engine = PolicyEngine::fromJson(json, QStringLiteral("settings"));
-    m_policyStatus->setText(engine ? tr("✓ %n rule(s)", nullptr, int(engine->rules().size()))
-                                   : tr("✗ %1").arg(engine.error().message));
+    if (!engine) {
+        m_policyStatus->setText(tr("✗ %1").arg(engine.error().message));
+        return;
+    }
+    const qsizetype n = engine->rules().size();
+    m_policyStatus->setText(n == 1 ? tr("✓ 1 rule") : tr("✓ %1 rules").arg(n));
 }
 
 bool SettingsDialog::save()

@@ -9,6 +9,7 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
 #include <QLabel>
 #include <QLineEdit>
@@ -18,6 +19,7 @@
 #include <QRadioButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QtConcurrent>
@@ -159,6 +161,15 @@ void TestSettingsDialog::testThisRule()
     QVERIFY(readOnly.ok());
     QCOMPARE(readOnly->verdict, PolicyVerdict::Allow);
     QCOMPARE(readOnly->rule, QStringLiteral("default:read-only"));
+
+    call->setPlainText(QStringLiteral(R"({"tool": "exec", "input": {"command": "ls && rm -rf ~"}})"));
+    child<QPushButton>(d, "testRule")->click();
+    d.findChild<QTabWidget *>()->setCurrentIndex(3); // Policy
+    d.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&d));
+    const QString artifacts = QStringLiteral(AIRLOCK_BINARY_DIR "/test-artifacts");
+    QDir().mkpath(artifacts);
+    QVERIFY(d.grab().save(artifacts + QStringLiteral("/settings-policy-test.png")));
 
     QVERIFY(!d.testCall("{oops").ok());
     QVERIFY(decision->text().startsWith(QStringLiteral("✗ the call is not a JSON object")));
