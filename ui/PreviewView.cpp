@@ -5,6 +5,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QEvent>
 #include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
@@ -35,7 +36,7 @@ QLabel *note(const QString &objectName, const QString &text, QWidget *parent)
 } // namespace
 
 PreviewView::PreviewView(QWidget *parent)
-    : QWidget(parent), m_pageStack(new QStackedWidget(this)),
+    : QWidget(parent), m_refusedNote(new QLabel(this)), m_pageStack(new QStackedWidget(this)),
       m_pageMessage(
           note(QStringLiteral("previewMessage"), tr("Open an HTML file from the workspace to preview it here."), this)),
       m_shotStack(new QStackedWidget(this)),
@@ -45,10 +46,15 @@ PreviewView::PreviewView(QWidget *parent)
 {
     setObjectName(QStringLiteral("previewView"));
     m_pageStack->addWidget(m_pageMessage);
+    m_refusedNote->setObjectName(QStringLiteral("refusedNote"));
+    m_refusedNote->setWordWrap(true);
+    m_refusedNote->setVisible(false);
 
     m_shot->setObjectName(QStringLiteral("currentScreenshot"));
     m_shot->setAlignment(Qt::AlignCenter);
     m_shot->setMinimumHeight(80);
+    m_shot->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored); // the pixmap follows the label, not back
+    m_shot->installEventFilter(this);                                  // rescaled when the dock is resized
     m_shotCaption->setObjectName(QStringLiteral("screenshotCaption"));
     m_shotCaption->setWordWrap(true);
     m_filmstrip->setObjectName(QStringLiteral("filmstrip"));
@@ -71,8 +77,13 @@ PreviewView::PreviewView(QWidget *parent)
     m_shotStack->addWidget(m_shotsEmpty);
     m_shotStack->addWidget(shots);
 
+    auto *page = new QWidget(this);
+    auto *pageLayout = new QVBoxLayout(page);
+    pageLayout->setContentsMargins(0, 0, 0, 0);
+    pageLayout->addWidget(m_refusedNote);
+    pageLayout->addWidget(m_pageStack, 1);
     auto *split = new QSplitter(Qt::Vertical, this);
-    split->addWidget(m_pageStack);
+    split->addWidget(page);
     split->addWidget(m_shotStack);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
@@ -124,7 +135,15 @@ bool PreviewView::ensureEngine()
     }
     m_page = factory->create(m_pageStack);
     m_page->setAllowedRoot(m_workspace);
-    m_page->setLoadFinishedHandler([this](bool ok) { Q_EMIT loadFinished(ok); });
+    m_page->setLoadFinishedHandler([this](bool ok) {
+        const int refused = m_page->refusedRequests();
+        m_refusedNote->setText(
+            refused == 1 ? tr("⚠ 1 request outside the workspace folder (another file, the network) was blocked.")
+                         : tr("⚠ %1 requests outside the workspace folder (other files, the network) were blocked.")
+                               .arg(refused));
+        m_refusedNote->setVisible(refused > 0);
+        Q_EMIT loadFinished(ok);
+    });
     m_pageStack->addWidget(m_page->widget());
     return true;
 }
@@ -145,6 +164,7 @@ void PreviewView::previewFile(const QString &htmlPath)
     }
     if (!ensureEngine())
         return;
+    m_refusedNote->setVisible(false);
     m_page->load(QUrl::fromLocalFile(path));
     m_pageStack->setCurrentWidget(m_page->widget());
 }
@@ -191,6 +211,13 @@ void PreviewView::addScreenshot(const QImage &image, const QString &caption)
     m_filmstrip->addItem(item); // the list owns the item
     m_shotStack->setCurrentIndex(1);
     m_filmstrip->setCurrentRow(m_filmstrip->count() - 1); // the latest, shown large
+}
+
+bool PreviewView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_shot && event->type() == QEvent::Resize && m_filmstrip->currentRow() >= 0)
+        showScreenshot(m_filmstrip->currentRow());
+    return QWidget::eventFilter(watched, event);
 }
 
 void PreviewView::showScreenshot(int index)

@@ -43,6 +43,8 @@ public:
     int screenshotCount() const { return m_screenshots.size(); }
     QListWidget *filmstrip() const { return m_filmstrip; }
     QLabel *currentScreenshot() const { return m_shot; }
+    // Says how many requests of the page were refused (outside the workspace, network).
+    QLabel *refusedNote() const { return m_refusedNote; }
 
     // Where the WebEngine plugin is looked for: $AIRLOCK_WEBENGINE_PLUGIN, else next
     // to the executable, else ../lib/airlock.
@@ -52,12 +54,16 @@ Q_SIGNALS:
     void loadFinished(bool ok);
     void engineFailed(const QString &message);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
     bool ensureEngine();
     void showMessage(const QString &text);
     void showScreenshot(int index);
 
     QString m_workspace;
+    QLabel *m_refusedNote;
     QStackedWidget *m_pageStack;
     QLabel *m_pageMessage;
     WebPage *m_page = nullptr; // owned by its widget, a child of m_pageStack

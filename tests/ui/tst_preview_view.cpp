@@ -125,6 +125,11 @@ void TestPreviewView::screenshotsFillAFilmstrip()
     QCOMPARE(QColor(shown.pixel(shown.width() / 2, shown.height() / 2)), QColor(Qt::red));
     QVERIFY(!view.isEngineLoaded());
     QVERIFY(!webEngineMapped());
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    const QString artifacts = QStringLiteral(AIRLOCK_BINARY_DIR "/test-artifacts");
+    QDir().mkpath(artifacts);
+    QVERIFY(view.grab().save(artifacts + QStringLiteral("/preview-filmstrip.png")));
 }
 
 void TestPreviewView::missingEngineIsAMessage()
@@ -198,6 +203,8 @@ void TestPreviewView::rendersAWorkspaceFile()
     QTRY_VERIFY_WITH_TIMEOUT(!evaluate(view, results).toString().contains(QLatin1String("undefined")), 10000);
     QCOMPARE(evaluate(view, results).toString(), QStringLiteral("loaded refused"));
     QVERIFY(view.page()->refusedRequests() >= 1);
+    QVERIFY(view.refusedNote()->isVisible());
+    QVERIFY2(view.refusedNote()->text().contains(QStringLiteral("blocked")), qPrintable(view.refusedNote()->text()));
 
     QImage shot;
     QTRY_VERIFY_WITH_TIMEOUT(
