@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QPainter>
 #include <QPalette>
+#include <QTextCursor>
 #include <QTextDocument>
 
 namespace airlock {
@@ -52,9 +53,44 @@ QString preBlock(QString text)
 
 } // namespace
 
+// A laid-out row. A streaming answer is kept as a stable part (whole paragraphs,
+// parsed once) and a tail (the paragraph still growing, re-parsed on each change),
+// so a long answer costs the same per token at its end as at its start.
 struct TranscriptDelegate::Cached {
     QTextDocument doc;
+    QString source;       // the Markdown the document shows (answers only)
+    qsizetype stable = 0; // source[0, stable) is laid out for good
+    int tailPos = 0;      // where the tail starts in the document
+    int width = 0;
+    bool dirty = false;
 };
+
+namespace {
+
+// End of the last paragraph break that is not inside a code fence: text before it
+// renders the same whatever follows.
+qsizetype stableBoundary(const QString &text)
+{
+    qsizetype at = text.lastIndexOf(QLatin1String("\n\n"));
+    while (at > 0) {
+        if (text.left(at).count(QLatin1String("```")) % 2 == 0)
+            return at + 2;
+        at = text.lastIndexOf(QLatin1String("\n\n"), at - 1);
+    }
+    return 0;
+}
+
+void replaceTail(QTextDocument &doc, int from, const QString &markdown)
+{
+    QTextCursor c(&doc);
+    c.setPosition(from);
+    c.movePosition(QTextCursor::End, QTextCursor::KeepAnchor);
+    c.removeSelectedText();
+    if (!markdown.isEmpty())
+        c.insertMarkdown(markdown);
+}
+
+} // namespace
 
 TranscriptDelegate::TranscriptDelegate(QObject *parent) : QStyledItemDelegate(parent), m_cache(400) {}
 
@@ -66,10 +102,23 @@ void TranscriptDelegate::invalidate(int row)
         m_cache.clear();
         return;
     }
-    const QList<qint64> keys = m_cache.keys();
-    for (qint64 key : keys)
-        if ((key >> 16) == row)
-            m_cache.remove(key);
+    if (Cached *c = m_cache.object(row))
+        c->dirty = true; // kept: an answer that only grew is updated in place
+}
+
+void TranscriptDelegate::appendAnswer(Cached &c, const QString &text) const
+{
+    const qsizetype boundary = std::max(stableBoundary(text), c.stable);
+    QTextCursor end(&c.doc);
+    if (boundary > c.stable) {
+        // Paragraphs completed since last time become stable: lay them out once.
+        replaceTail(c.doc, c.tailPos, text.mid(c.stable, boundary - c.stable));
+        end.movePosition(QTextCursor::End);
+        c.tailPos = end.position();
+        c.stable = boundary;
+    }
+    replaceTail(c.doc, c.tailPos, text.mid(c.stable));
+    c.source = text;
 }
 
 QString TranscriptDelegate::htmlFor(const TranscriptEntry &e)
@@ -118,24 +167,37 @@ QString TranscriptDelegate::htmlFor(const TranscriptEntry &e)
 
 QTextDocument *TranscriptDelegate::documentFor(const QModelIndex &index, int width) const
 {
-    const qint64 key = (qint64(index.row()) << 16) | (width & 0xffff);
-    if (Cached *c = m_cache.object(key))
-        return &c->doc;
     const auto *model = qobject_cast<const TranscriptModel *>(index.model());
-    auto cached = std::make_unique<Cached>();
-    cached->doc.setDefaultFont(QApplication::font());
-    cached->doc.setDocumentMargin(kPadding);
-    if (model) {
-        const TranscriptEntry &e = model->entry(index.row());
-        if (e.kind == TranscriptEntry::Kind::AssistantText)
-            cached->doc.setMarkdown(e.text);
-        else
-            cached->doc.setHtml(htmlFor(e));
+    const int textWidth = std::max(50, width - 2 * kMargin);
+    Cached *c = m_cache.object(index.row());
+    if (c && !c->dirty) {
+        if (c->width != textWidth) { // re-layout only, no re-parse
+            c->doc.setTextWidth(textWidth);
+            c->width = textWidth;
+        }
+        return &c->doc;
     }
-    cached->doc.setTextWidth(std::max(50, width - 2 * kMargin));
-    QTextDocument *doc = &cached->doc;
-    m_cache.insert(key, cached.release()); // the cache owns it from here
-    return doc;
+    if (!model)
+        return c ? &c->doc : nullptr;
+    const TranscriptEntry &e = model->entry(index.row());
+    const bool answer = e.kind == TranscriptEntry::Kind::AssistantText;
+    if (c && answer && e.text.startsWith(c->source)) {
+        appendAnswer(*c, e.text);
+    } else {
+        auto fresh = std::make_unique<Cached>();
+        fresh->doc.setDefaultFont(QApplication::font());
+        fresh->doc.setDocumentMargin(kPadding);
+        if (answer)
+            appendAnswer(*fresh, e.text);
+        else
+            fresh->doc.setHtml(htmlFor(e));
+        c = fresh.get();
+        m_cache.insert(index.row(), fresh.release()); // the cache owns it from here
+    }
+    c->dirty = false;
+    c->width = textWidth;
+    c->doc.setTextWidth(textWidth);
+    return &c->doc;
 }
 
 QSize TranscriptDelegate::sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const
@@ -169,6 +231,9 @@ void TranscriptDelegate::paint(QPainter *painter, const QStyleOptionViewItem &op
     painter->translate(card.topLeft());
     QAbstractTextDocumentLayout::PaintContext ctx;
     ctx.palette = pal;
+    // Only what is on screen: a long answer is much taller than the viewport.
+    if (painter->hasClipping())
+        ctx.clip = painter->clipBoundingRect();
     doc->documentLayout()->draw(painter, ctx);
     painter->restore();
 }

@@ -32,7 +32,8 @@ private:
     QTextDocument *documentFor(const QModelIndex &index, int width) const;
 
     struct Cached;
-    mutable QCache<qint64, Cached> m_cache; // key: row << 16 | width
+    void appendAnswer(Cached &cached, const QString &markdown) const;
+    mutable QCache<int, Cached> m_cache; // by row
 };
 
 } // namespace airlock
