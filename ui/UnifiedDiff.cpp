@@ -63,8 +63,11 @@ std::vector<Edit> editScript(const std::vector<Line> &a, const std::vector<Line>
         std::vector<int> v(2 * max + 2, 0);
         const int off = max + 1;
         std::vector<std::vector<int>> trace; // trace[d]: v[k] for k in [-d, d], before step d
+        // The trace grows as D²: past this many edits (two unrelated versions of a
+        // big file) the middle is shown as all removed, then all added — still correct.
+        constexpr int kMaxEdits = 2000;
         int found = -1;
-        for (int d = 0; d <= max && found < 0; ++d) {
+        for (int d = 0; d <= std::min(max, kMaxEdits) && found < 0; ++d) {
             trace.emplace_back(v.begin() + off - d, v.begin() + off + d + 1);
             for (int k = -d; k <= d; k += 2) {
                 int x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1])) ? v[off + k + 1] : v[off + k - 1] + 1;
@@ -79,6 +82,12 @@ std::vector<Edit> editScript(const std::vector<Line> &a, const std::vector<Line>
                     break;
                 }
             }
+        }
+        if (found < 0) { // pushed in reverse, like the backtrack below; reversed after it
+            for (int j = m - 1; j >= 0; --j)
+                middle.push_back({Op::Insert, -1, prefix + j});
+            for (int i = n - 1; i >= 0; --i)
+                middle.push_back({Op::Delete, prefix + i, -1});
         }
         int x = n, y = m;
         for (int d = found; d >= 0; --d) {

@@ -110,6 +110,7 @@ private Q_SLOTS:
     void closeChangesShareAHunk();
     void randomEditsRoundTrip();
     void largeFileWithOneChangeIsFast();
+    void unrelatedLargeFilesStayBounded();
     void diffViewColoursLines();
 };
 
@@ -226,6 +227,33 @@ void TestDiff::largeFileWithOneChangeIsFast()
     QVERIFY2(t.elapsed() < 2000, qPrintable(QString::number(t.elapsed())));
     QVERIFY(d.contains(QStringLiteral("@@ -99998,7 +99998,7 @@\n")));
     QVERIFY(d.contains(QStringLiteral("-line 100000\n+changed\n")));
+}
+
+void TestDiff::unrelatedLargeFilesStayBounded()
+{
+    // Every line differs: past 2000 edits the middle becomes "all removed, all added"
+    // instead of a trace that would grow as D².
+    QByteArray a, b;
+    for (int i = 0; i < 30000; ++i) {
+        a += "old " + QByteArray::number(i) + '\n';
+        b += "new " + QByteArray::number(i) + '\n';
+    }
+    a.prepend("same\n");
+    b.prepend("same\n");
+    QElapsedTimer t;
+    t.start();
+    const QString d = FilesView::unifiedDiff(a, b, QStringLiteral("f.txt"));
+    QVERIFY2(t.elapsed() < 5000, qPrintable(QString::number(t.elapsed())));
+    QVERIFY(d.startsWith(header + QStringLiteral("@@ -1,30001 +1,30001 @@\n same\n-old 0\n")));
+    QCOMPARE(applyDiff(a, d), b);
+    // Just under the bound, the script is still minimal and exact.
+    QByteArray c = a;
+    for (int i = 0; i < 900; ++i)
+        c.replace(QByteArray("\nold " + QByteArray::number(i * 30) + '\n'),
+                  QByteArray("\nedited " + QByteArray::number(i) + '\n'));
+    const QString near = FilesView::unifiedDiff(a, c, QStringLiteral("f.txt"));
+    QCOMPARE(applyDiff(a, near), c);
+    QCOMPARE(near.count(QStringLiteral("\n-old ")), 900);
 }
 
 void TestDiff::diffViewColoursLines()
