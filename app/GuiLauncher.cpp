@@ -1,6 +1,7 @@
 #include "GuiLauncher.h"
 
 #include "MainWindow.h"
+#include "SettingsDialog.h"
 #include "agent/AgentSetup.h"
 #include "agent/ProjectFile.h"
 #include "storage/EventStore.h"
@@ -46,6 +47,7 @@ private:
 
 int GuiLauncher::run(int argc, char **argv)
 {
+    QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts); // Qt WebEngine, loaded later by the Preview dock
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Airlock"));
     QApplication::setApplicationVersion(QString::fromLatin1(kVersion));
@@ -54,18 +56,21 @@ int GuiLauncher::run(int argc, char **argv)
     if (qEnvironmentVariableIntValue("AIRLOCK_BENCH_FIRST_FRAME") == 1)
         app.installEventFilter(new FirstFrameReporter(&app)); // owned by the app
 
-    // The window's model and tools come from the environment for now
-    // (AIRLOCK_PROVIDER, AIRLOCK_MODEL, AIRLOCK_API_KEY_ENV, AIRLOCK_TOOLS, …).
     // A project is AIRLOCK_PROJECT, or the current folder when it has an airlock.json.
-    const AgentChoices choices = AgentChoices::fromEnvironment();
+    const AgentChoices fromEnvironment = AgentChoices::fromEnvironment();
     QString project = qEnvironmentVariable("AIRLOCK_PROJECT");
     if (project.isEmpty() && QFile::exists(ProjectFile::fileName()))
         project = QDir::currentPath();
-    MainWindow window(EventStore::defaultPath(), [choices, project]() -> Result<AgentSetup> {
-        AgentChoices c = choices;
+    // Saved settings (read when a chat starts, on a worker thread), the project
+    // file over them, and the environment's AIRLOCK_* variables over both.
+    MainWindow window(EventStore::defaultPath(), [fromEnvironment, project]() -> Result<AgentSetup> {
+        AgentChoices fromProject;
         if (!project.isEmpty())
-            if (Status s = ProjectFile::applyTo(project, c); !s)
+            if (Status s = ProjectFile::applyTo(project, fromProject); !s)
                 return s.error();
+        AgentChoices c = SettingsDialog::loadChoices().overriddenBy(fromProject).overriddenBy(fromEnvironment);
+        c.projectDir = fromProject.projectDir;
+        c.projectRules = fromProject.projectRules;
         return AgentSetupBuilder::build(c);
     });
     window.show();

@@ -24,6 +24,7 @@ struct Started {
     std::shared_ptr<std::unique_ptr<AgentSession>> agent;
     std::vector<AgentTool> tools;
     QString model;
+    QString workspace;
     QString error;
 };
 
@@ -151,6 +152,7 @@ void ChatPanel::send(const QString &text)
         }
         m_tools = std::move(started.tools);
         m_model = started.model;
+        Q_EMIT workspaceChanged(started.workspace);
         attach(std::move(*started.agent));
         if (Status s = m_agent->send(text); !s) {
             setRunning(false);
@@ -170,6 +172,7 @@ void ChatPanel::send(const QString &text)
         }
         std::vector<AgentTool> toolsCopy = setup->tools;
         out.model = setup->options.provider.model;
+        out.workspace = setup->workspaceDir;
         auto agent = sessionId.isEmpty()
                          ? AgentSession::create(db, setup->options, std::move(setup->tools), std::move(setup->policy))
                          : AgentSession::resume(db, sessionId, setup->options, std::move(setup->tools),

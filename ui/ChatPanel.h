@@ -49,6 +49,8 @@ Q_SIGNALS:
     void statusChanged(const QString &message);
     // A call waits for a decision (for notifications when the window is not in front).
     void approvalWaiting(const QString &tool);
+    // The agent of this chat shares `dir` with its sandbox (empty: none).
+    void workspaceChanged(const QString &dir);
     // Every event of the running agent, as it is recorded.
     void eventRecorded(const airlock::Event &event);
 

@@ -1,16 +1,21 @@
 #include "MainWindow.h"
 
 #include "ChatPanel.h"
+#include "FilesView.h"
 #include "LogsView.h"
+#include "PreviewView.h"
 #include "SessionListModel.h"
 #include "SessionSidebar.h"
+#include "SettingsDialog.h"
 #include "TranscriptView.h"
+#include "events/Event.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QDockWidget>
 #include <QLabel>
 #include <QMenuBar>
+#include <QRegularExpression>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -36,7 +41,7 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
       m_sidebar(new SessionSidebar(m_sessions, this)),
       m_chatPlaceholder(emptyStateLabel(tr("Select a session on the left, or start one with airlock chat."), this)),
       m_chat(new ChatPanel(m_databasePath, std::move(agentSetup), this)), m_logs(new LogsView(this)),
-      m_chatStack(new QStackedWidget(this))
+      m_files(new FilesView(this)), m_preview(new PreviewView(this)), m_chatStack(new QStackedWidget(this))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Airlock"));
@@ -62,13 +67,17 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     m_previewDock = makeDock(tr("Preview"), QStringLiteral("previewDock"),
                              tr("HTML files and browser screenshots from the session are previewed here."),
                              Qt::RightDockWidgetArea);
-    m_logsDock->setWidget(m_logs); // replaces the placeholder, which the dock deletes
+    m_logsDock->setWidget(m_logs); // replaces the placeholders, which the docks delete
+    m_filesDock->setWidget(m_files);
+    m_previewDock->setWidget(m_preview);
     tabifyDockWidget(m_filesDock, m_previewDock);
     m_filesDock->raise();
 
     auto *file = menuBar()->addMenu(tr("&Session"));
     QAction *newAction = file->addAction(tr("&New session"), this, &MainWindow::newSession);
     newAction->setShortcut(QKeySequence::New);
+    QAction *settings = file->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
+    settings->setShortcut(QKeySequence::Preferences);
     auto *view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget *dock : {m_logsDock, m_filesDock, m_previewDock})
         view->addAction(dock->toggleViewAction());
@@ -82,7 +91,19 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     statusBar()->showMessage(tr("Database: %1").arg(m_databasePath));
     connect(m_chat, &ChatPanel::statusChanged, this, [this](const QString &m) { statusBar()->showMessage(m); });
     connect(m_chat, &ChatPanel::sessionCreated, this, [this] { m_sessions->reload(m_databasePath); });
-    connect(m_chat, &ChatPanel::eventRecorded, m_logs, &LogsView::apply);
+    connect(m_chat, &ChatPanel::eventRecorded, this, &MainWindow::onEvent);
+    connect(m_chat, &ChatPanel::workspaceChanged, this, [this](const QString &dir) {
+        m_files->setWorkspace(dir);
+        m_preview->setWorkspace(dir);
+    });
+    // An HTML file picked in the Files dock opens in the browser preview.
+    connect(m_files, &FilesView::previewReady, this, [this](const QString &path) {
+        if (path.endsWith(QLatin1String(".html"), Qt::CaseInsensitive) ||
+            path.endsWith(QLatin1String(".htm"), Qt::CaseInsensitive)) {
+            m_preview->previewFile(path);
+            m_previewDock->show();
+        }
+    });
     connect(m_chat, &ChatPanel::approvalWaiting, this, &MainWindow::notifyApproval);
     m_sessions->reload(m_databasePath);
 }
@@ -105,6 +126,29 @@ void MainWindow::showSession(const QString &sessionId)
     m_chatStack->setCurrentWidget(m_chatPlaceholder);
     m_chat->openSession(sessionId);
     m_logs->loadSession(m_databasePath, sessionId);
+}
+
+void MainWindow::onEvent(const Event &event)
+{
+    m_logs->apply(event);
+    // Files a call wrote or removed are marked in the Files dock.
+    if (event.knownKind() == EventKind::ExecutionStarted) {
+        const QJsonObject p = event.payloadObject();
+        m_lastCallTool = p.value(QLatin1String("tool")).toString();
+    } else if (event.knownKind() == EventKind::ExecutionFinished) {
+        const QJsonObject p = event.payloadObject();
+        const QString path = p.value(QLatin1String("result")).toObject().value(QLatin1String("path")).toString();
+        if (p.value(QLatin1String("ok")).toBool() && !path.isEmpty() &&
+            (m_lastCallTool == QLatin1String("write_file") || m_lastCallTool == QLatin1String("remove_file")))
+            m_files->markChanged({QString(path).remove(QRegularExpression(QStringLiteral("^/workspace/?")))});
+    }
+}
+
+void MainWindow::openSettings()
+{
+    auto *dialog = new SettingsDialog(this); // deleted when closed
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
 }
 
 void MainWindow::notifyApproval(const QString &tool)

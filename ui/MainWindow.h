@@ -16,7 +16,9 @@ namespace airlock {
 
 class SessionListModel;
 class ChatPanel;
+class FilesView;
 class LogsView;
+class PreviewView;
 class SessionSidebar;
 class TranscriptView;
 
@@ -33,6 +35,9 @@ public:
     TranscriptView *transcript() const;
     ChatPanel *chat() const { return m_chat; }
     LogsView *logs() const { return m_logs; }
+    FilesView *files() const { return m_files; }
+    PreviewView *preview() const { return m_preview; }
+    void openSettings();
     // An empty chat whose session starts with the first prompt.
     void newSession();
 
@@ -40,6 +45,7 @@ public:
     void showSession(const QString &sessionId);
     // Draws attention to a call that waits while the window is not in front.
     void notifyApproval(const QString &tool);
+    void onEvent(const Event &event);
 
 private:
     QDockWidget *makeDock(const QString &title, const QString &objectName, const QString &emptyText,
@@ -51,7 +57,10 @@ private:
     QLabel *m_chatPlaceholder;
     ChatPanel *m_chat;
     LogsView *m_logs;
+    FilesView *m_files;
+    PreviewView *m_preview;
     QSystemTrayIcon *m_tray = nullptr; // created the first time it is needed
+    QString m_lastCallTool;
     QStackedWidget *m_chatStack;
     QDockWidget *m_logsDock = nullptr;
     QDockWidget *m_filesDock = nullptr;

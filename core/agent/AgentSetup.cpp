@@ -27,6 +27,26 @@ AgentChoices AgentChoices::fromEnvironment()
     return c;
 }
 
+AgentChoices AgentChoices::overriddenBy(const AgentChoices &over) const
+{
+    AgentChoices c = *this;
+    auto take = [](QString &field, const QString &value) {
+        if (!value.isEmpty())
+            field = value;
+    };
+    if (over.provider != AgentChoices().provider)
+        c.provider = over.provider;
+    take(c.baseUrl, over.baseUrl);
+    take(c.model, over.model);
+    take(c.apiKeyEnv, over.apiKeyEnv);
+    take(c.sandbox, over.sandbox);
+    take(c.workspace, over.workspace);
+    take(c.policyFile, over.policyFile);
+    if (!over.toolFiles.isEmpty())
+        c.toolFiles = over.toolFiles;
+    return c;
+}
+
 Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
 {
     auto bad = [](QString message) { return Error::make(Error::Code::BadInput, std::move(message)); };
@@ -86,6 +106,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         vm.sessionId =
             c.sessionId.isEmpty() ? QStringLiteral("pid%1").arg(QCoreApplication::applicationPid()) : c.sessionId;
         vm.workspaceDir = QFileInfo(c.workspace.isEmpty() ? QDir::currentPath() : c.workspace).absoluteFilePath();
+        setup.workspaceDir = vm.workspaceDir;
         if (!QFileInfo(vm.workspaceDir).isDir())
             return bad(QStringLiteral("workspace %1 is not a folder").arg(vm.workspaceDir));
         // The sandbox describes its own tools, so schema and implementation agree.

@@ -18,6 +18,7 @@ struct AgentSetup {
     AgentOptions options;
     std::vector<AgentTool> tools;
     PolicyEngine policy;
+    QString workspaceDir; // the folder shared with the sandbox, if any
 };
 
 // What the user chose; empty fields take defaults.
@@ -36,6 +37,8 @@ struct AgentChoices {
     QJsonArray projectRules; // the project file's policy rules (before --policy rules)
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
+    // These choices, with every field `over` sets taking its place.
+    AgentChoices overriddenBy(const AgentChoices &over) const;
 };
 
 using AgentSetupFactory = std::function<Result<AgentSetup>()>;

@@ -4,6 +4,7 @@
 
 #include <QCoreApplication>
 #include <QEventLoop>
+#include <QThread>
 
 namespace airlock {
 namespace {
@@ -18,26 +19,71 @@ QString noServiceHelp()
 #endif
 }
 
-// Runs a QtKeychain job to completion on the calling thread.
-void runJob(QKeychain::Job &job)
+// QtKeychain keeps one job queue per process, owned by the thread that first used
+// it; a job started from another thread reports back after it is gone (crashes,
+// or a queue that never moves again). So every job runs on one thread of ours.
+class KeychainThread {
+public:
+    static KeychainThread &instance()
+    {
+        static KeychainThread k; // never destroyed before exit: the thread outlives all callers
+        return k;
+    }
+    template <typename Fn>
+    void run(Fn &&fn)
+    {
+        if (QThread::currentThread() == &m_thread) {
+            fn();
+            return;
+        }
+        QMetaObject::invokeMethod(m_context, std::forward<Fn>(fn), Qt::BlockingQueuedConnection);
+    }
+
+private:
+    KeychainThread()
+    {
+        m_thread.setObjectName(QStringLiteral("airlock-keychain"));
+        m_context = new QObject; // lives on the keychain thread; deleted when it finishes
+        m_context->moveToThread(&m_thread);
+        QObject::connect(&m_thread, &QThread::finished, m_context, &QObject::deleteLater);
+        m_thread.start();
+    }
+    ~KeychainThread()
+    {
+        m_thread.quit();
+        m_thread.wait(2000);
+    }
+    QThread m_thread;
+    QObject *m_context = nullptr;
+};
+
+// Creates, runs and reads a QtKeychain job on the keychain thread: the job object
+// must belong to the thread whose event loop serves it.
+template <typename JobType, typename Setup, typename Read>
+void runJob(const QString &service, Setup setup, Read read)
 {
-    job.setAutoDelete(false);
-    job.setInsecureFallback(false); // never a plaintext file
-    QEventLoop loop;
-    QObject::connect(&job, &QKeychain::Job::finished, &loop, &QEventLoop::quit);
-    job.start();
-    loop.exec();
+    KeychainThread::instance().run([&] {
+        JobType job(service);
+        job.setAutoDelete(false);
+        job.setInsecureFallback(false); // never a plaintext file
+        setup(job);
+        QEventLoop loop;
+        QObject::connect(&job, &QKeychain::Job::finished, &loop, &QEventLoop::quit);
+        job.start();
+        loop.exec();
+        read(job);
+    });
 }
 
-Error errorFor(const QKeychain::Job &job, const QString &what, const QString &name)
+Error errorFor(QKeychain::Error code, const QString &detail, const QString &what, const QString &name)
 {
-    switch (job.error()) {
+    switch (code) {
     case QKeychain::EntryNotFound:
         return Error::make(Error::Code::NotFound, QStringLiteral("no secret named \"%1\" in the keychain").arg(name));
     case QKeychain::AccessDenied:
     case QKeychain::AccessDeniedByUser:
         return Error::make(Error::Code::Io,
-                           QStringLiteral("the keychain refused to %1 \"%2\": %3").arg(what, name, job.errorString()));
+                           QStringLiteral("the keychain refused to %1 \"%2\": %3").arg(what, name, detail));
     case QKeychain::NoBackendAvailable:
     case QKeychain::NotImplemented:
         return Error::make(Error::Code::Io,
@@ -50,7 +96,7 @@ Error errorFor(const QKeychain::Job &job, const QString &what, const QString &na
         return Error::make(Error::Code::Io,
                            QStringLiteral("cannot %1 \"%2\" in the keychain (%3). If %4, pass secrets through "
                                           "an environment variable instead (e.g. --api-key-env ANTHROPIC_API_KEY).")
-                               .arg(what, name, job.errorString(), noServiceHelp()));
+                               .arg(what, name, detail, noServiceHelp()));
     }
 }
 
@@ -60,34 +106,53 @@ SecretStore::SecretStore(QString service) : m_service(std::move(service)) {}
 
 Result<QString> SecretStore::read(const QString &name) const
 {
-    QKeychain::ReadPasswordJob job(m_service);
-    job.setKey(name);
-    runJob(job);
-    if (job.error() != QKeychain::NoError)
-        return errorFor(job, QStringLiteral("read"), name);
-    return job.textData();
+    QKeychain::Error code = QKeychain::NoError;
+    QString detail, value;
+    runJob<QKeychain::ReadPasswordJob>(
+        m_service, [&](QKeychain::ReadPasswordJob &job) { job.setKey(name); },
+        [&](QKeychain::ReadPasswordJob &job) {
+            code = job.error();
+            detail = job.errorString();
+            value = job.textData();
+        });
+    if (code != QKeychain::NoError)
+        return errorFor(code, detail, QStringLiteral("read"), name);
+    return value;
 }
 
 Status SecretStore::write(const QString &name, const QString &value) const
 {
     if (value.isEmpty())
         return Error::make(Error::Code::BadInput, QStringLiteral("refusing to store an empty secret \"%1\"").arg(name));
-    QKeychain::WritePasswordJob job(m_service);
-    job.setKey(name);
-    job.setTextData(value);
-    runJob(job);
-    if (job.error() != QKeychain::NoError)
-        return errorFor(job, QStringLiteral("store"), name);
+    QKeychain::Error code = QKeychain::NoError;
+    QString detail;
+    runJob<QKeychain::WritePasswordJob>(
+        m_service,
+        [&](QKeychain::WritePasswordJob &job) {
+            job.setKey(name);
+            job.setTextData(value);
+        },
+        [&](QKeychain::WritePasswordJob &job) {
+            code = job.error();
+            detail = job.errorString();
+        });
+    if (code != QKeychain::NoError)
+        return errorFor(code, detail, QStringLiteral("store"), name);
     return {};
 }
 
 Status SecretStore::remove(const QString &name) const
 {
-    QKeychain::DeletePasswordJob job(m_service);
-    job.setKey(name);
-    runJob(job);
-    if (job.error() != QKeychain::NoError && job.error() != QKeychain::EntryNotFound)
-        return errorFor(job, QStringLiteral("remove"), name);
+    QKeychain::Error code = QKeychain::NoError;
+    QString detail;
+    runJob<QKeychain::DeletePasswordJob>(
+        m_service, [&](QKeychain::DeletePasswordJob &job) { job.setKey(name); },
+        [&](QKeychain::DeletePasswordJob &job) {
+            code = job.error();
+            detail = job.errorString();
+        });
+    if (code != QKeychain::NoError && code != QKeychain::EntryNotFound)
+        return errorFor(code, detail, QStringLiteral("remove"), name);
     return {};
 }
 

@@ -7,7 +7,8 @@
 // points at environment variables instead of silently falling back.
 //
 // Calls block until the keychain answers (it may show an unlock prompt): use them
-// from a worker thread, never the UI thread.
+// from a worker thread, never the UI thread. Any thread may call: the jobs all run
+// on one keychain thread, as QtKeychain requires.
 
 #include "util/Result.h"
 

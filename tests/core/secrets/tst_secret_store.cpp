@@ -6,6 +6,7 @@
 
 #include <QTest>
 #include <QUuid>
+#include <QtConcurrent>
 
 using namespace airlock;
 
@@ -18,6 +19,7 @@ private Q_SLOTS:
     void emptySecretIsRefused();
     void apiKeyComesFromTheNamedVariableOnly();
     void apiKeyFromTheKeychain();
+    void anyThreadMayAsk();
     void noKeychainServiceSaysSo();
 
 private:
@@ -89,6 +91,24 @@ void TestSecretStore::apiKeyFromTheKeychain()
     QVERIFY(m_store.write(SecretStore::apiKeyEntry(QStringLiteral("anthropic")), QStringLiteral("sk-ant-1")).ok());
     QCOMPARE(*m_store.apiKey(QStringLiteral("anthropic")), QStringLiteral("sk-ant-1"));
     QVERIFY(m_store.remove(SecretStore::apiKeyEntry(QStringLiteral("anthropic"))).ok());
+}
+
+void TestSecretStore::anyThreadMayAsk()
+{
+    // QtKeychain's queue belongs to one thread; callers come from many (the UI's
+    // worker pool, the CLI's main thread). None of them may crash or hang it.
+    QVERIFY(m_store.write(QStringLiteral("shared"), QStringLiteral("v1")).ok());
+    QList<QFuture<QString>> reads;
+    for (int i = 0; i < 24; ++i)
+        reads << QtConcurrent::run([this] {
+            auto r = m_store.read(QStringLiteral("shared"));
+            return r ? *r : r.error().message;
+        });
+    for (auto &f : reads) {
+        f.waitForFinished();
+        QCOMPARE(f.result(), QStringLiteral("v1"));
+    }
+    QVERIFY(m_store.remove(QStringLiteral("shared")).ok());
 }
 
 void TestSecretStore::noKeychainServiceSaysSo()
