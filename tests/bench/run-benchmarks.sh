@@ -6,6 +6,13 @@ build="${1:-build/dev}"
 out="$build/bench-results.json"
 lines=()
 status=0
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# vm_bench boots real VMs: bring up the libvirt daemon the way the tests do (as
+# root, on a machine without systemd), and take it down again afterwards.
+if [ -x "$build/bin/vm_bench" ] && [ "$(id -u)" -eq 0 ]; then
+  bash "$here/packaging/microvm/libvirtd-start.sh" >&2 || echo "could not start libvirtd: vm_bench may fail" >&2
+  trap 'bash "$here/packaging/microvm/libvirtd-stop.sh" >&2 || true' EXIT
+fi
 for bench in "$build"/bin/*_bench; do
   [ -x "$bench" ] || continue
   echo "== $(basename "$bench")" >&2
