@@ -19,6 +19,17 @@ fi
 # Inside the session: start the daemon with an unlocked login keyring.
 eval "$(printf 'airlock-test-password' | gnome-keyring-daemon --unlock --replace --components=secrets 2>/dev/null)"
 export GNOME_KEYRING_CONTROL
+# The daemon answers before its login collection exists: wait until an item can
+# really be stored (and remove the probe), so the first test write does not race it.
+if command -v secret-tool >/dev/null; then
+  for _ in $(seq 1 50); do
+    if printf probe | secret-tool store --label=probe airlock-probe ready 2>/dev/null; then
+      secret-tool clear airlock-probe ready 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+  done
+fi
 "$@"
 status=$?
 exit $status

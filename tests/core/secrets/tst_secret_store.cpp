@@ -40,7 +40,8 @@ void TestSecretStore::writeReadRemoveRoundTrip()
 {
     const QString secret =
         QStringLiteral("sk-ant-test-") + QUuid::createUuid().toString(QUuid::Id128) + QStringLiteral(" ünïcode");
-    QVERIFY2(m_store.write(QStringLiteral("api-key:anthropic"), secret).ok(), "write");
+    const Status written = m_store.write(QStringLiteral("api-key:anthropic"), secret);
+    QVERIFY2(written.ok(), written.ok() ? "" : qPrintable(written.error().message));
     auto read = m_store.read(QStringLiteral("api-key:anthropic"));
     QVERIFY2(read.ok(), read.ok() ? "" : qPrintable(read.error().message));
     QCOMPARE(*read, secret);
