@@ -50,6 +50,9 @@ private:
     std::unique_ptr<AgentSession> makeSession(AgentOptions::Approval approval = AgentOptions::Approval::Ask,
                                               int maxTurns = 10);
     static AgentSession::Outcome waitForRun(AgentSession &s, QString *message = nullptr);
+    // Anthropic at the fake server, with the echo tool in the isolate.
+    AgentOptions anthropicOptions(AgentOptions::Approval approval = AgentOptions::Approval::Ask) const;
+    std::vector<AgentTool> echoTool() const;
     QStringList kinds() const;
     void enqueueToolTurn(const QJsonObject &input, const QString &callId = QStringLiteral("toolu_1"));
 
@@ -86,7 +89,7 @@ void TestAgentSession::init()
     m_events.clear();
 }
 
-std::unique_ptr<AgentSession> TestAgentSession::makeSession(AgentOptions::Approval approval, int maxTurns)
+AgentOptions TestAgentSession::anthropicOptions(AgentOptions::Approval approval) const
 {
     AgentOptions options;
     options.provider.kind = ProviderKind::Anthropic;
@@ -95,10 +98,19 @@ std::unique_ptr<AgentSession> TestAgentSession::makeSession(AgentOptions::Approv
     options.provider.apiKey = QStringLiteral("sk-test-key");
     options.provider.maxRetries = 0;
     options.approval = approval;
+    return options;
+}
+
+std::vector<AgentTool> TestAgentSession::echoTool() const
+{
+    return {AgentTool::fromDescription(m_toolDescription, m_sandbox, QStringLiteral("js:") + m_toolFile)};
+}
+
+std::unique_ptr<AgentSession> TestAgentSession::makeSession(AgentOptions::Approval approval, int maxTurns)
+{
+    AgentOptions options = anthropicOptions(approval);
     options.maxTurns = maxTurns;
-    std::vector<AgentTool> tools{
-        AgentTool::fromDescription(m_toolDescription, m_sandbox, QStringLiteral("js:") + m_toolFile)};
-    auto session = AgentSession::create(m_db, options, std::move(tools), PolicyEngine());
+    auto session = AgentSession::create(m_db, options, echoTool(), PolicyEngine());
     if (!session)
         qFatal("%s", qPrintable(session.error().message));
     connect(session->get(), &AgentSession::eventRecorded, this, [this](const Event &e) { m_events.push_back(e); });
@@ -311,15 +323,9 @@ void TestAgentSession::alwaysForThisProjectWritesTheProjectFile()
     enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("hi")}}, QStringLiteral("toolu_2"));
     m_server->enqueue(
         FakeResponse::sse(AnthropicScript().text(QStringLiteral("done")).end(QStringLiteral("end_turn"))));
-    AgentOptions options;
-    options.provider.kind = ProviderKind::Anthropic;
-    options.provider.baseUrl = m_server->baseUrl();
-    options.provider.model = QStringLiteral("claude-test");
-    options.provider.apiKey = QStringLiteral("k");
+    AgentOptions options = anthropicOptions();
     options.projectDir = project.path();
-    auto created = AgentSession::create(
-        m_db, options, {AgentTool::fromDescription(m_toolDescription, m_sandbox, QStringLiteral("js"))},
-        PolicyEngine());
+    auto created = AgentSession::create(m_db, options, echoTool(), PolicyEngine());
     auto &s = *created;
     QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
     QVERIFY(s->send(QStringLiteral("go")).ok());
@@ -429,15 +435,7 @@ void TestAgentSession::resumeRecordsInterruptedCalls()
     m_events.clear();
     m_server->enqueue(
         FakeResponse::sse(AnthropicScript().text(QStringLiteral("Resumed.")).end(QStringLiteral("end_turn"))));
-    AgentOptions options;
-    options.provider.kind = ProviderKind::Anthropic;
-    options.provider.baseUrl = m_server->baseUrl();
-    options.provider.model = QStringLiteral("claude-test");
-    options.provider.apiKey = QStringLiteral("sk-test-key");
-    options.provider.maxRetries = 0;
-    auto resumed = AgentSession::resume(
-        m_db, id.left(6), options, {AgentTool::fromDescription(m_toolDescription, m_sandbox, QStringLiteral("js"))},
-        PolicyEngine());
+    auto resumed = AgentSession::resume(m_db, id.left(6), anthropicOptions(), echoTool(), PolicyEngine());
     QVERIFY2(resumed.ok(), resumed.ok() ? "" : qPrintable(resumed.error().message));
     QCOMPARE((*resumed)->sessionId(), id);
     QVERIFY((*resumed)->send(QStringLiteral("carry on")).ok());
@@ -471,15 +469,12 @@ void TestAgentSession::openAiCompatibleLoopWithParallelCalls()
                        QStringLiteral("echo"))
             .end(QStringLiteral("tool_calls"))));
     m_server->enqueue(FakeResponse::sse(OpenAiScript().text(QStringLiteral("Both done.")).end(QStringLiteral("stop"))));
-    AgentOptions options;
+    AgentOptions options = anthropicOptions(AgentOptions::Approval::AutoApprove);
     options.provider.kind = ProviderKind::OpenAi;
     options.provider.baseUrl = m_server->baseUrl() + QStringLiteral("/v1");
     options.provider.model = QStringLiteral("llama3.1");
-    options.provider.maxRetries = 0; // a local server: no key
-    options.approval = AgentOptions::Approval::AutoApprove;
-    auto created = AgentSession::create(
-        m_db, options, {AgentTool::fromDescription(m_toolDescription, m_sandbox, QStringLiteral("js"))},
-        PolicyEngine());
+    options.provider.apiKey.clear(); // a local server: no key
+    auto created = AgentSession::create(m_db, options, echoTool(), PolicyEngine());
     QVERIFY(created.ok());
     auto &s = *created;
     QVERIFY(s->send(QStringLiteral("use the tool twice")).ok());
