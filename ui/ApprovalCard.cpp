@@ -1,5 +1,7 @@
 #include "ApprovalCard.h"
 
+#include "DiffView.h"
+
 #include "policy/PolicyRule.h"
 
 #include <QHBoxLayout>
@@ -43,7 +45,7 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     : QWidget(parent), m_title(new QLabel(this)), m_badges(new QLabel(this)), m_arguments(new QLabel(this)),
       m_policy(new QLabel(this)), m_error(new QLabel(this)), m_modes(new QStackedWidget(this)),
       m_reason(new QLineEdit(this)), m_editor(new QPlainTextEdit(this)), m_approve(new QPushButton(this)),
-      m_project(new QPushButton(this))
+      m_project(new QPushButton(this)), m_diff(new DiffView(this))
 {
     setObjectName(QStringLiteral("approvalCard"));
     setFocusPolicy(Qt::StrongFocus);
@@ -58,6 +60,9 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     m_arguments->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_arguments->setWordWrap(true);
     m_policy->setWordWrap(true);
+    m_diff->setObjectName(QStringLiteral("approvalDiff"));
+    m_diff->setMaximumHeight(fontMetrics().lineSpacing() * 14);
+    m_diff->hide();
     m_error->setObjectName(QStringLiteral("approvalError"));
     m_error->setStyleSheet(QStringLiteral("color:#c62828;"));
     m_error->setWordWrap(true);
@@ -130,6 +135,7 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     header->addWidget(m_badges);
     layout->addLayout(header);
     layout->addWidget(m_arguments);
+    layout->addWidget(m_diff);
     layout->addWidget(m_policy);
     layout->addWidget(m_error);
     layout->addWidget(m_modes);
@@ -194,6 +200,7 @@ void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inpu
                                    ? QString()
                                    : QStringLiteral(": ") + call.decision.reason.toHtmlEscaped()));
     m_error->hide();
+    m_diff->hide();
     m_reason->clear();
     showMode(0);
     show();
@@ -210,6 +217,18 @@ void ApprovalCard::showEditError(const QString &message)
 {
     m_error->setText(message);
     m_error->show();
+}
+
+void ApprovalCard::showDiff(const QString &unifiedDiff)
+{
+    m_diff->setDiff(unifiedDiff.isEmpty() ? tr("(the file would not change)") : unifiedDiff);
+    m_diff->show();
+    updateGeometry();
+}
+
+QString ApprovalCard::diffText() const
+{
+    return m_diff->isVisible() ? m_diff->diff() : QString();
 }
 
 void ApprovalCard::startDeny()

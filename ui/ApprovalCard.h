@@ -17,6 +17,10 @@ class QPushButton;
 class QStackedWidget;
 
 namespace airlock {
+class DiffView;
+}
+
+namespace airlock {
 
 class ApprovalCard final : public QWidget {
     Q_OBJECT
@@ -29,6 +33,9 @@ public:
     const QString &callId() const { return m_callId; }
     // Shown under the arguments when an edit was refused.
     void showEditError(const QString &message);
+    // What a file write would change, as a unified diff (shown under the arguments).
+    void showDiff(const QString &unifiedDiff);
+    QString diffText() const;
 
     // Rendered arguments (public for tests and screenshots).
     static QString argumentsHtml(const QJsonObject &input, const QJsonObject &schema);
@@ -59,6 +66,7 @@ private:
     QPlainTextEdit *m_editor;
     QPushButton *m_approve;
     QPushButton *m_project;
+    DiffView *m_diff;
 };
 
 } // namespace airlock

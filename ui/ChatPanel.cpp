@@ -4,14 +4,17 @@
 #include "PromptEdit.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
+#include "UnifiedDiff.h"
 #include "providers/StreamItem.h"
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QThread>
 #include <QVBoxLayout>
 #include <QtConcurrent>
@@ -152,6 +155,7 @@ void ChatPanel::send(const QString &text)
         }
         m_tools = std::move(started.tools);
         m_model = started.model;
+        m_workspace = started.workspace;
         Q_EMIT workspaceChanged(started.workspace);
         attach(std::move(*started.agent));
         if (Status s = m_agent->send(text); !s) {
@@ -244,8 +248,40 @@ void ChatPanel::onApprovalNeeded(const PendingApproval &call)
                                     ? QString()
                                     : QDir(m_agent->projectDir()).filePath(QStringLiteral("airlock.json"));
     m_approval->showCall(call, schema, projectFile);
+    // A file write shows what it would change, read off the UI thread.
+    if (call.tool == QLatin1String("write_file") && !m_workspace.isEmpty())
+        showWriteDiff(call);
     Q_EMIT approvalWaiting(call.tool);
     showStatus(tr("Waiting for your decision on %1").arg(call.tool));
+}
+
+void ChatPanel::showWriteDiff(const PendingApproval &call)
+{
+    QString relative = call.input.value(QLatin1String("path")).toString();
+    relative.remove(QRegularExpression(QStringLiteral("^/?workspace/")));
+    const QString path = QDir(m_workspace).filePath(relative);
+    // Only inside the workspace: the guest sees nothing else, and neither do we.
+    if (!QDir::cleanPath(path).startsWith(QDir::cleanPath(m_workspace) + QLatin1Char('/')))
+        return;
+    const QByteArray after =
+        call.input.contains(QLatin1String("content_base64"))
+            ? QByteArray::fromBase64(call.input.value(QLatin1String("content_base64")).toString().toLatin1())
+            : call.input.value(QLatin1String("content")).toString().toUtf8();
+    const QString callId = call.callId;
+    auto *watcher = new QFutureWatcher<QString>(this); // deleted when finished
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, callId] {
+        const QString diff = watcher->result();
+        watcher->deleteLater();
+        if (m_approval->callId() == callId) // still the call on the card
+            m_approval->showDiff(diff);
+    });
+    watcher->setFuture(QtConcurrent::run([path, relative, after] {
+        QFile f(path);
+        QByteArray before;
+        if (f.open(QIODevice::ReadOnly))
+            before = f.read(8 * 1024 * 1024);
+        return UnifiedDiff::make(before, after, relative);
+    }));
 }
 
 void ChatPanel::stop()

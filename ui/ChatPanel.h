@@ -58,6 +58,7 @@ private:
     void attach(std::unique_ptr<AgentSession> agent);
     void onEvent(const Event &event);
     void onApprovalNeeded(const PendingApproval &call);
+    void showWriteDiff(const PendingApproval &call);
     void setRunning(bool running);
     void showStatus(const QString &message);
 
@@ -67,6 +68,7 @@ private:
     std::unique_ptr<AgentSession> m_agent;
     std::vector<AgentTool> m_tools; // the agent's tools, for their schemas on the approval card
     QString m_model;
+    QString m_workspace; // shared with the agent's sandbox, if any
     bool m_starting = false;
     qint64 m_tokensIn = 0;
     qint64 m_tokensOut = 0;

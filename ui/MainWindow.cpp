@@ -71,6 +71,9 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     m_filesDock->setWidget(m_files);
     m_previewDock->setWidget(m_preview);
     tabifyDockWidget(m_filesDock, m_previewDock);
+    // The chat gets the room; docks start small and keep what the user gives them.
+    resizeDocks({m_logsDock}, {170}, Qt::Vertical);
+    resizeDocks({m_filesDock}, {300}, Qt::Horizontal);
     m_filesDock->raise();
 
     auto *file = menuBar()->addMenu(tr("&Session"));

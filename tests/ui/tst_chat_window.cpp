@@ -43,6 +43,7 @@ private Q_SLOTS:
     void denyWithAReasonReachesTheModel();
     void invalidEditIsRefusedValidEditRuns();
     void alwaysForThisSessionStopsTheNextIdenticalCall();
+    void aFileWriteShowsItsDiffBeforeApproval();
 
 private:
     std::unique_ptr<MainWindow> openWindow();
@@ -249,6 +250,53 @@ void TestChatWindow::alwaysForThisSessionStopsTheNextIdenticalCall()
     QCOMPARE(m_server->requests().size(), std::size_t(4));
     QCOMPARE(toolResultIn(m_server->requests()[3].body).value(QLatin1String("content")).toString(),
              QStringLiteral("echo: hi"));
+}
+
+void TestChatWindow::aFileWriteShowsItsDiffBeforeApproval()
+{
+    // A stand-in for the microVM's write_file (same name and input), in a workspace.
+    QTemporaryDir workspace;
+    QFile existing(workspace.filePath(QStringLiteral("notes.txt")));
+    QVERIFY(existing.open(QIODevice::WriteOnly));
+    existing.write("one\ntwo\nthree\n");
+    existing.close();
+    const QString tool = m_dir.filePath(QStringLiteral("write_file.js"));
+    QFile js(tool);
+    QVERIFY(js.open(QIODevice::WriteOnly));
+    js.write("defineTool({ name: 'write_file', inputSchema: z.object({ path: z.string(), content: z.string() }),"
+             " run: ({ path }) => ({ path }) });");
+    js.close();
+    AgentChoices choices;
+    choices.baseUrl = m_server->baseUrl();
+    choices.apiKeyEnv = QStringLiteral("AIRLOCK_TEST_KEY");
+    choices.toolFiles = {tool};
+    const QString dir = workspace.path();
+    MainWindow w(m_db, [choices, dir]() -> Result<AgentSetup> {
+        auto setup = AgentSetupBuilder::build(choices);
+        if (setup)
+            setup->workspaceDir = dir;
+        return setup;
+    });
+    w.show();
+    m_server->enqueue(FakeResponse::sse(AnthropicScript()
+                                            .toolUse(QStringLiteral("toolu_wf"), QStringLiteral("write_file"),
+                                                     {{QStringLiteral("path"), QStringLiteral("notes.txt")},
+                                                      {QStringLiteral("content"), QStringLiteral("one\n2\nthree\n")}})
+                                            .end(QStringLiteral("tool_use"))));
+    enqueueAnswer(QStringLiteral("ok"));
+    w.newSession();
+    type(w, QStringLiteral("fix the notes"));
+    ApprovalCard *card = w.chat()->approvalCard();
+    QTRY_VERIFY_WITH_TIMEOUT(card->isVisible(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(!card->diffText().isEmpty(), 10000);
+    const QString diff = card->diffText();
+    QVERIFY2(diff.contains(QLatin1String("-two")) && diff.contains(QLatin1String("+2")), qPrintable(diff));
+    QVERIFY(diff.contains(QLatin1String("notes.txt")));
+    screenshot(w, QStringLiteral("chat-write-diff.png"));
+    QSignalSpy finished(w.chat(), &ChatPanel::runFinished);
+    QTest::keyClick(card, Qt::Key_Escape);
+    QTest::keyClick(card->findChild<QLineEdit *>(QStringLiteral("denyReason")), Qt::Key_Return);
+    QVERIFY(finished.wait(30000));
 }
 
 QTEST_MAIN(TestChatWindow)
