@@ -203,8 +203,7 @@ void ChatPanel::attach(std::unique_ptr<AgentSession> agent)
             [this](AgentSession::Outcome outcome, const QString &message) {
                 setRunning(false);
                 m_approval->clear();
-                if (!message.isEmpty())
-                    showStatus(message);
+                showStatus(message.isEmpty() ? tr("Ready") : message);
                 Q_EMIT runFinished(outcome, message);
             });
     if (isNew)
