@@ -374,15 +374,7 @@ void SettingsDialog::storeKey()
     m_key->clear(); // the field never holds the key longer than needed
     const QString provider = providerName();
     setKeyStatus(tr("storing…"));
-    const quint64 generation = ++m_keyGeneration;
-    auto *watcher = new QFutureWatcher<KeyOutcome>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<KeyOutcome>::finished, this, [this, watcher, generation] {
-        const KeyOutcome o = watcher->result();
-        watcher->deleteLater();
-        if (generation == m_keyGeneration)
-            setKeyStatus(keyStatusText(o));
-    });
-    watcher->setFuture(QtConcurrent::run(keychainPool(), [provider, key] {
+    runKeyJob([provider, key] {
         KeyOutcome o;
         const Status s = SecretStore().write(SecretStore::apiKeyEntry(provider), key);
         o.ok = s.ok();
@@ -390,23 +382,15 @@ void SettingsDialog::storeKey()
         o.suffix = suffixOf(key);
         if (!s)
             o.error = tr("not stored: %1").arg(s.error().message);
-        return o;
-    }));
+        return keyStatusText(o);
+    });
 }
 
 void SettingsDialog::refreshKeyStatus()
 {
     const QString provider = providerName();
     setKeyStatus(tr("checking the keychain…"));
-    const quint64 generation = ++m_keyGeneration;
-    auto *watcher = new QFutureWatcher<KeyOutcome>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<KeyOutcome>::finished, this, [this, watcher, generation] {
-        const KeyOutcome o = watcher->result();
-        watcher->deleteLater();
-        if (generation == m_keyGeneration)
-            setKeyStatus(keyStatusText(o));
-    });
-    watcher->setFuture(QtConcurrent::run(keychainPool(), [provider] {
+    runKeyJob([provider] {
         KeyOutcome o;
         auto key = SecretStore().read(SecretStore::apiKeyEntry(provider));
         if (key) {
@@ -417,8 +401,22 @@ void SettingsDialog::refreshKeyStatus()
         } else {
             o.error = key.error().message;
         }
-        return o;
-    }));
+        return keyStatusText(o);
+    });
+}
+
+void SettingsDialog::runKeyJob(std::function<QString()> job)
+{
+    // Only the newest answer is shown: a slow keychain must not overwrite a later one.
+    const quint64 generation = ++m_keyGeneration;
+    auto *watcher = new QFutureWatcher<QString>(this); // deleted when finished
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, generation] {
+        const QString status = watcher->result();
+        watcher->deleteLater();
+        if (generation == m_keyGeneration)
+            setKeyStatus(status);
+    });
+    watcher->setFuture(QtConcurrent::run(keychainPool(), std::move(job)));
 }
 
 QThreadPool *SettingsDialog::keychainPool()

@@ -13,6 +13,8 @@
 
 #include <QDialog>
 
+#include <functional>
+
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -58,6 +60,8 @@ private:
     void load();
     void validatePolicy();
     void refreshKeyStatus();
+    // Runs keychain work off the UI thread; the status text it returns is shown.
+    void runKeyJob(std::function<QString()> job);
     void setKeyStatus(const QString &text);
     QString providerName() const;
 
