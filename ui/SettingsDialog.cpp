@@ -416,20 +416,7 @@ void SettingsDialog::runKeyJob(std::function<QString()> job)
         if (generation == m_keyGeneration)
             setKeyStatus(status);
     });
-    watcher->setFuture(QtConcurrent::run(keychainPool(), std::move(job)));
-}
-
-QThreadPool *SettingsDialog::keychainPool()
-{
-    // QtKeychain's job queue is a process-wide singleton that breaks when jobs run on
-    // several threads: every keychain call made here goes to this one thread.
-    static QThreadPool *pool = [] {
-        auto *p = new QThreadPool(QCoreApplication::instance()); // owned by the application
-        p->setMaxThreadCount(1);
-        p->setExpiryTimeout(-1);
-        return p;
-    }();
-    return pool;
+    watcher->setFuture(QtConcurrent::run(std::move(job)));
 }
 
 QString SettingsDialog::keyStatus() const

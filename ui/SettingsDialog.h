@@ -46,8 +46,6 @@ public:
     // Stores the key typed in the key field for the chosen provider (worker thread).
     void storeKey();
     QString keyStatus() const;
-    // The one thread the dialog's keychain calls run on.
-    static QThreadPool *keychainPool();
 
 Q_SIGNALS:
     void saved(bool ok, const QString &error);

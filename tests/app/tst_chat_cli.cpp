@@ -22,8 +22,8 @@
 using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
-using airlock::test::kEchoTool;
 using airlock::test::toolResultIn;
+using airlock::test::writeEchoTool;
 
 namespace {
 
@@ -75,10 +75,8 @@ private:
 void TestChatCli::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    m_tool = m_dir.filePath(QStringLiteral("echo.js"));
-    QFile f(m_tool);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(kEchoTool);
+    m_tool = writeEchoTool(m_dir.path());
+    QVERIFY(!m_tool.isEmpty());
 }
 
 void TestChatCli::init()

@@ -2,6 +2,7 @@
 // 100k-event session, against naive baselines measured in the same run.
 
 #include "BenchJson.h"
+#include "RawEventRow.h"
 #include "events/EventChain.h"
 #include "storage/AsyncEventWriter.h"
 #include "storage/EventStore.h"
@@ -80,18 +81,8 @@ double appendNaive(const QString &path, int total)
     QElapsedTimer t;
     t.start();
     for (int i = 0; i < total; ++i) {
-        const Event e = chain.next(EventKind::ModelTextDelta, deltaPayload(i));
-        const QByteArray sid = e.sessionId.toUtf8(), kind = e.kind.toUtf8();
-        sqlite3_bind_text(ins, 1, sid.constData(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(ins, 2, e.seq);
-        sqlite3_bind_int64(ins, 3, e.timeMs);
-        sqlite3_bind_text(ins, 4, kind.constData(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(ins, 5, e.payload.constData(), int(e.payload.size()), SQLITE_TRANSIENT);
-        sqlite3_bind_blob(ins, 6, e.prevHash.constData(), 32, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(ins, 7, e.hash.constData(), 32, SQLITE_TRANSIENT);
-        if (sqlite3_step(ins) != SQLITE_DONE)
+        if (test::insertRawEvent(ins, chain.next(EventKind::ModelTextDelta, deltaPayload(i))) != SQLITE_DONE)
             qFatal("naive insert failed");
-        sqlite3_reset(ins);
     }
     const double rate = total / (t.nsecsElapsed() / 1e9);
     sqlite3_finalize(ins);

@@ -2,6 +2,7 @@
 // damaged files without touching them, surviving a writer killed mid-batch, and
 // several processes sharing one database.
 
+#include "RawEventRow.h"
 #include "events/ChainVerifier.h"
 #include "events/EventChain.h"
 #include "storage/AsyncEventWriter.h"
@@ -300,18 +301,8 @@ void TestEventStore::migratesFromVersionOne()
         QCOMPARE(sqlite3_exec(db, pragmas.constData(), nullptr, nullptr, nullptr), SQLITE_OK);
         sqlite3_stmt *ins = nullptr;
         sqlite3_prepare_v2(db, "INSERT INTO events VALUES (?,?,?,?,?,?,?)", -1, &ins, nullptr);
-        for (const Event &e : events) {
-            const QByteArray sid = e.sessionId.toUtf8(), kind = e.kind.toUtf8();
-            sqlite3_bind_text(ins, 1, sid.constData(), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(ins, 2, e.seq);
-            sqlite3_bind_int64(ins, 3, e.timeMs);
-            sqlite3_bind_text(ins, 4, kind.constData(), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_blob(ins, 5, e.payload.constData(), int(e.payload.size()), SQLITE_TRANSIENT);
-            sqlite3_bind_blob(ins, 6, e.prevHash.constData(), 32, SQLITE_TRANSIENT);
-            sqlite3_bind_blob(ins, 7, e.hash.constData(), 32, SQLITE_TRANSIENT);
-            QCOMPARE(sqlite3_step(ins), SQLITE_DONE);
-            sqlite3_reset(ins);
-        }
+        for (const Event &e : events)
+            QCOMPARE(test::insertRawEvent(ins, e), SQLITE_DONE);
         sqlite3_finalize(ins);
         sqlite3_stmt *ses = nullptr;
         sqlite3_prepare_v2(db, "INSERT INTO sessions VALUES ('old-session', 1000, 3, ?)", -1, &ses, nullptr);

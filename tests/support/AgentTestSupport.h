@@ -3,6 +3,8 @@
 // Shared by the agent, chat CLI and chat window tests: a small JavaScript tool with
 // a schema limit to violate, and reading what the model was told in a request.
 
+#include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -20,6 +22,16 @@ defineTool({
   },
 });
 )js";
+
+// Writes the echo tool into `dir`; returns its path (empty if it could not be written).
+inline QString writeEchoTool(const QString &dir)
+{
+    const QString path = QDir(dir).filePath(QStringLiteral("echo.js"));
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(kEchoTool) < 0)
+        return QString();
+    return path;
+}
 
 // The tool_result block answering `callId` in an Anthropic request body, or the
 // last one when `callId` is empty.

@@ -31,8 +31,8 @@ using namespace airlock;
 using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
-using airlock::test::kEchoTool;
 using airlock::test::toolResultIn;
+using airlock::test::writeEchoTool;
 
 class TestChatWindow final : public QObject {
     Q_OBJECT
@@ -61,11 +61,8 @@ private:
 void TestChatWindow::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    m_tool = m_dir.filePath(QStringLiteral("echo.js"));
-    QFile f(m_tool);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(kEchoTool);
-    f.close();
+    m_tool = writeEchoTool(m_dir.path());
+    QVERIFY(!m_tool.isEmpty());
     QDir().mkpath(QStringLiteral(AIRLOCK_BINARY_DIR "/test-artifacts"));
     qputenv("AIRLOCK_TEST_KEY", "sk-ant-window");
 }

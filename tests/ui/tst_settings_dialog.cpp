@@ -188,17 +188,8 @@ void TestSettingsDialog::apiKeyGoesToTheKeychain()
     child<QPushButton>(d, "storeKey")->click();
     QVERIFY2(child<QLineEdit>(d, "apiKey")->text().isEmpty(), qPrintable(d.keyStatus())); // gone from the field at once
     QTRY_COMPARE_WITH_TIMEOUT(d.keyStatus(), QStringLiteral("stored ✓ (ends in …abcd)"), 10000);
-    // Never QFuture::result() on an unfinished task: it would run it on this thread,
-    // and QtKeychain's job queue only works from the one thread that first used it.
-    auto onKeychainThread = [](auto f) {
-        auto future = QtConcurrent::run(SettingsDialog::keychainPool(), f);
-        if (!QTest::qWaitFor([&] { return future.isFinished(); }, 10000))
-            qFatal("the keychain thread gave no answer within 10 s");
-        return future.result();
-    };
-    QCOMPARE(onKeychainThread(
-                 [] { return SecretStore().read(SecretStore::apiKeyEntry(QStringLiteral("anthropic"))).value(); }),
-             key);
+    // From this thread directly: SecretStore runs the job on its keychain thread.
+    QCOMPARE(SecretStore().read(SecretStore::apiKeyEntry(QStringLiteral("anthropic"))).value(), key);
     for (const QList<QVariant> &args : status)
         QVERIFY(!args.first().toString().contains(key));
 
@@ -208,8 +199,7 @@ void TestSettingsDialog::apiKeyGoesToTheKeychain()
     QFile settings(SettingsDialog::settingsPath());
     if (settings.open(QIODevice::ReadOnly))
         QVERIFY(!settings.readAll().contains(key.toUtf8()));
-    QVERIFY(onKeychainThread(
-        [] { return SecretStore().remove(SecretStore::apiKeyEntry(QStringLiteral("anthropic"))).ok(); }));
+    QVERIFY(SecretStore().remove(SecretStore::apiKeyEntry(QStringLiteral("anthropic"))).ok());
 }
 
 int main(int argc, char **argv)

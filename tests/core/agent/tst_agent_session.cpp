@@ -21,9 +21,9 @@ using namespace airlock;
 using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
-using airlock::test::kEchoTool;
 using airlock::test::OpenAiScript;
 using airlock::test::toolResultIn;
+using airlock::test::writeEchoTool;
 
 class TestAgentSession final : public QObject {
     Q_OBJECT
@@ -68,11 +68,8 @@ private:
 void TestAgentSession::initTestCase()
 {
     QVERIFY(m_dir.isValid());
-    m_toolFile = m_dir.filePath(QStringLiteral("echo.js"));
-    QFile f(m_toolFile);
-    QVERIFY(f.open(QIODevice::WriteOnly));
-    f.write(kEchoTool);
-    f.close();
+    m_toolFile = writeEchoTool(m_dir.path());
+    QVERIFY(!m_toolFile.isEmpty());
     IsolateClient::Options o;
     o.helperPath = QStringLiteral(AIRLOCK_BIN_DIR "/airlock-jsd");
     o.workers = 1;
