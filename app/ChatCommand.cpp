@@ -395,7 +395,12 @@ int ChatCommand::run(const QStringList &args)
     QObject::connect(&s, &AgentSession::approvalNeeded, &s, [&](const PendingApproval &call) {
         // Out of the signal: asking blocks on the terminal.
         const bool project = !o.projectDir.isEmpty();
-        QTimer::singleShot(0, &s, [&s, call, &printer, project] { askOnTerminal(s, call, printer, project); });
+        // All calls of a turn are asked together; on a terminal, one after another,
+        // skipping any that a rule granted for an earlier one already settled.
+        QTimer::singleShot(0, &s, [&s, call, &printer, project] {
+            if (s.isAwaiting(call.callId))
+                askOnTerminal(s, call, printer, project);
+        });
     });
     int exitCode = Cli::Ok;
     QObject::connect(&s, &AgentSession::runFinished, &s, [&](AgentSession::Outcome outcome, const QString &message) {

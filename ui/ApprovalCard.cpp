@@ -43,9 +43,9 @@ QString valueHtml(const QJsonValue &v)
 
 ApprovalCard::ApprovalCard(QWidget *parent)
     : QWidget(parent), m_title(new QLabel(this)), m_badges(new QLabel(this)), m_arguments(new QLabel(this)),
-      m_policy(new QLabel(this)), m_error(new QLabel(this)), m_modes(new QStackedWidget(this)),
-      m_reason(new QLineEdit(this)), m_editor(new QPlainTextEdit(this)), m_approve(new QPushButton(this)),
-      m_project(new QPushButton(this)), m_diff(new DiffView(this))
+      m_policy(new QLabel(this)), m_network(new QLabel(this)), m_error(new QLabel(this)),
+      m_modes(new QStackedWidget(this)), m_reason(new QLineEdit(this)), m_editor(new QPlainTextEdit(this)),
+      m_approve(new QPushButton(this)), m_project(new QPushButton(this)), m_diff(new DiffView(this))
 {
     setObjectName(QStringLiteral("approvalCard"));
     setFocusPolicy(Qt::StrongFocus);
@@ -60,6 +60,12 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     m_arguments->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_arguments->setWordWrap(true);
     m_policy->setWordWrap(true);
+    // Where egress will list the hosts a call may reach and the credentials it
+    // would get; until then the true answer is "none".
+    m_network->setObjectName(QStringLiteral("approvalNetwork"));
+    m_network->setWordWrap(true);
+    m_network->setText(tr("<span style=\"color:gray;\">Network: none. Sandboxes in this build cannot reach any "
+                          "host, and no credentials are injected.</span>"));
     m_diff->setObjectName(QStringLiteral("approvalDiff"));
     m_diff->setMaximumHeight(fontMetrics().lineSpacing() * 14);
     m_diff->hide();
@@ -103,7 +109,9 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     m_reason->setObjectName(QStringLiteral("denyReason"));
     m_reason->setPlaceholderText(tr("Why not? (sent to the model; Enter denies)"));
     denyLayout->addWidget(m_reason, 1);
-    connect(m_reason, &QLineEdit::returnPressed, this, [this] { Q_EMIT denied(m_callId, m_reason->text().trimmed()); });
+    // Enter in the reason is taken here, not left to reach the card: by then the
+    // card may show the next call, and an Enter there would approve it.
+    m_reason->installEventFilter(this);
 
     // Edit the arguments as JSON; the agent validates them against the schema.
     auto *editRow = new QWidget(this);
@@ -137,6 +145,7 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     layout->addWidget(m_arguments);
     layout->addWidget(m_diff);
     layout->addWidget(m_policy);
+    layout->addWidget(m_network);
     layout->addWidget(m_error);
     layout->addWidget(m_modes);
     hide();
@@ -255,9 +264,27 @@ void ApprovalCard::showMode(int index)
     updateGeometry();
 }
 
+bool ApprovalCard::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_reason && event->type() == QEvent::KeyPress) {
+        const int key = static_cast<QKeyEvent *>(event)->key();
+        if (key == Qt::Key_Return || key == Qt::Key_Enter) {
+            Q_EMIT denied(m_callId, m_reason->text().trimmed());
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
 void ApprovalCard::keyPressEvent(QKeyEvent *event)
 {
-    if (m_modes->currentIndex() == 0 && (event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter)) {
+    const bool enter = event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter;
+    if (m_modes->currentIndex() == 0 && enter &&
+        event->modifiers().testFlags(Qt::ControlModifier | Qt::ShiftModifier)) {
+        Q_EMIT approveAllRequested();
+        return;
+    }
+    if (m_modes->currentIndex() == 0 && enter) {
         Q_EMIT approved(m_callId, AgentSession::Scope::Once);
         return;
     }

@@ -44,9 +44,12 @@ Q_SIGNALS:
     void approved(const QString &callId, airlock::AgentSession::Scope scope);
     void approvedEdited(const QString &callId, const QJsonObject &input);
     void denied(const QString &callId, const QString &reason);
+    // Ctrl+Shift+Enter: every waiting call, approved once.
+    void approveAllRequested();
 
 protected:
     void keyPressEvent(QKeyEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void showMode(int index);
@@ -60,6 +63,7 @@ private:
     QLabel *m_badges;
     QLabel *m_arguments;
     QLabel *m_policy;
+    QLabel *m_network;
     QLabel *m_error;
     QStackedWidget *m_modes; // buttons | deny reason | argument editor
     QLineEdit *m_reason;

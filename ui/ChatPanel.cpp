@@ -1,23 +1,30 @@
 #include "ChatPanel.h"
 
 #include "ApprovalCard.h"
+#include "ApprovalQueue.h"
 #include "PromptEdit.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "UnifiedDiff.h"
 #include "providers/StreamItem.h"
 
+#include <QComboBox>
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QSignalBlocker>
 #include <QThread>
+#include <QTimer>
 #include <QVBoxLayout>
 #include <QtConcurrent>
+
+#include <algorithm>
 
 namespace airlock {
 namespace {
@@ -35,20 +42,32 @@ struct Started {
 
 ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *parent)
     : QWidget(parent), m_databasePath(std::move(databasePath)), m_factory(std::move(factory)),
-      m_transcript(new TranscriptView(this)), m_approval(new ApprovalCard(this)), m_prompt(new PromptEdit(this)),
-      m_send(new QPushButton(tr("Send"), this)), m_stop(new QPushButton(tr("Stop"), this)), m_meter(new QLabel(this)),
-      m_prices(PriceTable::builtin())
+      m_transcript(new TranscriptView(this)), m_approval(new ApprovalCard(this)), m_queue(new ApprovalQueue(this)),
+      m_modelPicker(new QComboBox(this)), m_prompt(new PromptEdit(this)), m_send(new QPushButton(tr("Send"), this)),
+      m_stop(new QPushButton(tr("Stop"), this)), m_meter(new QLabel(this)), m_prices(PriceTable::builtin())
 {
     setObjectName(QStringLiteral("chatPanel"));
     m_send->setObjectName(QStringLiteral("send"));
     m_stop->setObjectName(QStringLiteral("stop"));
     m_meter->setObjectName(QStringLiteral("usageMeter"));
     m_stop->hide();
+    m_modelPicker->setObjectName(QStringLiteral("modelPicker"));
+    m_modelPicker->setEditable(true);
+    m_modelPicker->setInsertPolicy(QComboBox::NoInsert);
+    m_modelPicker->setMinimumContentsLength(22);
+    m_modelPicker->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_modelPicker->lineEdit()->setPlaceholderText(tr("model from Settings"));
+    m_modelPicker->setToolTip(tr("The model for the next turns of this chat (the provider is set in Settings)"));
+    // Suggestions: the models with known prices; any other name can be typed.
+    m_modelPicker->addItem(QString());
+    m_modelPicker->addItems(m_prices.models());
+    m_modelPicker->setCurrentIndex(0);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_transcript, 1);
     layout->addWidget(m_approval);
+    layout->addWidget(m_queue);
     auto *row = new QHBoxLayout;
     row->addWidget(m_prompt, 1);
     auto *buttons = new QVBoxLayout;
@@ -57,35 +76,45 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
     buttons->addStretch(1);
     row->addLayout(buttons);
     layout->addLayout(row);
-    layout->addWidget(m_meter);
+    auto *status = new QHBoxLayout;
+    status->addWidget(m_modelPicker);
+    status->addWidget(m_meter, 1);
+    layout->addLayout(status);
 
     connect(m_prompt, &PromptEdit::submitted, this, &ChatPanel::send);
     connect(m_prompt, &PromptEdit::stopRequested, this, &ChatPanel::stop);
     connect(m_send, &QPushButton::clicked, this, [this] { send(m_prompt->toPlainText().trimmed()); });
     connect(m_stop, &QPushButton::clicked, this, &ChatPanel::stop);
 
+    // A decided call leaves the card through AgentSession::approvalSettled.
     connect(m_approval, &ApprovalCard::approved, this, [this](const QString &id, AgentSession::Scope scope) {
         if (!m_agent)
             return;
-        const Status s = m_agent->approve(id, scope);
-        if (s)
-            m_approval->clear();
-        else
+        if (const Status s = m_agent->approve(id, scope); !s)
             m_approval->showEditError(s.error().message); // e.g. the project file could not be written
     });
     connect(m_approval, &ApprovalCard::approvedEdited, this, [this](const QString &id, const QJsonObject &input) {
         if (!m_agent)
             return;
-        const Status s = m_agent->approve(id, AgentSession::Scope::Once, input);
-        if (s)
-            m_approval->clear();
-        else
+        if (const Status s = m_agent->approve(id, AgentSession::Scope::Once, input); !s)
             m_approval->showEditError(s.error().message); // the call keeps waiting
     });
     connect(m_approval, &ApprovalCard::denied, this, [this](const QString &id, const QString &reason) {
-        if (m_agent && m_agent->deny(id, reason))
-            m_approval->clear();
+        if (m_agent)
+            (void)m_agent->deny(id, reason);
     });
+    connect(m_approval, &ApprovalCard::approveAllRequested, this, &ChatPanel::approveAll);
+    connect(m_queue, &ApprovalQueue::selected, this, &ChatPanel::showPending);
+    connect(m_queue, &ApprovalQueue::approveAllRequested, this, &ChatPanel::approveAll);
+    // A waiting call's row in the transcript brings it onto the card.
+    connect(m_transcript, &QAbstractItemView::clicked, this, [this](const QModelIndex &index) {
+        if (index.isValid())
+            showPending(m_transcript->transcript()->entry(index.row()).callId);
+    });
+    // Chosen, not typed: a model is taken when picked from the list or confirmed with Enter.
+    connect(m_modelPicker, &QComboBox::textActivated, this, &ChatPanel::chooseModel);
+    connect(m_modelPicker->lineEdit(), &QLineEdit::editingFinished, this,
+            [this] { chooseModel(m_modelPicker->currentText()); });
 }
 
 ChatPanel::~ChatPanel() = default;
@@ -100,10 +129,12 @@ void ChatPanel::openSession(const QString &sessionId)
     if (sessionId == m_sessionId && m_agent)
         return;
     m_agent.reset(); // a running agent stops; what it recorded stays
-    m_approval->clear();
+    clearPending();
     m_sessionId = sessionId;
     m_tokensIn = m_tokensOut = 0;
     m_costUsd = 0;
+    m_costKnown = false;
+    m_turnCostUsd.reset();
     m_meter->clear();
     m_transcript->loadSession(m_databasePath, sessionId);
     setRunning(false);
@@ -112,10 +143,12 @@ void ChatPanel::openSession(const QString &sessionId)
 void ChatPanel::newSession()
 {
     m_agent.reset();
-    m_approval->clear();
+    clearPending();
     m_sessionId.clear();
     m_tokensIn = m_tokensOut = 0;
     m_costUsd = 0;
+    m_costKnown = false;
+    m_turnCostUsd.reset();
     m_meter->clear();
     m_transcript->transcript()->reset(Transcript());
     setRunning(false);
@@ -141,6 +174,7 @@ void ChatPanel::send(const QString &text)
     showStatus(tr("Starting…"));
     const QString db = m_databasePath, sessionId = m_sessionId;
     AgentSetupFactory factory = m_factory;
+    const QString chosenModel = m_chosenModel;
     QThread *uiThread = thread();
     auto *watcher = new QFutureWatcher<Started>(this); // deleted when finished
     connect(watcher, &QFutureWatcher<Started>::finished, this, [this, watcher, text] {
@@ -155,6 +189,10 @@ void ChatPanel::send(const QString &text)
         }
         m_tools = std::move(started.tools);
         m_model = started.model;
+        {
+            const QSignalBlocker quiet(m_modelPicker); // showing the model is not choosing one
+            m_modelPicker->setEditText(m_model);
+        }
         m_workspace = started.workspace;
         Q_EMIT workspaceChanged(started.workspace);
         attach(std::move(*started.agent));
@@ -163,7 +201,7 @@ void ChatPanel::send(const QString &text)
             showStatus(s.error().message);
         }
     });
-    watcher->setFuture(QtConcurrent::run([factory, db, sessionId, uiThread]() -> Started {
+    watcher->setFuture(QtConcurrent::run([factory, db, sessionId, uiThread, chosenModel]() -> Started {
         Started out;
         if (!factory) {
             out.error = QObject::tr("No model is configured: set a provider in Settings.");
@@ -175,6 +213,8 @@ void ChatPanel::send(const QString &text)
             return out;
         }
         std::vector<AgentTool> toolsCopy = setup->tools;
+        if (!chosenModel.isEmpty())
+            setup->options.provider.model = chosenModel;
         out.model = setup->options.provider.model;
         out.workspace = setup->workspaceDir;
         auto agent = sessionId.isEmpty()
@@ -199,10 +239,11 @@ void ChatPanel::attach(std::unique_ptr<AgentSession> agent)
     m_sessionId = m_agent->sessionId();
     connect(m_agent.get(), &AgentSession::eventRecorded, this, &ChatPanel::onEvent);
     connect(m_agent.get(), &AgentSession::approvalNeeded, this, &ChatPanel::onApprovalNeeded);
+    connect(m_agent.get(), &AgentSession::approvalSettled, this, &ChatPanel::onApprovalSettled);
     connect(m_agent.get(), &AgentSession::runFinished, this,
             [this](AgentSession::Outcome outcome, const QString &message) {
                 setRunning(false);
-                m_approval->clear();
+                clearPending();
                 showStatus(message.isEmpty() ? tr("Ready") : message);
                 Q_EMIT runFinished(outcome, message);
             });
@@ -226,32 +267,122 @@ void ChatPanel::onEvent(const Event &event)
         turn.outputTokens = u.value(QLatin1String("output_tokens")).toInteger();
         turn.cacheReadInputTokens = u.value(QLatin1String("cache_read_input_tokens")).toInteger();
         turn.cacheCreationInputTokens = u.value(QLatin1String("cache_creation_input_tokens")).toInteger();
-        QString cost;
-        if (const auto usd = m_prices.costUsd(m_model, turn)) {
-            m_costUsd += *usd;
-            cost = tr(" · ~$%1 (this turn ~$%2)").arg(m_costUsd, 0, 'f', 4).arg(*usd, 0, 'f', 4);
+        m_turnCostUsd = m_prices.costUsd(m_model, turn);
+        if (m_turnCostUsd) {
+            m_costUsd += *m_turnCostUsd;
+            m_costKnown = true;
         }
-        m_meter->setText(
-            tr("%1 · %2 tokens in, %3 out this session%4").arg(m_model).arg(m_tokensIn).arg(m_tokensOut).arg(cost));
+        updateMeter();
+    } else if (event.knownKind() == EventKind::ModelChanged) {
+        m_model = event.payloadObject().value(QLatin1String("model")).toString();
+        updateMeter();
     }
     m_transcript->scrollToBottom();
 }
 
 void ChatPanel::onApprovalNeeded(const PendingApproval &call)
 {
-    QJsonObject schema;
-    for (const AgentTool &t : m_tools)
-        if (t.spec.name == call.tool)
-            schema = t.spec.inputSchema;
-    const QString projectFile = m_agent->projectDir().isEmpty()
-                                    ? QString()
-                                    : QDir(m_agent->projectDir()).filePath(QStringLiteral("airlock.json"));
-    m_approval->showCall(call, schema, projectFile);
-    // A file write shows what it would change, read off the UI thread.
-    if (call.tool == QLatin1String("write_file") && !m_workspace.isEmpty())
-        showWriteDiff(call);
-    Q_EMIT approvalWaiting(call.tool);
-    showStatus(tr("Waiting for your decision on %1").arg(call.tool));
+    const bool first = m_pendingCalls.isEmpty();
+    m_pendingCalls.append(call);
+    if (first) {
+        showPending(call.callId);
+        // Once per batch: every call of a turn is asked at the same moment.
+        QTimer::singleShot(0, this, [this] {
+            if (m_pendingCalls.isEmpty())
+                return;
+            const QString what =
+                m_pendingCalls.size() == 1
+                    ? m_pendingCalls.first().tool
+                    : tr("%1 and %n more", nullptr, int(m_pendingCalls.size() - 1)).arg(m_pendingCalls.first().tool);
+            Q_EMIT approvalWaiting(what);
+            showStatus(tr("Waiting for your decision on %1").arg(what));
+        });
+    }
+    refreshQueue();
+}
+
+void ChatPanel::showPending(const QString &callId)
+{
+    const auto it = std::find_if(m_pendingCalls.cbegin(), m_pendingCalls.cend(),
+                                 [&](const PendingApproval &c) { return c.callId == callId; });
+    if (it == m_pendingCalls.cend() || !m_agent)
+        return;
+    const PendingApproval &call = *it;
+    if (m_approval->callId() != call.callId || m_approval->isHidden()) {
+        QJsonObject schema;
+        for (const AgentTool &t : m_tools)
+            if (t.spec.name == call.tool)
+                schema = t.spec.inputSchema;
+        const QString projectFile = m_agent->projectDir().isEmpty()
+                                        ? QString()
+                                        : QDir(m_agent->projectDir()).filePath(QStringLiteral("airlock.json"));
+        m_approval->showCall(call, schema, projectFile);
+        // A file write shows what it would change, read off the UI thread.
+        if (call.tool == QLatin1String("write_file") && !m_workspace.isEmpty())
+            showWriteDiff(call);
+    }
+    refreshQueue();
+}
+
+void ChatPanel::onApprovalSettled(const QString &callId)
+{
+    const auto it = std::find_if(m_pendingCalls.begin(), m_pendingCalls.end(),
+                                 [&](const PendingApproval &c) { return c.callId == callId; });
+    if (it == m_pendingCalls.end())
+        return;
+    const qsizetype at = it - m_pendingCalls.begin();
+    m_pendingCalls.erase(it);
+    if (m_approval->callId() == callId) {
+        m_approval->clear();
+        // The next waiting call takes the card: the one after, else the one before.
+        if (!m_pendingCalls.isEmpty())
+            showPending(m_pendingCalls.at(std::min(at, m_pendingCalls.size() - 1)).callId);
+    }
+    refreshQueue();
+    if (m_pendingCalls.isEmpty())
+        showStatus(tr("Running…"));
+}
+
+void ChatPanel::refreshQueue()
+{
+    m_queue->setCalls(m_pendingCalls, m_approval->callId());
+}
+
+void ChatPanel::clearPending()
+{
+    m_pendingCalls.clear();
+    m_approval->clear();
+    refreshQueue();
+}
+
+void ChatPanel::approveAll()
+{
+    if (!m_agent)
+        return;
+    // Copied: each approval settles its call and shrinks the list.
+    const QList<PendingApproval> calls = m_pendingCalls;
+    for (const PendingApproval &call : calls) {
+        if (!m_agent->isAwaiting(call.callId))
+            continue; // settled by an earlier approval's rule
+        if (const Status s = m_agent->approve(call.callId, AgentSession::Scope::Once); !s) {
+            showPending(call.callId);
+            m_approval->showEditError(s.error().message);
+            return;
+        }
+    }
+}
+
+void ChatPanel::chooseModel(const QString &model)
+{
+    m_chosenModel = model.trimmed();
+    if (!m_agent || m_chosenModel.isEmpty() || m_chosenModel == m_agent->model())
+        return;
+    if (const Status s = m_agent->setModel(m_chosenModel); !s) {
+        showStatus(s.error().message);
+        return;
+    }
+    m_model = m_chosenModel;
+    updateMeter();
 }
 
 void ChatPanel::showWriteDiff(const PendingApproval &call)
@@ -281,6 +412,19 @@ void ChatPanel::showWriteDiff(const PendingApproval &call)
             before = f.read(8 * 1024 * 1024);
         return UnifiedDiff::make(before, after, relative);
     }));
+}
+
+void ChatPanel::updateMeter()
+{
+    if (m_tokensIn == 0 && m_tokensOut == 0) {
+        m_meter->clear();
+        return;
+    }
+    QString cost;
+    if (m_costKnown)
+        cost = m_turnCostUsd ? tr(" · ~$%1 (last turn ~$%2)").arg(m_costUsd, 0, 'f', 4).arg(*m_turnCostUsd, 0, 'f', 4)
+                             : tr(" · ~$%1 (last turn: no price for %2)").arg(m_costUsd, 0, 'f', 4).arg(m_model);
+    m_meter->setText(tr("%1 tokens in, %2 out this session%3").arg(m_tokensIn).arg(m_tokensOut).arg(cost));
 }
 
 void ChatPanel::stop()

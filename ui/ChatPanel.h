@@ -11,13 +11,16 @@
 #include <QWidget>
 
 #include <memory>
+#include <optional>
 
+class QComboBox;
 class QLabel;
 class QPushButton;
 
 namespace airlock {
 
 class ApprovalCard;
+class ApprovalQueue;
 class PromptEdit;
 class TranscriptView;
 
@@ -35,6 +38,8 @@ public:
 
     TranscriptView *transcript() const { return m_transcript; }
     ApprovalCard *approvalCard() const { return m_approval; }
+    ApprovalQueue *approvalQueue() const { return m_queue; }
+    QComboBox *modelPicker() const { return m_modelPicker; }
     PromptEdit *prompt() const { return m_prompt; }
     AgentSession *agent() const { return m_agent.get(); }
     bool isRunning() const;
@@ -42,6 +47,12 @@ public:
     // Sends a prompt as if typed (the prompt box's Enter does this).
     void send(const QString &text);
     void stop();
+    // Approves every waiting call once, in the model's order.
+    void approveAll();
+    // Shows a waiting call on the approval card (from the queue or the transcript).
+    void showPending(const QString &callId);
+    // The model of the next turns; empty: the one from Settings.
+    void chooseModel(const QString &model);
 
 Q_SIGNALS:
     void sessionCreated(const QString &sessionId);
@@ -58,6 +69,10 @@ private:
     void attach(std::unique_ptr<AgentSession> agent);
     void onEvent(const Event &event);
     void onApprovalNeeded(const PendingApproval &call);
+    void onApprovalSettled(const QString &callId);
+    void refreshQueue();
+    void clearPending();
+    void updateMeter();
     void showWriteDiff(const PendingApproval &call);
     void setRunning(bool running);
     void showStatus(const QString &message);
@@ -73,14 +88,21 @@ private:
     qint64 m_tokensIn = 0;
     qint64 m_tokensOut = 0;
 
+    QList<PendingApproval> m_pendingCalls; // waiting for a decision, in the model's order
+    QString m_chosenModel;                 // from the picker; empty: the configured one
+
     TranscriptView *m_transcript;
     ApprovalCard *m_approval;
+    ApprovalQueue *m_queue;
+    QComboBox *m_modelPicker;
     PromptEdit *m_prompt;
     QPushButton *m_send;
     QPushButton *m_stop;
     QLabel *m_meter;
     PriceTable m_prices;
     double m_costUsd = 0;
+    bool m_costKnown = false;
+    std::optional<double> m_turnCostUsd;
 };
 
 } // namespace airlock

@@ -20,6 +20,8 @@
 #include <QRandomGenerator>
 #include <QtConcurrent>
 
+#include <climits>
+
 namespace airlock {
 namespace {
 
@@ -65,7 +67,8 @@ AgentSession::~AgentSession()
 {
     // Closing is not a decision: a call awaiting approval stays unanswered and is
     // recorded as interrupted when the session resumes, as after a crash.
-    m_waiting.reset();
+    m_calls.clear();
+    m_nextCall = 0;
     cancel();
     // A tool still running (now cancelled) holds a guarded pointer to us.
     m_execution.waitForFinished();
@@ -228,7 +231,8 @@ void AgentSession::startTurn()
     }
     m_assistant = ChatMessage::assistant(QString());
     m_results = ChatMessage::results({});
-    m_queue.clear();
+    m_calls.clear();
+    m_nextCall = 0;
 
     ChatRequest request;
     request.system = m_options.system;
@@ -259,7 +263,7 @@ void AgentSession::onStreamItem(const StreamItem &item)
         return;
     case StreamItem::Kind::ToolCall:
         m_assistant.toolCalls.append({item.toolCallId, item.toolName, item.toolInput});
-        m_queue.push_back(Call{item.toolCallId, item.toolName, item.toolInput, findTool(item.toolName), {}});
+        m_calls.push_back(Call{item.toolCallId, item.toolName, item.toolInput, findTool(item.toolName), {}});
         return;
     case StreamItem::Kind::Usage:
         m_turnTokens = item.usage.totalInputTokens() + item.usage.outputTokens; // a snapshot, not an increment
@@ -280,21 +284,21 @@ void AgentSession::onStreamItem(const StreamItem &item)
     if (item.kind == StreamItem::Kind::Error) {
         // Complete calls that arrived before the failure are answered, not run, so
         // the conversation stays valid for the next prompt.
-        for (const Call &c : m_queue)
+        for (const Call &c : m_calls)
             m_results.toolResults.append(
                 {c.id, QStringLiteral("Not run: the model's answer failed (%1)").arg(item.error.message), true});
         if (!m_results.toolResults.isEmpty())
             m_messages.append(m_results);
-        m_queue.clear();
+        m_calls.clear();
         const bool cancelled = item.error.kind == StreamError::Kind::Cancelled;
         endRun(cancelled ? Outcome::Cancelled : Outcome::Failed, item.error.message);
         return;
     }
-    if (item.stopReason == StopReason::PauseTurn && m_queue.empty()) {
+    if (item.stopReason == StopReason::PauseTurn && m_calls.empty()) {
         startTurn(); // the server paused a long turn: send it back to continue
         return;
     }
-    if (m_queue.empty()) {
+    if (m_calls.empty()) {
         QString note;
         if (item.stopReason == StopReason::MaxTokens)
             note = QStringLiteral("the model stopped at its output token limit");
@@ -303,29 +307,28 @@ void AgentSession::onStreamItem(const StreamItem &item)
         endRun(Outcome::EndTurn, note);
         return;
     }
-    nextCall();
+    triage();
 }
 
-void AgentSession::nextCall()
+// Every call of the turn is checked and decided up front, so that a person sees
+// all the calls that need them at once and can decide them in any order.
+void AgentSession::triage()
 {
-    if (m_queue.empty()) {
-        m_messages.append(m_results);
-        m_results = ChatMessage::results({});
-        startTurn();
-        return;
-    }
-    Call call = m_queue.front();
-    m_queue.erase(m_queue.begin());
+    for (Call &call : m_calls)
+        decide(call);
+    for (const Call &call : m_calls)
+        if (call.stage == Call::Stage::Waiting)
+            Q_EMIT approvalNeeded(PendingApproval{call.id, call.tool, call.def->source, call.input,
+                                                  call.def->annotations, call.decision});
+    advance();
+}
+
+void AgentSession::decide(Call &call)
+{
     if (m_cancelled) {
-        m_results.toolResults.append({call.id, QStringLiteral("Not run: the user cancelled."), true});
-        nextCall();
+        answer(call, QStringLiteral("Not run: the user cancelled."), true);
         return;
     }
-    decide(std::move(call));
-}
-
-void AgentSession::decide(Call call)
-{
     if (!call.def) {
         QStringList names;
         for (const AgentTool &t : m_tools)
@@ -349,16 +352,14 @@ void AgentSession::decide(Call call)
 
     switch (call.decision.verdict) {
     case PolicyVerdict::Deny:
-        m_results.toolResults.append(
-            {call.id,
-             QStringLiteral("Denied by policy rule \"%1\"%2")
-                 .arg(call.decision.rule,
-                      call.decision.reason.isEmpty() ? QString() : QStringLiteral(": ") + call.decision.reason),
-             true});
-        nextCall();
+        answer(call,
+               QStringLiteral("Denied by policy rule \"%1\"%2")
+                   .arg(call.decision.rule,
+                        call.decision.reason.isEmpty() ? QString() : QStringLiteral(": ") + call.decision.reason),
+               true);
         return;
     case PolicyVerdict::Allow:
-        execute(std::move(call));
+        call.stage = Call::Stage::Approved;
         return;
     case PolicyVerdict::Ask:
         break;
@@ -367,7 +368,7 @@ void AgentSession::decide(Call call)
         record(EventKind::ApprovalGranted, {{QStringLiteral("call_id"), call.id},
                                             {QStringLiteral("by"), QStringLiteral("auto-approve")},
                                             {QStringLiteral("scope"), QStringLiteral("once")}});
-        execute(std::move(call));
+        call.stage = Call::Stage::Approved;
         return;
     }
     if (m_options.approval == AgentOptions::Approval::DenyAll) {
@@ -375,36 +376,126 @@ void AgentSession::decide(Call call)
         record(EventKind::ApprovalDenied, {{QStringLiteral("call_id"), call.id},
                                            {QStringLiteral("by"), QStringLiteral("deny-all")},
                                            {QStringLiteral("reason"), reason}});
-        m_results.toolResults.append({call.id, QStringLiteral("The user denied this call: ") + reason, true});
-        nextCall();
+        answer(call, QStringLiteral("The user denied this call: ") + reason, true);
         return;
     }
-    m_waiting = call;
-    Q_EMIT approvalNeeded(
-        PendingApproval{call.id, call.tool, call.def->source, call.input, call.def->annotations, call.decision});
+    call.stage = Call::Stage::Waiting;
+}
+
+// Runs the calls in the model's order: the next one runs once it is decided; a
+// call still waiting for a person holds back the ones after it.
+void AgentSession::advance()
+{
+    if (!m_running.isEmpty())
+        return;
+    while (m_nextCall < m_calls.size()) {
+        Call &call = m_calls[m_nextCall];
+        switch (call.stage) {
+        case Call::Stage::Done:
+            ++m_nextCall;
+            continue;
+        case Call::Stage::New:
+        case Call::Stage::Waiting:
+            return;
+        case Call::Stage::Approved:
+            if (m_cancelled) {
+                answer(call, QStringLiteral("Not run: the user cancelled."), true);
+                continue;
+            }
+            if (!call.def->sandbox) {
+                finishCall(call.id, false, QStringLiteral("no sandbox is available to run %1").arg(call.tool));
+                continue;
+            }
+            execute(call);
+            return;
+        }
+    }
+    if (m_calls.empty() && m_results.toolResults.isEmpty())
+        return; // between turns
+    // Answers go back in the order the model asked, whatever order they came in.
+    QHash<QString, int> order;
+    for (int i = 0; i < int(m_calls.size()); ++i)
+        order.insert(m_calls[std::size_t(i)].id, i);
+    std::stable_sort(m_results.toolResults.begin(), m_results.toolResults.end(),
+                     [&](const ToolResultRecord &a, const ToolResultRecord &b) {
+                         return order.value(a.callId, INT_MAX) < order.value(b.callId, INT_MAX);
+                     });
+    m_messages.append(m_results);
+    m_results = ChatMessage::results({});
+    m_calls.clear();
+    m_nextCall = 0;
+    startTurn();
+}
+
+AgentSession::Call *AgentSession::findCall(const QString &callId)
+{
+    for (Call &c : m_calls)
+        if (c.id == callId)
+            return &c;
+    return nullptr;
+}
+
+void AgentSession::answer(Call &call, const QString &content, bool isError)
+{
+    call.stage = Call::Stage::Done;
+    m_results.toolResults.append({call.id, content, isError});
+}
+
+Status AgentSession::setModel(const QString &model)
+{
+    const QString name = model.trimmed();
+    if (name.isEmpty())
+        return Error::make(Error::Code::BadInput, QStringLiteral("the model name is empty"));
+    if (name == m_options.provider.model)
+        return {};
+    m_options.provider.model = name;
+    // A session not yet started records its model when it is created.
+    if (!m_pending.empty() && m_pending.front().first == EventKind::SessionCreated)
+        m_pending.front().second.insert(QStringLiteral("model"), name);
+    else if (!m_pending.empty())
+        m_pending.push_back({EventKind::ModelChanged, {{QStringLiteral("model"), name}}});
+    else
+        record(EventKind::ModelChanged, {{QStringLiteral("model"), name}});
+    return {};
+}
+
+QStringList AgentSession::awaitingApproval() const
+{
+    QStringList ids;
+    for (const Call &c : m_calls)
+        if (c.stage == Call::Stage::Waiting)
+            ids << c.id;
+    return ids;
+}
+
+bool AgentSession::isAwaiting(const QString &callId) const
+{
+    return awaitingApproval().contains(callId);
 }
 
 Status AgentSession::approve(const QString &callId, Scope scope, std::optional<QJsonObject> editedInput)
 {
-    if (!m_waiting || m_waiting->id != callId)
+    Call *waiting = findCall(callId);
+    if (!waiting || waiting->stage != Call::Stage::Waiting)
         return Error::make(Error::Code::NotFound, QStringLiteral("no call %1 is waiting for approval").arg(callId));
-    Call call = *m_waiting;
+    Call &call = *waiting;
     QJsonObject payload{{QStringLiteral("call_id"), callId},
                         {QStringLiteral("by"), QStringLiteral("user")},
                         {QStringLiteral("scope"), scopeName(scope)}};
+    QJsonObject input = call.input;
     if (editedInput) {
         const auto violations = JsonSchemaValidator(call.def->spec.inputSchema).validate(*editedInput);
         if (!violations.empty())
             return Error::make(Error::Code::BadInput, QStringLiteral("the edited input is not valid for %1:\n%2")
                                                           .arg(call.tool, JsonSchemaValidator::describe(violations)));
-        call.input = *editedInput;
+        input = *editedInput;
         payload.insert(QStringLiteral("edited_input"), *editedInput);
     }
     if (scope == Scope::Project && m_options.projectDir.isEmpty())
         return Error::make(Error::Code::BadInput,
                            QStringLiteral("this session has no project (airlock.json) to remember the rule in"));
     if (scope != Scope::Once) {
-        const PolicyCall pc{call.id, call.tool, call.input, call.def->annotations, call.def->shellField};
+        const PolicyCall pc{call.id, call.tool, input, call.def->annotations, call.def->shellField};
         const bool project = scope == Scope::Project;
         PolicyRule rule = PolicyRule::alwaysAllow(
             pc, scopeName(scope),
@@ -420,35 +511,53 @@ Status AgentSession::approve(const QString &callId, Scope scope, std::optional<Q
         payload.insert(QStringLiteral("rule"), rule.toJson());
         m_policy.prependRule(std::move(rule));
     }
-    m_waiting.reset();
+    call.input = input;
+    call.stage = Call::Stage::Approved;
     record(EventKind::ApprovalGranted, payload);
-    execute(std::move(call));
+    Q_EMIT approvalSettled(callId);
+    if (scope != Scope::Once)
+        settleByPolicy();
+    advance();
     return {};
+}
+
+// A rule just granted may already cover other calls of this turn that wait.
+void AgentSession::settleByPolicy()
+{
+    for (Call &call : m_calls) {
+        if (call.stage != Call::Stage::Waiting)
+            continue;
+        const PolicyCall pc{call.id, call.tool, call.input, call.def->annotations, call.def->shellField};
+        PolicyDecision decision = m_policy.decide(pc);
+        if (decision.verdict != PolicyVerdict::Allow)
+            continue;
+        call.decision = std::move(decision);
+        call.stage = Call::Stage::Approved;
+        record(EventKind::PolicyDecision, call.decision.eventPayload(call.id));
+        Q_EMIT approvalSettled(call.id);
+    }
 }
 
 Status AgentSession::deny(const QString &callId, const QString &reason)
 {
-    if (!m_waiting || m_waiting->id != callId)
+    Call *call = findCall(callId);
+    if (!call || call->stage != Call::Stage::Waiting)
         return Error::make(Error::Code::NotFound, QStringLiteral("no call %1 is waiting for approval").arg(callId));
-    m_waiting.reset();
     record(EventKind::ApprovalDenied, {{QStringLiteral("call_id"), callId},
                                        {QStringLiteral("by"), QStringLiteral("user")},
                                        {QStringLiteral("reason"), reason}});
-    m_results.toolResults.append({callId,
-                                  QStringLiteral("The user denied this call%1")
-                                      .arg(reason.isEmpty() ? QString() : QStringLiteral(": ") + reason),
-                                  true});
-    nextCall();
+    answer(
+        *call,
+        QStringLiteral("The user denied this call%1").arg(reason.isEmpty() ? QString() : QStringLiteral(": ") + reason),
+        true);
+    Q_EMIT approvalSettled(callId);
+    advance();
     return {};
 }
 
-void AgentSession::execute(Call call)
+void AgentSession::execute(const Call &call)
 {
     const AgentTool *def = call.def;
-    if (!def->sandbox) {
-        finishCall(call.id, false, QStringLiteral("no sandbox is available to run %1").arg(call.tool));
-        return;
-    }
     record(EventKind::ExecutionStarted, {{QStringLiteral("call_id"), call.id},
                                          {QStringLiteral("tool"), call.tool},
                                          {QStringLiteral("sandbox"), def->sandbox->kind()},
@@ -491,9 +600,12 @@ void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &
         payload.insert(QStringLiteral("duration_ms"), durationMs);
     record(EventKind::ExecutionFinished, payload);
     m_results.toolResults.append({callId, clipped(jsonText(resultOrError)), !ok});
-    if (m_running == callId)
+    if (Call *call = findCall(callId))
+        call->stage = Call::Stage::Done;
+    if (m_running == callId) {
         m_running.clear();
-    nextCall();
+        advance();
+    }
 }
 
 void AgentSession::cancel()
@@ -507,8 +619,8 @@ void AgentSession::cancel()
         for (const AgentTool &t : m_tools)
             if (t.sandbox)
                 t.sandbox->cancel(m_running);
-    if (m_waiting)
-        (void)deny(m_waiting->id, QStringLiteral("cancelled"));
+    for (const QString &id : awaitingApproval())
+        (void)deny(id, QStringLiteral("cancelled"));
 }
 
 void AgentSession::endRun(Outcome outcome, const QString &message)

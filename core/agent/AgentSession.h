@@ -77,11 +77,19 @@ public:
 
     // Starts a run with a new prompt; refused while a run is going on.
     Status send(const QString &prompt);
-    // Decisions on an approvalNeeded() call. Edited input is validated against the
-    // tool's schema first: an invalid edit is refused and the call keeps waiting.
+    // Decisions on an approvalNeeded() call, in any order: every call of a turn that
+    // needs a person is asked at once, and calls still run in the model's order.
+    // Edited input is validated against the tool's schema first: an invalid edit is
+    // refused and the call keeps waiting.
     Status approve(const QString &callId, Scope scope = Scope::Once,
                    std::optional<QJsonObject> editedInput = std::nullopt);
     Status deny(const QString &callId, const QString &reason);
+    // The model of the following turns (the provider stays); recorded in the log.
+    Status setModel(const QString &model);
+    const QString &model() const { return m_options.provider.model; }
+    // Calls waiting for a decision now, in the model's order.
+    QStringList awaitingApproval() const;
+    bool isAwaiting(const QString &callId) const;
     // Stops the stream or the running tool; the run ends with Outcome::Cancelled.
     void cancel();
     // Waits until every recorded event is on disk (for the CLI's exit).
@@ -93,15 +101,20 @@ public:
 Q_SIGNALS:
     void eventRecorded(const airlock::Event &event);
     void approvalNeeded(const airlock::PendingApproval &call);
+    // A call asked for earlier no longer waits: decided, settled by a rule granted
+    // for another call, or cancelled.
+    void approvalSettled(const QString &callId);
     void runFinished(airlock::AgentSession::Outcome outcome, const QString &message);
 
 private:
     struct Call {
+        enum class Stage { New, Waiting, Approved, Done };
         QString id;
         QString tool;
         QJsonObject input;
         const AgentTool *def = nullptr;
         PolicyDecision decision;
+        Stage stage = Stage::New;
     };
 
     AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain chain, AgentOptions options,
@@ -109,9 +122,13 @@ private:
     Event record(EventKind kind, const QJsonObject &payload);
     void startTurn();
     void onStreamItem(const airlock::StreamItem &item);
-    void nextCall();
-    void decide(Call call);
-    void execute(Call call);
+    void triage();
+    void decide(Call &call);
+    void advance();
+    void settleByPolicy();
+    Call *findCall(const QString &callId);
+    void answer(Call &call, const QString &content, bool isError);
+    void execute(const Call &call);
     void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1);
     void endRun(Outcome outcome, const QString &message);
     const AgentTool *findTool(const QString &name) const;
@@ -124,11 +141,11 @@ private:
     PolicyEngine m_policy;
 
     QList<ChatMessage> m_messages;
-    ChatMessage m_assistant;       // the turn being streamed
-    ChatMessage m_results;         // answers to its calls
-    std::vector<Call> m_queue;     // calls of the current turn, in order
-    std::optional<Call> m_waiting; // the call awaiting approval
-    QString m_running;             // call id being executed
+    ChatMessage m_assistant;    // the turn being streamed
+    ChatMessage m_results;      // answers to its calls
+    std::vector<Call> m_calls;  // calls of the current turn, in the model's order
+    std::size_t m_nextCall = 0; // the first call not yet answered
+    QString m_running;          // call id being executed
     std::unique_ptr<ModelStream> m_stream;
     QFuture<Result<SandboxOutcome>> m_execution; // the tool running, if any
     int m_turn = 0;                              // turns started in this session

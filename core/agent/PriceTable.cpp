@@ -50,6 +50,11 @@ Result<PriceTable> PriceTable::load(const QString &overridePath)
     return fromJson(f.readAll(), path);
 }
 
+QStringList PriceTable::models() const
+{
+    return m_models.keys();
+}
+
 std::optional<double> PriceTable::costUsd(const QString &model, const TokenUsage &usage) const
 {
     QString best;

@@ -24,6 +24,8 @@ public:
     static Result<PriceTable> load(const QString &overridePath = QString());
 
     std::optional<double> costUsd(const QString &model, const TokenUsage &usage) const;
+    // The model names (or name prefixes) the table prices, sorted.
+    QStringList models() const;
 
 private:
     QJsonObject m_models;

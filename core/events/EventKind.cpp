@@ -9,6 +9,7 @@ namespace {
 constexpr std::array kKinds = {
     std::pair{EventKind::SessionCreated, "session.created"},
     std::pair{EventKind::SessionRenamed, "session.renamed"},
+    std::pair{EventKind::ModelChanged, "session.model_changed"},
     std::pair{EventKind::UserMessage, "user.message"},
     std::pair{EventKind::ModelTextDelta, "model.text_delta"},
     std::pair{EventKind::ModelToolCall, "model.tool_call"},

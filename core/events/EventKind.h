@@ -13,6 +13,7 @@ namespace airlock {
 enum class EventKind {
     SessionCreated,    // {title?, provider?, model?}
     SessionRenamed,    // {title}
+    ModelChanged,      // {model}: the model of the following turns
     UserMessage,       // {text}
     ModelTextDelta,    // {text, turn}
     ModelToolCall,     // {call_id, tool, input}: the model proposes a call

@@ -149,6 +149,8 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
         return append(entry(TranscriptEntry::Kind::Error, str(p, "message")));
     case EventKind::SessionRenamed:
         return append(entry(TranscriptEntry::Kind::Notice, QStringLiteral("Renamed to \"%1\"").arg(str(p, "title"))));
+    case EventKind::ModelChanged:
+        return append(entry(TranscriptEntry::Kind::Notice, QStringLiteral("Model: %1").arg(str(p, "model"))));
     case EventKind::SessionCreated:
     case EventKind::FileChanged:
     case EventKind::Usage:

@@ -5,6 +5,7 @@
 #include "AgentTestSupport.h"
 #include "AnthropicScript.h"
 #include "ApprovalCard.h"
+#include "ApprovalQueue.h"
 #include "ChatPanel.h"
 #include "FakeModelServer.h"
 #include "LogsView.h"
@@ -15,11 +16,13 @@
 #include "TranscriptView.h"
 #include "agent/AgentSetup.h"
 
+#include <QComboBox>
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -44,6 +47,8 @@ private Q_SLOTS:
     void invalidEditIsRefusedValidEditRuns();
     void alwaysForThisSessionStopsTheNextIdenticalCall();
     void aFileWriteShowsItsDiffBeforeApproval();
+    void severalWaitingCallsAreQueuedAndApprovedTogether();
+    void modelPickerChangesTheModelOfTheNextTurn();
 
 private:
     std::unique_ptr<MainWindow> openWindow();
@@ -294,6 +299,90 @@ void TestChatWindow::aFileWriteShowsItsDiffBeforeApproval()
     QTest::keyClick(card, Qt::Key_Escape);
     QTest::keyClick(card->findChild<QLineEdit *>(QStringLiteral("denyReason")), Qt::Key_Return);
     QVERIFY(finished.wait(30000));
+}
+
+void TestChatWindow::severalWaitingCallsAreQueuedAndApprovedTogether()
+{
+    AnthropicScript turn;
+    turn.text(QStringLiteral("Three at once."));
+    for (const char *t : {"one", "two", "three"})
+        turn.toolUse(QStringLiteral("toolu_%1").arg(QLatin1String(t)), QStringLiteral("echo"),
+                     {{QStringLiteral("text"), QLatin1String(t)}});
+    m_server->enqueue(FakeResponse::sse(turn.end(QStringLiteral("tool_use"))));
+    enqueueAnswer(QStringLiteral("all three ran"));
+    auto w = openWindow();
+    w->newSession();
+    type(*w, QStringLiteral("three calls please"));
+    ApprovalCard *card = w->chat()->approvalCard();
+    ApprovalQueue *queue = w->chat()->approvalQueue();
+    QTRY_VERIFY_WITH_TIMEOUT(card->isVisible(), 30000);
+    QTRY_COMPARE(queue->count(), 3);
+    QVERIFY(queue->isVisible());
+    QCOMPARE(card->callId(), QStringLiteral("toolu_one"));
+    QVERIFY(queue->list()->item(2)->text().contains(QLatin1String("three")));
+
+    // Picking the third shows it on the card; denying it brings the next one up.
+    queue->list()->setCurrentRow(2);
+    QCOMPARE(card->callId(), QStringLiteral("toolu_three"));
+    screenshot(*w, QStringLiteral("chat-approval-queue.png"));
+    card->setFocus();
+    QTest::keyClick(card, Qt::Key_Escape);
+    QTest::keyClicks(card->findChild<QLineEdit *>(QStringLiteral("denyReason")), QStringLiteral("two is plenty"));
+    QTest::keyClick(card->findChild<QLineEdit *>(QStringLiteral("denyReason")), Qt::Key_Return);
+    QCOMPARE(queue->count(), 2);
+    QVERIFY(card->isVisible());
+    QCOMPARE(card->callId(), QStringLiteral("toolu_two"));
+
+    // The rest in one go, from the keyboard.
+    QSignalSpy finished(w->chat(), &ChatPanel::runFinished);
+    card->setFocus();
+    QTest::keyClick(card, Qt::Key_Return, Qt::ControlModifier | Qt::ShiftModifier);
+    QVERIFY(finished.wait(30000));
+    QVERIFY(!card->isVisible());
+    QVERIFY(!queue->isVisible());
+    QCOMPARE(m_server->requests().size(), std::size_t(2));
+    const QByteArray body = m_server->requests()[1].body;
+    QCOMPARE(toolResultIn(body, QStringLiteral("toolu_one")).value(QLatin1String("content")).toString(),
+             QStringLiteral("echo: one"));
+    QCOMPARE(toolResultIn(body, QStringLiteral("toolu_two")).value(QLatin1String("content")).toString(),
+             QStringLiteral("echo: two"));
+    QVERIFY(toolResultIn(body, QStringLiteral("toolu_three"))
+                .value(QLatin1String("content"))
+                .toString()
+                .contains(QLatin1String("two is plenty")));
+}
+
+void TestChatWindow::modelPickerChangesTheModelOfTheNextTurn()
+{
+    enqueueAnswer(QStringLiteral("from sonnet"));
+    enqueueAnswer(QStringLiteral("from haiku"));
+    auto w = openWindow();
+    w->newSession();
+    QSignalSpy finished(w->chat(), &ChatPanel::runFinished);
+    type(*w, QStringLiteral("hello"));
+    QVERIFY(finished.wait(30000));
+    QComboBox *picker = w->chat()->modelPicker();
+    QCOMPARE(picker->currentText(), QStringLiteral("claude-sonnet-4-5")); // the configured model is shown
+
+    // Typed and confirmed with Enter.
+    picker->setFocus();
+    picker->lineEdit()->selectAll();
+    QTest::keyClicks(picker->lineEdit(), QStringLiteral("claude-haiku-4-5"));
+    QTest::keyClick(picker->lineEdit(), Qt::Key_Return);
+    type(*w, QStringLiteral("again"));
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(m_server->requests().size(), std::size_t(2));
+    auto modelOf = [&](std::size_t i) {
+        return QJsonDocument::fromJson(m_server->requests()[i].body).object().value(QLatin1String("model")).toString();
+    };
+    QCOMPARE(modelOf(0), QStringLiteral("claude-sonnet-4-5"));
+    QCOMPARE(modelOf(1), QStringLiteral("claude-haiku-4-5"));
+    // The change is in the record, once.
+    int notices = 0;
+    const TranscriptModel *t = w->transcript()->transcript();
+    for (int i = 0; i < t->rowCount(); ++i)
+        notices += t->entry(i).text == QLatin1String("Model: claude-haiku-4-5");
+    QCOMPARE(notices, 1);
 }
 
 QTEST_MAIN(TestChatWindow)

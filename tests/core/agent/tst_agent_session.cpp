@@ -42,7 +42,9 @@ private Q_SLOTS:
     void droppedStreamFailsTheRunAndTheSessionGoesOn();
     void resumeRecordsInterruptedCalls();
     void openAiCompatibleLoopWithParallelCalls();
-    void anthropicParallelCallsAreAskedInOrder();
+    void parallelCallsAreAskedTogetherAndRunInOrder();
+    void alwaysForThisSessionSettlesIdenticalWaitingCalls();
+    void cancelDeniesEveryWaitingCall();
     void cancelMidStreamKeepsThePartialText();
     void keysNeverReachTheDatabaseFile();
 
@@ -491,24 +493,43 @@ void TestAgentSession::openAiCompatibleLoopWithParallelCalls()
     QCOMPARE(answered, (QStringList{QStringLiteral("call_a=echo: one"), QStringLiteral("call_b=echo: two")}));
 }
 
-void TestAgentSession::anthropicParallelCallsAreAskedInOrder()
+void TestAgentSession::parallelCallsAreAskedTogetherAndRunInOrder()
 {
     m_server->enqueue(FakeResponse::sse(
         AnthropicScript()
             .toolUse(QStringLiteral("toolu_a"), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("a")}})
             .toolUse(QStringLiteral("toolu_b"), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("b")}})
+            .toolUse(QStringLiteral("toolu_c"), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("c")}})
             .end(QStringLiteral("tool_use"))));
     m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("ok")).end(QStringLiteral("end_turn"))));
     auto s = makeSession();
     QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QSignalSpy settled(s.get(), &AgentSession::approvalSettled);
     QVERIFY(s->send(QStringLiteral("go")).ok());
     QVERIFY(asked.wait(30000));
-    QCOMPARE(asked.last().at(0).value<PendingApproval>().callId, QStringLiteral("toolu_a"));
-    QVERIFY(s->approve(QStringLiteral("toolu_a")).ok());
-    QVERIFY(asked.wait(30000));
-    QCOMPARE(asked.last().at(0).value<PendingApproval>().callId, QStringLiteral("toolu_b"));
+    // All three are asked at once, in the model's order.
+    QCOMPARE(asked.size(), 3);
+    QCOMPARE(asked.at(0).at(0).value<PendingApproval>().callId, QStringLiteral("toolu_a"));
+    QCOMPARE(asked.at(2).at(0).value<PendingApproval>().callId, QStringLiteral("toolu_c"));
+    QCOMPARE(s->awaitingApproval(),
+             (QStringList{QStringLiteral("toolu_a"), QStringLiteral("toolu_b"), QStringLiteral("toolu_c")}));
+
+    // Decided out of order: c first, then b is denied, then a. Nothing runs before a is decided.
+    QVERIFY(s->approve(QStringLiteral("toolu_c")).ok());
     QVERIFY(s->deny(QStringLiteral("toolu_b"), QStringLiteral("one is enough")).ok());
+    QVERIFY(!kinds().contains(QStringLiteral("exec.started")));
+    QCOMPARE(s->deny(QStringLiteral("toolu_b"), QString()).error().code, Error::Code::NotFound); // decided once
+    QVERIFY(s->approve(QStringLiteral("toolu_a")).ok());
     QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QCOMPARE(settled.size(), 3);
+
+    QStringList started;
+    for (const Event &e : m_events)
+        if (e.kind == QLatin1String("exec.started"))
+            started << e.payloadObject().value(QLatin1String("call_id")).toString();
+    QCOMPARE(started, (QStringList{QStringLiteral("toolu_a"), QStringLiteral("toolu_c")}));
+
+    // The answers go back in the model's order.
     const QByteArray body = m_server->requests()[1].body;
     QCOMPARE(toolResultIn(body, QStringLiteral("toolu_a")).value(QLatin1String("content")).toString(),
              QStringLiteral("echo: a"));
@@ -516,6 +537,86 @@ void TestAgentSession::anthropicParallelCallsAreAskedInOrder()
                 .value(QLatin1String("content"))
                 .toString()
                 .contains(QLatin1String("one is enough")));
+    const QJsonArray messages = QJsonDocument::fromJson(body).object().value(QLatin1String("messages")).toArray();
+    QStringList order;
+    for (const QJsonValue block : messages.last().toObject().value(QLatin1String("content")).toArray())
+        if (block.toObject().value(QLatin1String("type")).toString() == QLatin1String("tool_result"))
+            order << block.toObject().value(QLatin1String("tool_use_id")).toString();
+    QCOMPARE(order, (QStringList{QStringLiteral("toolu_a"), QStringLiteral("toolu_b"), QStringLiteral("toolu_c")}));
+}
+
+void TestAgentSession::alwaysForThisSessionSettlesIdenticalWaitingCalls()
+{
+    const QJsonObject same{{QStringLiteral("text"), QStringLiteral("same")}};
+    m_server->enqueue(FakeResponse::sse(
+        AnthropicScript()
+            .toolUse(QStringLiteral("toolu_1"), QStringLiteral("echo"), same)
+            .toolUse(QStringLiteral("toolu_2"), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("x")}})
+            .toolUse(QStringLiteral("toolu_3"), QStringLiteral("echo"), same)
+            .end(QStringLiteral("tool_use"))));
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("ok")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession();
+    QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QSignalSpy settled(s.get(), &AgentSession::approvalSettled);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QVERIFY(asked.wait(30000));
+    QCOMPARE(asked.size(), 3);
+    QVERIFY(s->approve(QStringLiteral("toolu_1"), AgentSession::Scope::Session).ok());
+    // The identical third call is settled by the new rule; the different one still waits.
+    QCOMPARE(settled.size(), 2);
+    QCOMPARE(settled.at(1).at(0).toString(), QStringLiteral("toolu_3"));
+    QCOMPARE(s->awaitingApproval(), QStringList{QStringLiteral("toolu_2")});
+    QVERIFY(s->approve(QStringLiteral("toolu_2")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QCOMPARE(asked.size(), 3);
+    const auto third = std::find_if(m_events.rbegin(), m_events.rend(), [](const Event &e) {
+        return e.kind == QLatin1String("policy.decision") &&
+               e.payloadObject().value(QLatin1String("call_id")).toString() == QLatin1String("toolu_3");
+    });
+    QVERIFY(third != m_events.rend());
+    QCOMPARE(third->payloadObject().value(QLatin1String("decision")).toString(), QStringLiteral("allow"));
+    QVERIFY(third->payloadObject()
+                .value(QLatin1String("rule"))
+                .toString()
+                .startsWith(QLatin1String("always-this-session")));
+    const QByteArray body = m_server->requests()[1].body;
+    QCOMPARE(toolResultIn(body, QStringLiteral("toolu_3")).value(QLatin1String("content")).toString(),
+             QStringLiteral("echo: same"));
+}
+
+void TestAgentSession::cancelDeniesEveryWaitingCall()
+{
+    m_server->enqueue(FakeResponse::sse(
+        AnthropicScript()
+            .toolUse(QStringLiteral("toolu_a"), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("a")}})
+            .toolUse(QStringLiteral("toolu_b"), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("b")}})
+            .end(QStringLiteral("tool_use"))));
+    auto s = makeSession();
+    QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QVERIFY(asked.wait(30000));
+    QVERIFY(s->approve(QStringLiteral("toolu_b")).ok()); // approved, but behind a
+    s->cancel();
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::Cancelled);
+    QVERIFY(s->awaitingApproval().isEmpty());
+    QVERIFY(!kinds().contains(QStringLiteral("exec.started")));
+    QCOMPARE(kinds().count(QStringLiteral("approval.denied")), 1);
+    QCOMPARE(m_server->requests().size(), 1);
+
+    // The next prompt carries an answer for both calls.
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("fine")).end(QStringLiteral("end_turn"))));
+    QVERIFY(s->send(QStringLiteral("never mind")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    const QByteArray body = m_server->requests()[1].body;
+    QVERIFY(toolResultIn(body, QStringLiteral("toolu_a"))
+                .value(QLatin1String("content"))
+                .toString()
+                .contains(QLatin1String("cancelled")));
+    QVERIFY(toolResultIn(body, QStringLiteral("toolu_b"))
+                .value(QLatin1String("content"))
+                .toString()
+                .contains(QLatin1String("cancelled")));
 }
 
 void TestAgentSession::cancelMidStreamKeepsThePartialText()

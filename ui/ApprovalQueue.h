@@ -1,0 +1,43 @@
+#pragma once
+
+// Every call of a turn that waits for a person, listed under the approval card
+// when there is more than one: which is shown on the card, what the others are,
+// and "Approve all" for a batch the person has read through.
+
+#include "agent/AgentSession.h"
+
+#include <QList>
+#include <QWidget>
+
+class QLabel;
+class QListWidget;
+class QPushButton;
+
+namespace airlock {
+
+class ApprovalQueue final : public QWidget {
+    Q_OBJECT
+public:
+    explicit ApprovalQueue(QWidget *parent = nullptr);
+
+    // The waiting calls in the model's order, and the one on the card.
+    void setCalls(const QList<PendingApproval> &calls, const QString &current);
+    int count() const { return int(m_callIds.size()); }
+    QListWidget *list() const { return m_list; }
+    QPushButton *approveAllButton() const { return m_approveAll; }
+
+    // One line per call: tool and its arguments, shortened.
+    static QString summary(const PendingApproval &call);
+
+Q_SIGNALS:
+    void selected(const QString &callId);
+    void approveAllRequested();
+
+private:
+    QStringList m_callIds;
+    QLabel *m_heading;
+    QListWidget *m_list;
+    QPushButton *m_approveAll;
+};
+
+} // namespace airlock
