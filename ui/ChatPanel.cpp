@@ -6,8 +6,10 @@
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "UnifiedDiff.h"
+#include "providers/ModelCatalog.h"
 #include "providers/StreamItem.h"
 
+#include <QAbstractItemView>
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDir>
@@ -113,6 +115,7 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
     });
     // Chosen, not typed: a model is taken when picked from the list or confirmed with Enter.
     connect(m_modelPicker, &QComboBox::textActivated, this, &ChatPanel::chooseModel);
+    m_modelPicker->view()->installEventFilter(this);
     connect(m_modelPicker->lineEdit(), &QLineEdit::editingFinished, this,
             [this] { chooseModel(m_modelPicker->currentText()); });
 }
@@ -249,6 +252,43 @@ void ChatPanel::attach(std::unique_ptr<AgentSession> agent)
             });
     if (isNew)
         Q_EMIT sessionCreated(m_sessionId);
+}
+
+// The picker offers what the endpoint serves (a local server's models, or the
+// provider's current list), asked off the UI thread once per endpoint, when the
+// list is first opened: no request the person did not ask for.
+void ChatPanel::listModels()
+{
+    if (!m_agent)
+        return;
+    const ProviderConfig provider = m_agent->provider();
+    const QString endpoint = QStringLiteral("%1 %2").arg(int(provider.kind)).arg(provider.baseUrl);
+    if (endpoint == m_modelsListedFrom)
+        return;
+    m_modelsListedFrom = endpoint;
+    auto *watcher = new QFutureWatcher<Result<QStringList>>(this); // deleted when finished
+    connect(watcher, &QFutureWatcher<Result<QStringList>>::finished, this, [this, watcher] {
+        const Result<QStringList> models = watcher->result();
+        watcher->deleteLater();
+        if (!models) {
+            m_modelPicker->setToolTip(
+                tr("The model for the next turns of this chat. The endpoint's list is not available: %1")
+                    .arg(models.error().message));
+            return;
+        }
+        const QSignalBlocker quiet(m_modelPicker);
+        const QString current = m_modelPicker->currentText();
+        // The endpoint's models first, then the priced names it did not list.
+        QStringList names = *models;
+        for (int i = 1; i < m_modelPicker->count(); ++i)
+            if (!names.contains(m_modelPicker->itemText(i)))
+                names << m_modelPicker->itemText(i);
+        m_modelPicker->clear();
+        m_modelPicker->addItem(QString());
+        m_modelPicker->addItems(names);
+        m_modelPicker->setEditText(current);
+    });
+    watcher->setFuture(QtConcurrent::run([provider] { return ModelCatalog::fetch(provider); }));
 }
 
 void ChatPanel::onEvent(const Event &event)
@@ -412,6 +452,13 @@ void ChatPanel::showWriteDiff(const PendingApproval &call)
             before = f.read(8 * 1024 * 1024);
         return UnifiedDiff::make(before, after, relative);
     }));
+}
+
+bool ChatPanel::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_modelPicker->view() && event->type() == QEvent::Show)
+        listModels();
+    return QWidget::eventFilter(watched, event);
 }
 
 void ChatPanel::updateMeter()

@@ -65,6 +65,9 @@ Q_SIGNALS:
     // Every event of the running agent, as it is recorded.
     void eventRecorded(const airlock::Event &event);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
     void attach(std::unique_ptr<AgentSession> agent);
     void onEvent(const Event &event);
@@ -73,6 +76,7 @@ private:
     void refreshQueue();
     void clearPending();
     void updateMeter();
+    void listModels();
     void showWriteDiff(const PendingApproval &call);
     void setRunning(bool running);
     void showStatus(const QString &message);
@@ -90,6 +94,7 @@ private:
 
     QList<PendingApproval> m_pendingCalls; // waiting for a decision, in the model's order
     QString m_chosenModel;                 // from the picker; empty: the configured one
+    QString m_modelsListedFrom;            // the endpoint the picker's list came from
 
     TranscriptView *m_transcript;
     ApprovalCard *m_approval;

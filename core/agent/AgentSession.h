@@ -87,6 +87,7 @@ public:
     // The model of the following turns (the provider stays); recorded in the log.
     Status setModel(const QString &model);
     const QString &model() const { return m_options.provider.model; }
+    const ProviderConfig &provider() const { return m_options.provider; }
     // Calls waiting for a decision now, in the model's order.
     QStringList awaitingApproval() const;
     bool isAwaiting(const QString &callId) const;

@@ -377,6 +377,15 @@ void TestChatWindow::modelPickerChangesTheModelOfTheNextTurn()
     };
     QCOMPARE(modelOf(0), QStringLiteral("claude-sonnet-4-5"));
     QCOMPARE(modelOf(1), QStringLiteral("claude-haiku-4-5"));
+    // Opening the list asks the endpoint what it serves.
+    m_server->enqueue(FakeResponse::error(
+        200,
+        R"({"data":[{"type":"model","id":"claude-opus-4-6"},{"type":"model","id":"claude-from-endpoint"}],"has_more":false})"));
+    picker->showPopup();
+    QTRY_VERIFY_WITH_TIMEOUT(picker->findText(QStringLiteral("claude-from-endpoint")) > 0, 30000);
+    picker->hidePopup();
+    QCOMPARE(m_server->requests().back().method, QByteArray("GET"));
+    QCOMPARE(picker->currentText(), QStringLiteral("claude-haiku-4-5")); // the choice stays
     // The change is in the record, once.
     int notices = 0;
     const TranscriptModel *t = w->transcript()->transcript();
