@@ -5,9 +5,9 @@
 #include "PromptEdit.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
-#include "UnifiedDiff.h"
 #include "providers/ModelCatalog.h"
 #include "providers/StreamItem.h"
+#include "workspace/UnifiedDiff.h"
 
 #include <QAbstractItemView>
 #include <QComboBox>

@@ -3,7 +3,7 @@
 #include "ChangedFilesModel.h"
 #include "CodeView.h"
 #include "DiffView.h"
-#include "UnifiedDiff.h"
+#include "workspace/UnifiedDiff.h"
 
 #include <QDesktopServices>
 #include <QDir>
