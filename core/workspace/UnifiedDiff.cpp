@@ -1,6 +1,7 @@
 #include "UnifiedDiff.h"
 
-#include <QList>
+#include <QByteArrayView>
+#include <QHash>
 
 #include <algorithm>
 #include <vector>
@@ -9,29 +10,47 @@ namespace airlock {
 namespace {
 
 struct Line {
-    QByteArray text; // without the '\n' (a '\r' stays: CRLF is content)
+    QByteArrayView text; // without the '\n' (a '\r' stays: CRLF is content)
     bool newline = true;
 };
 
 std::vector<Line> splitLines(const QByteArray &data)
 {
     std::vector<Line> lines;
+    const QByteArrayView all(data);
     qsizetype start = 0;
-    while (start < data.size()) {
-        const qsizetype nl = data.indexOf('\n', start);
+    while (start < all.size()) {
+        const qsizetype nl = all.indexOf('\n', start);
         if (nl < 0) {
-            lines.push_back({data.mid(start), false});
+            lines.push_back({all.sliced(start), false});
             break;
         }
-        lines.push_back({data.mid(start, nl - start), true});
+        lines.push_back({all.sliced(start, nl - start), true});
         start = nl + 1;
     }
     return lines;
 }
 
-bool sameLine(const Line &a, const Line &b)
+// Each distinct line (text and whether it ends in a newline) becomes one number, so
+// the edit-script search compares integers, not strings.
+void internLines(const std::vector<Line> &a, const std::vector<Line> &b, std::vector<int> &ids, std::vector<int> &idsB)
 {
-    return a.newline == b.newline && a.text == b.text;
+    QHash<QByteArrayView, int> numbers;
+    numbers.reserve(qsizetype(a.size() + b.size()));
+    auto number = [&numbers](const Line &line) {
+        // The view takes the '\n' along when there is one: "x\n" and a final "x" differ.
+        const QByteArrayView key(line.text.data(), line.text.size() + (line.newline ? 1 : 0));
+        auto it = numbers.constFind(key);
+        if (it == numbers.constEnd())
+            it = numbers.insert(key, int(numbers.size()));
+        return *it;
+    };
+    ids.reserve(a.size());
+    for (const Line &l : a)
+        ids.push_back(number(l));
+    idsB.reserve(b.size());
+    for (const Line &l : b)
+        idsB.push_back(number(l));
 }
 
 enum class Op { Equal, Delete, Insert };
@@ -41,41 +60,45 @@ struct Edit {
     int b; // index in after (Equal, Insert)
 };
 
-// Myers' greedy shortest edit script over a[lo..) and b[lo..), after the common
-// prefix and suffix are trimmed (most real edits are small, so D stays small and
-// the O(D²) trace stays cheap).
-std::vector<Edit> editScript(const std::vector<Line> &a, const std::vector<Line> &b)
+// Myers' greedy shortest edit script over a[prefix..) and b[prefix..), after the
+// common prefix and suffix are trimmed (most real edits are small, so D stays small
+// and the O(D²) trace stays cheap).
+std::vector<Edit> editScript(const std::vector<int> &a, const std::vector<int> &b)
 {
     const int n0 = int(a.size()), m0 = int(b.size());
     int prefix = 0;
-    while (prefix < n0 && prefix < m0 && sameLine(a[prefix], b[prefix]))
+    while (prefix < n0 && prefix < m0 && a[prefix] == b[prefix])
         ++prefix;
     int suffix = 0;
-    while (suffix < n0 - prefix && suffix < m0 - prefix && sameLine(a[n0 - 1 - suffix], b[m0 - 1 - suffix]))
+    while (suffix < n0 - prefix && suffix < m0 - prefix && a[n0 - 1 - suffix] == b[m0 - 1 - suffix])
         ++suffix;
     const int n = n0 - prefix - suffix, m = m0 - prefix - suffix;
-    auto A = [&](int i) -> const Line & { return a[prefix + i]; };
-    auto B = [&](int j) -> const Line & { return b[prefix + j]; };
+    const int *A = a.data() + prefix;
+    const int *B = b.data() + prefix;
 
     std::vector<Edit> middle;
     if (n > 0 || m > 0) {
-        const int max = n + m;
-        std::vector<int> v(2 * max + 2, 0);
-        const int off = max + 1;
-        std::vector<std::vector<int>> trace; // trace[d]: v[k] for k in [-d, d], before step d
-        // The trace grows as D²: past this many edits (two unrelated versions of a
-        // big file) the middle is shown as all removed, then all added — still correct.
+        // The trace grows as D², the search as (N+M)·D: past this many edits, or this
+        // many steps, the middle is shown as all removed, then all added.
         constexpr int kMaxEdits = 2000;
+        constexpr qint64 kMaxSteps = 40'000'000;
+        const int bound = std::min(n + m, kMaxEdits);
+        std::vector<int> v(size_t(2 * bound + 3), 0);
+        const int off = bound + 1;
+        std::vector<std::vector<int>> trace; // trace[d]: v[k] for k in [-d, d], before step d
+        qint64 steps = 0;
         int found = -1;
-        for (int d = 0; d <= std::min(max, kMaxEdits) && found < 0; ++d) {
+        for (int d = 0; d <= bound && found < 0 && steps <= kMaxSteps; ++d) {
             trace.emplace_back(v.begin() + off - d, v.begin() + off + d + 1);
             for (int k = -d; k <= d; k += 2) {
                 int x = (k == -d || (k != d && v[off + k - 1] < v[off + k + 1])) ? v[off + k + 1] : v[off + k - 1] + 1;
                 int y = x - k;
-                while (x < n && y < m && sameLine(A(x), B(y))) {
+                const int x0 = x;
+                while (x < n && y < m && A[x] == B[y]) {
                     ++x;
                     ++y;
                 }
+                steps += 1 + (x - x0);
                 v[off + k] = x;
                 if (x >= n && y >= m) {
                     found = d;
@@ -91,8 +114,8 @@ std::vector<Edit> editScript(const std::vector<Line> &a, const std::vector<Line>
         }
         int x = n, y = m;
         for (int d = found; d >= 0; --d) {
-            const std::vector<int> &t = trace[d];
-            auto at = [&](int k) { return t[k + d]; };
+            const std::vector<int> &t = trace[size_t(d)];
+            auto at = [&](int k) { return t[size_t(k + d)]; };
             const int k = x - y;
             int prevK = 0;
             if (d > 0)
@@ -127,37 +150,73 @@ std::vector<Edit> editScript(const std::vector<Line> &a, const std::vector<Line>
 }
 
 // GNU form: "start,count", ",1" omitted; an empty range names the line before it.
-QString range(int first, int count)
+QByteArray range(int first, int count)
 {
     const int start = count == 0 ? first : first + 1;
     if (count == 1)
-        return QString::number(start);
-    return QStringLiteral("%1,%2").arg(start).arg(count);
+        return QByteArray::number(start);
+    return QByteArray::number(start) + ',' + QByteArray::number(count);
 }
 
 void appendLine(QByteArray &out, char mark, const Line &line)
 {
     out += mark;
-    out += line.text;
+    out.append(line.text);
     out += '\n';
     if (!line.newline)
         out += "\\ No newline at end of file\n";
+}
+
+// Cuts at the last line end within `maxChars`; mid-line (never inside a surrogate
+// pair) when one huge line (minified code) would leave less than half.
+void cut(QString &text, qsizetype maxChars)
+{
+    if (maxChars <= 0) {
+        text.clear();
+        return;
+    }
+    qsizetype at = text.lastIndexOf(u'\n', maxChars - 1) + 1;
+    if (at >= maxChars / 2) {
+        text.truncate(at);
+        return;
+    }
+    at = maxChars - 1;
+    if (at > 0 && text.at(at - 1).isHighSurrogate())
+        --at;
+    text.truncate(at);
+    text += u'\n';
 }
 
 } // namespace
 
 QString UnifiedDiff::make(const QByteArray &before, const QByteArray &after, const QString &path, int context)
 {
-    if (before == after)
-        return QString();
-    const std::vector<Line> a = splitLines(before), b = splitLines(after);
-    const std::vector<Edit> edits = editScript(a, b);
+    return compute(before, after, path, -1, context).text;
+}
 
+UnifiedDiff::Output UnifiedDiff::compute(const QByteArray &before, const QByteArray &after, const QString &path,
+                                         qsizetype maxChars, int context)
+{
+    Output result;
+    if (before == after)
+        return result;
+    const std::vector<Line> a = splitLines(before), b = splitLines(after);
+    std::vector<int> idsA, idsB;
+    internLines(a, b, idsA, idsB);
+    const std::vector<Edit> edits = editScript(idsA, idsB);
+    for (const Edit &e : edits) {
+        result.added += e.op == Op::Insert ? 1 : 0;
+        result.removed += e.op == Op::Delete ? 1 : 0;
+    }
+
+    // A UTF-16 character takes at most 3 UTF-8 bytes: past this many bytes the text
+    // is over `maxChars` for sure, and building more of it is wasted work.
+    const qsizetype byteLimit = maxChars < 0 ? -1 : 3 * maxChars + 3;
     QByteArray out;
     out += "--- a/" + path.toUtf8() + "\n+++ b/" + path.toUtf8() + "\n";
     const int count = int(edits.size());
     int i = 0;
-    while (i < count) {
+    while (i < count && (byteLimit < 0 || out.size() <= byteLimit)) {
         while (i < count && edits[i].op == Op::Equal)
             ++i;
         if (i == count)
@@ -194,6 +253,8 @@ QString UnifiedDiff::make(const QByteArray &before, const QByteArray &after, con
                     bFirst = ed.b;
                 ++bCount;
             }
+            if (byteLimit >= 0 && out.size() + body.size() > byteLimit)
+                continue; // the counts above still need every line of the hunk
             if (ed.op == Op::Equal)
                 appendLine(body, ' ', a[ed.a]);
             else if (ed.op == Op::Delete)
@@ -218,11 +279,16 @@ QString UnifiedDiff::make(const QByteArray &before, const QByteArray &after, con
                     break;
                 }
         }
-        out += "@@ -" + range(aFirst, aCount).toUtf8() + " +" + range(bFirst, bCount).toUtf8() + " @@\n";
+        out += "@@ -" + range(aFirst, aCount) + " +" + range(bFirst, bCount) + " @@\n";
         out += body;
         i = stop;
     }
-    return QString::fromUtf8(out);
+    result.text = QString::fromUtf8(out);
+    if (maxChars >= 0 && result.text.size() > maxChars) {
+        cut(result.text, maxChars);
+        result.truncated = true;
+    }
+    return result;
 }
 
 } // namespace airlock
