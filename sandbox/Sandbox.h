@@ -40,6 +40,9 @@ public:
 
     virtual ~Sandbox();
     virtual QString kind() const = 0;
+    // Whether a call may change files in the session's workspace folder (then the
+    // agent records what each call changed there).
+    virtual bool sharesWorkspace() const { return false; }
     // Make ready ahead of the first call (boot, warm pool). Idempotent.
     virtual Status prepare() = 0;
     // Runs one call; blocks the calling (worker) thread, never the UI thread.

@@ -134,16 +134,14 @@ void MainWindow::showSession(const QString &sessionId)
 void MainWindow::onEvent(const Event &event)
 {
     m_logs->apply(event);
-    // Files a call wrote or removed are marked in the Files dock.
+    // The files the latest call changed (as recorded for it) are marked in the Files dock.
     if (event.knownKind() == EventKind::ExecutionStarted) {
-        const QJsonObject p = event.payloadObject();
-        m_lastCallTool = p.value(QLatin1String("tool")).toString();
+        m_changedByCall.clear();
+    } else if (event.knownKind() == EventKind::FileChanged) {
+        m_changedByCall << event.payloadObject().value(QLatin1String("path")).toString();
     } else if (event.knownKind() == EventKind::ExecutionFinished) {
-        const QJsonObject p = event.payloadObject();
-        const QString path = p.value(QLatin1String("result")).toObject().value(QLatin1String("path")).toString();
-        if (p.value(QLatin1String("ok")).toBool() && !path.isEmpty() &&
-            (m_lastCallTool == QLatin1String("write_file") || m_lastCallTool == QLatin1String("remove_file")))
-            m_files->markChanged({QString(path).remove(QRegularExpression(QStringLiteral("^/workspace/?")))});
+        if (!m_changedByCall.isEmpty())
+            m_files->markChanged(std::exchange(m_changedByCall, {}));
     }
 }
 

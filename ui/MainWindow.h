@@ -60,7 +60,7 @@ private:
     FilesView *m_files;
     PreviewView *m_preview;
     QSystemTrayIcon *m_tray = nullptr; // created the first time it is needed
-    QString m_lastCallTool;
+    QStringList m_changedByCall;       // paths the running call changed, as recorded
     QStackedWidget *m_chatStack;
     QDockWidget *m_logsDock = nullptr;
     QDockWidget *m_filesDock = nullptr;

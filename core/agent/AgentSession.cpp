@@ -8,6 +8,7 @@
 #include "storage/AsyncEventWriter.h"
 #include "storage/EventStore.h"
 #include "tools/JsonSchemaValidator.h"
+#include "workspace/WorkspaceSnapshot.h"
 
 #include "util/JsonText.h"
 
@@ -24,6 +25,12 @@
 
 namespace airlock {
 namespace {
+
+// A call's outcome and what it changed in the shared workspace.
+struct Executed {
+    Result<SandboxOutcome> outcome;
+    WorkspaceChanges changes;
+};
 
 } // namespace
 
@@ -578,26 +585,61 @@ void AgentSession::execute(const Call &call)
             },
             Qt::QueuedConnection);
     };
-    auto *watcher = new QFutureWatcher<Result<SandboxOutcome>>(this); // deleted when finished
+    auto *watcher = new QFutureWatcher<Executed>(this); // deleted when finished
     const QString callId = call.id;
-    connect(watcher, &QFutureWatcher<Result<SandboxOutcome>>::finished, this, [this, watcher, callId] {
-        const Result<SandboxOutcome> r = watcher->result();
+    connect(watcher, &QFutureWatcher<Executed>::finished, this, [this, watcher, callId] {
+        const Executed done = watcher->result();
         watcher->deleteLater();
+        // What the call changed in the workspace, recorded before its result, even
+        // when it failed: a failed command may have written half its files.
+        for (const FileChange &change : done.changes.files)
+            record(EventKind::FileChanged, change.eventPayload(callId));
+        const Result<SandboxOutcome> &r = done.outcome;
         if (!r)
-            finishCall(callId, false, r.error().message);
+            finishCall(callId, false, r.error().message, -1, done.changes);
         else
-            finishCall(callId, r->ok, r->ok ? r->result : QJsonValue(r->error), r->durationMs);
+            finishCall(callId, r->ok, r->ok ? r->result : QJsonValue(r->error), r->durationMs, done.changes);
     });
-    m_execution = QtConcurrent::run([sandbox, sandboxCall, sink] { return sandbox->run(sandboxCall, sink); });
-    watcher->setFuture(m_execution);
+    // Only sandboxes that can write the shared folder need the before-and-after walk.
+    const QString workspace = sandbox->sharesWorkspace() ? m_options.workspaceDir : QString();
+    const QFuture<Executed> running = QtConcurrent::run([sandbox, sandboxCall, sink, workspace]() -> Executed {
+        std::optional<WorkspaceSnapshot> before;
+        QString snapshotProblem;
+        if (!workspace.isEmpty()) {
+            auto taken = WorkspaceSnapshot::take(workspace);
+            if (taken)
+                before = std::move(*taken);
+            else
+                snapshotProblem = taken.error().message;
+        }
+        Executed out{sandbox->run(sandboxCall, sink), {}};
+        if (before) {
+            auto changes = before->diffAgainstNow();
+            if (changes)
+                out.changes = std::move(*changes);
+            else
+                out.changes = {{}, true, {changes.error().message}};
+        } else if (!snapshotProblem.isEmpty()) {
+            out.changes = {{}, true, {snapshotProblem}};
+        }
+        return out;
+    });
+    m_execution = QFuture<void>(running);
+    watcher->setFuture(running);
 }
 
-void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs)
+void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs,
+                              const WorkspaceChanges &changes)
 {
     QJsonObject payload{{QStringLiteral("call_id"), callId}, {QStringLiteral("ok"), ok}};
     payload.insert(ok ? QStringLiteral("result") : QStringLiteral("error"), resultOrError);
     if (durationMs >= 0)
         payload.insert(QStringLiteral("duration_ms"), durationMs);
+    if (!changes.files.empty())
+        payload.insert(QStringLiteral("files_changed"), qint64(changes.files.size()));
+    // Never silently partial: the record says where it may lack something.
+    if (changes.incomplete || !changes.notes.isEmpty())
+        payload.insert(QStringLiteral("workspace_notes"), QJsonArray::fromStringList(changes.notes));
     record(EventKind::ExecutionFinished, payload);
     m_results.toolResults.append({callId, clipped(jsonText(resultOrError)), !ok});
     if (Call *call = findCall(callId))

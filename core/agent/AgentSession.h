@@ -17,6 +17,7 @@
 #include "policy/PolicyEngine.h"
 #include "providers/ProviderConfig.h"
 #include "util/Result.h"
+#include "workspace/WorkspaceChanges.h"
 
 #include <QFuture>
 #include <QObject>
@@ -39,9 +40,10 @@ struct AgentOptions {
     int maxResultChars = 100000; // tool results longer than this are cut, with a marker
     enum class Approval { Ask, AutoApprove, DenyAll };
     Approval approval = Approval::Ask;
-    QString title;      // for a new session
-    QString projectDir; // where "always for this project" rules are written; empty: no project
-    QString sessionId;  // for a new session: the id to use (see newSessionId); empty: a fresh one
+    QString title;        // for a new session
+    QString projectDir;   // where "always for this project" rules are written; empty: no project
+    QString workspaceDir; // the host folder a sandbox shares; each call's changes there are recorded
+    QString sessionId;    // for a new session: the id to use (see newSessionId); empty: a fresh one
 };
 
 // A call waiting for a person's decision.
@@ -130,7 +132,8 @@ private:
     Call *findCall(const QString &callId);
     void answer(Call &call, const QString &content, bool isError);
     void execute(const Call &call);
-    void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1);
+    void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1,
+                    const WorkspaceChanges &changes = {});
     void endRun(Outcome outcome, const QString &message);
     const AgentTool *findTool(const QString &name) const;
     QString clipped(QString text) const;
@@ -148,8 +151,8 @@ private:
     std::size_t m_nextCall = 0; // the first call not yet answered
     QString m_running;          // call id being executed
     std::unique_ptr<ModelStream> m_stream;
-    QFuture<Result<SandboxOutcome>> m_execution; // the tool running, if any
-    int m_turn = 0;                              // turns started in this session
+    QFuture<void> m_execution; // the tool running, if any
+    int m_turn = 0;            // turns started in this session
     int m_turnsThisRun = 0;
     qint64 m_tokensUsed = 0;
     qint64 m_turnTokens = 0;

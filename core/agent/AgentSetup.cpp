@@ -107,6 +107,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             c.sessionId.isEmpty() ? QStringLiteral("pid%1").arg(QCoreApplication::applicationPid()) : c.sessionId;
         vm.workspaceDir = QFileInfo(c.workspace.isEmpty() ? QDir::currentPath() : c.workspace).absoluteFilePath();
         setup.workspaceDir = vm.workspaceDir;
+        setup.options.workspaceDir = vm.workspaceDir;
         if (!QFileInfo(vm.workspaceDir).isDir())
             return bad(QStringLiteral("workspace %1 is not a folder").arg(vm.workspaceDir));
         // The sandbox describes its own tools, so schema and implementation agree.

@@ -30,6 +30,7 @@ public:
     ~MicroVmSandbox() override;
 
     QString kind() const override { return QStringLiteral("microvm"); }
+    bool sharesWorkspace() const override { return true; }
     Status prepare() override;
     Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override;
     void cancel(const QString &callId) override;
