@@ -2,6 +2,7 @@
 
 #include "MainWindow.h"
 #include "SettingsDialog.h"
+#include "ThemeController.h"
 #include "agent/AgentSetup.h"
 #include "agent/ProjectFile.h"
 #include "storage/EventStore.h"
@@ -52,6 +53,10 @@ int GuiLauncher::run(int argc, char **argv)
     QApplication::setApplicationName(QStringLiteral("Airlock"));
     QApplication::setApplicationVersion(QString::fromLatin1(kVersion));
     QApplication::setDesktopFileName(QStringLiteral("airlock"));
+
+    // The saved theme before the first widget exists: the window never flashes the
+    // wrong colours. Settings finds the controller on the app to change it live.
+    (new ThemeController(&app))->setChoice(SettingsDialog::loadThemeChoice()); // owned by the app
 
     if (qEnvironmentVariableIntValue("AIRLOCK_BENCH_FIRST_FRAME") == 1)
         app.installEventFilter(new FirstFrameReporter(&app)); // owned by the app

@@ -80,9 +80,10 @@ SettingsDialog::SettingsDialog(QWidget *parent)
       m_keyFromKeychain(new QRadioButton(tr("In the keychain"), this)),
       m_keyFromEnv(new QRadioButton(tr("From an environment variable"), this)), m_key(new QLineEdit(this)),
       m_keyEnv(new QLineEdit(this)), m_keyStatus(statusLabel(QStringLiteral("keyStatus"), this)),
-      m_sandbox(new QComboBox(this)), m_workspace(new QLineEdit(this)), m_tools(new QListWidget(this)),
-      m_policy(new QPlainTextEdit(this)), m_policyStatus(statusLabel(QStringLiteral("policyStatus"), this)),
-      m_call(new QPlainTextEdit(this)), m_decision(statusLabel(QStringLiteral("ruleDecision"), this))
+      m_sandbox(new QComboBox(this)), m_theme(new QComboBox(this)), m_workspace(new QLineEdit(this)),
+      m_tools(new QListWidget(this)), m_policy(new QPlainTextEdit(this)),
+      m_policyStatus(statusLabel(QStringLiteral("policyStatus"), this)), m_call(new QPlainTextEdit(this)),
+      m_decision(statusLabel(QStringLiteral("ruleDecision"), this))
 {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
@@ -146,6 +147,20 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     sandboxForm->addRow(tr("Default sandbox"), m_sandbox);
     sandboxForm->addRow(tr("Workspace folder"), workspaceRow);
 
+    // Appearance
+    m_theme->setObjectName(QStringLiteral("theme"));
+    m_theme->addItem(tr("System (follow the desktop)"), themeChoiceKey(ThemeChoice::System));
+    m_theme->addItem(tr("Light"), themeChoiceKey(ThemeChoice::Light));
+    m_theme->addItem(tr("Dark"), themeChoiceKey(ThemeChoice::Dark));
+    auto *appearancePage = new QWidget(this);
+    auto *appearanceForm = new QFormLayout(appearancePage);
+    appearanceForm->addRow(tr("Theme"), m_theme);
+    auto *themeNote = new QLabel(tr("System follows the desktop's light or dark setting, also when it changes "
+                                    "while Airlock runs. A new choice applies when you save."),
+                                 appearancePage);
+    themeNote->setWordWrap(true);
+    appearanceForm->addRow(QString(), themeNote);
+
     // Tools
     m_tools->setObjectName(QStringLiteral("toolFiles"));
     auto *addTool = new QPushButton(tr("Add…"), this);
@@ -196,6 +211,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     tabs->addTab(sandboxPage, tr("Sandbox"));
     tabs->addTab(toolsPage, tr("Tools"));
     tabs->addTab(policyPage, tr("Policy"));
+    tabs->addTab(appearancePage, tr("Appearance"));
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
     connect(buttons, &QDialogButtonBox::rejected, this, &SettingsDialog::reject);
@@ -239,6 +255,12 @@ AgentChoices SettingsDialog::loadChoices()
     return c;
 }
 
+ThemeChoice SettingsDialog::loadThemeChoice()
+{
+    QSettings s(settingsPath(), QSettings::IniFormat);
+    return themeChoiceFromKey(s.value(QStringLiteral("appearance/theme")).toString());
+}
+
 void SettingsDialog::load()
 {
     QSettings s(settingsPath(), QSettings::IniFormat);
@@ -252,6 +274,9 @@ void SettingsDialog::load()
     const int sandbox = m_sandbox->findData(s.value(QStringLiteral("sandbox/default"), QString()).toString());
     m_sandbox->setCurrentIndex(sandbox < 0 ? 0 : sandbox);
     m_workspace->setText(s.value(QStringLiteral("sandbox/workspace")).toString());
+    const int theme =
+        m_theme->findData(themeChoiceKey(themeChoiceFromKey(s.value(QStringLiteral("appearance/theme")).toString())));
+    m_theme->setCurrentIndex(theme < 0 ? 0 : theme);
     m_tools->clear();
     m_tools->addItems(s.value(QStringLiteral("tools/files")).toStringList());
     m_policy->setPlainText(s.value(QStringLiteral("policy/rules")).toString());
@@ -307,7 +332,11 @@ bool SettingsDialog::save()
             tools << m_tools->item(i)->text();
         s.setValue(QStringLiteral("tools/files"), tools);
         s.setValue(QStringLiteral("policy/rules"), rules);
+        s.setValue(QStringLiteral("appearance/theme"), m_theme->currentData().toString());
     } // QSettings writes when it goes out of scope: a small INI file
+    // The window changes theme now, not at the next start.
+    if (ThemeController *theme = ThemeController::of(QCoreApplication::instance()))
+        theme->setChoice(themeChoiceFromKey(m_theme->currentData().toString()));
     if (rules.isEmpty()) {
         Q_EMIT saved(true, QString());
         return true;

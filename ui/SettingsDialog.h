@@ -3,10 +3,12 @@
 // Settings: the model provider (kind, base URL, model, and the API key — stored in
 // the OS keychain on a worker thread and never shown again in full — or the name of
 // an environment variable holding it), the default sandbox and workspace folder,
-// JavaScript tool files, and the policy rules with a "test this rule" box. Saved
+// JavaScript tool files, the policy rules with a "test this rule" box, and the
+// theme (System, Light or Dark: applied on save, see ThemeController). Saved
 // with QSettings ($XDG_CONFIG_HOME/airlock/settings.ini); the rules go to
 // policy.json beside it, written off the UI thread.
 
+#include "ThemeController.h"
 #include "agent/AgentSetup.h"
 #include "policy/PolicyDecision.h"
 #include "util/Result.h"
@@ -32,11 +34,14 @@ public:
 
     // What the window builds its agent from: the saved settings, defaults elsewhere.
     static AgentChoices loadChoices();
+    // The saved theme choice; System when none was saved. Read before the window shows.
+    static ThemeChoice loadThemeChoice();
     static QString settingsPath();
     static QString policyPath();
 
     // Validates and saves; false (with the error shown) when the policy is invalid.
     // The policy file is written on a worker thread: `saved` tells when it is done.
+    // The theme applies at once through the application's ThemeController, if any.
     bool save();
 
     // Judges a call ({tool, input, annotations?, shell_field?}) with the rules in
@@ -72,6 +77,7 @@ private:
     QLineEdit *m_keyEnv;
     QLabel *m_keyStatus;
     QComboBox *m_sandbox;
+    QComboBox *m_theme;
     QLineEdit *m_workspace;
     QListWidget *m_tools;
     QPlainTextEdit *m_policy;

@@ -2,9 +2,11 @@
 // builds its agent from; an API key goes to the (real, private) keychain and is
 // only ever shown by its last four characters; invalid rules are refused with the
 // reason; "test this rule" judges calls like the agent would — an allow rule for
-// `ls` does not allow `ls && rm -rf ~`.
+// `ls` does not allow `ls && rm -rf ~`; the theme is saved, read back at start, and
+// applied at once to the running application.
 
 #include "SettingsDialog.h"
+#include "ThemeController.h"
 #include "secrets/SecretStore.h"
 
 #include <QApplication>
@@ -50,6 +52,7 @@ private Q_SLOTS:
     void invalidPolicyIsRefused();
     void testThisRule();
     void apiKeyGoesToTheKeychain();
+    void themeIsSavedAndAppliedAtOnce();
 };
 
 void TestSettingsDialog::init()
@@ -200,6 +203,42 @@ void TestSettingsDialog::apiKeyGoesToTheKeychain()
     if (settings.open(QIODevice::ReadOnly))
         QVERIFY(!settings.readAll().contains(key.toUtf8()));
     QVERIFY(SecretStore().remove(SecretStore::apiKeyEntry(QStringLiteral("anthropic"))).ok());
+}
+
+void TestSettingsDialog::themeIsSavedAndAppliedAtOnce()
+{
+    auto dark = [] { return QApplication::palette().color(QPalette::Window).lightness() < 128; };
+    QCOMPARE(SettingsDialog::loadThemeChoice(), ThemeChoice::System); // nothing saved yet
+    ThemeController theme(qApp); // what GuiLauncher installs; the dialog finds it on the app
+    theme.setChoice(SettingsDialog::loadThemeChoice());
+    QVERIFY(!dark());
+    {
+        SettingsDialog d;
+        auto *choice = child<QComboBox>(d, "theme");
+        QCOMPARE(choice->currentData().toString(), QStringLiteral("system"));
+        choice->setCurrentIndex(choice->findData(QStringLiteral("dark")));
+        QVERIFY(!dark()); // nothing changes before Save
+        QVERIFY(d.save());
+        QVERIFY(dark());
+        QCOMPARE(theme.choice(), ThemeChoice::Dark);
+    }
+    QCOMPARE(SettingsDialog::loadThemeChoice(), ThemeChoice::Dark);
+    QSettings s(SettingsDialog::settingsPath(), QSettings::IniFormat);
+    QCOMPARE(s.value(QStringLiteral("appearance/theme")).toString(), QStringLiteral("dark"));
+
+    SettingsDialog reopened;
+    auto *choice = child<QComboBox>(reopened, "theme");
+    QCOMPARE(choice->currentData().toString(), QStringLiteral("dark"));
+    reopened.findChild<QTabWidget *>()->setCurrentIndex(4); // Appearance, drawn dark
+    reopened.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&reopened));
+    const QString artifacts = QStringLiteral(AIRLOCK_BINARY_DIR "/test-artifacts");
+    QDir().mkpath(artifacts);
+    QVERIFY(reopened.grab().save(artifacts + QStringLiteral("/settings-appearance-dark.png")));
+    choice->setCurrentIndex(choice->findData(QStringLiteral("light")));
+    QVERIFY(reopened.save());
+    QVERIFY(!dark());
+    QCOMPARE(SettingsDialog::loadThemeChoice(), ThemeChoice::Light);
 }
 
 int main(int argc, char **argv)
