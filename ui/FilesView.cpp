@@ -10,6 +10,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QFileSystemModel>
+#include <QFileSystemWatcher>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -17,6 +18,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStringDecoder>
@@ -34,6 +36,7 @@ struct Loaded {
     FilesView::Showing kind = FilesView::Showing::Note;
     QString text; // Text: the content; Note: what to tell the person
     QImage image;
+    bool missing = false; // the file is not there (any more)
 };
 
 QString megabytes(qint64 bytes)
@@ -48,6 +51,7 @@ Loaded loadPreview(const QString &path, QSize fit)
     const QFileInfo info(path);
     if (!info.exists()) {
         out.text = QObject::tr("%1 no longer exists.").arg(info.fileName());
+        out.missing = true;
         return out;
     }
     if (info.isDir()) {
@@ -113,7 +117,7 @@ FilesView::FilesView(QWidget *parent)
       m_title(new QLabel(this)), m_openButton(new QPushButton(tr("Open externally"), this)),
       m_previewStack(new QStackedWidget(this)), m_note(noteLabel(QStringLiteral("previewNote"), this)),
       m_text(new CodeView(this)), m_imageScroll(new QScrollArea(this)), m_image(new QLabel(this)),
-      m_diff(new DiffView(this))
+      m_diff(new DiffView(this)), m_watcher(new QFileSystemWatcher(this)), m_reload(new QTimer(this))
 {
     setObjectName(QStringLiteral("filesView"));
     m_emptyState->setText(tr("This session has no workspace yet. Files appear here once a sandbox shares a "
@@ -158,6 +162,12 @@ FilesView::FilesView(QWidget *parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(split);
 
+    m_reload->setSingleShot(true);
+    m_reload->setInterval(kReloadDelayMs);
+    connect(m_reload, &QTimer::timeout, this, &FilesView::reloadPreview);
+    connect(m_watcher, &QFileSystemWatcher::fileChanged, this, &FilesView::onDiskChange);
+    connect(m_watcher, &QFileSystemWatcher::directoryChanged, this, &FilesView::onDiskChange);
+
     connect(m_tree, &QTreeView::activated, this, [this](const QModelIndex &index) {
         if (m_fs)
             previewFile(m_fs->filePath(m_changed->mapToSource(index)));
@@ -174,6 +184,7 @@ void FilesView::setWorkspace(const QString &dir)
     const QFileInfo info(dir);
     m_root = dir.isEmpty() ? QString() : QDir::cleanPath(info.absoluteFilePath());
     ++m_generation; // a preview still loading belongs to the previous workspace
+    stopWatching();
     m_previewPath.clear();
     m_title->clear();
     m_openButton->setEnabled(false);
@@ -223,24 +234,44 @@ bool FilesView::isMarkedChanged(const QString &relativePath) const
 void FilesView::previewFile(const QString &path)
 {
     const QString absolute = QDir::isAbsolutePath(path) || m_root.isEmpty() ? path : QDir(m_root).filePath(path);
+    stopWatching();
     m_previewPath = absolute;
     m_title->setText(m_root.isEmpty() ? absolute : QDir(m_root).relativeFilePath(absolute));
     m_openButton->setEnabled(true);
     showPane(Showing::Loading);
     m_note->setText(tr("Loading…"));
+    load(absolute, Load::Fresh);
+}
+
+void FilesView::load(const QString &absolute, Load mode)
+{
     const quint64 generation = ++m_generation;
     auto *watcher = new QFutureWatcher<Loaded>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<Loaded>::finished, this, [this, watcher, generation, absolute] {
+    connect(watcher, &QFutureWatcher<Loaded>::finished, this, [this, watcher, generation, absolute, mode] {
         Loaded result = watcher->result();
         watcher->deleteLater();
         if (generation != m_generation)
             return; // another file was chosen meanwhile
+        watchPreview(result.missing ? OnDisk::Missing : OnDisk::Present);
+        m_openButton->setEnabled(!result.missing);
+        if (result.missing && mode == Load::Reload)
+            result.text = tr("%1 was deleted.").arg(QFileInfo(absolute).fileName());
         if (result.kind == Showing::Text) {
+            auto text = std::make_shared<const QString>(std::move(result.text));
+            std::optional<ScrollPosition> keep;
+            if (mode == Load::Reload && m_showing == Showing::Text) {
+                if (m_shownText && *m_shownText == *text)
+                    return; // touched, not changed: nothing to redo
+                keep = ScrollPosition{m_text->verticalScrollBar()->value(), m_text->horizontalScrollBar()->value()};
+            }
+            m_shownText = text;
             m_text->clear();
             showPane(Showing::Text);
-            appendText(std::make_shared<const QString>(std::move(result.text)), 0, generation, absolute);
+            appendText(std::move(text), 0, generation, absolute, keep);
             return; // previewReady once all of it is in
-        } else if (result.kind == Showing::Image) {
+        }
+        m_shownText.reset();
+        if (result.kind == Showing::Image) {
             m_image->setPixmap(QPixmap::fromImage(result.image));
             m_image->setToolTip(result.text);
         } else {
@@ -253,7 +284,8 @@ void FilesView::previewFile(const QString &path)
     watcher->setFuture(QtConcurrent::run(loadPreview, absolute, fit));
 }
 
-void FilesView::appendText(std::shared_ptr<const QString> text, qsizetype from, quint64 generation, const QString &path)
+void FilesView::appendText(std::shared_ptr<const QString> text, qsizetype from, quint64 generation, const QString &path,
+                           std::optional<ScrollPosition> keep)
 {
     if (generation != m_generation)
         return; // another file was chosen meanwhile
@@ -266,20 +298,87 @@ void FilesView::appendText(std::shared_ptr<const QString> text, qsizetype from, 
     QTextCursor cursor(m_text->document());
     cursor.movePosition(QTextCursor::End);
     cursor.insertText(QStringView(*text).mid(from, to - from).toString());
+    if (keep) { // a reload: the person stays where they were reading (clamped while the text grows)
+        m_text->verticalScrollBar()->setValue(keep->vertical);
+        m_text->horizontalScrollBar()->setValue(keep->horizontal);
+    }
     if (to >= text->size()) {
         Q_EMIT previewReady(path);
         return;
     }
-    QTimer::singleShot(0, this, [this, text, to, generation, path] { appendText(text, to, generation, path); });
+    QTimer::singleShot(0, this,
+                       [this, text, to, generation, path, keep] { appendText(text, to, generation, path, keep); });
+}
+
+void FilesView::onDiskChange(const QString &path)
+{
+    if (m_previewPath.isEmpty() || (path != m_previewPath && path != QFileInfo(m_previewPath).absolutePath()))
+        return;
+    m_reload->start(); // (re)started: the reload waits for the writes to settle
+}
+
+void FilesView::reloadPreview()
+{
+    if (m_previewPath.isEmpty() || m_showing == Showing::Diff || m_showing == Showing::Empty)
+        return;
+    // Renew the watch before reading: a write by rename replaced the watched file, and
+    // a change from now on must not be missed. Whatever the read finds, it is newer.
+    watchPreview(OnDisk::Present);
+    load(m_previewPath, Load::Reload);
+}
+
+void FilesView::watchPreview(OnDisk state)
+{
+    const QString folder = QFileInfo(m_previewPath).absolutePath();
+    if (state == OnDisk::Present) {
+        if (!m_watcher->files().contains(m_previewPath) && !m_watcher->addPath(m_previewPath))
+            state = OnDisk::Missing; // gone again already: wait for it in its folder
+        else if (m_watcher->directories().contains(folder))
+            m_watcher->removePath(folder);
+    }
+    if (state == OnDisk::Missing && !m_watcher->directories().contains(folder))
+        m_watcher->addPath(folder);
+}
+
+void FilesView::stopWatching()
+{
+    m_reload->stop();
+    m_shownText.reset();
+    const QStringList watched = watchedPaths();
+    if (!watched.isEmpty())
+        m_watcher->removePaths(watched);
+}
+
+QStringList FilesView::watchedPaths() const
+{
+    return m_watcher->files() + m_watcher->directories();
 }
 
 void FilesView::showDiff(const QString &relativePath, const QByteArray &before, const QByteArray &after)
 {
     ++m_generation;
+    stopWatching();
     m_previewPath = m_root.isEmpty() ? relativePath : QDir(m_root).filePath(relativePath);
     m_title->setText(tr("Changes to %1").arg(relativePath));
     m_openButton->setEnabled(!m_root.isEmpty());
     m_diff->setDiff(unifiedDiff(before, after, relativePath));
+    showPane(Showing::Diff);
+}
+
+void FilesView::showRecordedDiff(const QString &relativePath, const QString &unifiedDiff, const QString &callTitle)
+{
+    ++m_generation;
+    stopWatching();
+    m_previewPath = m_root.isEmpty() ? relativePath : QDir(m_root).filePath(relativePath);
+    m_title->setText(callTitle.isEmpty() ? tr("Recorded change to %1").arg(relativePath)
+                                         : tr("%1: change to %2").arg(callTitle, relativePath));
+    m_openButton->setEnabled(!m_root.isEmpty());
+    if (unifiedDiff.trimmed().isEmpty()) {
+        m_note->setText(tr("The recorded diff of %1 is empty: the call left the file as it was.").arg(relativePath));
+        showPane(Showing::Note);
+        return;
+    }
+    m_diff->setDiff(unifiedDiff);
     showPane(Showing::Diff);
 }
 
@@ -291,6 +390,11 @@ QString FilesView::unifiedDiff(const QByteArray &before, const QByteArray &after
 QString FilesView::noteText() const
 {
     return m_note->text();
+}
+
+QString FilesView::title() const
+{
+    return m_title->text();
 }
 
 void FilesView::showPane(Showing what)

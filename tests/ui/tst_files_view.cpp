@@ -1,6 +1,9 @@
 // The Files dock: empty state without a workspace, a lazily populated tree, text
 // previews with line numbers, image previews, binary and oversized files refused
-// with a note, changed files marked, and a call's diff shown.
+// with a note, changed files marked, and a call's diff shown. An open preview
+// follows its file on disk: rewritten in place or by rename (as editors and the VM
+// write), several writes in a row reloaded once, the scroll position kept, and a
+// deleted file said to be deleted (and shown again when it comes back).
 
 #include "CodeView.h"
 #include "DiffView.h"
@@ -10,6 +13,8 @@
 #include <QFile>
 #include <QImage>
 #include <QLabel>
+#include <QSaveFile>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -30,9 +35,15 @@ private Q_SLOTS:
     void largestTextPreviewStall();
     void changedFilesAreMarked();
     void showsACallsDiff();
+    void showsARecordedDiff();
+    void textPreviewFollowsTheFile();
+    void deletedFileSaysSoAndComesBack();
+    void imagePreviewFollowsTheFile();
 
 private:
     void write(const QString &relative, const QByteArray &data);
+    // As editors and our VM do: a temporary file renamed over the old one.
+    void writeByRename(const QString &relative, const QByteArray &data);
     QString saveShot(const QWidget &w, const QString &name);
 
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -50,6 +61,14 @@ void TestFilesView::write(const QString &relative, const QByteArray &data)
     QFile f(path);
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write(data);
+}
+
+void TestFilesView::writeByRename(const QString &relative, const QByteArray &data)
+{
+    QSaveFile f(m_dir->filePath(relative));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(data);
+    QVERIFY(f.commit());
 }
 
 QString TestFilesView::saveShot(const QWidget &w, const QString &name)
@@ -245,6 +264,135 @@ void TestFilesView::showsACallsDiff()
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     saveShot(view, QStringLiteral("files-diff.png"));
+}
+
+void TestFilesView::showsARecordedDiff()
+{
+    const QString diff = QStringLiteral("--- a/src/app.js\n+++ b/src/app.js\n@@ -1 +1 @@\n-let b = 2;\n+let b = 3;\n");
+    FilesView view;
+    view.resize(600, 400);
+    view.setWorkspace(m_dir->path());
+    view.showRecordedDiff(QStringLiteral("src/app.js"), diff);
+    QCOMPARE(view.showing(), FilesView::Showing::Diff);
+    QCOMPARE(view.diffView()->diff(), diff); // as recorded, not made again
+    QCOMPARE(view.title(), QStringLiteral("Recorded change to src/app.js"));
+    QCOMPARE(view.previewedPath(), m_dir->filePath(QStringLiteral("src/app.js")));
+    QVERIFY(view.watchedPaths().isEmpty()); // a recorded diff does not follow the disk
+
+    view.showRecordedDiff(QStringLiteral("src/app.js"), diff, QStringLiteral("write_file · call_7"));
+    QCOMPARE(view.title(), QStringLiteral("write_file · call_7: change to src/app.js"));
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    saveShot(view, QStringLiteral("files-recorded-diff.png"));
+
+    view.showRecordedDiff(QStringLiteral("same.txt"), QString());
+    QCOMPARE(view.showing(), FilesView::Showing::Note);
+    QVERIFY2(view.noteText().contains(QStringLiteral("empty")), qPrintable(view.noteText()));
+}
+
+void TestFilesView::textPreviewFollowsTheFile()
+{
+    auto numbered = [](const char *word) {
+        QByteArray text;
+        for (int i = 1; i <= 300; ++i)
+            text += word + QByteArray(" ") + QByteArray::number(i) + '\n';
+        return text;
+    };
+    write(QStringLiteral("notes.txt"), numbered("line"));
+    const QString path = m_dir->filePath(QStringLiteral("notes.txt"));
+    FilesView view;
+    view.resize(600, 700);
+    view.setWorkspace(m_dir->path());
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QSignalSpy ready(&view, &FilesView::previewReady);
+    view.previewFile(QStringLiteral("notes.txt"));
+    QVERIFY(ready.wait(5000));
+    QVERIFY(view.watchedPaths().contains(path));
+    QScrollBar *bar = view.textPreview()->verticalScrollBar();
+    QVERIFY(bar->maximum() > 120);
+    bar->setValue(120);
+
+    // Replaced by rename: the watched file is gone, the watch follows the new one.
+    ready.clear();
+    writeByRename(QStringLiteral("notes.txt"), numbered("edited"));
+    QVERIFY(ready.wait(5000));
+    QCOMPARE(view.showing(), FilesView::Showing::Text);
+    QVERIFY(view.textPreview()->toPlainText().startsWith(QStringLiteral("edited 1\nedited 2\n")));
+    QCOMPARE(bar->value(), 120); // still where the person was reading
+    QVERIFY(view.watchedPaths().contains(path));
+
+    // Written in place, five times in a row: one reload, with the last content.
+    ready.clear();
+    for (int i = 0; i < 5; ++i) {
+        write(QStringLiteral("notes.txt"), numbered(QByteArray("pass" + QByteArray::number(i)).constData()));
+        QTest::qWait(20);
+    }
+    QVERIFY(ready.wait(5000));
+    QTest::qWait(FilesView::kReloadDelayMs * 3);
+    QCOMPARE(ready.size(), 1);
+    QVERIFY(view.textPreview()->toPlainText().startsWith(QStringLiteral("pass4 1\n")));
+    QCOMPARE(bar->value(), 120);
+
+    // Touched but unchanged: nothing is redone.
+    ready.clear();
+    write(QStringLiteral("notes.txt"), numbered("pass4"));
+    QVERIFY(!ready.wait(FilesView::kReloadDelayMs * 4));
+
+    // Another file chosen: the first one is no longer followed.
+    write(QStringLiteral("other.txt"), "other\n");
+    view.previewFile(QStringLiteral("other.txt"));
+    QVERIFY(ready.wait(5000));
+    QVERIFY(!view.watchedPaths().contains(path));
+    QVERIFY(view.watchedPaths().contains(m_dir->filePath(QStringLiteral("other.txt"))));
+}
+
+void TestFilesView::deletedFileSaysSoAndComesBack()
+{
+    write(QStringLiteral("gone.txt"), "soon gone\n");
+    FilesView view;
+    view.setWorkspace(m_dir->path());
+    QSignalSpy ready(&view, &FilesView::previewReady);
+    view.previewFile(QStringLiteral("gone.txt"));
+    QVERIFY(ready.wait(5000));
+    QCOMPARE(view.showing(), FilesView::Showing::Text);
+
+    QVERIFY(QFile::remove(m_dir->filePath(QStringLiteral("gone.txt"))));
+    QVERIFY(ready.wait(5000));
+    QCOMPARE(view.showing(), FilesView::Showing::Note);
+    QCOMPARE(view.noteText(), QStringLiteral("gone.txt was deleted."));
+    QVERIFY(view.watchedPaths().contains(m_dir->path())); // waits for it in its folder
+
+    write(QStringLiteral("gone.txt"), "back again\n");
+    QVERIFY(ready.wait(5000));
+    QCOMPARE(view.showing(), FilesView::Showing::Text);
+    QCOMPARE(view.textPreview()->toPlainText(), QStringLiteral("back again\n"));
+    QVERIFY(view.watchedPaths().contains(m_dir->filePath(QStringLiteral("gone.txt"))));
+    QVERIFY(!view.watchedPaths().contains(m_dir->path()));
+}
+
+void TestFilesView::imagePreviewFollowsTheFile()
+{
+    QImage img(40, 30, QImage::Format_RGB32);
+    img.fill(Qt::red);
+    QVERIFY(img.save(m_dir->filePath(QStringLiteral("chart.png"))));
+    FilesView view;
+    view.setWorkspace(m_dir->path());
+    QSignalSpy ready(&view, &FilesView::previewReady);
+    view.previewFile(QStringLiteral("chart.png"));
+    QVERIFY(ready.wait(5000));
+    QCOMPARE(view.imagePreview()->pixmap().size(), QSize(40, 30));
+
+    QImage bigger(80, 50, QImage::Format_RGB32);
+    bigger.fill(Qt::blue);
+    QSaveFile f(m_dir->filePath(QStringLiteral("chart.png")));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QVERIFY(bigger.save(&f, "PNG"));
+    QVERIFY(f.commit());
+    QVERIFY(ready.wait(5000));
+    QCOMPARE(view.showing(), FilesView::Showing::Image);
+    QCOMPARE(view.imagePreview()->pixmap().size(), QSize(80, 50));
+    QCOMPARE(view.imagePreview()->pixmap().toImage().pixelColor(1, 1), QColor(Qt::blue));
 }
 
 QTEST_MAIN(TestFilesView)
