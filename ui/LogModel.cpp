@@ -2,8 +2,20 @@
 
 #include <QColor>
 #include <QFont>
+#include <QGuiApplication>
+#include <QPalette>
 
 namespace airlock {
+namespace {
+
+// Asked for each painted line only, so following the palette as it changes costs
+// nothing: views repaint on a palette change and ask again.
+bool darkPalette()
+{
+    return QGuiApplication::palette().color(QPalette::Base).lightness() < 128;
+}
+
+} // namespace
 
 LogModel::LogModel(QObject *parent) : QAbstractListModel(parent)
 {
@@ -30,13 +42,14 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
     case StreamRole:
         return e.stream;
     case Qt::ForegroundRole:
+        // Over 4.5:1 contrast: the first of each pair on a near-black Base, the second on white.
         if (e.stream == QLatin1String("stderr"))
-            return QColor(0xc6, 0x28, 0x28);
+            return darkPalette() ? QColor(0xff, 0x8a, 0x80) : QColor(0xc6, 0x28, 0x28);
         if (e.stream == QLatin1String("serial") || e.stream == QLatin1String("vm"))
-            return QColor(0x54, 0x6e, 0x7a);
+            return darkPalette() ? QColor(0x9e, 0xb4, 0xc0) : QColor(0x54, 0x6e, 0x7a);
         return {};
     case Qt::ToolTipRole:
-        return QStringLiteral("%1 · %2").arg(e.callId, e.stream);
+        return e.callId.isEmpty() ? e.stream : QStringLiteral("%1 · %2").arg(e.callId, e.stream);
     default:
         return {};
     }
@@ -63,7 +76,7 @@ void LogModel::flushPending()
 void LogModel::reset(std::vector<LogEntry> lines)
 {
     beginResetModel();
-    m_lines = std::move(lines);
+    m_lines.assign(std::make_move_iterator(lines.begin()), std::make_move_iterator(lines.end()));
     m_pending.clear();
     endResetModel();
 }
