@@ -66,15 +66,23 @@ public:
     }
     ~PrivateBus()
     {
+        for (const QString &name : std::as_const(m_names))
+            QDBusConnection::disconnectFromBus(name);
         m_daemon.terminate();
         m_daemon.waitForFinished(5000);
     }
-    QDBusConnection connect(const QString &name) const { return QDBusConnection::connectToBus(m_address, name); }
+    // A connection of its own, closed with the bus.
+    QDBusConnection connect(const QString &name)
+    {
+        m_names << name;
+        return QDBusConnection::connectToBus(m_address, name);
+    }
 
 private:
     QTemporaryDir m_dir;
     QProcess m_daemon;
     QString m_address;
+    QStringList m_names;
 };
 
 } // namespace
@@ -129,6 +137,7 @@ class TestTheme final : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void init();
+    void cleanup();
     void choiceKeysRoundTrip();
     void darkAndLightSetTheApplicationPalette();
     void darkPaletteIsComplete();
@@ -159,6 +168,11 @@ void TestTheme::init()
     qunsetenv("GTK_THEME");
     m_bus = std::make_unique<PrivateBus>();
     QVERIFY2(m_bus->start(), "dbus-daemon (package dbus) is needed to run a private bus");
+}
+
+void TestTheme::cleanup()
+{
+    m_bus.reset(); // after the test's controller and fake portal are gone
 }
 
 bool TestTheme::servePortal(FakePortal &fake)
