@@ -51,7 +51,9 @@ bool LogFilterModel::inScope(const LogEntry &line, Scope scope, const QString &c
     case Scope::Call:
         return line.callId == callId;
     case Scope::VmConsole:
-        return line.callId.isEmpty() && (line.stream == QLatin1String("serial") || line.stream == QLatin1String("vm"));
+        // The VM boots inside the call that first needs it, so its console lines carry
+        // that call's id: they belong to the console and to the call alike.
+        return line.stream == QLatin1String("serial") || line.stream == QLatin1String("vm");
     case Scope::Egress:
         return line.stream == QLatin1String("egress");
     }

@@ -274,8 +274,9 @@ void TestLogsView::vmConsoleAndEgressHaveSourcesOfTheirOwn()
 
     view.showSource(LogsView::Source::VmConsole);
     QVERIFY(view.tabs()->isHidden());
-    QCOMPARE(view.filtered()->rowCount(), 2); // the line of call c1 stays with c1
+    QCOMPARE(view.filtered()->rowCount(), 3); // console lines, also those written during call c1
     QCOMPARE(view.filtered()->index(1, 0).data().toString(), QStringLiteral("airlock-agent: ready"));
+    QCOMPARE(view.filtered()->index(2, 0).data().toString(), QStringLiteral("during the call"));
     view.setSearch(QStringLiteral("linux"));
     QCOMPARE(view.filtered()->rowCount(), 1);
     view.setSearch(QString());
