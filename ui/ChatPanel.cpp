@@ -386,6 +386,7 @@ void ChatPanel::onApprovalSettled(const QString &callId)
 void ChatPanel::refreshQueue()
 {
     m_queue->setCalls(m_pendingCalls, m_approval->callId());
+    Q_EMIT waitingCountChanged(int(m_pendingCalls.size()));
 }
 
 void ChatPanel::clearPending()

@@ -60,6 +60,8 @@ Q_SIGNALS:
     void statusChanged(const QString &message);
     // A call waits for a decision (for notifications when the window is not in front).
     void approvalWaiting(const QString &tool);
+    // How many calls wait for a decision now (for a badge).
+    void waitingCountChanged(int count);
     // The agent of this chat shares `dir` with its sandbox (empty: none).
     void workspaceChanged(const QString &dir);
     // Every event of the running agent, as it is recorded.

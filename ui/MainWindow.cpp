@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "AppIcon.h"
 #include "ChatPanel.h"
 #include "FilesView.h"
 #include "LogsView.h"
@@ -45,6 +46,7 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Airlock"));
+    setWindowIcon(AppIcon::make());
     resize(1280, 800);
 
     auto *splitter = new QSplitter(Qt::Horizontal, this); // becomes the central widget
@@ -108,6 +110,7 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
         }
     });
     connect(m_chat, &ChatPanel::approvalWaiting, this, &MainWindow::notifyApproval);
+    connect(m_chat, &ChatPanel::waitingCountChanged, this, &MainWindow::showWaitingCount);
     m_sessions->reload(m_databasePath);
 }
 
@@ -162,7 +165,7 @@ void MainWindow::notifyApproval(const QString &tool)
     if (!QSystemTrayIcon::isSystemTrayAvailable())
         return;
     if (!m_tray) {
-        m_tray = new QSystemTrayIcon(windowIcon(), this); // owned by the window
+        m_tray = new QSystemTrayIcon(AppIcon::make(m_waiting), this); // owned by the window
         connect(m_tray, &QSystemTrayIcon::activated, this, [this] {
             showNormal();
             raise();
@@ -171,6 +174,23 @@ void MainWindow::notifyApproval(const QString &tool)
     }
     m_tray->show();
     m_tray->showMessage(tr("Airlock: approval needed"), tr("%1 is waiting for your decision.").arg(tool));
+}
+
+void MainWindow::showWaitingCount(int count)
+{
+    if (count == m_waiting)
+        return;
+    m_waiting = count;
+    const QString waiting = count == 1 ? tr("1 call waits") : tr("%1 calls wait").arg(count);
+    setWindowTitle(count > 0 ? tr("Airlock — %1").arg(waiting) : tr("Airlock"));
+    // The taskbar shows the window icon: the badge is seen even when minimised.
+    setWindowIcon(AppIcon::make(count));
+    if (m_tray) {
+        m_tray->setIcon(AppIcon::make(count));
+        m_tray->setToolTip(count > 0 ? tr("Airlock: %1 for your decision").arg(waiting) : tr("Airlock"));
+        if (count == 0)
+            m_tray->hide(); // the tray entry is only there while something waits
+    }
 }
 
 TranscriptView *MainWindow::transcript() const

@@ -46,6 +46,9 @@ public:
     // Draws attention to a call that waits while the window is not in front.
     void notifyApproval(const QString &tool);
     void onEvent(const Event &event);
+    // The title and the tray icon say how many calls wait for a decision.
+    void showWaitingCount(int count);
+    int waitingCount() const { return m_waiting; }
 
 private:
     QDockWidget *makeDock(const QString &title, const QString &objectName, const QString &emptyText,
@@ -60,7 +63,8 @@ private:
     FilesView *m_files;
     PreviewView *m_preview;
     QSystemTrayIcon *m_tray = nullptr; // created the first time it is needed
-    QStringList m_changedByCall;       // paths the running call changed, as recorded
+    int m_waiting = 0;
+    QStringList m_changedByCall; // paths the running call changed, as recorded
     QStackedWidget *m_chatStack;
     QDockWidget *m_logsDock = nullptr;
     QDockWidget *m_filesDock = nullptr;

@@ -318,6 +318,8 @@ void TestChatWindow::severalWaitingCallsAreQueuedAndApprovedTogether()
     QTRY_VERIFY_WITH_TIMEOUT(card->isVisible(), 30000);
     QTRY_COMPARE(queue->count(), 3);
     QVERIFY(queue->isVisible());
+    QCOMPARE(w->waitingCount(), 3); // the title and the taskbar icon carry the count
+    QVERIFY(w->windowTitle().contains(QLatin1String("3 calls wait")));
     QCOMPARE(card->callId(), QStringLiteral("toolu_one"));
     QVERIFY(queue->list()->item(2)->text().contains(QLatin1String("three")));
 
@@ -340,6 +342,8 @@ void TestChatWindow::severalWaitingCallsAreQueuedAndApprovedTogether()
     QVERIFY(finished.wait(30000));
     QVERIFY(!card->isVisible());
     QVERIFY(!queue->isVisible());
+    QCOMPARE(w->waitingCount(), 0);
+    QCOMPARE(w->windowTitle(), QStringLiteral("Airlock"));
     QCOMPARE(m_server->requests().size(), std::size_t(2));
     const QByteArray body = m_server->requests()[1].body;
     QCOMPARE(toolResultIn(body, QStringLiteral("toolu_one")).value(QLatin1String("content")).toString(),
