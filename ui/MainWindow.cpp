@@ -10,10 +10,13 @@
 #include "SettingsDialog.h"
 #include "TranscriptView.h"
 #include "events/Event.h"
+#include "storage/EventStore.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QDockWidget>
+#include <QFileInfo>
+#include <QFutureWatcher>
 #include <QLabel>
 #include <QMenuBar>
 #include <QRegularExpression>
@@ -21,6 +24,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QSystemTrayIcon>
+#include <QtConcurrent>
 
 namespace airlock {
 namespace {
@@ -132,6 +136,27 @@ void MainWindow::showSession(const QString &sessionId)
     m_chatStack->setCurrentWidget(m_chatPlaceholder);
     m_chat->openSession(sessionId);
     m_logs->loadSession(m_databasePath, sessionId);
+    // The workspace the session was created with, from its first event, off the UI thread.
+    auto *watcher = new QFutureWatcher<QString>(this); // deleted when finished
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, sessionId] {
+        const QString dir = watcher->result();
+        watcher->deleteLater();
+        if (m_chat->sessionId() != sessionId || m_chat->agent() || dir.isEmpty() || !QFileInfo(dir).isDir())
+            return; // another session by now, or a running agent already said where it works
+        m_files->setWorkspace(dir);
+        m_preview->setWorkspace(dir);
+    });
+    watcher->setFuture(QtConcurrent::run([db = m_databasePath, sessionId] {
+        QString dir;
+        auto store = EventStore::open(db);
+        if (store)
+            (void)(*store)->forEachEvent(sessionId, [&](const Event &e) {
+                if (e.knownKind() == EventKind::SessionCreated)
+                    dir = e.payloadObject().value(QLatin1String("workspace")).toString();
+                return false; // session.created is the first event
+            });
+        return dir;
+    }));
 }
 
 void MainWindow::onEvent(const Event &event)

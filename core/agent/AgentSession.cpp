@@ -98,6 +98,9 @@ Result<std::unique_ptr<AgentSession>> AgentSession::create(const QString &databa
                         {QStringLiteral("model"), session->m_options.provider.model}};
     if (!title.isEmpty())
         created.insert(QStringLiteral("title"), title);
+    // So that a reopened session shows its files before any agent starts.
+    if (!session->m_options.workspaceDir.isEmpty())
+        created.insert(QStringLiteral("workspace"), session->m_options.workspaceDir);
     QJsonArray toolNames;
     for (const AgentTool &t : session->m_tools)
         toolNames.append(t.spec.name);

@@ -11,7 +11,7 @@
 namespace airlock {
 
 enum class EventKind {
-    SessionCreated,    // {title?, provider?, model?}
+    SessionCreated,    // {title?, provider?, model?, tools?, workspace?}
     SessionRenamed,    // {title}
     ModelChanged,      // {model}: the model of the following turns
     UserMessage,       // {text}

@@ -2,6 +2,7 @@
 // when there are none, and has its docks. Screenshots of each state are written to
 // <build>/test-artifacts/ for people to look at.
 
+#include "FilesView.h"
 #include "MainWindow.h"
 #include "SessionListModel.h"
 #include "SessionSidebar.h"
@@ -135,12 +136,15 @@ void TestMainWindow::reportsAnUnreadableDatabase()
 void TestMainWindow::opensAStoredSessionFromTheKeyboard()
 {
     const QString path = m_dir.filePath(QStringLiteral("transcript/airlock.db"));
+    const QString workspace = m_dir.filePath(QStringLiteral("transcript/workspace"));
+    QVERIFY(QDir().mkpath(workspace));
     {
         auto store = EventStore::open(path);
         QVERIFY(store.ok());
         EventChain c(QStringLiteral("s-transcript"));
         std::vector<Event> events{
-            c.next(EventKind::SessionCreated, {{QStringLiteral("title"), QStringLiteral("List the workspace")}}),
+            c.next(EventKind::SessionCreated, {{QStringLiteral("title"), QStringLiteral("List the workspace")},
+                                               {QStringLiteral("workspace"), workspace}}),
             c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("What is in the workspace?")}}),
             c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("I will **list** ")}}),
             c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("the files.")}}),
@@ -189,6 +193,8 @@ void TestMainWindow::opensAStoredSessionFromTheKeyboard()
     QVERIFY(card.contains(QLatin1String("approved by user (once)")));
     QVERIFY(card.contains(QLatin1String("README.md")));
     QVERIFY(w.transcript()->visualRect(model->index(2, 0)).height() > 60);
+    // The Files dock shows the session's workspace before any agent starts.
+    QTRY_COMPARE(w.files()->workspace(), workspace);
     saveScreenshot(w, QStringLiteral("main-window-transcript.png"));
 }
 
