@@ -41,8 +41,9 @@ struct ChatOptions {
     QString workspace;
     QString session;
     QString system;
-    int maxTurns = 25;
+    int maxTurns = 0; // 0: the default
     qint64 maxTokens = 0;
+    double maxCost = 0;
     bool autoApprove = false;
     bool denyAll = false;
     bool json = false;
@@ -86,8 +87,8 @@ QString parse(QStringList args, ChatOptions &o)
                  name == QLatin1String("--sandbox") || name == QLatin1String("--workspace") ||
                  name == QLatin1String("--session") || name == QLatin1String("--system") ||
                  name == QLatin1String("--max-turns") || name == QLatin1String("--max-tokens") ||
-                 name == QLatin1String("--prices") || name == QLatin1String("--anthropic-version") ||
-                 name == QLatin1String("--project")) {
+                 name == QLatin1String("--max-cost") || name == QLatin1String("--prices") ||
+                 name == QLatin1String("--anthropic-version") || name == QLatin1String("--project")) {
             if (!value(v))
                 return QStringLiteral("%1 needs a value").arg(name);
             if (name == QLatin1String("--provider"))
@@ -116,7 +117,12 @@ QString parse(QStringList args, ChatOptions &o)
                 o.projectDir = v;
             else if (name == QLatin1String("--anthropic-version"))
                 o.anthropicVersion = v;
-            else {
+            else if (name == QLatin1String("--max-cost")) {
+                bool ok = false;
+                o.maxCost = QString(v).remove(QLatin1Char('$')).toDouble(&ok);
+                if (!ok || !(o.maxCost > 0))
+                    return QStringLiteral("--max-cost takes a positive amount in US dollars, not \"%1\"").arg(v);
+            } else {
                 bool ok = false;
                 const qint64 n = v.toLongLong(&ok);
                 if (!ok || n < 1)
@@ -306,7 +312,8 @@ QString ChatCommand::usage()
         "                    [--api-key-env VAR]"
         " [--tool FILE.js]... [--sandbox isolate|microvm] [--workspace DIR] [--policy FILE]\n"
         "                    [--auto-approve | --deny-all] [--session ID] [--max-turns N] [--max-tokens N]\n"
-        "                    [--system TEXT] [--prices FILE] [--json] PROMPT");
+        "                    [--max-cost USD]"
+        " [--system TEXT] [--prices FILE] [--json] PROMPT");
 }
 
 int ChatCommand::run(const QStringList &args)
@@ -324,6 +331,9 @@ int ChatCommand::run(const QStringList &args)
     choices.toolFiles = o.toolFiles;
     choices.sandbox = o.sandbox;
     choices.workspace = o.workspace;
+    choices.maxTurns = o.maxTurns;
+    choices.maxTotalTokens = o.maxTokens;
+    choices.maxCostUsd = o.maxCost;
     // The VM is named after the session, so one orphaned by a crash is found later.
     const QString db = EventStore::defaultPath();
     if (o.session.isEmpty()) {
@@ -360,8 +370,7 @@ int ChatCommand::run(const QStringList &args)
     // Who decides "ask".
     AgentOptions options = setup->options; // provider, project, session id
     options.system = o.system;
-    options.maxTurns = o.maxTurns;
-    options.maxTotalTokens = o.maxTokens;
+    options.prices = *prices; // the cost budget counts with the same prices the summary shows
     options.title = o.prompt.section(QLatin1Char('\n'), 0, 0).left(80);
     const bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO);
     if (o.autoApprove)

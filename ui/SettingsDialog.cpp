@@ -8,6 +8,7 @@
 #include <QCoreApplication>
 #include <QDialogButtonBox>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
@@ -24,6 +25,7 @@
 #include <QRadioButton>
 #include <QSaveFile>
 #include <QSettings>
+#include <QSpinBox>
 #include <QStandardPaths>
 #include <QTabWidget>
 #include <QThreadPool>
@@ -81,7 +83,8 @@ SettingsDialog::SettingsDialog(QWidget *parent)
       m_keyFromEnv(new QRadioButton(tr("From an environment variable"), this)), m_key(new QLineEdit(this)),
       m_keyEnv(new QLineEdit(this)), m_keyStatus(statusLabel(QStringLiteral("keyStatus"), this)),
       m_sandbox(new QComboBox(this)), m_theme(new QComboBox(this)), m_workspace(new QLineEdit(this)),
-      m_tools(new QListWidget(this)), m_policy(new QPlainTextEdit(this)),
+      m_maxTurns(new QSpinBox(this)), m_tokenBudget(new QSpinBox(this)), m_costBudget(new QDoubleSpinBox(this)),
+      m_toolTimeout(new QSpinBox(this)), m_tools(new QListWidget(this)), m_policy(new QPlainTextEdit(this)),
       m_policyStatus(statusLabel(QStringLiteral("policyStatus"), this)), m_call(new QPlainTextEdit(this)),
       m_decision(statusLabel(QStringLiteral("ruleDecision"), this))
 {
@@ -146,6 +149,28 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     auto *sandboxForm = new QFormLayout(sandboxPage);
     sandboxForm->addRow(tr("Default sandbox"), m_sandbox);
     sandboxForm->addRow(tr("Workspace folder"), workspaceRow);
+    // Limits: what a runaway agent may spend before it is stopped (0: no limit).
+    m_maxTurns->setObjectName(QStringLiteral("maxTurns"));
+    m_maxTurns->setRange(1, 500);
+    m_maxTurns->setToolTip(tr("Model turns one prompt may take before the run stops"));
+    m_tokenBudget->setObjectName(QStringLiteral("tokenBudget"));
+    m_tokenBudget->setRange(0, 100'000);
+    m_tokenBudget->setSuffix(tr(" thousand tokens"));
+    m_tokenBudget->setSpecialValueText(tr("no budget"));
+    m_costBudget->setObjectName(QStringLiteral("costBudget"));
+    m_costBudget->setRange(0, 10'000);
+    m_costBudget->setDecimals(2);
+    m_costBudget->setPrefix(QStringLiteral("$"));
+    m_costBudget->setSpecialValueText(tr("no budget"));
+    m_costBudget->setToolTip(tr("Estimated from the price table; a model without a price stops the run"));
+    m_toolTimeout->setObjectName(QStringLiteral("toolTimeout"));
+    m_toolTimeout->setRange(0, 24 * 3600);
+    m_toolTimeout->setSuffix(tr(" s"));
+    m_toolTimeout->setSpecialValueText(tr("each tool's own"));
+    sandboxForm->addRow(tr("Turns per prompt"), m_maxTurns);
+    sandboxForm->addRow(tr("Session token budget"), m_tokenBudget);
+    sandboxForm->addRow(tr("Session cost budget"), m_costBudget);
+    sandboxForm->addRow(tr("Tool call timeout"), m_toolTimeout);
 
     // Appearance
     m_theme->setObjectName(QStringLiteral("theme"));
@@ -249,6 +274,10 @@ AgentChoices SettingsDialog::loadChoices()
         c.apiKeyEnv = s.value(QStringLiteral("provider/key_env")).toString();
     c.sandbox = s.value(QStringLiteral("sandbox/default")).toString();
     c.workspace = s.value(QStringLiteral("sandbox/workspace")).toString();
+    c.maxTurns = s.value(QStringLiteral("limits/max_turns"), 0).toInt();
+    c.maxTotalTokens = s.value(QStringLiteral("limits/token_budget"), 0).toLongLong();
+    c.maxCostUsd = s.value(QStringLiteral("limits/cost_budget_usd"), 0.0).toDouble();
+    c.toolTimeoutMs = s.value(QStringLiteral("limits/tool_timeout_ms"), 0).toInt();
     c.toolFiles = s.value(QStringLiteral("tools/files")).toStringList();
     if (!s.value(QStringLiteral("policy/rules")).toString().trimmed().isEmpty())
         c.policyFile = policyPath();
@@ -274,6 +303,10 @@ void SettingsDialog::load()
     const int sandbox = m_sandbox->findData(s.value(QStringLiteral("sandbox/default"), QString()).toString());
     m_sandbox->setCurrentIndex(sandbox < 0 ? 0 : sandbox);
     m_workspace->setText(s.value(QStringLiteral("sandbox/workspace")).toString());
+    m_maxTurns->setValue(s.value(QStringLiteral("limits/max_turns"), 25).toInt());
+    m_tokenBudget->setValue(int(s.value(QStringLiteral("limits/token_budget"), 0).toLongLong() / 1000));
+    m_costBudget->setValue(s.value(QStringLiteral("limits/cost_budget_usd"), 0.0).toDouble());
+    m_toolTimeout->setValue(s.value(QStringLiteral("limits/tool_timeout_ms"), 0).toInt() / 1000);
     const int theme =
         m_theme->findData(themeChoiceKey(themeChoiceFromKey(s.value(QStringLiteral("appearance/theme")).toString())));
     m_theme->setCurrentIndex(theme < 0 ? 0 : theme);
@@ -327,6 +360,10 @@ bool SettingsDialog::save()
         s.setValue(QStringLiteral("provider/key_env"), m_keyEnv->text().trimmed());
         s.setValue(QStringLiteral("sandbox/default"), m_sandbox->currentData().toString());
         s.setValue(QStringLiteral("sandbox/workspace"), m_workspace->text().trimmed());
+        s.setValue(QStringLiteral("limits/max_turns"), m_maxTurns->value());
+        s.setValue(QStringLiteral("limits/token_budget"), qint64(m_tokenBudget->value()) * 1000);
+        s.setValue(QStringLiteral("limits/cost_budget_usd"), m_costBudget->value());
+        s.setValue(QStringLiteral("limits/tool_timeout_ms"), m_toolTimeout->value() * 1000);
         QStringList tools;
         for (int i = 0; i < m_tools->count(); ++i)
             tools << m_tools->item(i)->text();

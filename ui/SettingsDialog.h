@@ -18,6 +18,8 @@
 #include <functional>
 
 class QComboBox;
+class QSpinBox;
+class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -79,6 +81,10 @@ private:
     QComboBox *m_sandbox;
     QComboBox *m_theme;
     QLineEdit *m_workspace;
+    QSpinBox *m_maxTurns;
+    QSpinBox *m_tokenBudget; // thousands of tokens
+    QDoubleSpinBox *m_costBudget;
+    QSpinBox *m_toolTimeout; // seconds
     QListWidget *m_tools;
     QPlainTextEdit *m_policy;
     QLabel *m_policyStatus;

@@ -26,6 +26,12 @@
 namespace airlock {
 namespace {
 
+const PriceTable &builtinPrices()
+{
+    static const PriceTable table = PriceTable::builtin();
+    return table;
+}
+
 // A call's outcome and what it changed in the shared workspace.
 struct Executed {
     Result<SandboxOutcome> outcome;
@@ -153,6 +159,23 @@ Result<std::unique_ptr<AgentSession>> AgentSession::resume(const QString &databa
     std::unique_ptr<AgentSession> session(new AgentSession(std::move(*writer), EventChain::resume(events.back()),
                                                            std::move(options), std::move(tools), std::move(policy)));
     session->m_turn = conversation.turns;
+    // Budgets are per session: what earlier runs used counts. Usage events are
+    // snapshots; the last one of each turn is what the turn used.
+    {
+        QString model;
+        QHash<int, std::pair<QString, TokenUsage>> lastOfTurn;
+        for (const Event &e : events) {
+            const QJsonObject p = e.payloadObject();
+            if (e.knownKind() == EventKind::SessionCreated || e.knownKind() == EventKind::ModelChanged)
+                model = p.value(QLatin1String("model")).toString(model);
+            else if (e.knownKind() == EventKind::Usage)
+                lastOfTurn.insert(p.value(QLatin1String("turn")).toInt(), {model, TokenUsage::fromJson(p)});
+        }
+        for (const auto &[turnModel, usage] : std::as_const(lastOfTurn)) {
+            session->m_tokensUsed += usage.totalInputTokens() + usage.outputTokens;
+            session->addCost(turnModel, usage);
+        }
+    }
     session->m_messages = std::move(conversation.messages);
     // Recorded with the next prompt, so that listeners connected after resume() see them.
     for (const QString &callId : conversation.interruptedCalls)
@@ -239,6 +262,31 @@ void AgentSession::startTurn()
         endRun(Outcome::Budget, msg);
         return;
     }
+    if (m_options.maxCostUsd > 0) {
+        // A budget that cannot be checked must not be spent past: no price, no turn.
+        const PriceTable &prices = m_options.prices ? *m_options.prices : builtinPrices();
+        QString msg;
+        if (!prices.costUsd(m_options.provider.model, {}))
+            msg = QStringLiteral("stopped: the session has a cost budget of $%1, but there is no price for model %2 "
+                                 "(add one with --prices or AIRLOCK_PRICES, or remove the budget)")
+                      .arg(m_options.maxCostUsd, 0, 'f', 2)
+                      .arg(m_options.provider.model);
+        else if (!m_unpricedModel.isEmpty())
+            msg = QStringLiteral("stopped: the session used model %1, which has no price, so its cost against the "
+                                 "budget of $%2 is unknown")
+                      .arg(m_unpricedModel)
+                      .arg(m_options.maxCostUsd, 0, 'f', 2);
+        else if (m_costUsd >= m_options.maxCostUsd)
+            msg = QStringLiteral("stopped: the session has cost about $%1, its budget is $%2")
+                      .arg(m_costUsd, 0, 'f', 4)
+                      .arg(m_options.maxCostUsd, 0, 'f', 2);
+        if (!msg.isEmpty()) {
+            record(EventKind::Error,
+                   {{QStringLiteral("message"), msg}, {QStringLiteral("where"), QStringLiteral("agent")}});
+            endRun(Outcome::Budget, msg);
+            return;
+        }
+    }
     m_assistant = ChatMessage::assistant(QString());
     m_results = ChatMessage::results({});
     m_calls.clear();
@@ -277,6 +325,7 @@ void AgentSession::onStreamItem(const StreamItem &item)
         return;
     case StreamItem::Kind::Usage:
         m_turnTokens = item.usage.totalInputTokens() + item.usage.outputTokens; // a snapshot, not an increment
+        m_turnUsage = item.usage;
         return;
     case StreamItem::Kind::Stop:
     case StreamItem::Kind::Error:
@@ -286,6 +335,7 @@ void AgentSession::onStreamItem(const StreamItem &item)
     // Terminal: the stream is done (it is deleted after this signal returns).
     m_stream.release()->deleteLater();
     m_tokensUsed += std::exchange(m_turnTokens, 0);
+    addCost(m_options.provider.model, std::exchange(m_turnUsage, {}));
     if (item.kind == StreamItem::Kind::Stop)
         m_assistant.providerContent = item.content; // thinking blocks must go back verbatim
     if (!m_assistant.text.isEmpty() || !m_assistant.toolCalls.isEmpty() || !m_assistant.providerContent.isEmpty())
@@ -449,6 +499,17 @@ void AgentSession::answer(Call &call, const QString &content, bool isError)
 {
     call.stage = Call::Stage::Done;
     m_results.toolResults.append({call.id, content, isError});
+}
+
+void AgentSession::addCost(const QString &model, const TokenUsage &usage)
+{
+    if (usage == TokenUsage{})
+        return;
+    const PriceTable &prices = m_options.prices ? *m_options.prices : builtinPrices();
+    if (const auto usd = prices.costUsd(model, usage))
+        m_costUsd += *usd;
+    else
+        m_unpricedModel = model;
 }
 
 Status AgentSession::setModel(const QString &model)

@@ -13,9 +13,11 @@
 
 #include "Sandbox.h"
 #include "agent/AgentTool.h"
+#include "agent/PriceTable.h"
 #include "events/EventChain.h"
 #include "policy/PolicyEngine.h"
 #include "providers/ProviderConfig.h"
+#include "providers/StreamItem.h"
 #include "util/Result.h"
 #include "workspace/WorkspaceChanges.h"
 
@@ -30,14 +32,15 @@ namespace airlock {
 
 class AsyncEventWriter;
 class ModelStream;
-struct StreamItem;
 
 struct AgentOptions {
     ProviderConfig provider;
     QString system;
-    int maxTurns = 25;           // model turns per prompt
-    qint64 maxTotalTokens = 0;   // per session, input + output; 0: no budget
-    int maxResultChars = 100000; // tool results longer than this are cut, with a marker
+    int maxTurns = 25;                // model turns per prompt
+    qint64 maxTotalTokens = 0;        // per session, input + output; 0: no budget
+    double maxCostUsd = 0;            // per session, estimated from `prices`; 0: no budget
+    std::optional<PriceTable> prices; // for the cost budget; unset: the built-in table
+    int maxResultChars = 100000;      // tool results longer than this are cut, with a marker
     enum class Approval { Ask, AutoApprove, DenyAll };
     Approval approval = Approval::Ask;
     QString title;        // for a new session
@@ -135,6 +138,7 @@ private:
     void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1,
                     const WorkspaceChanges &changes = {});
     void endRun(Outcome outcome, const QString &message);
+    void addCost(const QString &model, const TokenUsage &usage);
     const AgentTool *findTool(const QString &name) const;
     QString clipped(QString text) const;
 
@@ -156,6 +160,10 @@ private:
     int m_turnsThisRun = 0;
     qint64 m_tokensUsed = 0;
     qint64 m_turnTokens = 0;
+    TokenUsage m_turnUsage;  // the latest usage snapshot of the turn being streamed
+    double m_costUsd = 0;    // estimated, this session
+    QString m_unpricedModel; // a model used without a known price (the cost is then unknown)
+
     // Events that wait for the first prompt (session.created, interrupted calls).
     std::vector<std::pair<EventKind, QJsonObject>> m_pending;
     bool m_busy = false;

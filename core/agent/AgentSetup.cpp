@@ -44,6 +44,14 @@ AgentChoices AgentChoices::overriddenBy(const AgentChoices &over) const
     take(c.policyFile, over.policyFile);
     if (!over.toolFiles.isEmpty())
         c.toolFiles = over.toolFiles;
+    if (over.maxTurns > 0)
+        c.maxTurns = over.maxTurns;
+    if (over.maxTotalTokens > 0)
+        c.maxTotalTokens = over.maxTotalTokens;
+    if (over.maxCostUsd > 0)
+        c.maxCostUsd = over.maxCostUsd;
+    if (over.toolTimeoutMs > 0)
+        c.toolTimeoutMs = over.toolTimeoutMs;
     return c;
 }
 
@@ -79,6 +87,10 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         setup.policy = std::move(*parsed);
     }
     setup.options.projectDir = c.projectDir;
+    if (c.maxTurns > 0)
+        setup.options.maxTurns = c.maxTurns;
+    setup.options.maxTotalTokens = c.maxTotalTokens;
+    setup.options.maxCostUsd = c.maxCostUsd;
     setup.options.sessionId = c.sessionId;
     if (!c.policyFile.isEmpty()) {
         QFile f(c.policyFile);
@@ -121,6 +133,9 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             setup.tools.push_back(std::move(t));
         }
     }
+    if (c.toolTimeoutMs > 0)
+        for (AgentTool &t : setup.tools)
+            t.timeoutMs = c.toolTimeoutMs;
     QStringList names;
     for (const AgentTool &t : setup.tools) {
         if (names.contains(t.spec.name))

@@ -35,6 +35,11 @@ struct AgentChoices {
     QString policyFile;
     QString projectDir;      // set by ProjectFile::applyTo: where project approvals are written
     QJsonArray projectRules; // the project file's policy rules (before --policy rules)
+    // Limits; 0: the default (25 turns per prompt, no budgets, each tool's own timeout).
+    int maxTurns = 0;
+    qint64 maxTotalTokens = 0;
+    double maxCostUsd = 0;
+    int toolTimeoutMs = 0;
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
     // These choices, with every field `over` sets taking its place.

@@ -54,6 +54,16 @@ QJsonObject TokenUsage::toJson() const
     };
 }
 
+TokenUsage TokenUsage::fromJson(const QJsonObject &o)
+{
+    TokenUsage u;
+    u.inputTokens = o.value(QLatin1String("input_tokens")).toInteger();
+    u.outputTokens = o.value(QLatin1String("output_tokens")).toInteger();
+    u.cacheCreationInputTokens = o.value(QLatin1String("cache_creation_input_tokens")).toInteger();
+    u.cacheReadInputTokens = o.value(QLatin1String("cache_read_input_tokens")).toInteger();
+    return u;
+}
+
 StreamItem StreamItem::textDelta(QString text)
 {
     StreamItem item;

@@ -38,6 +38,7 @@ struct TokenUsage {
     // Every prompt token, cached or not.
     qint64 totalInputTokens() const { return inputTokens + cacheCreationInputTokens + cacheReadInputTokens; }
     QJsonObject toJson() const;
+    static TokenUsage fromJson(const QJsonObject &o);
     bool operator==(const TokenUsage &) const = default;
 };
 

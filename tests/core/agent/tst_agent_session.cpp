@@ -39,6 +39,8 @@ private Q_SLOTS:
     void alwaysForThisProjectWritesTheProjectFile();
     void unknownToolIsAnsweredNotRun();
     void maxTurnsStopsTheLoop();
+    void costBudgetStopsTheNextTurnAndCountsAfterResume();
+    void costBudgetWithoutAPriceSpendsNothing();
     void droppedStreamFailsTheRunAndTheSessionGoesOn();
     void resumeRecordsInterruptedCalls();
     void openAiCompatibleLoopWithParallelCalls();
@@ -394,6 +396,47 @@ void TestAgentSession::maxTurnsStopsTheLoop()
     QVERIFY(message.contains(QLatin1String("1 model turns")));
     QCOMPARE(m_server->requests().size(), std::size_t(1));
     QCOMPARE(kinds().last(), QStringLiteral("error"));
+}
+
+void TestAgentSession::costBudgetStopsTheNextTurnAndCountsAfterResume()
+{
+    // One turn of the script is 100 input + 20 output tokens: $0.0006 at
+    // claude-sonnet-4 prices. A budget of $0.0004 allows the first turn, not a second.
+    enqueueToolTurn({{QStringLiteral("text"), QStringLiteral("1")}});
+    AgentOptions options = anthropicOptions(AgentOptions::Approval::AutoApprove);
+    options.provider.model = QStringLiteral("claude-sonnet-4-5");
+    options.maxCostUsd = 0.0004;
+    QString sessionId;
+    {
+        auto s = AgentSession::create(m_db, options, echoTool(), PolicyEngine());
+        QVERIFY(s.ok());
+        sessionId = (*s)->sessionId();
+        QVERIFY((*s)->send(QStringLiteral("go")).ok());
+        QString message;
+        QCOMPARE(waitForRun(**s, &message), AgentSession::Outcome::Budget);
+        QVERIFY2(message.contains(QLatin1String("budget is $0.00")), qPrintable(message));
+        QCOMPARE(m_server->requests().size(), std::size_t(1)); // the tool ran; the next turn was not asked
+    }
+    // Resumed: what the session spent before still counts.
+    auto resumed = AgentSession::resume(m_db, sessionId, options, echoTool(), PolicyEngine());
+    QVERIFY(resumed.ok());
+    QVERIFY((*resumed)->send(QStringLiteral("more")).ok());
+    QCOMPARE(waitForRun(**resumed), AgentSession::Outcome::Budget);
+    QCOMPARE(m_server->requests().size(), std::size_t(1));
+}
+
+void TestAgentSession::costBudgetWithoutAPriceSpendsNothing()
+{
+    AgentOptions options = anthropicOptions();
+    options.provider.model = QStringLiteral("some-local-model");
+    options.maxCostUsd = 5;
+    auto s = AgentSession::create(m_db, options, echoTool(), PolicyEngine());
+    QVERIFY(s.ok());
+    QVERIFY((*s)->send(QStringLiteral("hello")).ok());
+    QString message;
+    QCOMPARE(waitForRun(**s, &message), AgentSession::Outcome::Budget);
+    QVERIFY2(message.contains(QLatin1String("no price for model some-local-model")), qPrintable(message));
+    QCOMPARE(m_server->requests().size(), std::size_t(0));
 }
 
 void TestAgentSession::droppedStreamFailsTheRunAndTheSessionGoesOn()
