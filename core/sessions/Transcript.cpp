@@ -8,6 +8,29 @@ QString str(const QJsonObject &o, const char *key)
     return o.value(QLatin1String(key)).toString();
 }
 
+// A second report for the same path replaces the first in place: the row lists
+// each file once, where it first appeared.
+void addFileChange(TranscriptEntry &call, const QJsonObject &p)
+{
+    FileChange f;
+    f.path = str(p, "path");
+    if (f.path.isEmpty())
+        return;
+    f.change = str(p, "change");
+    f.diff = str(p, "diff");
+    f.binary = p.value(QLatin1String("binary")).toBool();
+    f.truncated = p.value(QLatin1String("truncated")).toBool();
+    f.added = p.value(QLatin1String("added")).toInt();
+    f.removed = p.value(QLatin1String("removed")).toInt();
+    for (FileChange &existing : call.files) {
+        if (existing.path == f.path) {
+            existing = std::move(f);
+            return;
+        }
+    }
+    call.files.push_back(std::move(f));
+}
+
 } // namespace
 
 QString callStateName(TranscriptEntry::CallState state)
@@ -100,6 +123,7 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     case EventKind::ApprovalDenied:
     case EventKind::ExecutionStarted:
     case EventKind::ExecutionFinished:
+    case EventKind::FileChanged:
     case EventKind::LogLine: {
         int index = -1;
         TranscriptEntry *call = callEntry(str(p, "call_id"), &index);
@@ -134,6 +158,9 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
         case EventKind::LogLine:
             ++call->logLines;
             break;
+        case EventKind::FileChanged:
+            addFileChange(*call, p);
+            break;
         default: { // ExecutionFinished
             const bool ok = p.value(QLatin1String("ok")).toBool();
             call->state = ok ? TranscriptEntry::CallState::Succeeded : TranscriptEntry::CallState::Failed;
@@ -152,7 +179,6 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     case EventKind::ModelChanged:
         return append(entry(TranscriptEntry::Kind::Notice, QStringLiteral("Model: %1").arg(str(p, "model"))));
     case EventKind::SessionCreated:
-    case EventKind::FileChanged:
     case EventKind::Usage:
         return std::nullopt;
     }

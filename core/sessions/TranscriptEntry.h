@@ -7,7 +7,20 @@
 #include <QJsonValue>
 #include <QString>
 
+#include <vector>
+
 namespace airlock {
+
+// One file a tool call changed in the workspace (from a file.changed event).
+struct FileChange {
+    QString path;   // workspace-relative, '/'-separated
+    QString change; // created | modified | deleted
+    QString diff;   // unified diff; empty for binary or too-large files
+    bool binary = false;
+    bool truncated = false; // the diff was cut
+    int added = 0;          // lines
+    int removed = 0;
+};
 
 struct TranscriptEntry {
     enum class Kind { UserMessage, AssistantText, ToolCall, Notice, Error };
@@ -34,6 +47,7 @@ struct TranscriptEntry {
     QString error;
     qint64 durationMs = -1;
     int logLines = 0;
+    std::vector<FileChange> files; // in the order they were reported, one per path
 };
 
 QString callStateName(TranscriptEntry::CallState state);

@@ -19,6 +19,7 @@ private Q_SLOTS:
     void editedArgumentsReplaceTheProposal();
     void policyDenyNeedsNoPerson();
     void unknownKindsAndStrayCallsChangeNothing();
+    void fileChangesFoldIntoTheirCall();
 
 private:
     EventChain m_chain{QStringLiteral("t")};
@@ -143,6 +144,55 @@ void TestTranscript::unknownKindsAndStrayCallsChangeNothing()
     QVERIFY(t.entries().empty());
     QVERIFY(t.apply(ev(EventKind::Error, {{QStringLiteral("message"), QStringLiteral("stream ended early")}})));
     QCOMPARE(t.entries()[0].kind, Kind::Error);
+}
+
+void TestTranscript::fileChangesFoldIntoTheirCall()
+{
+    Transcript t;
+    t.apply(ev(EventKind::ModelToolCall, call("c1", {{QStringLiteral("tool"), QStringLiteral("exec")}})));
+    t.apply(ev(EventKind::ModelToolCall, call("c2", {{QStringLiteral("tool"), QStringLiteral("exec")}})));
+    t.apply(ev(EventKind::ExecutionStarted, call("c1")));
+    auto changed = [&](const char *id, QJsonObject p) { return t.apply(ev(EventKind::FileChanged, call(id, p))); };
+    const QString diff = QStringLiteral("--- a/src/a.txt\n+++ b/src/a.txt\n@@ -1 +1,3 @@\n-x\n+y\n+z\n+w\n");
+    auto c = changed("c1", {{QStringLiteral("path"), QStringLiteral("src/a.txt")},
+                            {QStringLiteral("change"), QStringLiteral("modified")},
+                            {QStringLiteral("diff"), diff},
+                            {QStringLiteral("added"), 3},
+                            {QStringLiteral("removed"), 1}});
+    QVERIFY(c && !c->inserted);
+    QCOMPARE(c->index, 0);
+    QVERIFY(changed("c1", {{QStringLiteral("path"), QStringLiteral("b.png")},
+                           {QStringLiteral("change"), QStringLiteral("created")},
+                           {QStringLiteral("binary"), true}}));
+    // The same path again replaces its first report, keeping its place.
+    QVERIFY(changed("c1", {{QStringLiteral("path"), QStringLiteral("src/a.txt")},
+                           {QStringLiteral("change"), QStringLiteral("modified")},
+                           {QStringLiteral("diff"), diff},
+                           {QStringLiteral("truncated"), true},
+                           {QStringLiteral("added"), 4},
+                           {QStringLiteral("removed"), 1}}));
+    // Not tied to a call in this transcript, or with no path: ignored.
+    QVERIFY(!changed("nobody", {{QStringLiteral("path"), QStringLiteral("x")}}));
+    QVERIFY(!t.apply(ev(EventKind::FileChanged, {{QStringLiteral("path"), QStringLiteral("y")}})));
+    changed("c1", {{QStringLiteral("change"), QStringLiteral("deleted")}});
+
+    const auto &files = t.entries()[0].files;
+    QCOMPARE(files.size(), std::size_t(2));
+    QCOMPARE(files[0].path, QStringLiteral("src/a.txt"));
+    QCOMPARE(files[0].change, QStringLiteral("modified"));
+    QCOMPARE(files[0].diff, diff);
+    QVERIFY(files[0].truncated);
+    QVERIFY(!files[0].binary);
+    QCOMPARE(files[0].added, 4);
+    QCOMPARE(files[0].removed, 1);
+    QCOMPARE(files[1].path, QStringLiteral("b.png"));
+    QCOMPARE(files[1].change, QStringLiteral("created"));
+    QVERIFY(files[1].binary);
+    QVERIFY(files[1].diff.isEmpty());
+    QVERIFY(t.entries()[1].files.empty());
+    // Later events of the call keep what it changed.
+    t.apply(ev(EventKind::ExecutionFinished, call("c1", {{QStringLiteral("ok"), true}})));
+    QCOMPARE(t.entries()[0].files.size(), std::size_t(2));
 }
 
 QTEST_GUILESS_MAIN(TestTranscript)
