@@ -1,13 +1,26 @@
 #pragma once
 
 // Paints transcript entries: prompts, Markdown answers, and tool-call cards with
-// their state, arguments, decision and result. Laid-out documents are cached per
-// row and width, so scrolling a long session does not re-layout every frame.
+// their state, arguments, decision, changed files and result.
+//
+// Cost model: a row is one or more QTextDocuments ("parts"), cached per row, and
+// row heights are cached per row and width, so a layout pass of a long session
+// asks no document anything and paints lay out only what is on screen. An answer
+// is cut into parts of about a kilobyte at paragraph breaks (a long code fence is
+// closed and reopened), so an answer streaming in re-parses only its last part.
+//
+// Clickable things, hit-tested in editorEvent(): a Copy button on each code block
+// of an answer, and the links to the files a tool call changed. Documents are
+// built with the palette and font of the view they are painted in; a different
+// palette (a theme switch) rebuilds them.
 
 #include <QCache>
+#include <QFont>
+#include <QPalette>
+#include <QPersistentModelIndex>
 #include <QStyledItemDelegate>
 
-class QTextDocument;
+#include <vector>
 
 namespace airlock {
 
@@ -21,19 +34,55 @@ public:
 
     void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override;
     QSize sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const override;
+    // Handles clicks on Copy buttons and file links; everything else is the view's.
+    bool editorEvent(QEvent *event, QAbstractItemModel *model, const QStyleOptionViewItem &option,
+                     const QModelIndex &index) override;
 
-    // Drops cached layouts (entries changed, or everything after a reset).
+    // Drops the cached layout of a row that changed (an answer that only grew is
+    // updated in place), or of every row.
     void invalidate(int row = -1);
 
-    // The HTML or Markdown a row is rendered from (public for tests).
-    static QString htmlFor(const TranscriptEntry &entry);
+    // Geometry, in the coordinates of `itemRect` (the row's visual rect in the
+    // viewport). Used for painting, hit-testing, the hover cursor and tests.
+    bool isClickableAt(const QModelIndex &index, const QRect &itemRect, const QPoint &pos) const;
+    int codeBlockCount(const QModelIndex &index, const QRect &itemRect) const;
+    QRect copyButtonRect(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
+    // The text of an answer's code block: its lines, without the fences.
+    QString codeBlockText(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
+    // Where the link with this href is drawn; empty if the row has none.
+    QRectF anchorRect(const QModelIndex &index, const QRect &itemRect, const QString &href) const;
+
+    // The HTML a row other than an answer is rendered from (answers render their
+    // Markdown). Colours that text needs to stay readable come from `palette`.
+    static QString htmlFor(const TranscriptEntry &entry, const QPalette &palette = QPalette());
+    // The href of the link to a tool call's `i`-th changed file.
+    static QString fileHref(int i);
+
+Q_SIGNALS:
+    // A changed-file link on a tool-call row was clicked.
+    void fileChangeActivated(const QString &callId, const QString &path, const QString &diff);
+    // A row looks different without its entry changing (a Copy button's "Copied").
+    void repaintRequested(const QModelIndex &index);
 
 private:
-    QTextDocument *documentFor(const QModelIndex &index, int width) const;
-
     struct Cached;
-    void appendAnswer(Cached &cached, const QString &markdown) const;
+    struct RowHeight {
+        int width = -1;
+        int height = 0;
+    };
+
+    // The row's parts laid out at the width of `itemRect`, or null if `index` is
+    // not a TranscriptModel's.
+    Cached *layoutFor(const QModelIndex &index, int itemWidth) const;
+    void adoptStyle(const QStyleOptionViewItem &option) const;
+
     mutable QCache<int, Cached> m_cache; // by row
+    mutable std::vector<RowHeight> m_heights;
+    mutable QPalette m_palette;
+    mutable QFont m_font;
+    mutable int m_lastWidth = 0;       // of the last row laid out
+    QPersistentModelIndex m_copiedRow; // shows "Copied" on one button for a moment
+    int m_copiedBlock = -1;
 };
 
 } // namespace airlock

@@ -2,8 +2,18 @@
 
 // The chat transcript: a list view with lazily laid-out rows, so a session of any
 // length scrolls smoothly. Stored sessions are read and folded off the UI thread.
+//
+// Changes to rows are applied at most once a frame: an answer streaming in at
+// hundreds of deltas a second is re-laid out ~60 times a second, not per delta.
+// A view scrolled to the bottom stays there as rows grow.
 
 #include <QListView>
+
+#include <memory>
+#include <vector>
+
+class QMenu;
+class QTimer;
 
 namespace airlock {
 
@@ -14,22 +24,40 @@ class TranscriptView final : public QListView {
     Q_OBJECT
 public:
     explicit TranscriptView(QWidget *parent = nullptr);
+    ~TranscriptView() override;
 
     TranscriptModel *transcript() const { return m_model; }
+    TranscriptDelegate *transcriptDelegate() const { return m_delegate; }
     // Loads a stored session asynchronously; emits loaded() or loadFailed().
     void loadSession(const QString &databasePath, const QString &sessionId);
     const QString &sessionId() const { return m_sessionId; }
 
+    // A row's context menu: copy its text, and a tool call's arguments or result.
+    // Null for no row. The caller owns it (contextMenuEvent() shows it).
+    std::unique_ptr<QMenu> contextMenuFor(const QModelIndex &index) const;
+
 Q_SIGNALS:
     void loaded(const QString &sessionId);
     void loadFailed(const QString &message);
+    // A changed-file link on a tool call was clicked: `diff` is the call's unified
+    // diff of `path` (empty for binary or too-large files).
+    void fileChangeActivated(const QString &callId, const QString &path, const QString &diff);
 
 protected:
+    void dataChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight,
+                     const QList<int> &roles = QList<int>()) override;
     void resizeEvent(QResizeEvent *event) override;
+    void changeEvent(QEvent *event) override;
+    void mouseMoveEvent(QMouseEvent *event) override;
+    void contextMenuEvent(QContextMenuEvent *event) override;
 
 private:
+    void applyChanges();
+
     TranscriptModel *m_model;
     TranscriptDelegate *m_delegate;
+    QTimer *m_frame;                // runs while changes wait for applyChanges()
+    std::vector<int> m_changedRows; // rows changed since the last frame
     QString m_sessionId;
     quint64 m_generation = 0; // a newer load supersedes an older one still running
 };
