@@ -31,6 +31,27 @@ QString fenced(const QString &text, const QString &lang = QString())
            (text.endsWith(QLatin1Char('\n')) ? QString() : QStringLiteral("\n")) + fence + QLatin1Char('\n');
 }
 
+// A tool call's changed files as a list, then each text file's diff.
+QString changedFiles(const TranscriptEntry &e)
+{
+    QString md = QStringLiteral("**Changed files** `%1`:\n\n").arg(e.callId);
+    for (const FileChange &f : e.files) {
+        QString facts = f.change;
+        if (f.binary)
+            facts += QStringLiteral(", binary");
+        else
+            facts += QStringLiteral(", +%1 \u2212%2").arg(f.added).arg(f.removed);
+        if (f.truncated)
+            facts += QStringLiteral(", diff cut");
+        md += QStringLiteral("- `%1` (%2)\n").arg(f.path, facts);
+    }
+    md += QLatin1Char('\n');
+    for (const FileChange &f : e.files)
+        if (!f.diff.isEmpty())
+            md += QStringLiteral("`%1`:\n\n").arg(f.path) + fenced(f.diff, QStringLiteral("diff")) + QLatin1Char('\n');
+    return md;
+}
+
 } // namespace
 
 QByteArray SessionExporter::exportSession(const SessionSummary &session, std::span<const Event> events, Format format)
@@ -84,6 +105,8 @@ QByteArray SessionExporter::toMarkdown(const SessionSummary &session, std::span<
                 md += QStringLiteral("> Denied by %1: %2\n\n").arg(e.decidedBy, e.denialReason);
             else if (!e.scope.isEmpty())
                 md += QStringLiteral("> Approved by %1 (%2)\n\n").arg(e.decidedBy, e.scope);
+            if (!e.files.empty())
+                md += changedFiles(e);
             if (e.state == TranscriptEntry::CallState::Succeeded)
                 md += QStringLiteral("**Result** `%1`:\n\n").arg(e.callId) + fenced(jsonText(e.result)) +
                       QLatin1Char('\n');

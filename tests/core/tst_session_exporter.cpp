@@ -1,0 +1,53 @@
+// The Markdown export of a session: what a tool call changed is listed with the
+// call, with each text file's diff.
+
+#include "events/EventChain.h"
+#include "sessions/SessionExporter.h"
+
+#include <QTest>
+
+using namespace airlock;
+
+class TestSessionExporter final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void markdownListsChangedFilesWithTheirDiffs();
+};
+
+void TestSessionExporter::markdownListsChangedFilesWithTheirDiffs()
+{
+    EventChain c(QStringLiteral("s1"));
+    const QString id = QStringLiteral("call_1");
+    const QString diff = QStringLiteral("@@ -1 +1 @@\n-old\n+new\n");
+    std::vector<Event> events{
+        c.next(EventKind::ModelToolCall,
+               {{QStringLiteral("call_id"), id}, {QStringLiteral("tool"), QStringLiteral("exec")}}),
+        c.next(EventKind::ExecutionStarted, {{QStringLiteral("call_id"), id}}),
+        c.next(EventKind::FileChanged, {{QStringLiteral("call_id"), id},
+                                        {QStringLiteral("path"), QStringLiteral("src/a.txt")},
+                                        {QStringLiteral("change"), QStringLiteral("modified")},
+                                        {QStringLiteral("diff"), diff},
+                                        {QStringLiteral("added"), 1},
+                                        {QStringLiteral("removed"), 1}}),
+        c.next(EventKind::FileChanged, {{QStringLiteral("call_id"), id},
+                                        {QStringLiteral("path"), QStringLiteral("logo.png")},
+                                        {QStringLiteral("change"), QStringLiteral("created")},
+                                        {QStringLiteral("binary"), true}}),
+        c.next(EventKind::ExecutionFinished, {{QStringLiteral("call_id"), id},
+                                              {QStringLiteral("ok"), true},
+                                              {QStringLiteral("result"), QStringLiteral("done")}}),
+    };
+    SessionSummary session;
+    session.id = QStringLiteral("s1");
+    const QString md =
+        QString::fromUtf8(SessionExporter::exportSession(session, events, SessionExporter::Format::Markdown));
+    QVERIFY2(md.contains(QStringLiteral("**Changed files** `call_1`:\n\n- `src/a.txt` (modified, +1 \u22121)\n"
+                                        "- `logo.png` (created, binary)\n")),
+             qPrintable(md));
+    QVERIFY(md.contains(QStringLiteral("`src/a.txt`:\n\n```diff\n") + diff + QStringLiteral("```\n")));
+    QVERIFY(!md.contains(QStringLiteral("`logo.png`:")));
+    QVERIFY(md.indexOf(QStringLiteral("**Changed files**")) < md.indexOf(QStringLiteral("**Result**")));
+}
+
+QTEST_GUILESS_MAIN(TestSessionExporter)
+#include "tst_session_exporter.moc"
