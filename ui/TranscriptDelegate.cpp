@@ -541,6 +541,7 @@ void TranscriptDelegate::adoptStyle(const QStyleOptionViewItem &option) const
         m_heights.clear();
     m_palette = option.palette;
     m_font = option.font;
+    m_buttonSize = QSize();
     m_cache.clear();
 }
 
@@ -657,7 +658,7 @@ void TranscriptDelegate::paint(QPainter *painter, const QStyleOptionViewItem &op
     painter->setRenderHint(QPainter::Antialiasing);
     painter->setFont(buttonFont(m_font));
     for (int i = 0; i < int(runs.size()); ++i) {
-        const QRect button = copyButtonRect(index, option.rect, i);
+        const QRect button = buttonRect(runs[std::size_t(i)].rect, origin);
         if (!button.intersects(visible.toAlignedRect()))
             continue;
         const bool copied = m_copiedRow == index && m_copiedBlock == i;
@@ -681,12 +682,21 @@ QRect TranscriptDelegate::copyButtonRect(const QModelIndex &index, const QRect &
     Cached *c = layoutFor(index, itemRect.width());
     if (!c || !c->answer || codeBlock < 0 || codeBlock >= int(c->codeRuns().size()))
         return {};
-    const QFontMetrics fm(buttonFont(m_font));
-    const QSize size(std::max(fm.horizontalAdvance(buttonText(false)), fm.horizontalAdvance(buttonText(true))) + 12,
-                     fm.height() + 4);
-    const QRectF code = c->codeRuns()[std::size_t(codeBlock)].rect.translated(c->origin(itemRect));
+    return buttonRect(c->codeRuns()[std::size_t(codeBlock)].rect, c->origin(itemRect));
+}
+
+QRect TranscriptDelegate::buttonRect(const QRectF &code, const QPointF &origin) const
+{
+    if (m_buttonSize.isEmpty()) { // measuring text per button and paint costs more than drawing them
+        const QFontMetrics fm(buttonFont(m_font));
+        m_buttonSize =
+            QSize(std::max(fm.horizontalAdvance(buttonText(false)), fm.horizontalAdvance(buttonText(true))) + 12,
+                  fm.height() + 4);
+    }
+    const QRectF at = code.translated(origin);
     // In the top-right corner, over the padding above the first line as far as it goes.
-    return QRect(QPoint(int(code.right()) + kCodePad - 2 - size.width(), int(code.top()) - kCodePad + 2), size);
+    return QRect(QPoint(int(at.right()) + kCodePad - 2 - m_buttonSize.width(), int(at.top()) - kCodePad + 2),
+                 m_buttonSize);
 }
 
 QString TranscriptDelegate::codeBlockText(const QModelIndex &index, const QRect &itemRect, int codeBlock) const
@@ -720,9 +730,11 @@ bool TranscriptDelegate::isClickableAt(const QModelIndex &index, const QRect &it
     Cached *c = layoutFor(index, itemRect.width());
     if (!c)
         return false;
-    for (int i = 0; c->answer && i < int(c->codeRuns().size()); ++i)
-        if (copyButtonRect(index, itemRect, i).contains(pos))
-            return true;
+    if (c->answer) {
+        for (const CodeRun &r : c->codeRuns())
+            if (buttonRect(r.rect, c->origin(itemRect)).contains(pos))
+                return true;
+    }
     const QPointF p = QPointF(pos) - c->origin(itemRect);
     for (const auto &part : c->parts) {
         if (p.y() >= part->top && p.y() < part->top + part->height())
@@ -745,7 +757,7 @@ bool TranscriptDelegate::editorEvent(QEvent *event, QAbstractItemModel *model, c
 
     Cached *c = layoutFor(index, option.rect.width());
     for (int i = 0; c->answer && i < int(c->codeRuns().size()); ++i) {
-        if (!copyButtonRect(index, option.rect, i).contains(pos))
+        if (!buttonRect(c->codeRuns()[std::size_t(i)].rect, c->origin(option.rect)).contains(pos))
             continue;
         QGuiApplication::clipboard()->setText(c->codeRuns()[std::size_t(i)].text);
         m_copiedRow = index;

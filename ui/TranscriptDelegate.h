@@ -75,12 +75,15 @@ private:
     // not a TranscriptModel's.
     Cached *layoutFor(const QModelIndex &index, int itemWidth) const;
     void adoptStyle(const QStyleOptionViewItem &option) const;
+    // A Copy button's place, for a code block at `code` in a row whose content starts at `origin`.
+    QRect buttonRect(const QRectF &code, const QPointF &origin) const;
 
     mutable QCache<int, Cached> m_cache; // by row
     mutable std::vector<RowHeight> m_heights;
     mutable QPalette m_palette;
     mutable QFont m_font;
     mutable int m_lastWidth = 0;       // of the last row laid out
+    mutable QSize m_buttonSize;        // of a Copy button in m_font
     QPersistentModelIndex m_copiedRow; // shows "Copied" on one button for a moment
     int m_copiedBlock = -1;
 };
