@@ -730,10 +730,11 @@ bool TranscriptDelegate::isClickableAt(const QModelIndex &index, const QRect &it
     Cached *c = layoutFor(index, itemRect.width());
     if (!c)
         return false;
-    if (c->answer) {
+    if (c->answer) { // its links are the model's, not ours: left alone
         for (const CodeRun &r : c->codeRuns())
             if (buttonRect(r.rect, c->origin(itemRect)).contains(pos))
                 return true;
+        return false;
     }
     const QPointF p = QPointF(pos) - c->origin(itemRect);
     for (const auto &part : c->parts) {
