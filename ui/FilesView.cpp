@@ -374,7 +374,9 @@ void FilesView::showRecordedDiff(const QString &relativePath, const QString &uni
                                          : tr("%1: change to %2").arg(callTitle, relativePath));
     m_openButton->setEnabled(!m_root.isEmpty());
     if (unifiedDiff.trimmed().isEmpty()) {
-        m_note->setText(tr("The recorded diff of %1 is empty: the call left the file as it was.").arg(relativePath));
+        m_note->setText(tr("No diff was recorded for %1: it is binary, too large to compare, or was deleted "
+                           "without its content being known.")
+                            .arg(relativePath));
         showPane(Showing::Note);
         return;
     }

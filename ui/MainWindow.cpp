@@ -8,6 +8,7 @@
 #include "SessionListModel.h"
 #include "SessionSidebar.h"
 #include "SettingsDialog.h"
+#include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "events/Event.h"
 #include "storage/EventStore.h"
@@ -115,6 +116,7 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     });
     connect(m_chat, &ChatPanel::approvalWaiting, this, &MainWindow::notifyApproval);
     connect(m_chat, &ChatPanel::waitingCountChanged, this, &MainWindow::showWaitingCount);
+    connect(transcript(), &TranscriptView::fileChangeActivated, this, &MainWindow::showFileChange);
     m_sessions->reload(m_databasePath);
 }
 
@@ -216,6 +218,29 @@ void MainWindow::showWaitingCount(int count)
         if (count == 0)
             m_tray->hide(); // the tray entry is only there while something waits
     }
+}
+
+void MainWindow::showFileChange(const QString &callId, const QString &path, const QString &diff)
+{
+    const TranscriptModel *model = transcript()->transcript();
+    QString title = callId;
+    bool deleted = false;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const TranscriptEntry &e = model->entry(row);
+        if (e.callId != callId)
+            continue;
+        title = tr("%1 (%2)").arg(e.tool, callId);
+        for (const RecordedFileChange &f : e.files)
+            if (f.path == path)
+                deleted = f.change == QLatin1String("deleted");
+    }
+    // No diff (binary, too large): the file as it is now says the most, if it is still there.
+    if (diff.isEmpty() && !deleted && !m_files->workspace().isEmpty())
+        m_files->previewFile(path);
+    else
+        m_files->showRecordedDiff(path, diff, title);
+    m_filesDock->show();
+    m_filesDock->raise();
 }
 
 TranscriptView *MainWindow::transcript() const

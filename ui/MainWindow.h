@@ -48,6 +48,8 @@ public:
     void onEvent(const Event &event);
     // The title and the tray icon say how many calls wait for a decision.
     void showWaitingCount(int count);
+    // One call's recorded change to one file, in the Files dock.
+    void showFileChange(const QString &callId, const QString &path, const QString &diff);
     int waitingCount() const { return m_waiting; }
 
 private:

@@ -107,7 +107,7 @@ QString preBlock(QString text)
     return QStringLiteral("<pre style=\"white-space:pre-wrap;\">%1</pre>").arg(escaped(text));
 }
 
-QString fileSummary(const FileChange &f)
+QString fileSummary(const RecordedFileChange &f)
 {
     QStringList facts;
     if (f.change == QLatin1String("created"))
@@ -516,7 +516,7 @@ QString TranscriptDelegate::htmlFor(const TranscriptEntry &e, const QPalette &pa
     if (!e.files.empty()) {
         QStringList links;
         for (std::size_t i = 0; i < e.files.size(); ++i) {
-            const FileChange &f = e.files[i];
+            const RecordedFileChange &f = e.files[i];
             links << QStringLiteral("<a href=\"%1\" style=\"color:%2;\">%3</a> (%4)")
                          .arg(fileHref(int(i)), linkColor(pal).name(), escaped(f.path), escaped(fileSummary(f)));
         }

@@ -35,7 +35,7 @@ QString fenced(const QString &text, const QString &lang = QString())
 QString changedFiles(const TranscriptEntry &e)
 {
     QString md = QStringLiteral("**Changed files** `%1`:\n\n").arg(e.callId);
-    for (const FileChange &f : e.files) {
+    for (const RecordedFileChange &f : e.files) {
         QString facts = f.change;
         if (f.binary)
             facts += QStringLiteral(", binary");
@@ -46,7 +46,7 @@ QString changedFiles(const TranscriptEntry &e)
         md += QStringLiteral("- `%1` (%2)\n").arg(f.path, facts);
     }
     md += QLatin1Char('\n');
-    for (const FileChange &f : e.files)
+    for (const RecordedFileChange &f : e.files)
         if (!f.diff.isEmpty())
             md += QStringLiteral("`%1`:\n\n").arg(f.path) + fenced(f.diff, QStringLiteral("diff")) + QLatin1Char('\n');
     return md;

@@ -12,7 +12,7 @@ QString str(const QJsonObject &o, const char *key)
 // each file once, where it first appeared.
 void addFileChange(TranscriptEntry &call, const QJsonObject &p)
 {
-    FileChange f;
+    RecordedFileChange f;
     f.path = str(p, "path");
     if (f.path.isEmpty())
         return;
@@ -22,7 +22,7 @@ void addFileChange(TranscriptEntry &call, const QJsonObject &p)
     f.truncated = p.value(QLatin1String("truncated")).toBool();
     f.added = p.value(QLatin1String("added")).toInt();
     f.removed = p.value(QLatin1String("removed")).toInt();
-    for (FileChange &existing : call.files) {
+    for (RecordedFileChange &existing : call.files) {
         if (existing.path == f.path) {
             existing = std::move(f);
             return;

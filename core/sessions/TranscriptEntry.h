@@ -12,7 +12,7 @@
 namespace airlock {
 
 // One file a tool call changed in the workspace (from a file.changed event).
-struct FileChange {
+struct RecordedFileChange {
     QString path;   // workspace-relative, '/'-separated
     QString change; // created | modified | deleted
     QString diff;   // unified diff; empty for binary or too-large files
@@ -47,7 +47,7 @@ struct TranscriptEntry {
     QString error;
     qint64 durationMs = -1;
     int logLines = 0;
-    std::vector<FileChange> files; // in the order they were reported, one per path
+    std::vector<RecordedFileChange> files; // in the order they were reported, one per path
 };
 
 QString callStateName(TranscriptEntry::CallState state);

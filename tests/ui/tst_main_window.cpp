@@ -2,6 +2,7 @@
 // when there are none, and has its docks. Screenshots of each state are written to
 // <build>/test-artifacts/ for people to look at.
 
+#include "DiffView.h"
 #include "FilesView.h"
 #include "MainWindow.h"
 #include "SessionListModel.h"
@@ -158,6 +159,13 @@ void TestMainWindow::opensAStoredSessionFromTheKeyboard()
             c.next(EventKind::ApprovalGranted, {{QStringLiteral("call_id"), QStringLiteral("toolu_01")},
                                                 {QStringLiteral("by"), QStringLiteral("user")},
                                                 {QStringLiteral("scope"), QStringLiteral("once")}}),
+            c.next(EventKind::FileChanged, {{QStringLiteral("call_id"), QStringLiteral("toolu_01")},
+                                            {QStringLiteral("path"), QStringLiteral("README.md")},
+                                            {QStringLiteral("change"), QStringLiteral("modified")},
+                                            {QStringLiteral("diff"), QStringLiteral("--- a/README.md\n+++ b/README.md\n"
+                                                                                    "@@ -1 +1 @@\n-old\n+new\n")},
+                                            {QStringLiteral("added"), 1},
+                                            {QStringLiteral("removed"), 1}}),
             c.next(EventKind::ExecutionFinished, {{QStringLiteral("call_id"), QStringLiteral("toolu_01")},
                                                   {QStringLiteral("ok"), true},
                                                   {QStringLiteral("duration_ms"), 41},
@@ -195,6 +203,11 @@ void TestMainWindow::opensAStoredSessionFromTheKeyboard()
     QVERIFY(w.transcript()->visualRect(model->index(2, 0)).height() > 60);
     // The Files dock shows the session's workspace before any agent starts.
     QTRY_COMPARE(w.files()->workspace(), workspace);
+    // A call's recorded change to a file opens in the Files dock.
+    QCOMPARE(call.files.size(), std::size_t(1));
+    Q_EMIT w.transcript()->fileChangeActivated(call.callId, call.files[0].path, call.files[0].diff);
+    QCOMPARE(w.files()->showing(), FilesView::Showing::Diff);
+    QVERIFY(w.files()->diffView()->diff().contains(QLatin1String("+new")));
     saveScreenshot(w, QStringLiteral("main-window-transcript.png"));
 }
 
