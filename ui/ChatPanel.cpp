@@ -10,6 +10,7 @@
 #include "workspace/UnifiedDiff.h"
 
 #include <QAbstractItemView>
+#include <QApplication>
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDir>
@@ -486,6 +487,9 @@ void ChatPanel::setRunning(bool running)
     m_send->setVisible(!running);
     m_stop->setVisible(running);
     m_prompt->setReadOnly(running);
+    // Ready for the next prompt: where the keyboard goes, unless the person is elsewhere.
+    if (!running && (!QApplication::focusWidget() || isAncestorOf(QApplication::focusWidget())))
+        m_prompt->setFocus();
 }
 
 void ChatPanel::showStatus(const QString &message)

@@ -116,6 +116,7 @@ void TestChatWindow::enqueueAnswer(const QString &text)
 
 void TestChatWindow::screenshot(QWidget &w, const QString &name)
 {
+    QTest::qWait(50); // the transcript applies row changes once per frame
     const QPixmap shot = w.grab();
     QVERIFY(!shot.isNull());
     QVERIFY(shot.save(QStringLiteral(AIRLOCK_BINARY_DIR "/test-artifacts/") + name));
