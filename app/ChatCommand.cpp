@@ -371,6 +371,7 @@ int ChatCommand::run(const QStringList &args)
     AgentOptions options = setup->options; // provider, project, session id
     options.system = o.system;
     options.prices = *prices; // the cost budget counts with the same prices the summary shows
+    options.prepareEarly = false;
     options.title = o.prompt.section(QLatin1Char('\n'), 0, 0).left(80);
     const bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO);
     if (o.autoApprove)

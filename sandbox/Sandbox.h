@@ -43,6 +43,9 @@ public:
     // Whether a call may change files in the session's workspace folder (then the
     // agent records what each call changed there).
     virtual bool sharesWorkspace() const { return false; }
+    // Whether prepare() takes long enough (a VM boot) to be worth starting while the
+    // model still writes its first answer.
+    virtual bool preparesSlowly() const { return false; }
     // Make ready ahead of the first call (boot, warm pool). Idempotent.
     virtual Status prepare() = 0;
     // Runs one call; blocks the calling (worker) thread, never the UI thread.

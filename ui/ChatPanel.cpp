@@ -35,7 +35,7 @@ namespace {
 struct Started {
     // A QFuture result must be copyable: a shared holder of the one owner.
     std::shared_ptr<std::unique_ptr<AgentSession>> agent;
-    std::vector<AgentTool> tools;
+    QHash<QString, QJsonObject> schemas;
     QString model;
     QString workspace;
     QString error;
@@ -191,7 +191,7 @@ void ChatPanel::send(const QString &text)
             m_prompt->setPlainText(text); // nothing is lost
             return;
         }
-        m_tools = std::move(started.tools);
+        m_schemas = std::move(started.schemas);
         m_model = started.model;
         {
             const QSignalBlocker quiet(m_modelPicker); // showing the model is not choosing one
@@ -216,7 +216,9 @@ void ChatPanel::send(const QString &text)
             out.error = setup.error().message;
             return out;
         }
-        std::vector<AgentTool> toolsCopy = setup->tools;
+        QHash<QString, QJsonObject> schemas;
+        for (const AgentTool &t : setup->tools)
+            schemas.insert(t.spec.name, t.spec.inputSchema);
         if (!chosenModel.isEmpty())
             setup->options.provider.model = chosenModel;
         out.model = setup->options.provider.model;
@@ -231,7 +233,7 @@ void ChatPanel::send(const QString &text)
         }
         (*agent)->moveToThread(uiThread); // it lives on the UI thread from here
         out.agent = std::make_shared<std::unique_ptr<AgentSession>>(std::move(*agent));
-        out.tools = std::move(toolsCopy);
+        out.schemas = std::move(schemas);
         return out;
     }));
 }
@@ -350,10 +352,7 @@ void ChatPanel::showPending(const QString &callId)
         return;
     const PendingApproval &call = *it;
     if (m_approval->callId() != call.callId || m_approval->isHidden()) {
-        QJsonObject schema;
-        for (const AgentTool &t : m_tools)
-            if (t.spec.name == call.tool)
-                schema = t.spec.inputSchema;
+        const QJsonObject schema = m_schemas.value(call.tool);
         const QString projectFile = m_agent->projectDir().isEmpty()
                                         ? QString()
                                         : QDir(m_agent->projectDir()).filePath(QStringLiteral("airlock.json"));

@@ -87,7 +87,9 @@ private:
     AgentSetupFactory m_factory;
     QString m_sessionId;
     std::unique_ptr<AgentSession> m_agent;
-    std::vector<AgentTool> m_tools; // the agent's tools, for their schemas on the approval card
+    // Input schemas by tool name, for the approval card. Only the schemas: the agent
+    // alone owns the tools, so their sandboxes go away with it, off the UI thread.
+    QHash<QString, QJsonObject> m_schemas;
     QString m_model;
     QString m_workspace; // shared with the agent's sandbox, if any
     bool m_starting = false;

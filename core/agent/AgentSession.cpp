@@ -19,6 +19,7 @@
 #include <QJsonDocument>
 #include <QPointer>
 #include <QRandomGenerator>
+#include <QThreadPool>
 #include <QtConcurrent>
 
 #include <climits>
@@ -83,8 +84,10 @@ AgentSession::~AgentSession()
     m_calls.clear();
     m_nextCall = 0;
     cancel();
-    // A tool still running (now cancelled) holds a guarded pointer to us.
-    m_execution.waitForFinished();
+    // A tool still running (now cancelled) holds only copies and a guarded pointer
+    // to us: it ends on its own. The sandboxes are released on a worker, since the
+    // last owner of a VM stops it (a libvirt call the UI thread must not wait for).
+    QThreadPool::globalInstance()->start([tools = std::move(m_tools)]() mutable { tools.clear(); });
     (void)flush();
 }
 
@@ -218,6 +221,20 @@ QString AgentSession::clipped(QString text) const
     return text;
 }
 
+// A VM boots while the model writes its first answer, not after it asks for a call.
+// Errors are not reported here: the call that needs the sandbox reports them.
+void AgentSession::prepareSandboxesEarly()
+{
+    if (!m_options.prepareEarly || std::exchange(m_sandboxesPrepared, true))
+        return;
+    std::vector<std::shared_ptr<Sandbox>> slow;
+    for (const AgentTool &t : m_tools)
+        if (t.sandbox && t.sandbox->preparesSlowly() && std::find(slow.begin(), slow.end(), t.sandbox) == slow.end())
+            slow.push_back(t.sandbox);
+    for (const std::shared_ptr<Sandbox> &sandbox : slow)
+        QThreadPool::globalInstance()->start([sandbox] { (void)sandbox->prepare(); });
+}
+
 Status AgentSession::send(const QString &prompt)
 {
     if (m_busy)
@@ -227,6 +244,7 @@ Status AgentSession::send(const QString &prompt)
     m_busy = true;
     m_cancelled = false;
     m_turnsThisRun = 0;
+    prepareSandboxesEarly();
     for (const auto &[kind, payload] : std::exchange(m_pending, {}))
         record(kind, payload);
     record(EventKind::UserMessage, {{QStringLiteral("text"), prompt}});
@@ -688,7 +706,6 @@ void AgentSession::execute(const Call &call)
         }
         return out;
     });
-    m_execution = QFuture<void>(running);
     watcher->setFuture(running);
 }
 

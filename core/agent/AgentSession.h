@@ -46,7 +46,11 @@ struct AgentOptions {
     QString title;        // for a new session
     QString projectDir;   // where "always for this project" rules are written; empty: no project
     QString workspaceDir; // the host folder a sandbox shares; each call's changes there are recorded
-    QString sessionId;    // for a new session: the id to use (see newSessionId); empty: a fresh one
+    // Start slow sandboxes (a VM boot) with the first prompt, while the model answers.
+    // The CLI leaves it off: a process that exits right after a plain answer would
+    // otherwise wait for a boot nobody used.
+    bool prepareEarly = true;
+    QString sessionId; // for a new session: the id to use (see newSessionId); empty: a fresh one
 };
 
 // A call waiting for a person's decision.
@@ -138,6 +142,7 @@ private:
     void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1,
                     const WorkspaceChanges &changes = {});
     void endRun(Outcome outcome, const QString &message);
+    void prepareSandboxesEarly();
     void addCost(const QString &model, const TokenUsage &usage);
     const AgentTool *findTool(const QString &name) const;
     QString clipped(QString text) const;
@@ -155,8 +160,7 @@ private:
     std::size_t m_nextCall = 0; // the first call not yet answered
     QString m_running;          // call id being executed
     std::unique_ptr<ModelStream> m_stream;
-    QFuture<void> m_execution; // the tool running, if any
-    int m_turn = 0;            // turns started in this session
+    int m_turn = 0; // turns started in this session
     int m_turnsThisRun = 0;
     qint64 m_tokensUsed = 0;
     qint64 m_turnTokens = 0;
@@ -167,6 +171,7 @@ private:
     // Events that wait for the first prompt (session.created, interrupted calls).
     std::vector<std::pair<EventKind, QJsonObject>> m_pending;
     bool m_busy = false;
+    bool m_sandboxesPrepared = false;
     bool m_cancelled = false;
 };
 

@@ -129,11 +129,13 @@ MicroVmSandbox::~MicroVmSandbox() = default;
 
 Status MicroVmSandbox::prepare()
 {
+    QMutexLocker lock(&m_lifecycle);
     return m_vm->boot();
 }
 
 void MicroVmSandbox::dispose()
 {
+    QMutexLocker lock(&m_lifecycle);
     m_vm->destroy();
 }
 
@@ -162,6 +164,7 @@ Result<QString> MicroVmSandbox::guestPath(const QString &path)
 
 Result<SandboxOutcome> MicroVmSandbox::run(const SandboxCall &call, const LogSink &log)
 {
+    QMutexLocker lifecycle(&m_lifecycle);
     QElapsedTimer timer;
     timer.start();
     {

@@ -31,6 +31,7 @@ public:
 
     QString kind() const override { return QStringLiteral("microvm"); }
     bool sharesWorkspace() const override { return true; }
+    bool preparesSlowly() const override { return true; }
     Status prepare() override;
     Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override;
     void cancel(const QString &callId) override;
@@ -49,7 +50,8 @@ private:
     Result<QJsonValue> runTool(const SandboxCall &call, const LogSink &log);
 
     std::unique_ptr<MicroVm> m_vm;
-    QMutex m_mutex; // guards m_current
+    QMutex m_mutex;     // guards m_current
+    QMutex m_lifecycle; // one boot or call at a time: a call waits for a boot already going
     QString m_current;
 };
 

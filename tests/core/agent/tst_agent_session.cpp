@@ -16,8 +16,37 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
+
+#include <atomic>
 
 using namespace airlock;
+
+namespace {
+
+// Stands in for the microVM (whose boot is what early preparation is for) to see
+// when and on which thread the agent prepares and releases a slow sandbox.
+class SlowSandbox final : public Sandbox {
+public:
+    ~SlowSandbox() override { destroyedOn.store(QThread::currentThread()); }
+    QString kind() const override { return QStringLiteral("slow"); }
+    bool preparesSlowly() const override { return true; }
+    Status prepare() override
+    {
+        preparedOn.store(QThread::currentThread());
+        ++prepared;
+        return {};
+    }
+    Result<SandboxOutcome> run(const SandboxCall &, const LogSink &) override { return SandboxOutcome{true, 1, {}, 0}; }
+    void cancel(const QString &) override {}
+    void dispose() override {}
+
+    std::atomic<int> prepared{0};
+    std::atomic<QThread *> preparedOn{nullptr};
+    static inline std::atomic<QThread *> destroyedOn{nullptr};
+};
+
+} // namespace
 using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
@@ -49,6 +78,7 @@ private Q_SLOTS:
     void cancelDeniesEveryWaitingCall();
     void cancelMidStreamKeepsThePartialText();
     void keysNeverReachTheDatabaseFile();
+    void slowSandboxesArePreparedEarlyAndReleasedOffThisThread();
 
 private:
     std::unique_ptr<AgentSession> makeSession(AgentOptions::Approval approval = AgentOptions::Approval::Ask,
@@ -705,6 +735,34 @@ void TestAgentSession::keysNeverReachTheDatabaseFile()
     QVERIFY(bytes.size() > 4096);
     QVERIFY(bytes.contains("echo: hi"));     // the log is there…
     QVERIFY(!bytes.contains("sk-test-key")); // …the key is not
+}
+
+void TestAgentSession::slowSandboxesArePreparedEarlyAndReleasedOffThisThread()
+{
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("one")).end(QStringLiteral("end_turn"))));
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("two")).end(QStringLiteral("end_turn"))));
+    auto slow = std::make_shared<SlowSandbox>();
+    SlowSandbox *seen = slow.get();
+    QJsonObject description = m_toolDescription;
+    description.insert(QStringLiteral("name"), QStringLiteral("slow"));
+    std::vector<AgentTool> tools{AgentTool::fromDescription(description, slow, QStringLiteral("builtin:slow")),
+                                 AgentTool::fromDescription(m_toolDescription, slow, QStringLiteral("builtin:slow"))};
+    slow.reset(); // the agent owns it from here
+    {
+        auto s = AgentSession::create(m_db, anthropicOptions(), std::move(tools), PolicyEngine());
+        QVERIFY(s.ok());
+        QCOMPARE(seen->prepared.load(), 0); // nothing before the first prompt
+        QVERIFY((*s)->send(QStringLiteral("hello")).ok());
+        QCOMPARE(waitForRun(**s), AgentSession::Outcome::EndTurn);
+        QTRY_COMPARE(seen->prepared.load(), 1); // once, though two tools share it
+        QVERIFY(seen->preparedOn.load() != QThread::currentThread());
+        QVERIFY((*s)->send(QStringLiteral("again")).ok());
+        QCOMPARE(waitForRun(**s), AgentSession::Outcome::EndTurn);
+        QCOMPARE(seen->prepared.load(), 1);
+    }
+    // Its last owner was the agent: released on a worker, not on this thread.
+    QTRY_VERIFY(SlowSandbox::destroyedOn.load() != nullptr);
+    QVERIFY(SlowSandbox::destroyedOn.load() != QThread::currentThread());
 }
 
 QTEST_GUILESS_MAIN(TestAgentSession)
