@@ -4,6 +4,7 @@
 
 #include "policy/PolicyRule.h"
 
+#include <QApplication>
 #include <QHBoxLayout>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -13,6 +14,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QStackedWidget>
+#include <QTextEdit>
 #include <QVBoxLayout>
 
 namespace airlock {
@@ -212,8 +214,36 @@ void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inpu
     m_diff->hide();
     m_reason->clear();
     showMode(0);
+    // A card that replaces another right away (the next call of a batch) ignores
+    // Enter for a moment: a double press or a held key must not approve a call
+    // nobody has read.
+    if (isVisible())
+        m_armedAfter.start();
+    else
+        m_armedAfter.invalidate();
     show();
-    setFocus();
+    // The keyboard comes here, unless the person is typing somewhere else: an Enter
+    // meant for that field must not approve.
+    QWidget *focus = QApplication::focusWidget();
+    const bool typingElsewhere = focus && !isAncestorOf(focus) && isEditableText(focus);
+    if (!typingElsewhere)
+        setFocus();
+}
+
+bool ApprovalCard::isEditableText(const QWidget *w)
+{
+    if (const auto *line = qobject_cast<const QLineEdit *>(w))
+        return !line->isReadOnly();
+    if (const auto *text = qobject_cast<const QPlainTextEdit *>(w))
+        return !text->isReadOnly();
+    if (const auto *rich = qobject_cast<const QTextEdit *>(w))
+        return !rich->isReadOnly();
+    return false;
+}
+
+bool ApprovalCard::acceptsEnter() const
+{
+    return !m_armedAfter.isValid() || m_armedAfter.elapsed() >= kArmDelayMs;
 }
 
 void ApprovalCard::clear()
@@ -279,6 +309,10 @@ bool ApprovalCard::eventFilter(QObject *watched, QEvent *event)
 void ApprovalCard::keyPressEvent(QKeyEvent *event)
 {
     const bool enter = event->key() == Qt::Key_Return || event->key() == Qt::Key_Enter;
+    if (enter && m_modes->currentIndex() == 0 && (event->isAutoRepeat() || !acceptsEnter())) {
+        event->accept(); // a held key or a second press meant for the previous card
+        return;
+    }
     if (m_modes->currentIndex() == 0 && enter &&
         event->modifiers().testFlags(Qt::ControlModifier | Qt::ShiftModifier)) {
         Q_EMIT approveAllRequested();

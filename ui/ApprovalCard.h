@@ -7,6 +7,7 @@
 
 #include "agent/AgentSession.h"
 
+#include <QElapsedTimer>
 #include <QJsonObject>
 #include <QWidget>
 
@@ -37,6 +38,10 @@ public:
     void showDiff(const QString &unifiedDiff);
     QString diffText() const;
 
+    // How long Enter is ignored after the card switched straight to another call.
+    static constexpr int kArmDelayMs = 400;
+    bool acceptsEnter() const;
+
     // Rendered arguments (public for tests and screenshots).
     static QString argumentsHtml(const QJsonObject &input, const QJsonObject &schema);
 
@@ -53,10 +58,12 @@ protected:
 
 private:
     void showMode(int index);
+    static bool isEditableText(const QWidget *w);
     void startDeny();
     void startEdit();
 
     QString m_callId;
+    QElapsedTimer m_armedAfter; // valid while a replaced card waits before taking Enter
     QJsonObject m_input;
     QJsonObject m_schema;
     QLabel *m_title;

@@ -17,6 +17,7 @@
 #include <QFile>
 #include <QFutureWatcher>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -114,10 +115,17 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
         if (index.isValid())
             showPending(m_transcript->transcript()->entry(index.row()).callId);
     });
-    // Chosen, not typed: a model is taken when picked from the list or confirmed with Enter.
-    connect(m_modelPicker, &QComboBox::textActivated, this, &ChatPanel::chooseModel);
+    // Chosen, not typed or scrolled past: a model is taken when picked from the open
+    // list or confirmed with Enter. No completion (it would choose for the person),
+    // and the wheel and arrow keys do not step through models (see eventFilter).
+    m_modelPicker->setCompleter(nullptr);
+    m_modelPicker->installEventFilter(this);
     m_modelPicker->view()->installEventFilter(this);
-    connect(m_modelPicker->lineEdit(), &QLineEdit::editingFinished, this,
+    connect(m_modelPicker, &QComboBox::textActivated, this, [this](const QString &text) {
+        if (m_pickingFromList)
+            chooseModel(text);
+    });
+    connect(m_modelPicker->lineEdit(), &QLineEdit::returnPressed, this,
             [this] { chooseModel(m_modelPicker->currentText()); });
 }
 
@@ -134,6 +142,7 @@ void ChatPanel::openSession(const QString &sessionId)
         return;
     m_agent.reset(); // a running agent stops; what it recorded stays
     clearPending();
+    resetModelChoice();
     m_sessionId = sessionId;
     m_tokensIn = m_tokensOut = 0;
     m_costUsd = 0;
@@ -148,6 +157,7 @@ void ChatPanel::newSession()
 {
     m_agent.reset();
     clearPending();
+    resetModelChoice();
     m_sessionId.clear();
     m_tokensIn = m_tokensOut = 0;
     m_costUsd = 0;
@@ -274,6 +284,7 @@ void ChatPanel::listModels()
         const Result<QStringList> models = watcher->result();
         watcher->deleteLater();
         if (!models) {
+            m_modelsListedFrom.clear(); // asked again next time the list opens
             m_modelPicker->setToolTip(
                 tr("The model for the next turns of this chat. The endpoint's list is not available: %1")
                     .arg(models.error().message));
@@ -373,10 +384,12 @@ void ChatPanel::onApprovalSettled(const QString &callId)
     const qsizetype at = it - m_pendingCalls.begin();
     m_pendingCalls.erase(it);
     if (m_approval->callId() == callId) {
-        m_approval->clear();
-        // The next waiting call takes the card: the one after, else the one before.
+        // The next waiting call takes the card (the one after, else the one before);
+        // the card stays up, so it knows it switched and holds Enter back a moment.
         if (!m_pendingCalls.isEmpty())
             showPending(m_pendingCalls.at(std::min(at, m_pendingCalls.size() - 1)).callId);
+        else
+            m_approval->clear();
     }
     refreshQueue();
     if (m_pendingCalls.isEmpty())
@@ -411,6 +424,16 @@ void ChatPanel::approveAll()
             return;
         }
     }
+}
+
+// A model picked for one session is not carried into another: each starts with
+// the configured model, and a change is recorded in the session it applies to.
+void ChatPanel::resetModelChoice()
+{
+    m_chosenModel.clear();
+    const QSignalBlocker quiet(m_modelPicker);
+    m_modelPicker->setCurrentIndex(0);
+    m_modelPicker->setEditText(QString());
 }
 
 void ChatPanel::chooseModel(const QString &model)
@@ -457,8 +480,23 @@ void ChatPanel::showWriteDiff(const PendingApproval &call)
 
 bool ChatPanel::eventFilter(QObject *watched, QEvent *event)
 {
-    if (watched == m_modelPicker->view() && event->type() == QEvent::Show)
-        listModels();
+    if (watched == m_modelPicker->view()) {
+        if (event->type() == QEvent::Show) {
+            m_pickingFromList = true;
+            listModels();
+        } else if (event->type() == QEvent::Hide) {
+            // The list's own activation comes before it hides.
+            QTimer::singleShot(0, this, [this] { m_pickingFromList = false; });
+        }
+    } else if (watched == m_modelPicker) {
+        if (event->type() == QEvent::Wheel)
+            return true;
+        if (event->type() == QEvent::KeyPress) {
+            const int key = static_cast<QKeyEvent *>(event)->key();
+            if (key == Qt::Key_Up || key == Qt::Key_Down || key == Qt::Key_PageUp || key == Qt::Key_PageDown)
+                return true; // Alt+Down and F4 still open the list
+        }
+    }
     return QWidget::eventFilter(watched, event);
 }
 

@@ -79,6 +79,7 @@ private:
     void clearPending();
     void updateMeter();
     void listModels();
+    void resetModelChoice();
     void showWriteDiff(const PendingApproval &call);
     void setRunning(bool running);
     void showStatus(const QString &message);
@@ -99,6 +100,7 @@ private:
     QList<PendingApproval> m_pendingCalls; // waiting for a decision, in the model's order
     QString m_chosenModel;                 // from the picker; empty: the configured one
     QString m_modelsListedFrom;            // the endpoint the picker's list came from
+    bool m_pickingFromList = false;        // the picker's list is open
 
     TranscriptView *m_transcript;
     ApprovalCard *m_approval;

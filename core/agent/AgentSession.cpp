@@ -17,7 +17,7 @@
 #include <QFutureWatcher>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QPointer>
+#include <QMutex>
 #include <QRandomGenerator>
 #include <QThreadPool>
 #include <QtConcurrent>
@@ -32,6 +32,16 @@ const PriceTable &builtinPrices()
     static const PriceTable table = PriceTable::builtin();
     return table;
 }
+
+} // namespace
+
+// Log lines come from the tool's worker thread, which may outlive the session.
+struct AgentSession::LogRelay {
+    QMutex mutex;
+    AgentSession *target = nullptr;
+};
+
+namespace {
 
 // A call's outcome and what it changed in the shared workspace.
 struct Executed {
@@ -68,8 +78,9 @@ QString scopeName(AgentSession::Scope scope)
 AgentSession::AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain chain, AgentOptions options,
                            std::vector<AgentTool> tools, PolicyEngine policy)
     : m_writer(std::move(writer)), m_chain(std::move(chain)), m_options(std::move(options)), m_tools(std::move(tools)),
-      m_policy(std::move(policy))
+      m_policy(std::move(policy)), m_logRelay(std::make_shared<LogRelay>())
 {
+    m_logRelay->target = this;
     qRegisterMetaType<airlock::Event>();
     qRegisterMetaType<airlock::PendingApproval>();
     for (AgentTool &t : m_tools)
@@ -81,6 +92,10 @@ AgentSession::~AgentSession()
 {
     // Closing is not a decision: a call awaiting approval stays unanswered and is
     // recorded as interrupted when the session resumes, as after a crash.
+    {
+        QMutexLocker lock(&m_logRelay->mutex); // no log line is posted to us from here on
+        m_logRelay->target = nullptr;
+    }
     m_calls.clear();
     m_nextCall = 0;
     cancel();
@@ -161,24 +176,33 @@ Result<std::unique_ptr<AgentSession>> AgentSession::resume(const QString &databa
     RebuiltConversation conversation = ConversationRebuilder::rebuild(events);
     std::unique_ptr<AgentSession> session(new AgentSession(std::move(*writer), EventChain::resume(events.back()),
                                                            std::move(options), std::move(tools), std::move(policy)));
-    session->m_turn = conversation.turns;
     // Budgets are per session: what earlier runs used counts. Usage events are
-    // snapshots; the last one of each turn is what the turn used.
+    // snapshots; the last one of each turn is what the turn used. Turn numbers go on
+    // after the highest one recorded, even by turns that produced nothing to keep
+    // (empty, failed, cancelled), so that no two turns share a number.
+    QString lastModel;
     {
-        QString model;
+        int highestTurn = -1;
         QHash<int, std::pair<QString, TokenUsage>> lastOfTurn;
         for (const Event &e : events) {
             const QJsonObject p = e.payloadObject();
+            if (p.contains(QLatin1String("turn")))
+                highestTurn = std::max(highestTurn, p.value(QLatin1String("turn")).toInt());
             if (e.knownKind() == EventKind::SessionCreated || e.knownKind() == EventKind::ModelChanged)
-                model = p.value(QLatin1String("model")).toString(model);
+                lastModel = p.value(QLatin1String("model")).toString(lastModel);
             else if (e.knownKind() == EventKind::Usage)
-                lastOfTurn.insert(p.value(QLatin1String("turn")).toInt(), {model, TokenUsage::fromJson(p)});
+                lastOfTurn.insert(p.value(QLatin1String("turn")).toInt(), {lastModel, TokenUsage::fromJson(p)});
         }
+        session->m_turn = std::max(conversation.turns, highestTurn + 1);
         for (const auto &[turnModel, usage] : std::as_const(lastOfTurn)) {
             session->m_tokensUsed += usage.totalInputTokens() + usage.outputTokens;
             session->addCost(turnModel, usage);
         }
     }
+    // Resumed with another model than the log's last one (Settings changed): say so.
+    if (!lastModel.isEmpty() && lastModel != session->m_options.provider.model)
+        session->m_pending.push_back(
+            {EventKind::ModelChanged, {{QStringLiteral("model"), session->m_options.provider.model}}});
     session->m_messages = std::move(conversation.messages);
     // Recorded with the next prompt, so that listeners connected after resume() see them.
     for (const QString &callId : conversation.interruptedCalls)
@@ -316,6 +340,7 @@ void AgentSession::startTurn()
     for (const AgentTool &t : m_tools)
         request.tools.append(t.spec);
 
+    m_turnModel = m_options.provider.model; // a model chosen mid-stream applies to the next turn
     m_stream = std::make_unique<ModelStream>();
     connect(m_stream.get(), &ModelStream::itemReceived, this, &AgentSession::onStreamItem);
     ++m_turnsThisRun;
@@ -329,8 +354,19 @@ void AgentSession::startTurn()
     }
 }
 
-void AgentSession::onStreamItem(const StreamItem &item)
+void AgentSession::onStreamItem(const StreamItem &received)
 {
+    StreamItem item = received;
+    if (item.kind == StreamItem::Kind::ToolCall) {
+        // Every call of a turn needs its own id: results are matched by it, and some
+        // compatible servers repeat ids (or send none). The renamed id is what the
+        // log and the model see from here on, so the conversation stays consistent.
+        const QString base = item.toolCallId.isEmpty() ? QStringLiteral("call") : item.toolCallId;
+        QString id = base;
+        for (int n = 2; findCall(id) || id.isEmpty(); ++n)
+            id = QStringLiteral("%1~%2").arg(base).arg(n);
+        item.toolCallId = id;
+    }
     const StreamItemEvent ev = StreamItemEvent::fromItem(item, m_turn - 1);
     record(ev.kind, ev.payload);
     switch (item.kind) {
@@ -353,7 +389,7 @@ void AgentSession::onStreamItem(const StreamItem &item)
     // Terminal: the stream is done (it is deleted after this signal returns).
     m_stream.release()->deleteLater();
     m_tokensUsed += std::exchange(m_turnTokens, 0);
-    addCost(m_options.provider.model, std::exchange(m_turnUsage, {}));
+    addCost(m_turnModel, std::exchange(m_turnUsage, {}));
     if (item.kind == StreamItem::Kind::Stop)
         m_assistant.providerContent = item.content; // thinking blocks must go back verbatim
     if (!m_assistant.text.isEmpty() || !m_assistant.toolCalls.isEmpty() || !m_assistant.providerContent.isEmpty())
@@ -362,9 +398,8 @@ void AgentSession::onStreamItem(const StreamItem &item)
     if (item.kind == StreamItem::Kind::Error) {
         // Complete calls that arrived before the failure are answered, not run, so
         // the conversation stays valid for the next prompt.
-        for (const Call &c : m_calls)
-            m_results.toolResults.append(
-                {c.id, QStringLiteral("Not run: the model's answer failed (%1)").arg(item.error.message), true});
+        for (Call &c : m_calls)
+            notRun(c, QStringLiteral("Not run: the model's answer failed (%1)").arg(item.error.message));
         if (!m_results.toolResults.isEmpty())
             m_messages.append(m_results);
         m_calls.clear();
@@ -394,17 +429,24 @@ void AgentSession::triage()
 {
     for (Call &call : m_calls)
         decide(call);
+    // Copied first: a listener may decide at once, which can end the turn and clear m_calls.
+    std::vector<PendingApproval> asks;
     for (const Call &call : m_calls)
         if (call.stage == Call::Stage::Waiting)
-            Q_EMIT approvalNeeded(PendingApproval{call.id, call.tool, call.def->source, call.input,
-                                                  call.def->annotations, call.decision});
-    advance();
+            asks.push_back(PendingApproval{call.id, call.tool, call.def->source, call.input, call.def->annotations,
+                                           call.decision});
+    const int turn = m_turn;
+    for (const PendingApproval &ask : asks)
+        if (m_turn == turn && isAwaiting(ask.callId))
+            Q_EMIT approvalNeeded(ask);
+    if (m_turn == turn)
+        advance();
 }
 
 void AgentSession::decide(Call &call)
 {
     if (m_cancelled) {
-        answer(call, QStringLiteral("Not run: the user cancelled."), true);
+        notRun(call, QStringLiteral("Not run: the user cancelled."));
         return;
     }
     if (!call.def) {
@@ -477,7 +519,7 @@ void AgentSession::advance()
             return;
         case Call::Stage::Approved:
             if (m_cancelled) {
-                answer(call, QStringLiteral("Not run: the user cancelled."), true);
+                notRun(call, QStringLiteral("Not run: the user cancelled."));
                 continue;
             }
             if (!call.def->sandbox) {
@@ -511,6 +553,17 @@ AgentSession::Call *AgentSession::findCall(const QString &callId)
         if (c.id == callId)
             return &c;
     return nullptr;
+}
+
+// A call answered without running still gets an outcome in the log, so neither the
+// transcript nor a resume takes it for one that may have run.
+void AgentSession::notRun(Call &call, const QString &reason)
+{
+    record(EventKind::ExecutionFinished, {{QStringLiteral("call_id"), call.id},
+                                          {QStringLiteral("ok"), false},
+                                          {QStringLiteral("not_run"), true},
+                                          {QStringLiteral("error"), reason}});
+    answer(call, reason, true);
 }
 
 void AgentSession::answer(Call &call, const QString &content, bool isError)
@@ -613,6 +666,7 @@ Status AgentSession::approve(const QString &callId, Scope scope, std::optional<Q
 // A rule just granted may already cover other calls of this turn that wait.
 void AgentSession::settleByPolicy()
 {
+    QStringList settled;
     for (Call &call : m_calls) {
         if (call.stage != Call::Stage::Waiting)
             continue;
@@ -623,18 +677,24 @@ void AgentSession::settleByPolicy()
         call.decision = std::move(decision);
         call.stage = Call::Stage::Approved;
         record(EventKind::PolicyDecision, call.decision.eventPayload(call.id));
-        Q_EMIT approvalSettled(call.id);
+        settled << call.id;
     }
+    for (const QString &id : settled) // after the loop: a listener may change m_calls
+        Q_EMIT approvalSettled(id);
 }
 
 Status AgentSession::deny(const QString &callId, const QString &reason)
 {
+    return denyAs(callId, reason, QStringLiteral("user"));
+}
+
+Status AgentSession::denyAs(const QString &callId, const QString &reason, const QString &by)
+{
     Call *call = findCall(callId);
     if (!call || call->stage != Call::Stage::Waiting)
         return Error::make(Error::Code::NotFound, QStringLiteral("no call %1 is waiting for approval").arg(callId));
-    record(EventKind::ApprovalDenied, {{QStringLiteral("call_id"), callId},
-                                       {QStringLiteral("by"), QStringLiteral("user")},
-                                       {QStringLiteral("reason"), reason}});
+    record(EventKind::ApprovalDenied,
+           {{QStringLiteral("call_id"), callId}, {QStringLiteral("by"), by}, {QStringLiteral("reason"), reason}});
     answer(
         *call,
         QStringLiteral("The user denied this call%1").arg(reason.isEmpty() ? QString() : QStringLiteral(": ") + reason),
@@ -647,23 +707,28 @@ Status AgentSession::deny(const QString &callId, const QString &reason)
 void AgentSession::execute(const Call &call)
 {
     const AgentTool *def = call.def;
+    m_running = call.id; // before anything a listener could re-enter through
     record(EventKind::ExecutionStarted, {{QStringLiteral("call_id"), call.id},
                                          {QStringLiteral("tool"), call.tool},
                                          {QStringLiteral("sandbox"), def->sandbox->kind()},
                                          {QStringLiteral("source"), def->source}});
-    m_running = call.id;
     const SandboxCall sandboxCall{call.id, def->sandboxTool, call.input, def->timeoutMs};
     std::shared_ptr<Sandbox> sandbox = def->sandbox;
-    QPointer<AgentSession> self(this);
-    // Log lines are recorded on this object's thread, in the order they came.
-    Sandbox::LogSink sink = [self](const SandboxLogLine &line) {
+    // Log lines are recorded on this object's thread, in the order they came. The
+    // tool may outlive us: the relay's lock makes "still there? then post" one step,
+    // and a line posted before we went is dropped with our pending events.
+    std::shared_ptr<LogRelay> relay = m_logRelay;
+    Sandbox::LogSink sink = [relay](const SandboxLogLine &line) {
+        QMutexLocker lock(&relay->mutex);
+        if (!relay->target)
+            return;
+        AgentSession *target = relay->target;
         QMetaObject::invokeMethod(
-            self,
-            [self, line] {
-                if (self)
-                    self->record(EventKind::LogLine, {{QStringLiteral("call_id"), line.callId},
-                                                      {QStringLiteral("stream"), line.stream},
-                                                      {QStringLiteral("text"), line.text}});
+            target,
+            [target, line] {
+                target->record(EventKind::LogLine, {{QStringLiteral("call_id"), line.callId},
+                                                    {QStringLiteral("stream"), line.stream},
+                                                    {QStringLiteral("text"), line.text}});
             },
             Qt::QueuedConnection);
     };
@@ -684,28 +749,36 @@ void AgentSession::execute(const Call &call)
     });
     // Only sandboxes that can write the shared folder need the before-and-after walk.
     const QString workspace = sandbox->sharesWorkspace() ? m_options.workspaceDir : QString();
-    const QFuture<Executed> running = QtConcurrent::run([sandbox, sandboxCall, sink, workspace]() -> Executed {
-        std::optional<WorkspaceSnapshot> before;
-        QString snapshotProblem;
-        if (!workspace.isEmpty()) {
-            auto taken = WorkspaceSnapshot::take(workspace);
-            if (taken)
-                before = std::move(*taken);
-            else
-                snapshotProblem = taken.error().message;
-        }
-        Executed out{sandbox->run(sandboxCall, sink), {}};
-        if (before) {
-            auto changes = before->diffAgainstNow();
-            if (changes)
-                out.changes = std::move(*changes);
-            else
-                out.changes = {{}, true, {changes.error().message}};
-        } else if (!snapshotProblem.isEmpty()) {
-            out.changes = {{}, true, {snapshotProblem}};
-        }
-        return out;
-    });
+    m_runningCancelled = std::make_shared<std::atomic<bool>>(false);
+    const std::shared_ptr<std::atomic<bool>> cancelled = m_runningCancelled;
+    const QFuture<Executed> running =
+        QtConcurrent::run([sandbox, sandboxCall, sink, workspace, cancelled]() -> Executed {
+            std::optional<WorkspaceSnapshot> before;
+            QString snapshotProblem;
+            if (!workspace.isEmpty()) {
+                auto taken = WorkspaceSnapshot::take(workspace);
+                if (taken)
+                    before = std::move(*taken);
+                else
+                    snapshotProblem = taken.error().message;
+            }
+            // Stop pressed during the walk (or while a VM boot was awaited) is not lost:
+            // the sandbox only hears of cancels for the call it is running.
+            Executed out{cancelled->load() ? Result<SandboxOutcome>(Error::make(
+                                                 Error::Code::Io, QStringLiteral("cancelled before it started")))
+                                           : sandbox->run(sandboxCall, sink),
+                         {}};
+            if (before) {
+                auto changes = before->diffAgainstNow();
+                if (changes)
+                    out.changes = std::move(*changes);
+                else
+                    out.changes = {{}, true, {changes.error().message}};
+            } else if (!snapshotProblem.isEmpty()) {
+                out.changes = {{}, true, {snapshotProblem}};
+            }
+            return out;
+        });
     watcher->setFuture(running);
 }
 
@@ -738,12 +811,15 @@ void AgentSession::cancel()
     m_cancelled = true;
     if (m_stream)
         m_stream->cancel(); // ends with a Cancelled error item
-    if (!m_running.isEmpty())
+    if (!m_running.isEmpty()) {
+        if (m_runningCancelled)
+            m_runningCancelled->store(true);
         for (const AgentTool &t : m_tools)
             if (t.sandbox)
                 t.sandbox->cancel(m_running);
+    }
     for (const QString &id : awaitingApproval())
-        (void)deny(id, QStringLiteral("cancelled"));
+        (void)denyAs(id, QStringLiteral("cancelled"), QStringLiteral("cancel"));
 }
 
 void AgentSession::endRun(Outcome outcome, const QString &message)

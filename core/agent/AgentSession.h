@@ -24,6 +24,7 @@
 #include <QFuture>
 #include <QObject>
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -138,6 +139,8 @@ private:
     void settleByPolicy();
     Call *findCall(const QString &callId);
     void answer(Call &call, const QString &content, bool isError);
+    void notRun(Call &call, const QString &reason);
+    Status denyAs(const QString &callId, const QString &reason, const QString &by);
     void execute(const Call &call);
     void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1,
                     const WorkspaceChanges &changes = {});
@@ -147,24 +150,28 @@ private:
     const AgentTool *findTool(const QString &name) const;
     QString clipped(QString text) const;
 
+    struct LogRelay;
     std::unique_ptr<AsyncEventWriter> m_writer;
     EventChain m_chain;
     AgentOptions m_options;
     std::vector<AgentTool> m_tools;
     PolicyEngine m_policy;
+    std::shared_ptr<LogRelay> m_logRelay;
 
     QList<ChatMessage> m_messages;
-    ChatMessage m_assistant;    // the turn being streamed
-    ChatMessage m_results;      // answers to its calls
-    std::vector<Call> m_calls;  // calls of the current turn, in the model's order
-    std::size_t m_nextCall = 0; // the first call not yet answered
-    QString m_running;          // call id being executed
+    ChatMessage m_assistant;                               // the turn being streamed
+    ChatMessage m_results;                                 // answers to its calls
+    std::vector<Call> m_calls;                             // calls of the current turn, in the model's order
+    std::size_t m_nextCall = 0;                            // the first call not yet answered
+    QString m_running;                                     // call id being executed
+    std::shared_ptr<std::atomic<bool>> m_runningCancelled; // seen by its worker before the sandbox runs it
     std::unique_ptr<ModelStream> m_stream;
     int m_turn = 0; // turns started in this session
     int m_turnsThisRun = 0;
     qint64 m_tokensUsed = 0;
     qint64 m_turnTokens = 0;
-    TokenUsage m_turnUsage;  // the latest usage snapshot of the turn being streamed
+    TokenUsage m_turnUsage;
+    QString m_turnModel;     // the latest usage snapshot of the turn being streamed
     double m_costUsd = 0;    // estimated, this session
     QString m_unpricedModel; // a model used without a known price (the cost is then unknown)
 

@@ -5,6 +5,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 
+#include <algorithm>
+#include <climits>
+
 namespace airlock {
 namespace {
 
@@ -60,6 +63,21 @@ public:
     {
         closeAssistant();
         interruptPending();
+        // Answers in the order the model asked, as the live run sent them (outcomes are
+        // recorded in the order they happened, and a denial may precede a result).
+        QHash<QString, int> order;
+        for (ChatMessage &m : m_out.messages) {
+            if (m.role == ChatMessage::Role::Assistant) {
+                order.clear();
+                for (int i = 0; i < m.toolCalls.size(); ++i)
+                    order.insert(m.toolCalls.at(i).id, i);
+            } else if (!m.toolResults.isEmpty()) {
+                std::stable_sort(m.toolResults.begin(), m.toolResults.end(),
+                                 [&](const ToolResultRecord &a, const ToolResultRecord &b) {
+                                     return order.value(a.callId, INT_MAX) < order.value(b.callId, INT_MAX);
+                                 });
+            }
+        }
         return std::move(m_out);
     }
 

@@ -144,6 +144,8 @@ void MicroVmSandbox::cancel(const QString &callId)
     QMutexLocker lock(&m_mutex);
     if (!m_current.isEmpty() && (callId.isEmpty() || callId == m_current))
         m_vm->cancel();
+    else if (!callId.isEmpty())
+        m_cancelledEarly = callId; // still waiting for a boot: it must not start afterwards
 }
 
 Result<QString> MicroVmSandbox::guestPath(const QString &path)
@@ -169,6 +171,8 @@ Result<SandboxOutcome> MicroVmSandbox::run(const SandboxCall &call, const LogSin
     timer.start();
     {
         QMutexLocker lock(&m_mutex);
+        if (std::exchange(m_cancelledEarly, QString()) == call.callId)
+            return Error::make(Error::Code::Io, QStringLiteral("the call was cancelled before it started"));
         m_current = call.callId;
     }
     m_vm->setNoticeSink([&](const QString &stream, const QString &line) {

@@ -53,6 +53,7 @@ private:
     QMutex m_mutex;     // guards m_current
     QMutex m_lifecycle; // one boot or call at a time: a call waits for a boot already going
     QString m_current;
+    QString m_cancelledEarly; // a call cancelled before it got the VM
 };
 
 } // namespace airlock

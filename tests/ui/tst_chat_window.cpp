@@ -16,10 +16,12 @@
 #include "TranscriptView.h"
 #include "agent/AgentSetup.h"
 
+#include <QApplication>
 #include <QComboBox>
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -29,6 +31,7 @@
 #include <QTabBar>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QWheelEvent>
 
 using namespace airlock;
 using airlock::test::AnthropicScript;
@@ -336,9 +339,20 @@ void TestChatWindow::severalWaitingCallsAreQueuedAndApprovedTogether()
     QVERIFY(card->isVisible());
     QCOMPARE(card->callId(), QStringLiteral("toolu_two"));
 
-    // The rest in one go, from the keyboard.
+    // A held Enter (auto-repeat) never approves, and a card that just replaced another
+    // holds Enter back a moment: a double press must not approve an unread call.
+    QKeyEvent held(QEvent::KeyPress, Qt::Key_Return, Qt::NoModifier, QStringLiteral("\r"), true);
+    QApplication::sendEvent(card, &held);
+    QCOMPARE(queue->count(), 2);
+    if (!card->acceptsEnter()) { // checked and pressed in one go: no time passes between
+        QTest::keyClick(card, Qt::Key_Return);
+        QCOMPARE(queue->count(), 2);
+    }
+
+    // The rest in one go, from the keyboard, once the card takes Enter again.
     QSignalSpy finished(w->chat(), &ChatPanel::runFinished);
     card->setFocus();
+    QTRY_VERIFY(card->acceptsEnter());
     QTest::keyClick(card, Qt::Key_Return, Qt::ControlModifier | Qt::ShiftModifier);
     QVERIFY(finished.wait(30000));
     QVERIFY(!card->isVisible());
@@ -368,6 +382,14 @@ void TestChatWindow::modelPickerChangesTheModelOfTheNextTurn()
     QVERIFY(finished.wait(30000));
     QComboBox *picker = w->chat()->modelPicker();
     QCOMPARE(picker->currentText(), QStringLiteral("claude-sonnet-4-5")); // the configured model is shown
+
+    // Scrolling over the picker or arrowing through it chooses nothing.
+    picker->setFocus();
+    QWheelEvent wheel(QPointF(5, 5), picker->mapToGlobal(QPointF(5, 5)), QPoint(), QPoint(0, -120), Qt::NoButton,
+                      Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(picker, &wheel);
+    QTest::keyClick(picker, Qt::Key_Down);
+    QCOMPARE(picker->currentText(), QStringLiteral("claude-sonnet-4-5"));
 
     // Typed and confirmed with Enter.
     picker->setFocus();

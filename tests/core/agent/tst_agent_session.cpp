@@ -79,6 +79,8 @@ private Q_SLOTS:
     void cancelMidStreamKeepsThePartialText();
     void keysNeverReachTheDatabaseFile();
     void slowSandboxesArePreparedEarlyAndReleasedOffThisThread();
+    void repeatedCallIdsAreMadeUnique();
+    void resumedTurnsNeverReuseANumber();
 
 private:
     std::unique_ptr<AgentSession> makeSession(AgentOptions::Approval approval = AgentOptions::Approval::Ask,
@@ -675,6 +677,16 @@ void TestAgentSession::cancelDeniesEveryWaitingCall()
     QVERIFY(!kinds().contains(QStringLiteral("exec.started")));
     QCOMPARE(kinds().count(QStringLiteral("approval.denied")), 1);
     QCOMPARE(m_server->requests().size(), 1);
+    // The approved call that never ran has an outcome saying so, not an open end.
+    const auto bOutcome = std::find_if(m_events.begin(), m_events.end(), [](const Event &e) {
+        return e.kind == QLatin1String("exec.finished") &&
+               e.payloadObject().value(QLatin1String("call_id")).toString() == QLatin1String("toolu_b");
+    });
+    QVERIFY(bOutcome != m_events.end());
+    QVERIFY(bOutcome->payloadObject().value(QLatin1String("not_run")).toBool());
+    const auto aDenial = std::find_if(m_events.begin(), m_events.end(),
+                                      [](const Event &e) { return e.kind == QLatin1String("approval.denied"); });
+    QCOMPARE(aDenial->payloadObject().value(QLatin1String("by")).toString(), QStringLiteral("cancel"));
 
     // The next prompt carries an answer for both calls.
     m_server->enqueue(
@@ -763,6 +775,65 @@ void TestAgentSession::slowSandboxesArePreparedEarlyAndReleasedOffThisThread()
     // Its last owner was the agent: released on a worker, not on this thread.
     QTRY_VERIFY(SlowSandbox::destroyedOn.load() != nullptr);
     QVERIFY(SlowSandbox::destroyedOn.load() != QThread::currentThread());
+}
+
+void TestAgentSession::repeatedCallIdsAreMadeUnique()
+{
+    // Some compatible servers repeat ids; each call must still run once and be answered.
+    m_server->enqueue(FakeResponse::sse(
+        AnthropicScript()
+            .toolUse(QStringLiteral("dup"), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("1")}})
+            .toolUse(QStringLiteral("dup"), QStringLiteral("echo"), {{QStringLiteral("text"), QStringLiteral("2")}})
+            .end(QStringLiteral("tool_use"))));
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("ok")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession(AgentOptions::Approval::AutoApprove);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QCOMPARE(kinds().count(QStringLiteral("exec.started")), 2);
+    const QByteArray body = m_server->requests()[1].body;
+    QCOMPARE(toolResultIn(body, QStringLiteral("dup")).value(QLatin1String("content")).toString(),
+             QStringLiteral("echo: 1"));
+    QCOMPARE(toolResultIn(body, QStringLiteral("dup~2")).value(QLatin1String("content")).toString(),
+             QStringLiteral("echo: 2"));
+    // The assistant turn sent back names the same ids as the answers.
+    const QJsonArray messages = QJsonDocument::fromJson(body).object().value(QLatin1String("messages")).toArray();
+    QStringList uses;
+    for (const QJsonValue block : messages.at(1).toObject().value(QLatin1String("content")).toArray())
+        if (block.toObject().value(QLatin1String("type")).toString() == QLatin1String("tool_use"))
+            uses << block.toObject().value(QLatin1String("id")).toString();
+    QCOMPARE(uses, (QStringList{QStringLiteral("dup"), QStringLiteral("dup~2")}));
+}
+
+void TestAgentSession::resumedTurnsNeverReuseANumber()
+{
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("first")).end(QStringLiteral("end_turn"))));
+    // A turn that reports usage, then breaks before anything is kept.
+    FakeResponse dropped = FakeResponse::sse(AnthropicScript().partial());
+    dropped.end = FakeResponse::End::Drop;
+    m_server->enqueue(dropped);
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("third")).end(QStringLiteral("end_turn"))));
+    QString id;
+    {
+        auto s = makeSession();
+        id = s->sessionId();
+        QVERIFY(s->send(QStringLiteral("one")).ok());
+        QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+        QVERIFY(s->send(QStringLiteral("two")).ok());
+        QCOMPARE(waitForRun(*s), AgentSession::Outcome::Failed);
+    }
+    auto resumed = AgentSession::resume(m_db, id, anthropicOptions(), echoTool(), PolicyEngine());
+    QVERIFY(resumed.ok());
+    connect(resumed->get(), &AgentSession::eventRecorded, this, [this](const Event &e) { m_events.push_back(e); });
+    QVERIFY((*resumed)->send(QStringLiteral("three")).ok());
+    QCOMPARE(waitForRun(**resumed), AgentSession::Outcome::EndTurn);
+    // Each turn's usage is its own: no number is used by two turns.
+    QList<int> turns;
+    for (const Event &e : m_events)
+        if (e.kind == QLatin1String("usage") && !turns.contains(e.payloadObject().value(QLatin1String("turn")).toInt()))
+            turns << e.payloadObject().value(QLatin1String("turn")).toInt();
+    QCOMPARE(turns, (QList<int>{0, 1, 2}));
 }
 
 QTEST_GUILESS_MAIN(TestAgentSession)

@@ -25,6 +25,7 @@ private Q_SLOTS:
     void promptAfterAnUnfinishedCallStillAnswersIt();
     void firstOutcomeWins();
     void thinkingBlocksGoBackVerbatim();
+    void answersGoBackInTheModelsOrder();
 
 private:
     void add(EventKind k, QJsonObject p) { m_events.push_back(m_chain.next(k, p)); }
@@ -172,6 +173,26 @@ void TestConversationRebuilder::thinkingBlocksGoBackVerbatim()
     const auto r = ConversationRebuilder::rebuild(m_events);
     QCOMPARE(r.messages[1].providerContent, blocks);
     QCOMPARE(r.messages[1].toolCalls.size(), 1);
+}
+
+void TestConversationRebuilder::answersGoBackInTheModelsOrder()
+{
+    // Outcomes are recorded as they happen: c denied first, then a and b ran.
+    user("three things");
+    call("a");
+    call("b");
+    call("c");
+    add(EventKind::ApprovalDenied, {{QStringLiteral("call_id"), QStringLiteral("c")},
+                                    {QStringLiteral("by"), QStringLiteral("user")},
+                                    {QStringLiteral("reason"), QStringLiteral("not c")}});
+    finished("b", true, QStringLiteral("B"));
+    finished("a", true, QStringLiteral("A"));
+    const auto r = ConversationRebuilder::rebuild(m_events);
+    const auto &res = r.messages.back().toolResults;
+    QCOMPARE(res.size(), 3);
+    QCOMPARE(res[0].callId, QStringLiteral("a"));
+    QCOMPARE(res[1].callId, QStringLiteral("b"));
+    QCOMPARE(res[2].callId, QStringLiteral("c"));
 }
 
 QTEST_GUILESS_MAIN(TestConversationRebuilder)
