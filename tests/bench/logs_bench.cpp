@@ -11,6 +11,7 @@
 #include "LogFilterModel.h"
 #include "LogModel.h"
 #include "LogsView.h"
+#include "StallProbe.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -25,42 +26,6 @@
 using namespace airlock;
 
 namespace {
-
-// Longest gap between ticks of a 1 ms timer: `start` runs from the event loop once
-// the probe ticks (so its own time counts), then the probe runs until `done` says
-// so, or for `limitMs`. `elapsedMs`: from `start` to done.
-double longestStallMs(const std::function<void()> &start, const std::function<bool()> &done, int limitMs,
-                      double *elapsedMs = nullptr)
-{
-    QElapsedTimer clock;
-    clock.start();
-    qint64 last = clock.nsecsElapsed();
-    double worst = 0;
-    QTimer probe;
-    probe.setTimerType(Qt::PreciseTimer);
-    probe.setInterval(1);
-    QEventLoop loop;
-    qint64 started = -1;
-    QObject::connect(&probe, &QTimer::timeout, &loop, [&] {
-        const qint64 now = clock.nsecsElapsed();
-        worst = std::max(worst, (now - last) / 1e6);
-        last = now;
-        if (started < 0) {
-            started = clock.nsecsElapsed();
-            if (start)
-                start();
-            last = started; // the gap the start itself makes shows on the next tick
-            return;
-        }
-        if (done() || (clock.nsecsElapsed() - started) / 1000000 > limitMs)
-            loop.quit();
-    });
-    probe.start();
-    loop.exec();
-    if (elapsedMs)
-        *elapsedMs = (clock.nsecsElapsed() - started) / 1e6;
-    return worst;
-}
 
 QString lineText(int i)
 {

@@ -9,6 +9,7 @@
 #include "BenchJson.h"
 #include "ChatPanel.h"
 #include "MainWindow.h"
+#include "StallProbe.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
 #include "events/EventChain.h"
@@ -38,33 +39,20 @@ double rssMb()
     return -1;
 }
 
-// Longest gap between 1 ms timer ticks while `during` runs for `ms`.
-double longestStallMs(int ms, const std::function<void()> &tick = {})
+// Longest UI-thread stall over `ms`, while `tick` runs 500 times a second.
+double stallWhileTickingMs(int ms, const std::function<void()> &tick = {})
 {
-    QElapsedTimer clock;
-    clock.start();
-    qint64 last = clock.nsecsElapsed();
-    double worst = 0;
-    QTimer probe;
-    probe.setTimerType(Qt::PreciseTimer);
-    probe.setInterval(1);
-    QObject::connect(&probe, &QTimer::timeout, [&] {
-        const qint64 now = clock.nsecsElapsed();
-        worst = std::max(worst, (now - last) / 1e6);
-        last = now;
-    });
     QTimer feeder;
     feeder.setTimerType(Qt::PreciseTimer);
     feeder.setInterval(2); // 500 per second
-    if (tick) {
+    if (tick)
         QObject::connect(&feeder, &QTimer::timeout, tick);
-        feeder.start();
-    }
-    probe.start();
-    QEventLoop loop;
-    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
-    loop.exec();
-    return worst;
+    return longestStallMs(
+        [&] {
+            if (tick)
+                feeder.start();
+        },
+        {}, ms);
 }
 
 const QStringList kTokens{QStringLiteral("The "),
@@ -159,13 +147,13 @@ int main(int argc, char **argv)
 
     // Stream into a fresh chat at 500 tokens/s.
     w.newSession();
-    const double idleStall = longestStallMs(2000);
+    const double idleStall = stallWhileTickingMs(2000);
     EventChain live(QStringLiteral("live"));
     int n = 0;
     TranscriptModel *model = w.transcript()->transcript();
     model->apply(live.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("Explain the failure")}}));
     double worstTick = 0;
-    const double streamingStall = longestStallMs(seconds * 1000, [&] {
+    const double streamingStall = stallWhileTickingMs(seconds * 1000, [&] {
         QElapsedTimer t;
         t.start();
         model->apply(live.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), kTokens[n++ % kTokens.size()]}}));
