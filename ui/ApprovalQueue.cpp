@@ -38,12 +38,23 @@ ApprovalQueue::ApprovalQueue(QWidget *parent)
     hide();
 }
 
-QString ApprovalQueue::summary(const PendingApproval &call)
+QString ApprovalQueue::summary(const PendingApproval &call, bool *complete)
 {
     QString args = QString::fromUtf8(QJsonDocument(call.input).toJson(QJsonDocument::Compact));
+    const bool shortened = args.size() > 160;
     if (args.size() > 160)
         args = args.left(159) + QChar(0x2026);
+    if (complete)
+        *complete = !shortened;
     return QStringLiteral("%1  %2").arg(call.tool, args);
+}
+
+QString ApprovalQueue::whyNotApproveAll() const
+{
+    if (m_needsALook.isEmpty())
+        return {};
+    return tr("Look at %1 on the card first: the list shows only part of the arguments.")
+        .arg(m_needsALook.join(QStringLiteral(", ")));
 }
 
 void ApprovalQueue::setCalls(const QList<PendingApproval> &calls, const QString &current)
@@ -53,9 +64,18 @@ void ApprovalQueue::setCalls(const QList<PendingApproval> &calls, const QString 
     const QSignalBlocker quiet(m_list); // rebuilding is not a selection
     m_list->clear();
     m_callIds.clear();
+    m_needsALook.clear();
+    if (!current.isEmpty())
+        m_seen.insert(current);
+    QSet<QString> waiting;
     for (qsizetype i = 0; i < calls.size(); ++i) {
         const PendingApproval &call = calls.at(i);
-        auto *item = new QListWidgetItem(QStringLiteral("%1. %2").arg(i + 1).arg(summary(call)), m_list);
+        bool complete = true;
+        const QString line = summary(call, &complete);
+        if (!complete && !m_seen.contains(call.callId))
+            m_needsALook << QStringLiteral("%1. %2").arg(i + 1).arg(call.tool);
+        waiting.insert(call.callId);
+        auto *item = new QListWidgetItem(QStringLiteral("%1. %2").arg(i + 1).arg(line), m_list);
         item->setToolTip(QString::fromUtf8(QJsonDocument(call.input).toJson(QJsonDocument::Indented)));
         m_callIds << call.callId;
         if (call.callId == current)
@@ -63,7 +83,12 @@ void ApprovalQueue::setCalls(const QList<PendingApproval> &calls, const QString 
     }
     m_heading->setText(tr("%n calls wait for your decision; they run in this order. Select one to see it in full.",
                           nullptr, int(calls.size())));
+    m_seen &= waiting; // forget calls that are decided
     m_approveAll->setText(tr("Approve all %1").arg(calls.size()));
+    const QString why = whyNotApproveAll();
+    m_approveAll->setEnabled(why.isEmpty());
+    m_approveAll->setToolTip(why.isEmpty() ? tr("Approve every waiting call once (Ctrl+Shift+Enter on the card)")
+                                           : why);
 }
 
 } // namespace airlock

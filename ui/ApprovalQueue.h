@@ -7,6 +7,7 @@
 #include "agent/AgentSession.h"
 
 #include <QList>
+#include <QSet>
 #include <QWidget>
 
 class QLabel;
@@ -26,8 +27,11 @@ public:
     QListWidget *list() const { return m_list; }
     QPushButton *approveAllButton() const { return m_approveAll; }
 
-    // One line per call: tool and its arguments, shortened.
-    static QString summary(const PendingApproval &call);
+    // One line per call: tool and its arguments, shortened if they are long.
+    static QString summary(const PendingApproval &call, bool *complete = nullptr);
+    // "Approve all" approves only what the person could read: a call whose line is
+    // shortened must have been on the card first. Empty when all can be approved.
+    QString whyNotApproveAll() const;
 
 Q_SIGNALS:
     void selected(const QString &callId);
@@ -35,6 +39,8 @@ Q_SIGNALS:
 
 private:
     QStringList m_callIds;
+    QSet<QString> m_seen;     // shown on the card at some point
+    QStringList m_needsALook; // shortened in the list and not yet seen, as "N. tool"
     QLabel *m_heading;
     QListWidget *m_list;
     QPushButton *m_approveAll;

@@ -413,6 +413,10 @@ void ChatPanel::approveAll()
 {
     if (!m_agent)
         return;
+    if (const QString why = m_queue->whyNotApproveAll(); !why.isEmpty()) {
+        m_approval->showEditError(why);
+        return;
+    }
     // Copied: each approval settles its call and shrinks the list.
     const QList<PendingApproval> calls = m_pendingCalls;
     for (const PendingApproval &call : calls) {
