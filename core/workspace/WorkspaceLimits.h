@@ -11,6 +11,9 @@ namespace airlock {
 struct WorkspaceLimits {
     // Files (and links, FIFOs…) recorded plus folders entered. Past it the walk stops
     // and the snapshot is incomplete: later paths (in path order) are not compared.
+    // A folder with more entries than the limit leaves room for is not read past
+    // that many names (a flat folder of millions costs no more), and the walk stops
+    // at it: nothing in it is compared.
     int maxFiles = 20000;
     // A file larger than this is never read in full (its first 8 KiB still tell
     // text from binary): its changes are found by size and time, without a diff.

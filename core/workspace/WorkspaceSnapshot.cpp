@@ -142,7 +142,15 @@ WorkspaceChanges WorkspaceSnapshot::compare(const WorkspaceWalker::Outcome &now)
     }
 
     out.incomplete = m_walk.incomplete() || now.incomplete();
-    if (!stop.isEmpty())
+    if (stop == "/")
+        out.notes << QStringLiteral("The workspace folder has more than %1 entries: nothing in it was compared.")
+                         .arg(m_limits.maxFiles);
+    else if (stop.endsWith('/'))
+        out.notes << QStringLiteral("The folder \"%2\" has more entries than the limit of %1 files and folders "
+                                    "left room for: nothing in it or after it (in path order) was compared.")
+                         .arg(m_limits.maxFiles)
+                         .arg(QFile::decodeName(stop.chopped(1)));
+    else if (!stop.isEmpty())
         out.notes << QStringLiteral("The workspace has more than %1 files and folders: nothing from \"%2\" on "
                                     "(in path order) was compared.")
                          .arg(m_limits.maxFiles)

@@ -92,9 +92,17 @@ public:
     void folder(int fd, const QByteArray &prefix, int depth)
     {
         std::vector<QByteArray> names;
-        if (!listNames(fd, names)) {
+        switch (listNames(fd, names, m_limits.maxFiles - recorded())) {
+        case Listing::Unreadable:
             ++m_out.unreadableDirs;
             return;
+        case Listing::TooMany:
+            // Which names sort first is unknown without reading them all, so none of
+            // the folder's entries can be said to be walked: the walk stops at it.
+            m_out.stoppedAt = prefix + '/';
+            return;
+        case Listing::Complete:
+            break;
         }
         std::sort(names.begin(), names.end()); // byte-wise: WorkspaceEntry::pathLess among siblings
         for (const QByteArray &name : names) {
@@ -145,33 +153,44 @@ public:
 
 private:
     // Folders count too: a tree of empty folders must not make a walk unbounded.
+    qsizetype recorded() const { return qsizetype(m_out.entries.size()) + m_folders; }
+
     bool atLimit(const QByteArray &path)
     {
-        if (qsizetype(m_out.entries.size()) + m_folders < m_limits.maxFiles)
+        if (recorded() < m_limits.maxFiles)
             return false;
         m_out.stoppedAt = path;
         return true;
     }
 
-    static bool listNames(int fd, std::vector<QByteArray> &names)
+    enum class Listing { Complete, TooMany, Unreadable };
+
+    // Reads the names of a folder, but no more than `room` of them that could be
+    // recorded: a flat folder of millions of files costs no more than the limit.
+    Listing listNames(int fd, std::vector<QByteArray> &names, qsizetype room) const
     {
         // fdopendir() owns the descriptor it gets: give it a duplicate.
         const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
         if (dup < 0)
-            return false;
+            return Listing::Unreadable;
         DIR *dir = ::fdopendir(dup);
         if (!dir) {
             ::close(dup);
-            return false;
+            return Listing::Unreadable;
         }
         const auto closeDir = qScopeGuard([dir] { ::closedir(dir); });
+        qsizetype counted = 0;
         errno = 0;
         while (const dirent *d = ::readdir(dir)) {
-            if (std::strcmp(d->d_name, ".") != 0 && std::strcmp(d->d_name, "..") != 0)
+            if (std::strcmp(d->d_name, ".") != 0 && std::strcmp(d->d_name, "..") != 0) {
                 names.emplace_back(d->d_name);
+                // Ignored folders never count against the limit (nor does a file so named, the rare case).
+                if (!m_ignored.contains(names.back()) && ++counted > room)
+                    return Listing::TooMany;
+            }
             errno = 0;
         }
-        return errno == 0;
+        return errno == 0 ? Listing::Complete : Listing::Unreadable;
     }
 
     static void readLink(int fd, const QByteArray &name, WorkspaceEntry &e)

@@ -31,6 +31,8 @@ public:
         std::vector<WorkspaceEntry> entries; // in WorkspaceEntry::pathLess order
         // Set when maxFiles was reached: the first path not recorded (a file or a
         // folder). Everything before it in path order was walked; nothing from it on.
+        // A folder with more entries than the limit left room for ends in '/' ("/"
+        // for the root): its names were not all read, so none of them was recorded.
         QByteArray stoppedAt;
         int tooDeepDirs = 0;
         int unreadableDirs = 0;

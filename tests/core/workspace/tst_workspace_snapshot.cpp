@@ -98,6 +98,7 @@ private Q_SLOTS:
     void hiddenFilesCountIgnoredFoldersDoNot();
     void unreadableFileAndFolderAreSkipped();
     void maxFilesMarksIncompleteWithoutFalseChanges();
+    void crowdedFolderIsNotReadPastTheLimit();
     void deepNestingIsBoundedAndIncomplete();
     void changesAreInPathOrder();
     void longDiffIsCutAndSaysSo();
@@ -422,25 +423,27 @@ void TestWorkspaceSnapshot::unreadableFileAndFolderAreSkipped()
 
 void TestWorkspaceSnapshot::maxFilesMarksIncompleteWithoutFalseChanges()
 {
+    // In path order: a/ and its 4 files, b/, b/d/ and its 2 files, b/z.txt (10
+    // entries), then c/: the limit falls there.
     QTemporaryDir dir;
-    for (int i = 0; i < 20; ++i)
-        writeFile(dir.filePath(QStringLiteral("f%1.txt").arg(i, 2, 10, QLatin1Char('0'))), "x\n");
+    for (const char *path : {"a/f0", "a/f1", "a/f2", "a/f3", "b/d/f0", "b/d/f1", "b/z.txt", "c/f0", "c/f1"})
+        writeFile(dir.filePath(QString::fromLatin1(path)), "x\n");
     WorkspaceLimits limits;
     limits.maxFiles = 10;
     const WorkspaceSnapshot before = snapshot(dir.path(), limits);
-    QCOMPARE(before.fileCount(), 10);
+    QCOMPARE(before.fileCount(), 7);
     QVERIFY(before.incomplete());
 
-    writeFile(dir.filePath("f03.txt"), "y\n");   // within the walked part
-    writeFile(dir.filePath("f15.txt"), "y\n");   // past it
-    writeFile(dir.filePath("a_new.txt"), "n\n"); // sorts first: pushes f09 past the limit
+    writeFile(dir.filePath("a/f1"), "y\n");  // within the walked part
+    writeFile(dir.filePath("c/f1"), "y\n");  // past it
+    writeFile(dir.filePath("a/new"), "n\n"); // pushes b/z.txt past the limit
     const WorkspaceChanges changes = changesSince(before);
-    // f09 now falls outside the second walk: not reported as deleted.
-    QCOMPARE(summary(changes), QStringList({"a_new.txt:created", "f03.txt:modified"}));
+    // b/z.txt now falls outside the second walk: not reported as deleted.
+    QCOMPARE(summary(changes), QStringList({"a/f1:modified", "a/new:created"}));
     QVERIFY(changes.incomplete);
     QCOMPARE(changes.notes.size(), 1);
     QVERIFY2(changes.notes[0].contains(QStringLiteral("more than 10 files")), qPrintable(changes.notes[0]));
-    QVERIFY2(changes.notes[0].contains(QStringLiteral("\"f09.txt\"")), qPrintable(changes.notes[0]));
+    QVERIFY2(changes.notes[0].contains(QStringLiteral("\"b/z.txt\"")), qPrintable(changes.notes[0]));
 
     // Folders count too: a tree of empty ones cannot make the walk unbounded.
     QTemporaryDir empty;
@@ -449,6 +452,52 @@ void TestWorkspaceSnapshot::maxFilesMarksIncompleteWithoutFalseChanges()
     const WorkspaceSnapshot folders = snapshot(empty.path(), limits);
     QCOMPARE(folders.fileCount(), 0);
     QVERIFY(folders.incomplete());
+}
+
+void TestWorkspaceSnapshot::crowdedFolderIsNotReadPastTheLimit()
+{
+    QTemporaryDir dir;
+    writeFile(dir.filePath("a.txt"), "a\n");
+    for (int i = 0; i < 200; ++i)
+        writeFile(dir.filePath(QStringLiteral("big/f%1.txt").arg(i, 3, 10, QLatin1Char('0'))), "x\n");
+    writeFile(dir.filePath("z.txt"), "z\n");
+    WorkspaceLimits limits;
+    limits.maxFiles = 10;
+    const auto readAll = [](const WorkspaceEntry &) { return WorkspaceWalker::Read::Full; };
+
+    // Not the first names of big/ (which would take reading all 200): none of them.
+    const Result<WorkspaceWalker::Outcome> walk = WorkspaceWalker::walk(dir.path(), limits, readAll);
+    QVERIFY(walk);
+    QCOMPARE(walk->entries.size(), size_t(1));
+    QCOMPARE(walk->entries[0].path, QByteArray("a.txt"));
+    QCOMPARE(walk->stoppedAt, QByteArray("big/"));
+    QVERIFY(walk->incomplete());
+
+    const WorkspaceSnapshot before = snapshot(dir.path(), limits);
+    writeFile(dir.filePath("a.txt"), "A\n");
+    writeFile(dir.filePath("big/f000.txt"), "y\n");
+    writeFile(dir.filePath("z.txt"), "Z\n");
+    const WorkspaceChanges changes = changesSince(before);
+    QCOMPARE(summary(changes), QStringList({"a.txt:modified"}));
+    QVERIFY(changes.incomplete);
+    QCOMPARE(changes.notes, QStringList({"The folder \"big\" has more entries than the limit of 10 files and folders "
+                                         "left room for: nothing in it or after it (in path order) was compared."}));
+
+    // The workspace folder itself that crowded: nothing is compared, and it says so.
+    QTemporaryDir flat;
+    for (int i = 0; i < 50; ++i)
+        writeFile(flat.filePath(QStringLiteral("f%1").arg(i)), "x\n");
+    const Result<WorkspaceWalker::Outcome> flatWalk = WorkspaceWalker::walk(flat.path(), limits, readAll);
+    QVERIFY(flatWalk);
+    QVERIFY(flatWalk->entries.empty());
+    QCOMPARE(flatWalk->stoppedAt, QByteArray("/"));
+    const WorkspaceSnapshot flatBefore = snapshot(flat.path(), limits);
+    writeFile(flat.filePath("f1"), "y\n");
+    const WorkspaceChanges flatChanges = changesSince(flatBefore);
+    QVERIFY(flatChanges.files.empty());
+    QVERIFY(flatChanges.incomplete);
+    QCOMPARE(flatChanges.notes,
+             QStringList({"The workspace folder has more than 10 entries: nothing in it was compared."}));
 }
 
 void TestWorkspaceSnapshot::deepNestingIsBoundedAndIncomplete()
