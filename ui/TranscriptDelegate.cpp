@@ -116,6 +116,8 @@ QString fileSummary(const RecordedFileChange &f)
         facts << QStringLiteral("deleted");
     if (f.binary)
         facts << QStringLiteral("binary");
+    else if (!f.noDiffReason.isEmpty()) // "+0 −0" would read as no change at all
+        facts << QStringLiteral("no diff: ") + f.noDiffReason;
     else
         facts << QStringLiteral("+%1 \u2212%2").arg(f.added).arg(f.removed);
     if (f.truncated)

@@ -23,7 +23,8 @@ enum class EventKind {
     ApprovalDenied,    // {call_id, by, reason}
     ExecutionStarted,  // {call_id, sandbox, tool}
     LogLine,           // {call_id?, stream: stdout|stderr|console|serial|egress, text}
-    FileChanged,       // {call_id?, path, change: created|modified|deleted, diff?}
+    FileChanged,       // {call_id, path, change: created|modified|deleted, diff?, binary?, truncated?, no_diff?,
+                       //  added, removed}
     ExecutionFinished, // {call_id, ok, result? | error?, duration_ms}
     Usage,             // {input_tokens, output_tokens, cache_*, cost_usd?}
     Error,             // {message, where?, call_id?}

@@ -39,6 +39,8 @@ QString changedFiles(const TranscriptEntry &e)
         QString facts = f.change;
         if (f.binary)
             facts += QStringLiteral(", binary");
+        else if (!f.noDiffReason.isEmpty())
+            facts += QStringLiteral(", no diff: ") + f.noDiffReason;
         else
             facts += QStringLiteral(", +%1 \u2212%2").arg(f.added).arg(f.removed);
         if (f.truncated)

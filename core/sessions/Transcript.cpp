@@ -20,6 +20,8 @@ void addFileChange(TranscriptEntry &call, const QJsonObject &p)
     f.diff = str(p, "diff");
     f.binary = p.value(QLatin1String("binary")).toBool();
     f.truncated = p.value(QLatin1String("truncated")).toBool();
+    if (f.diff.isEmpty() && !f.binary)
+        f.noDiffReason = str(p, "no_diff");
     f.added = p.value(QLatin1String("added")).toInt();
     f.removed = p.value(QLatin1String("removed")).toInt();
     for (RecordedFileChange &existing : call.files) {

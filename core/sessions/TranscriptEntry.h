@@ -17,6 +17,7 @@ struct RecordedFileChange {
     QString change; // created | modified | deleted
     QString diff;   // unified diff; empty for binary or too-large files
     bool binary = false;
+    QString noDiffReason;   // why a text file has no diff ("too large", "unreadable", …)
     bool truncated = false; // the diff was cut
     int added = 0;          // lines
     int removed = 0;

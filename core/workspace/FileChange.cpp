@@ -30,6 +30,8 @@ QJsonObject FileChange::eventPayload(const QString &callId) const
         payload.insert(QLatin1String("binary"), true);
     if (truncated)
         payload.insert(QLatin1String("truncated"), true);
+    if (!noDiffReason.isEmpty() && diff.isEmpty() && !binary)
+        payload.insert(QLatin1String("no_diff"), noDiffReason);
     return payload;
 }
 

@@ -21,6 +21,15 @@ struct WorkspaceEntry {
     Type type = Type::File;
     bool kept = false;   // `content` holds the whole text file, or the link target
     bool binary = false; // as far as what was read shows: NUL in the first 8 KiB, or not UTF-8
+    // Why the content of a text entry was not kept, when it was not.
+    enum class Unkept : quint8 {
+        No,         // kept, binary, or not asked for (the other walk's entry says why)
+        TooLarge,   // larger than maxTextBytes
+        Unreadable, // could not be opened or read (or was replaced while it was)
+        OverBudget, // maxKeptBytes was spent
+        NotAFile,   // a FIFO, socket or device: never opened
+    };
+    Unkept unkept = Unkept::No;
     qint64 size = 0;
     qint64 mtimeNs = 0; // since the epoch, nanoseconds where the file system has them
     qint64 ctimeNs = 0; // utimensat() can restore mtime, never ctime

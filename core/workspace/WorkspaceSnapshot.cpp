@@ -52,6 +52,23 @@ bool changed(const WorkspaceEntry &before, const WorkspaceEntry &after)
     return contentMayDiffer(before, after);
 }
 
+QString unkeptReason(WorkspaceEntry::Unkept unkept)
+{
+    switch (unkept) {
+    case WorkspaceEntry::Unkept::TooLarge:
+        return QStringLiteral("too large");
+    case WorkspaceEntry::Unkept::Unreadable:
+        return QStringLiteral("unreadable");
+    case WorkspaceEntry::Unkept::OverBudget:
+        return QStringLiteral("over the byte budget");
+    case WorkspaceEntry::Unkept::NotAFile:
+        return QStringLiteral("not a regular file");
+    case WorkspaceEntry::Unkept::No:
+        break;
+    }
+    return QString();
+}
+
 const QByteArray &earlierStop(const QByteArray &a, const QByteArray &b)
 {
     if (a.isEmpty())
@@ -186,6 +203,12 @@ FileChange WorkspaceSnapshot::change(FileChange::Kind kind, const WorkspaceEntry
         c.truncated = diff.truncated;
         c.added = diff.added;
         c.removed = diff.removed;
+    } else if (!c.binary) {
+        // A file only headed in the second walk was not kept in the first: the first says why.
+        if (before && !before->kept)
+            c.noDiffReason = unkeptReason(before->unkept);
+        if (c.noDiffReason.isEmpty() && after && !after->kept)
+            c.noDiffReason = unkeptReason(after->unkept);
     }
     return c;
 }

@@ -144,6 +144,7 @@ public:
                 readFile(fd, name, e);
             } else {
                 e.type = WorkspaceEntry::Type::Other;
+                e.unkept = WorkspaceEntry::Unkept::NotAFile;
             }
             m_out.entries.push_back(std::move(e));
         }
@@ -197,8 +198,10 @@ private:
     {
         QByteArray target(4096, Qt::Uninitialized);
         const ssize_t n = ::readlinkat(fd, name.constData(), target.data(), size_t(target.size()));
-        if (n < 0)
+        if (n < 0) {
+            e.unkept = WorkspaceEntry::Unkept::Unreadable;
             return;
+        }
         e.content = QByteArray(target.constData(), qsizetype(n)); // not the 4 KiB buffer
         e.binary = !e.content.isValidUtf8();
         e.kept = true;
@@ -211,8 +214,10 @@ private:
             return;
         // O_NONBLOCK: a FIFO put in place of the file since fstatat() must not block.
         const int fd = ::openat(dirFd, name.constData(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        // Unless it is read to the end below, no diff can be made with its content.
+        e.unkept = WorkspaceEntry::Unkept::Unreadable;
         if (fd < 0)
-            return; // unreadable: the signature alone still tells changes
+            return; // the signature alone still tells changes
         const auto closeFd = qScopeGuard([fd] { ::close(fd); });
         struct stat st;
         if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || quint64(st.st_ino) != e.inode)
@@ -223,6 +228,7 @@ private:
         const qsizetype headMax = qsizetype(qMin<qint64>(kHeadBytes, m_budget));
         if (headMax <= 0) {
             ++m_out.overBudgetFiles;
+            e.unkept = WorkspaceEntry::Unkept::OverBudget;
             return;
         }
         QByteArray buf;
@@ -234,11 +240,17 @@ private:
         const bool whole = buf.size() < headMax;
         if (buf.contains('\0')) {
             e.binary = true;
+            e.unkept = WorkspaceEntry::Unkept::No;
             return;
         }
-        if (how == WorkspaceWalker::Read::Head || e.size > m_limits.maxTextBytes ||
-            buf.size() > m_limits.maxTextBytes) {
+        if (e.size > m_limits.maxTextBytes || buf.size() > m_limits.maxTextBytes) {
             e.binary = !looksUtf8(buf, whole);
+            e.unkept = e.binary ? WorkspaceEntry::Unkept::No : WorkspaceEntry::Unkept::TooLarge;
+            return;
+        }
+        if (how == WorkspaceWalker::Read::Head) {
+            e.binary = !looksUtf8(buf, whole);
+            e.unkept = WorkspaceEntry::Unkept::No;
             return;
         }
         if (!whole) {
@@ -246,6 +258,7 @@ private:
             if (rest > m_budget) {
                 ++m_out.overBudgetFiles;
                 e.binary = !looksUtf8(buf, false);
+                e.unkept = e.binary ? WorkspaceEntry::Unkept::No : WorkspaceEntry::Unkept::OverBudget;
                 return;
             }
             const qsizetype headSize = buf.size();
@@ -255,9 +268,11 @@ private:
             spend(buf.size() - headSize);
             if (buf.size() > m_limits.maxTextBytes) {
                 e.binary = !looksUtf8(QByteArrayView(buf).first(headSize), false);
+                e.unkept = e.binary ? WorkspaceEntry::Unkept::No : WorkspaceEntry::Unkept::TooLarge;
                 return;
             }
         }
+        e.unkept = WorkspaceEntry::Unkept::No;
         if (!buf.isValidUtf8()) {
             e.binary = true;
             return;

@@ -33,6 +33,12 @@ void TestSessionExporter::markdownListsChangedFilesWithTheirDiffs()
                                         {QStringLiteral("path"), QStringLiteral("logo.png")},
                                         {QStringLiteral("change"), QStringLiteral("created")},
                                         {QStringLiteral("binary"), true}}),
+        c.next(EventKind::FileChanged, {{QStringLiteral("call_id"), id},
+                                        {QStringLiteral("path"), QStringLiteral("big.log")},
+                                        {QStringLiteral("change"), QStringLiteral("modified")},
+                                        {QStringLiteral("no_diff"), QStringLiteral("too large")},
+                                        {QStringLiteral("added"), 0},
+                                        {QStringLiteral("removed"), 0}}),
         c.next(EventKind::ExecutionFinished, {{QStringLiteral("call_id"), id},
                                               {QStringLiteral("ok"), true},
                                               {QStringLiteral("result"), QStringLiteral("done")}}),
@@ -42,7 +48,8 @@ void TestSessionExporter::markdownListsChangedFilesWithTheirDiffs()
     const QString md =
         QString::fromUtf8(SessionExporter::exportSession(session, events, SessionExporter::Format::Markdown));
     QVERIFY2(md.contains(QStringLiteral("**Changed files** `call_1`:\n\n- `src/a.txt` (modified, +1 \u22121)\n"
-                                        "- `logo.png` (created, binary)\n")),
+                                        "- `logo.png` (created, binary)\n"
+                                        "- `big.log` (modified, no diff: too large)\n")),
              qPrintable(md));
     QVERIFY(md.contains(QStringLiteral("`src/a.txt`:\n\n```diff\n") + diff + QStringLiteral("```\n")));
     QVERIFY(!md.contains(QStringLiteral("`logo.png`:")));

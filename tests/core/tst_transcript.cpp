@@ -171,13 +171,19 @@ void TestTranscript::fileChangesFoldIntoTheirCall()
                            {QStringLiteral("truncated"), true},
                            {QStringLiteral("added"), 4},
                            {QStringLiteral("removed"), 1}}));
+    // Too large to diff: the reason is kept, so the row does not read "+0 −0".
+    QVERIFY(changed("c1", {{QStringLiteral("path"), QStringLiteral("big.log")},
+                           {QStringLiteral("change"), QStringLiteral("modified")},
+                           {QStringLiteral("no_diff"), QStringLiteral("too large")},
+                           {QStringLiteral("added"), 0},
+                           {QStringLiteral("removed"), 0}}));
     // Not tied to a call in this transcript, or with no path: ignored.
     QVERIFY(!changed("nobody", {{QStringLiteral("path"), QStringLiteral("x")}}));
     QVERIFY(!t.apply(ev(EventKind::FileChanged, {{QStringLiteral("path"), QStringLiteral("y")}})));
     changed("c1", {{QStringLiteral("change"), QStringLiteral("deleted")}});
 
     const auto &files = t.entries()[0].files;
-    QCOMPARE(files.size(), std::size_t(2));
+    QCOMPARE(files.size(), std::size_t(3));
     QCOMPARE(files[0].path, QStringLiteral("src/a.txt"));
     QCOMPARE(files[0].change, QStringLiteral("modified"));
     QCOMPARE(files[0].diff, diff);
@@ -189,10 +195,14 @@ void TestTranscript::fileChangesFoldIntoTheirCall()
     QCOMPARE(files[1].change, QStringLiteral("created"));
     QVERIFY(files[1].binary);
     QVERIFY(files[1].diff.isEmpty());
+    QVERIFY(files[1].noDiffReason.isEmpty());
+    QCOMPARE(files[2].path, QStringLiteral("big.log"));
+    QCOMPARE(files[2].noDiffReason, QStringLiteral("too large"));
+    QVERIFY(files[0].noDiffReason.isEmpty());
     QVERIFY(t.entries()[1].files.empty());
     // Later events of the call keep what it changed.
     t.apply(ev(EventKind::ExecutionFinished, call("c1", {{QStringLiteral("ok"), true}})));
-    QCOMPARE(t.entries()[0].files.size(), std::size_t(2));
+    QCOMPARE(t.entries()[0].files.size(), std::size_t(3));
 }
 
 QTEST_GUILESS_MAIN(TestTranscript)

@@ -227,6 +227,17 @@ void TestTranscriptView::fileLinkEmitsTheChange()
     // Beside the links, nothing.
     QTest::mouseClick(view.viewport(), Qt::LeftButton, {}, QPoint(row.left() + 30, row.top() + 20));
     QCOMPARE(spy.size(), 2);
+
+    // A text file changed with no diff says why, rather than "+0 −0".
+    TranscriptEntry big = view.transcript()->entry(0);
+    RecordedFileChange f;
+    f.path = QStringLiteral("big.log");
+    f.change = QStringLiteral("modified");
+    f.noDiffReason = QStringLiteral("too large");
+    big.files = {f};
+    const QString bigHtml = TranscriptDelegate::htmlFor(big);
+    QVERIFY2(bigHtml.contains(text("big.log</a> (no diff: too large)")), qPrintable(bigHtml));
+    QVERIFY(!bigHtml.contains(text("+0")));
 }
 
 void TestTranscriptView::contextMenuCopiesTextArgumentsAndResult()

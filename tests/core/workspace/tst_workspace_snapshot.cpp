@@ -238,6 +238,7 @@ void TestWorkspaceSnapshot::binaryFilesHaveNoDiff()
         QVERIFY2(changes.files[size_t(i)].binary, qPrintable(changes.files[size_t(i)].path));
         QCOMPARE(changes.files[size_t(i)].diff, QString());
         QCOMPARE(changes.files[size_t(i)].added, 0);
+        QVERIFY(changes.files[size_t(i)].noDiffReason.isEmpty()); // "binary" says it
     }
     QVERIFY(!changes.files[3].binary);
     QVERIFY(changes.files[3].diff.contains(QStringLiteral("-café\n+naïve\n")));
@@ -264,7 +265,18 @@ void TestWorkspaceSnapshot::bigFileIsReportedWithoutDiff()
         QCOMPARE(c.diff, QString());
         QVERIFY(!c.binary); // the first 8 KiB say text
         QVERIFY(!c.truncated);
+        QCOMPARE(c.noDiffReason, QStringLiteral("too large")); // not a silent "+0 −0"
+        QCOMPARE(c.eventPayload(QStringLiteral("c")).value(QLatin1String("no_diff")).toString(),
+                 QStringLiteral("too large"));
     }
+
+    // A small text file that grows past the limit: the new version says why.
+    writeFile(dir.filePath("small.txt"), numberedLines(20000));
+    const WorkspaceChanges grown = changesSince(before);
+    QCOMPARE(grown.files.size(), size_t(3));
+    QCOMPARE(grown.files[2].path, QStringLiteral("small.txt"));
+    QCOMPARE(grown.files[2].diff, QString());
+    QCOMPARE(grown.files[2].noDiffReason, QStringLiteral("too large"));
 }
 
 void TestWorkspaceSnapshot::readBudgetLeavesDiffsOutAndSaysSo()
@@ -283,8 +295,11 @@ void TestWorkspaceSnapshot::readBudgetLeavesDiffsOutAndSaysSo()
     const WorkspaceChanges changes = changesSince(before);
     QCOMPARE(summary(changes), QStringList({"a.txt:modified", "b.txt:modified", "c.txt:modified"}));
     QVERIFY(changes.files[0].diff.contains(QStringLiteral("+short\n")));
+    QVERIFY(changes.files[0].noDiffReason.isEmpty());
     QCOMPARE(changes.files[1].diff, QString());
     QCOMPARE(changes.files[2].diff, QString());
+    QCOMPARE(changes.files[1].noDiffReason, QStringLiteral("over the byte budget"));
+    QCOMPARE(changes.files[2].noDiffReason, QStringLiteral("over the byte budget"));
     QVERIFY(!changes.incomplete);
     QCOMPARE(
         changes.notes,
@@ -353,6 +368,7 @@ void TestWorkspaceSnapshot::fifoIsRecordedAndNeverOpened()
     const WorkspaceChanges changes = changesSince(before); // would block forever if opened
     QCOMPARE(summary(changes), QStringList({"pipe:created"}));
     QCOMPARE(changes.files[0].diff, QString());
+    QCOMPARE(changes.files[0].noDiffReason, QStringLiteral("not a regular file"));
     QVERIFY(changesSince(snapshot(dir.path())).files.empty());
 }
 
@@ -419,6 +435,7 @@ void TestWorkspaceSnapshot::unreadableFileAndFolderAreSkipped()
     const WorkspaceChanges later = changesSince(before);
     QCOMPARE(summary(later), QStringList({"locked.txt:modified", "open.txt:modified"}));
     QCOMPARE(later.files[0].diff, QString());
+    QCOMPARE(later.files[0].noDiffReason, QStringLiteral("unreadable"));
 }
 
 void TestWorkspaceSnapshot::maxFilesMarksIncompleteWithoutFalseChanges()
@@ -583,6 +600,14 @@ void TestWorkspaceSnapshot::eventPayloadHasExactlyTheSpecifiedFields()
     QCOMPARE(p.value(QLatin1String("change")).toString(), QStringLiteral("deleted"));
     QCOMPARE(p.value(QLatin1String("truncated")), QJsonValue(true));
     QCOMPARE(p.value(QLatin1String("removed")).toInt(), 9000);
+
+    FileChange large;
+    large.path = QStringLiteral("big.log");
+    large.kind = FileChange::Kind::Modified;
+    large.noDiffReason = QStringLiteral("too large");
+    QCOMPARE(QJsonDocument(large.eventPayload(QStringLiteral("c4"))).toJson(QJsonDocument::Compact),
+             QByteArray(R"({"added":0,"call_id":"c4","change":"modified","no_diff":"too large",)"
+                        R"("path":"big.log","removed":0})"));
 }
 
 void TestWorkspaceSnapshot::missingRootIsAnError()
