@@ -13,6 +13,7 @@
 #include <QTextCursor>
 #include <QTextDocument>
 #include <QTextLayout>
+#include <QTextList>
 #include <QTimer>
 
 #include <memory>
@@ -191,6 +192,28 @@ std::optional<Fence> fenceOpenedBy(QStringView line)
     return Fence{ch, run, line.toString(), topLevel, 0};
 }
 
+// Whether a line after a blank one carries on the block before it: a list item or
+// an indented line (a list goes on), or a quote. A cut there would start a new list
+// in the next part, and Qt's Markdown import ignores a list's start number, so an
+// ordered list would be numbered from 1 again.
+bool continuesBlock(QStringView line)
+{
+    if (line[0] == QLatin1Char(' ') || line[0] == QLatin1Char('\t'))
+        return true; // a list item's next paragraph, or a nested item (or code, or a paragraph: no harm)
+    if (line[0] == QLatin1Char('>'))
+        return true;
+    auto markerEnds = [&line](qsizetype i) {
+        return i == line.size() || line[i] == QLatin1Char(' ') || line[i] == QLatin1Char('\t');
+    };
+    if (QStringView(u"-*+").contains(line[0]))
+        return markerEnds(1);
+    qsizetype d = 0;
+    while (d < line.size() && d < 10 && line[d].isDigit())
+        ++d;
+    return d > 0 && d < line.size() && (line[d] == QLatin1Char('.') || line[d] == QLatin1Char(')')) &&
+           markerEnds(d + 1);
+}
+
 bool closesFence(QStringView line, const Fence &fence)
 {
     qsizetype i = skipSpaces(line, 0);
@@ -347,6 +370,9 @@ struct TranscriptDelegate::Cached {
     QString openPrefix;      // the fence opener the open part starts with, if it goes on with one
     qsizetype scanned = 0;   // source[0, scanned) is whole lines already looked at
     Fence fence;             // open at `scanned`
+    // A blank line where the open part may be cut, once the next line that is not
+    // blank shows it does not carry on a list or quote; -1: none.
+    qsizetype cutAt = -1;
 
     void append(const QString &markdown, const QFont &font);
     void seal(qsizetype end, const QString &closer, const QFont &font);
@@ -387,9 +413,14 @@ void TranscriptDelegate::Cached::append(const QString &markdown, const QFont &fo
         scanned = nl + 1;
         if (fence.length == 0) {
             if (isBlank(line)) {
-                if (scanned - openStart >= kPartChars)
-                    seal(scanned, QString(), font); // a paragraph break: what is before it is final
-            } else if (auto opened = fenceOpenedBy(line)) {
+                if (cutAt < 0 && scanned - openStart >= kPartChars)
+                    cutAt = scanned;
+                continue;
+            }
+            if (cutAt >= 0 && !continuesBlock(line))
+                seal(cutAt, QString(), font); // a paragraph break: what is before it is final
+            cutAt = -1;
+            if (auto opened = fenceOpenedBy(line)) {
                 fence = std::move(*opened);
                 fence.bodyStart = scanned;
             }
@@ -707,6 +738,24 @@ QString TranscriptDelegate::codeBlockText(const QModelIndex &index, const QRect 
     if (!c || !c->answer || codeBlock < 0 || codeBlock >= int(c->codeRuns().size()))
         return {};
     return c->codeRuns()[std::size_t(codeBlock)].text;
+}
+
+QString TranscriptDelegate::renderedText(const QModelIndex &index, const QRect &itemRect) const
+{
+    Cached *c = layoutFor(index, itemRect.width());
+    if (!c)
+        return {};
+    QStringList lines;
+    for (const auto &part : c->parts) {
+        if (part->doc.isEmpty())
+            continue;
+        for (QTextBlock b = part->doc.begin(); b.isValid(); b = b.next()) {
+            const QTextList *list = b.textList();
+            const QString marker = list ? list->itemText(b) : QString();
+            lines << (marker.isEmpty() ? b.text() : marker + QLatin1Char(' ') + b.text());
+        }
+    }
+    return lines.join(QLatin1Char('\n'));
 }
 
 QRectF TranscriptDelegate::anchorRect(const QModelIndex &index, const QRect &itemRect, const QString &href) const

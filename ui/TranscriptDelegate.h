@@ -49,6 +49,8 @@ public:
     QRect copyButtonRect(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
     // The text of an answer's code block: its lines, without the fences.
     QString codeBlockText(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
+    // The row's text as drawn, a line per block, list items with their numbers.
+    QString renderedText(const QModelIndex &index, const QRect &itemRect) const;
     // Where the link with this href is drawn; empty if the row has none.
     QRectF anchorRect(const QModelIndex &index, const QRect &itemRect, const QString &href) const;
 

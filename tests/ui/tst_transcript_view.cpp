@@ -49,6 +49,7 @@ class TestTranscriptView final : public QObject {
 private Q_SLOTS:
     void init();
     void streamedAnswerDrawsLikeAWholeOne();
+    void longListKeepsItsNumbering();
     void copyButtonCopiesTheWholeCodeBlock();
     void codeBlocksAreMonospace();
     void fileLinkEmitsTheChange();
@@ -149,6 +150,45 @@ void TestTranscriptView::streamedAnswerDrawsLikeAWholeOne()
     one.setTextWidth(streamed.visualRect(s).width() - 36);
     const int padding = 36; // the card's margins and padding
     QVERIFY(qAbs(streamed.visualRect(s).height() - padding - one.size().height()) <= 4 * 4); // code blocks' padding
+}
+
+void TestTranscriptView::longListKeepsItsNumbering()
+{
+    // Several parts' worth of one loose list (blank lines between its items), some
+    // items with a second, indented paragraph or a nested list, then a quote.
+    QString md = text("Steps:\n\n");
+    for (int i = 1; i <= 60; ++i) {
+        const QString marker = QStringLiteral("%1. ").arg(i);
+        const QString indent(marker.size(), QLatin1Char(' ')); // an item's content starts past its marker
+        md += marker + QStringLiteral("Step %1 changes one more thing in the build.\n\n").arg(i);
+        if (i % 7 == 0)
+            md += indent + QStringLiteral("Why step %1 matters, at some length.\n\n").arg(i);
+        if (i % 11 == 0)
+            md += indent + text("- a detail\n\n") + indent + text("- another\n\n");
+    }
+    md += text("After the list.\n\n");
+    for (int i = 1; i <= 30; ++i)
+        md += QStringLiteral("> quoted line %1 of a long quote\n>\n").arg(i);
+    md += text("\nThe end.\n");
+
+    TranscriptView streamed, whole;
+    show(streamed);
+    show(whole);
+    answer(streamed, md, 7);
+    answer(whole, md);
+    for (TranscriptView *view : {&streamed, &whole}) {
+        const QModelIndex index = view->transcript()->index(0);
+        const QString shown = view->transcriptDelegate()->renderedText(index, view->visualRect(index));
+        QStringList numbers;
+        for (const QString &line : shown.split(QLatin1Char('\n')))
+            if (line.contains(QStringLiteral(" Step ")))
+                numbers << line.section(QLatin1Char(' '), 0, 0);
+        QStringList expected;
+        for (int i = 1; i <= 60; ++i)
+            expected << QStringLiteral("%1.").arg(i);
+        QCOMPARE(numbers, expected);
+        QVERIFY(shown.contains(QStringLiteral("quoted line 30 of a long quote")));
+    }
 }
 
 void TestTranscriptView::copyButtonCopiesTheWholeCodeBlock()
