@@ -5,6 +5,7 @@
 #endif
 
 #include <QApplication>
+#include <QScopedValueRollback>
 #include <QStyle>
 #include <QStyleFactory>
 
@@ -50,6 +51,8 @@ ThemeController::ThemeController(QObject *parent)
     : QObject(parent), m_platformStyle(QApplication::style()->name()), m_platformPalette(QApplication::palette())
 {
     m_scheme = schemeOf(m_platformPalette);
+    // Qt tells of a palette change only by this event, sent to the application.
+    qApp->installEventFilter(this);
 }
 
 ThemeController::~ThemeController() = default;
@@ -80,6 +83,7 @@ void ThemeController::watchPortalOn(const QDBusConnection &bus)
 void ThemeController::setChoice(ThemeChoice choice)
 {
     m_choice = choice;
+    m_chosen = true;
 #ifdef AIRLOCK_HAVE_PORTAL
     // Only System needs the desktop's answer: Light and Dark never touch D-Bus.
     if (choice == ThemeChoice::System && !m_portal)
@@ -109,31 +113,57 @@ ThemeController::Scheme ThemeController::systemScheme() const
     return schemeOf(m_platformPalette);
 }
 
-void ThemeController::apply()
+bool ThemeController::eventFilter(QObject *watched, QEvent *event)
 {
-    Scheme wanted = Scheme::Light;
+    // Not ours, and not hidden by ours: the platform's palette changed (the desktop
+    // switched its theme). Only what Qt shows can be read; while our palette is in
+    // place, a change of the platform's is seen when ours is taken away (apply()).
+    if (event->type() == QEvent::ApplicationPaletteChange && watched == qApp && !m_applying && !m_overriding) {
+        m_platformPalette = QApplication::palette();
+        if (m_chosen)
+            apply(); // a platform now dark may need our light palette, and the other way round
+        else
+            m_scheme = schemeOf(m_platformPalette);
+    }
+    return QObject::eventFilter(watched, event);
+}
+
+ThemeController::Scheme ThemeController::wantedScheme() const
+{
     switch (m_choice) {
     case ThemeChoice::System:
+        return systemScheme();
+    case ThemeChoice::Light:
+        return Scheme::Light;
+    case ThemeChoice::Dark:
+        return Scheme::Dark;
+    }
+    return Scheme::Light;
+}
+
+void ThemeController::apply()
+{
+    const QScopedValueRollback applying(m_applying, true);
+    if (!m_overriding)
+        m_platformPalette = QApplication::palette(); // the platform's, as it is now
 #ifdef Q_OS_MACOS
+    if (m_choice == ThemeChoice::System) {
         // Qt follows the macOS appearance by itself, live.
         usePlatform();
         Q_EMIT applied(m_scheme);
         return;
-#else
-        wanted = systemScheme();
-        break;
-#endif
-    case ThemeChoice::Light:
-        wanted = Scheme::Light;
-        break;
-    case ThemeChoice::Dark:
-        wanted = Scheme::Dark;
-        break;
     }
-    if (wanted == schemeOf(m_platformPalette))
+#endif
+    Scheme wanted = wantedScheme();
+    if (wanted == schemeOf(m_platformPalette)) {
         usePlatform();
-    else
+        // Ours hid the platform's palette: it may have changed since it was last seen.
+        wanted = wantedScheme();
+        if (wanted != schemeOf(m_platformPalette))
+            useOwn(wanted);
+    } else {
         useOwn(wanted);
+    }
     Q_EMIT applied(m_scheme);
 }
 
@@ -144,6 +174,7 @@ void ThemeController::usePlatform()
         // An empty palette is no palette of our own: Qt goes back to the platform's.
         QApplication::setPalette(QPalette());
         m_overriding = false;
+        m_platformPalette = QApplication::palette();
     }
     m_scheme = schemeOf(QApplication::palette());
 }

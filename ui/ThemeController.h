@@ -6,7 +6,8 @@
 //
 // System on Linux follows the XDG desktop portal's color-scheme (asynchronously,
 // and live when the desktop switches); without a portal answer, GTK_THEME ending in
-// ":dark"; without that, the platform palette as it is. Where the platform palette
+// ":dark"; without that, the platform palette as it is (read again whenever a theme
+// is applied, and followed when Qt reports it changed). Where the platform palette
 // already matches the wanted scheme it is left alone (a KDE or GNOME platform theme
 // keeps its own style); otherwise the Fusion style with a palette of our own is
 // used. On macOS, Qt already follows the system appearance: System leaves the
@@ -77,18 +78,24 @@ Q_SIGNALS:
     // After every change of what is shown (a choice, or the desktop switching).
     void applied(airlock::ThemeController::Scheme scheme);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
     void apply();
+    Scheme wantedScheme() const;
     // What System means right now, from the best source that has an answer.
     Scheme systemScheme() const;
     void usePlatform();
     void useOwn(Scheme scheme);
 
     ThemeChoice m_choice = ThemeChoice::System;
+    bool m_chosen = false; // setChoice() was called: there is a theme to keep applied
     Scheme m_scheme = Scheme::Light;
     QString m_platformStyle;
-    QPalette m_platformPalette;
+    QPalette m_platformPalette; // as last seen: ours hides it while overriding
     bool m_overriding = false;
+    bool m_applying = false;               // the palette changes now are ours
     ColorSchemePortal *m_portal = nullptr; // a child, created when System is first chosen
 };
 

@@ -144,6 +144,7 @@ private Q_SLOTS:
     void systemWithoutPortalFollowsGtkThemeThenThePlatform();
     void systemFollowsThePortalLive();
     void olderPortalIsReadWithRead();
+    void systemFollowsThePlatformPaletteLive();
     void portalValuesUnwrap();
 
 private:
@@ -293,6 +294,53 @@ void TestTheme::olderPortalIsReadWithRead()
     theme.setChoice(ThemeChoice::System);
     QTRY_VERIFY_WITH_TIMEOUT(isDark(QApplication::palette()), 5000);
     QCOMPARE(fake.reads, 2); // ReadOne refused, then Read
+}
+
+void TestTheme::systemFollowsThePlatformPaletteLive()
+{
+    // The platform's palette switching, as a platform theme does when the desktop
+    // does: a palette change the controller did not make. (Here, set by the test.)
+    auto platformSwitchesTo = [](const QPalette &p) { QApplication::setPalette(p); };
+
+    // No portal answer: the platform palette is what System follows.
+    {
+        ThemeController theme;
+        theme.watchPortalOn(m_bus->connect(QStringLiteral("client-%1").arg(++m_connections)));
+        QSignalSpy settled(theme.portal(), &ColorSchemePortal::settled);
+        theme.setChoice(ThemeChoice::System);
+        QVERIFY(settled.wait(5000));
+        QCOMPARE(theme.scheme(), ThemeController::Scheme::Light);
+        QSignalSpy applied(&theme, &ThemeController::applied);
+        platformSwitchesTo(ThemeController::darkPalette());
+        QCOMPARE(applied.size(), 1);
+        QCOMPARE(applied.at(0).at(0).value<ThemeController::Scheme>(), ThemeController::Scheme::Dark);
+        QCOMPARE(theme.scheme(), ThemeController::Scheme::Dark);
+        // Dark chosen now: the platform's is dark already, so nothing of ours is needed.
+        theme.setChoice(ThemeChoice::Dark);
+        QVERIFY(!theme.overridesPlatform());
+        QVERIFY(isDark(QApplication::palette()));
+        theme.setChoice(ThemeChoice::Light);
+        QVERIFY(theme.overridesPlatform());
+        QVERIFY(!isDark(QApplication::palette()));
+    }
+    QApplication::setStyle(m_platformStyle);
+    QApplication::setPalette(QPalette());
+
+    // The portal prefers light: a platform turning dark is overridden, at once.
+    FakePortal fake;
+    fake.scheme = 2;
+    QVERIFY(servePortal(fake));
+    ThemeController theme;
+    theme.watchPortalOn(m_bus->connect(QStringLiteral("client-%1").arg(++m_connections)));
+    QSignalSpy settled(theme.portal(), &ColorSchemePortal::settled);
+    theme.setChoice(ThemeChoice::System);
+    QVERIFY(settled.wait(5000));
+    QCOMPARE(theme.portal()->preference(), ColorSchemePortal::Preference::Light);
+    QVERIFY(!theme.overridesPlatform());
+    platformSwitchesTo(ThemeController::darkPalette());
+    QVERIFY(theme.overridesPlatform());
+    QCOMPARE(theme.scheme(), ThemeController::Scheme::Light);
+    QVERIFY(!isDark(QApplication::palette()));
 }
 
 void TestTheme::portalValuesUnwrap()
