@@ -138,10 +138,11 @@ void LogFilterModel::scan(int budgetMs)
     clock.start();
     std::vector<int> found;
     int row = m_scanned;
-    while (row < end) {
+    const int sliceEnd = budgetMs >= 0 ? std::min(end, row + kSliceLines) : end;
+    while (row < sliceEnd) {
         // The clock is read once per chunk: a chunk of lines costs well under a millisecond.
         constexpr int kChunk = 2048;
-        for (const int stop = std::min(end, row + kChunk); row < stop; ++row)
+        for (const int stop = std::min(sliceEnd, row + kChunk); row < stop; ++row)
             if (accepts(m_source->entry(row)))
                 found.push_back(row);
         if (budgetMs >= 0 && clock.elapsed() >= budgetMs)

