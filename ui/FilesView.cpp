@@ -260,8 +260,10 @@ void FilesView::load(const QString &absolute, Load mode)
             auto text = std::make_shared<const QString>(std::move(result.text));
             std::optional<ScrollPosition> keep;
             if (mode == Load::Reload && m_showing == Showing::Text) {
-                if (m_shownText && *m_shownText == *text)
+                if (m_shownText && *m_shownText == *text) {
+                    m_reloading = false;
                     return; // touched, not changed: nothing to redo
+                }
                 keep = ScrollPosition{m_text->verticalScrollBar()->value(), m_text->horizontalScrollBar()->value()};
             }
             m_shownText = text;
@@ -278,6 +280,7 @@ void FilesView::load(const QString &absolute, Load mode)
             m_note->setText(result.text);
         }
         showPane(result.kind);
+        m_reloading = false;
         Q_EMIT previewReady(absolute);
     });
     const QSize fit = QSize(2048, 2048);
@@ -303,6 +306,7 @@ void FilesView::appendText(std::shared_ptr<const QString> text, qsizetype from, 
         m_text->horizontalScrollBar()->setValue(keep->horizontal);
     }
     if (to >= text->size()) {
+        m_reloading = false;
         Q_EMIT previewReady(path);
         return;
     }
@@ -324,6 +328,7 @@ void FilesView::reloadPreview()
     // Renew the watch before reading: a write by rename replaced the watched file, and
     // a change from now on must not be missed. Whatever the read finds, it is newer.
     watchPreview(OnDisk::Present);
+    m_reloading = true;
     load(m_previewPath, Load::Reload);
 }
 
@@ -343,6 +348,7 @@ void FilesView::watchPreview(OnDisk state)
 void FilesView::stopWatching()
 {
     m_reload->stop();
+    m_reloading = false;
     m_shownText.reset();
     const QStringList watched = watchedPaths();
     if (!watched.isEmpty())
@@ -352,6 +358,11 @@ void FilesView::stopWatching()
 QStringList FilesView::watchedPaths() const
 {
     return m_watcher->files() + m_watcher->directories();
+}
+
+bool FilesView::reloadPending() const
+{
+    return m_reload->isActive() || m_reloading;
 }
 
 void FilesView::showDiff(const QString &relativePath, const QByteArray &before, const QByteArray &after)

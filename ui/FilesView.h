@@ -72,6 +72,10 @@ public:
     QString title() const;
     // The paths watched for the open preview (the file, or its folder once deleted).
     QStringList watchedPaths() const;
+    // A change on disk waits for its quiet time, or the preview is being read again:
+    // the preview may still change without a new choice. For tests, which wait for
+    // it to end rather than for some time.
+    bool reloadPending() const;
 
 Q_SIGNALS:
     // The preview pane shows `path` (text, image or note): after a choice, and again
@@ -118,6 +122,7 @@ private:
     std::shared_ptr<const QString> m_shownText; // what the text preview holds, to skip identical reloads
     Showing m_showing = Showing::Empty;
     quint64 m_generation = 0;
+    bool m_reloading = false; // the load of m_generation is a reload, not yet shown or skipped
 };
 
 } // namespace airlock
