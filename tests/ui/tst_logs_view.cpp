@@ -225,9 +225,11 @@ void TestLogsView::followKeepsTheNewestLineInView()
     follow->setChecked(false);
     const int reading = bar->maximum() / 2;
     bar->setValue(reading);
+    const int maximum = bar->maximum();
     view.appendLine({QStringLiteral("c1"), QStringLiteral("stdout"), QStringLiteral("one more")});
     view.model()->flushPending();
-    QTest::qWait(200);
+    // Once the table has made room for the line (when Follow would pull the view down):
+    QTRY_VERIFY_WITH_TIMEOUT(bar->maximum() > maximum, 5000);
     QCOMPARE(bar->value(), reading);
     follow->setChecked(true); // and back to the newest line
     QTRY_COMPARE(lastVisible(), QStringLiteral("one more"));

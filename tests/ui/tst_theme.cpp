@@ -274,9 +274,11 @@ void TestTheme::systemFollowsThePortalLive()
     // An explicit choice wins over the desktop, and System picks it up again.
     theme.setChoice(ThemeChoice::Light);
     QVERIFY(!isDark(QApplication::palette()));
+    QSignalSpy preference(theme.portal(), &ColorSchemePortal::preferenceChanged);
     fake.change(0); // "no preference": the platform palette (light) decides
     fake.change(1);
-    QTest::qWait(100);
+    QTRY_COMPARE_WITH_TIMEOUT(preference.size(), 2, 5000); // both arrived, and were not followed
+    QCOMPARE(theme.portal()->preference(), ColorSchemePortal::Preference::Dark);
     QVERIFY(!isDark(QApplication::palette()));
     theme.setChoice(ThemeChoice::System);
     QVERIFY(isDark(QApplication::palette()));
