@@ -192,10 +192,12 @@ std::optional<Fence> fenceOpenedBy(QStringView line)
     return Fence{ch, run, line.toString(), topLevel, 0};
 }
 
-// Whether a line after a blank one carries on the block before it: a list item or
-// an indented line (a list goes on), or a quote. A cut there would start a new list
-// in the next part, and Qt's Markdown import ignores a list's start number, so an
-// ordered list would be numbered from 1 again.
+// Whether a line after a blank one carries on the block before it: an ordered list
+// item or an indented line (a list goes on), or a quote. A cut there would start a
+// new list in the next part, and Qt's Markdown import ignores a list's start number,
+// so an ordered list would be numbered from 1 again. A bullet item may start a part:
+// a new bullet list looks the same, and answers are full of them, so refusing those
+// cuts would leave a long answer one part, re-parsed whole as it streams.
 bool continuesBlock(QStringView line)
 {
     if (line[0] == QLatin1Char(' ') || line[0] == QLatin1Char('\t'))
@@ -206,7 +208,7 @@ bool continuesBlock(QStringView line)
         return i == line.size() || line[i] == QLatin1Char(' ') || line[i] == QLatin1Char('\t');
     };
     if (QStringView(u"-*+").contains(line[0]))
-        return markerEnds(1);
+        return false;
     qsizetype d = 0;
     while (d < line.size() && d < 10 && line[d].isDigit())
         ++d;
@@ -738,6 +740,12 @@ QString TranscriptDelegate::codeBlockText(const QModelIndex &index, const QRect 
     if (!c || !c->answer || codeBlock < 0 || codeBlock >= int(c->codeRuns().size()))
         return {};
     return c->codeRuns()[std::size_t(codeBlock)].text;
+}
+
+int TranscriptDelegate::partCount(const QModelIndex &index, const QRect &itemRect) const
+{
+    const Cached *c = layoutFor(index, itemRect.width());
+    return c ? int(c->parts.size()) : 0;
 }
 
 QString TranscriptDelegate::renderedText(const QModelIndex &index, const QRect &itemRect) const

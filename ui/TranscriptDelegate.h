@@ -49,6 +49,9 @@ public:
     QRect copyButtonRect(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
     // The text of an answer's code block: its lines, without the fences.
     QString codeBlockText(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
+    // How many documents the row is laid out in (a long answer is cut into parts,
+    // so that streaming re-parses only the last one).
+    int partCount(const QModelIndex &index, const QRect &itemRect) const;
     // The row's text as drawn, a line per block, list items with their numbers.
     QString renderedText(const QModelIndex &index, const QRect &itemRect) const;
     // Where the link with this href is drawn; empty if the row has none.

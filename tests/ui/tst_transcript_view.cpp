@@ -50,6 +50,7 @@ private Q_SLOTS:
     void init();
     void streamedAnswerDrawsLikeAWholeOne();
     void longListKeepsItsNumbering();
+    void longAnswerFullOfBulletListsIsCutIntoParts();
     void copyButtonCopiesTheWholeCodeBlock();
     void codeBlocksAreMonospace();
     void fileLinkEmitsTheChange();
@@ -150,6 +151,27 @@ void TestTranscriptView::streamedAnswerDrawsLikeAWholeOne()
     one.setTextWidth(streamed.visualRect(s).width() - 36);
     const int padding = 36; // the card's margins and padding
     QVERIFY(qAbs(streamed.visualRect(s).height() - padding - one.size().height()) <= 4 * 4); // code blocks' padding
+}
+
+void TestTranscriptView::longAnswerFullOfBulletListsIsCutIntoParts()
+{
+    // Typical answers: paragraphs, bullet lists, code. Every blank line here is
+    // followed by a bullet item; such lines must still be places to cut, or the whole
+    // answer would be one part, re-parsed on every frame while it streams.
+    QString md;
+    for (int i = 0; i < 120; ++i)
+        md += QStringLiteral("The build failed because `make` could not find `libfoo` (%1).\n\n- check the path\n"
+                             "```sh\nls -la\n```\nThen *retry*. ")
+                  .arg(i);
+    TranscriptView view;
+    show(view);
+    view.transcript()->apply(ev(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("why?")}}));
+    answer(view, md, 40);
+    const QModelIndex row = view.transcript()->index(1);
+    auto *delegate = qobject_cast<TranscriptDelegate *>(view.itemDelegate());
+    QVERIFY(delegate);
+    QVERIFY2(delegate->partCount(row, view.visualRect(row)) > 5,
+             qPrintable(QString::number(delegate->partCount(row, view.visualRect(row)))));
 }
 
 void TestTranscriptView::longListKeepsItsNumbering()
