@@ -47,7 +47,8 @@ public:
     // model still writes its first answer.
     virtual bool preparesSlowly() const { return false; }
     // Make ready ahead of the first call (boot, warm pool). Idempotent.
-    virtual Status prepare() = 0;
+    // `log` gets what preparing prints (a VM's console while it boots), with no call id.
+    virtual Status prepare(const LogSink &log = {}) = 0;
     // Runs one call; blocks the calling (worker) thread, never the UI thread.
     virtual Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) = 0;
     // Thread-safe: asks the call in flight to stop; run() then returns an error.

@@ -245,6 +245,29 @@ QString AgentSession::clipped(QString text) const
     return text;
 }
 
+// Log lines are recorded on this object's thread, in the order they came. A tool
+// or a boot may outlive us: the relay's lock makes "still there? then post" one
+// step, and a line posted before we went is dropped with our pending events.
+Sandbox::LogSink AgentSession::logSink() const
+{
+    std::shared_ptr<LogRelay> relay = m_logRelay;
+    return [relay](const SandboxLogLine &line) {
+        QMutexLocker lock(&relay->mutex);
+        if (!relay->target)
+            return;
+        AgentSession *target = relay->target;
+        QMetaObject::invokeMethod(
+            target,
+            [target, line] {
+                QJsonObject payload{{QStringLiteral("stream"), line.stream}, {QStringLiteral("text"), line.text}};
+                if (!line.callId.isEmpty()) // a boot ahead of any call belongs to none
+                    payload.insert(QStringLiteral("call_id"), line.callId);
+                target->record(EventKind::LogLine, payload);
+            },
+            Qt::QueuedConnection);
+    };
+}
+
 // A VM boots while the model writes its first answer, not after it asks for a call.
 // Errors are not reported here: the call that needs the sandbox reports them.
 void AgentSession::prepareSandboxesEarly()
@@ -255,8 +278,9 @@ void AgentSession::prepareSandboxesEarly()
     for (const AgentTool &t : m_tools)
         if (t.sandbox && t.sandbox->preparesSlowly() && std::find(slow.begin(), slow.end(), t.sandbox) == slow.end())
             slow.push_back(t.sandbox);
+    const Sandbox::LogSink sink = logSink();
     for (const std::shared_ptr<Sandbox> &sandbox : slow)
-        QThreadPool::globalInstance()->start([sandbox] { (void)sandbox->prepare(); });
+        QThreadPool::globalInstance()->start([sandbox, sink] { (void)sandbox->prepare(sink); });
 }
 
 Status AgentSession::send(const QString &prompt)
@@ -714,24 +738,7 @@ void AgentSession::execute(const Call &call)
                                          {QStringLiteral("source"), def->source}});
     const SandboxCall sandboxCall{call.id, def->sandboxTool, call.input, def->timeoutMs};
     std::shared_ptr<Sandbox> sandbox = def->sandbox;
-    // Log lines are recorded on this object's thread, in the order they came. The
-    // tool may outlive us: the relay's lock makes "still there? then post" one step,
-    // and a line posted before we went is dropped with our pending events.
-    std::shared_ptr<LogRelay> relay = m_logRelay;
-    Sandbox::LogSink sink = [relay](const SandboxLogLine &line) {
-        QMutexLocker lock(&relay->mutex);
-        if (!relay->target)
-            return;
-        AgentSession *target = relay->target;
-        QMetaObject::invokeMethod(
-            target,
-            [target, line] {
-                target->record(EventKind::LogLine, {{QStringLiteral("call_id"), line.callId},
-                                                    {QStringLiteral("stream"), line.stream},
-                                                    {QStringLiteral("text"), line.text}});
-            },
-            Qt::QueuedConnection);
-    };
+    const Sandbox::LogSink sink = logSink();
     auto *watcher = new QFutureWatcher<Executed>(this); // deleted when finished
     const QString callId = call.id;
     connect(watcher, &QFutureWatcher<Executed>::finished, this, [this, watcher, callId] {

@@ -146,6 +146,7 @@ private:
                     const WorkspaceChanges &changes = {});
     void endRun(Outcome outcome, const QString &message);
     void prepareSandboxesEarly();
+    Sandbox::LogSink logSink() const;
     void addCost(const QString &model, const TokenUsage &usage);
     const AgentTool *findTool(const QString &name) const;
     QString clipped(QString text) const;

@@ -13,7 +13,7 @@ IsolateSandbox::IsolateSandbox(IsolateClient::Options options) : m_client(std::m
 
 IsolateSandbox::~IsolateSandbox() = default;
 
-Status IsolateSandbox::prepare()
+Status IsolateSandbox::prepare(const LogSink &)
 {
     return m_client.start();
 }

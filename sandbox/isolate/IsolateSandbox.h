@@ -22,7 +22,7 @@ public:
     ~IsolateSandbox() override;
 
     QString kind() const override { return QStringLiteral("isolate"); }
-    Status prepare() override;
+    Status prepare(const LogSink &log = {}) override;
     Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override;
     void cancel(const QString &callId) override;
     void dispose() override;

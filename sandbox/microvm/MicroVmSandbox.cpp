@@ -127,10 +127,18 @@ MicroVmSandbox::MicroVmSandbox(MicroVmOptions options) : m_vm(std::make_unique<M
 
 MicroVmSandbox::~MicroVmSandbox() = default;
 
-Status MicroVmSandbox::prepare()
+Status MicroVmSandbox::prepare(const LogSink &log)
 {
     QMutexLocker lock(&m_lifecycle);
-    return m_vm->boot();
+    if (!log)
+        return m_vm->boot();
+    // A boot ahead of any call still shows in the VM console: its lines, with no call.
+    m_vm->setNoticeSink([&](const QString &stream, const QString &line) {
+        log(SandboxLogLine{QString(), stream, line});
+    });
+    const Status s = m_vm->boot();
+    m_vm->setNoticeSink({});
+    return s;
 }
 
 void MicroVmSandbox::dispose()

@@ -32,7 +32,7 @@ public:
     QString kind() const override { return QStringLiteral("microvm"); }
     bool sharesWorkspace() const override { return true; }
     bool preparesSlowly() const override { return true; }
-    Status prepare() override;
+    Status prepare(const LogSink &log = {}) override;
     Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override;
     void cancel(const QString &callId) override;
     void dispose() override;

@@ -31,10 +31,12 @@ public:
     ~SlowSandbox() override { destroyedOn.store(QThread::currentThread()); }
     QString kind() const override { return QStringLiteral("slow"); }
     bool preparesSlowly() const override { return true; }
-    Status prepare() override
+    Status prepare(const LogSink &log) override
     {
         preparedOn.store(QThread::currentThread());
         ++prepared;
+        if (log) // what a booting VM's console prints
+            log(SandboxLogLine{QString(), QStringLiteral("serial"), QStringLiteral("Linux version 6.1")});
         return {};
     }
     Result<SandboxOutcome> run(const SandboxCall &, const LogSink &) override { return SandboxOutcome{true, 1, {}, 0}; }
@@ -763,11 +765,18 @@ void TestAgentSession::slowSandboxesArePreparedEarlyAndReleasedOffThisThread()
     {
         auto s = AgentSession::create(m_db, anthropicOptions(), std::move(tools), PolicyEngine());
         QVERIFY(s.ok());
+        connect(s->get(), &AgentSession::eventRecorded, this, [this](const Event &e) { m_events.push_back(e); });
         QCOMPARE(seen->prepared.load(), 0); // nothing before the first prompt
         QVERIFY((*s)->send(QStringLiteral("hello")).ok());
         QCOMPARE(waitForRun(**s), AgentSession::Outcome::EndTurn);
         QTRY_COMPARE(seen->prepared.load(), 1); // once, though two tools share it
         QVERIFY(seen->preparedOn.load() != QThread::currentThread());
+        // Its console output is in the log, belonging to no call.
+        QTRY_VERIFY(std::any_of(m_events.begin(), m_events.end(), [](const Event &e) {
+            return e.kind == QLatin1String("exec.log") &&
+                   e.payloadObject().value(QLatin1String("stream")).toString() == QLatin1String("serial") &&
+                   !e.payloadObject().contains(QLatin1String("call_id"));
+        }));
         QVERIFY((*s)->send(QStringLiteral("again")).ok());
         QCOMPARE(waitForRun(**s), AgentSession::Outcome::EndTurn);
         QCOMPARE(seen->prepared.load(), 1);
