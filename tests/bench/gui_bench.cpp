@@ -3,6 +3,7 @@
 // Runs under QT_QPA_PLATFORM=offscreen unless a platform is set.
 
 #include "BenchJson.h"
+#include "ResidentMemory.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -20,17 +21,6 @@ struct Sample {
     double firstFrameMs = -1;
     double idleRssMb = -1;
 };
-
-double rssMb(qint64 pid)
-{
-    QFile f(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toDouble() / 1024.0;
-    return -1;
-}
 
 Sample measure(const QString &program, const QString &dataHome, bool sampleRss)
 {
@@ -55,7 +45,7 @@ Sample measure(const QString &program, const QString &dataHome, bool sampleRss)
     }
     if (sampleRss && s.firstFrameMs > 0) {
         QThread::msleep(2000); // idle: sessions loaded, nothing happening
-        s.idleRssMb = rssMb(p.processId());
+        s.idleRssMb = residentMb(QString::number(p.processId()));
     }
     p.kill();
     p.waitForFinished(5000);

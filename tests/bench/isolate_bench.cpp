@@ -5,6 +5,7 @@
 // would otherwise do to isolate a tool. Prints JSON lines (BenchJson.h).
 
 #include "BenchJson.h"
+#include "ResidentMemory.h"
 
 #include "isolate/IsolateClient.h"
 
@@ -50,17 +51,6 @@ double cpuMs(qint64 pid)
     const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
     const double ticks = fields.value(11).toDouble() + fields.value(12).toDouble(); // utime, stime
     return ticks * 1000.0 / double(sysconf(_SC_CLK_TCK));
-}
-
-qint64 rssKiB(qint64 pid)
-{
-    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong();
-    return -1;
 }
 
 IsolateClient::Options options(int workers)
@@ -180,7 +170,9 @@ int main(int argc, char **argv)
             (void)five.run(request(i));
         // Idle long enough for the workers to collect the calls' garbage.
         std::this_thread::sleep_for(std::chrono::milliseconds(2500));
-        perIsolateMiB = double(rssKiB(five.helperPid()) - rssKiB(one.helperPid())) / 4.0 / 1024.0;
+        perIsolateMiB =
+            double(residentKiB(QString::number(five.helperPid())) - residentKiB(QString::number(one.helperPid()))) /
+            4.0 / 1024.0;
     }
 
     printBenchResult("isolate_call_p50", p50, "ms", "node_per_call_p50", nodeP50, "<= 1 ms");

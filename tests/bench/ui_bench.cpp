@@ -9,6 +9,7 @@
 #include "BenchJson.h"
 #include "ChatPanel.h"
 #include "MainWindow.h"
+#include "ResidentMemory.h"
 #include "StallProbe.h"
 #include "TranscriptModel.h"
 #include "TranscriptView.h"
@@ -27,17 +28,6 @@
 using namespace airlock;
 
 namespace {
-
-double rssMb()
-{
-    QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : f.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toDouble() / 1024.0;
-    return -1;
-}
 
 // Longest UI-thread stall over `ms`, while `tick` runs 500 times a second.
 double stallWhileTickingMs(int ms, const std::function<void()> &tick = {})
@@ -117,7 +107,7 @@ int main(int argc, char **argv)
     settle.start();
     while (settle.elapsed() < 500)
         QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
-    const double rssBefore = rssMb();
+    const double rssBefore = residentMb();
 
     // Open the big session: request → transcript loaded → painted.
     QElapsedTimer open;
@@ -142,7 +132,7 @@ int main(int argc, char **argv)
     settle.restart();
     while (settle.elapsed() < 1000)
         QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
-    printBenchResult("ui.idle_rss_one_open_session", rssMb(), "MB", "the same window before opening it", rssBefore,
+    printBenchResult("ui.idle_rss_one_open_session", residentMb(), "MB", "the same window before opening it", rssBefore,
                      "<= 150 MB");
 
     // Stream into a fresh chat at 500 tokens/s.

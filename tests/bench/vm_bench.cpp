@@ -7,6 +7,7 @@
 // Needs a running libvirt daemon (packaging/microvm/libvirtd-start.sh as root).
 
 #include "BenchJson.h"
+#include "ResidentMemory.h"
 
 #include "AgentChannel.h"
 #include "DomainXml.h"
@@ -90,13 +91,7 @@ qint64 qemuRssKiB(const QString &domain)
     QFile pidFile(QStringLiteral("/run/libvirt/qemu/%1.pid").arg(domain));
     if (!pidFile.open(QIODevice::ReadOnly))
         return -1;
-    QFile status(QStringLiteral("/proc/%1/status").arg(QString::fromLatin1(pidFile.readAll().trimmed())));
-    if (!status.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray &line : status.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').value(0).toLongLong();
-    return -1;
+    return residentKiB(QString::fromLatin1(pidFile.readAll().trimmed()));
 }
 
 } // namespace
