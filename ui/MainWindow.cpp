@@ -93,7 +93,10 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
         view->addAction(dock->toggleViewAction());
 
     connect(m_sidebar, &SessionSidebar::sessionActivated, this, &MainWindow::showSession);
-    connect(transcript(), &TranscriptView::loaded, this, [this] { m_chatStack->setCurrentWidget(m_chat); });
+    connect(transcript(), &TranscriptView::loaded, this, [this] {
+        m_chatStack->setCurrentWidget(m_chat);
+        markLastCallChanges();
+    });
     connect(transcript(), &TranscriptView::loadFailed, this, [this](const QString &message) {
         m_chatPlaceholder->setText(tr("The session could not be loaded:\n%1").arg(message));
         m_chatStack->setCurrentWidget(m_chatPlaceholder);
@@ -147,6 +150,7 @@ void MainWindow::showSession(const QString &sessionId)
             return; // another session by now, or a running agent already said where it works
         m_files->setWorkspace(dir);
         m_preview->setWorkspace(dir);
+        markLastCallChanges();
     });
     watcher->setFuture(QtConcurrent::run([db = m_databasePath, sessionId] {
         QString dir;
@@ -159,6 +163,25 @@ void MainWindow::showSession(const QString &sessionId)
             });
         return dir;
     }));
+}
+
+// A reopened session marks what its latest call changed, as a live one does. The
+// transcript has every call's recorded changes: no second read of the log.
+void MainWindow::markLastCallChanges()
+{
+    if (m_files->workspace().isEmpty() || m_chat->agent())
+        return; // no folder to mark in yet (it comes later), or live events do it
+    const TranscriptModel *model = transcript()->transcript();
+    for (int row = model->rowCount() - 1; row >= 0; --row) {
+        const TranscriptEntry &e = model->entry(row);
+        if (e.kind != TranscriptEntry::Kind::ToolCall)
+            continue;
+        QStringList paths;
+        for (const RecordedFileChange &f : e.files)
+            paths << f.path;
+        m_files->markChanged(paths);
+        return;
+    }
 }
 
 void MainWindow::onEvent(const Event &event)

@@ -50,6 +50,7 @@ public:
     void showWaitingCount(int count);
     // One call's recorded change to one file, in the Files dock.
     void showFileChange(const QString &callId, const QString &path, const QString &diff);
+    void markLastCallChanges();
     int waitingCount() const { return m_waiting; }
 
 private:

@@ -16,6 +16,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QDockWidget>
+#include <QFile>
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
@@ -140,6 +141,11 @@ void TestMainWindow::opensAStoredSessionFromTheKeyboard()
     const QString workspace = m_dir.filePath(QStringLiteral("transcript/workspace"));
     QVERIFY(QDir().mkpath(workspace));
     {
+        QFile readme(QDir(workspace).filePath(QStringLiteral("README.md")));
+        QVERIFY(readme.open(QIODevice::WriteOnly));
+        readme.write("new\n");
+    }
+    {
         auto store = EventStore::open(path);
         QVERIFY(store.ok());
         EventChain c(QStringLiteral("s-transcript"));
@@ -201,8 +207,10 @@ void TestMainWindow::opensAStoredSessionFromTheKeyboard()
     QVERIFY(card.contains(QLatin1String("approved by user (once)")));
     QVERIFY(card.contains(QLatin1String("README.md")));
     QVERIFY(w.transcript()->visualRect(model->index(2, 0)).height() > 60);
-    // The Files dock shows the session's workspace before any agent starts.
+    // The Files dock shows the session's workspace before any agent starts, with what
+    // the latest call changed marked.
     QTRY_COMPARE(w.files()->workspace(), workspace);
+    QTRY_VERIFY(w.files()->isMarkedChanged(QStringLiteral("README.md")));
     // A call's recorded change to a file opens in the Files dock.
     QCOMPARE(call.files.size(), std::size_t(1));
     Q_EMIT w.transcript()->fileChangeActivated(call.callId, call.files[0].path, call.files[0].diff);
