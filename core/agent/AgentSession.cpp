@@ -399,7 +399,8 @@ void AgentSession::onStreamItem(const StreamItem &received)
         return;
     case StreamItem::Kind::ToolCall:
         m_assistant.toolCalls.append({item.toolCallId, item.toolName, item.toolInput});
-        m_calls.push_back(Call{item.toolCallId, item.toolName, item.toolInput, findTool(item.toolName), {}});
+        m_calls.push_back(
+            Call{item.toolCallId, item.toolName, item.toolInput, findTool(item.toolName), {}, Call::Stage::New, {}});
         return;
     case StreamItem::Kind::Usage:
         m_turnTokens = item.usage.totalInputTokens() + item.usage.outputTokens; // a snapshot, not an increment
@@ -477,17 +478,18 @@ void AgentSession::decide(Call &call)
         QStringList names;
         for (const AgentTool &t : m_tools)
             names << t.spec.name;
-        finishCall(call.id, false,
-                   QStringLiteral("There is no tool named \"%1\". Available tools: %2")
-                       .arg(call.tool, names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", "))));
+        call.rejection =
+            QStringLiteral("There is no tool named \"%1\". Available tools: %2")
+                .arg(call.tool, names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", ")));
+        call.stage = Call::Stage::Rejected; // answered in its turn, so the log keeps the model's order
         return;
     }
     // The model's input is checked before anyone is asked and before any sandbox.
     const auto violations = JsonSchemaValidator(call.def->spec.inputSchema).validate(call.input);
     if (!violations.empty()) {
-        finishCall(call.id, false,
-                   QStringLiteral("Invalid input for %1; nothing was run:\n%2")
-                       .arg(call.tool, JsonSchemaValidator::describe(violations)));
+        call.rejection = QStringLiteral("Invalid input for %1; nothing was run:\n%2")
+                             .arg(call.tool, JsonSchemaValidator::describe(violations));
+        call.stage = Call::Stage::Rejected;
         return;
     }
     const PolicyCall pc{call.id, call.tool, call.input, call.def->annotations, call.def->shellField};
@@ -541,6 +543,9 @@ void AgentSession::advance()
         case Call::Stage::New:
         case Call::Stage::Waiting:
             return;
+        case Call::Stage::Rejected:
+            finishCall(call.id, false, call.rejection);
+            continue;
         case Call::Stage::Approved:
             if (m_cancelled) {
                 notRun(call, QStringLiteral("Not run: the user cancelled."));

@@ -119,13 +119,14 @@ Q_SIGNALS:
 
 private:
     struct Call {
-        enum class Stage { New, Waiting, Approved, Done };
+        enum class Stage { New, Waiting, Approved, Rejected, Done };
         QString id;
         QString tool;
         QJsonObject input;
         const AgentTool *def = nullptr;
         PolicyDecision decision;
         Stage stage = Stage::New;
+        QString rejection; // why it cannot run (unknown tool, invalid input): its answer
     };
 
     AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain chain, AgentOptions options,

@@ -82,6 +82,7 @@ private Q_SLOTS:
     void keysNeverReachTheDatabaseFile();
     void slowSandboxesArePreparedEarlyAndReleasedOffThisThread();
     void repeatedCallIdsAreMadeUnique();
+    void outcomesAreRecordedInTheModelsOrder();
     void resumedTurnsNeverReuseANumber();
 
 private:
@@ -784,6 +785,38 @@ void TestAgentSession::slowSandboxesArePreparedEarlyAndReleasedOffThisThread()
     // Its last owner was the agent: released on a worker, not on this thread.
     QTRY_VERIFY(SlowSandbox::destroyedOn.load() != nullptr);
     QVERIFY(SlowSandbox::destroyedOn.load() != QThread::currentThread());
+}
+
+void TestAgentSession::outcomesAreRecordedInTheModelsOrder()
+{
+    // A good call, then one with invalid input, then an unknown tool: their outcomes
+    // follow one another in the log as the model asked, not rejections first.
+    m_server->enqueue(FakeResponse::sse(
+        AnthropicScript()
+            .toolUse(QStringLiteral("toolu_ok"), QStringLiteral("echo"),
+                     {{QStringLiteral("text"), QStringLiteral("a")}})
+            .toolUse(QStringLiteral("toolu_bad"), QStringLiteral("echo"), {{QStringLiteral("text"), 7}})
+            .toolUse(QStringLiteral("toolu_none"), QStringLiteral("nope"), {})
+            .end(QStringLiteral("tool_use"))));
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("ok")).end(QStringLiteral("end_turn"))));
+    auto s = makeSession(AgentOptions::Approval::AutoApprove);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QStringList finished;
+    for (const Event &e : m_events)
+        if (e.kind == QLatin1String("exec.finished"))
+            finished << e.payloadObject().value(QLatin1String("call_id")).toString();
+    QCOMPARE(finished,
+             (QStringList{QStringLiteral("toolu_ok"), QStringLiteral("toolu_bad"), QStringLiteral("toolu_none")}));
+    const QByteArray body = m_server->requests()[1].body;
+    QVERIFY(toolResultIn(body, QStringLiteral("toolu_bad"))
+                .value(QLatin1String("content"))
+                .toString()
+                .contains(QLatin1String("Invalid input")));
+    QVERIFY(toolResultIn(body, QStringLiteral("toolu_none"))
+                .value(QLatin1String("content"))
+                .toString()
+                .contains(QLatin1String("no tool named")));
 }
 
 void TestAgentSession::repeatedCallIdsAreMadeUnique()
