@@ -23,6 +23,7 @@ using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
 using airlock::test::toolResultIn;
+using airlock::test::toolResultText;
 using airlock::test::writeEchoTool;
 
 namespace {
@@ -188,8 +189,7 @@ void TestChatCli::autoApproveRunsTheTool()
     QVERIFY(r.out.contains("It said echo: hi"));
     QVERIFY2(r.err.contains("→ echo {\"text\":\"hi\"}"), r.err.constData());
     QVERIFY(r.err.contains("✓ echo: hi"));
-    QCOMPARE(toolResultIn(m_server->requests()[1].body).value(QLatin1String("content")).toString(),
-             QStringLiteral("echo: hi"));
+    QCOMPARE(toolResultText(m_server->requests()[1].body), QStringLiteral("echo: hi"));
 }
 
 void TestChatCli::withoutATerminalAskMeansDeny()
@@ -281,8 +281,7 @@ void TestChatCli::projectApprovalIsWrittenToTheProjectFile()
         FakeResponse::sse(AnthropicScript().text(QStringLiteral("Again.")).end(QStringLiteral("end_turn"))));
     const Run second = chat(base() << QStringLiteral("--project") << project << QStringLiteral("go again"));
     QVERIFY2(second.exitCode == 0, second.err.constData());
-    QCOMPARE(toolResultIn(m_server->requests()[3].body).value(QLatin1String("content")).toString(),
-             QStringLiteral("echo: hi"));
+    QCOMPARE(toolResultText(m_server->requests()[3].body), QStringLiteral("echo: hi"));
 }
 
 void TestChatCli::killedMidStreamThenResumed()

@@ -50,4 +50,10 @@ inline QJsonObject toolResultIn(const QByteArray &requestBody, const QString &ca
     return found;
 }
 
+// The text the model got back for a call (the last such answer in the request).
+inline QString toolResultText(const QByteArray &requestBody, const QString &callId = QString())
+{
+    return toolResultIn(requestBody, callId).value(QLatin1String("content")).toString();
+}
+
 } // namespace airlock::test

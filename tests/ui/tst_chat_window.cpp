@@ -38,6 +38,7 @@ using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
 using airlock::test::toolResultIn;
+using airlock::test::toolResultText;
 using airlock::test::writeEchoTool;
 
 class TestChatWindow final : public QObject {
@@ -230,8 +231,7 @@ void TestChatWindow::invalidEditIsRefusedValidEditRuns()
     editor->setPlainText(QStringLiteral(R"({"text": "ls"})"));
     card->findChild<QPushButton *>(QStringLiteral("approveEdited"))->click();
     QVERIFY(finished.wait(30000));
-    QCOMPARE(toolResultIn(m_server->requests()[1].body).value(QLatin1String("content")).toString(),
-             QStringLiteral("echo: ls"));
+    QCOMPARE(toolResultText(m_server->requests()[1].body), QStringLiteral("echo: ls"));
 }
 
 void TestChatWindow::alwaysForThisSessionStopsTheNextIdenticalCall()
@@ -254,8 +254,7 @@ void TestChatWindow::alwaysForThisSessionStopsTheNextIdenticalCall()
     QCOMPARE(finished.size(), 2);
     QVERIFY(!card->isVisible()); // not asked
     QCOMPARE(m_server->requests().size(), std::size_t(4));
-    QCOMPARE(toolResultIn(m_server->requests()[3].body).value(QLatin1String("content")).toString(),
-             QStringLiteral("echo: hi"));
+    QCOMPARE(toolResultText(m_server->requests()[3].body), QStringLiteral("echo: hi"));
 }
 
 void TestChatWindow::aFileWriteShowsItsDiffBeforeApproval()
@@ -361,14 +360,9 @@ void TestChatWindow::severalWaitingCallsAreQueuedAndApprovedTogether()
     QCOMPARE(w->windowTitle(), QStringLiteral("Airlock"));
     QCOMPARE(m_server->requests().size(), std::size_t(2));
     const QByteArray body = m_server->requests()[1].body;
-    QCOMPARE(toolResultIn(body, QStringLiteral("toolu_one")).value(QLatin1String("content")).toString(),
-             QStringLiteral("echo: one"));
-    QCOMPARE(toolResultIn(body, QStringLiteral("toolu_two")).value(QLatin1String("content")).toString(),
-             QStringLiteral("echo: two"));
-    QVERIFY(toolResultIn(body, QStringLiteral("toolu_three"))
-                .value(QLatin1String("content"))
-                .toString()
-                .contains(QLatin1String("two is plenty")));
+    QCOMPARE(toolResultText(body, QStringLiteral("toolu_one")), QStringLiteral("echo: one"));
+    QCOMPARE(toolResultText(body, QStringLiteral("toolu_two")), QStringLiteral("echo: two"));
+    QVERIFY(toolResultText(body, QStringLiteral("toolu_three")).contains(QLatin1String("two is plenty")));
 }
 
 void TestChatWindow::modelPickerChangesTheModelOfTheNextTurn()

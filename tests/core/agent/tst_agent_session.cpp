@@ -54,6 +54,7 @@ using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
 using airlock::test::OpenAiScript;
 using airlock::test::toolResultIn;
+using airlock::test::toolResultText;
 using airlock::test::writeEchoTool;
 
 class TestAgentSession final : public QObject {
@@ -609,12 +610,8 @@ void TestAgentSession::parallelCallsAreAskedTogetherAndRunInOrder()
 
     // The answers go back in the model's order.
     const QByteArray body = m_server->requests()[1].body;
-    QCOMPARE(toolResultIn(body, QStringLiteral("toolu_a")).value(QLatin1String("content")).toString(),
-             QStringLiteral("echo: a"));
-    QVERIFY(toolResultIn(body, QStringLiteral("toolu_b"))
-                .value(QLatin1String("content"))
-                .toString()
-                .contains(QLatin1String("one is enough")));
+    QCOMPARE(toolResultText(body, QStringLiteral("toolu_a")), QStringLiteral("echo: a"));
+    QVERIFY(toolResultText(body, QStringLiteral("toolu_b")).contains(QLatin1String("one is enough")));
     const QJsonArray messages = QJsonDocument::fromJson(body).object().value(QLatin1String("messages")).toArray();
     QStringList order;
     for (const QJsonValue block : messages.last().toObject().value(QLatin1String("content")).toArray())
@@ -658,8 +655,7 @@ void TestAgentSession::alwaysForThisSessionSettlesIdenticalWaitingCalls()
                 .toString()
                 .startsWith(QLatin1String("always-this-session")));
     const QByteArray body = m_server->requests()[1].body;
-    QCOMPARE(toolResultIn(body, QStringLiteral("toolu_3")).value(QLatin1String("content")).toString(),
-             QStringLiteral("echo: same"));
+    QCOMPARE(toolResultText(body, QStringLiteral("toolu_3")), QStringLiteral("echo: same"));
 }
 
 void TestAgentSession::cancelDeniesEveryWaitingCall()
@@ -697,14 +693,8 @@ void TestAgentSession::cancelDeniesEveryWaitingCall()
     QVERIFY(s->send(QStringLiteral("never mind")).ok());
     QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
     const QByteArray body = m_server->requests()[1].body;
-    QVERIFY(toolResultIn(body, QStringLiteral("toolu_a"))
-                .value(QLatin1String("content"))
-                .toString()
-                .contains(QLatin1String("cancelled")));
-    QVERIFY(toolResultIn(body, QStringLiteral("toolu_b"))
-                .value(QLatin1String("content"))
-                .toString()
-                .contains(QLatin1String("cancelled")));
+    QVERIFY(toolResultText(body, QStringLiteral("toolu_a")).contains(QLatin1String("cancelled")));
+    QVERIFY(toolResultText(body, QStringLiteral("toolu_b")).contains(QLatin1String("cancelled")));
 }
 
 void TestAgentSession::cancelMidStreamKeepsThePartialText()
@@ -809,14 +799,8 @@ void TestAgentSession::outcomesAreRecordedInTheModelsOrder()
     QCOMPARE(finished,
              (QStringList{QStringLiteral("toolu_ok"), QStringLiteral("toolu_bad"), QStringLiteral("toolu_none")}));
     const QByteArray body = m_server->requests()[1].body;
-    QVERIFY(toolResultIn(body, QStringLiteral("toolu_bad"))
-                .value(QLatin1String("content"))
-                .toString()
-                .contains(QLatin1String("Invalid input")));
-    QVERIFY(toolResultIn(body, QStringLiteral("toolu_none"))
-                .value(QLatin1String("content"))
-                .toString()
-                .contains(QLatin1String("no tool named")));
+    QVERIFY(toolResultText(body, QStringLiteral("toolu_bad")).contains(QLatin1String("Invalid input")));
+    QVERIFY(toolResultText(body, QStringLiteral("toolu_none")).contains(QLatin1String("no tool named")));
 }
 
 void TestAgentSession::repeatedCallIdsAreMadeUnique()
@@ -833,10 +817,8 @@ void TestAgentSession::repeatedCallIdsAreMadeUnique()
     QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
     QCOMPARE(kinds().count(QStringLiteral("exec.started")), 2);
     const QByteArray body = m_server->requests()[1].body;
-    QCOMPARE(toolResultIn(body, QStringLiteral("dup")).value(QLatin1String("content")).toString(),
-             QStringLiteral("echo: 1"));
-    QCOMPARE(toolResultIn(body, QStringLiteral("dup~2")).value(QLatin1String("content")).toString(),
-             QStringLiteral("echo: 2"));
+    QCOMPARE(toolResultText(body, QStringLiteral("dup")), QStringLiteral("echo: 1"));
+    QCOMPARE(toolResultText(body, QStringLiteral("dup~2")), QStringLiteral("echo: 2"));
     // The assistant turn sent back names the same ids as the answers.
     const QJsonArray messages = QJsonDocument::fromJson(body).object().value(QLatin1String("messages")).toArray();
     QStringList uses;
