@@ -5,6 +5,7 @@
 #include "events/ChainVerifier.h"
 #include "events/EventJson.h"
 #include "sessions/SessionExporter.h"
+#include "sessions/Transcript.h"
 #include "storage/EventStore.h"
 #include "storage/SessionAudit.h"
 
@@ -36,6 +37,32 @@ QString shortTime(qint64 ms)
     return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm"));
 }
 
+// Whether the session's latest answer was cut off: folds the events from its last
+// prompt on (earlier answers are marked in show and export).
+Result<bool> endsCutOff(EventStore &store, const SessionSummary &s)
+{
+    qint64 from = 1;
+    auto last = store.lastSeqOfKind(s.id, EventKind::UserMessage);
+    if (!last)
+        return last.error();
+    from = std::max<qint64>(1, *last);
+    Transcript transcript;
+    Status st = store.forEachEvent(
+        s.id,
+        [&](const Event &e) {
+            (void)transcript.apply(e);
+            return true;
+        },
+        from);
+    if (!st)
+        return st.error();
+    (void)transcript.endOfRecord();
+    for (const TranscriptEntry &e : transcript.entries())
+        if (e.kind == TranscriptEntry::Kind::AssistantText && e.interrupted)
+            return true;
+    return false;
+}
+
 int list(EventStore &store, bool json)
 {
     auto sessions = store.sessions();
@@ -46,12 +73,16 @@ int list(EventStore &store, bool json)
         return Cli::Ok;
     }
     for (const SessionSummary &s : *sessions) {
+        auto cutOff = endsCutOff(store, s);
+        if (!cutOff)
+            return failWith(cutOff.error());
         if (json) {
             const QJsonObject row{{QStringLiteral("id"), s.id},
                                   {QStringLiteral("title"), s.title},
                                   {QStringLiteral("events"), s.eventCount},
                                   {QStringLiteral("recorded_events"), s.recordedLastSeq},
                                   {QStringLiteral("consistent"), s.consistent()},
+                                  {QStringLiteral("interrupted"), *cutOff},
                                   {QStringLiteral("created_ms"), s.createdMs},
                                   {QStringLiteral("updated_ms"), s.updatedMs}};
             CliOutput::out(QJsonDocument(row).toJson(QJsonDocument::Compact) + '\n');
@@ -62,6 +93,8 @@ int list(EventStore &store, bool json)
                            .arg(shortTime(s.updatedMs))
                            .arg(QStringLiteral("%1 events").arg(s.eventCount), 12)
                            .arg(s.title.isEmpty() ? QStringLiteral("(untitled)") : s.title);
+        if (*cutOff)
+            line += QStringLiteral("  [interrupted mid-answer]");
         if (!s.consistent())
             line += QStringLiteral("  [! %1 events recorded: run airlock sessions verify %2]")
                         .arg(s.recordedLastSeq)
@@ -169,11 +202,31 @@ int SessionsCommand::run(const QStringList &argsIn)
     }
 
     if (sub == QLatin1String("show")) {
+        Transcript transcript;
         Status s = (*store)->forEachEvent(*id, [&](const Event &e) {
             CliOutput::outLine(json ? QString::fromUtf8(EventJson::toLine(e)) : SessionExporter::describe(e));
+            (void)transcript.apply(e);
             return true;
         });
-        return s ? Cli::Ok : failWith(s.error());
+        if (!s)
+            return failWith(s.error());
+        // Events are printed as stored; what they imply is said after them (on
+        // stderr with --json, so that stdout stays one event per line).
+        (void)transcript.endOfRecord();
+        for (const TranscriptEntry &e : transcript.entries()) {
+            if (e.kind != TranscriptEntry::Kind::AssistantText || !e.interrupted)
+                continue;
+            const QString note = QStringLiteral("interrupted: the answer at events %1-%2 (turn %3) was cut off; no "
+                                                "end of the turn was recorded")
+                                     .arg(e.firstSeq)
+                                     .arg(e.lastSeq)
+                                     .arg(e.turn);
+            if (json)
+                CliOutput::errLine(note);
+            else
+                CliOutput::outLine(note);
+        }
+        return Cli::Ok;
     }
 
     // export

@@ -441,6 +441,19 @@ Result<Event> EventStore::appendNext(const QString &sessionId, EventKind kind, c
     }
 }
 
+Result<qint64> EventStore::lastSeqOfKind(const QString &sessionId, EventKind kind)
+{
+    auto stmt = m_db->prepare("SELECT coalesce(max(seq), 0) FROM events WHERE session_id = ?1 AND kind = ?2");
+    if (!stmt)
+        return stmt.error();
+    stmt->bind(1, sessionId);
+    stmt->bind(2, eventKindName(kind));
+    const int rc = stmt->step();
+    if (rc != SQLITE_ROW)
+        return m_db->errorFor(rc, QStringLiteral("read events"));
+    return stmt->columnInt(0);
+}
+
 Status EventStore::deleteSession(const QString &sessionId)
 {
     if (Status s = m_db->exec("BEGIN IMMEDIATE"); !s)

@@ -69,6 +69,8 @@ public:
     // Streams events without holding them all (for verify/export of long sessions).
     Status forEachEvent(const QString &sessionId, const std::function<bool(const Event &)> &visit, qint64 fromSeq = 1);
     Status deleteSession(const QString &sessionId);
+    // The seq of the session's last event of `kind`, or 0 if it has none.
+    Result<qint64> lastSeqOfKind(const QString &sessionId, EventKind kind);
 
     // Appends one event after the stored head of an existing session (for
     // occasional writers such as rename; a running session keeps its own

@@ -52,6 +52,7 @@ private Q_SLOTS:
     void verifyCatchesATruncatedLog();
     void verifyCatchesARewrittenChain();
     void verifySaysWhatItProves();
+    void cutOffAnswerIsShownAsInterrupted();
     void readOnlyDatabaseIsReadable_data();
     void readOnlyDatabaseIsReadable();
 
@@ -432,6 +433,29 @@ void TestCli::verifySaysWhatItProves()
     QCOMPARE(r.exitCode, 0);
     for (const char *line : {"chain: ok", "head : ok", "seal : ok", "A pass proves", "It does not prove"})
         QVERIFY2(r.out.contains(line), r.out.constData());
+}
+
+void TestCli::cutOffAnswerIsShownAsInterrupted()
+{
+    // The next turn's answer streams, and no end of turn follows: killed mid-answer.
+    const QString id = seedSession(QStringLiteral("cutoff01"));
+    {
+        auto store = EventStore::open(m_dbPath);
+        QVERIFY(store.ok());
+        for (const char *part : {"The build ", "fails because ", "the"})
+            QVERIFY((*store)->appendNext(
+                id, EventKind::ModelTextDelta,
+                {{QStringLiteral("text"), QString::fromLatin1(part)}, {QStringLiteral("turn"), 1}}));
+    }
+    Run r = airlock({QStringLiteral("sessions"), QStringLiteral("show"), id});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("interrupted: the answer at events 9-11"), r.out.constData());
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("list")});
+    QVERIFY2(r.out.contains("[interrupted mid-answer]"), r.out.constData());
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("list"), QStringLiteral("--json")});
+    QVERIFY2(r.out.contains("\"interrupted\":true"), r.out.constData());
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("export"), id});
+    QVERIFY2(r.out.contains("Interrupted: this answer was cut off"), r.out.constData());
 }
 
 void TestCli::readOnlyDatabaseIsReadable_data()
