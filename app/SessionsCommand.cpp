@@ -5,7 +5,9 @@
 #include "events/ChainVerifier.h"
 #include "events/EventJson.h"
 #include "sessions/SessionExporter.h"
+#include "sessions/Transcript.h"
 #include "storage/EventStore.h"
+#include "storage/SessionAudit.h"
 
 #include <QDateTime>
 #include <QJsonDocument>
@@ -35,6 +37,32 @@ QString shortTime(qint64 ms)
     return QDateTime::fromMSecsSinceEpoch(ms).toString(QStringLiteral("yyyy-MM-dd HH:mm"));
 }
 
+// Whether the session's latest answer was cut off: folds the events from its last
+// prompt on (earlier answers are marked in show and export).
+Result<bool> endsCutOff(EventStore &store, const SessionSummary &s)
+{
+    qint64 from = 1;
+    auto last = store.lastSeqOfKind(s.id, EventKind::UserMessage);
+    if (!last)
+        return last.error();
+    from = std::max<qint64>(1, *last);
+    Transcript transcript;
+    Status st = store.forEachEvent(
+        s.id,
+        [&](const Event &e) {
+            (void)transcript.apply(e);
+            return true;
+        },
+        from);
+    if (!st)
+        return st.error();
+    (void)transcript.endOfRecord();
+    for (const TranscriptEntry &e : transcript.entries())
+        if (e.kind == TranscriptEntry::Kind::AssistantText && e.interrupted)
+            return true;
+    return false;
+}
+
 int list(EventStore &store, bool json)
 {
     auto sessions = store.sessions();
@@ -45,20 +73,33 @@ int list(EventStore &store, bool json)
         return Cli::Ok;
     }
     for (const SessionSummary &s : *sessions) {
+        auto cutOff = endsCutOff(store, s);
+        if (!cutOff)
+            return failWith(cutOff.error());
         if (json) {
             const QJsonObject row{{QStringLiteral("id"), s.id},
                                   {QStringLiteral("title"), s.title},
                                   {QStringLiteral("events"), s.eventCount},
+                                  {QStringLiteral("recorded_events"), s.recordedLastSeq},
+                                  {QStringLiteral("consistent"), s.consistent()},
+                                  {QStringLiteral("interrupted"), *cutOff},
                                   {QStringLiteral("created_ms"), s.createdMs},
                                   {QStringLiteral("updated_ms"), s.updatedMs}};
             CliOutput::out(QJsonDocument(row).toJson(QJsonDocument::Compact) + '\n');
             continue;
         }
-        CliOutput::outLine(QStringLiteral("%1  %2  %3  %4")
-                               .arg(s.id)
-                               .arg(shortTime(s.updatedMs))
-                               .arg(QStringLiteral("%1 events").arg(s.eventCount), 12)
-                               .arg(s.title.isEmpty() ? QStringLiteral("(untitled)") : s.title));
+        QString line = QStringLiteral("%1  %2  %3  %4")
+                           .arg(s.id)
+                           .arg(shortTime(s.updatedMs))
+                           .arg(QStringLiteral("%1 events").arg(s.eventCount), 12)
+                           .arg(s.title.isEmpty() ? QStringLiteral("(untitled)") : s.title);
+        if (*cutOff)
+            line += QStringLiteral("  [interrupted mid-answer]");
+        if (!s.consistent())
+            line += QStringLiteral("  [! %1 events recorded: run airlock sessions verify %2]")
+                        .arg(s.recordedLastSeq)
+                        .arg(s.id);
+        CliOutput::outLine(line);
     }
     return Cli::Ok;
 }
@@ -110,7 +151,20 @@ int SessionsCommand::run(const QStringList &argsIn)
     if (format != QLatin1String("md") && format != QLatin1String("json"))
         return CliOutput::fail(Cli::BadUsage, QStringLiteral("unknown format \"%1\": use md or json").arg(format));
 
-    auto store = EventStore::open(EventStore::defaultPath());
+    // Every subcommand only reads: it works on a read-only file and never migrates.
+    EventStore::OpenOptions readOnly;
+    readOnly.readOnly = true;
+    auto store = EventStore::open(EventStore::defaultPath(), readOnly);
+    if (!store && store.error().code == Error::Code::NotFound && sub == QLatin1String("list")) {
+        if (json)
+            return Cli::Ok;
+        CliOutput::errLine(QStringLiteral("No sessions yet. Start one with: airlock chat \"your prompt\""));
+        return Cli::Ok;
+    }
+    if (!store && store.error().code == Error::Code::NotFound)
+        return failWith(
+            Error::make(Error::Code::NotFound,
+                        QStringLiteral("no session with id \"%1\": %2").arg(args.front(), store.error().message)));
     if (!store)
         return failWith(store.error());
     if (sub == QLatin1String("list"))
@@ -121,31 +175,58 @@ int SessionsCommand::run(const QStringList &argsIn)
         return failWith(id.error());
 
     if (sub == QLatin1String("verify")) {
-        ChainVerifier verifier;
-        Status s = (*store)->forEachEvent(*id, [&](const Event &e) {
-            verifier.add(e);
-            return true;
-        });
-        if (!s)
-            return failWith(s.error());
-        const ChainReport r = verifier.report();
-        if (!r.intact)
+        auto audit = SessionAudit::run(**store, *id);
+        if (!audit)
+            return failWith(audit.error());
+        const AuditReport &r = *audit;
+        const AuditCheck *chain = r.check(QStringLiteral("chain"));
+        if (chain->outcome == AuditCheck::Outcome::Passed)
+            CliOutput::outLine(QStringLiteral("session %1: %2 events, chain intact, head %3")
+                                   .arg(*id)
+                                   .arg(r.eventCount)
+                                   .arg(QString::fromLatin1(r.headHash.toHex())));
+        for (const AuditCheck &c : r.checks) {
+            const QString outcome = c.outcome == AuditCheck::Outcome::Passed   ? QStringLiteral("ok")
+                                    : c.outcome == AuditCheck::Outcome::Failed ? QStringLiteral("FAILED")
+                                                                               : QStringLiteral("not checked");
+            CliOutput::outLine(QStringLiteral("  %1: %2 - %3").arg(c.name, -5).arg(outcome, c.detail));
+        }
+        CliOutput::outLine(SessionAudit::scope());
+        if (const AuditCheck *failed = r.firstFailure())
             return CliOutput::fail(
                 Cli::Failed,
-                QStringLiteral("session %1: chain broken at event %2: %3").arg(*id).arg(r.brokenSeq).arg(r.reason));
-        CliOutput::outLine(QStringLiteral("session %1: %2 events, chain intact, head %3")
-                               .arg(*id)
-                               .arg(r.eventCount)
-                               .arg(QString::fromLatin1(r.headHash.toHex())));
+                failed->name == QLatin1String("chain")
+                    ? QStringLiteral("session %1: %2").arg(*id, failed->detail)
+                    : QStringLiteral("session %1: %2 check failed: %3").arg(*id, failed->name, failed->detail));
         return Cli::Ok;
     }
 
     if (sub == QLatin1String("show")) {
+        Transcript transcript;
         Status s = (*store)->forEachEvent(*id, [&](const Event &e) {
             CliOutput::outLine(json ? QString::fromUtf8(EventJson::toLine(e)) : SessionExporter::describe(e));
+            (void)transcript.apply(e);
             return true;
         });
-        return s ? Cli::Ok : failWith(s.error());
+        if (!s)
+            return failWith(s.error());
+        // Events are printed as stored; what they imply is said after them (on
+        // stderr with --json, so that stdout stays one event per line).
+        (void)transcript.endOfRecord();
+        for (const TranscriptEntry &e : transcript.entries()) {
+            if (e.kind != TranscriptEntry::Kind::AssistantText || !e.interrupted)
+                continue;
+            const QString note = QStringLiteral("interrupted: the answer at events %1-%2 (turn %3) was cut off; no "
+                                                "end of the turn was recorded")
+                                     .arg(e.firstSeq)
+                                     .arg(e.lastSeq)
+                                     .arg(e.turn);
+            if (json)
+                CliOutput::errLine(note);
+            else
+                CliOutput::outLine(note);
+        }
+        return Cli::Ok;
     }
 
     // export

@@ -590,13 +590,18 @@ TranscriptDelegate::Cached *TranscriptDelegate::layoutFor(const QModelIndex &ind
     if (!c || c->dirty) {
         const TranscriptEntry &e = model->entry(index.row());
         const bool answer = e.kind == TranscriptEntry::Kind::AssistantText;
-        if (c && answer && c->answer && e.text.startsWith(c->source)) {
-            c->append(e.text, m_font);
+        // A cut-off answer says so under its text (the mark goes if the turn goes on).
+        const QString text = answer && e.interrupted
+                                 ? e.text + QStringLiteral("\n\n*Interrupted: this answer was cut off (Airlock was "
+                                                           "stopped before the model finished it).*")
+                                 : e.text;
+        if (c && answer && c->answer && text.startsWith(c->source)) {
+            c->append(text, m_font);
         } else {
             auto fresh = std::make_unique<Cached>();
             fresh->answer = answer;
             if (answer) {
-                fresh->append(e.text, m_font);
+                fresh->append(text, m_font);
             } else {
                 fresh->parts.push_back(newPart(m_font));
                 fresh->parts.back()->doc.setHtml(htmlFor(e, m_palette));

@@ -41,6 +41,7 @@ Loaded fold(const QString &path, const QString &sessionId)
     });
     if (!s)
         out.error = s.error().message;
+    (void)out.transcript.endOfRecord(); // a stored answer that never ended shows as interrupted
     return out;
 }
 

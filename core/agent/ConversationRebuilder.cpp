@@ -4,6 +4,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QSet>
 
 #include <algorithm>
 #include <climits>
@@ -52,11 +53,31 @@ public:
             m_out.messages.append(ChatMessage::results({}));
         m_out.messages.back().toolResults.append({callId, content, isError});
     }
-    void turnEnded(const QJsonArray &providerContent)
+    void turnEnded(int turn, const QJsonArray &providerContent)
     {
+        sawTurn(turn);
+        m_ended.insert(turn);
         if (m_open && !providerContent.isEmpty())
             m_assistant.providerContent = providerContent;
         closeAssistant();
+    }
+    // A failed or cancelled turn ended too: what it streamed goes back as it was,
+    // as the live run sent it.
+    void turnFailed(int turn)
+    {
+        sawTurn(turn);
+        m_ended.insert(turn);
+    }
+    // Calls are decided and run only after their turn ended, so any decision is
+    // proof of its end (for logs whose turn end was not recorded by older versions).
+    // Tool-call events carry no turn number: a call belongs to the latest turn
+    // seen, or to the next one if that has ended.
+    void sawTurn(int turn) { m_lastTurn = std::max(m_lastTurn, turn); }
+    int turnForCall() const { return m_lastTurn < 0 ? 0 : m_lastTurn + (m_ended.contains(m_lastTurn) ? 1 : 0); }
+    void callsDecided()
+    {
+        if (m_open)
+            m_ended.insert(m_assistantTurn);
     }
 
     RebuiltConversation finish()
@@ -94,6 +115,7 @@ private:
         if (!m_open) {
             m_open = true;
             m_assistant = ChatMessage::assistant(QString());
+            m_assistantTurn = turn;
         }
         m_out.turns = std::max(m_out.turns, turn + 1);
     }
@@ -102,13 +124,24 @@ private:
         if (!m_open)
             return;
         m_open = false;
-        if (!m_assistant.text.isEmpty() || !m_assistant.toolCalls.isEmpty() || !m_assistant.providerContent.isEmpty())
+        const bool hasContent =
+            !m_assistant.text.isEmpty() || !m_assistant.toolCalls.isEmpty() || !m_assistant.providerContent.isEmpty();
+        if (hasContent && !m_ended.contains(m_assistantTurn)) {
+            // Cut off: say so in the answer itself, where the model will read it.
+            m_assistant.text += (m_assistant.text.isEmpty() ? QString() : QStringLiteral("\n\n")) +
+                                ConversationRebuilder::interruptedAnswerNote();
+            m_out.interruptedAnswers.append(m_assistantTurn);
+        }
+        if (hasContent)
             m_out.messages.append(m_assistant);
     }
 
     RebuiltConversation m_out;
     ChatMessage m_assistant;
     bool m_open = false;
+    int m_assistantTurn = 0;
+    int m_lastTurn = -1;
+    QSet<int> m_ended;     // turns with a recorded end (turn_ended or a turn error)
     QStringList m_pending; // calls in order, not yet answered
 };
 
@@ -120,6 +153,12 @@ QString ConversationRebuilder::interruptedResultText()
                           "have had effects. Check before retrying.");
 }
 
+QString ConversationRebuilder::interruptedAnswerNote()
+{
+    return QStringLiteral("[Airlock: this answer was cut off here. The session was stopped before you finished it; "
+                          "the user saw only the text above.]");
+}
+
 RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events)
 {
     Builder b;
@@ -128,7 +167,25 @@ RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events
         if (!kind)
             continue;
         const QJsonObject p = e.payloadObject();
-        const int turn = p.value(QLatin1String("turn")).toInt();
+        const bool hasTurn = p.contains(QLatin1String("turn"));
+        const int turn = hasTurn ? p.value(QLatin1String("turn")).toInt() : b.turnForCall();
+        if (hasTurn && *kind != EventKind::ModelTurnEnded && *kind != EventKind::Error)
+            b.sawTurn(turn);
+        switch (*kind) {
+        case EventKind::PolicyDecision:
+        case EventKind::ApprovalGranted:
+        case EventKind::ApprovalDenied:
+        case EventKind::ExecutionStarted:
+            b.callsDecided();
+            break;
+        case EventKind::ExecutionFinished:
+            // An "interrupted" outcome is written on resume, not by a finished turn.
+            if (!p.value(QLatin1String("interrupted")).toBool())
+                b.callsDecided();
+            break;
+        default:
+            break;
+        }
         switch (*kind) {
         case EventKind::UserMessage:
             b.userText(str(p, "text"));
@@ -142,7 +199,11 @@ RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events
         case EventKind::ModelTurnEnded:
             // Thinking and server-tool blocks were recorded with the turn's end: the
             // turn is sent back exactly as the model produced it.
-            b.turnEnded(p.value(QLatin1String("content")).toArray());
+            b.turnEnded(turn, p.value(QLatin1String("content")).toArray());
+            break;
+        case EventKind::Error:
+            if (p.contains(QLatin1String("turn")))
+                b.turnFailed(turn);
             break;
         case EventKind::PolicyDecision:
             if (str(p, "decision") == QLatin1String("deny"))

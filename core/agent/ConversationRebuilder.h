@@ -20,6 +20,10 @@ struct RebuiltConversation {
     // Calls the model made that have no recorded outcome; `messages` answers them
     // with an "interrupted" error result.
     QStringList interruptedCalls;
+    // Model turns whose answer was cut off (text or calls streamed, no end of turn
+    // recorded): their message in `messages` ends with interruptedAnswerNote(), so
+    // the model sees that it did not finish, instead of a silently complete answer.
+    QList<int> interruptedAnswers;
     int turns = 0; // model turns started so far (the next turn's number)
 };
 
@@ -27,6 +31,7 @@ class ConversationRebuilder {
 public:
     static RebuiltConversation rebuild(std::span<const Event> events);
     static QString interruptedResultText();
+    static QString interruptedAnswerNote();
 };
 
 } // namespace airlock

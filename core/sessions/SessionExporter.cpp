@@ -61,18 +61,41 @@ QByteArray SessionExporter::exportSession(const SessionSummary &session, std::sp
     return format == Format::Json ? toJson(session, events) : toMarkdown(session, events);
 }
 
+QJsonArray SessionExporter::interruptedAnswers(std::span<const Event> events)
+{
+    Transcript transcript;
+    transcript.applyAll(events);
+    QJsonArray out;
+    for (const TranscriptEntry &e : transcript.entries())
+        if (e.kind == TranscriptEntry::Kind::AssistantText && e.interrupted)
+            out.append(QJsonObject{{QStringLiteral("turn"), e.turn},
+                                   {QStringLiteral("first_seq"), e.firstSeq},
+                                   {QStringLiteral("last_seq"), e.lastSeq}});
+    return out;
+}
+
+QString SessionExporter::interruptedNote()
+{
+    return QStringLiteral("Interrupted: this answer was cut off. Its text streamed, but no end of the model's turn "
+                          "was recorded (Airlock was stopped mid-answer).");
+}
+
 QByteArray SessionExporter::toJson(const SessionSummary &session, std::span<const Event> events)
 {
     QJsonArray list;
     for (const Event &e : events)
         list.append(EventJson::toJson(e));
+    // Derived from the events (they stay verbatim): answers whose turn never ended.
+    const QJsonArray interrupted = interruptedAnswers(events);
     const QJsonObject root{
         {QStringLiteral("format"), QStringLiteral("airlock-session-v1")},
         {QStringLiteral("session"), QJsonObject{{QStringLiteral("id"), session.id},
                                                 {QStringLiteral("title"), session.title},
                                                 {QStringLiteral("created"), timeText(session.createdMs)},
                                                 {QStringLiteral("updated"), timeText(session.updatedMs)},
-                                                {QStringLiteral("event_count"), session.eventCount}}},
+                                                {QStringLiteral("event_count"), session.eventCount},
+                                                {QStringLiteral("interrupted"), !interrupted.isEmpty()},
+                                                {QStringLiteral("interrupted_answers"), interrupted}}},
         {QStringLiteral("events"), list},
     };
     return QJsonDocument(root).toJson(QJsonDocument::Indented);
@@ -95,6 +118,8 @@ QByteArray SessionExporter::toMarkdown(const SessionSummary &session, std::span<
             break;
         case TranscriptEntry::Kind::AssistantText:
             md += QStringLiteral("**Assistant:**\n\n") + e.text.trimmed() + QStringLiteral("\n\n");
+            if (e.interrupted)
+                md += QStringLiteral("> **%1**\n\n").arg(interruptedNote());
             break;
         case TranscriptEntry::Kind::ToolCall: {
             md += QStringLiteral("**Tool call** `%1` (%2):\n\n").arg(e.tool, e.callId) +

@@ -7,6 +7,7 @@
 #include "storage/SessionSummary.h"
 
 #include <QByteArray>
+#include <QJsonArray>
 
 #include <span>
 
@@ -19,6 +20,9 @@ public:
     static QByteArray exportSession(const SessionSummary &session, std::span<const Event> events, Format format);
     // One line per event, for `sessions show`.
     static QString describe(const Event &event);
+    // Answers cut off mid-stream ({turn, first_seq, last_seq}), derived at read time.
+    static QJsonArray interruptedAnswers(std::span<const Event> events);
+    static QString interruptedNote();
 
 private:
     static QByteArray toMarkdown(const SessionSummary &session, std::span<const Event> events);

@@ -60,6 +60,39 @@ void Transcript::applyAll(std::span<const Event> events)
 {
     for (const Event &e : events)
         (void)apply(e);
+    (void)endOfRecord();
+}
+
+std::vector<int> Transcript::endOfRecord()
+{
+    return markUnended(false);
+}
+
+std::vector<int> Transcript::markUnended(bool final)
+{
+    std::vector<int> marked;
+    for (int i = static_cast<int>(m_entries.size()) - 1; i > m_promptIndex; --i) {
+        TranscriptEntry &e = m_entries[static_cast<std::size_t>(i)];
+        if (e.kind != TranscriptEntry::Kind::AssistantText || m_endedTurns.contains(e.turn))
+            continue;
+        if (final)
+            e.closed = true;
+        if (!e.interrupted) {
+            e.interrupted = true;
+            marked.push_back(i);
+        }
+    }
+    return marked;
+}
+
+void Transcript::turnEnded(int turn)
+{
+    m_endedTurns.insert(turn);
+    for (int i = static_cast<int>(m_entries.size()) - 1; i > m_promptIndex; --i) {
+        TranscriptEntry &e = m_entries[static_cast<std::size_t>(i)];
+        if (e.kind == TranscriptEntry::Kind::AssistantText && e.turn == turn)
+            e.interrupted = false;
+    }
 }
 
 Transcript::Change Transcript::append(TranscriptEntry entry)
@@ -83,6 +116,8 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     if (!kind)
         return std::nullopt; // written by a newer Airlock: shown in the JSON export only
     const QJsonObject p = event.payloadObject();
+    if (p.contains(QLatin1String("turn")))
+        m_lastTurn = std::max(m_lastTurn, p.value(QLatin1String("turn")).toInt());
     auto entry = [&](TranscriptEntry::Kind k, QString text) {
         TranscriptEntry e;
         e.kind = k;
@@ -93,27 +128,45 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     };
 
     switch (*kind) {
-    case EventKind::UserMessage:
-        return append(entry(TranscriptEntry::Kind::UserMessage, str(p, "text")));
+    case EventKind::UserMessage: {
+        // A new prompt: an answer before it that never ended was cut off for good.
+        (void)markUnended(true);
+        const Change c = append(entry(TranscriptEntry::Kind::UserMessage, str(p, "text")));
+        m_promptIndex = c.index;
+        return c;
+    }
     case EventKind::ModelTextDelta: {
+        const int turn = p.value(QLatin1String("turn")).toInt();
         if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText &&
             !m_entries.back().closed) {
             TranscriptEntry &last = m_entries.back();
             last.text += str(p, "text");
             last.lastSeq = event.seq;
+            if (last.turn == turn)
+                last.interrupted = false; // the turn goes on: it was still running
             return Change{static_cast<int>(m_entries.size()) - 1, false};
         }
-        return append(entry(TranscriptEntry::Kind::AssistantText, str(p, "text")));
+        TranscriptEntry answer = entry(TranscriptEntry::Kind::AssistantText, str(p, "text"));
+        answer.turn = turn;
+        return append(std::move(answer));
     }
-    case EventKind::ModelTurnEnded:
+    case EventKind::ModelTurnEnded: {
         if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText)
             m_entries.back().closed = true;
+        const bool wasInterrupted = !m_entries.empty() && m_entries.back().interrupted;
+        turnEnded(p.value(QLatin1String("turn")).toInt());
+        if (wasInterrupted)
+            return Change{static_cast<int>(m_entries.size()) - 1, false};
         return std::nullopt;
+    }
     case EventKind::ModelToolCall: {
         TranscriptEntry e = entry(TranscriptEntry::Kind::ToolCall, QString());
         e.callId = str(p, "call_id");
         e.tool = str(p, "tool");
         e.input = p.value(QLatin1String("input")).toObject();
+        e.turn = p.contains(QLatin1String("turn"))
+                     ? p.value(QLatin1String("turn")).toInt()
+                     : (m_lastTurn < 0 ? 0 : m_lastTurn + (m_endedTurns.contains(m_lastTurn) ? 1 : 0));
         if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText)
             m_entries.back().closed = true;
         const Change c = append(std::move(e));
@@ -131,6 +184,11 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
         TranscriptEntry *call = callEntry(str(p, "call_id"), &index);
         if (!call)
             return std::nullopt; // not tied to a call in this transcript (e.g. VM console)
+        // Calls are decided only after their turn ended (an "interrupted" outcome is
+        // written on resume instead): proof of the end where none was recorded.
+        if (*kind != EventKind::LogLine && *kind != EventKind::FileChanged &&
+            !p.value(QLatin1String("interrupted")).toBool())
+            turnEnded(call->turn);
         call->lastSeq = event.seq;
         switch (*kind) {
         case EventKind::PolicyDecision:
@@ -175,6 +233,9 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
         return Change{index, false};
     }
     case EventKind::Error:
+        // A failed or cancelled turn has ended: the error row says how.
+        if (p.contains(QLatin1String("turn")))
+            turnEnded(p.value(QLatin1String("turn")).toInt());
         return append(entry(TranscriptEntry::Kind::Error, str(p, "message")));
     case EventKind::SessionRenamed:
         return append(entry(TranscriptEntry::Kind::Notice, QStringLiteral("Renamed to \"%1\"").arg(str(p, "title"))));

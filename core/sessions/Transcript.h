@@ -8,6 +8,7 @@
 #include "sessions/TranscriptEntry.h"
 
 #include <QHash>
+#include <QSet>
 
 #include <optional>
 #include <span>
@@ -25,16 +26,28 @@ public:
     // Applies one event (in sequence order). Returns what changed, if anything:
     // usage and lifecycle events change nothing visible.
     std::optional<Change> apply(const Event &event);
+    // Applies every event, then endOfRecord(): for a stored session read whole.
     void applyAll(std::span<const Event> events);
+
+    // Says that the stored events end here: an answer whose turn has no recorded
+    // end is marked interrupted. Derived, not stored: if more of that turn arrives
+    // (the session was in fact still running), the mark goes away again. A new
+    // prompt after such an answer makes the mark final. Returns the rows it marked.
+    std::vector<int> endOfRecord();
 
     const std::vector<TranscriptEntry> &entries() const { return m_entries; }
 
 private:
     TranscriptEntry *callEntry(const QString &callId, int *index);
     Change append(TranscriptEntry entry);
+    std::vector<int> markUnended(bool final);
+    void turnEnded(int turn);
 
     std::vector<TranscriptEntry> m_entries;
     QHash<QString, int> m_callIndex; // call id → entry index
+    QSet<int> m_endedTurns;          // turns with a recorded end
+    int m_promptIndex = -1;          // the latest prompt's row
+    int m_lastTurn = -1;             // the highest turn number seen
 };
 
 } // namespace airlock

@@ -33,6 +33,11 @@ struct TranscriptEntry {
     qint64 timeMs = 0;
     QString text;        // prompt, answer, notice or error message
     bool closed = false; // an answer no further deltas join
+    // Answers only: the model turn the text belongs to, and whether that turn was
+    // cut off — text streamed, but no end of turn (model.turn_ended, or an error of
+    // the turn) was ever recorded, because Airlock was stopped mid-answer.
+    int turn = 0;
+    bool interrupted = false;
 
     // Tool calls only.
     QString callId;

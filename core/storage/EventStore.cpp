@@ -1,6 +1,7 @@
 #include "storage/EventStore.h"
 
 #include "events/EventChain.h"
+#include "storage/InstallationKey.h"
 #include "storage/SchemaMigrations.h"
 
 #include <QHash>
@@ -41,6 +42,26 @@ Event readEvent(const SqliteStatement &s)
     return e;
 }
 
+// Counts come from the events themselves (through the narrow events_by_session
+// index), beside the head the session row recorded.
+constexpr char kSummarySelect[] = "SELECT id, title, created_ms, updated_ms, last_seq, "
+                                  "(SELECT count(*) FROM events WHERE session_id = sessions.id), "
+                                  "(SELECT coalesce(max(seq), 0) FROM events WHERE session_id = sessions.id) "
+                                  "FROM sessions";
+
+SessionSummary readSummary(const SqliteStatement &s)
+{
+    SessionSummary out;
+    out.id = s.columnText(0);
+    out.title = s.columnText(1);
+    out.createdMs = s.columnInt(2);
+    out.updatedMs = s.columnInt(3);
+    out.recordedLastSeq = s.columnInt(4);
+    out.eventCount = s.columnInt(5);
+    out.lastStoredSeq = s.columnInt(6);
+    return out;
+}
+
 } // namespace
 
 EventStore::EventStore(std::unique_ptr<SqliteDatabase> db) : m_db(std::move(db)) {}
@@ -63,24 +84,97 @@ QString EventStore::defaultPath()
 
 Result<std::unique_ptr<EventStore>> EventStore::open(const QString &path)
 {
-    auto db = SqliteDatabase::open(path);
+    return open(path, OpenOptions{});
+}
+
+Result<std::unique_ptr<EventStore>> EventStore::open(const QString &path, const OpenOptions &options)
+{
+    auto db = SqliteDatabase::open(path, options.readOnly ? SqliteDatabase::Access::ReadOnly
+                                                          : SqliteDatabase::Access::ReadWrite);
     if (!db)
         return db.error();
-    SqliteDatabase &conn = **db;
-    // WAL: readers (the GUI, `sessions list`) never wait for the writer. NORMAL
-    // sync: a commit survives a killed process; only a power cut may lose the
-    // last transactions, never corrupt the file.
-    for (const char *pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
-                               "PRAGMA temp_store = MEMORY"}) {
-        if (Status s = conn.exec(pragma); !s)
+    std::unique_ptr<EventStore> store(new EventStore(std::move(*db)));
+    SqliteDatabase &conn = *store->m_db;
+
+    // A missing key never stops the log: heads are then left unsealed, and
+    // `sessions verify` says that it could not check them.
+    store->m_keyPath = options.keyPath.isEmpty() ? InstallationKey::defaultPath() : options.keyPath;
+    auto key =
+        options.readOnly ? InstallationKey::load(store->m_keyPath) : InstallationKey::loadOrCreate(store->m_keyPath);
+    if (key)
+        store->m_key = *key;
+    else
+        store->m_keyProblem = key.error().message;
+
+    if (options.readOnly) {
+        for (const char *pragma : {"PRAGMA query_only = ON", "PRAGMA temp_store = MEMORY"}) {
+            if (Status s = conn.exec(pragma); !s)
+                return s.error();
+        }
+        if (Status s = SchemaMigrations::check(conn); !s)
+            return s.error();
+    } else {
+        // WAL: readers (the GUI, `sessions list`) never wait for the writer. NORMAL
+        // sync: a commit survives a killed process; only a power cut may lose the
+        // last transactions, never corrupt the file.
+        for (const char *pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL",
+                                   "PRAGMA foreign_keys = ON", "PRAGMA temp_store = MEMORY"}) {
+            if (Status s = conn.exec(pragma); !s)
+                return s.error();
+        }
+        // Heads recorded before seals existed are sealed once, by the upgrade.
+        const EventStore *self = store.get();
+        if (Status s = SchemaMigrations::migrate(
+                conn, [&](int from) { return from < 3 ? self->sealUnsealedHeads(conn) : Status{}; });
+            !s)
             return s.error();
     }
-    if (Status s = SchemaMigrations::migrate(conn); !s)
-        return s.error();
-    std::unique_ptr<EventStore> store(new EventStore(std::move(*db)));
     if (Status s = store->prepareStatements(); !s)
         return s.error();
     return store;
+}
+
+QByteArray EventStore::sealFor(const QString &sessionId, qint64 lastSeq, const QByteArray &headHash) const
+{
+    return m_key.isEmpty() ? QByteArray() : InstallationKey::sealHead(m_key, sessionId, lastSeq, headHash);
+}
+
+Status EventStore::sealUnsealedHeads(SqliteDatabase &db) const
+{
+    if (m_key.isEmpty())
+        return {};
+    auto select = db.prepare("SELECT id, last_seq, head_hash FROM sessions WHERE head_mac IS NULL");
+    auto update = db.prepare("UPDATE sessions SET head_mac = ?2 WHERE id = ?1");
+    if (!select)
+        return select.error();
+    if (!update)
+        return update.error();
+    int rc;
+    while ((rc = select->step()) == SQLITE_ROW) {
+        const QString id = select->columnText(0);
+        update->reset();
+        update->bind(1, id);
+        update->bind(2, sealFor(id, select->columnInt(1), select->columnBlob(2)));
+        if (const int urc = update->step(); urc != SQLITE_DONE)
+            return db.errorFor(urc, QStringLiteral("seal a session head"));
+    }
+    if (rc != SQLITE_DONE)
+        return db.errorFor(rc, QStringLiteral("read session heads"));
+    return {};
+}
+
+Result<EventStore::RecordedHead> EventStore::recordedHead(const QString &sessionId)
+{
+    auto stmt = m_db->prepare("SELECT last_seq, head_hash, head_mac FROM sessions WHERE id = ?1");
+    if (!stmt)
+        return stmt.error();
+    stmt->bind(1, sessionId);
+    const int rc = stmt->step();
+    if (rc == SQLITE_ROW)
+        return RecordedHead{stmt->columnInt(0), stmt->columnBlob(1), stmt->columnBlob(2)};
+    if (rc == SQLITE_DONE)
+        return Error::make(Error::Code::NotFound, QStringLiteral("no session with id \"%1\"").arg(sessionId));
+    return m_db->errorFor(rc, QStringLiteral("read a session head"));
 }
 
 Status EventStore::prepareStatements()
@@ -93,10 +187,10 @@ Status EventStore::prepareStatements()
         {m_insertEvent, "INSERT INTO events (session_id, seq, time_ms, kind, payload, prev_hash, hash) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
         {m_selectHead, "SELECT last_seq, head_hash, title FROM sessions WHERE id = ?1"},
-        {m_insertSession, "INSERT INTO sessions (id, created_ms, last_seq, head_hash, title, updated_ms) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+        {m_insertSession, "INSERT INTO sessions (id, created_ms, last_seq, head_hash, title, updated_ms, head_mac) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
         {m_updateSession, "UPDATE sessions SET last_seq = ?2, head_hash = ?3, updated_ms = ?4, "
-                          "title = coalesce(?5, title) WHERE id = ?1"},
+                          "title = coalesce(?5, title), head_mac = ?6 WHERE id = ?1"},
     };
     for (const Slot &slot : statements) {
         auto stmt = m_db->prepare(slot.sql);
@@ -187,6 +281,10 @@ Status EventStore::append(std::span<const Event> events)
         const Head &h = it.value();
         SqliteStatement &stmt = h.stored ? m_updateSession : m_insertSession;
         stmt.reset();
+        auto bindSeal = [&](int index) {
+            if (const QByteArray seal = sealFor(it.key(), h.seq, h.hash); !seal.isEmpty())
+                stmt.bind(index, seal);
+        };
         stmt.bind(1, it.key());
         if (h.stored) {
             stmt.bind(2, h.seq);
@@ -194,12 +292,14 @@ Status EventStore::append(std::span<const Event> events)
             stmt.bind(4, h.updatedMs);
             if (h.newTitle)
                 stmt.bind(5, *h.newTitle);
+            bindSeal(6);
         } else {
             stmt.bind(2, h.createdMs);
             stmt.bind(3, h.seq);
             stmt.bind(4, h.hash);
             stmt.bind(5, h.newTitle.value_or(QString()));
             stmt.bind(6, h.updatedMs);
+            bindSeal(7);
         }
         if (const int rc = stmt.step(); rc != SQLITE_DONE)
             return rollback(m_db->errorFor(rc, QStringLiteral("update a session")));
@@ -212,14 +312,13 @@ Status EventStore::append(std::span<const Event> events)
 
 Result<SessionSummary> EventStore::session(const QString &sessionId)
 {
-    auto stmt = m_db->prepare("SELECT id, title, created_ms, updated_ms, last_seq FROM sessions WHERE id = ?1");
+    auto stmt = m_db->prepare(QByteArray(QByteArray(kSummarySelect) + " WHERE id = ?1").constData());
     if (!stmt)
         return stmt.error();
     stmt->bind(1, sessionId);
     const int rc = stmt->step();
     if (rc == SQLITE_ROW)
-        return SessionSummary{stmt->columnText(0), stmt->columnText(1), stmt->columnInt(2), stmt->columnInt(3),
-                              stmt->columnInt(4)};
+        return readSummary(*stmt);
     if (rc == SQLITE_DONE)
         return Error::make(Error::Code::NotFound, QStringLiteral("no session with id \"%1\"").arg(sessionId));
     return m_db->errorFor(rc, QStringLiteral("read a session"));
@@ -227,15 +326,13 @@ Result<SessionSummary> EventStore::session(const QString &sessionId)
 
 Result<std::vector<SessionSummary>> EventStore::sessions()
 {
-    auto stmt = m_db->prepare("SELECT id, title, created_ms, updated_ms, last_seq FROM sessions "
-                              "ORDER BY updated_ms DESC, id");
+    auto stmt = m_db->prepare(QByteArray(QByteArray(kSummarySelect) + " ORDER BY updated_ms DESC, id").constData());
     if (!stmt)
         return stmt.error();
     std::vector<SessionSummary> out;
     int rc;
     while ((rc = stmt->step()) == SQLITE_ROW)
-        out.push_back(
-            {stmt->columnText(0), stmt->columnText(1), stmt->columnInt(2), stmt->columnInt(3), stmt->columnInt(4)});
+        out.push_back(readSummary(*stmt));
     if (rc != SQLITE_DONE)
         return m_db->errorFor(rc, QStringLiteral("list sessions"));
     return out;
@@ -342,6 +439,19 @@ Result<Event> EventStore::appendNext(const QString &sessionId, EventKind kind, c
         if (s.error().code != Error::Code::Conflict || attempt > 0)
             return s.error();
     }
+}
+
+Result<qint64> EventStore::lastSeqOfKind(const QString &sessionId, EventKind kind)
+{
+    auto stmt = m_db->prepare("SELECT coalesce(max(seq), 0) FROM events WHERE session_id = ?1 AND kind = ?2");
+    if (!stmt)
+        return stmt.error();
+    stmt->bind(1, sessionId);
+    stmt->bind(2, eventKindName(kind));
+    const int rc = stmt->step();
+    if (rc != SQLITE_ROW)
+        return m_db->errorFor(rc, QStringLiteral("read events"));
+    return stmt->columnInt(0);
 }
 
 Status EventStore::deleteSession(const QString &sessionId)

@@ -28,9 +28,31 @@ public:
     // `$XDG_DATA_HOME/airlock/airlock.db` on Linux,
     // `~/Library/Application Support/Airlock/airlock.db` on macOS.
     static QString defaultPath();
+
+    struct OpenOptions {
+        // Never writes: no migration, no WAL switch, works on a read-only file.
+        bool readOnly = false;
+        // The installation key that seals session heads; empty: InstallationKey::defaultPath().
+        QString keyPath;
+    };
     static Result<std::unique_ptr<EventStore>> open(const QString &path);
+    static Result<std::unique_ptr<EventStore>> open(const QString &path, const OpenOptions &options);
 
     const QString &path() const { return m_db->path(); }
+    bool readOnly() const { return m_db->readOnly(); }
+
+    // The head Airlock recorded with its last append to a session, and its seal.
+    struct RecordedHead {
+        qint64 lastSeq = 0;
+        QByteArray hash;
+        QByteArray seal; // empty: never sealed (no key when written, or stripped)
+    };
+    Result<RecordedHead> recordedHead(const QString &sessionId);
+    // The installation key, if this process could read (or, writing, create) it;
+    // empty otherwise, with keyProblem() saying why.
+    const QByteArray &installationKey() const { return m_key; }
+    const QString &keyPath() const { return m_keyPath; }
+    const QString &keyProblem() const { return m_keyProblem; }
 
     // Appends events in one transaction: all are stored or none. Each must follow
     // the stored head of its session (seq = last + 1, prevHash = head hash).
@@ -47,6 +69,8 @@ public:
     // Streams events without holding them all (for verify/export of long sessions).
     Status forEachEvent(const QString &sessionId, const std::function<bool(const Event &)> &visit, qint64 fromSeq = 1);
     Status deleteSession(const QString &sessionId);
+    // The seq of the session's last event of `kind`, or 0 if it has none.
+    Result<qint64> lastSeqOfKind(const QString &sessionId, EventKind kind);
 
     // Appends one event after the stored head of an existing session (for
     // occasional writers such as rename; a running session keeps its own
@@ -56,8 +80,13 @@ public:
 private:
     explicit EventStore(std::unique_ptr<SqliteDatabase> db);
     Status prepareStatements();
+    QByteArray sealFor(const QString &sessionId, qint64 lastSeq, const QByteArray &headHash) const;
+    Status sealUnsealedHeads(SqliteDatabase &db) const;
 
     std::unique_ptr<SqliteDatabase> m_db;
+    QByteArray m_key;
+    QString m_keyPath;
+    QString m_keyProblem;
     SqliteStatement m_insertEvent;
     SqliteStatement m_selectHead;
     SqliteStatement m_insertSession;

@@ -41,6 +41,13 @@ UPDATE sessions SET
           WHERE session_id = sessions.id AND kind = 'user.message' ORDER BY seq LIMIT 1),
         '');
 )sql",
+    // 3: the seal of each session head (HMAC with the installation key, see
+    // InstallationKey), filled in by the migrating writer; and a narrow index so
+    // the list can count a session's events without reading their payloads.
+    R"sql(
+ALTER TABLE sessions ADD COLUMN head_mac BLOB;
+CREATE INDEX events_by_session ON events (session_id, seq);
+)sql",
 };
 
 } // namespace
@@ -55,7 +62,33 @@ const char *SchemaMigrations::stepSql(int version)
     return version >= 1 && version <= latestVersion() ? kSteps[static_cast<std::size_t>(version - 1)] : nullptr;
 }
 
-Status SchemaMigrations::migrate(SqliteDatabase &db)
+Status SchemaMigrations::check(SqliteDatabase &db)
+{
+    auto current = db.pragmaInt("user_version");
+    if (!current)
+        return current.error();
+    if (*current == 0)
+        return Error::make(Error::Code::NotFound,
+                           QStringLiteral("the database %1 holds no sessions yet").arg(db.path()));
+    if (*current > latestVersion())
+        return Error::make(Error::Code::TooNew,
+                           QStringLiteral("the database %1 has schema version %2, written by a newer Airlock (this one "
+                                          "knows up to %3). Update Airlock; the file was left untouched.")
+                               .arg(db.path())
+                               .arg(*current)
+                               .arg(latestVersion()));
+    if (*current < latestVersion())
+        return Error::make(Error::Code::Io,
+                           QStringLiteral("the database %1 has schema version %2, older than this Airlock's %3, and "
+                                          "cannot be upgraded while opened read-only. Open it once with write access "
+                                          "(start Airlock, or run `airlock chat`), then retry.")
+                               .arg(db.path())
+                               .arg(*current)
+                               .arg(latestVersion()));
+    return {};
+}
+
+Status SchemaMigrations::migrate(SqliteDatabase &db, const std::function<Status(int fromVersion)> &beforeCommit)
 {
     // IMMEDIATE: take the write lock before reading the version, so two processes
     // opening a fresh database do not both try to create the schema.
@@ -87,6 +120,10 @@ Status SchemaMigrations::migrate(SqliteDatabase &db)
             return rollback(s.error());
         if (Status s = db.exec(setAppId.constData()); !s)
             return rollback(s.error());
+        if (beforeCommit) {
+            if (Status s = beforeCommit(static_cast<int>(*current)); !s)
+                return rollback(s.error());
+        }
     }
     return db.exec("COMMIT");
 }

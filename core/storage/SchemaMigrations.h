@@ -6,6 +6,8 @@
 
 #include "storage/SqliteDatabase.h"
 
+#include <functional>
+
 namespace airlock {
 
 class SchemaMigrations {
@@ -14,7 +16,11 @@ public:
     // SQL of one step (1-based), for tests that build an older database.
     static const char *stepSql(int version);
     // Brings the database from its user_version to latestVersion() in one transaction.
-    static Status migrate(SqliteDatabase &db);
+    // `beforeCommit` runs inside it when any step ran, with the version it started from.
+    static Status migrate(SqliteDatabase &db, const std::function<Status(int fromVersion)> &beforeCommit = {});
+    // For read-only access: the schema is exactly the latest, else an Error saying why
+    // (NotFound for an empty database, TooNew, or an older one that needs a writer).
+    static Status check(SqliteDatabase &db);
 };
 
 } // namespace airlock

@@ -3,6 +3,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QUrl>
 
 #include <sqlite3.h>
 
@@ -26,52 +27,78 @@ SqliteDatabase::~SqliteDatabase()
         sqlite3_close_v2(m_db);
 }
 
-Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const QString &path)
+Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const QString &path, Access access)
 {
+    // Only stat() here: no descriptor on the file outside SQLite (see the header).
     const QFileInfo info(path);
-    if (info.exists() && info.size() > 0) {
-        // Identify by the header before SQLite touches the file: opening a foreign
-        // file and then setting WAL mode would rewrite its first page.
-        QFile f(path);
-        if (!f.open(QIODevice::ReadOnly))
-            return Error::make(Error::Code::Io, QStringLiteral("cannot read %1: %2").arg(path, f.errorString()));
-        const QByteArray header = f.read(16);
-        if (header != QByteArray("SQLite format 3\0", 16))
-            return Error::make(Error::Code::Foreign,
-                               QStringLiteral("%1 is not an Airlock database (it is not an SQLite file). %2")
-                                   .arg(path, leftUntouched(path)));
-    } else if (!info.exists()) {
-        if (!QDir().mkpath(info.absolutePath()))
-            return Error::make(Error::Code::Io,
-                               QStringLiteral("cannot create the folder %1 for the database").arg(info.absolutePath()));
-    }
+    const bool readOnly = access == Access::ReadOnly;
+    if (readOnly && !info.exists())
+        return Error::make(Error::Code::NotFound, QStringLiteral("there is no database at %1 yet").arg(path));
+    if (!info.exists() && !QDir().mkpath(info.absolutePath()))
+        return Error::make(Error::Code::Io,
+                           QStringLiteral("cannot create the folder %1 for the database").arg(info.absolutePath()));
 
+    const QByteArray name = QFile::encodeName(path);
+    const int flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                      SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     sqlite3 *raw = nullptr;
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(QFile::encodeName(path).constData(), &raw, flags, nullptr);
-    std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path, raw));
+    const int rc = sqlite3_open_v2(name.constData(), &raw, flags, nullptr);
+    std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path, raw, readOnly));
     if (rc != SQLITE_OK)
         return db->errorFor(rc, QStringLiteral("open"));
     sqlite3_extended_result_codes(raw, 1);
     sqlite3_busy_timeout(raw, kBusyTimeoutMs);
-    if (Status s = db->identify(); !s)
-        return s.error();
+    if (Status s = db->identify(); !s) {
+        if (!readOnly || (s.error().code != Error::Code::Io && s.error().code != Error::Code::Internal))
+            return s.error();
+        // Reading a WAL database needs its -shm, which SQLite creates beside the file.
+        // In a folder we cannot write, and with no -wal left by a writer (so every
+        // committed transaction is in the main file), read it as an immutable file.
+        const QFileInfo folder(info.absolutePath());
+        if (folder.isWritable() || QFileInfo::exists(path + QStringLiteral("-wal")))
+            return Error::make(s.error().code,
+                               s.error().message +
+                                   QStringLiteral(" (read-only access to a WAL database needs %1-shm: make the folder "
+                                                  "%2 writable, or copy the database to a writable folder)")
+                                       .arg(path, info.absolutePath()));
+        db.reset();
+        const QByteArray uri = QUrl::fromLocalFile(info.absoluteFilePath()).toEncoded() + "?immutable=1";
+        raw = nullptr;
+        const int rc2 = sqlite3_open_v2(uri.constData(), &raw, flags | SQLITE_OPEN_URI, nullptr);
+        db.reset(new SqliteDatabase(path, raw, true));
+        if (rc2 != SQLITE_OK)
+            return db->errorFor(rc2, QStringLiteral("open"));
+        sqlite3_extended_result_codes(raw, 1);
+        if (Status again = db->identify(); !again)
+            return again.error();
+    }
     return db;
 }
 
 Status SqliteDatabase::identify()
 {
-    auto appId = pragmaInt("application_id");
-    if (!appId)
-        return appId.error();
-    if (*appId == kApplicationId)
+    // The first statement reads page 1: a file that is not SQLite fails here with
+    // SQLITE_NOTADB before anything could be written to it.
+    sqlite3_stmt *probe = nullptr;
+    int rc = sqlite3_prepare_v2(m_db, "PRAGMA application_id", -1, &probe, nullptr);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(probe);
+    const qint64 appId = rc == SQLITE_ROW ? sqlite3_column_int64(probe, 0) : 0;
+    sqlite3_finalize(probe);
+    if ((rc & 0xff) == SQLITE_NOTADB)
+        return Error::make(Error::Code::Foreign,
+                           QStringLiteral("%1 is not an Airlock database (it is not an SQLite file). %2")
+                               .arg(m_path, leftUntouched(m_path)));
+    if (rc != SQLITE_ROW)
+        return errorFor(rc, QStringLiteral("read"));
+    if (appId == kApplicationId)
         return {};
     auto tables = prepare("SELECT count(*) FROM sqlite_master");
     if (!tables)
         return tables.error();
-    const int rc = tables->step();
-    if (rc != SQLITE_ROW)
-        return errorFor(rc, QStringLiteral("read the schema"));
+    const int trc = tables->step();
+    if (trc != SQLITE_ROW)
+        return errorFor(trc, QStringLiteral("read the schema"));
     if (tables->columnInt(0) == 0)
         return {}; // an empty file: ours to initialise
     return Error::make(Error::Code::Foreign,

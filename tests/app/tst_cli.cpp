@@ -15,6 +15,9 @@
 
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace airlock;
 
 namespace {
@@ -46,9 +49,18 @@ private Q_SLOTS:
     void verifyNamesTheTamperedEvent();
     void foreignDatabaseFailsWithPathAndIsUntouched();
     void policyTestNamesDecisionAndRule();
+    void verifyCatchesATruncatedLog();
+    void verifyCatchesARewrittenChain();
+    void verifySaysWhatItProves();
+    void cutOffAnswerIsShownAsInterrupted();
+    void readOnlyDatabaseIsReadable_data();
+    void readOnlyDatabaseIsReadable();
 
 private:
     Run airlock(const QStringList &args);
+    // As a user who cannot write the database (root ignores file modes: then as nobody).
+    Run airlockWithoutWriteAccess(const QStringList &args);
+    void rawExec(const QByteArray &sql);
     QString seedSession(const QString &id, int extraDeltas = 0);
 
     QTemporaryDir m_home;
@@ -61,6 +73,34 @@ void TestCli::init()
     const QString data = m_home.filePath(QString::fromLatin1(QTest::currentTestFunction()));
     m_dbPath = data + QStringLiteral("/airlock/airlock.db");
     qputenv("XDG_DATA_HOME", data.toUtf8());
+    qputenv("XDG_CONFIG_HOME", m_home.filePath(QStringLiteral("config")).toUtf8());
+}
+
+Run TestCli::airlockWithoutWriteAccess(const QStringList &args)
+{
+    if (::geteuid() != 0)
+        return airlock(args);
+    QProcess p;
+    p.setProgram(QStringLiteral("setpriv"));
+    p.setArguments(QStringList{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
+                               QStringLiteral("--clear-groups"), QStringLiteral(AIRLOCK_BIN_DIR "/airlock")} +
+                   args);
+    p.start();
+    p.closeWriteChannel();
+    if (!p.waitForFinished(30000))
+        qFatal("airlock %s did not finish", qPrintable(args.join(u' ')));
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
+            p.readAllStandardError()};
+}
+
+void TestCli::rawExec(const QByteArray &sql)
+{
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(QFile::encodeName(m_dbPath).constData(), &db), SQLITE_OK);
+    char *msg = nullptr;
+    const int rc = sqlite3_exec(db, sql.constData(), nullptr, nullptr, &msg);
+    QVERIFY2(rc == SQLITE_OK, msg);
+    sqlite3_close(db);
 }
 
 Run TestCli::airlock(const QStringList &args)
@@ -338,6 +378,121 @@ void TestCli::policyTestNamesDecisionAndRule()
     QVERIFY2(r.out.startsWith("allow (rule: default:read-only)"), r.out.constData());
     QCOMPARE(airlock({QStringLiteral("policy"), QStringLiteral("test"), policy}).exitCode, 2);
     QCOMPARE(test("not json").exitCode, 2);
+}
+
+void TestCli::verifyCatchesATruncatedLog()
+{
+    const QString id = seedSession(QStringLiteral("trunc01"), 50); // 58 events
+    rawExec("DELETE FROM events WHERE session_id = 'trunc01' AND seq > 30");
+
+    Run r = airlock({QStringLiteral("sessions"), QStringLiteral("verify"), id});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("head check failed"), r.err.constData());
+    QVERIFY2(r.err.contains("events 31–58 were removed"), r.err.constData());
+
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("list")});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("30 events"), r.out.constData());
+    QVERIFY2(r.out.contains("58 events recorded"), r.out.constData());
+}
+
+void TestCli::verifyCatchesARewrittenChain()
+{
+    const QString id = seedSession(QStringLiteral("rewrite01"));
+    // Edit the approval, recompute every hash from there and move the head to match:
+    // all that can be done with the database alone.
+    auto store = EventStore::open(m_dbPath);
+    QVERIFY(store.ok());
+    std::vector<Event> events = *(*store)->events(id);
+    store = Error{};
+    QByteArray prev = Event::zeroHash();
+    QByteArray sql = "BEGIN;";
+    for (Event &e : events) {
+        if (e.seq == 7)
+            e.payload.replace("once", "project");
+        e.prevHash = prev;
+        e.hash = e.computeHash();
+        prev = e.hash;
+        sql += "UPDATE events SET payload = x'" + e.payload.toHex() + "', prev_hash = x'" + e.prevHash.toHex() +
+               "', hash = x'" + e.hash.toHex() +
+               "' WHERE session_id = 'rewrite01' AND seq = " + QByteArray::number(e.seq) + ";";
+    }
+    sql += "UPDATE sessions SET head_hash = x'" + prev.toHex() + "' WHERE id = 'rewrite01'; COMMIT;";
+    rawExec(sql);
+
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("verify"), id});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("seal check failed"), r.err.constData());
+    QVERIFY2(r.out.contains("chain intact"), r.out.constData()); // the chain alone cannot tell
+}
+
+void TestCli::verifySaysWhatItProves()
+{
+    const QString id = seedSession(QStringLiteral("scope01"));
+    const Run r = airlock({QStringLiteral("sessions"), QStringLiteral("verify"), id});
+    QCOMPARE(r.exitCode, 0);
+    for (const char *line : {"chain: ok", "head : ok", "seal : ok", "A pass proves", "It does not prove"})
+        QVERIFY2(r.out.contains(line), r.out.constData());
+}
+
+void TestCli::cutOffAnswerIsShownAsInterrupted()
+{
+    // The next turn's answer streams, and no end of turn follows: killed mid-answer.
+    const QString id = seedSession(QStringLiteral("cutoff01"));
+    {
+        auto store = EventStore::open(m_dbPath);
+        QVERIFY(store.ok());
+        for (const char *part : {"The build ", "fails because ", "the"})
+            QVERIFY((*store)->appendNext(
+                id, EventKind::ModelTextDelta,
+                {{QStringLiteral("text"), QString::fromLatin1(part)}, {QStringLiteral("turn"), 1}}));
+    }
+    Run r = airlock({QStringLiteral("sessions"), QStringLiteral("show"), id});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("interrupted: the answer at events 9-11"), r.out.constData());
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("list")});
+    QVERIFY2(r.out.contains("[interrupted mid-answer]"), r.out.constData());
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("list"), QStringLiteral("--json")});
+    QVERIFY2(r.out.contains("\"interrupted\":true"), r.out.constData());
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("export"), id});
+    QVERIFY2(r.out.contains("Interrupted: this answer was cut off"), r.out.constData());
+}
+
+void TestCli::readOnlyDatabaseIsReadable_data()
+{
+    QTest::addColumn<bool>("readOnlyFolder");
+    QTest::newRow("read-only file") << false;
+    QTest::newRow("read-only file in a read-only folder") << true;
+}
+
+void TestCli::readOnlyDatabaseIsReadable()
+{
+    QFETCH(bool, readOnlyFolder);
+    const QString id = seedSession(readOnlyFolder ? QStringLiteral("readonly02") : QStringLiteral("readonly01"));
+    const QString folder = QFileInfo(m_dbPath).absolutePath();
+    // Everyone may traverse to it and read it; nobody may write it.
+    for (QString dir = folder; dir.startsWith(m_home.path()); dir = QFileInfo(dir).absolutePath())
+        ::chmod(QFile::encodeName(dir).constData(), 0755);
+    QVERIFY(QFile::setPermissions(m_dbPath, QFile::ReadOwner | QFile::ReadGroup | QFile::ReadOther));
+    if (readOnlyFolder)
+        ::chmod(QFile::encodeName(folder).constData(), 0555);
+    const QByteArray before = QFileInfo(m_dbPath).lastModified().toString(Qt::ISODateWithMs).toLatin1();
+
+    Run r = airlockWithoutWriteAccess({QStringLiteral("sessions"), QStringLiteral("list")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.out.contains(id.toUtf8()), r.out.constData());
+    r = airlockWithoutWriteAccess({QStringLiteral("sessions"), QStringLiteral("show"), id});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    r = airlockWithoutWriteAccess({QStringLiteral("sessions"), QStringLiteral("export"), id});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.out.contains("Why does make fail?"), r.out.constData());
+    r = airlockWithoutWriteAccess({QStringLiteral("sessions"), QStringLiteral("verify"), id});
+    QVERIFY2(r.exitCode == 0, QByteArray(r.out + r.err).constData());
+    QVERIFY2(r.out.contains("chain intact"), r.out.constData());
+
+    ::chmod(QFile::encodeName(folder).constData(), 0755);
+    QVERIFY(QFile::setPermissions(m_dbPath, QFile::ReadOwner | QFile::WriteOwner));
+    QCOMPARE(QFileInfo(m_dbPath).lastModified().toString(Qt::ISODateWithMs).toLatin1(), before);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

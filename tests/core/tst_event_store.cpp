@@ -7,7 +7,9 @@
 #include "events/EventChain.h"
 #include "storage/AsyncEventWriter.h"
 #include "storage/EventStore.h"
+#include "storage/InstallationKey.h"
 #include "storage/SchemaMigrations.h"
+#include "storage/SessionAudit.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -84,11 +86,76 @@ int waitExit(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
+// Runs one statement on the database behind Airlock's back, as a person with
+// the sqlite3 shell (or malware) could.
+void rawExec(const QString &path, const QByteArray &sql)
+{
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(QFile::encodeName(path).constData(), &db), SQLITE_OK);
+    char *msg = nullptr;
+    const int rc = sqlite3_exec(db, sql.constData(), nullptr, nullptr, &msg);
+    QVERIFY2(rc == SQLITE_OK, msg);
+    sqlite3_close(db);
+}
+
+// Edits one event and recomputes every hash after it, then moves the session
+// row's head to the new chain: everything anyone can do without the key.
+void rewriteChain(const QString &path, const QString &sessionId, std::vector<Event> events, qint64 editSeq)
+{
+    sqlite3 *db = nullptr;
+    QCOMPARE(sqlite3_open(QFile::encodeName(path).constData(), &db), SQLITE_OK);
+    sqlite3_stmt *upd = nullptr;
+    QCOMPARE(sqlite3_prepare_v2(db,
+                                "UPDATE events SET payload = ?3, prev_hash = ?4, hash = ?5 "
+                                "WHERE session_id = ?1 AND seq = ?2",
+                                -1, &upd, nullptr),
+             SQLITE_OK);
+    QByteArray prev = Event::zeroHash();
+    for (Event &e : events) {
+        if (e.seq == editSeq)
+            e.payload = Event::canonicalPayload({{QStringLiteral("text"), QStringLiteral("I never said this")}});
+        e.prevHash = prev;
+        e.hash = e.computeHash();
+        prev = e.hash;
+        const QByteArray sid = sessionId.toUtf8();
+        sqlite3_bind_text(upd, 1, sid.constData(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(upd, 2, e.seq);
+        sqlite3_bind_blob(upd, 3, e.payload.constData(), int(e.payload.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_blob(upd, 4, e.prevHash.constData(), 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(upd, 5, e.hash.constData(), 32, SQLITE_TRANSIENT);
+        QCOMPARE(sqlite3_step(upd), SQLITE_DONE);
+        sqlite3_reset(upd);
+    }
+    sqlite3_finalize(upd);
+    sqlite3_stmt *head = nullptr;
+    sqlite3_prepare_v2(db, "UPDATE sessions SET head_hash = ?2 WHERE id = ?1", -1, &head, nullptr);
+    const QByteArray sid = sessionId.toUtf8();
+    sqlite3_bind_text(head, 1, sid.constData(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(head, 2, prev.constData(), 32, SQLITE_TRANSIENT);
+    QCOMPARE(sqlite3_step(head), SQLITE_DONE);
+    sqlite3_finalize(head);
+    sqlite3_close(db);
+}
+
+// The failure of `r`, for a QVERIFY2 message (evaluated even when `r` is fine).
+template <typename T>
+QByteArray whyNot(const Result<T> &r)
+{
+    return r.ok() ? QByteArray() : r.error().message.toLocal8Bit();
+}
+
+AuditCheck::Outcome outcomeOf(const AuditReport &r, const char *check)
+{
+    const AuditCheck *c = r.check(QString::fromLatin1(check));
+    return c ? c->outcome : AuditCheck::Outcome::NotChecked;
+}
+
 } // namespace
 
 class TestEventStore final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase();
     void init();
     void roundTripKeepsEveryField();
     void sessionListHasTitlesAndCounts();
@@ -107,11 +174,23 @@ private Q_SLOTS:
     void asyncWriterCommitsInBatches();
     void asyncWriterKeepsEventsWhenAppendFails();
     void defaultPathFollowsXdg();
+    void truncatedLogIsCaught();
+    void rewrittenChainIsCaughtByTheSeal_data();
+    void rewrittenChainIsCaughtByTheSeal();
+    void sealNeedsTheKeyKeptOutsideTheDatabase();
+    void readOnlyOpenNeverWrites();
+    void readOnlyOpenRefusesToMigrate();
 
 private:
     QTemporaryDir m_dir;
     QString m_path;
 };
+
+void TestEventStore::initTestCase()
+{
+    // The installation key goes to the configuration folder: a private one.
+    qputenv("XDG_CONFIG_HOME", m_dir.filePath(QStringLiteral("config")).toUtf8());
+}
 
 void TestEventStore::init()
 {
@@ -333,6 +412,13 @@ void TestEventStore::migratesFromVersionOne()
     QCOMPARE(sqlite3_column_int(v, 0), SchemaMigrations::latestVersion());
     sqlite3_finalize(v);
     sqlite3_close(db);
+
+    // The upgrade sealed the old head; the appends after it kept it sealed.
+    store = openOrFail(m_path);
+    auto audit = SessionAudit::run(*store, QStringLiteral("old-session"));
+    QVERIFY(audit.ok());
+    QVERIFY2(audit->passed(), qPrintable(audit->passed() ? QString() : audit->firstFailure()->detail));
+    QCOMPARE(outcomeOf(*audit, "seal"), AuditCheck::Outcome::Passed);
 }
 
 void TestEventStore::refusesNewerSchemaUntouched()
@@ -393,6 +479,8 @@ void TestEventStore::refusesForeignFilesUntouched()
     QVERIFY2(store.error().message.contains(QLatin1String("untouched")), qPrintable(store.error().message));
     QCOMPARE(fileDigest(m_path), before);
     QCOMPARE(QFileInfo(m_path).size(), sizeBefore);
+    for (const char *suffix : {"-wal", "-shm", "-journal"})
+        QVERIFY2(!QFileInfo::exists(m_path + QLatin1String(suffix)), suffix); // nothing made beside it
 }
 
 void TestEventStore::reportsDamagedDatabaseUntouched()
@@ -546,11 +634,14 @@ void TestEventStore::asyncWriterKeepsEventsWhenAppendFails()
     EventChain chain(QStringLiteral("s"));
     auto events = makeEvents(chain, 3);
     (*writer)->submit(events[0]);
+    QVERIFY((*writer)->flush(2000).ok());
+    // Whether [1] and [3] would have shared a batch depended on thread timing; the
+    // all-or-nothing batch is appendIsAllOrNothing's. Here: a refused event stays.
     (*writer)->submit(events[2]); // seq 2 not yet submitted: the store refuses seq 3
     const Status s = (*writer)->flush(2000);
     QVERIFY(!s.ok());
     QCOMPARE(s.error().code, Error::Code::Conflict);
-    QCOMPARE((*writer)->committedCount(), 0); // [1,3] is one batch: nothing half-written
+    QCOMPARE((*writer)->committedCount(), 1);
 }
 
 void TestEventStore::defaultPathFollowsXdg()
@@ -561,6 +652,166 @@ void TestEventStore::defaultPathFollowsXdg()
     QCOMPARE(EventStore::defaultPath(), m_dir.path() + QStringLiteral("/airlock/airlock.db"));
     qputenv("XDG_DATA_HOME", old);
 #endif
+}
+
+void TestEventStore::truncatedLogIsCaught()
+{
+    {
+        auto store = openOrFail(m_path);
+        EventChain chain(QStringLiteral("cut"));
+        QVERIFY(store->append(makeEvents(chain, 50)).ok());
+    }
+    rawExec(m_path, "DELETE FROM events WHERE session_id = 'cut' AND seq > 30");
+
+    auto store = openOrFail(m_path);
+    auto summary = store->session(QStringLiteral("cut"));
+    QVERIFY(summary.ok());
+    QCOMPARE(summary->eventCount, 30); // counted from the events, not the old head
+    QCOMPARE(summary->recordedLastSeq, 50);
+    QVERIFY(!summary->consistent());
+    QCOMPARE(store->sessions()->front().eventCount, 30);
+
+    auto audit = SessionAudit::run(*store, QStringLiteral("cut"));
+    QVERIFY(audit.ok());
+    QVERIFY(!audit->passed());
+    QCOMPARE(outcomeOf(*audit, "chain"), AuditCheck::Outcome::Passed); // what is left links up
+    QCOMPARE(audit->firstFailure()->name, QStringLiteral("head"));
+    QVERIFY2(audit->firstFailure()->detail.contains(QStringLiteral("events 31–50 were removed")),
+             qPrintable(audit->firstFailure()->detail));
+
+    // Moving the recorded head back to event 30 as well: the seal no longer fits.
+    {
+        auto events = store->events(QStringLiteral("cut"));
+        const QByteArray hex = events->back().hash.toHex();
+        rawExec(m_path, "UPDATE sessions SET last_seq = 30, head_hash = x'" + hex + "' WHERE id = 'cut'");
+    }
+    audit = SessionAudit::run(*store, QStringLiteral("cut"));
+    QVERIFY(audit.ok());
+    QCOMPARE(outcomeOf(*audit, "head"), AuditCheck::Outcome::Passed);
+    QCOMPARE(outcomeOf(*audit, "seal"), AuditCheck::Outcome::Failed);
+    QVERIFY(!audit->passed());
+}
+
+void TestEventStore::rewrittenChainIsCaughtByTheSeal_data()
+{
+    QTest::addColumn<bool>("stripSeal");
+    QTest::newRow("seal left as it was") << false;
+    QTest::newRow("seal removed") << true;
+}
+
+void TestEventStore::rewrittenChainIsCaughtByTheSeal()
+{
+    QFETCH(bool, stripSeal);
+    std::vector<Event> events;
+    {
+        auto store = openOrFail(m_path);
+        EventChain chain(QStringLiteral("edited"));
+        events = makeEvents(chain, 40);
+        QVERIFY(store->append(events).ok());
+        auto before = SessionAudit::run(*store, QStringLiteral("edited"));
+        QVERIFY(before.ok() && before->passed());
+        QCOMPARE(outcomeOf(*before, "seal"), AuditCheck::Outcome::Passed);
+    }
+    rewriteChain(m_path, QStringLiteral("edited"), events, 12);
+    if (stripSeal)
+        rawExec(m_path, "UPDATE sessions SET head_mac = NULL WHERE id = 'edited'");
+
+    auto store = openOrFail(m_path);
+    auto audit = SessionAudit::run(*store, QStringLiteral("edited"));
+    QVERIFY(audit.ok());
+    QCOMPARE(outcomeOf(*audit, "chain"), AuditCheck::Outcome::Passed); // recomputed: consistent
+    QCOMPARE(outcomeOf(*audit, "head"), AuditCheck::Outcome::Passed);
+    QCOMPARE(outcomeOf(*audit, "seal"), AuditCheck::Outcome::Failed);
+    QVERIFY(!audit->passed());
+    QVERIFY2(audit->firstFailure()->detail.contains(
+                 stripSeal ? QLatin1String("no seal") : QLatin1String("does not carry this installation's seal")),
+             qPrintable(audit->firstFailure()->detail));
+}
+
+void TestEventStore::sealNeedsTheKeyKeptOutsideTheDatabase()
+{
+    {
+        auto store = openOrFail(m_path);
+        EventChain chain(QStringLiteral("k"));
+        QVERIFY(store->append(makeEvents(chain, 5)).ok());
+        QCOMPARE(store->keyPath(), InstallationKey::defaultPath());
+    }
+    const QString keyPath = InstallationKey::defaultPath();
+    QVERIFY(keyPath.startsWith(m_dir.filePath(QStringLiteral("config"))));
+    QCOMPARE(QFileInfo(keyPath).permissions() &
+                 ~(QFile::ReadOwner | QFile::WriteOwner | QFile::ReadUser | QFile::WriteUser),
+             QFileDevice::Permissions());
+    // The key is nowhere in the database.
+    QFile db(m_path);
+    QVERIFY(db.open(QIODevice::ReadOnly));
+    QVERIFY(!db.readAll().contains(*InstallationKey::load(keyPath)));
+    db.close();
+
+    // Elsewhere (no key): the seal is said to be unchecked, not passed.
+    EventStore::OpenOptions elsewhere;
+    elsewhere.readOnly = true;
+    elsewhere.keyPath = m_dir.filePath(QStringLiteral("no-such-folder/record.key"));
+    auto store = EventStore::open(m_path, elsewhere);
+    QVERIFY(store.ok());
+    auto audit = SessionAudit::run(**store, QStringLiteral("k"));
+    QVERIFY(audit.ok());
+    QVERIFY(audit->passed());
+    QCOMPARE(outcomeOf(*audit, "seal"), AuditCheck::Outcome::NotChecked);
+    QVERIFY(!QFileInfo::exists(elsewhere.keyPath)); // a reader never creates a key
+}
+
+void TestEventStore::readOnlyOpenNeverWrites()
+{
+    {
+        auto store = openOrFail(m_path);
+        EventChain chain(QStringLiteral("ro"));
+        QVERIFY(store->append(makeEvents(chain, 7)).ok());
+    } // closed: checkpointed, no -wal left
+    const QByteArray before = fileDigest(m_path);
+    EventStore::OpenOptions ro;
+    ro.readOnly = true;
+    auto store = EventStore::open(m_path, ro);
+    QVERIFY2(store.ok(), whyNot(store).constData());
+    QVERIFY((*store)->readOnly());
+    auto stored = (*store)->events(QStringLiteral("ro"));
+    QVERIFY2(stored.ok(), whyNot(stored).constData());
+    QCOMPARE(stored->size(), std::size_t(7));
+    auto listed = (*store)->sessions();
+    QVERIFY2(listed.ok(), whyNot(listed).constData());
+    QCOMPARE(listed->size(), std::size_t(1));
+    EventChain more = EventChain::resume(stored->back());
+    QVERIFY(!(*store)->append(makeEvents(more, 1)).ok());
+    store = Error{};
+    QCOMPARE(fileDigest(m_path), before);
+
+    // No database at all: read-only access does not create one.
+    const QString absent = m_dir.filePath(QStringLiteral("absent/airlock.db"));
+    auto none = EventStore::open(absent, ro);
+    QVERIFY(!none.ok());
+    QCOMPARE(none.error().code, Error::Code::NotFound);
+    QVERIFY(!QFileInfo::exists(absent));
+    QVERIFY(!QFileInfo::exists(QFileInfo(absent).absolutePath()));
+}
+
+void TestEventStore::readOnlyOpenRefusesToMigrate()
+{
+    {
+        sqlite3 *db = nullptr;
+        QCOMPARE(sqlite3_open(QFile::encodeName(m_path).constData(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db, SchemaMigrations::stepSql(1), nullptr, nullptr, nullptr), SQLITE_OK);
+        const QByteArray pragmas =
+            "PRAGMA user_version = 1; PRAGMA application_id = " + QByteArray::number(SqliteDatabase::kApplicationId) +
+            ";";
+        QCOMPARE(sqlite3_exec(db, pragmas.constData(), nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(db);
+    }
+    const QByteArray before = fileDigest(m_path);
+    EventStore::OpenOptions ro;
+    ro.readOnly = true;
+    auto store = EventStore::open(m_path, ro);
+    QVERIFY(!store.ok());
+    QVERIFY2(store.error().message.contains(QLatin1String("write access")), qPrintable(store.error().message));
+    QCOMPARE(fileDigest(m_path), before);
 }
 
 QTEST_GUILESS_MAIN(TestEventStore)

@@ -4,6 +4,9 @@
 #include "events/EventChain.h"
 #include "sessions/SessionExporter.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTest>
 
 using namespace airlock;
@@ -12,6 +15,7 @@ class TestSessionExporter final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void markdownListsChangedFilesWithTheirDiffs();
+    void cutOffAnswerIsMarkedInBothFormats();
 };
 
 void TestSessionExporter::markdownListsChangedFilesWithTheirDiffs()
@@ -54,6 +58,37 @@ void TestSessionExporter::markdownListsChangedFilesWithTheirDiffs()
     QVERIFY(md.contains(QStringLiteral("`src/a.txt`:\n\n```diff\n") + diff + QStringLiteral("```\n")));
     QVERIFY(!md.contains(QStringLiteral("`logo.png`:")));
     QVERIFY(md.indexOf(QStringLiteral("**Changed files**")) < md.indexOf(QStringLiteral("**Result**")));
+}
+
+void TestSessionExporter::cutOffAnswerIsMarkedInBothFormats()
+{
+    EventChain c(QStringLiteral("s2"));
+    std::vector<Event> events{
+        c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("write a poem")}}),
+        c.next(EventKind::ModelTextDelta,
+               {{QStringLiteral("text"), QStringLiteral("Roses are")}, {QStringLiteral("turn"), 0}}),
+    };
+    SessionSummary session;
+    session.id = QStringLiteral("s2");
+    const QString md =
+        QString::fromUtf8(SessionExporter::exportSession(session, events, SessionExporter::Format::Markdown));
+    QVERIFY2(md.contains(QStringLiteral("Roses are\n\n> **Interrupted: this answer was cut off.")), qPrintable(md));
+
+    const QJsonObject json =
+        QJsonDocument::fromJson(SessionExporter::exportSession(session, events, SessionExporter::Format::Json))
+            .object()
+            .value(QLatin1String("session"))
+            .toObject();
+    QCOMPARE(json.value(QLatin1String("interrupted")).toBool(), true);
+    const QJsonArray cut = json.value(QLatin1String("interrupted_answers")).toArray();
+    QCOMPARE(cut.size(), 1);
+    QCOMPARE(cut[0].toObject().value(QLatin1String("first_seq")).toInt(), 2);
+
+    // With its end recorded, the same answer is complete.
+    events.push_back(c.next(EventKind::ModelTurnEnded, {{QStringLiteral("turn"), 0}}));
+    QVERIFY(
+        !SessionExporter::exportSession(session, events, SessionExporter::Format::Markdown).contains("Interrupted"));
+    QVERIFY(SessionExporter::interruptedAnswers(events).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestSessionExporter)

@@ -20,6 +20,9 @@ private Q_SLOTS:
     void policyDenyNeedsNoPerson();
     void unknownKindsAndStrayCallsChangeNothing();
     void fileChangesFoldIntoTheirCall();
+    void answerCutOffByAKillIsInterrupted();
+    void answerStillStreamingIsNotInterruptedForGood();
+    void endedOrFailedTurnsAreNotInterrupted();
 
 private:
     EventChain m_chain{QStringLiteral("t")};
@@ -203,6 +206,68 @@ void TestTranscript::fileChangesFoldIntoTheirCall()
     // Later events of the call keep what it changed.
     t.apply(ev(EventKind::ExecutionFinished, call("c1", {{QStringLiteral("ok"), true}})));
     QCOMPARE(t.entries()[0].files.size(), std::size_t(3));
+}
+
+void TestTranscript::answerCutOffByAKillIsInterrupted()
+{
+    // Killed mid-answer, then resumed with a new prompt.
+    std::vector<Event> events{
+        ev(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("explain")}}),
+        ev(EventKind::ModelTextDelta,
+           {{QStringLiteral("text"), QStringLiteral("First, the")}, {QStringLiteral("turn"), 0}}),
+        ev(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("go on")}}),
+        ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Done.")}, {QStringLiteral("turn"), 1}}),
+        ev(EventKind::ModelTurnEnded,
+           {{QStringLiteral("stop_reason"), QStringLiteral("end_turn")}, {QStringLiteral("turn"), 1}}),
+        ev(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("and?")}}),
+        ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Also")}, {QStringLiteral("turn"), 2}}),
+    };
+    Transcript t;
+    t.applyAll(events); // a stored session read whole: its end is the end of the record
+    QCOMPARE(t.entries().size(), std::size_t(6));
+    QCOMPARE(t.entries()[1].text, QStringLiteral("First, the"));
+    QVERIFY(t.entries()[1].interrupted);
+    QVERIFY(!t.entries()[3].interrupted);
+    QVERIFY(t.entries()[5].interrupted); // the record ends mid-answer
+}
+
+void TestTranscript::answerStillStreamingIsNotInterruptedForGood()
+{
+    Transcript t;
+    t.apply(ev(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("hi")}}));
+    t.apply(
+        ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Hel")}, {QStringLiteral("turn"), 4}}));
+    QVERIFY(!t.entries()[1].interrupted); // live: nothing says it stopped
+    QCOMPARE(t.endOfRecord(), std::vector<int>{1});
+    QVERIFY(t.entries()[1].interrupted);
+    // It was in fact still running (the window loaded a live session): more comes.
+    auto c = t.apply(
+        ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("lo")}, {QStringLiteral("turn"), 4}}));
+    QCOMPARE(c->index, 1);
+    QVERIFY(!t.entries()[1].interrupted);
+    QCOMPARE(t.endOfRecord(), std::vector<int>{1});
+    t.apply(ev(EventKind::ModelTurnEnded, {{QStringLiteral("turn"), 4}}));
+    QVERIFY(!t.entries()[1].interrupted);
+    QVERIFY(t.endOfRecord().empty());
+}
+
+void TestTranscript::endedOrFailedTurnsAreNotInterrupted()
+{
+    Transcript t;
+    t.apply(ev(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("hi")}}));
+    t.apply(
+        ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Half")}, {QStringLiteral("turn"), 0}}));
+    t.apply(ev(EventKind::Error,
+               {{QStringLiteral("message"), QStringLiteral("connection reset")}, {QStringLiteral("turn"), 0}}));
+    // A tool call decided after its turn: the turn ended even if its end went unrecorded.
+    t.apply(ev(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("again")}}));
+    t.apply(ev(EventKind::ModelTextDelta,
+               {{QStringLiteral("text"), QStringLiteral("Running.")}, {QStringLiteral("turn"), 1}}));
+    t.apply(ev(EventKind::ModelToolCall, call("c1", {{QStringLiteral("tool"), QStringLiteral("exec")}})));
+    t.apply(ev(EventKind::PolicyDecision, call("c1", {{QStringLiteral("decision"), QStringLiteral("allow")}})));
+    QVERIFY(t.endOfRecord().empty());
+    for (const TranscriptEntry &e : t.entries())
+        QVERIFY2(!e.interrupted, qPrintable(e.text));
 }
 
 QTEST_GUILESS_MAIN(TestTranscript)

@@ -26,6 +26,8 @@ private Q_SLOTS:
     void firstOutcomeWins();
     void thinkingBlocksGoBackVerbatim();
     void answersGoBackInTheModelsOrder();
+    void cutOffAnswerIsMarkedForTheModel();
+    void failedTurnGoesBackAsItWas();
 
 private:
     void add(EventKind k, QJsonObject p) { m_events.push_back(m_chain.next(k, p)); }
@@ -193,6 +195,40 @@ void TestConversationRebuilder::answersGoBackInTheModelsOrder()
     QCOMPARE(res[0].callId, QStringLiteral("a"));
     QCOMPARE(res[1].callId, QStringLiteral("b"));
     QCOMPARE(res[2].callId, QStringLiteral("c"));
+}
+
+void TestConversationRebuilder::cutOffAnswerIsMarkedForTheModel()
+{
+    user("tell me");
+    text("Half of it", 0);
+    // Killed here; resumed with a new prompt.
+    user("go on");
+    auto r = ConversationRebuilder::rebuild(m_events);
+    QCOMPARE(r.messages.size(), 3);
+    QCOMPARE(r.messages[1].role, Role::Assistant);
+    QVERIFY2(r.messages[1].text.startsWith(QLatin1String("Half of it")), qPrintable(r.messages[1].text));
+    QVERIFY2(r.messages[1].text.endsWith(ConversationRebuilder::interruptedAnswerNote()),
+             qPrintable(r.messages[1].text));
+    QCOMPARE(r.interruptedAnswers, QList<int>{0});
+    QCOMPARE(r.messages[2].text, QStringLiteral("go on"));
+
+    // Resumed before any new prompt: the last answer is the cut-off one.
+    m_events.pop_back();
+    r = ConversationRebuilder::rebuild(m_events);
+    QVERIFY(r.messages.back().text.endsWith(ConversationRebuilder::interruptedAnswerNote()));
+    QCOMPARE(r.interruptedAnswers, QList<int>{0});
+}
+
+void TestConversationRebuilder::failedTurnGoesBackAsItWas()
+{
+    user("tell me");
+    text("Half an ans", 0);
+    add(EventKind::Error,
+        {{QStringLiteral("message"), QStringLiteral("connection reset")}, {QStringLiteral("turn"), 0}});
+    user("try again");
+    const auto r = ConversationRebuilder::rebuild(m_events);
+    QCOMPARE(r.messages[1].text, QStringLiteral("Half an ans")); // as the live run sent it
+    QVERIFY(r.interruptedAnswers.isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestConversationRebuilder)
