@@ -459,6 +459,24 @@ Result<QByteArray> MicroVm::readFile(const QString &guestPath)
     }
 }
 
+Result<MicroVm::FileChunk> MicroVm::readFile(const QString &guestPath, qint64 offset, qint64 length)
+{
+    Json h;
+    h.set("op", "read_file")
+        .set("path", guestPath.toStdString())
+        .set("offset", std::int64_t(offset))
+        .set("length", std::int64_t(length));
+    Result<Frame> r = request(h);
+    if (!r)
+        return r.error();
+    FileChunk c;
+    c.data = QByteArray(r->payload.data(), qsizetype(r->payload.size()));
+    c.size = r->header["size"].toInt(0);
+    c.offset = r->header["offset"].toInt(offset);
+    c.eof = r->header["eof"].toBool(true);
+    return c;
+}
+
 Status MicroVm::writeFile(const QString &guestPath, const QByteArray &data)
 {
     // Files over one frame go in frame-sized appends.

@@ -38,6 +38,12 @@ struct MicroVmOptions {
     int vcpus = 1;
     int bootTimeoutMs = 30000;
     QString runtimeDir; // socket + console log; empty: a private temp folder
+    // How much the workspace may grow (bytes on disk, st_blocks) from the VM's first
+    // boot on: 0 means kDefaultWorkspaceQuota, a negative value means no quota.
+    qint64 workspaceQuotaBytes = 0;
+    // How long a file operation may take, and how long a silent agent has to answer a
+    // liveness ping during a command, before the guest counts as wedged and is reset.
+    int requestTimeoutMs = 30000;
 };
 
 struct ExecRequest {
@@ -85,6 +91,15 @@ public:
     void cancel();
 
     Result<QByteArray> readFile(const QString &guestPath);
+    // One bounded piece of a file: at most `length` bytes (and never more than one
+    // frame) from `offset`, with the file's size.
+    struct FileChunk {
+        QByteArray data;
+        qint64 size = 0;
+        qint64 offset = 0;
+        bool eof = true;
+    };
+    Result<FileChunk> readFile(const QString &guestPath, qint64 offset, qint64 length);
     Status writeFile(const QString &guestPath, const QByteArray &data);
     Result<QJsonArray> listDir(const QString &guestPath);
     Result<QJsonObject> stat(const QString &guestPath);
