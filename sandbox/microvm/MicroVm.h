@@ -21,11 +21,16 @@
 #include <QStringList>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 namespace airlock {
+
+// The workspace quota when the project says nothing: room for a build, not a full disk.
+inline constexpr qint64 kDefaultWorkspaceQuota = 4LL << 30;
 
 struct MicroVmOptions {
     QString uri;          // empty: HostProbe::defaultUri()
@@ -90,7 +95,6 @@ public:
     // Thread-safe: kills the command in flight (its process group).
     void cancel();
 
-    Result<QByteArray> readFile(const QString &guestPath);
     // One bounded piece of a file: at most `length` bytes (and never more than one
     // frame) from `offset`, with the file's size.
     struct FileChunk {
@@ -101,7 +105,17 @@ public:
     };
     Result<FileChunk> readFile(const QString &guestPath, qint64 offset, qint64 length);
     Status writeFile(const QString &guestPath, const QByteArray &data);
-    Result<QJsonArray> listDir(const QString &guestPath);
+    // One page of a folder, sorted by the names' bytes: at most `limit` (≤ 1000)
+    // entries from `offset`. Names that are not UTF-8 come \xHH-escaped, flagged
+    // name_not_utf8; the escaped form names the file in every other call.
+    struct DirPage {
+        QJsonArray entries;
+        qint64 offset = 0;
+        qint64 total = 0;
+        bool truncated = false; // more entries after this page
+        bool partial = false;   // the folder has more names than the agent sorts
+    };
+    Result<DirPage> listDir(const QString &guestPath, qint64 offset = 0, qint64 limit = 1000);
     Result<QJsonObject> stat(const QString &guestPath);
     Status remove(const QString &guestPath, bool recursive);
     // The agent's hello reply (version, kernel); boots first.
@@ -109,6 +123,12 @@ public:
 
     // Destroys the domain (idempotent).
     void destroy();
+
+    // The workspace quota in bytes (0: none) and how much the workspace has grown
+    // since this VM's first boot; fails with the quota message when `adding` more
+    // bytes would pass the quota.
+    qint64 workspaceQuotaBytes() const { return m_quotaBytes; }
+    Status checkWorkspaceQuota(qint64 adding = 0);
 
     // Destroys airlock-* domains left by processes of this host that are gone (a
     // crashed app). Returns how many. Local URIs only check the owner's pid.
@@ -122,6 +142,11 @@ private:
     Result<wire::Frame> request(wire::Json header, std::string_view payload = {});
     Result<wire::Frame> awaitReply(std::int64_t id, qint64 deadlineMs);
     Error guestDied(const QString &what);
+    // The error for a guest stopped by the quota watcher (and the VM destroyed).
+    Error quotaStopped();
+    void startQuotaWatcher();
+    void stopQuotaWatcher();
+    void watchQuota(void *domain);
     void tailConsole();
     std::int64_t nextId() { return ++m_lastId; }
 
@@ -139,6 +164,17 @@ private:
     std::atomic<bool> m_cancel{false};
     qint64 m_consoleOffset = 0;
     QByteArray m_consolePartial;
+
+    // Workspace quota: growth is measured from the first boot's usage (m_baseline);
+    // a watcher thread runs while the VM does and destroys it when the quota passes.
+    qint64 m_quotaBytes = 0;
+    qint64 m_baseline = -1;
+    std::thread m_watcher;
+    std::mutex m_watchMutex;
+    std::condition_variable m_watchCv;
+    bool m_watchStop = false;
+    std::atomic<bool> m_quotaHit{false};
+    std::atomic<qint64> m_quotaGrowth{0};
 };
 
 } // namespace airlock
