@@ -264,6 +264,12 @@ void Agent::handle(const Frame &f)
             .set("version", std::int64_t(airlock::wire::kProtocolVersion))
             .set("agent", "airlock-agent")
             .set("kernel", std::string(u.release));
+        // What runs now: a host waiting on a command this agent does not know learns
+        // that the command was lost (the agent restarted).
+        Json::Array running;
+        for (const auto &[id, c] : m_commands)
+            running.emplace_back(id);
+        r.set("running", Json(std::move(running)));
         send(r);
     } else if (op == "exec") {
         startExec(f);
