@@ -36,6 +36,15 @@ constexpr qint64 kExecGraceMs = 15000;
 // A command silent for this long gets a liveness ping: the agent answers one at once
 // however long the command runs, unless it is wedged.
 constexpr qint64 kPingAfterSilenceMs = 3000;
+// How long a cancelled file operation may still take before the VM is reset.
+constexpr qint64 kCancelGraceMs = 2000;
+
+// 4 GiB, or half the free space when less is free: a full disk breaks the host too.
+qint64 defaultWorkspaceQuota(const QString &dir)
+{
+    const qint64 free = WorkspaceUsage::fileSystemFree(dir);
+    return free > 0 ? qMin(kDefaultWorkspaceQuota, qMax<qint64>(64LL << 20, free / 2)) : kDefaultWorkspaceQuota;
+}
 
 QString mib(qint64 bytes)
 {
@@ -93,7 +102,7 @@ MicroVm::MicroVm(MicroVmOptions options) : m_options(std::move(options)), m_lv(s
     if (m_options.requestTimeoutMs <= 0)
         m_options.requestTimeoutMs = 30000;
     if (!m_options.workspaceDir.isEmpty())
-        m_quotaBytes = m_options.workspaceQuotaBytes == 0 ? kDefaultWorkspaceQuota
+        m_quotaBytes = m_options.workspaceQuotaBytes == 0 ? defaultWorkspaceQuota(m_options.workspaceDir)
                                                           : qMax<qint64>(0, m_options.workspaceQuotaBytes);
     if (m_options.uri.isEmpty())
         m_options.uri = HostProbe::defaultUri();
@@ -351,25 +360,33 @@ Error MicroVm::guestDied(const QString &what)
 
 Result<wire::Frame> MicroVm::awaitReply(std::int64_t id, qint64 deadlineMs)
 {
+    bool cancelled = false;
     while (true) {
         Frame f;
         Result<AgentChannel::Wait> w = m_channel.waitFrame(f, deadlineMs, [this] { tailConsole(); });
         if (!w)
             return guestDied(w.error().message);
+        if (*w == AgentChannel::Wait::Timeout && cancelled) {
+            // The agent does one file operation at a time and cannot drop it: a
+            // fresh VM is the only way to have it free again.
+            destroy();
+            return Error::make(Error::Code::Io, QStringLiteral("the call was cancelled; the VM was reset because the "
+                                                               "guest was still busy with it (the next call boots a "
+                                                               "fresh one)"));
+        }
         if (*w == AgentChannel::Wait::Timeout)
             return guestDied(QStringLiteral("no reply within %1 ms").arg(m_options.requestTimeoutMs));
         if (*w == AgentChannel::Wait::Woken) {
             if (m_quotaHit)
                 return quotaStopped();
-            if (m_cancel) {
-                // The agent does one file operation at a time and cannot drop it: a
-                // fresh VM is the only way to have it free at once.
-                destroy();
-                return Error::make(Error::Code::Io, QStringLiteral("the call was cancelled; the VM was reset (the "
-                                                                   "next call boots a fresh one)"));
+            if (m_cancel && !cancelled) {
+                cancelled = true; // a short grace for an operation about to finish
+                deadlineMs = qMin(deadlineMs, AgentChannel::nowMs() + kCancelGraceMs);
             }
             continue;
         }
+        if (cancelled && f.id() == id)
+            return Error::make(Error::Code::Io, QStringLiteral("the call was cancelled"));
         if (f.op() == "fatal")
             return guestDied(QStringLiteral("the agent closed the channel: ") + toQ(f.header["message"].toString()));
         if (f.id() == id)
@@ -464,8 +481,15 @@ Result<ExecResult> MicroVm::exec(const ExecRequest &req, const OutputSink &outpu
         }
         if (*w == AgentChannel::Wait::Frame) {
             lastHeard = AgentChannel::nowMs();
-            if (pingId && f.id() == pingId)
+            if (pingId && f.id() == pingId) {
                 pingId = 0;
+                // Frames come in order: had the command ended, its exit came first.
+                const Json::Array &running = f.header["running"].toArray();
+                if (f.header["running"].isArray() &&
+                    std::none_of(running.begin(), running.end(), [&](const Json &r) { return r.toInt(-1) == id; }))
+                    return guestDied(QStringLiteral("the guest agent restarted and lost the command"));
+                continue;
+            }
         }
         if (*w == AgentChannel::Wait::Woken && m_quotaHit)
             return quotaStopped();

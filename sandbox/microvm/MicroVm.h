@@ -7,7 +7,26 @@
 // A guest that dies (channel closed, malformed stream, no answer) is destroyed and
 // the call fails with a clear error; the next call boots a fresh VM. A command's
 // timeout is enforced by the agent and kills the command (its process group), not
-// the VM.
+// the VM. Nothing waits on the guest for ever: a file operation has
+// requestTimeoutMs; a command without a timeout still has to answer a liveness ping
+// after 3 s of silence; a cancelled file operation gets 2 s, then the VM is reset.
+// What the guest sends is bounded per frame (protocol/Frame.h: 64 KiB header, 1 MiB
+// payload, refused before buffering) and no call keeps more than one frame of it.
+//
+// Workspace quota. QEMU serves the 9p share from the host, as the host user, so the
+// guest has no quota of its own to hit and RLIMIT_FSIZE cannot be set for it:
+// libvirt starts QEMU and neither the domain XML nor qemu.conf has a file-size
+// limit (only max_files/max_processes), and a size-limited mount needs root. So the
+// host measures: WorkspaceUsage (st_blocks, bounded walk) at the first boot gives
+// the baseline; a watcher thread, while the VM runs, walks again whenever statvfs
+// shows the file system grew by a step (max(4 MiB, quota/16)) and every 1–5 s
+// anyway; past the quota it destroys the VM (which stops every writer, background
+// ones too) and the call in flight fails with "workspace quota of N MiB exceeded:
+// the workspace grew by M MiB". exec and write_file are then refused until the
+// workspace is back under the quota. Limits, honestly: the guest can overshoot by
+// about one step plus what it writes during one walk; a walk stops at 2,000,000
+// entries (then it undercounts); inodes are not counted; growth made by others in
+// the folder counts too (it is the folder's growth that is bounded).
 
 #include "AgentChannel.h"
 #include "VmConfig.h"
@@ -44,7 +63,8 @@ struct MicroVmOptions {
     int bootTimeoutMs = 30000;
     QString runtimeDir; // socket + console log; empty: a private temp folder
     // How much the workspace may grow (bytes on disk, st_blocks) from the VM's first
-    // boot on: 0 means kDefaultWorkspaceQuota, a negative value means no quota.
+    // boot on: 0 means the default (kDefaultWorkspaceQuota, or half the free space
+    // when that is less), a negative value means no quota.
     qint64 workspaceQuotaBytes = 0;
     // How long a file operation may take, and how long a silent agent has to answer a
     // liveness ping during a command, before the guest counts as wedged and is reset.

@@ -55,4 +55,12 @@ qint64 WorkspaceUsage::fileSystemUsed(const QString &dir)
     return qint64(s.f_blocks - s.f_bfree) * qint64(s.f_frsize);
 }
 
+qint64 WorkspaceUsage::fileSystemFree(const QString &dir)
+{
+    struct statvfs s {};
+    if (::statvfs(QFile::encodeName(dir).constData(), &s) != 0)
+        return 0;
+    return qint64(s.f_bavail) * qint64(s.f_frsize);
+}
+
 } // namespace airlock

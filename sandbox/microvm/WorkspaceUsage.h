@@ -22,6 +22,8 @@ public:
     // Bytes in use on the file system holding `dir` (statvfs): cheap, a trigger for a
     // walk, never the measure itself (other programs write there too).
     static qint64 fileSystemUsed(const QString &dir);
+    // Bytes an unprivileged program may still write there (statvfs f_bavail).
+    static qint64 fileSystemFree(const QString &dir);
 };
 
 } // namespace airlock

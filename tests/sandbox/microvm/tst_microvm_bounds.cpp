@@ -7,6 +7,7 @@
 #include "microvm/MicroVmSandbox.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
@@ -54,7 +55,9 @@ private Q_SLOTS:
     void listFilesIsPagedAndSorted();
     void namesThatAreNotUtf8AreListedEscapedAndUsable();
     void execOutputIsBoundedWithAMarker();
+    void aHostileFrameFromTheGuestIsRefusedAndTheVmIsReset();
     void aWedgedAgentIsAnErrorAndTheVmIsReset();
+    void anAgentThatRestartedMidCommandIsAnError();
     void workspaceQuotaStopsTheCommandAndRefusesWrites();
 
 private:
@@ -143,6 +146,8 @@ void TestMicroVmBounds::initTestCase()
 void TestMicroVmBounds::cleanupTestCase()
 {
     m_sandbox.reset();
+    // QDir cannot name files whose names are not UTF-8; rm can.
+    QProcess::execute(QStringLiteral("rm"), {QStringLiteral("-rf"), m_workspace.path()});
 }
 
 void TestMicroVmBounds::readFileIsBoundedAndPaged()
@@ -214,18 +219,25 @@ void TestMicroVmBounds::readFileRefusesNonRegularFilesAtOnce()
     ExecRequest mk;
     mk.argv = {QStringLiteral("/bin/sh"), QStringLiteral("-c"),
                QStringLiteral("mkfifo /workspace/guest.fifo && ln -sf /dev/zero /workspace/zero && "
-                              "ln -sf guest.fifo /workspace/fifo.link && echo made")};
+                              "ln -sf guest.fifo /workspace/fifo.link && mknod /workspace/null c 1 3 && echo made")};
     Result<ExecResult> made = m_vm->exec(mk, [&](const QString &, const QByteArray &b) { out += b; });
     QVERIFY(made.ok());
     QCOMPARE(out, QByteArray("made\n"));
     for (const QString &p : {QStringLiteral("guest.fifo"), QStringLiteral("host.fifo"), QStringLiteral("zero"),
-                             QStringLiteral("fifo.link")}) {
+                             QStringLiteral("fifo.link"), QStringLiteral("null")}) {
         Result<SandboxOutcome> r = call(QStringLiteral("read_file"), {{QStringLiteral("path"), p}});
         QVERIFY(r.ok());
         QVERIFY2(!r->ok, qPrintable(p));
         QVERIFY2(r->error.contains(QStringLiteral("not a regular file")),
                  qPrintable(p + QStringLiteral(": ") + r->error));
     }
+    // Writing into a FIFO would block as well.
+    Result<SandboxOutcome> w =
+        call(QStringLiteral("write_file"), {{QStringLiteral("path"), QStringLiteral("guest.fifo")},
+                                            {QStringLiteral("content"), QStringLiteral("x")}});
+    QVERIFY(w.ok());
+    QVERIFY(!w->ok);
+    QVERIFY2(w->error.contains(QStringLiteral("not a regular file")), qPrintable(w->error));
     // The VM was not reset on the way: the agent never blocked.
     QVERIFY(m_vm->isRunning());
     QVERIFY(m_vm->hello().ok());
@@ -310,6 +322,40 @@ void TestMicroVmBounds::execOutputIsBoundedWithAMarker()
     QCOMPARE(o.value(QStringLiteral("stdout_bytes")).toInteger(), 3000000 + 12);
 }
 
+void TestMicroVmBounds::aHostileFrameFromTheGuestIsRefusedAndTheVmIsReset()
+{
+    // Root in the guest takes the port over (the agent killed, and what init restarts
+    // made a sleeper) and claims a 2 GiB payload: the host refuses the frame from its prefix,
+    // before buffering any of it, and resets the VM.
+    const qint64 before = peakRssBytes();
+    ExecRequest req;
+    req.argv = {
+        QStringLiteral("/bin/sh"), QStringLiteral("-c"),
+        QStringLiteral(
+            "port=$(grep -l org.airlock.agent.0 /sys/class/virtio-ports/*/name | cut -d/ -f5); "
+            "mv /sbin/airlock-agent /sbin/agent.real; printf '#!/bin/sh\\nexec sleep 600\\n' > /sbin/airlock-agent; "
+            "chmod +x /sbin/airlock-agent; kill -9 $PPID; "
+            "while ! (exec 3<>/dev/$port) 2>/dev/null; do sleep 0.05; done; exec 3<>/dev/$port; "
+            "printf 'ALF1\\000\\000\\000\\020\\177\\377\\377\\377{\"op\":\"stdout\"} ' >&3; "
+            "head -c 4000000 /dev/zero >&3; sleep 30")};
+    QByteArray said;
+    QElapsedTimer t;
+    t.start();
+    Result<ExecResult> r = m_vm->exec(req, [&](const QString &, const QByteArray &b) { said += b; });
+    QVERIFY2(!r.ok(),
+             qPrintable(QStringLiteral("exit %1: %2").arg(r.ok() ? r->exitCode : -1).arg(QString::fromUtf8(said))));
+    QVERIFY2(r.error().message.contains(QStringLiteral("stopped answering")) &&
+                 r.error().message.contains(QStringLiteral("payload size")),
+             qPrintable(r.error().message));
+    qInfo("hostile frame refused after %lld ms: %s", t.elapsed(), qPrintable(r.error().message));
+    QVERIFY(!m_vm->isRunning());
+    QVERIFY2(peakRssBytes() - before < (16LL << 20), "the host buffered the hostile frame");
+    Result<SandboxOutcome> again =
+        call(QStringLiteral("exec"), {{QStringLiteral("command"), QStringLiteral("echo ok")}});
+    QVERIFY(again.ok());
+    QVERIFY2(again->ok, qPrintable(again->error));
+}
+
 void TestMicroVmBounds::aWedgedAgentIsAnErrorAndTheVmIsReset()
 {
     QVERIFY(m_vm->isRunning());
@@ -349,6 +395,22 @@ void TestMicroVmBounds::aWedgedAgentIsAnErrorAndTheVmIsReset()
     QCOMPARE(again->result.toObject().value(QStringLiteral("stdout")).toString(), QStringLiteral("back\n"));
 }
 
+void TestMicroVmBounds::anAgentThatRestartedMidCommandIsAnError()
+{
+    QVERIFY(m_vm->boot().ok());
+    // init restarts a killed agent at once; the new one never heard of the command,
+    // and answers pings: the host must not wait for an exit that cannot come.
+    ExecRequest req;
+    req.argv = {QStringLiteral("/bin/sh"), QStringLiteral("-c"), QStringLiteral("kill -9 $PPID; sleep 1")};
+    Result<ExecResult> r = m_vm->exec(req, {});
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().message.contains(QStringLiteral("lost the command")), qPrintable(r.error().message));
+    Result<SandboxOutcome> again =
+        call(QStringLiteral("exec"), {{QStringLiteral("command"), QStringLiteral("echo ok")}});
+    QVERIFY(again.ok());
+    QVERIFY2(again->ok, qPrintable(again->error));
+}
+
 void TestMicroVmBounds::workspaceQuotaStopsTheCommandAndRefusesWrites()
 {
     // 400 MiB against a 96 MiB quota: the command is stopped with a clear error.
@@ -359,6 +421,7 @@ void TestMicroVmBounds::workspaceQuotaStopsTheCommandAndRefusesWrites()
     QVERIFY(!r->ok);
     QVERIFY2(r->error.contains(QStringLiteral("workspace quota of 96 MiB exceeded")), qPrintable(r->error));
     const qint64 written = QFileInfo(m_workspace.filePath(QStringLiteral("fill"))).size();
+    qInfo("the guest had written %lld MiB when it was stopped", written >> 20);
     QVERIFY2(written < (400LL << 20), QByteArray::number(written).constData());
     // Further writes are refused while the workspace stays over its quota …
     Result<SandboxOutcome> w = call(QStringLiteral("write_file"), {{QStringLiteral("path"), QStringLiteral("more.txt")},
