@@ -582,7 +582,7 @@ Result<MicroVm::DirPage> MicroVm::listDir(const QString &guestPath, qint64 offse
         QJsonDocument::fromJson(QByteArray(r->payload.data(), qsizetype(r->payload.size())), &why);
     if (why.error != QJsonParseError::NoError || !doc.isArray())
         return Error::make(
-            Error::Code::Corrupt,
+            Error::Code::Io,
             QStringLiteral("the guest agent sent a listing that is not a JSON array (%1)").arg(why.errorString()));
     DirPage page;
     page.entries = doc.array();
