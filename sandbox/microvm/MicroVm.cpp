@@ -678,30 +678,43 @@ void MicroVm::stopQuotaWatcher()
 void MicroVm::watchQuota(void *domain)
 {
     auto *dom = static_cast<virDomainPtr>(domain);
-    // A cheap statvfs every 100 ms triggers a walk as soon as the file system grows
-    // by a step; a walk also runs every few seconds whatever statvfs says (others
-    // free space there too). Between two walks the guest may still write up to
-    // about one step plus what it writes during a walk.
+    // A cheap statvfs every 50 ms estimates the growth (the last walk's figure plus
+    // what the file system gained since); a walk gives the real figure. When the
+    // estimate passes the quota the VM is paused first (no guest write lands while
+    // the walk runs), then destroyed if the walk confirms it, resumed if not (others
+    // wrote there). A walk also runs when the file system grew by a step, and every
+    // 1–5 s whatever statvfs says (others may free space while the guest writes).
     const qint64 step = qMax<qint64>(4LL << 20, m_quotaBytes / 16);
     qint64 lastFs = WorkspaceUsage::fileSystemUsed(m_options.workspaceDir);
+    qint64 lastGrowth = 0;
     qint64 lastWalk = 0;
     qint64 interval = 1000;
     std::unique_lock lock(m_watchMutex);
     while (!m_watchStop) {
-        m_watchCv.wait_for(lock, std::chrono::milliseconds(100), [this] { return m_watchStop; });
+        m_watchCv.wait_for(lock, std::chrono::milliseconds(50), [this] { return m_watchStop; });
         if (m_watchStop)
             break;
         const qint64 now = AgentChannel::nowMs();
         const qint64 fs = WorkspaceUsage::fileSystemUsed(m_options.workspaceDir);
-        if (fs - lastFs < step && now - lastWalk < interval)
+        const bool overEstimate = lastGrowth + (fs - lastFs) > m_quotaBytes;
+        if (!overEstimate && fs - lastFs < step && now - lastWalk < interval)
             continue;
         lock.unlock();
-        const WorkspaceUsage::Measure m = WorkspaceUsage::measure(m_options.workspaceDir);
+        bool paused = overEstimate && virDomainSuspend(dom) == 0;
+        qint64 fsAtWalk = WorkspaceUsage::fileSystemUsed(m_options.workspaceDir);
+        // An unpaused walk gives up as soon as the guest may have passed the quota
+        // meanwhile, and is redone with the VM paused.
+        const auto calm = [&] {
+            return lastGrowth + (WorkspaceUsage::fileSystemUsed(m_options.workspaceDir) - fsAtWalk) <= m_quotaBytes;
+        };
+        WorkspaceUsage::Measure m = WorkspaceUsage::measure(m_options.workspaceDir, WorkspaceUsage::kMaxEntries,
+                                                            paused ? std::function<bool()>() : calm);
+        if (m.aborted) {
+            paused = virDomainSuspend(dom) == 0;
+            fsAtWalk = WorkspaceUsage::fileSystemUsed(m_options.workspaceDir);
+            m = WorkspaceUsage::measure(m_options.workspaceDir);
+        }
         const qint64 took = AgentChannel::nowMs() - now;
-        lock.lock();
-        lastFs = fs;
-        lastWalk = AgentChannel::nowMs();
-        interval = std::clamp<qint64>(took * 10, 1000, 5000); // at most ~10% of a core
         const qint64 growth = m.bytes - m_baseline;
         if (growth > m_quotaBytes) {
             m_quotaGrowth = growth;
@@ -712,6 +725,13 @@ void MicroVm::watchQuota(void *domain)
             m_channel.wake();
             break;
         }
+        if (paused)
+            virDomainResume(dom);
+        lock.lock();
+        lastFs = fsAtWalk;
+        lastGrowth = growth;
+        lastWalk = AgentChannel::nowMs();
+        interval = std::clamp<qint64>(took * 10, 1000, 5000); // at most ~10% of a core
     }
     virDomainFree(dom);
 }

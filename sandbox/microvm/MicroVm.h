@@ -18,15 +18,20 @@
 // libvirt starts QEMU and neither the domain XML nor qemu.conf has a file-size
 // limit (only max_files/max_processes), and a size-limited mount needs root. So the
 // host measures: WorkspaceUsage (st_blocks, bounded walk) at the first boot gives
-// the baseline; a watcher thread, while the VM runs, walks again whenever statvfs
-// shows the file system grew by a step (max(4 MiB, quota/16)) and every 1–5 s
-// anyway; past the quota it destroys the VM (which stops every writer, background
-// ones too) and the call in flight fails with "workspace quota of N MiB exceeded:
-// the workspace grew by M MiB". exec and write_file are then refused until the
-// workspace is back under the quota. Limits, honestly: the guest can overshoot by
-// about one step plus what it writes during one walk; a walk stops at 2,000,000
-// entries (then it undercounts); inodes are not counted; growth made by others in
-// the folder counts too (it is the folder's growth that is bounded).
+// the baseline; a watcher thread, while the VM runs, estimates the growth every
+// 50 ms (last walk + what statvfs says the file system gained), walks again when
+// the file system grew by a step (max(4 MiB, quota/16)) and every 1–5 s anyway, and
+// when the estimate passes the quota pauses the VM (virDomainSuspend) and walks
+// with no guest write landing; confirmed, it destroys the VM (which stops every
+// writer, background ones too) and the call in flight fails with "workspace quota
+// of N MiB exceeded: the workspace grew by M MiB"; else it resumes the VM. exec and
+// write_file are then refused until the workspace is back under the quota.
+// Limits, honestly: the guest overshoots by what it writes in ~50 ms plus the 9p
+// requests already queued (4 MiB over a 96 MiB quota in the test); space freed on
+// the same file system by others hides growth from the estimate until the next
+// periodic walk; a walk stops at 2,000,000 entries (then it undercounts); inodes
+// are not counted; growth made by others in the folder counts too (it is the
+// folder's growth that is bounded); each exec and write_file walks once first.
 
 #include "AgentChannel.h"
 #include "VmConfig.h"

@@ -16,6 +16,7 @@ namespace {
 struct Walk {
     WorkspaceUsage::Measure m;
     qint64 maxEntries = 0;
+    const std::function<bool()> *keepGoing = nullptr;
     std::set<std::pair<dev_t, ino_t>> linked;
 };
 thread_local Walk *t_walk = nullptr;
@@ -27,6 +28,11 @@ int visit(const char *, const struct stat *st, int type, FTW *) noexcept
         w.m.complete = false;
         return 1; // stop
     }
+    if (w.keepGoing && *w.keepGoing && w.m.entries % 4096 == 0 && !(*w.keepGoing)()) {
+        w.m.complete = false;
+        w.m.aborted = true;
+        return 1;
+    }
     if (type == FTW_NS)
         return 0;
     if (!S_ISDIR(st->st_mode) && st->st_nlink > 1 && !w.linked.insert({st->st_dev, st->st_ino}).second)
@@ -37,10 +43,12 @@ int visit(const char *, const struct stat *st, int type, FTW *) noexcept
 
 } // namespace
 
-WorkspaceUsage::Measure WorkspaceUsage::measure(const QString &dir, qint64 maxEntries)
+WorkspaceUsage::Measure WorkspaceUsage::measure(const QString &dir, qint64 maxEntries,
+                                                const std::function<bool()> &keepGoing)
 {
     Walk w;
     w.maxEntries = maxEntries;
+    w.keepGoing = &keepGoing;
     Walk *saved = std::exchange(t_walk, &w);
     ::nftw(QFile::encodeName(dir).constData(), visit, 32, FTW_PHYS | FTW_MOUNT);
     t_walk = saved;

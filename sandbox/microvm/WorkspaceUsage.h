@@ -7,6 +7,8 @@
 
 #include <QString>
 
+#include <functional>
+
 namespace airlock {
 
 class WorkspaceUsage {
@@ -14,11 +16,14 @@ public:
     struct Measure {
         qint64 bytes = 0;
         qint64 entries = 0;
-        bool complete = true; // false: stopped at maxEntries (bytes then a lower bound)
+        bool complete = true; // false: stopped early (bytes then a lower bound)
+        bool aborted = false; // stopped because keepGoing said so
     };
     static constexpr qint64 kMaxEntries = 2'000'000;
 
-    static Measure measure(const QString &dir, qint64 maxEntries = kMaxEntries);
+    // `keepGoing`, when given, is asked every 4096 entries and stops the walk early.
+    static Measure measure(const QString &dir, qint64 maxEntries = kMaxEntries,
+                           const std::function<bool()> &keepGoing = {});
     // Bytes in use on the file system holding `dir` (statvfs): cheap, a trigger for a
     // walk, never the measure itself (other programs write there too).
     static qint64 fileSystemUsed(const QString &dir);

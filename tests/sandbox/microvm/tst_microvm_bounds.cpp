@@ -422,7 +422,8 @@ void TestMicroVmBounds::workspaceQuotaStopsTheCommandAndRefusesWrites()
     QVERIFY2(r->error.contains(QStringLiteral("workspace quota of 96 MiB exceeded")), qPrintable(r->error));
     const qint64 written = QFileInfo(m_workspace.filePath(QStringLiteral("fill"))).size();
     qInfo("the guest had written %lld MiB when it was stopped", written >> 20);
-    QVERIFY2(written < (400LL << 20), QByteArray::number(written).constData());
+    // Stopped near the quota, not merely before the end: at most twice the quota.
+    QVERIFY2(written < 2 * kQuota, QByteArray::number(written).constData());
     // Further writes are refused while the workspace stays over its quota …
     Result<SandboxOutcome> w = call(QStringLiteral("write_file"), {{QStringLiteral("path"), QStringLiteral("more.txt")},
                                                                    {QStringLiteral("content"), QStringLiteral("x")}});
