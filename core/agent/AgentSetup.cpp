@@ -120,6 +120,9 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         vm.workspaceDir = QFileInfo(c.workspace.isEmpty() ? QDir::currentPath() : c.workspace).absoluteFilePath();
         setup.workspaceDir = vm.workspaceDir;
         setup.options.workspaceDir = vm.workspaceDir;
+        // The project's "limits": {"workspace_quota_mb"}: 0 or less turns the quota off.
+        if (c.workspaceQuotaMb)
+            vm.workspaceQuotaBytes = *c.workspaceQuotaMb > 0 ? *c.workspaceQuotaMb * 1024 * 1024 : -1;
         if (!QFileInfo(vm.workspaceDir).isDir())
             return bad(QStringLiteral("workspace %1 is not a folder").arg(vm.workspaceDir));
         // The sandbox describes its own tools, so schema and implementation agree.

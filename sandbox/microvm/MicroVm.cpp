@@ -2,6 +2,7 @@
 
 #include "DomainXml.h"
 #include "HostProbe.h"
+#include "WorkspaceUsage.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -14,6 +15,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -29,10 +31,25 @@ using wire::Json;
 namespace {
 
 constexpr qint64 kForever = std::numeric_limits<qint64>::max() / 4;
-// How long a file operation or hello may take before the guest counts as hung.
-constexpr qint64 kRequestTimeoutMs = 30000;
 // Slack after a command's own timeout for the agent's exit report.
 constexpr qint64 kExecGraceMs = 15000;
+// A command silent for this long gets a liveness ping: the agent answers one at once
+// however long the command runs, unless it is wedged.
+constexpr qint64 kPingAfterSilenceMs = 3000;
+// How long a cancelled file operation may still take before the VM is reset.
+constexpr qint64 kCancelGraceMs = 2000;
+
+// 4 GiB, or half the free space when less is free: a full disk breaks the host too.
+qint64 defaultWorkspaceQuota(const QString &dir)
+{
+    const qint64 free = WorkspaceUsage::fileSystemFree(dir);
+    return free > 0 ? qMin(kDefaultWorkspaceQuota, qMax<qint64>(64LL << 20, free / 2)) : kDefaultWorkspaceQuota;
+}
+
+QString mib(qint64 bytes)
+{
+    return QString::number(double(bytes) / double(1 << 20), 'f', bytes % (1 << 20) == 0 ? 0 : 1);
+}
 
 void silenceLibvirt()
 {
@@ -82,6 +99,11 @@ struct MicroVm::Libvirt {
 MicroVm::MicroVm(MicroVmOptions options) : m_options(std::move(options)), m_lv(std::make_unique<Libvirt>())
 {
     silenceLibvirt();
+    if (m_options.requestTimeoutMs <= 0)
+        m_options.requestTimeoutMs = 30000;
+    if (!m_options.workspaceDir.isEmpty())
+        m_quotaBytes = m_options.workspaceQuotaBytes == 0 ? defaultWorkspaceQuota(m_options.workspaceDir)
+                                                          : qMax<qint64>(0, m_options.workspaceQuotaBytes);
     if (m_options.uri.isEmpty())
         m_options.uri = HostProbe::defaultUri();
     if (m_options.imageDir.isEmpty())
@@ -177,6 +199,10 @@ Status MicroVm::boot()
     m_bootAttempts = 0;
     if (Status s = ensureConnection(); !s)
         return s;
+    // The quota counts growth from the session's first boot: a reboot (after a
+    // crash or a reset) keeps the first measure.
+    if (m_quotaBytes > 0 && m_baseline < 0)
+        m_baseline = WorkspaceUsage::measure(m_options.workspaceDir).bytes;
     bool autoType = false;
     if (m_virtType.isEmpty()) {
         m_virtType = qEnvironmentVariable("AIRLOCK_VM_VIRT_TYPE", m_options.virtType);
@@ -207,6 +233,7 @@ Status MicroVm::boot()
         }
         if (s) {
             m_running = true;
+            startQuotaWatcher();
             m_lastBootMs = AgentChannel::nowMs() - started;
             if (m_notice)
                 m_notice(QStringLiteral("vm"),
@@ -307,6 +334,7 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
 
 void MicroVm::destroy()
 {
+    stopQuotaWatcher();
     m_channel.close();
     m_running = false;
     if (m_lv->dom) {
@@ -318,6 +346,8 @@ void MicroVm::destroy()
 
 Error MicroVm::guestDied(const QString &what)
 {
+    if (m_quotaHit)
+        return quotaStopped();
     tailConsole();
     destroy();
     const QString msg = QStringLiteral("the microVM stopped answering (%1); it was destroyed and the next call "
@@ -330,15 +360,33 @@ Error MicroVm::guestDied(const QString &what)
 
 Result<wire::Frame> MicroVm::awaitReply(std::int64_t id, qint64 deadlineMs)
 {
+    bool cancelled = false;
     while (true) {
         Frame f;
         Result<AgentChannel::Wait> w = m_channel.waitFrame(f, deadlineMs, [this] { tailConsole(); });
         if (!w)
             return guestDied(w.error().message);
+        if (*w == AgentChannel::Wait::Timeout && cancelled) {
+            // The agent does one file operation at a time and cannot drop it: a
+            // fresh VM is the only way to have it free again.
+            destroy();
+            return Error::make(Error::Code::Io, QStringLiteral("the call was cancelled; the VM was reset because the "
+                                                               "guest was still busy with it (the next call boots a "
+                                                               "fresh one)"));
+        }
         if (*w == AgentChannel::Wait::Timeout)
-            return guestDied(QStringLiteral("no reply within %1 ms").arg(kRequestTimeoutMs));
-        if (*w != AgentChannel::Wait::Frame)
+            return guestDied(QStringLiteral("no reply within %1 ms").arg(m_options.requestTimeoutMs));
+        if (*w == AgentChannel::Wait::Woken) {
+            if (m_quotaHit)
+                return quotaStopped();
+            if (m_cancel && !cancelled) {
+                cancelled = true; // a short grace for an operation about to finish
+                deadlineMs = qMin(deadlineMs, AgentChannel::nowMs() + kCancelGraceMs);
+            }
             continue;
+        }
+        if (cancelled && f.id() == id)
+            return Error::make(Error::Code::Io, QStringLiteral("the call was cancelled"));
         if (f.op() == "fatal")
             return guestDied(QStringLiteral("the agent closed the channel: ") + toQ(f.header["message"].toString()));
         if (f.id() == id)
@@ -348,13 +396,18 @@ Result<wire::Frame> MicroVm::awaitReply(std::int64_t id, qint64 deadlineMs)
 
 Result<wire::Frame> MicroVm::request(Json header, std::string_view payload)
 {
+    if (m_quotaHit) {
+        m_quotaHit = false;
+        destroy();
+    }
     if (Status s = boot(); !s)
         return s.error();
+    m_cancel = false;
     const std::int64_t id = nextId();
     header.set("id", id);
     if (Status s = m_channel.send(header, payload); !s)
         return s.error().code == Error::Code::BadInput ? s.error() : guestDied(s.error().message);
-    Result<Frame> r = awaitReply(id, AgentChannel::nowMs() + kRequestTimeoutMs);
+    Result<Frame> r = awaitReply(id, AgentChannel::nowMs() + m_options.requestTimeoutMs);
     if (!r)
         return r;
     if (r->op() == "error")
@@ -376,6 +429,8 @@ Result<ExecResult> MicroVm::exec(const ExecRequest &req, const OutputSink &outpu
 {
     if (req.argv.isEmpty())
         return Error::make(Error::Code::BadInput, QStringLiteral("exec needs a command"));
+    if (Status s = checkWorkspaceQuota(); !s)
+        return s.error();
     if (Status s = boot(); !s)
         return s.error();
     m_cancel = false;
@@ -397,13 +452,47 @@ Result<ExecResult> MicroVm::exec(const ExecRequest &req, const OutputSink &outpu
 
     const qint64 deadline = req.timeoutMs > 0 ? AgentChannel::nowMs() + req.timeoutMs + kExecGraceMs : kForever;
     bool cancelSent = false;
+    // Liveness: a command may run for hours, but a silent agent must answer a ping.
+    qint64 lastHeard = AgentChannel::nowMs();
+    std::int64_t pingId = 0;
+    qint64 pingDeadline = 0;
     while (true) {
         Frame f;
-        Result<AgentChannel::Wait> w = m_channel.waitFrame(f, deadline, [this] { tailConsole(); });
+        const qint64 wakeAt = qMin(deadline, pingId ? pingDeadline : lastHeard + kPingAfterSilenceMs);
+        Result<AgentChannel::Wait> w = m_channel.waitFrame(f, wakeAt, [this] { tailConsole(); });
         if (!w)
             return guestDied(w.error().message);
-        if (*w == AgentChannel::Wait::Timeout)
-            return guestDied(QStringLiteral("no exit report %1 ms after the command's timeout").arg(kExecGraceMs));
+        if (*w == AgentChannel::Wait::Timeout) {
+            const qint64 now = AgentChannel::nowMs();
+            if (now >= deadline)
+                return guestDied(QStringLiteral("no exit report %1 ms after the command's timeout").arg(kExecGraceMs));
+            if (pingId && now >= pingDeadline)
+                return guestDied(
+                    QStringLiteral("the agent answered nothing for %1 ms while a command ran").arg(now - lastHeard));
+            if (!pingId) {
+                pingId = nextId();
+                pingDeadline = now + m_options.requestTimeoutMs;
+                Json ping;
+                ping.set("op", "hello").set("id", pingId);
+                if (Status s = m_channel.send(ping); !s)
+                    return guestDied(s.error().message);
+            }
+            continue;
+        }
+        if (*w == AgentChannel::Wait::Frame) {
+            lastHeard = AgentChannel::nowMs();
+            if (pingId && f.id() == pingId) {
+                pingId = 0;
+                // Frames come in order: had the command ended, its exit came first.
+                const Json::Array &running = f.header["running"].toArray();
+                if (f.header["running"].isArray() &&
+                    std::none_of(running.begin(), running.end(), [&](const Json &r) { return r.toInt(-1) == id; }))
+                    return guestDied(QStringLiteral("the guest agent restarted and lost the command"));
+                continue;
+            }
+        }
+        if (*w == AgentChannel::Wait::Woken && m_quotaHit)
+            return quotaStopped();
         if (*w == AgentChannel::Wait::Woken) {
             if (m_cancel && !cancelSent) {
                 Json c;
@@ -442,25 +531,28 @@ void MicroVm::cancel()
     m_channel.wake();
 }
 
-Result<QByteArray> MicroVm::readFile(const QString &guestPath)
+Result<MicroVm::FileChunk> MicroVm::readFile(const QString &guestPath, qint64 offset, qint64 length)
 {
-    QByteArray all;
-    std::int64_t offset = 0;
-    while (true) {
-        Json h;
-        h.set("op", "read_file").set("path", guestPath.toStdString()).set("offset", offset);
-        Result<Frame> r = request(h);
-        if (!r)
-            return r.error();
-        all.append(r->payload.data(), qsizetype(r->payload.size()));
-        offset += std::int64_t(r->payload.size());
-        if (r->header["eof"].toBool(true) || r->payload.empty())
-            return all;
-    }
+    Json h;
+    h.set("op", "read_file")
+        .set("path", guestPath.toStdString())
+        .set("offset", std::int64_t(offset))
+        .set("length", std::int64_t(length));
+    Result<Frame> r = request(h);
+    if (!r)
+        return r.error();
+    FileChunk c;
+    c.data = QByteArray(r->payload.data(), qsizetype(r->payload.size()));
+    c.size = r->header["size"].toInt(0);
+    c.offset = r->header["offset"].toInt(offset);
+    c.eof = r->header["eof"].toBool(true);
+    return c;
 }
 
 Status MicroVm::writeFile(const QString &guestPath, const QByteArray &data)
 {
+    if (Status s = checkWorkspaceQuota(data.size()); !s)
+        return s;
     // Files over one frame go in frame-sized appends.
     qsizetype pos = 0;
     do {
@@ -475,14 +567,30 @@ Status MicroVm::writeFile(const QString &guestPath, const QByteArray &data)
     return {};
 }
 
-Result<QJsonArray> MicroVm::listDir(const QString &guestPath)
+Result<MicroVm::DirPage> MicroVm::listDir(const QString &guestPath, qint64 offset, qint64 limit)
 {
     Json h;
-    h.set("op", "list").set("path", guestPath.toStdString());
+    h.set("op", "list")
+        .set("path", guestPath.toStdString())
+        .set("offset", std::int64_t(qMax<qint64>(0, offset)))
+        .set("limit", std::int64_t(std::clamp<qint64>(limit, 1, 1000)));
     Result<Frame> r = request(h);
     if (!r)
         return r.error();
-    return QJsonDocument::fromJson(QByteArray(r->payload.data(), qsizetype(r->payload.size()))).array();
+    QJsonParseError why{};
+    const QJsonDocument doc =
+        QJsonDocument::fromJson(QByteArray(r->payload.data(), qsizetype(r->payload.size())), &why);
+    if (why.error != QJsonParseError::NoError || !doc.isArray())
+        return Error::make(
+            Error::Code::Io,
+            QStringLiteral("the guest agent sent a listing that is not a JSON array (%1)").arg(why.errorString()));
+    DirPage page;
+    page.entries = doc.array();
+    page.offset = r->header["offset"].toInt(offset);
+    page.total = r->header["total"].toInt(page.entries.size());
+    page.truncated = r->header["truncated"].toBool(false);
+    page.partial = r->header["partial"].toBool(false);
+    return page;
 }
 
 Result<QJsonObject> MicroVm::stat(const QString &guestPath)
@@ -506,6 +614,126 @@ Status MicroVm::remove(const QString &guestPath, bool recursive)
     if (!r)
         return r.error();
     return {};
+}
+
+Error MicroVm::quotaStopped()
+{
+    m_quotaHit = false;
+    destroy();
+    const QString msg =
+        QStringLiteral("workspace quota of %1 MiB exceeded: the workspace grew by %2 MiB; the command was stopped "
+                       "and the VM reset. Remove files to get under the quota before writing again")
+            .arg(mib(m_quotaBytes), mib(m_quotaGrowth.load()));
+    if (m_notice)
+        m_notice(QStringLiteral("vm"), msg);
+    return Error::make(Error::Code::Io, msg);
+}
+
+Status MicroVm::checkWorkspaceQuota(qint64 adding)
+{
+    if (m_quotaBytes <= 0)
+        return {};
+    if (m_quotaHit) {
+        // The watcher stopped the VM between calls: this call starts from a fresh one.
+        m_quotaHit = false;
+        destroy();
+    }
+    const WorkspaceUsage::Measure now = WorkspaceUsage::measure(m_options.workspaceDir);
+    const qint64 growth = m_baseline < 0 ? 0 : now.bytes - m_baseline;
+    if (growth + adding <= m_quotaBytes)
+        return {};
+    if (adding > 0 && growth <= m_quotaBytes)
+        return Error::make(Error::Code::Io, QStringLiteral("writing %1 MiB would pass the workspace quota of %2 MiB "
+                                                           "(the workspace has grown by %3 MiB); nothing was written")
+                                                .arg(mib(adding), mib(m_quotaBytes), mib(growth)));
+    return Error::make(Error::Code::Io,
+                       QStringLiteral("workspace quota of %1 MiB exceeded: the workspace grew by %2 MiB; writes and "
+                                      "commands are refused until files are removed (remove_file)")
+                           .arg(mib(m_quotaBytes), mib(growth)));
+}
+
+void MicroVm::startQuotaWatcher()
+{
+    if (m_quotaBytes <= 0 || !m_lv->dom || m_watcher.joinable())
+        return;
+    m_quotaHit = false;
+    m_watchStop = false;
+    // Its own reference: the worker may free its handle while the watcher runs.
+    virDomainRef(m_lv->dom);
+    m_watcher = std::thread([this, dom = m_lv->dom] { watchQuota(dom); });
+}
+
+void MicroVm::stopQuotaWatcher()
+{
+    if (!m_watcher.joinable())
+        return;
+    {
+        std::lock_guard lock(m_watchMutex);
+        m_watchStop = true;
+    }
+    m_watchCv.notify_all();
+    m_watcher.join();
+}
+
+void MicroVm::watchQuota(void *domain)
+{
+    auto *dom = static_cast<virDomainPtr>(domain);
+    // A cheap statvfs every 50 ms estimates the growth (the last walk's figure plus
+    // what the file system gained since); a walk gives the real figure. When the
+    // estimate passes the quota the VM is paused first (no guest write lands while
+    // the walk runs), then destroyed if the walk confirms it, resumed if not (others
+    // wrote there). A walk also runs when the file system grew by a step, and every
+    // 1–5 s whatever statvfs says (others may free space while the guest writes).
+    const qint64 step = qMax<qint64>(4LL << 20, m_quotaBytes / 16);
+    qint64 lastFs = WorkspaceUsage::fileSystemUsed(m_options.workspaceDir);
+    qint64 lastGrowth = 0;
+    qint64 lastWalk = 0;
+    qint64 interval = 1000;
+    std::unique_lock lock(m_watchMutex);
+    while (!m_watchStop) {
+        m_watchCv.wait_for(lock, std::chrono::milliseconds(50), [this] { return m_watchStop; });
+        if (m_watchStop)
+            break;
+        const qint64 now = AgentChannel::nowMs();
+        const qint64 fs = WorkspaceUsage::fileSystemUsed(m_options.workspaceDir);
+        const bool overEstimate = lastGrowth + (fs - lastFs) > m_quotaBytes;
+        if (!overEstimate && fs - lastFs < step && now - lastWalk < interval)
+            continue;
+        lock.unlock();
+        bool paused = overEstimate && virDomainSuspend(dom) == 0;
+        qint64 fsAtWalk = WorkspaceUsage::fileSystemUsed(m_options.workspaceDir);
+        // An unpaused walk gives up as soon as the guest may have passed the quota
+        // meanwhile, and is redone with the VM paused.
+        const auto calm = [&] {
+            return lastGrowth + (WorkspaceUsage::fileSystemUsed(m_options.workspaceDir) - fsAtWalk) <= m_quotaBytes;
+        };
+        WorkspaceUsage::Measure m = WorkspaceUsage::measure(m_options.workspaceDir, WorkspaceUsage::kMaxEntries,
+                                                            paused ? std::function<bool()>() : calm);
+        if (m.aborted) {
+            paused = virDomainSuspend(dom) == 0;
+            fsAtWalk = WorkspaceUsage::fileSystemUsed(m_options.workspaceDir);
+            m = WorkspaceUsage::measure(m_options.workspaceDir);
+        }
+        const qint64 took = AgentChannel::nowMs() - now;
+        const qint64 growth = m.bytes - m_baseline;
+        if (growth > m_quotaBytes) {
+            m_quotaGrowth = growth;
+            m_quotaHit = true;
+            // Destroying the VM stops every writer at once (a command's background
+            // children too); the worker, woken, reports it.
+            virDomainDestroy(dom);
+            m_channel.wake();
+            break;
+        }
+        if (paused)
+            virDomainResume(dom);
+        lock.lock();
+        lastFs = fsAtWalk;
+        lastGrowth = growth;
+        lastWalk = AgentChannel::nowMs();
+        interval = std::clamp<qint64>(took * 10, 1000, 5000); // at most ~10% of a core
+    }
+    virDomainFree(dom);
 }
 
 Result<int> MicroVm::destroyOrphans(const QString &uriIn)

@@ -7,7 +7,31 @@
 // A guest that dies (channel closed, malformed stream, no answer) is destroyed and
 // the call fails with a clear error; the next call boots a fresh VM. A command's
 // timeout is enforced by the agent and kills the command (its process group), not
-// the VM.
+// the VM. Nothing waits on the guest for ever: a file operation has
+// requestTimeoutMs; a command without a timeout still has to answer a liveness ping
+// after 3 s of silence; a cancelled file operation gets 2 s, then the VM is reset.
+// What the guest sends is bounded per frame (protocol/Frame.h: 64 KiB header, 1 MiB
+// payload, refused before buffering) and no call keeps more than one frame of it.
+//
+// Workspace quota. QEMU serves the 9p share from the host, as the host user, so the
+// guest has no quota of its own to hit and RLIMIT_FSIZE cannot be set for it:
+// libvirt starts QEMU and neither the domain XML nor qemu.conf has a file-size
+// limit (only max_files/max_processes), and a size-limited mount needs root. So the
+// host measures: WorkspaceUsage (st_blocks, bounded walk) at the first boot gives
+// the baseline; a watcher thread, while the VM runs, estimates the growth every
+// 50 ms (last walk + what statvfs says the file system gained), walks again when
+// the file system grew by a step (max(4 MiB, quota/16)) and every 1–5 s anyway, and
+// when the estimate passes the quota pauses the VM (virDomainSuspend) and walks
+// with no guest write landing; confirmed, it destroys the VM (which stops every
+// writer, background ones too) and the call in flight fails with "workspace quota
+// of N MiB exceeded: the workspace grew by M MiB"; else it resumes the VM. exec and
+// write_file are then refused until the workspace is back under the quota.
+// Limits, honestly: the guest overshoots by what it writes in ~50 ms plus the 9p
+// requests already queued (4 MiB over a 96 MiB quota in the test); space freed on
+// the same file system by others hides growth from the estimate until the next
+// periodic walk; a walk stops at 2,000,000 entries (then it undercounts); inodes
+// are not counted; growth made by others in the folder counts too (it is the
+// folder's growth that is bounded); each exec and write_file walks once first.
 
 #include "AgentChannel.h"
 #include "VmConfig.h"
@@ -21,11 +45,16 @@
 #include <QStringList>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 namespace airlock {
+
+// The workspace quota when the project says nothing: room for a build, not a full disk.
+inline constexpr qint64 kDefaultWorkspaceQuota = 4LL << 30;
 
 struct MicroVmOptions {
     QString uri;          // empty: HostProbe::defaultUri()
@@ -38,6 +67,13 @@ struct MicroVmOptions {
     int vcpus = 1;
     int bootTimeoutMs = 30000;
     QString runtimeDir; // socket + console log; empty: a private temp folder
+    // How much the workspace may grow (bytes on disk, st_blocks) from the VM's first
+    // boot on: 0 means the default (kDefaultWorkspaceQuota, or half the free space
+    // when that is less), a negative value means no quota.
+    qint64 workspaceQuotaBytes = 0;
+    // How long a file operation may take, and how long a silent agent has to answer a
+    // liveness ping during a command, before the guest counts as wedged and is reset.
+    int requestTimeoutMs = 30000;
 };
 
 struct ExecRequest {
@@ -84,9 +120,27 @@ public:
     // Thread-safe: kills the command in flight (its process group).
     void cancel();
 
-    Result<QByteArray> readFile(const QString &guestPath);
+    // One bounded piece of a file: at most `length` bytes (and never more than one
+    // frame) from `offset`, with the file's size.
+    struct FileChunk {
+        QByteArray data;
+        qint64 size = 0;
+        qint64 offset = 0;
+        bool eof = true;
+    };
+    Result<FileChunk> readFile(const QString &guestPath, qint64 offset, qint64 length);
     Status writeFile(const QString &guestPath, const QByteArray &data);
-    Result<QJsonArray> listDir(const QString &guestPath);
+    // One page of a folder, sorted by the names' bytes: at most `limit` (≤ 1000)
+    // entries from `offset`. Names that are not UTF-8 come \xHH-escaped, flagged
+    // name_not_utf8; the escaped form names the file in every other call.
+    struct DirPage {
+        QJsonArray entries;
+        qint64 offset = 0;
+        qint64 total = 0;
+        bool truncated = false; // more entries after this page
+        bool partial = false;   // the folder has more names than the agent sorts
+    };
+    Result<DirPage> listDir(const QString &guestPath, qint64 offset = 0, qint64 limit = 1000);
     Result<QJsonObject> stat(const QString &guestPath);
     Status remove(const QString &guestPath, bool recursive);
     // The agent's hello reply (version, kernel); boots first.
@@ -94,6 +148,12 @@ public:
 
     // Destroys the domain (idempotent).
     void destroy();
+
+    // The workspace quota in bytes (0: none) and how much the workspace has grown
+    // since this VM's first boot; fails with the quota message when `adding` more
+    // bytes would pass the quota.
+    qint64 workspaceQuotaBytes() const { return m_quotaBytes; }
+    Status checkWorkspaceQuota(qint64 adding = 0);
 
     // Destroys airlock-* domains left by processes of this host that are gone (a
     // crashed app). Returns how many. Local URIs only check the owner's pid.
@@ -107,6 +167,11 @@ private:
     Result<wire::Frame> request(wire::Json header, std::string_view payload = {});
     Result<wire::Frame> awaitReply(std::int64_t id, qint64 deadlineMs);
     Error guestDied(const QString &what);
+    // The error for a guest stopped by the quota watcher (and the VM destroyed).
+    Error quotaStopped();
+    void startQuotaWatcher();
+    void stopQuotaWatcher();
+    void watchQuota(void *domain);
     void tailConsole();
     std::int64_t nextId() { return ++m_lastId; }
 
@@ -124,6 +189,17 @@ private:
     std::atomic<bool> m_cancel{false};
     qint64 m_consoleOffset = 0;
     QByteArray m_consolePartial;
+
+    // Workspace quota: growth is measured from the first boot's usage (m_baseline);
+    // a watcher thread runs while the VM does and destroys it when the quota passes.
+    qint64 m_quotaBytes = 0;
+    qint64 m_baseline = -1;
+    std::thread m_watcher;
+    std::mutex m_watchMutex;
+    std::condition_variable m_watchCv;
+    bool m_watchStop = false;
+    std::atomic<bool> m_quotaHit{false};
+    std::atomic<qint64> m_quotaGrowth{0};
 };
 
 } // namespace airlock

@@ -1,5 +1,7 @@
 #include "MicroVmSandbox.h"
 
+#include "protocol/Utf8.h"
+
 #include <QDir>
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -8,7 +10,13 @@
 namespace airlock {
 namespace {
 
+// What a call's result keeps of each output stream: its first and last halves of
+// this (the log still gets every line).
 constexpr qsizetype kResultOutputLimit = 64 * 1024;
+// read_file: bytes returned when the call does not say, and the most it may ask.
+constexpr qint64 kReadDefaultLength = 256 * 1024;
+constexpr qint64 kReadMaxLength = qint64(wire::kMaxPayload);
+constexpr qint64 kListMaxEntries = 1000;
 
 // Splits streamed bytes into lines for the log, per stream.
 class LineSplitter {
@@ -47,25 +55,75 @@ private:
     QMap<QString, QByteArray> m_partial;
 };
 
-void appendCapped(QByteArray &to, const QByteArray &bytes)
-{
-    if (to.size() < kResultOutputLimit)
-        to += bytes.left(kResultOutputLimit - to.size());
-}
+// One output stream of a command as a result keeps it: the first and the last
+// kResultOutputLimit / 2 bytes, and how many there were in all.
+class CappedOutput {
+public:
+    void add(const QByteArray &bytes)
+    {
+        m_total += bytes.size();
+        const qsizetype half = kResultOutputLimit / 2;
+        qsizetype used = 0;
+        if (m_head.size() < half) {
+            used = qMin(half - m_head.size(), bytes.size());
+            m_head += bytes.left(used);
+        }
+        if (used < bytes.size()) {
+            m_tail += bytes.mid(used);
+            if (m_tail.size() > 2 * half) // trimmed now and then, not on every chunk
+                m_tail.remove(0, m_tail.size() - half);
+        }
+    }
+    qint64 total() const { return m_total; }
+    bool truncated() const { return m_total > m_head.size() + qMin<qsizetype>(m_tail.size(), kResultOutputLimit / 2); }
+    QString text(const QString &stream) const
+    {
+        QByteArray tail = m_tail.right(kResultOutputLimit / 2);
+        if (!truncated())
+            return QString::fromUtf8(m_head + tail);
+        // Cut on character boundaries so no half character shows up.
+        const QByteArray head = m_head.left(
+            qsizetype(wire::completeUtf8Prefix(std::string_view(m_head.constData(), size_t(m_head.size())))));
+        qsizetype skip = 0;
+        while (skip < 3 && skip < tail.size() && (uchar(tail.at(skip)) & 0xC0) == 0x80)
+            ++skip;
+        tail.remove(0, skip);
+        const qint64 omitted = m_total - head.size() - tail.size();
+        return QString::fromUtf8(head) +
+               QStringLiteral("\n[… %1 bytes of %2 omitted (%3 in all); the log has every line …]\n")
+                   .arg(omitted)
+                   .arg(stream)
+                   .arg(m_total) +
+               QString::fromUtf8(tail);
+    }
+
+private:
+    QByteArray m_head;
+    QByteArray m_tail;
+    qint64 m_total = 0;
+};
 
 Error bad(const QString &message)
 {
     return Error::make(Error::Code::BadInput, message);
 }
 
-QJsonValue contentValue(const QByteArray &bytes, QJsonObject &into)
+// Text is what a model reads: no NUL, valid UTF-8 (a character cut by the end of a
+// bounded read does not count).
+bool looksBinary(const QByteArray &bytes, bool atEof)
 {
-    const QString text = QString::fromUtf8(bytes);
-    if (text.toUtf8() == bytes)
-        into.insert(QStringLiteral("content"), text);
-    else
-        into.insert(QStringLiteral("content_base64"), QString::fromLatin1(bytes.toBase64()));
-    return into;
+    if (bytes.contains('\0'))
+        return true;
+    std::string_view v(bytes.constData(), size_t(bytes.size()));
+    if (!atEof)
+        v = v.substr(0, wire::completeUtf8Prefix(v));
+    return !wire::isValidUtf8(v);
+}
+
+qint64 intInput(const QJsonObject &in, const QString &key, qint64 fallback)
+{
+    const QJsonValue v = in.value(key);
+    return v.isDouble() ? qint64(v.toDouble()) : fallback;
 }
 
 } // namespace
@@ -92,6 +150,11 @@ QJsonArray MicroVmSandbox::toolDescriptions()
                                                                        {QStringLiteral("openWorldHint"), false}}}};
     };
     const QJsonObject path = str("Path relative to the workspace");
+    auto integer = [](int minimum, const char *description) {
+        return QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")},
+                           {QStringLiteral("minimum"), minimum},
+                           {QStringLiteral("description"), QString::fromUtf8(description)}};
+    };
     QJsonObject execProps{
         {QStringLiteral("command"), str("Shell command line, run by /bin/sh -c in the workspace")},
         {QStringLiteral("cwd"), str("Working folder relative to the workspace")},
@@ -105,14 +168,34 @@ QJsonArray MicroVmSandbox::toolDescriptions()
         tool("exec",
              "Run a shell command in the sandbox VM (Linux, busybox, no network). Returns exit_code, stdout, stderr.",
              schema(execProps, {QStringLiteral("command")}), false, true),
-        tool("read_file", "Read a file of the workspace.",
-             schema({{QStringLiteral("path"), path}}, {QStringLiteral("path")}), true, false),
+        tool(
+            "read_file",
+            "Read part of a workspace file: at most `length` bytes (default 262144, at most 1048576) from byte "
+            "`offset` (default 0). A longer file comes back cut, with truncated: true and next_offset to go on. "
+            "Binary files (NUL bytes, not UTF-8) are only reported unless encoding is \"base64\". FIFOs, devices "
+            "and sockets are refused.",
+            schema({{QStringLiteral("path"), path},
+                    {QStringLiteral("offset"), integer(0, "Byte offset to start at")},
+                    {QStringLiteral("length"), integer(1, "Most bytes to return (at most 1048576)")},
+                    {QStringLiteral("encoding"),
+                     QJsonObject{{QStringLiteral("type"), QStringLiteral("string")},
+                                 {QStringLiteral("enum"), QJsonArray{QStringLiteral("text"), QStringLiteral("base64")}},
+                                 {QStringLiteral("description"), QStringLiteral("text (default) or base64")}}}},
+                   {QStringLiteral("path")}),
+            true, false),
         tool("write_file", "Create or overwrite a file of the workspace (folders are created).",
              schema({{QStringLiteral("path"), path}, {QStringLiteral("content"), str("The whole new content")}},
                     {QStringLiteral("path"), QStringLiteral("content")}),
              false, true),
-        tool("list_files", "List a folder of the workspace.", schema({{QStringLiteral("path"), path}}, {}), true,
-             false),
+        tool("list_files",
+             "List a folder of the workspace, sorted by name, at most `limit` (default and most 1000) entries from "
+             "`offset`; total and next_offset say what is left. Names that are not UTF-8 show their bytes as \\xHH "
+             "(flagged name_not_utf8) and can be passed back as they are shown.",
+             schema({{QStringLiteral("path"), path},
+                     {QStringLiteral("offset"), integer(0, "Index of the first entry")},
+                     {QStringLiteral("limit"), integer(1, "Most entries to return (at most 1000)")}},
+                    {}),
+             true, false),
         tool("stat_file", "Type, size, mode and modification time of a workspace path.",
              schema({{QStringLiteral("path"), path}}, {QStringLiteral("path")}), true, false),
         tool("remove_file", "Remove a file, or a folder with recursive: true.",
@@ -230,11 +313,11 @@ Result<QJsonValue> MicroVmSandbox::runTool(const SandboxCall &call, const LogSin
             req.env.insert(it.key(), it.value().toString());
         req.stdinData = in.value(QStringLiteral("stdin")).toString().toUtf8();
         req.timeoutMs = in.value(QStringLiteral("timeout_ms")).toInt(call.timeoutMs);
-        QByteArray out, err;
+        CappedOutput out, err;
         LineSplitter lines(log, call.callId);
         Result<ExecResult> r = m_vm->exec(req, [&](const QString &stream, const QByteArray &bytes) {
             lines.add(stream, bytes);
-            appendCapped(stream == QLatin1String("stdout") ? out : err, bytes);
+            (stream == QLatin1String("stdout") ? out : err).add(bytes);
         });
         lines.flush();
         if (!r)
@@ -248,8 +331,14 @@ Result<QJsonValue> MicroVmSandbox::runTool(const SandboxCall &call, const LogSin
         QJsonObject o;
         o.insert(QStringLiteral("exit_code"), r->exitCode);
         o.insert(QStringLiteral("signal"), r->signal);
-        o.insert(QStringLiteral("stdout"), QString::fromUtf8(out));
-        o.insert(QStringLiteral("stderr"), QString::fromUtf8(err));
+        o.insert(QStringLiteral("stdout"), out.text(QStringLiteral("stdout")));
+        o.insert(QStringLiteral("stderr"), err.text(QStringLiteral("stderr")));
+        for (const auto &[name, stream] :
+             {std::pair{QStringLiteral("stdout"), &out}, std::pair{QStringLiteral("stderr"), &err}})
+            if (stream->truncated()) {
+                o.insert(name + QStringLiteral("_truncated"), true);
+                o.insert(name + QStringLiteral("_bytes"), stream->total());
+            }
         o.insert(QStringLiteral("duration_ms"), r->durationMs);
         return QJsonValue(o);
     }
@@ -260,11 +349,49 @@ Result<QJsonValue> MicroVmSandbox::runTool(const SandboxCall &call, const LogSin
     QJsonObject o;
     o.insert(QStringLiteral("path"), *path);
     if (call.tool == QLatin1String("read_file")) {
-        Result<QByteArray> data = m_vm->readFile(*path);
-        if (!data)
-            return data.error();
-        o.insert(QStringLiteral("size"), data->size());
-        return contentValue(*data, o);
+        const qint64 offset = intInput(in, QStringLiteral("offset"), 0);
+        const qint64 length = intInput(in, QStringLiteral("length"), kReadDefaultLength);
+        const QString encoding = in.value(QStringLiteral("encoding")).toString(QStringLiteral("text"));
+        if (offset < 0 || length < 1)
+            return bad(QStringLiteral("read_file needs offset >= 0 and length >= 1"));
+        if (encoding != QLatin1String("text") && encoding != QLatin1String("base64"))
+            return bad(QStringLiteral("read_file: encoding is \"text\" or \"base64\""));
+        Result<MicroVm::FileChunk> chunk = m_vm->readFile(*path, offset, qMin(length, kReadMaxLength));
+        if (!chunk)
+            return chunk.error();
+        QByteArray data = chunk->data;
+        o.insert(QStringLiteral("size"), chunk->size);
+        o.insert(QStringLiteral("offset"), offset);
+        if (encoding == QLatin1String("base64")) {
+            o.insert(QStringLiteral("content_base64"), QString::fromLatin1(data.toBase64()));
+        } else if (looksBinary(data, chunk->eof)) {
+            o.insert(QStringLiteral("binary"), true);
+            o.insert(QStringLiteral("length"), 0);
+            o.insert(QStringLiteral("note"),
+                     QStringLiteral("binary file (%1 bytes): not shown as text; pass encoding \"base64\" "
+                                    "(with offset/length, at most %2 bytes a call) to read its bytes")
+                         .arg(chunk->size)
+                         .arg(kReadMaxLength));
+            return QJsonValue(o);
+        } else if (!chunk->eof) {
+            data.truncate(qsizetype(wire::completeUtf8Prefix(std::string_view(data.constData(), size_t(data.size())))));
+            o.insert(QStringLiteral("content"), QString::fromUtf8(data));
+        } else {
+            o.insert(QStringLiteral("content"), QString::fromUtf8(data));
+        }
+        const qint64 next = offset + data.size();
+        o.insert(QStringLiteral("length"), data.size());
+        const bool truncated = next < chunk->size;
+        o.insert(QStringLiteral("truncated"), truncated);
+        if (truncated) {
+            o.insert(QStringLiteral("next_offset"), next);
+            o.insert(QStringLiteral("note"), QStringLiteral("truncated: bytes %1..%2 of %3 bytes; pass offset %2 to "
+                                                            "read on")
+                                                 .arg(offset)
+                                                 .arg(next)
+                                                 .arg(chunk->size));
+        }
+        return QJsonValue(o);
     }
     if (call.tool == QLatin1String("write_file")) {
         QByteArray data;
@@ -278,10 +405,33 @@ Result<QJsonValue> MicroVmSandbox::runTool(const SandboxCall &call, const LogSin
         return QJsonValue(o);
     }
     if (call.tool == QLatin1String("list_files")) {
-        Result<QJsonArray> entries = m_vm->listDir(*path);
-        if (!entries)
-            return entries.error();
-        o.insert(QStringLiteral("entries"), *entries);
+        const qint64 offset = intInput(in, QStringLiteral("offset"), 0);
+        const qint64 limit = intInput(in, QStringLiteral("limit"), kListMaxEntries);
+        if (offset < 0 || limit < 1)
+            return bad(QStringLiteral("list_files needs offset >= 0 and limit >= 1"));
+        Result<MicroVm::DirPage> page = m_vm->listDir(*path, offset, qMin(limit, kListMaxEntries));
+        if (!page)
+            return page.error();
+        o.insert(QStringLiteral("entries"), page->entries);
+        o.insert(QStringLiteral("offset"), offset);
+        o.insert(QStringLiteral("total"), page->total);
+        o.insert(QStringLiteral("truncated"), page->truncated);
+        const qint64 next = offset + page->entries.size();
+        QStringList notes;
+        if (page->truncated) {
+            o.insert(QStringLiteral("next_offset"), next);
+            notes << QStringLiteral("%1 more entries; pass offset %2").arg(page->total - next).arg(next);
+        }
+        if (page->partial)
+            notes << QStringLiteral("the folder has more entries than the %1 sorted here").arg(page->total);
+        for (const QJsonValue &e : std::as_const(page->entries))
+            if (e.toObject().value(QStringLiteral("name_not_utf8")).toBool()) {
+                notes << QStringLiteral("names marked name_not_utf8 are not UTF-8: their bytes are shown as \\xHH, "
+                                        "and that form names them in the other tools");
+                break;
+            }
+        if (!notes.isEmpty())
+            o.insert(QStringLiteral("note"), notes.join(QStringLiteral("; ")));
         return QJsonValue(o);
     }
     if (call.tool == QLatin1String("stat_file")) {

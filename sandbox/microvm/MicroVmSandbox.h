@@ -4,10 +4,20 @@
 //   exec        {command: [argv…] | "shell text", cwd?, env?, stdin?, timeout_ms?}
 //               → {exit_code, signal, stdout, stderr, duration_ms}; stdout/stderr also
 //               stream as log lines. A timeout or cancel kills the command (not the
-//               VM) and the call fails with an error saying so.
-//   read_file   {path} → {path, size, content | content_base64}
+//               VM) and the call fails with an error saying so. The result keeps the
+//               first and last 32 KiB of each stream with a "[… N bytes of stdout
+//               omitted …]" marker (then stdout_truncated, stdout_bytes).
+//   read_file   {path, offset?, length?, encoding?: text|base64}
+//               → {path, size, offset, length, truncated, next_offset?, note?,
+//                  content | content_base64 | binary: true}: at most length (default
+//               256 KiB, at most 1 MiB) bytes; text cut on a character boundary;
+//               binary (NUL, not UTF-8) only reported unless base64 is asked for.
+//               FIFOs, devices and sockets are refused at once.
 //   write_file  {path, content | content_base64} → {path, bytes}
-//   list_files  {path?} → {path, entries: [{name, type, size, mode, mtime_ms}]}
+//   list_files  {path?, offset?, limit?} → {path, entries: [{name, type, size, mode,
+//               mtime_ms, name_not_utf8?}], offset, total, truncated, next_offset?,
+//               note?}: sorted by the names' bytes, at most 1000 a call. A name that
+//               is not UTF-8 shows its bytes as \xHH and that form names it back.
 //   stat_file   {path} → {path, type, size, mode, mtime_ms}
 //   remove_file {path, recursive?} → {path}
 // Paths are relative to the workspace (/workspace in the guest); one that leaves it

@@ -3,6 +3,7 @@
 // The input is split at arbitrary points to exercise partial frames too.
 
 #include "protocol/Frame.h"
+#include "protocol/Utf8.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -34,5 +35,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         __builtin_trap();
     // The JSON parser on its own, too.
     (void)Json::parse(bytes);
+    // File names: the escaped form is always UTF-8 (what a listing may carry), leaves
+    // UTF-8 alone, and a cut on a character boundary never grows the text.
+    const std::string shown = escapeInvalidUtf8(bytes);
+    if (!isValidUtf8(shown) || (isValidUtf8(bytes) && shown != bytes))
+        __builtin_trap();
+    if (!isValidUtf8(bytes) && unescapeBytes(shown) != std::string(bytes) &&
+        bytes.find("\\x") == std::string_view::npos)
+        __builtin_trap();
+    if (completeUtf8Prefix(bytes) > size)
+        __builtin_trap();
     return 0;
 }

@@ -7,6 +7,7 @@
 // read/write/list/stat/remove. One poll loop; any number of commands at once.
 
 #include "protocol/Frame.h"
+#include "protocol/Utf8.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,6 +38,11 @@ using airlock::wire::Json;
 namespace {
 
 constexpr std::size_t kChunk = 32 * 1024;
+// A listing returns at most this many entries per request (the host pages on).
+constexpr std::int64_t kMaxListEntries = 1000;
+// Names read from one folder to sort it; past this the listing says it is partial
+// (a guest with 256 MiB cannot sort any number of names).
+constexpr std::size_t kMaxScanEntries = 500000;
 
 std::int64_t nowMs()
 {
@@ -47,7 +53,39 @@ std::int64_t nowMs()
 
 std::string errnoText(const std::string &what)
 {
-    return what + ": " + std::strerror(errno);
+    return airlock::wire::escapeInvalidUtf8(what) + ": " + std::strerror(errno);
+}
+
+// A path as it may appear in a reply's text.
+std::string shown(const std::string &path)
+{
+    return airlock::wire::escapeInvalidUtf8(path);
+}
+
+// The path a request names: as given when it exists (or nothing has the name its
+// \xHH escapes stand for), else the bytes those escapes stand for — how a listed
+// name that is not UTF-8 comes back.
+std::string resolvePath(const std::string &path)
+{
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 || errno != ENOENT)
+        return path;
+    const std::optional<std::string> raw = airlock::wire::unescapeBytes(path);
+    if (raw && ::lstat(raw->c_str(), &st) == 0)
+        return *raw;
+    return path;
+}
+
+const char *typeName(mode_t mode)
+{
+    return S_ISDIR(mode)    ? "dir"
+           : S_ISREG(mode)  ? "file"
+           : S_ISLNK(mode)  ? "symlink"
+           : S_ISFIFO(mode) ? "fifo"
+           : S_ISSOCK(mode) ? "socket"
+           : S_ISCHR(mode)  ? "char device"
+           : S_ISBLK(mode)  ? "block device"
+                            : "other";
 }
 
 struct Command {
@@ -226,6 +264,12 @@ void Agent::handle(const Frame &f)
             .set("version", std::int64_t(airlock::wire::kProtocolVersion))
             .set("agent", "airlock-agent")
             .set("kernel", std::string(u.release));
+        // What runs now: a host waiting on a command this agent does not know learns
+        // that the command was lost (the agent restarted).
+        Json::Array running;
+        for (const auto &[id, c] : m_commands)
+            running.emplace_back(id);
+        r.set("running", Json(std::move(running)));
         send(r);
     } else if (op == "exec") {
         startExec(f);
@@ -396,12 +440,8 @@ void Agent::cancel(const Frame &f)
 
 Json statJson(const struct stat &st)
 {
-    const char *type = S_ISDIR(st.st_mode)   ? "dir"
-                       : S_ISREG(st.st_mode) ? "file"
-                       : S_ISLNK(st.st_mode) ? "symlink"
-                                             : "other";
     Json j;
-    j.set("type", type)
+    j.set("type", typeName(st.st_mode))
         .set("size", std::int64_t(st.st_size))
         .set("mode", std::int64_t(st.st_mode & 07777))
         .set("mtime_ms", std::int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000);
@@ -410,23 +450,39 @@ Json statJson(const struct stat &st)
 
 void Agent::readFile(const Frame &f)
 {
-    const std::string &path = f.header["path"].toString();
+    const std::string path = resolvePath(f.header["path"].toString());
     const std::int64_t offset = std::max<std::int64_t>(0, f.header["offset"].toInt(0));
     std::int64_t length = f.header["length"].toInt(std::int64_t(airlock::wire::kMaxPayload));
     length = std::clamp<std::int64_t>(length, 0, std::int64_t(airlock::wire::kMaxPayload));
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Only regular files: opening a FIFO blocks until a writer comes, a device may
+    // never end. Check before opening (opening a device can itself act), then open
+    // without blocking and check the very file opened (it may have been swapped).
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        sendError(f.id(), errnoText(path));
+        return;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        sendError(f.id(), shown(path) + ": is a directory (use list_files)");
+        return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        sendError(f.id(), shown(path) + ": not a regular file (a " + typeName(st.st_mode) + "); refused");
+        return;
+    }
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         sendError(f.id(), errnoText(path));
         return;
     }
-    struct stat st {};
-    ::fstat(fd, &st);
-    if (S_ISDIR(st.st_mode)) {
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
-        sendError(f.id(), path + ": is a directory");
+        sendError(f.id(), shown(path) + ": not a regular file (a " + typeName(st.st_mode) + "); refused");
         return;
     }
-    std::string data(std::size_t(length), '\0');
+    // Never more than what is left of the file, and never more than one frame.
+    const std::int64_t left = std::max<std::int64_t>(0, std::int64_t(st.st_size) - offset);
+    std::string data(std::size_t(std::min(length, left)), '\0');
     std::size_t got = 0;
     while (got < data.size()) {
         const ssize_t n = ::pread(fd, data.data() + got, data.size() - got, off_t(offset + std::int64_t(got)));
@@ -461,7 +517,7 @@ bool makeParents(const std::string &path)
 
 void Agent::writeFile(const Frame &f)
 {
-    const std::string &path = f.header["path"].toString();
+    const std::string path = resolvePath(f.header["path"].toString());
     if (path.empty()) {
         sendError(f.id(), "write_file needs a path");
         return;
@@ -472,9 +528,21 @@ void Agent::writeFile(const Frame &f)
     }
     const bool append = f.header["append"].toBool(false);
     const mode_t mode = mode_t(f.header["mode"].toInt(0644) & 07777);
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), mode);
+    // Regular files only: opening a FIFO for writing blocks until a reader comes.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        sendError(f.id(), shown(path) + ": not a regular file (a " + typeName(st.st_mode) + "); refused");
+        return;
+    }
+    const int fd = ::open(path.c_str(),
+                          O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (append ? O_APPEND : O_TRUNC), mode);
     if (fd < 0) {
         sendError(f.id(), errnoText(path));
+        return;
+    }
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        sendError(f.id(), shown(path) + ": not a regular file; refused");
         return;
     }
     const bool ok = writeAll(fd, f.payload.data(), f.payload.size());
@@ -492,47 +560,73 @@ void Agent::writeFile(const Frame &f)
 
 void Agent::listDir(const Frame &f)
 {
-    const std::string &path = f.header["path"].toString();
-    DIR *d = ::opendir(path.c_str());
+    const std::string path = resolvePath(f.header["path"].toString());
+    const std::int64_t offset = std::max<std::int64_t>(0, f.header["offset"].toInt(0));
+    const std::int64_t limit = std::clamp<std::int64_t>(f.header["limit"].toInt(kMaxListEntries), 1, kMaxListEntries);
+    const int dfd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
+    DIR *d = dfd >= 0 ? ::fdopendir(dfd) : nullptr;
     if (!d) {
         sendError(f.id(), errnoText(path));
+        if (dfd >= 0)
+            ::close(dfd);
         return;
     }
-    std::vector<std::pair<std::string, Json>> entries;
+    // Names only (cheap), sorted by their bytes; then stat just the page asked for:
+    // a folder of 100,000 entries costs one readdir pass, not 100,000 stats.
+    std::vector<std::string> names;
+    bool partial = false;
     while (dirent *e = ::readdir(d)) {
-        const std::string name = e->d_name;
-        if (name == "." || name == "..")
+        if (std::strcmp(e->d_name, ".") == 0 || std::strcmp(e->d_name, "..") == 0)
             continue;
-        struct stat st {};
-        if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-            continue;
-        Json j = statJson(st);
-        j.set("name", name);
-        entries.emplace_back(name, std::move(j));
-    }
-    ::closedir(d);
-    std::sort(entries.begin(), entries.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
-    // Entries go in the payload (a JSON array): a big folder outgrows the header.
-    Json::Array items;
-    std::size_t budget = airlock::wire::kMaxPayload - 2;
-    bool truncated = false;
-    for (auto &[name, j] : entries) {
-        const std::size_t cost = j.dump().size() + 1;
-        if (cost > budget) {
-            truncated = true;
+        if (names.size() >= kMaxScanEntries) {
+            partial = true;
             break;
         }
-        budget -= cost;
-        items.push_back(std::move(j));
+        names.emplace_back(e->d_name);
     }
+    std::sort(names.begin(), names.end());
+    const std::int64_t total = std::int64_t(names.size());
+    const std::int64_t end = std::min(total, offset + limit);
+    // Entries go in the payload (a JSON array, always valid UTF-8).
+    std::string payload = "[";
+    std::int64_t count = 0;
+    for (std::int64_t i = offset; i < end; ++i) {
+        const std::string &name = names[std::size_t(i)];
+        struct stat st {};
+        Json j;
+        if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+            j = statJson(st);
+        else
+            j.set("type", "unknown").set("error", std::string(std::strerror(errno)));
+        if (airlock::wire::isValidUtf8(name)) {
+            j.set("name", name);
+        } else {
+            j.set("name", airlock::wire::escapeInvalidUtf8(name)).set("name_not_utf8", true);
+        }
+        const std::string item = j.dump();
+        if (payload.size() + item.size() + 2 > airlock::wire::kMaxPayload)
+            break; // cannot happen with names ≤ 255 bytes and 1000 entries; bounded anyway
+        if (count > 0)
+            payload += ',';
+        payload += item;
+        ++count;
+    }
+    payload += ']';
+    ::closedir(d);
     Json r;
-    r.set("op", "list").set("id", f.id()).set("count", std::int64_t(items.size())).set("truncated", truncated);
-    send(r, Json(std::move(items)).dump());
+    r.set("op", "list")
+        .set("id", f.id())
+        .set("count", count)
+        .set("offset", offset)
+        .set("total", total)
+        .set("partial", partial)
+        .set("truncated", offset + count < total);
+    send(r, payload);
 }
 
 void Agent::statPath(const Frame &f)
 {
-    const std::string &path = f.header["path"].toString();
+    const std::string path = resolvePath(f.header["path"].toString());
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
         sendError(f.id(), errnoText(path));
@@ -550,9 +644,9 @@ int removeOne(const char *path, const struct stat *, int, FTW *)
 
 void Agent::removePath(const Frame &f)
 {
-    const std::string &path = f.header["path"].toString();
+    const std::string path = resolvePath(f.header["path"].toString());
     if (path.empty() || path == "/") {
-        sendError(f.id(), "refusing to remove \"" + path + "\"");
+        sendError(f.id(), "refusing to remove \"" + shown(path) + "\"");
         return;
     }
     struct stat st {};

@@ -6,9 +6,14 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using airlock::wire::encodeFrame;
 using airlock::wire::Frame;
@@ -28,6 +33,9 @@ private Q_SLOTS:
     void cancelKillsTheCommand();
     void fileOperations();
     void malformedFrameClosesTheChannel();
+    void nonRegularFilesAreRefusedWithoutBlocking();
+    void readsAreBoundedToOneFrame();
+    void listingsArePagedSortedAndAlwaysUtf8();
 
 private:
     void send(const Json &h, const std::string &payload = {});
@@ -283,6 +291,101 @@ void TestGuestAgent::malformedFrameClosesTheChannel()
     QVERIFY(m_agent->waitForFinished(3000));
     QCOMPARE(m_agent->exitCode(), 2);
     QVERIFY(m_agent->readAllStandardError().contains("closing the channel"));
+}
+
+void TestGuestAgent::nonRegularFilesAreRefusedWithoutBlocking()
+{
+    const QByteArray fifo = QFile::encodeName(m_dir.filePath(QStringLiteral("a.fifo")));
+    QCOMPARE(::mkfifo(fifo.constData(), 0644), 0);
+    const QByteArray link = QFile::encodeName(m_dir.filePath(QStringLiteral("null.link")));
+    QCOMPARE(::symlink("/dev/null", link.constData()), 0);
+    int id = 20;
+    for (const QByteArray &p : {fifo, link, QByteArray("/dev/zero")}) {
+        Json r = req("read_file", ++id);
+        r.set("path", p.toStdString());
+        send(r);
+        const Frame f = receive(5000);
+        QCOMPARE(f.op(), std::string("error"));
+        QVERIFY2(f.header["message"].toString().find("not a regular file") != std::string::npos,
+                 f.header["message"].toString().c_str());
+    }
+    // Writing into a FIFO with no reader would block as well.
+    Json w = req("write_file", ++id);
+    w.set("path", fifo.toStdString());
+    send(w, "x");
+    const Frame wf = receive(5000);
+    QCOMPARE(wf.op(), std::string("error"));
+    QVERIFY2(wf.header["message"].toString().find("not a regular file") != std::string::npos,
+             wf.header["message"].toString().c_str());
+    // And the agent still answers.
+    send(req("hello", ++id));
+    QCOMPARE(receive().op(), std::string("hello"));
+}
+
+void TestGuestAgent::readsAreBoundedToOneFrame()
+{
+    const QString path = m_dir.filePath(QStringLiteral("sparse"));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QVERIFY(f.resize(std::int64_t(3) << 30)); // 3 GiB, sparse
+    f.close();
+    Json r = req("read_file", 30);
+    r.set("path", path.toStdString()).set("offset", 5).set("length", std::int64_t(1) << 40);
+    send(r);
+    const Frame rf = receive();
+    QCOMPARE(rf.op(), std::string("file"));
+    QCOMPARE(rf.payload.size(), airlock::wire::kMaxPayload);
+    QCOMPARE(rf.header["size"].toInt(), std::int64_t(3) << 30);
+    QVERIFY(!rf.header["eof"].toBool(true));
+    // Past the end: nothing, and eof.
+    Json past = req("read_file", 31);
+    past.set("path", path.toStdString()).set("offset", std::int64_t(4) << 30);
+    send(past);
+    const Frame pf = receive();
+    QCOMPARE(pf.payload.size(), size_t(0));
+    QVERIFY(pf.header["eof"].toBool());
+}
+
+void TestGuestAgent::listingsArePagedSortedAndAlwaysUtf8()
+{
+    const QByteArray dir = QFile::encodeName(m_dir.filePath(QStringLiteral("list")));
+    QCOMPARE(::mkdir(dir.constData(), 0755), 0);
+    for (int i = 2999; i >= 0; --i) {
+        const QByteArray p = dir + "/n" + QByteArray::number(i).rightJustified(4, '0');
+        ::close(::open(p.constData(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+    }
+    ::close(::open(QByteArray(dir + "/z\xff").constData(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+    Json l = req("list", 40);
+    l.set("path", dir.toStdString()).set("limit", 100000);
+    send(l);
+    Frame first = receive();
+    QCOMPARE(first.op(), std::string("list"));
+    QCOMPARE(first.header["total"].toInt(), 3001);
+    QCOMPARE(first.header["count"].toInt(), 1000); // never more than 1000 a page
+    QVERIFY(first.header["truncated"].toBool());
+    std::optional<Json> page = Json::parse(first.payload);
+    QVERIFY(page);
+    QCOMPARE(page->toArray().front()["name"].toString(), std::string("n0000"));
+    QCOMPARE(page->toArray().back()["name"].toString(), std::string("n0999"));
+
+    Json last = req("list", 41);
+    last.set("path", dir.toStdString()).set("offset", 2999);
+    send(last);
+    const Frame lf = receive();
+    page = Json::parse(lf.payload);
+    QVERIFY(page);
+    QCOMPARE(page->toArray().size(), size_t(2));
+    QCOMPARE(page->toArray()[1]["name"].toString(), std::string("z\\xff"));
+    QVERIFY(page->toArray()[1]["name_not_utf8"].toBool());
+    QVERIFY(!lf.header["truncated"].toBool(true));
+    // The payload is valid UTF-8 JSON for Qt too.
+    QVERIFY(!QJsonDocument::fromJson(QByteArray::fromStdString(lf.payload)).isNull());
+    // The escaped name reaches the file.
+    Json st = req("stat", 42);
+    st.set("path", QByteArray(dir + "/z\\xff").toStdString());
+    send(st);
+    QCOMPARE(receive().op(), std::string("stat"));
+    ::unlink(QByteArray(dir + "/z\xff").constData()); // QDir cannot name it to clean up
 }
 
 QTEST_GUILESS_MAIN(TestGuestAgent)
