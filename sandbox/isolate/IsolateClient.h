@@ -47,7 +47,7 @@ public:
         QByteArray inputJson = QByteArrayLiteral("{}");
         QByteArray envJson = QByteArrayLiteral("{}"); // the bindings handed to run() as env
         int timeoutMs = 5000;
-        int memoryMb = 0; // 0: the pool's limit; else a one-off isolate with this limit
+        int memoryMb = 0; // 0: the pool's limit; else a one-off isolate with this lower limit (at most the pool's)
         qint64 resultLimit = 1 << 20;
     };
 
