@@ -55,6 +55,9 @@ await esbuild.build({
   target: "chrome102", // V8 10.2, as shipped in Debian's libnode
   minify: true,
   legalComments: "none",
+  // Strict throughout (zod is strict already, as a module): a tool cannot reach the
+  // prelude's functions through fn.caller or stack-trace call sites.
+  banner: { js: '"use strict";' },
   treeShaking: true,
   nodePaths: [process.env.AIRLOCK_NODE_MODULES || path.join(here, "node_modules")],
   plugins: [flatZod, englishOnly],

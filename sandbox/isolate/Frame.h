@@ -19,6 +19,8 @@
 //   result {id, isString, us}     body: the result (a string, or JSON text)
 //   schema {id, us}               body: JSON array of tool descriptions
 //   error  {id, code, message, us} body: the JavaScript stack, when there is one
+//   dying  {reason}               the helper is about to exit (out of memory V8 could
+//                                 not recover from); the app sends it nothing more
 
 #include "util/Result.h"
 

@@ -79,6 +79,7 @@ IsolateClient::~IsolateClient()
     {
         std::lock_guard lock(m_mutex);
         m_stopping = true;
+        m_replaced.notify_all();
         pid = m_pid;
         if (m_fd >= 0)
             ::shutdown(m_fd, SHUT_RDWR); // the reader sees end of stream and stops
@@ -217,6 +218,8 @@ void IsolateClient::readLoop()
             fd = m_fd;
             generation = m_generation;
         }
+        // Why the helper is about to go away, when it knows ("dying" frame).
+        QString dyingReason;
         // Dispatch frames until the helper goes away.
         for (;;) {
             Result<Frame> frame = frame::read(fd);
@@ -224,6 +227,12 @@ void IsolateClient::readLoop()
                 break;
             const QJsonObject &h = frame->header;
             const QString type = h.value(QStringLiteral("type")).toString();
+            if (type == QLatin1String("dying")) {
+                dyingReason = h.value(QStringLiteral("reason")).toString();
+                std::lock_guard lock(m_mutex);
+                m_dying = true;
+                continue;
+            }
             const qint64 id = h.value(QStringLiteral("id")).toInteger();
             std::shared_ptr<Pending> pending;
             {
@@ -267,12 +276,23 @@ void IsolateClient::readLoop()
         m_pid = -1;
         m_ready = false;
         const int status = reap(pid);
-        if (m_stopping)
+        if (m_stopping) {
+            m_dying = false;
+            m_replaced.notify_all();
             return;
+        }
+        // A helper that said why (out of memory in another call) is described by
+        // that; one that just vanished by how it ended.
         const QString message =
-            QStringLiteral("the JavaScript helper (airlock-jsd, pid %1) %2 during the call; a fresh helper takes over")
-                .arg(pid)
-                .arg(describeExit(status));
+            dyingReason.isEmpty()
+                ? QStringLiteral("the JavaScript helper (airlock-jsd, pid %1) %2 during the call; a fresh helper "
+                                 "takes over")
+                      .arg(pid)
+                      .arg(describeExit(status))
+                : QStringLiteral("the JavaScript helper (airlock-jsd, pid %1) %2 during the call (%3, in this or "
+                                 "another call); a fresh helper takes over")
+                      .arg(pid)
+                      .arg(describeExit(status), dyingReason);
         for (auto &[id, pending] : m_pending) {
             if (pending->generation != generation)
                 continue;
@@ -288,7 +308,10 @@ void IsolateClient::readLoop()
             pending->done.notify_all();
         }
         ++m_restarts;
-        if (!spawnLocked().ok())
+        const bool respawned = spawnLocked().ok();
+        m_dying = false;
+        m_replaced.notify_all();
+        if (!respawned)
             return; // start() tries again on the next call
     }
 }
@@ -310,7 +333,9 @@ IsolateClient::Reply IsolateClient::call(qint64 id, const QJsonObject &header, c
     int fd;
     qint64 pid;
     {
-        std::lock_guard lock(m_mutex);
+        std::unique_lock lock(m_mutex);
+        // A helper that announced its end gets no new calls; its successor does.
+        m_replaced.wait_for(lock, std::chrono::milliseconds(kReadyTimeoutMs), [&] { return !m_dying || m_stopping; });
         if (!m_ready)
             return fail(QStringLiteral("helper_unavailable"), QStringLiteral("the JavaScript helper is restarting"));
         pending->generation = m_generation;

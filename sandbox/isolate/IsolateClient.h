@@ -47,7 +47,7 @@ public:
         QByteArray inputJson = QByteArrayLiteral("{}");
         QByteArray envJson = QByteArrayLiteral("{}"); // the bindings handed to run() as env
         int timeoutMs = 5000;
-        int memoryMb = 0; // 0: the pool's limit; else a one-off isolate with this limit
+        int memoryMb = 0; // 0: the pool's limit; else a one-off isolate with this lower limit (at most the pool's)
         qint64 resultLimit = 1 << 20;
     };
 
@@ -109,7 +109,9 @@ private:
     qint64 m_pid = -1;
     quint64 m_generation = 0;
     bool m_ready = false;
+    bool m_dying = false; // the helper announced its end: new calls wait for the next one
     bool m_stopping = false;
+    std::condition_variable m_replaced; // m_dying went back to false
     bool m_seccomp = false;
     QString m_lockdown;
     std::map<qint64, std::shared_ptr<Pending>> m_pending;

@@ -96,7 +96,9 @@ int main(int argc, char **argv)
         runner.write(prelude.readAll());
         runner.write("\n");
         runner.write(kTool);
-        runner.write("__airlockPrelude.invoke('', process.argv[2], '{}').then((r) => process.stdout.write(r.text));\n");
+        // invoke() hands back run()'s value; the helper awaits it (and serialises it) itself.
+        runner.write("Promise.resolve(__airlockPrelude.invoke('', process.argv[2], '{}').value)"
+                     ".then((v) => process.stdout.write(v));\n");
     }
     std::vector<double> node;
     const int nodeRuns = 20;

@@ -9,7 +9,9 @@ namespace {
 
 class BoundedAllocator final : public v8::ArrayBuffer::Allocator {
 public:
-    explicit BoundedAllocator(size_t limit) : m_inner(v8::ArrayBuffer::Allocator::NewDefaultAllocator()), m_limit(limit)
+    BoundedAllocator(size_t limit, RefusedFn onRefused, void *data)
+        : m_inner(v8::ArrayBuffer::Allocator::NewDefaultAllocator()), m_limit(limit), m_onRefused(onRefused),
+          m_data(data)
     {
     }
     void *Allocate(size_t length) override
@@ -31,8 +33,11 @@ private:
     {
         size_t used = m_used.load();
         do {
-            if (length > m_limit || used > m_limit - length)
+            if (length > m_limit || used > m_limit - length) {
+                if (m_onRefused)
+                    m_onRefused(m_data);
                 return false;
+            }
         } while (!m_used.compare_exchange_weak(used, used + length));
         return true;
     }
@@ -45,14 +50,16 @@ private:
 
     std::unique_ptr<v8::ArrayBuffer::Allocator> m_inner;
     const size_t m_limit;
+    const RefusedFn m_onRefused;
+    void *const m_data;
     std::atomic<size_t> m_used{0};
 };
 
 } // namespace
 
-std::unique_ptr<v8::ArrayBuffer::Allocator> newBoundedAllocator(std::size_t limit)
+std::unique_ptr<v8::ArrayBuffer::Allocator> newBoundedAllocator(std::size_t limit, RefusedFn onRefused, void *data)
 {
-    return std::make_unique<BoundedAllocator>(limit);
+    return std::make_unique<BoundedAllocator>(limit, onRefused, data);
 }
 
 } // namespace airlock::jsd

@@ -14,11 +14,14 @@
 
 #include <v8.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <new>
 #include <string>
 
 #include <csignal>
@@ -28,6 +31,7 @@
 #endif
 #ifdef __linux__
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #endif
 
@@ -44,11 +48,38 @@ public:
         if (!frame::write(m_fd, frame).ok())
             std::_Exit(0); // the app is gone: nothing left to do
     }
+    void sendLastWords(const Frame &frame) override
+    {
+        // Another thread may be in the middle of a frame: wait for it, not forever.
+        std::unique_lock lock(m_mutex, std::defer_lock);
+        if (lock.try_lock_for(std::chrono::seconds(2)))
+            (void)frame::write(m_fd, frame);
+    }
 
 private:
     int m_fd;
-    std::mutex m_mutex;
+    std::timed_mutex m_mutex;
 };
+
+// A backstop under the helper's own accounting (heap limit, ArrayBuffer budget):
+// whatever else grows — a V8 bug, memory V8 allocates outside both — stops at the
+// data segment limit, where V8 reports out of memory (ToolIsolate::
+// onFatalOutOfMemory: the call fails with `memory` and a fresh helper starts)
+// rather than the machine running out. Room for every isolate at once (the pool's
+// and as many one-off ones) at about three times its limit (heap, buffers, code
+// and compiler zones), plus the process itself. Not under AddressSanitizer, whose
+// shadow memory counts as data.
+void limitDataSegment(int workers, int memoryMb)
+{
+#if defined(__linux__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    const rlim_t bytes = (rlim_t(512) << 20) + rlim_t(2 * workers) * 3 * (rlim_t(memoryMb) << 20);
+    const rlimit lim{bytes, bytes};
+    setrlimit(RLIMIT_DATA, &lim);
+#else
+    (void)workers;
+    (void)memoryMb;
+#endif
+}
 
 int intArg(int argc, char **argv, const char *name, int fallback)
 {
@@ -105,9 +136,18 @@ int main(int argc, char **argv)
     quint64 seed = 0;
     if (getentropy(&seed, sizeof seed) != 0)
         seed = quint64(::getpid()) * 0x9e3779b97f4a7c15ull ^ quint64(std::time(nullptr));
-    const std::string flags =
-        "--no-concurrent-marking --no-rehash-snapshot --hash-seed=" + std::to_string(seed & 0x7fffffffffffull);
+    // No WebAssembly: its memories are reserved and committed by V8 directly, past
+    // both the heap limit and the ArrayBuffer allocator, so a tool could fill
+    // gigabytes under a 64 MiB limit; tools (which import nothing but zod) have no
+    // use for it, and it is a large attack surface besides.
+    const std::string flags = "--no-concurrent-marking --no-rehash-snapshot --no-expose-wasm --hash-seed=" +
+                              std::to_string(seed & 0x7fffffffffffull);
     V8Platform::ensureInitialized(flags.c_str());
+    // An allocation V8 cannot make, wherever it happens, ends in a `memory` error
+    // for the call in flight on that thread and a fresh helper, not a bare abort.
+    v8::V8::SetFatalMemoryErrorCallback(&jsd::ToolIsolate::onFatalOutOfMemory);
+    std::set_new_handler([] { jsd::ToolIsolate::onFatalOutOfMemory("C++ allocation", false); });
+    limitDataSegment(options.workers, options.memoryMb);
     // Before lock-down and before any isolate: the snapshot all isolates start from.
     const bool snapshot = !flag(argc, argv, "--no-snapshot") && jsd::ToolIsolate::buildSnapshot();
     const jsd::LockdownReport lockdown = flag(argc, argv, "--no-lockdown")
@@ -148,8 +188,10 @@ int main(int argc, char **argv)
         job->envJson = h.value(QStringLiteral("env")).toString(QStringLiteral("{}")).toUtf8();
         job->timeoutMs = std::max(1, h.value(QStringLiteral("timeoutMs")).toInt(5000));
         job->memoryMb = h.value(QStringLiteral("memoryMb")).toInt(0);
+        // A call may lower the pool's limit, not raise it (the data segment limit
+        // above is sized for the pool's).
         if (job->memoryMb != 0)
-            job->memoryMb = std::max(8, job->memoryMb);
+            job->memoryMb = std::clamp(job->memoryMb, 8, options.memoryMb);
         job->resultLimit = h.value(QStringLiteral("resultLimit")).toInteger(1 << 20);
         runtime.submit(std::move(job));
     }

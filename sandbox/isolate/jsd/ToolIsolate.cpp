@@ -1,6 +1,7 @@
 #include "ToolIsolate.h"
 
 #include "BoundedAllocator.h"
+#include "JsonWriter.h"
 #include "PreludeBundle.h"
 #include "Watchdog.h"
 
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -31,6 +33,24 @@ constexpr qint64 kMaxLogBytes = 4 << 20;
 constexpr auto kCancelGrace = std::chrono::milliseconds(250);
 
 const char *const kImportRefusal = "a tool may import only \"zod\" and \"airlock\"";
+
+// What a thrown value may put into an error frame: a message is one line of
+// reasonable size, a stack a screenful or two.
+constexpr qsizetype kMaxMessageChars = 16 * 1024;
+constexpr qsizetype kMaxStackChars = 64 * 1024;
+// The JSON description of a file's tools.
+constexpr qint64 kMaxSchemaBytes = 4 << 20;
+// A result can never be larger than a frame body.
+constexpr qint64 kMaxResultBytes = 48 << 20;
+// Exit status of a helper that ran out of memory V8 could not recover from.
+constexpr int kExitOutOfMemory = 70;
+
+// The isolate whose JavaScript runs on this thread (a worker's, during a call or
+// a preload): for the out-of-memory handler, which V8 calls without one.
+thread_local ToolIsolate *t_active = nullptr;
+// Where the out-of-memory handler says its last words (every isolate shares one).
+std::atomic<Responder *> g_responder{nullptr};
+std::atomic<bool> g_dying{false};
 
 // The prelude's code cache, shared by every isolate in the process: made once by
 // the first isolate after it ran the prelude (so lazily compiled functions are in
@@ -70,6 +90,67 @@ QString qstr(v8::Isolate *isolate, v8::Local<v8::Value> value)
         return {};
     v8::String::Utf8Value utf8(isolate, value);
     return *utf8 ? QString::fromUtf8(*utf8, utf8.length()) : QStringLiteral("(unprintable value)");
+}
+
+QString clip(QString text, qsizetype max)
+{
+    if (text.size() <= max)
+        return text;
+    const qsizetype all = text.size();
+    text.truncate(max);
+    return text + QStringLiteral("… (%1 characters in all)").arg(all);
+}
+
+QString withArticle(const QString &noun)
+{
+    const bool vowel = !noun.isEmpty() && QStringLiteral("AEIOUaeiou").contains(noun.front());
+    return (vowel ? QStringLiteral("an ") : QStringLiteral("a ")) + noun;
+}
+
+// What was thrown, as one line, and its stack if it has one, without trusting the
+// value: symbols and proxies are described without touching them (no traps run);
+// an object's own string conversion runs (tool code, in a TryCatch of its own)
+// and, if it fails, the object is named by its constructor, which V8 finds
+// without running any code.
+std::pair<QString, QString> describeThrown(v8::Isolate *isolate, v8::Local<v8::Context> context,
+                                           v8::Local<v8::Value> exception)
+{
+    if (exception.IsEmpty())
+        return {QStringLiteral("an exception without a value"), {}};
+    if (exception->IsString())
+        return {clip(qstr(isolate, exception), kMaxMessageChars), {}};
+    if (exception->IsSymbol()) {
+        v8::Local<v8::Value> description = exception.As<v8::Symbol>()->Description(isolate);
+        return {QStringLiteral("tool threw a Symbol(%1)")
+                    .arg(description->IsString() ? clip(qstr(isolate, description), kMaxMessageChars) : QString()),
+                {}};
+    }
+    if (exception->IsProxy())
+        return {exception.As<v8::Proxy>()->IsRevoked() ? QStringLiteral("tool threw a Proxy (revoked)")
+                                                       : QStringLiteral("tool threw a Proxy"),
+                {}};
+    if (!exception->IsObject()) // number, boolean, null, undefined, BigInt: converting them runs no code
+        return {qstr(isolate, exception), {}};
+    v8::Local<v8::Object> object = exception.As<v8::Object>();
+    QString text;
+    {
+        v8::TryCatch inner(isolate);
+        v8::Local<v8::String> converted;
+        if (object->ToString(context).ToLocal(&converted)) {
+            text = clip(qstr(isolate, converted), kMaxMessageChars);
+        } else {
+            text = QStringLiteral("tool threw %1 that cannot be converted to a string")
+                       .arg(withArticle(qstr(isolate, object->GetConstructorName())));
+        }
+    }
+    QString stack;
+    {
+        v8::TryCatch inner(isolate);
+        v8::Local<v8::Value> value;
+        if (object->Get(context, str(isolate, "stack")).ToLocal(&value) && value->IsString())
+            stack = clip(qstr(isolate, value), kMaxStackChars);
+    }
+    return {text, stack};
 }
 
 qint64 elapsedUs(const Job &job)
@@ -132,7 +213,8 @@ std::unique_ptr<ToolIsolate> ToolIsolate::create(int memoryMb, Watchdog &watchdo
 {
     std::unique_ptr<ToolIsolate> self(new ToolIsolate(memoryMb, watchdog, responder));
     const size_t limit = size_t(memoryMb) << 20;
-    self->m_allocator = newBoundedAllocator(limit);
+    self->m_allocator = newBoundedAllocator(limit, &ToolIsolate::onBufferRefused, self.get());
+    g_responder.store(&responder);
     v8::Isolate::CreateParams params;
     params.array_buffer_allocator = self->m_allocator.get();
     params.constraints.ConfigureDefaultsFromHeapSize(0, limit);
@@ -147,6 +229,7 @@ std::unique_ptr<ToolIsolate> ToolIsolate::create(int memoryMb, Watchdog &watchdo
     // Microtasks run only where the worker's event loop runs them.
     isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
     isolate->AddNearHeapLimitCallback(&ToolIsolate::onNearHeapLimit, self.get());
+    isolate->SetOOMErrorHandler(&ToolIsolate::onFatalOutOfMemory);
     isolate->SetHostImportModuleDynamicallyCallback(&ToolIsolate::onDynamicImport);
     return self;
 }
@@ -170,12 +253,54 @@ size_t ToolIsolate::onNearHeapLimit(void *data, size_t current, size_t /*initial
     return current + std::max<size_t>(current / 2, size_t(32) << 20);
 }
 
+void ToolIsolate::onBufferRefused(void *data) noexcept
+{
+    // Over the ArrayBuffer budget while a call runs: the call is out of memory, as
+    // it would be on the heap (a RangeError the tool could catch would hide that).
+    auto *self = static_cast<ToolIsolate *>(data);
+    if (!self->m_job)
+        return;
+    self->m_spent = true;
+    self->m_job->stop(StopCause::Memory);
+    self->m_isolate->TerminateExecution();
+}
+
+void ToolIsolate::onFatalOutOfMemory(const char *location, bool isHeap) noexcept
+{
+    if (g_dying.exchange(true)) {
+        // Another thread is already saying goodbye; the process ends with it.
+        for (;;)
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+    Responder *responder = g_responder.load();
+    if (!responder)
+        std::_Exit(kExitOutOfMemory);
+    const QString where = QString::fromLatin1(location ? location : "unknown");
+    // "dying" first: the app then holds new calls back until the fresh helper is up,
+    // instead of sending them here after it sees the error below.
+    responder->sendLastWords(
+        Frame{QJsonObject{{QStringLiteral("type"), QStringLiteral("dying")},
+                          {QStringLiteral("reason"), QStringLiteral("ran out of memory (V8: %1)").arg(where)}},
+              {}});
+    if (ToolIsolate *self = t_active; self && self->m_job && !self->m_preloading) {
+        responder->sendLastWords(
+            errorFrame(*self->m_job, "memory",
+                       QStringLiteral("out of memory: %1 the tool's %2 MiB limit (V8: %3); the helper was replaced")
+                           .arg(isHeap ? QStringLiteral("a single allocation did not fit")
+                                       : QStringLiteral("the helper ran out of memory within"))
+                           .arg(self->m_memoryMb)
+                           .arg(where)));
+    }
+    std::_Exit(kExitOutOfMemory);
+}
+
 void ToolIsolate::hostLog(const v8::FunctionCallbackInfo<v8::Value> &info)
 {
     v8::Isolate *isolate = info.GetIsolate();
     ToolIsolate *self = from(isolate);
     Job *job = self->m_job;
-    if (!job || info.Length() < 2 || job->logTruncated)
+    // Called by the prelude only, with (level, text) strings.
+    if (!job || info.Length() < 2 || !info[0]->IsString() || !info[1]->IsString() || job->logTruncated)
         return;
     const QString level = qstr(isolate, info[0]);
     const QByteArray text = qstr(isolate, info[1]).toUtf8();
@@ -204,9 +329,14 @@ void ToolIsolate::hostRandom(const v8::FunctionCallbackInfo<v8::Value> &info)
     if (info.Length() < 1 || !info[0]->IsUint8Array())
         return;
     v8::Local<v8::Uint8Array> view = info[0].As<v8::Uint8Array>();
-    auto *bytes = static_cast<unsigned char *>(view->Buffer()->GetBackingStore()->Data()) + view->ByteOffset();
+    const std::shared_ptr<v8::BackingStore> store = view->Buffer()->GetBackingStore();
+    const size_t offset = view->ByteOffset(), size = view->ByteLength();
+    // A detached or shrunk buffer has nothing (or less) to fill.
+    if (!store->Data() || offset > store->ByteLength() || size > store->ByteLength() - offset)
+        return;
+    auto *bytes = static_cast<unsigned char *>(store->Data()) + offset;
     // getentropy gives at most 256 bytes per call.
-    for (size_t done = 0, size = view->ByteLength(); done < size; done += 256)
+    for (size_t done = 0; done < size; done += 256)
         if (getentropy(bytes + done, std::min<size_t>(256, size - done)) != 0) {
             info.GetIsolate()->ThrowException(
                 v8::Exception::Error(str(info.GetIsolate(), "crypto: the system gave no random bytes")));
@@ -246,8 +376,11 @@ v8::MaybeLocal<v8::Module> ToolIsolate::resolveModule(v8::Local<v8::Context> con
     std::vector<v8::Local<v8::String>> exports;
     if (name == QLatin1String("zod")) {
         v8::Local<v8::Array> names = prepared.zodExports.Get(isolate);
-        for (uint32_t i = 0; i < names->Length(); ++i)
-            exports.push_back(names->Get(context, i).ToLocalChecked().As<v8::String>());
+        for (uint32_t i = 0; i < names->Length(); ++i) {
+            v8::Local<v8::Value> exportName;
+            if (names->Get(context, i).ToLocal(&exportName) && exportName->IsString())
+                exports.push_back(exportName.As<v8::String>());
+        }
     } else if (name == QLatin1String("airlock")) {
         exports = {str(isolate, "defineTool"), str(isolate, "z")};
     } else {
@@ -273,7 +406,10 @@ v8::MaybeLocal<v8::Value> ToolIsolate::evaluateSyntheticModule(v8::Local<v8::Con
     if (isZod) {
         v8::Local<v8::Array> names = prepared.zodExports.Get(isolate);
         for (uint32_t i = 0; i < names->Length(); ++i) {
-            v8::Local<v8::String> name = names->Get(context, i).ToLocalChecked().As<v8::String>();
+            v8::Local<v8::Value> exportName;
+            if (!names->Get(context, i).ToLocal(&exportName) || !exportName->IsString())
+                continue;
+            v8::Local<v8::String> name = exportName.As<v8::String>();
             const QString key = qstr(isolate, name);
             v8::Local<v8::Value> value;
             if (key == QLatin1String("z") || key == QLatin1String("default"))
@@ -470,7 +606,9 @@ bool ToolIsolate::preloadContext()
     m_preloading = true;
     m_deadline = Clock::now() + std::chrono::milliseconds(preload.timeoutMs);
     m_watchdog.arm(m_isolate, &preload, m_deadline);
+    t_active = this;
     const Frame frame = runInContext(*prepared, preload, Phase::LoadOnly);
+    t_active = nullptr;
     m_watchdog.disarm(&preload);
     m_isolate->CancelTerminateExecution();
     m_job = nullptr;
@@ -523,7 +661,9 @@ void ToolIsolate::execute(Job &job)
                                            {QStringLiteral("id"), job.id},
                                            {QStringLiteral("level"), level}},
                                text});
+    t_active = this;
     const Frame frame = runInContext(*prepared, job, preloaded ? Phase::RunOnly : Phase::Full);
+    t_active = nullptr;
     m_watchdog.disarm(&job);
     // The answer goes out now; dropping the context and any bookkeeping happen
     // after, off the caller's clock.
@@ -577,25 +717,37 @@ Frame ToolIsolate::runInContext(Prepared &prepared, Job &job, Phase phase)
                               QStringLiteral("timed out after %1 ms (wall time, including awaited promises and timers)")
                                   .arg(job.timeoutMs));
         case StopCause::Memory:
-            return errorFrame(
-                job, "memory",
-                QStringLiteral("out of memory: the tool's JavaScript heap reached its %1 MiB limit").arg(m_memoryMb));
+            return errorFrame(job, "memory",
+                              QStringLiteral("out of memory: the tool reached its %1 MiB limit (JavaScript heap or "
+                                             "ArrayBuffer memory)")
+                                  .arg(m_memoryMb));
         case StopCause::Cancelled:
             return errorFrame(job, "cancelled", QStringLiteral("cancelled"));
         }
         return std::nullopt;
     };
 
+    // V8 lets one large object (a 512 MiB string, a huge array) into the young
+    // generation whatever the heap limit, and no near-heap-limit callback sees it;
+    // a call that ends with its heap over the limit that way is out of memory all
+    // the same (and the isolate, holding that much, is not reused).
+    auto overLimit = [&]() -> std::optional<Frame> {
+        v8::HeapStatistics heap;
+        isolate->GetHeapStatistics(&heap);
+        if (heap.used_heap_size() <= (size_t(m_memoryMb) << 20))
+            return std::nullopt;
+        m_spent = true;
+        return errorFrame(job, "memory",
+                          QStringLiteral("out of memory: the tool reached its %1 MiB limit (it used %2 MiB of "
+                                         "JavaScript heap)")
+                              .arg(m_memoryMb)
+                              .arg(heap.used_heap_size() >> 20));
+    };
+
     // An exception as (message, stack); `where` prefixes file:line:column when V8 knows it.
     auto describeException = [&](v8::Local<v8::Value> exception, v8::Local<v8::Message> message,
                                  bool withLocation) -> std::pair<QString, QString> {
-        QString text = qstr(isolate, exception);
-        QString stack;
-        if (exception->IsObject()) {
-            v8::Local<v8::Value> s;
-            if (exception.As<v8::Object>()->Get(context, str(isolate, "stack")).ToLocal(&s) && s->IsString())
-                stack = qstr(isolate, s);
-        }
+        auto [text, stack] = describeThrown(isolate, context, exception);
         if (withLocation && !message.IsEmpty()) {
             const int line = message->GetLineNumber(context).FromMaybe(0);
             const int column = message->GetStartColumn(context).FromMaybe(0) + 1;
@@ -642,7 +794,7 @@ Frame ToolIsolate::runInContext(Prepared &prepared, Job &job, Phase phase)
                     return f;
                 return errorFrame(job, "internal", QStringLiteral("timer bookkeeping failed"));
             }
-            const double due = next->NumberValue(context).FromMaybe(-1);
+            const double due = next->IsNumber() ? next.As<v8::Number>()->Value() : -1;
             if (due < 0)
                 return errorFrame(job, "never_settled",
                                   QStringLiteral("the tool awaits a promise that can never settle: it is still pending "
@@ -751,11 +903,27 @@ Frame ToolIsolate::runInContext(Prepared &prepared, Job &job, Phase phase)
             auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
             return errorFrame(job, "invalid_tool", text, stack);
         }
+        JsonOutcome json = writeJson(isolate, context, described, kMaxSchemaBytes);
+        if (json.status != JsonOutcome::Status::Ok) {
+            if (auto f = stopped())
+                return *f;
+            if (json.status == JsonOutcome::Status::Threw) {
+                auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
+                return errorFrame(job, "invalid_tool", text, stack);
+            }
+            return errorFrame(job, "invalid_tool",
+                              QStringLiteral("the description of the file's tools cannot be written as JSON (at %1)")
+                                  .arg(json.where));
+        }
+        if (auto f = stopped())
+            return *f;
+        if (auto f = overLimit())
+            return *f;
         Frame frame;
         frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("schema")},
                                    {QStringLiteral("id"), job.id},
                                    {QStringLiteral("us"), elapsedUs(job)}};
-        frame.body = qstr(isolate, described).toUtf8();
+        frame.body = std::move(json.text);
         return frame;
     }
 
@@ -768,37 +936,144 @@ Frame ToolIsolate::runInContext(Prepared &prepared, Job &job, Phase phase)
         auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
         return errorFrame(job, "thrown", text, stack);
     }
-    v8::Local<v8::Promise> promise = invoked.As<v8::Promise>();
-    if (auto f = settle(promise))
-        return *f;
-    if (promise->State() == v8::Promise::kRejected) {
-        auto [text, stack] = describeException(promise->Result(), {}, false);
-        return errorFrame(job, "thrown", text, stack);
-    }
-    v8::Local<v8::Object> outcome = promise->Result().As<v8::Object>();
-    auto field = [&](const char *name) { return outcome->Get(context, str(isolate, name)).ToLocalChecked(); };
-    if (qstr(isolate, field("kind")) == QLatin1String("bad_input")) {
-        Frame frame = errorFrame(job, "bad_input", QStringLiteral("bad input: ") + qstr(isolate, field("message")));
+    // The prelude's record of the call: a null-prototype object with data properties
+    // only, so reading it runs no tool code; checked all the same.
+    if (!invoked->IsObject())
+        return errorFrame(job, "internal", QStringLiteral("the prelude returned no record of the call"));
+    v8::Local<v8::Object> record = invoked.As<v8::Object>();
+    auto field = [&](const char *name) -> v8::Local<v8::Value> {
+        v8::Local<v8::Value> value;
+        if (!record->Get(context, str(isolate, name)).ToLocal(&value))
+            return v8::Undefined(isolate);
+        return value;
+    };
+    const QString kind = field("kind")->IsString() ? qstr(isolate, field("kind")) : QString();
+    if (kind == QLatin1String("bad_input")) {
+        v8::Local<v8::Value> message = field("message");
+        Frame frame = errorFrame(job, "bad_input",
+                                 QStringLiteral("bad input: ") +
+                                     (message->IsString() ? clip(qstr(isolate, message), kMaxMessageChars)
+                                                          : QStringLiteral("the input does not match the schema")));
         QJsonArray fields;
-        v8::Local<v8::Array> list = field("fields").As<v8::Array>();
-        for (uint32_t i = 0; i < list->Length(); ++i)
-            fields.append(qstr(isolate, list->Get(context, i).ToLocalChecked()));
+        v8::Local<v8::Value> list = field("fields");
+        if (list->IsArray()) {
+            v8::Local<v8::Array> array = list.As<v8::Array>();
+            for (uint32_t i = 0; i < std::min<uint32_t>(array->Length(), 100); ++i) {
+                v8::Local<v8::Value> name;
+                if (array->Get(context, i).ToLocal(&name) && name->IsString())
+                    fields.append(clip(qstr(isolate, name), 1024));
+            }
+        }
         frame.header[QStringLiteral("fields")] = fields;
         return frame;
     }
-    v8::Local<v8::String> text = field("text").As<v8::String>();
-    const qint64 size = text->Utf8Length(isolate);
-    if (size > job.resultLimit)
-        return errorFrame(
-            job, "result_too_large",
-            QStringLiteral("the result is %1 bytes, over the %2-byte limit").arg(size).arg(job.resultLimit));
+    if (kind != QLatin1String("run"))
+        return errorFrame(job, "internal", QStringLiteral("the prelude returned an unknown record of the call"));
+    const QString toolName = field("tool")->IsString() ? qstr(isolate, field("tool")) : QStringLiteral("the tool");
+
+    // What run() returned: a promise is awaited by watching its state (never through
+    // a `then` a tool could have replaced); any other object is adopted as `await`
+    // would (its own `then`, if it has one, is the tool's business).
+    v8::Local<v8::Value> value = field("value");
+    v8::Local<v8::Promise> promise;
+    if (value->IsPromise()) {
+        promise = value.As<v8::Promise>();
+    } else if (value->IsObject()) {
+        v8::Local<v8::Promise::Resolver> resolver;
+        if (!v8::Promise::Resolver::New(context).ToLocal(&resolver) || resolver->Resolve(context, value).IsNothing()) {
+            if (auto f = stopped())
+                return *f;
+            return errorFrame(job, "internal", QStringLiteral("could not wait for the tool's result"));
+        }
+        promise = resolver->GetPromise();
+    }
+    if (!promise.IsEmpty()) {
+        if (auto f = settle(promise))
+            return *f;
+        if (promise->State() == v8::Promise::kRejected) {
+            auto [text, stack] = describeException(promise->Result(), {}, false);
+            return errorFrame(job, "thrown", text, stack);
+        }
+        value = promise->Result();
+    }
+
+    // The result as text, written by the host (JsonWriter): bounded in size and depth.
+    const qint64 limit = std::clamp<qint64>(job.resultLimit, 0, kMaxResultBytes);
+    auto tooLarge = [&](qint64 size) {
+        return errorFrame(job, "result_too_large",
+                          QStringLiteral("the result is %1 bytes, over the %2-byte limit").arg(size).arg(limit));
+    };
+    QByteArray body;
+    if (value->IsUndefined())
+        value = v8::Null(isolate); // as before: a tool that returns nothing returns null
+    const bool isString = value->IsString();
+    if (isString) {
+        v8::Local<v8::String> text = value.As<v8::String>();
+        // Each UTF-16 unit is at least one UTF-8 byte: a longer string cannot fit,
+        // and a huge one is not worth measuring exactly.
+        if (text->Length() > limit && text->Length() > (1 << 26))
+            return errorFrame(
+                job, "result_too_large",
+                QStringLiteral("the result is over %1 bytes, over the %2-byte limit").arg(text->Length()).arg(limit));
+        const qint64 size = text->Utf8Length(isolate);
+        if (size > limit)
+            return tooLarge(size);
+        body = QByteArray(qsizetype(size), Qt::Uninitialized);
+        text->WriteUtf8(isolate, body.data(), int(size), nullptr, v8::String::NO_NULL_TERMINATION);
+    } else {
+        JsonOutcome json = writeJson(isolate, context, value, limit);
+        if (json.status != JsonOutcome::Status::Ok)
+            if (auto f = stopped())
+                return *f;
+        switch (json.status) {
+        case JsonOutcome::Status::Ok:
+            body = std::move(json.text);
+            break;
+        case JsonOutcome::Status::TooLarge:
+            return errorFrame(job, "result_too_large",
+                              QStringLiteral("the result is larger than the %1-byte limit (stopped at %2)")
+                                  .arg(limit)
+                                  .arg(json.where));
+        case JsonOutcome::Status::TooDeep:
+            return errorFrame(job, "result_too_large",
+                              QStringLiteral("the result is nested more than %1 levels deep (at %2), deeper than "
+                                             "JSON readers accept")
+                                  .arg(kMaxJsonDepth)
+                                  .arg(clip(json.where, 200)));
+        case JsonOutcome::Status::Cycle:
+            return errorFrame(job, "thrown",
+                              QStringLiteral("TypeError: the result of %1 is not JSON-serialisable: it contains "
+                                             "itself (a cycle at %2)")
+                                  .arg(toolName, json.where));
+        case JsonOutcome::Status::BigInt:
+            return errorFrame(job, "thrown",
+                              QStringLiteral("TypeError: the result of %1 is not JSON-serialisable: a BigInt at %2 "
+                                             "(convert it to a string or a number)")
+                                  .arg(toolName, json.where));
+        case JsonOutcome::Status::Unserialisable:
+            return errorFrame(
+                job, "thrown",
+                QStringLiteral("TypeError: the result of %1 is not JSON-serialisable (%2)").arg(toolName, json.what));
+        case JsonOutcome::Status::Threw: {
+            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
+            return errorFrame(job, "thrown",
+                              QStringLiteral("the result of %1 could not be serialised: %2").arg(toolName, text),
+                              stack);
+        }
+        }
+    }
+    // A limit hit that the tool caught (a refused ArrayBuffer is a RangeError first)
+    // still ends the call.
+    if (auto f = stopped())
+        return *f;
+    if (auto f = overLimit())
+        return *f;
     Frame frame;
     frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("result")},
                                {QStringLiteral("id"), job.id},
-                               {QStringLiteral("isString"), field("isString")->IsTrue()},
+                               {QStringLiteral("isString"), isString},
                                {QStringLiteral("us"), elapsedUs(job)}};
-    frame.body = QByteArray(qsizetype(size), Qt::Uninitialized);
-    text->WriteUtf8(isolate, frame.body.data(), int(size), nullptr, v8::String::NO_NULL_TERMINATION);
+    frame.body = std::move(body);
     return frame;
 }
 

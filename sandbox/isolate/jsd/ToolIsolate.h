@@ -34,6 +34,9 @@ class Responder {
 public:
     virtual ~Responder() = default;
     virtual void send(const Frame &frame) = 0;
+    // For a process about to die: must not wait forever on another thread that
+    // holds the socket (it may never release it).
+    virtual void sendLastWords(const Frame &frame) { send(frame); }
 };
 
 class ToolIsolate {
@@ -71,6 +74,14 @@ public:
     // final frame (result, schema or error) as soon as it is known.
     void execute(Job &job);
 
+    // V8 gives up on an allocation it cannot make (a single allocation larger than
+    // the heap limit — "invalid array length", a 512 MiB string — or the process's
+    // data limit) by calling this and then aborting the process. It answers the call
+    // running on this thread with the `memory` error, tells the app the helper is
+    // going away (a "dying" frame) and exits; the app starts a fresh helper.
+    // Registered per isolate and process-wide (JsdMain); also the C++ new-handler.
+    static void onFatalOutOfMemory(const char *location, bool isHeap) noexcept;
+
 private:
     struct Prepared;
     class CallScope;
@@ -78,6 +89,7 @@ private:
     ToolIsolate(int memoryMb, Watchdog &watchdog, Responder &responder);
 
     static size_t onNearHeapLimit(void *data, size_t current, size_t initial);
+    static void onBufferRefused(void *data) noexcept;
     static void hostLog(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostNow(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostRandom(const v8::FunctionCallbackInfo<v8::Value> &info);
