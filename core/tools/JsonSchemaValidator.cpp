@@ -5,6 +5,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QMultiHash>
 #include <QSet>
 
 #include <charconv>
@@ -117,6 +118,36 @@ bool jsonEqual(const QJsonValue &a, const QJsonValue &b)
     }
     default:
         return true; // null, undefined
+    }
+}
+
+// A hash consistent with jsonEqual, so uniqueItems compares only likely-equal items.
+size_t jsonHash(const QJsonValue &v)
+{
+    switch (v.type()) {
+    case QJsonValue::Double: {
+        const double d = v.toDouble();
+        return qHash(d == 0 ? 0.0 : d); // -0 == 0
+    }
+    case QJsonValue::String:
+        return qHash(v.toString()) ^ 0x9e3779b9u;
+    case QJsonValue::Bool:
+        return v.toBool() ? 3 : 5;
+    case QJsonValue::Array: {
+        size_t h = 7;
+        for (const QJsonValue &x : v.toArray())
+            h = h * 31 + jsonHash(x);
+        return h;
+    }
+    case QJsonValue::Object: {
+        size_t h = 11; // order-independent: a sum
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it)
+            h += qHash(it.key()) * 17 + jsonHash(it.value());
+        return h;
+    }
+    default:
+        return 1;
     }
 }
 
@@ -512,13 +543,19 @@ private:
         if (n->maxItems && a.size() > *n->maxItems)
             fail(path, QStringLiteral("must have at most %1 items (has %2)").arg(*n->maxItems).arg(a.size()));
         if (n->uniqueItems) {
-            bool repeated = false;
-            for (qsizetype j = 1; j < a.size() && !repeated; ++j)
-                for (qsizetype i = 0; i < j && !repeated; ++i)
-                    if (jsonEqual(a.at(i), a.at(j))) {
-                        fail(child(path, j), QStringLiteral("repeats item %1; items must be unique").arg(i));
-                        repeated = true;
-                    }
+            QMultiHash<size_t, qsizetype> seen;
+            for (qsizetype j = 0; j < a.size(); ++j) {
+                const size_t h = jsonHash(a.at(j));
+                qsizetype first = -1;
+                for (auto it = seen.constFind(h); it != seen.constEnd() && it.key() == h; ++it)
+                    if (jsonEqual(a.at(it.value()), a.at(j)))
+                        first = first < 0 ? it.value() : std::min(first, it.value());
+                if (first >= 0) {
+                    fail(child(path, j), QStringLiteral("repeats item %1; items must be unique").arg(first));
+                    break;
+                }
+                seen.insert(h, j);
+            }
         }
         if (stop())
             return false;
