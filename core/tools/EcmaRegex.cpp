@@ -1,5 +1,7 @@
 #include "tools/EcmaRegex.h"
 
+#include <QHash>
+
 namespace airlock {
 namespace {
 
@@ -287,8 +289,51 @@ private:
             for (const char *prefix : {"General_Category=", "gc=", "Script=", "sc=", "Script_Extensions=", "scx="})
                 if (prop.startsWith(QLatin1String(prefix)))
                     prop = prop.mid(qsizetype(qstrlen(prefix)));
+            // This PCRE2 knows general categories only by their short names.
+            static const QHash<QString, QString> longNames{
+                {QStringLiteral("Letter"), QStringLiteral("L")},
+                {QStringLiteral("Cased_Letter"), QStringLiteral("L&")},
+                {QStringLiteral("Uppercase_Letter"), QStringLiteral("Lu")},
+                {QStringLiteral("Lowercase_Letter"), QStringLiteral("Ll")},
+                {QStringLiteral("Titlecase_Letter"), QStringLiteral("Lt")},
+                {QStringLiteral("Modifier_Letter"), QStringLiteral("Lm")},
+                {QStringLiteral("Other_Letter"), QStringLiteral("Lo")},
+                {QStringLiteral("Mark"), QStringLiteral("M")},
+                {QStringLiteral("Nonspacing_Mark"), QStringLiteral("Mn")},
+                {QStringLiteral("Spacing_Mark"), QStringLiteral("Mc")},
+                {QStringLiteral("Enclosing_Mark"), QStringLiteral("Me")},
+                {QStringLiteral("Number"), QStringLiteral("N")},
+                {QStringLiteral("Decimal_Number"), QStringLiteral("Nd")},
+                {QStringLiteral("digit"), QStringLiteral("Nd")},
+                {QStringLiteral("Letter_Number"), QStringLiteral("Nl")},
+                {QStringLiteral("Other_Number"), QStringLiteral("No")},
+                {QStringLiteral("Punctuation"), QStringLiteral("P")},
+                {QStringLiteral("Connector_Punctuation"), QStringLiteral("Pc")},
+                {QStringLiteral("Dash_Punctuation"), QStringLiteral("Pd")},
+                {QStringLiteral("Open_Punctuation"), QStringLiteral("Ps")},
+                {QStringLiteral("Close_Punctuation"), QStringLiteral("Pe")},
+                {QStringLiteral("Initial_Punctuation"), QStringLiteral("Pi")},
+                {QStringLiteral("Final_Punctuation"), QStringLiteral("Pf")},
+                {QStringLiteral("Other_Punctuation"), QStringLiteral("Po")},
+                {QStringLiteral("Symbol"), QStringLiteral("S")},
+                {QStringLiteral("Math_Symbol"), QStringLiteral("Sm")},
+                {QStringLiteral("Currency_Symbol"), QStringLiteral("Sc")},
+                {QStringLiteral("Modifier_Symbol"), QStringLiteral("Sk")},
+                {QStringLiteral("Other_Symbol"), QStringLiteral("So")},
+                {QStringLiteral("Separator"), QStringLiteral("Z")},
+                {QStringLiteral("Space_Separator"), QStringLiteral("Zs")},
+                {QStringLiteral("Line_Separator"), QStringLiteral("Zl")},
+                {QStringLiteral("Paragraph_Separator"), QStringLiteral("Zp")},
+                {QStringLiteral("Other"), QStringLiteral("C")},
+                {QStringLiteral("Control"), QStringLiteral("Cc")},
+                {QStringLiteral("Format"), QStringLiteral("Cf")},
+                {QStringLiteral("Unassigned"), QStringLiteral("Cn")},
+                {QStringLiteral("Private_Use"), QStringLiteral("Co")},
+                {QStringLiteral("Surrogate"), QStringLiteral("Cs")},
+            };
+            prop = longNames.value(prop, prop);
             for (QChar ch : prop)
-                if (!isAsciiAlnum(ch) && ch != u'_')
+                if (!isAsciiAlnum(ch) && ch != u'_' && ch != u'&')
                     return fail(QStringLiteral("malformed property name"));
             if (prop.isEmpty())
                 return fail(QStringLiteral("empty property name"));
