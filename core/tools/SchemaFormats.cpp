@@ -55,10 +55,12 @@ bool subDelim(QChar c)
 
 // Every character of s is unreserved, a sub-delimiter, one of `extra`, or part of a
 // well-formed %XX escape.
-bool uriChars(QStringView s, QStringView extra)
+bool uriChars(QStringView s, QStringView extra, bool iri = false)
 {
     for (qsizetype i = 0; i < s.size(); ++i) {
         const QChar c = s[i];
+        if (iri && c.unicode() >= 0xA0)
+            continue; // RFC 3987 ucschar / iprivate; controls were refused earlier
         if (c == u'%') {
             if (i + 2 >= s.size() || !hex(s[i + 1]) || !hex(s[i + 2]))
                 return false;
@@ -87,11 +89,11 @@ bool ipvFuture(QStringView s)
     return true;
 }
 
-bool authority(QStringView a)
+bool authority(QStringView a, bool iri)
 {
     const qsizetype at = a.lastIndexOf(u'@');
     if (at >= 0) {
-        if (!uriChars(a.left(at), u":"))
+        if (!uriChars(a.left(at), u":", iri))
             return false;
         a = a.mid(at + 1);
     }
@@ -115,7 +117,7 @@ bool authority(QStringView a)
             host = a.left(colon);
             port = a.mid(colon + 1);
         }
-        if (!uriChars(host, u""))
+        if (!uriChars(host, u"", iri))
             return false;
     }
     for (const QChar c : port)
@@ -125,21 +127,21 @@ bool authority(QStringView a)
 }
 
 // RFC 3986 URI (absolute) or relative reference, over ASCII.
-bool uriOrRelative(QStringView s, bool relativeAllowed)
+bool uriOrRelative(QStringView s, bool relativeAllowed, bool iri = false)
 {
     for (const QChar c : s)
-        if (c.unicode() <= 0x20 || c.unicode() >= 0x7F)
+        if (c.unicode() <= 0x20 || (c.unicode() >= 0x7F && (!iri || c.unicode() < 0xA0)))
             return false;
     // fragment and query
     const qsizetype hash = s.indexOf(u'#');
     if (hash >= 0) {
-        if (!uriChars(s.mid(hash + 1), u":@/?"))
+        if (!uriChars(s.mid(hash + 1), u":@/?", iri))
             return false;
         s = s.left(hash);
     }
     const qsizetype question = s.indexOf(u'?');
     if (question >= 0) {
-        if (!uriChars(s.mid(question + 1), u":@/?"))
+        if (!uriChars(s.mid(question + 1), u":@/?", iri))
             return false;
         s = s.left(question);
     }
@@ -162,11 +164,32 @@ bool uriOrRelative(QStringView s, bool relativeAllowed)
     if (s.startsWith(u"//")) {
         s = s.mid(2);
         const qsizetype end = s.indexOf(u'/');
-        if (!authority(end < 0 ? s : s.left(end)))
+        if (!authority(end < 0 ? s : s.left(end), iri))
             return false;
         s = end < 0 ? QStringView() : s.mid(end);
     }
-    return uriChars(s, u":@/");
+    return uriChars(s, u":@/", iri);
+}
+
+bool idnLabel(QStringView label)
+{
+    if (label.isEmpty() || label.front() == u'-' || label.back() == u'-')
+        return false;
+    qsizetype points = 0;
+    for (qsizetype i = 0; i < label.size(); ++i) {
+        const QChar c = label[i];
+        if (!c.isLowSurrogate())
+            ++points;
+        if (c.unicode() < 0x80) {
+            if (!alpha(c) && !digit(c) && c != u'-')
+                return false;
+        } else if (c.isSpace() || c.category() == QChar::Other_Control || c.category() == QChar::Other_Format ||
+                   c.category() == QChar::Punctuation_Other || c.category() == QChar::Symbol_Other ||
+                   c.category() == QChar::Other_NotAssigned) {
+            return false;
+        }
+    }
+    return points <= 63;
 }
 
 } // namespace
@@ -393,6 +416,93 @@ bool SchemaFormats::isIpv6(QStringView s)
     return all >= 0 && groups + all == 8;
 }
 
+bool SchemaFormats::isIdnHostname(QStringView s)
+{
+    if (s.isEmpty())
+        return false;
+    QString dots = s.toString();
+    // IDNA treats the ideographic and full-width full stops as dots.
+    dots.replace(QChar(0x3002), u'.').replace(QChar(0xFF0E), u'.').replace(QChar(0xFF61), u'.');
+    for (QStringView label : QStringView(dots).split(u'.'))
+        if (!idnLabel(label))
+            return false;
+    return true;
+}
+
+bool SchemaFormats::isIdnEmail(QStringView s)
+{
+    const qsizetype at = s.lastIndexOf(u'@');
+    if (at <= 0 || s.startsWith(u'"'))
+        return isEmail(s);
+    for (QStringView atom : s.left(at).split(u'.')) {
+        if (atom.isEmpty())
+            return false;
+        for (const QChar c : atom)
+            if (c.unicode() < 0x80 ? !alpha(c) && !digit(c) && !QStringView(u"!#$%&'*+-/=?^_`{|}~").contains(c)
+                                   : c.isSpace() || c.category() == QChar::Other_Control)
+                return false;
+    }
+    const QStringView domain = s.mid(at + 1);
+    return domain.startsWith(u'[') ? isEmail(QString(QStringLiteral("a@") + domain)) : isIdnHostname(domain);
+}
+
+bool SchemaFormats::isIri(QStringView s)
+{
+    return uriOrRelative(s, false, true);
+}
+
+bool SchemaFormats::isIriReference(QStringView s)
+{
+    return uriOrRelative(s, true, true);
+}
+
+bool SchemaFormats::isUriTemplate(QStringView s)
+{
+    // RFC 6570: literals, and {op varname[:n|*],...} expressions.
+    for (qsizetype i = 0; i < s.size(); ++i) {
+        const QChar c = s[i];
+        if (c == u'{') {
+            const qsizetype close = s.indexOf(u'}', i);
+            if (close < 0)
+                return false;
+            QStringView expr = s.mid(i + 1, close - i - 1);
+            if (!expr.isEmpty() && QStringView(u"+#./;?&=,!@|").contains(expr[0]))
+                expr = expr.mid(1);
+            if (expr.isEmpty())
+                return false;
+            for (QStringView spec : expr.split(u',')) {
+                if (spec.endsWith(u'*')) {
+                    spec.chop(1);
+                } else if (const qsizetype colon = spec.indexOf(u':'); colon >= 0) {
+                    const QStringView n = spec.mid(colon + 1);
+                    if (n.isEmpty() || n.size() > 4 || n[0] == u'0' || digits(n, 0, n.size()) < 0)
+                        return false;
+                    spec = spec.left(colon);
+                }
+                if (spec.isEmpty() || spec.startsWith(u'.') || spec.endsWith(u'.') || spec.contains(u".."))
+                    return false;
+                for (qsizetype k = 0; k < spec.size(); ++k) {
+                    const QChar v = spec[k];
+                    if (v == u'%') {
+                        if (k + 2 >= spec.size() || !hex(spec[k + 1]) || !hex(spec[k + 2]))
+                            return false;
+                        k += 2;
+                    } else if (!alpha(v) && !digit(v) && v != u'_' && v != u'.') {
+                        return false;
+                    }
+                }
+            }
+            i = close;
+            continue;
+        }
+        if (c.unicode() <= 0x20 || c.unicode() == 0x7F || QStringView(u"\"'<>\\^`|}").contains(c))
+            return false;
+        if (c == u'%' && (i + 2 >= s.size() || !hex(s[i + 1]) || !hex(s[i + 2])))
+            return false;
+    }
+    return true;
+}
+
 bool SchemaFormats::isUri(QStringView s)
 {
     return uriOrRelative(s, false);
@@ -464,6 +574,16 @@ std::optional<bool> SchemaFormats::check(const QString &format, const QString &v
         return isUri(v);
     if (format == QLatin1String("uri-reference"))
         return isUriReference(v);
+    if (format == QLatin1String("iri"))
+        return isIri(v);
+    if (format == QLatin1String("iri-reference"))
+        return isIriReference(v);
+    if (format == QLatin1String("uri-template"))
+        return isUriTemplate(v);
+    if (format == QLatin1String("idn-hostname"))
+        return isIdnHostname(v);
+    if (format == QLatin1String("idn-email"))
+        return isIdnEmail(v);
     if (format == QLatin1String("uuid"))
         return isUuid(v);
     if (format == QLatin1String("regex"))

@@ -27,6 +27,11 @@ public:
     static bool isIpv6(QStringView s);
     static bool isUri(QStringView s);
     static bool isUriReference(QStringView s);
+    static bool isIri(QStringView s);
+    static bool isIriReference(QStringView s);
+    static bool isUriTemplate(QStringView s);
+    static bool isIdnHostname(QStringView s);
+    static bool isIdnEmail(QStringView s);
     static bool isUuid(QStringView s);
     static bool isRegex(const QString &s);
     static bool isJsonPointer(QStringView s);

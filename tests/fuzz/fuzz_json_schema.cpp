@@ -53,7 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     const QString text = QString::fromUtf8(schemaText);
     (void)airlock::EcmaRegex::compile(text);
     for (const char *format : {"date", "time", "date-time", "duration", "email", "hostname", "ipv4", "ipv6", "uri",
-                               "uri-reference", "uuid", "json-pointer", "relative-json-pointer"})
+                               "uri-reference", "iri", "iri-reference", "uri-template", "idn-hostname", "idn-email",
+                               "uuid", "json-pointer", "relative-json-pointer"})
         (void)airlock::SchemaFormats::check(QString::fromLatin1(format), text);
 
     const QJsonValue schema = parse(schemaText);
