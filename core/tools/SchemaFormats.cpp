@@ -443,7 +443,7 @@ bool SchemaFormats::isIdnEmail(QStringView s)
                 return false;
     }
     const QStringView domain = s.mid(at + 1);
-    return domain.startsWith(u'[') ? isEmail(QString(QStringLiteral("a@") + domain)) : isIdnHostname(domain);
+    return domain.startsWith(u'[') ? isEmail(QString(QStringLiteral("a@") + domain.toString())) : isIdnHostname(domain);
 }
 
 bool SchemaFormats::isIri(QStringView s)
