@@ -3,6 +3,7 @@
 #include "isolate/IsolateSandbox.h"
 #include "microvm/MicroVmSandbox.h"
 #include "secrets/SecretStore.h"
+#include "tools/JsonSchemaValidator.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -141,6 +142,10 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             t.timeoutMs = c.toolTimeoutMs;
     QStringList names;
     for (const AgentTool &t : setup.tools) {
+        // A schema the validator cannot fully enforce would let unchecked input through.
+        if (const Status schema = JsonSchemaValidator::checkSchema(t.spec.inputSchema); !schema)
+            return bad(QStringLiteral("tool \"%1\" (%2) has an input schema Airlock cannot enforce: %3")
+                           .arg(t.spec.name, t.source, schema.error().message));
         if (names.contains(t.spec.name))
             return bad(QStringLiteral("two tools are named \"%1\"").arg(t.spec.name));
         names << t.spec.name;

@@ -4,21 +4,32 @@
 // the tool's source (JavaScript, MCP server, built-in): invalid input goes back to
 // the model as an error naming the field, never to a sandbox.
 //
-// Covers the draft 2020-12 vocabulary that tool schemas use in practice (what
-// zod's toJSONSchema and MCP servers emit): type, enum, const; properties,
-// required, additionalProperties, patternProperties, min/maxProperties; items,
-// prefixItems, min/maxItems, uniqueItems; min/maxLength, pattern, common formats;
-// minimum, maximum, exclusive bounds, multipleOf; allOf, anyOf, oneOf, not;
-// local $ref (#/$defs/…, #/definitions/…). Unknown keywords are ignored, as the
-// specification says; draft-07 spellings of the same keywords are accepted.
+// Draft 2020-12: every keyword of the core, applicator, validation, unevaluated
+// and format-assertion vocabularies ($ref/$defs/$id/$anchor, $dynamicRef, boolean
+// schemas, if/then/else, contains with min/maxContains, dependentRequired,
+// dependentSchemas, unevaluatedItems/Properties with annotations collected across
+// in-place applicators), with ECMA-262 `pattern` semantics and strict formats;
+// and the draft-07 spellings generators still emit (definitions, dependencies,
+// array items + additionalItems). Lengths count code points.
+//
+// It fails closed: a schema it cannot fully enforce (a keyword it does not
+// implement, a malformed keyword value, a pattern it cannot translate, a $ref it
+// cannot resolve, a $ref loop) is refused by checkSchema(), which tool loading
+// calls, and a validator built from such a schema accepts nothing.
+
+#include "util/Result.h"
 
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QString>
 
+#include <memory>
+#include <optional>
 #include <vector>
 
 namespace airlock {
+
+class CompiledSchema;
 
 struct SchemaViolation {
     QString path;    // JSON pointer to the offending value, "" for the root
@@ -30,6 +41,16 @@ struct SchemaViolation {
 class JsonSchemaValidator {
 public:
     explicit JsonSchemaValidator(QJsonObject schema);
+    explicit JsonSchemaValidator(const QJsonValue &schema); // an object or a boolean schema
+
+    // Whether the schema is one Airlock can enforce; the error names the keyword
+    // and its JSON pointer in the schema.
+    static Status checkSchema(const QJsonValue &schema);
+    static Result<JsonSchemaValidator> compile(const QJsonValue &schema);
+
+    // Why the schema was refused, or null if it compiled. A refused schema makes
+    // every validate() report that reason.
+    const Error *schemaError() const { return m_error ? &*m_error : nullptr; }
 
     // Every violation found, up to `maxViolations`.
     std::vector<SchemaViolation> validate(const QJsonValue &instance, int maxViolations = 20) const;
@@ -39,15 +60,8 @@ public:
     static QString describe(const std::vector<SchemaViolation> &violations);
 
 private:
-    struct Context;
-    void check(const QJsonValue &schema, const QJsonValue &value, const QString &path, Context &ctx) const;
-    void checkObject(const QJsonObject &schema, const QJsonObject &value, const QString &path, Context &ctx) const;
-    void checkArray(const QJsonObject &schema, const QJsonArray &value, const QString &path, Context &ctx) const;
-    void checkString(const QJsonObject &schema, const QString &value, const QString &path, Context &ctx) const;
-    void checkNumber(const QJsonObject &schema, double value, const QString &path, Context &ctx) const;
-    QJsonValue resolveRef(const QString &ref) const;
-
-    QJsonObject m_root;
+    std::shared_ptr<const CompiledSchema> m_compiled;
+    std::optional<Error> m_error;
 };
 
 } // namespace airlock

@@ -1,3 +1,4 @@
 # One line per fuzz target; see CMakeLists.txt beside this file.
 airlock_fuzzer(NAME guest_frame SOURCES fuzz_guest_frame.cpp LIBS airlock_guest_protocol)
 airlock_fuzzer(NAME event_fold SOURCES fuzz_event_fold.cpp LIBS airlock_core)
+airlock_fuzzer(NAME json_schema SOURCES fuzz_json_schema.cpp LIBS airlock_tools)

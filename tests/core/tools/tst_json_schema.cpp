@@ -3,6 +3,9 @@
 
 #include "tools/JsonSchemaValidator.h"
 
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTest>
@@ -18,6 +21,32 @@ QJsonValue val(const char *json)
 {
     return QJsonDocument::fromJson(QByteArray("[") + json + "]").array().first();
 }
+
+// Case files in the JSON-Schema-Test-Suite format:
+// [{"description", "schema", "tests": [{"description", "data", "valid"}]}].
+// AIRLOCK_SCHEMA_SUITE_DIR may name more (e.g. a checkout of the official suite).
+QStringList caseFiles(const QString &pattern)
+{
+    QStringList dirs{QStringLiteral(AIRLOCK_SOURCE_DIR "/tests/core/tools/schema-cases")};
+    if (!qEnvironmentVariableIsEmpty("AIRLOCK_SCHEMA_SUITE_DIR"))
+        dirs << qEnvironmentVariable("AIRLOCK_SCHEMA_SUITE_DIR");
+    QStringList files;
+    for (const QString &d : dirs)
+        for (const QString &f : QDir(d).entryList({pattern}, QDir::Files, QDir::Name))
+            files << QDir(d).filePath(f);
+    return files;
+}
+QJsonArray readArray(const QString &file)
+{
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly))
+        qFatal("cannot read %s", qPrintable(file));
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
+    if (err.error != QJsonParseError::NoError)
+        qFatal("%s: %s", qPrintable(file), qPrintable(err.errorString()));
+    return doc.array();
+}
 } // namespace
 
 class TestJsonSchema final : public QObject {
@@ -29,6 +58,14 @@ private Q_SLOTS:
     void messagesNameFieldAndLimit();
     void recursiveRefTerminates();
     void violationsAreCapped();
+    void suite_data();
+    void suite();
+    void refusedSchemas_data();
+    void refusedSchemas();
+    void annotationsAndUnknownKeywordsPass();
+    void refusedSchemaAcceptsNothing();
+    void deepInputIsRefusedNotCrashed();
+    void messagesForNewKeywords();
 };
 
 void TestJsonSchema::cases_data()
@@ -161,6 +198,116 @@ void TestJsonSchema::violationsAreCapped()
     const JsonSchemaValidator v(QJsonObject{{QStringLiteral("properties"), props}});
     QCOMPARE(v.validate(input, 5).size(), std::size_t(5));
     QCOMPARE(v.validate(input).size(), std::size_t(20));
+}
+
+void TestJsonSchema::suite_data()
+{
+    QTest::addColumn<QJsonValue>("schema");
+    QTest::addColumn<QJsonValue>("data");
+    QTest::addColumn<bool>("valid");
+    for (const QString &file : caseFiles(QStringLiteral("*.json"))) {
+        if (file.endsWith(QLatin1String("/refused.json")))
+            continue;
+        for (const QJsonValue &group : readArray(file)) {
+            const QJsonObject g = group.toObject();
+            for (const QJsonValue &t : g.value(QLatin1String("tests")).toArray()) {
+                const QJsonObject c = t.toObject();
+                const QString name = QFileInfo(file).baseName() + QStringLiteral(": ") +
+                                     g.value(QLatin1String("description")).toString() + QStringLiteral(" / ") +
+                                     c.value(QLatin1String("description")).toString();
+                QTest::newRow(qPrintable(name)) << g.value(QLatin1String("schema")) << c.value(QLatin1String("data"))
+                                                << c.value(QLatin1String("valid")).toBool();
+            }
+        }
+    }
+}
+
+void TestJsonSchema::suite()
+{
+    QFETCH(QJsonValue, schema);
+    QFETCH(QJsonValue, data);
+    QFETCH(bool, valid);
+    const JsonSchemaValidator v(schema);
+    QVERIFY2(!v.schemaError(), qPrintable(v.schemaError() ? v.schemaError()->message : QString()));
+    const auto violations = v.validate(data);
+    QVERIFY2(violations.empty() == valid,
+             qPrintable(valid ? JsonSchemaValidator::describe(violations) : QStringLiteral("invalid input passed")));
+}
+
+void TestJsonSchema::refusedSchemas_data()
+{
+    QTest::addColumn<QJsonValue>("schema");
+    QTest::addColumn<QString>("keyword");
+    QTest::addColumn<QString>("pointer");
+    for (const QString &file : caseFiles(QStringLiteral("refused.json")))
+        for (const QJsonValue &c : readArray(file)) {
+            const QJsonObject o = c.toObject();
+            QTest::newRow(qPrintable(o.value(QLatin1String("description")).toString()))
+                << o.value(QLatin1String("schema")) << o.value(QLatin1String("keyword")).toString()
+                << o.value(QLatin1String("pointer")).toString();
+        }
+}
+
+void TestJsonSchema::refusedSchemas()
+{
+    QFETCH(QJsonValue, schema);
+    QFETCH(QString, keyword);
+    QFETCH(QString, pointer);
+    const Status checked = JsonSchemaValidator::checkSchema(schema);
+    QVERIFY2(!checked.ok(), "a schema Airlock cannot enforce must be refused");
+    QVERIFY2(checked.error().message.contains(keyword), qPrintable(checked.error().message));
+    QVERIFY2(checked.error().message.contains(pointer), qPrintable(checked.error().message));
+    QVERIFY(!JsonSchemaValidator::compile(schema).ok());
+}
+
+void TestJsonSchema::annotationsAndUnknownKeywordsPass()
+{
+    const QJsonObject schema =
+        obj(R"({"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://x/t.json",
+        "$comment":"c","title":"t","description":"d","default":{},"examples":[1],"deprecated":false,"readOnly":true,
+        "writeOnly":false,"x-foo":{"type":"strin"},"contentMediaType":"text/plain","nullable":true,
+        "type":"object","properties":{"a":{"type":"string","description":"A","x-order":1}}})");
+    QVERIFY2(JsonSchemaValidator::checkSchema(schema).ok(),
+             qPrintable(JsonSchemaValidator::checkSchema(schema).error().message));
+    QVERIFY(JsonSchemaValidator(schema).isValid(val(R"({"a":"x"})")));
+    QVERIFY(!JsonSchemaValidator(schema).isValid(val(R"({"a":1})")));
+}
+
+void TestJsonSchema::refusedSchemaAcceptsNothing()
+{
+    // Whoever skips checkSchema() still gets a validator that fails closed.
+    const JsonSchemaValidator v(obj(R"({"type":"object","properties":{"n":{"contains":5}}})"));
+    QVERIFY(v.schemaError());
+    QVERIFY(!v.isValid(val("{}")));
+    const auto violations = v.validate(val(R"({"n":[]})"));
+    QCOMPARE(violations.size(), std::size_t(1));
+    QVERIFY2(violations.front().message.contains(QLatin1String("/properties/n/contains")),
+             qPrintable(violations.front().message));
+}
+
+void TestJsonSchema::deepInputIsRefusedNotCrashed()
+{
+    QByteArray deep;
+    for (int i = 0; i < 1000; ++i)
+        deep += '[';
+    for (int i = 0; i < 1000; ++i)
+        deep += ']';
+    const JsonSchemaValidator v(obj(R"({"items":{"$ref":"#"}})"));
+    QVERIFY(!v.isValid(val(deep.constData())));
+    QVERIFY(v.isValid(val("[[[]]]")));
+}
+
+void TestJsonSchema::messagesForNewKeywords()
+{
+    const JsonSchemaValidator v(obj(R"({"type":"object","dependentRequired":{"card":["cvv"]},
+        "properties":{"tags":{"contains":{"const":"x"},"maxContains":1},"when":{"format":"date"}},
+        "unevaluatedProperties":false})"));
+    const QString text =
+        JsonSchemaValidator::describe(v.validate(val(R"({"card":1,"tags":["x","x"],"when":"2020-01-01Z","zz":1})")));
+    QVERIFY2(text.contains(QLatin1String("/cvv: is required when \"card\" is present")), qPrintable(text));
+    QVERIFY2(text.contains(QLatin1String("/tags: must contain at most 1")), qPrintable(text));
+    QVERIFY2(text.contains(QLatin1String("/when: must be a valid date")), qPrintable(text));
+    QVERIFY2(text.contains(QLatin1String("/zz: is not a known field")), qPrintable(text));
 }
 
 QTEST_GUILESS_MAIN(TestJsonSchema)
