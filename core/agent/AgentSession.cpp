@@ -1012,7 +1012,7 @@ void AgentSession::execute(const Call &call)
             std::optional<WorkspaceSnapshot> before;
             QString snapshotProblem;
             if (!workspace.isEmpty()) {
-                auto taken = WorkspaceSnapshot::take(workspace);
+                auto taken = WorkspaceSnapshot::take(workspace, limits.workspace);
                 if (taken)
                     before = std::move(*taken);
                 else

@@ -8,6 +8,8 @@
 // The model side (text and tool input per turn) is bounded in the stream decoders:
 // see StreamLimits in providers/StreamDecoder.h.
 
+#include "workspace/WorkspaceLimits.h"
+
 #include <QtGlobal>
 
 namespace airlock {
@@ -35,6 +37,9 @@ struct CallLimits {
     // file.changed events of one call; past it, the call's record says how many
     // more files changed. Negative: no limit.
     int maxFileChangeEvents = 2000;
+
+    // What the before-and-after walks of the shared workspace read and keep.
+    WorkspaceLimits workspace;
 
     // No event payload larger than this reaches the store. One that is larger (or
     // cannot be serialised) is recorded as an error; a call's outcome stays an

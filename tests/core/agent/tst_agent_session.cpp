@@ -11,6 +11,9 @@
 #include "isolate/IsolateSandbox.h"
 #include "storage/EventStore.h"
 
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSignalSpy>
@@ -19,6 +22,7 @@
 #include <QThread>
 
 #include <atomic>
+#include <functional>
 
 using namespace airlock;
 
@@ -54,8 +58,11 @@ class FloodSandbox final : public Sandbox {
 public:
     QString kind() const override { return QStringLiteral("flood"); }
     Status prepare(const LogSink &) override { return {}; }
+    bool sharesWorkspace() const override { return !workspace.isEmpty(); }
     Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override
     {
+        if (onRun)
+            onRun();
         for (int i = 0; i < lines; ++i)
             log(SandboxLogLine{call.callId, QStringLiteral("stdout"),
                                i == lines - 1 ? QStringLiteral("last line %1").arg(i) : line});
@@ -69,6 +76,8 @@ public:
     bool ok = true;
     QJsonValue result = QStringLiteral("done");
     QString error;
+    QString workspace;           // the shared folder, when it has one
+    std::function<void()> onRun; // what the call does there
 };
 
 } // namespace
@@ -112,6 +121,7 @@ private Q_SLOTS:
     void longLinesAreCutAndSlowLinesStayOnePerEvent();
     void hugeResultIsCutWithANoteForTheModel();
     void unrecordableOutcomeStillEndsTheCall();
+    void crowdedWorkspaceFolderCannotHideAChange();
 
 private:
     std::unique_ptr<AgentSession> makeSession(AgentOptions::Approval approval = AgentOptions::Approval::Ask,
@@ -902,6 +912,7 @@ std::unique_ptr<AgentSession> TestAgentSession::runFlood(std::shared_ptr<FloodSa
     m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("ok")).end(QStringLiteral("end_turn"))));
     AgentOptions options = anthropicOptions(AgentOptions::Approval::AutoApprove);
     options.limits = limits;
+    options.workspaceDir = sandbox->workspace;
     const QJsonObject description{{QStringLiteral("name"), QStringLiteral("flood")},
                                   {QStringLiteral("description"), QStringLiteral("prints a lot")}};
     auto session = AgentSession::create(m_db, options, {AgentTool::fromDescription(description, sandbox, "builtin")},
@@ -1072,4 +1083,53 @@ void TestAgentSession::unrecordableOutcomeStillEndsTheCall()
     QCOMPARE(failed.size(), std::size_t(1));
     QVERIFY(failed[0].payload.size() < CallLimits().maxResultBytes + 4096);
     QVERIFY(failed[0].payloadObject().value(QLatin1String("error")).toString().contains(QStringLiteral("not shown")));
+}
+
+void TestAgentSession::crowdedWorkspaceFolderCannotHideAChange()
+{
+    // The guest fills aaa/ (which sorts first) and changes src/main.c: the change is
+    // recorded, and both the log and the model are told the record is partial.
+    QTemporaryDir workspace;
+    QVERIFY(QDir().mkpath(workspace.filePath("src")));
+    const auto write = [](const QString &path, const QByteArray &content) {
+        QDir().mkpath(QFileInfo(path).path());
+        QFile f(path); // on the tool's worker too: no QVERIFY here
+        if (f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            f.write(content);
+    };
+    write(workspace.filePath("src/main.c"), "int main() { return 0; }\n");
+    auto flood = std::make_shared<FloodSandbox>();
+    flood->workspace = workspace.path();
+    flood->onRun = [&] {
+        for (int i = 0; i < 300; ++i)
+            write(workspace.filePath(QStringLiteral("aaa/f%1").arg(i)), "x\n");
+        write(workspace.filePath("src/main.c"), "int main() { return 1; }\n");
+    };
+    CallLimits limits;
+    limits.workspace.maxFiles = 200; // the default shape, smaller
+    auto s = runFlood(flood, limits);
+    const std::vector<Event> changed = eventsOfKind("file.changed");
+    QCOMPARE(changed.size(), std::size_t(1));
+    QCOMPARE(changed[0].payloadObject().value(QLatin1String("path")).toString(), QStringLiteral("src/main.c"));
+    const QJsonObject finished = eventsOfKind("exec.finished").at(0).payloadObject();
+    const QString notes = finished.value(QLatin1String("workspace_notes")).toArray().first().toString();
+    QVERIFY2(notes.contains(QStringLiteral("\"aaa\"")) && notes.contains(QStringLiteral("not itemised")),
+             qPrintable(notes));
+    const QString sent = toolResultText(m_server->requests()[1].body, QStringLiteral("toolu_f"));
+    QVERIFY2(sent.contains(QStringLiteral("incomplete")) && sent.contains(QStringLiteral("\"aaa\"")), qPrintable(sent));
+
+    // Many changed files: a bounded number of file.changed events, and the rest counted.
+    m_events.clear();
+    m_db = m_dir.filePath(QStringLiteral("many-changes.db"));
+    flood->onRun = [&] {
+        for (int i = 0; i < 50; ++i)
+            write(workspace.filePath(QStringLiteral("src/n%1.c").arg(i)), "n\n");
+    };
+    CallLimits few;
+    few.maxFileChangeEvents = 10;
+    auto again = runFlood(flood, few);
+    QCOMPARE(eventsOfKind("file.changed").size(), std::size_t(10));
+    const QJsonArray more = eventsOfKind("exec.finished").at(0).payloadObject().value("workspace_notes").toArray();
+    QVERIFY2(more.last().toString().contains(QStringLiteral("40 more changed files are not itemised")),
+             qPrintable(more.last().toString()));
 }
