@@ -113,14 +113,14 @@ struct AgentSession::LogRelay {
                 return !std::exchange(posted, true);
             }
             b.over = true;
-            if (line.callId.isEmpty()) // lines before any call have no end to summarise at
+            if (line.callId.isEmpty()) { // lines before any call have no end to summarise at
                 pending.push_back({QString(), QStringLiteral("airlock"),
                                    QStringLiteral("… further lines before any call are not recorded …"), 1});
+                return !std::exchange(posted, true);
+            }
         }
-        if (line.callId.isEmpty()) {
-            ++b.droppedLines;
-            return !std::exchange(posted, true);
-        }
+        if (line.callId.isEmpty())
+            return false;
         b.tail.push_back({line.stream, text});
         b.tailChars += text.size();
         while (!b.tail.empty() &&

@@ -57,7 +57,14 @@ public:
 class FloodSandbox final : public Sandbox {
 public:
     QString kind() const override { return QStringLiteral("flood"); }
-    Status prepare(const LogSink &) override { return {}; }
+    Status prepare(const LogSink &log) override
+    {
+        for (int i = 0; i < bootLines && log; ++i)
+            log(SandboxLogLine{QString(), QStringLiteral("serial"), QString(20, QLatin1Char('b'))});
+        booted = true;
+        return {};
+    }
+    bool preparesSlowly() const override { return bootLines > 0; }
     bool sharesWorkspace() const override { return !workspace.isEmpty(); }
     Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override
     {
@@ -78,6 +85,8 @@ public:
     QString error;
     QString workspace;           // the shared folder, when it has one
     std::function<void()> onRun; // what the call does there
+    int bootLines = 0;           // console lines while it prepares, before any call
+    std::atomic<bool> booted{false};
 };
 
 } // namespace
@@ -122,6 +131,7 @@ private Q_SLOTS:
     void hugeResultIsCutWithANoteForTheModel();
     void unrecordableOutcomeStillEndsTheCall();
     void crowdedWorkspaceFolderCannotHideAChange();
+    void bootConsoleFloodIsBounded();
 
 private:
     std::unique_ptr<AgentSession> makeSession(AgentOptions::Approval approval = AgentOptions::Approval::Ask,
@@ -1132,4 +1142,22 @@ void TestAgentSession::crowdedWorkspaceFolderCannotHideAChange()
     const QJsonArray more = eventsOfKind("exec.finished").at(0).payloadObject().value("workspace_notes").toArray();
     QVERIFY2(more.last().toString().contains(QStringLiteral("40 more changed files are not itemised")),
              qPrintable(more.last().toString()));
+}
+
+void TestAgentSession::bootConsoleFloodIsBounded()
+{
+    // A VM console printing without end while it boots, before any call.
+    auto flood = std::make_shared<FloodSandbox>();
+    flood->bootLines = 200000; // 4 MB
+    auto s = runFlood(flood);
+    QTRY_VERIFY(flood->booted.load());
+    QTRY_VERIFY(std::any_of(m_events.begin(), m_events.end(), [](const Event &e) {
+        return e.payloadObject().value(QLatin1String("text")).toString().contains(QStringLiteral("not recorded"));
+    }));
+    QCoreApplication::processEvents();
+    std::size_t console = 0;
+    for (const Event &e : m_events)
+        if (e.kind == QLatin1String("exec.log") && !e.payloadObject().contains(QLatin1String("call_id")))
+            ++console;
+    QVERIFY2(console <= std::size_t(CallLimits().maxLogEvents + 1), qPrintable(QString::number(console)));
 }
