@@ -17,15 +17,27 @@
 #include <QFutureWatcher>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLocale>
 #include <QMutex>
 #include <QRandomGenerator>
+#include <QSet>
 #include <QThreadPool>
 #include <QtConcurrent>
 
 #include <climits>
+#include <deque>
+#include <limits>
 
 namespace airlock {
 namespace {
+
+// Counts for people: "9,998,000", whatever the system's locale.
+QString counted(qint64 n)
+{
+    QLocale c = QLocale::c();
+    c.setNumberOptions(QLocale::DefaultNumberOptions);
+    return c.toString(n);
+}
 
 const PriceTable &builtinPrices()
 {
@@ -36,9 +48,90 @@ const PriceTable &builtinPrices()
 } // namespace
 
 // Log lines come from the tool's worker thread, which may outlive the session.
+// They are bounded and batched here, on that thread, before anything is posted:
+// a producer printing millions of lines makes a bounded number of events, and
+// only one drain at a time waits in the session's event queue.
 struct AgentSession::LogRelay {
+    struct Batch {
+        QString callId;
+        QString stream;
+        QString text; // lines joined with '\n'
+        int lines = 0;
+    };
+    struct Line {
+        QString stream;
+        QString text;
+    };
+    // What one call has recorded, and what it could not.
+    struct Budget {
+        int events = 0;
+        qint64 chars = 0;
+        bool over = false;
+        qint64 droppedLines = 0;
+        qint64 droppedChars = 0;
+        std::deque<Line> tail; // the last lines, once over
+        qint64 tailChars = 0;
+    };
+
     QMutex mutex;
     AgentSession *target = nullptr;
+    CallLimits limits;
+    std::vector<Batch> pending; // not yet recorded, in order
+    bool posted = false;        // a drain is queued on the session's thread
+    QHash<QString, Budget> budgets;
+    QSet<QString> finished; // calls whose outcome is recorded: later lines are dropped
+
+    static QString cutLine(const QString &text, qsizetype max)
+    {
+        if (max <= 0 || text.size() <= max)
+            return text;
+        return text.left(max) + QStringLiteral(" [… %1 more characters of this line not recorded]")
+                                    .arg(counted(qint64(text.size() - max)));
+    }
+
+    // Under the lock. True when a drain must be posted.
+    bool add(const SandboxLogLine &line)
+    {
+        if (finished.contains(line.callId))
+            return false;
+        const QString text = cutLine(line.text, limits.maxLineChars);
+        Budget &b = budgets[line.callId];
+        if (!b.over) {
+            Batch *last = pending.empty() ? nullptr : &pending.back();
+            const bool joins = last && last->callId == line.callId && last->stream == line.stream &&
+                               last->text.size() + 1 + text.size() <= limits.logBatchChars;
+            const bool fits = b.chars + text.size() <= limits.maxLogBytes && (joins || b.events < limits.maxLogEvents);
+            if (fits) {
+                b.chars += text.size();
+                if (joins) {
+                    last->text += QLatin1Char('\n') + text;
+                    ++last->lines;
+                } else {
+                    ++b.events;
+                    pending.push_back({line.callId, line.stream, text, 1});
+                }
+                return !std::exchange(posted, true);
+            }
+            b.over = true;
+            if (line.callId.isEmpty()) { // lines before any call have no end to summarise at
+                pending.push_back({QString(), QStringLiteral("airlock"),
+                                   QStringLiteral("… further lines before any call are not recorded …"), 1});
+                return !std::exchange(posted, true);
+            }
+        }
+        if (line.callId.isEmpty())
+            return false;
+        b.tail.push_back({line.stream, text});
+        b.tailChars += text.size();
+        while (!b.tail.empty() &&
+               (b.tailChars > limits.logTailBytes || qsizetype(b.tail.size()) > limits.logTailLines)) {
+            ++b.droppedLines;
+            b.droppedChars += b.tail.front().text.size();
+            b.tailChars -= b.tail.front().text.size();
+            b.tail.pop_front();
+        }
+        return false;
+    }
 };
 
 namespace {
@@ -47,7 +140,74 @@ namespace {
 struct Executed {
     Result<SandboxOutcome> outcome;
     WorkspaceChanges changes;
+    qint64 cutFrom = -1; // the result's size as the tool gave it, when it was cut
 };
+
+qint64 jsonSize(const QJsonValue &v)
+{
+    if (v.isString())
+        return v.toString().size();
+    const QByteArray text = QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact);
+    // Too large to serialise at all: larger than any limit.
+    return text.isEmpty() ? std::numeric_limits<qint64>::max() : text.size() - 2;
+}
+
+QJsonValue shrink(const QJsonValue &v, qsizetype strCap, qsizetype itemCap)
+{
+    switch (v.type()) {
+    case QJsonValue::String: {
+        const QString s = v.toString();
+        if (s.size() <= strCap)
+            return v;
+        return QString(s.left(strCap) +
+                       QStringLiteral(" [… %1 more characters not shown]").arg(counted(qint64(s.size() - strCap))));
+    }
+    case QJsonValue::Array: {
+        const QJsonArray a = v.toArray();
+        QJsonArray out;
+        for (qsizetype i = 0; i < a.size() && i < itemCap; ++i)
+            out.append(shrink(a.at(i), strCap, itemCap));
+        if (a.size() > itemCap)
+            out.append(QStringLiteral("[… %1 more items not shown]").arg(counted(qint64(a.size() - itemCap))));
+        return out;
+    }
+    case QJsonValue::Object: {
+        const QJsonObject o = v.toObject();
+        QJsonObject out;
+        qsizetype n = 0;
+        for (auto it = o.begin(); it != o.end() && n < itemCap; ++it, ++n)
+            out.insert(it.key(), shrink(it.value(), strCap, itemCap));
+        if (o.size() > itemCap)
+            out.insert(QStringLiteral("…"),
+                       QStringLiteral("%1 more fields not shown").arg(counted(qint64(o.size() - itemCap))));
+        return out;
+    }
+    default:
+        return v;
+    }
+}
+
+// Cuts a result to `max` bytes of JSON text: its long strings first, then its long
+// arrays and objects, keeping the shape a person and a model can read.
+QJsonValue bounded(const QJsonValue &v, qsizetype max, qint64 *cutFrom)
+{
+    const qint64 size = jsonSize(v);
+    if (max <= 0 || size <= max)
+        return v;
+    if (cutFrom)
+        *cutFrom = size;
+    qsizetype strCap = max / 2, itemCap = 4096;
+    for (;;) {
+        QJsonValue out = shrink(v, strCap, itemCap);
+        if (jsonSize(out) <= max)
+            return out;
+        if (strCap <= 64 && itemCap <= 4)
+            break;
+        strCap = std::max<qsizetype>(64, strCap / 2);
+        itemCap = std::max<qsizetype>(4, itemCap / 2);
+    }
+    return QString(jsonText(v).left(max / 2) + QStringLiteral(" [… the rest not shown]"));
+}
 
 } // namespace
 
@@ -81,6 +241,7 @@ AgentSession::AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain 
       m_policy(std::move(policy)), m_logRelay(std::make_shared<LogRelay>())
 {
     m_logRelay->target = this;
+    m_logRelay->limits = m_options.limits;
     qRegisterMetaType<airlock::Event>();
     qRegisterMetaType<airlock::PendingApproval>();
     for (AgentTool &t : m_tools)
@@ -216,10 +377,103 @@ Result<std::unique_ptr<AgentSession>> AgentSession::resume(const QString &databa
 
 Event AgentSession::record(EventKind kind, const QJsonObject &payload)
 {
-    Event e = m_chain.next(kind, payload);
+    const QByteArray bytes = Event::canonicalPayload(payload);
+    if (!bytes.isEmpty() && bytes.size() <= m_options.limits.maxEventBytes) {
+        Event e = m_chain.next(kind, payload);
+        m_writer->submit(e);
+        Q_EMIT eventRecorded(e);
+        return e;
+    }
+    // Never a NULL or giant row, never a call left without an outcome.
+    const QString why = bytes.isEmpty() ? QStringLiteral("its payload could not be serialised")
+                                        : QStringLiteral("its payload (%1) is larger than the limit of %2")
+                                              .arg(QLocale::c().formattedDataSize(bytes.size()),
+                                                   QLocale::c().formattedDataSize(m_options.limits.maxEventBytes));
+    const QString callId = payload.value(QLatin1String("call_id")).toString();
+    QJsonObject replacement;
+    EventKind replacementKind = EventKind::Error;
+    if (kind == EventKind::ExecutionFinished) {
+        replacementKind = EventKind::ExecutionFinished;
+        replacement = {
+            {QStringLiteral("ok"), false},
+            {QStringLiteral("not_recorded"), true},
+            {QStringLiteral("error"), QStringLiteral("Airlock could not record this call's outcome: %1.").arg(why)}};
+    } else {
+        replacement = {{QStringLiteral("message"),
+                        QStringLiteral("an event (%1) was not recorded: %2").arg(eventKindName(kind), why)},
+                       {QStringLiteral("where"), QStringLiteral("agent")}};
+    }
+    if (!callId.isEmpty())
+        replacement.insert(QStringLiteral("call_id"), callId);
+    Event e = m_chain.next(replacementKind, replacement);
     m_writer->submit(e);
     Q_EMIT eventRecorded(e);
     return e;
+}
+
+void AgentSession::drainLogs()
+{
+    std::vector<LogRelay::Batch> batches;
+    {
+        QMutexLocker lock(&m_logRelay->mutex);
+        batches.swap(m_logRelay->pending);
+        m_logRelay->posted = false;
+    }
+    for (const LogRelay::Batch &b : batches) {
+        QJsonObject payload{{QStringLiteral("stream"), b.stream}, {QStringLiteral("text"), b.text}};
+        if (!b.callId.isEmpty()) // a boot ahead of any call belongs to none
+            payload.insert(QStringLiteral("call_id"), b.callId);
+        if (b.lines > 1)
+            payload.insert(QStringLiteral("lines"), b.lines);
+        record(EventKind::LogLine, payload);
+    }
+}
+
+// At a call's end: what its log could not hold, then its last lines.
+void AgentSession::recordLogTail(const QString &callId)
+{
+    drainLogs(); // every line the call printed came before its outcome
+    LogRelay::Budget budget;
+    {
+        QMutexLocker lock(&m_logRelay->mutex);
+        budget = m_logRelay->budgets.take(callId);
+        m_logRelay->finished.insert(callId);
+    }
+    if (!budget.over)
+        return;
+    const QLocale c = QLocale::c();
+    record(EventKind::LogLine,
+           {{QStringLiteral("call_id"), callId},
+            {QStringLiteral("stream"), QStringLiteral("airlock")},
+            {QStringLiteral("text"), QStringLiteral("… %1 lines (%2) not recorded …")
+                                         .arg(counted(budget.droppedLines),
+                                              c.formattedDataSize(budget.droppedChars, 1, QLocale::DataSizeSIFormat))},
+            {QStringLiteral("omitted_lines"), budget.droppedLines},
+            {QStringLiteral("omitted_chars"), budget.droppedChars}});
+    LogRelay::Batch batch;
+    const auto flushBatch = [&] {
+        if (batch.lines == 0)
+            return;
+        QJsonObject payload{{QStringLiteral("call_id"), callId},
+                            {QStringLiteral("stream"), batch.stream},
+                            {QStringLiteral("text"), batch.text}};
+        if (batch.lines > 1)
+            payload.insert(QStringLiteral("lines"), batch.lines);
+        record(EventKind::LogLine, payload);
+        batch = {};
+    };
+    for (const LogRelay::Line &line : budget.tail) {
+        if (batch.lines > 0 &&
+            (batch.stream != line.stream || batch.text.size() + 1 + line.text.size() > m_options.limits.logBatchChars))
+            flushBatch();
+        if (batch.lines++ == 0) {
+            batch.stream = line.stream;
+            batch.text = line.text;
+        } else {
+            batch.text += QLatin1Char('\n') + line.text;
+        }
+    }
+    flushBatch();
 }
 
 Status AgentSession::flush()
@@ -235,16 +489,6 @@ const AgentTool *AgentSession::findTool(const QString &name) const
     return nullptr;
 }
 
-QString AgentSession::clipped(QString text) const
-{
-    if (m_options.maxResultChars > 0 && text.size() > m_options.maxResultChars) {
-        const qsizetype cut = text.size() - m_options.maxResultChars;
-        text.truncate(m_options.maxResultChars);
-        text += QStringLiteral("\n[… %1 more characters cut by Airlock]").arg(cut);
-    }
-    return text;
-}
-
 // Log lines are recorded on this object's thread, in the order they came. A tool
 // or a boot may outlive us: the relay's lock makes "still there? then post" one
 // step, and a line posted before we went is dropped with our pending events.
@@ -253,18 +497,11 @@ Sandbox::LogSink AgentSession::logSink() const
     std::shared_ptr<LogRelay> relay = m_logRelay;
     return [relay](const SandboxLogLine &line) {
         QMutexLocker lock(&relay->mutex);
-        if (!relay->target)
+        if (!relay->target || !relay->add(line))
             return;
         AgentSession *target = relay->target;
         QMetaObject::invokeMethod(
-            target,
-            [target, line] {
-                QJsonObject payload{{QStringLiteral("stream"), line.stream}, {QStringLiteral("text"), line.text}};
-                if (!line.callId.isEmpty()) // a boot ahead of any call belongs to none
-                    payload.insert(QStringLiteral("call_id"), line.callId);
-                target->record(EventKind::LogLine, payload);
-            },
-            Qt::QueuedConnection);
+            target, [target] { target->drainLogs(); }, Qt::QueuedConnection);
     };
 }
 
@@ -751,24 +988,31 @@ void AgentSession::execute(const Call &call)
         watcher->deleteLater();
         // What the call changed in the workspace, recorded before its result, even
         // when it failed: a failed command may have written half its files.
-        for (const FileChange &change : done.changes.files)
-            record(EventKind::FileChanged, change.eventPayload(callId));
+        WorkspaceChanges changes = done.changes;
+        const int maxFiles = m_options.limits.maxFileChangeEvents;
+        for (std::size_t i = 0; i < changes.files.size() && (maxFiles < 0 || i < std::size_t(maxFiles)); ++i)
+            record(EventKind::FileChanged, changes.files[i].eventPayload(callId));
+        if (maxFiles >= 0 && changes.files.size() > std::size_t(maxFiles)) {
+            changes.incomplete = true;
+            changes.notes << QStringLiteral("Change record incomplete: %1 more changed files are not itemised.")
+                                 .arg(counted(qint64(changes.files.size()) - maxFiles));
+        }
         const Result<SandboxOutcome> &r = done.outcome;
         if (!r)
-            finishCall(callId, false, r.error().message, -1, done.changes);
+            finishCall(callId, false, r.error().message, -1, changes);
         else
-            finishCall(callId, r->ok, r->ok ? r->result : QJsonValue(r->error), r->durationMs, done.changes);
+            finishCall(callId, r->ok, r->ok ? r->result : QJsonValue(r->error), r->durationMs, changes, done.cutFrom);
     });
     // Only sandboxes that can write the shared folder need the before-and-after walk.
     const QString workspace = sandbox->sharesWorkspace() ? m_options.workspaceDir : QString();
     m_runningCancelled = std::make_shared<std::atomic<bool>>(false);
     const std::shared_ptr<std::atomic<bool>> cancelled = m_runningCancelled;
     const QFuture<Executed> running =
-        QtConcurrent::run([sandbox, sandboxCall, sink, workspace, cancelled]() -> Executed {
+        QtConcurrent::run([sandbox, sandboxCall, sink, workspace, cancelled, limits = m_options.limits]() -> Executed {
             std::optional<WorkspaceSnapshot> before;
             QString snapshotProblem;
             if (!workspace.isEmpty()) {
-                auto taken = WorkspaceSnapshot::take(workspace);
+                auto taken = WorkspaceSnapshot::take(workspace, limits.workspace);
                 if (taken)
                     before = std::move(*taken);
                 else
@@ -780,6 +1024,11 @@ void AgentSession::execute(const Call &call)
                                                  Error::Code::Io, QStringLiteral("cancelled before it started")))
                                            : sandbox->run(sandboxCall, sink),
                          {}};
+            // Cut here, off the session's thread: a giant result costs time to measure.
+            if (out.outcome && out.outcome->ok)
+                out.outcome->result = bounded(out.outcome->result, limits.maxResultBytes, &out.cutFrom);
+            else if (out.outcome)
+                out.outcome->error = jsonText(bounded(out.outcome->error, limits.maxResultBytes, &out.cutFrom));
             if (before) {
                 auto changes = before->diffAgainstNow();
                 if (changes)
@@ -795,19 +1044,38 @@ void AgentSession::execute(const Call &call)
 }
 
 void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs,
-                              const WorkspaceChanges &changes)
+                              const WorkspaceChanges &changes, qint64 cutFrom)
 {
+    recordLogTail(callId);
+    const CallLimits &limits = m_options.limits;
+    const QJsonValue value = bounded(resultOrError, limits.maxResultBytes, &cutFrom);
     QJsonObject payload{{QStringLiteral("call_id"), callId}, {QStringLiteral("ok"), ok}};
-    payload.insert(ok ? QStringLiteral("result") : QStringLiteral("error"), resultOrError);
+    payload.insert(ok ? QStringLiteral("result") : QStringLiteral("error"), value);
     if (durationMs >= 0)
         payload.insert(QStringLiteral("duration_ms"), durationMs);
+    if (cutFrom >= 0)
+        payload.insert(QStringLiteral("cut_from_bytes"), cutFrom);
     if (!changes.files.empty())
         payload.insert(QStringLiteral("files_changed"), qint64(changes.files.size()));
     // Never silently partial: the record says where it may lack something.
     if (changes.incomplete || !changes.notes.isEmpty())
         payload.insert(QStringLiteral("workspace_notes"), QJsonArray::fromStringList(changes.notes));
-    record(EventKind::ExecutionFinished, payload);
-    m_results.toolResults.append({callId, clipped(jsonText(resultOrError)), !ok});
+    const Event recorded = record(EventKind::ExecutionFinished, payload);
+    // What the model hears is what the log holds, even when that is the error that
+    // replaced an outcome too large to record.
+    const QJsonObject stored = recorded.payloadObject();
+    const bool storedOk = stored.value(QLatin1String("ok")).toBool();
+    QString text = jsonText(stored.value(storedOk ? QLatin1String("result") : QLatin1String("error")));
+    if (stored.contains(QLatin1String("cut_from_bytes")))
+        text +=
+            QStringLiteral("\n[Airlock cut this result: it was %1, the limit is %2. Ask for less at a time to see "
+                           "the rest: a part of a file (an offset and a length, or exec with head, tail, "
+                           "sed -n or grep), or fewer entries.]")
+                .arg(QLocale::c().formattedDataSize(cutFrom), QLocale::c().formattedDataSize(limits.maxResultBytes));
+    if (!changes.notes.isEmpty())
+        text += QStringLiteral("\n[Airlock: the record of this call's workspace changes is incomplete. ") +
+                changes.notes.join(QLatin1Char(' ')) + QLatin1Char(']');
+    m_results.toolResults.append({callId, text, !storedOk});
     if (Call *call = findCall(callId))
         call->stage = Call::Stage::Done;
     if (m_running == callId) {

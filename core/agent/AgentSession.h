@@ -13,6 +13,7 @@
 
 #include "Sandbox.h"
 #include "agent/AgentTool.h"
+#include "agent/CallLimits.h"
 #include "agent/PriceTable.h"
 #include "events/EventChain.h"
 #include "policy/PolicyEngine.h"
@@ -41,7 +42,7 @@ struct AgentOptions {
     qint64 maxTotalTokens = 0;        // per session, input + output; 0: no budget
     double maxCostUsd = 0;            // per session, estimated from `prices`; 0: no budget
     std::optional<PriceTable> prices; // for the cost budget; unset: the built-in table
-    int maxResultChars = 100000;      // tool results longer than this are cut, with a marker
+    CallLimits limits;                // what one call may make the session record and send
     enum class Approval { Ask, AutoApprove, DenyAll };
     Approval approval = Approval::Ask;
     QString title;        // for a new session
@@ -131,7 +132,11 @@ private:
 
     AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain chain, AgentOptions options,
                  std::vector<AgentTool> tools, PolicyEngine policy);
+    // Never hands the store a payload it cannot take: an oversized or unserialisable
+    // one is recorded as an error instead (a call's outcome as a failed outcome).
     Event record(EventKind kind, const QJsonObject &payload);
+    void drainLogs();
+    void recordLogTail(const QString &callId);
     void startTurn();
     void onStreamItem(const airlock::StreamItem &item);
     void triage();
@@ -143,14 +148,14 @@ private:
     void notRun(Call &call, const QString &reason);
     Status denyAs(const QString &callId, const QString &reason, const QString &by);
     void execute(const Call &call);
+    // `cutFrom`: the size of the result as the tool gave it, when it was cut to the limit.
     void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1,
-                    const WorkspaceChanges &changes = {});
+                    const WorkspaceChanges &changes = {}, qint64 cutFrom = -1);
     void endRun(Outcome outcome, const QString &message);
     void prepareSandboxesEarly();
     Sandbox::LogSink logSink() const;
     void addCost(const QString &model, const TokenUsage &usage);
     const AgentTool *findTool(const QString &name) const;
-    QString clipped(QString text) const;
 
     struct LogRelay;
     std::unique_ptr<AsyncEventWriter> m_writer;

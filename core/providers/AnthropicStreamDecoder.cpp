@@ -14,6 +14,14 @@ QString str(const QJsonObject &o, const char *key)
     return o.value(QLatin1String(key)).toString();
 }
 
+// For a limit's message: which call's input grew too large.
+QString toolName(const QJsonObject &start)
+{
+    const QString name = str(start, "name");
+    return name.isEmpty() ? QStringLiteral("a %1 block").arg(str(start, "type"))
+                          : QStringLiteral("tool call %1").arg(name);
+}
+
 } // namespace
 
 StopReason anthropicStopReason(const QString &raw)
@@ -90,6 +98,7 @@ bool AnthropicStreamDecoder::handleFast(const SseEvent &event)
         if (!m_scan.is(partial, T::String))
             return false;
         block->json.append(m_scan.utf8(partial));
+        (void)withinToolInput(block->json.size(), toolName(block->start));
         return true;
     }
     return false;
@@ -186,14 +195,22 @@ void AnthropicStreamDecoder::onBlockDelta(const QJsonObject &obj)
                  QStringLiteral("input_json_delta for block %1, which is not open").arg(index));
         return;
     }
-    if (type == u"input_json_delta")
+    if (type == u"input_json_delta") {
         block->json.append(str(delta, "partial_json").toUtf8());
-    else if (type == u"thinking_delta")
-        block->thinking += str(delta, "thinking");
-    else if (type == u"signature_delta")
-        block->signature += str(delta, "signature");
-    else if (type == u"citations_delta")
-        block->citations.append(delta.value(QLatin1String("citation")));
+        (void)withinToolInput(block->json.size(), toolName(block->start));
+    } else if (type == u"thinking_delta") {
+        const QString more = str(delta, "thinking");
+        if (withinText(more.size()))
+            block->thinking += more;
+    } else if (type == u"signature_delta") {
+        const QString more = str(delta, "signature");
+        if (withinText(more.size()))
+            block->signature += more;
+    } else if (type == u"citations_delta") {
+        const QJsonValue citation = delta.value(QLatin1String("citation"));
+        if (withinText(QJsonDocument(QJsonArray{citation}).toJson(QJsonDocument::Compact).size()))
+            block->citations.append(citation);
+    }
 }
 
 void AnthropicStreamDecoder::onBlockStop(const QJsonObject &obj)

@@ -183,6 +183,9 @@ void OpenAiStreamDecoder::onToolCallFragments(const QJsonArray &fragments)
         else if (args.isObject()) // a server that sends the object itself
             call.arguments.append(QJsonDocument(args.toObject()).toJson(QJsonDocument::Compact));
         m_sawToolCall = true;
+        if (!withinToolInput(call.arguments.size(),
+                             QStringLiteral("tool call %1").arg(call.name.isEmpty() ? QString::number(at) : call.name)))
+            return;
     }
 }
 

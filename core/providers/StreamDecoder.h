@@ -15,6 +15,17 @@
 
 namespace airlock {
 
+// What one streamed answer may make Airlock hold, whatever the server sends: past a
+// bound the turn ends with a Protocol error ("stream_limit") saying which. Far above
+// any real model's output per turn, and below the agent's largest event
+// (CallLimits::maxEventBytes), so a tool call or a turn that fits here fits the log.
+struct StreamLimits {
+    qsizetype maxEventBytes = 8 * 1024 * 1024;  // one SSE line, as the parser holds it
+    qint64 maxTextBytes = 2 * 1024 * 1024;      // text and thinking of the turn (UTF-16 units)
+    qint64 maxToolInputBytes = 2 * 1024 * 1024; // one tool call's input, as streamed
+    qint64 maxDeltas = 250000;                  // text deltas of the turn
+};
+
 class StreamDecoder {
 public:
     StreamDecoder();
@@ -31,6 +42,8 @@ public:
     void abort(StreamError error, std::vector<StreamItem> &out);
 
     bool isDone() const { return m_done; }
+    void setLimits(const StreamLimits &limits) { m_limits = limits; }
+    const StreamLimits &limits() const { return m_limits; }
     // True once the stream carried anything beyond keep-alives (for the retry rule).
     bool sawEvent() const { return m_sawEvent; }
 
@@ -44,9 +57,19 @@ protected:
     void fail(StreamError::Kind kind, QString type, QString message, bool retryable = false);
     // Parses an event's data as a JSON object; fails the stream when it is not one.
     std::optional<QJsonObject> parseObject(const SseEvent &event);
+    // Counts text (or thinking) held for the turn; false, after failing the stream,
+    // once past the limit.
+    bool withinText(qsizetype units);
+    // `size`: a tool call's input so far; false, after failing the stream, when past the limit.
+    bool withinToolInput(qsizetype size, const QString &what);
 
 private:
+    void failLimit(const QString &message);
+
     SseParser m_parser;
+    StreamLimits m_limits;
+    qint64 m_textUnits = 0;
+    qint64 m_deltas = 0;
     std::vector<StreamItem> *m_out = nullptr;
     bool m_done = false;
     bool m_sawEvent = false;

@@ -215,8 +215,8 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
         case EventKind::ExecutionStarted:
             call->state = TranscriptEntry::CallState::Running;
             break;
-        case EventKind::LogLine:
-            ++call->logLines;
+        case EventKind::LogLine: // one event may hold several lines (the agent batches them)
+            call->logLines += std::max(1, p.value(QLatin1String("lines")).toInt(1));
             break;
         case EventKind::FileChanged:
             addFileChange(*call, p);

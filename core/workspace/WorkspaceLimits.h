@@ -9,12 +9,18 @@
 namespace airlock {
 
 struct WorkspaceLimits {
-    // Files (and links, FIFOs…) recorded plus folders entered. Past it the walk stops
-    // and the snapshot is incomplete: later paths (in path order) are not compared.
-    // A folder with more entries than the limit leaves room for is not read past
-    // that many names (a flat folder of millions costs no more), and the walk stops
-    // at it: nothing in it is compared.
-    int maxFiles = 20000;
+    // Files (and links, FIFOs…) recorded plus folders entered, in the whole walk.
+    // Past it the walk stops and the snapshot is incomplete: later paths (in path
+    // order) are not compared, and the record names the first of them.
+    int maxFiles = 50000;
+    // Entries of one folder. A folder with more (or with more than the walk still
+    // has room for) is not read past that many names and not itemised, and the walk
+    // goes on with the folders after it: one crowded folder (a guest's `aaa/` of
+    // 100,000 files) can never hide a change to `src/main.c`. The record names it.
+    int maxEntriesPerFolder = 10000;
+    // Names read from folders in the whole walk, crowded ones included: many
+    // crowded folders cost a bounded time too. Past it the walk stops as at maxFiles.
+    qint64 maxListedNames = 500000;
     // A file larger than this is never read in full (its first 8 KiB still tell
     // text from binary): its changes are found by size and time, without a diff.
     qint64 maxTextBytes = 1024 * 1024;

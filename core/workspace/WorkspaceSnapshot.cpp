@@ -4,6 +4,7 @@
 
 #include <QFile>
 #include <QLocale>
+#include <QSet>
 
 #include <algorithm>
 #include <chrono>
@@ -67,6 +68,17 @@ QString unkeptReason(WorkspaceEntry::Unkept unkept)
         break;
     }
     return QString();
+}
+
+// The room a crowded folder had (the smaller of the two walks' when both left it out).
+qsizetype crowdedLimit(const QByteArray &path, const WorkspaceWalker::Outcome &a, const WorkspaceWalker::Outcome &b)
+{
+    qsizetype limit = 0;
+    for (const WorkspaceWalker::Outcome *walk : {&a, &b})
+        for (const WorkspaceWalker::SkippedDir &d : walk->skipped)
+            if (d.path == path && d.why == WorkspaceWalker::SkippedDir::Why::Crowded)
+                limit = limit == 0 ? d.limit : qMin(limit, d.limit);
+    return limit;
 }
 
 const QByteArray &earlierStop(const QByteArray &a, const QByteArray &b)
@@ -136,7 +148,30 @@ WorkspaceChanges WorkspaceSnapshot::compare(const WorkspaceWalker::Outcome &now)
     WorkspaceChanges out;
     // Past the first path either walk did not record, absence proves nothing.
     const QByteArray &stop = earlierStop(m_walk.stoppedAt, now.stoppedAt);
-    auto covered = [&stop](const QByteArray &path) { return stop.isEmpty() || WorkspaceEntry::pathLess(path, stop); };
+    auto beforeStop = [&stop](const QByteArray &path) {
+        return stop.isEmpty() || WorkspaceEntry::pathLess(path, stop);
+    };
+    // Nor inside a folder either walk left out: a folder crowded in one walk and not
+    // in the other would otherwise look emptied or filled.
+    QSet<QByteArray> skipped;
+    QList<QByteArray> crowded; // in path order, each once
+    for (const WorkspaceWalker::Outcome *walk : {&m_walk, &now})
+        for (const WorkspaceWalker::SkippedDir &d : walk->skipped) {
+            if (d.why == WorkspaceWalker::SkippedDir::Why::Crowded && !skipped.contains(d.path))
+                crowded.append(d.path);
+            skipped.insert(d.path);
+        }
+    std::sort(crowded.begin(), crowded.end(), WorkspaceEntry::pathLess);
+    auto inSkipped = [&skipped](const QByteArray &path) {
+        if (skipped.isEmpty())
+            return false;
+        if (skipped.contains(QByteArray()))
+            return true; // the workspace folder itself
+        for (qsizetype slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1))
+            if (skipped.contains(path.first(slash)))
+                return true;
+        return false;
+    };
 
     const std::vector<WorkspaceEntry> &a = m_walk.entries, &b = now.entries;
     size_t i = 0, j = 0;
@@ -144,8 +179,13 @@ WorkspaceChanges WorkspaceSnapshot::compare(const WorkspaceWalker::Outcome &now)
         const bool onlyBefore = j == b.size() || (i < a.size() && WorkspaceEntry::pathLess(a[i].path, b[j].path));
         const bool onlyAfter = !onlyBefore && (i == a.size() || WorkspaceEntry::pathLess(b[j].path, a[i].path));
         const QByteArray &path = onlyBefore ? a[i].path : b[j].path;
-        if (!covered(path))
+        if (!beforeStop(path))
             break; // both lists are in path order: nothing further is covered
+        if (inSkipped(path)) {
+            i += onlyAfter ? 0 : 1;
+            j += onlyBefore ? 0 : 1;
+            continue;
+        }
         if (onlyBefore) {
             out.files.push_back(change(FileChange::Kind::Deleted, &a[i++], nullptr));
         } else if (onlyAfter) {
@@ -159,14 +199,28 @@ WorkspaceChanges WorkspaceSnapshot::compare(const WorkspaceWalker::Outcome &now)
     }
 
     out.incomplete = m_walk.incomplete() || now.incomplete();
-    if (stop == "/")
-        out.notes << QStringLiteral("The workspace folder has more than %1 entries: nothing in it was compared.")
-                         .arg(m_limits.maxFiles);
-    else if (stop.endsWith('/'))
-        out.notes << QStringLiteral("The folder \"%2\" has more entries than the limit of %1 files and folders "
-                                    "left room for: nothing in it or after it (in path order) was compared.")
-                         .arg(m_limits.maxFiles)
-                         .arg(QFile::decodeName(stop.chopped(1)));
+    // Named, so that the model and the person know where the record is partial.
+    constexpr int kNamedCrowded = 5;
+    for (int k = 0; k < crowded.size() && k < kNamedCrowded; ++k) {
+        const qsizetype limit = crowdedLimit(crowded[k], m_walk, now);
+        if (crowded[k].isEmpty())
+            out.notes << QStringLiteral("Change record incomplete: the workspace folder has more than %1 entries; "
+                                        "changes inside it are not itemised.")
+                             .arg(limit);
+        else
+            out.notes << QStringLiteral("Change record incomplete: the folder \"%1\" has more than %2 entries; "
+                                        "changes inside it are not itemised.")
+                             .arg(QFile::decodeName(crowded[k]))
+                             .arg(limit);
+    }
+    if (crowded.size() > kNamedCrowded)
+        out.notes << QStringLiteral("Change record incomplete: %1 more crowded folders are not itemised.")
+                         .arg(crowded.size() - kNamedCrowded);
+    if (stop.endsWith('/'))
+        out.notes << QStringLiteral("Change record incomplete: the walk read its limit of %1 names before the folder "
+                                    "\"%2\": nothing in it or after it (in path order) was compared.")
+                         .arg(m_limits.maxListedNames)
+                         .arg(stop == "/" ? QStringLiteral(".") : QFile::decodeName(stop.chopped(1)));
     else if (!stop.isEmpty())
         out.notes << QStringLiteral("The workspace has more than %1 files and folders: nothing from \"%2\" on "
                                     "(in path order) was compared.")

@@ -92,13 +92,18 @@ public:
     void folder(int fd, const QByteArray &prefix, int depth)
     {
         std::vector<QByteArray> names;
-        switch (listNames(fd, names, m_limits.maxFiles - recorded())) {
+        const qsizetype room = qMin<qsizetype>(m_limits.maxEntriesPerFolder, m_limits.maxFiles - recorded());
+        switch (listNames(fd, names, room)) {
         case Listing::Unreadable:
-            ++m_out.unreadableDirs;
+            skip(prefix, WorkspaceWalker::SkippedDir::Why::Unreadable);
             return;
         case Listing::TooMany:
             // Which names sort first is unknown without reading them all, so none of
-            // the folder's entries can be said to be walked: the walk stops at it.
+            // the folder's entries can be said to be walked. The walk goes on after
+            // it: one crowded folder must not hide changes elsewhere.
+            skip(prefix, WorkspaceWalker::SkippedDir::Why::Crowded, room);
+            return;
+        case Listing::Spent:
             m_out.stoppedAt = prefix + '/';
             return;
         case Listing::Complete:
@@ -116,7 +121,7 @@ public:
                 if (m_ignored.contains(name))
                     continue;
                 if (depth + 1 > m_limits.maxDepth) {
-                    ++m_out.tooDeepDirs;
+                    skip(path, WorkspaceWalker::SkippedDir::Why::TooDeep);
                     continue;
                 }
                 if (atLimit(path))
@@ -125,7 +130,7 @@ public:
                 // O_NOFOLLOW: a link swapped in since fstatat() is refused, not entered.
                 const int sub = ::openat(fd, name.constData(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (sub < 0) {
-                    ++m_out.unreadableDirs;
+                    skip(path, WorkspaceWalker::SkippedDir::Why::Unreadable);
                     continue;
                 }
                 folder(sub, path, depth + 1);
@@ -164,11 +169,19 @@ private:
         return true;
     }
 
-    enum class Listing { Complete, TooMany, Unreadable };
+    void skip(const QByteArray &path, WorkspaceWalker::SkippedDir::Why why, qsizetype limit = 0)
+    {
+        using Why = WorkspaceWalker::SkippedDir::Why;
+        m_out.skipped.push_back({path, why, limit});
+        ++(why == Why::Crowded ? m_out.crowdedDirs : why == Why::TooDeep ? m_out.tooDeepDirs : m_out.unreadableDirs);
+    }
+
+    enum class Listing { Complete, TooMany, Spent, Unreadable };
 
     // Reads the names of a folder, but no more than `room` of them that could be
     // recorded: a flat folder of millions of files costs no more than the limit.
-    Listing listNames(int fd, std::vector<QByteArray> &names, qsizetype room) const
+    // Spent: the walk's budget of names read ran out first.
+    Listing listNames(int fd, std::vector<QByteArray> &names, qsizetype room)
     {
         // fdopendir() owns the descriptor it gets: give it a duplicate.
         const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
@@ -184,6 +197,8 @@ private:
         errno = 0;
         while (const dirent *d = ::readdir(dir)) {
             if (std::strcmp(d->d_name, ".") != 0 && std::strcmp(d->d_name, "..") != 0) {
+                if (++m_listed > m_limits.maxListedNames)
+                    return Listing::Spent;
                 names.emplace_back(d->d_name);
                 // Ignored folders never count against the limit (nor does a file so named, the rare case).
                 if (!m_ignored.contains(names.back()) && ++counted > room)
@@ -292,6 +307,7 @@ private:
     QSet<QByteArray> m_ignored;
     qint64 m_budget;
     qsizetype m_folders = 0;
+    qint64 m_listed = 0; // names read, in every folder
     WorkspaceWalker::Outcome m_out;
 };
 

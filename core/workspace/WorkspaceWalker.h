@@ -27,19 +27,33 @@ public:
     };
     using ReadChoice = std::function<Read(const WorkspaceEntry &statOnly)>;
 
+    // A folder whose entries the walk did not itemise.
+    struct SkippedDir {
+        enum class Why : quint8 {
+            Crowded,    // more entries than maxEntriesPerFolder, or than the walk had room for
+            TooDeep,    // nested deeper than maxDepth
+            Unreadable, // could not be opened or listed
+        };
+        QByteArray path; // relative to the workspace; empty for the workspace folder itself
+        Why why = Why::Crowded;
+        qsizetype limit = 0; // Crowded: how many entries it had room for
+    };
+
     struct Outcome {
         std::vector<WorkspaceEntry> entries; // in WorkspaceEntry::pathLess order
-        // Set when maxFiles was reached: the first path not recorded (a file or a
-        // folder). Everything before it in path order was walked; nothing from it on.
-        // A folder with more entries than the limit left room for ends in '/' ("/"
-        // for the root): its names were not all read, so none of them was recorded.
+        // Set when maxFiles (or maxListedNames) was reached: the first path not
+        // recorded (a file or a folder). Everything before it in path order was
+        // walked, except `skipped` folders; nothing from it on.
         QByteArray stoppedAt;
+        // Folders left out, in walk order; the walk went on after each of them.
+        std::vector<SkippedDir> skipped;
         int tooDeepDirs = 0;
         int unreadableDirs = 0;
+        int crowdedDirs = 0;
         int overBudgetFiles = 0; // text files left unread once maxKeptBytes was spent
         qint64 bytesRead = 0;
 
-        bool incomplete() const { return !stoppedAt.isEmpty() || tooDeepDirs > 0 || unreadableDirs > 0; }
+        bool incomplete() const { return !stoppedAt.isEmpty() || !skipped.empty(); }
     };
 
     // Fails only when `root` itself cannot be opened as a folder (a link as the

@@ -83,6 +83,8 @@ void TestTranscript::toolCallFollowsItsLifecycle()
     QCOMPARE(t.entries()[1].state, State::Running);
     step(EventKind::LogLine, {{QStringLiteral("text"), QStringLiteral("a")}});
     step(EventKind::LogLine, {{QStringLiteral("text"), QStringLiteral("b")}});
+    // Lines that came fast share an event, which says how many it holds.
+    step(EventKind::LogLine, {{QStringLiteral("text"), QStringLiteral("c\nd\ne")}, {QStringLiteral("lines"), 3}});
     step(EventKind::ExecutionFinished, {{QStringLiteral("ok"), true},
                                         {QStringLiteral("result"), QStringLiteral("a\nb\n")},
                                         {QStringLiteral("duration_ms"), 12}});
@@ -92,10 +94,10 @@ void TestTranscript::toolCallFollowsItsLifecycle()
     QCOMPARE(done.rule, QStringLiteral("default"));
     QCOMPARE(done.decidedBy, QStringLiteral("user"));
     QCOMPARE(done.scope, QStringLiteral("session"));
-    QCOMPARE(done.logLines, 2);
+    QCOMPARE(done.logLines, 5);
     QCOMPARE(done.result.toString(), QStringLiteral("a\nb\n"));
     QCOMPARE(done.durationMs, 12);
-    QCOMPARE(done.lastSeq, done.firstSeq + 6);
+    QCOMPARE(done.lastSeq, done.firstSeq + 7);
     // The answer before the call is closed: text after the result is a new entry.
     QVERIFY(t.apply(ev(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Done.")}}))->inserted);
     QCOMPARE(t.entries().size(), std::size_t(3));

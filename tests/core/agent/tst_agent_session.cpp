@@ -11,6 +11,9 @@
 #include "isolate/IsolateSandbox.h"
 #include "storage/EventStore.h"
 
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSignalSpy>
@@ -19,6 +22,7 @@
 #include <QThread>
 
 #include <atomic>
+#include <functional>
 
 using namespace airlock;
 
@@ -46,6 +50,43 @@ public:
     std::atomic<int> prepared{0};
     std::atomic<QThread *> preparedOn{nullptr};
     static inline std::atomic<QThread *> destroyedOn{nullptr};
+};
+
+// Stands in for a guest that prints without end (`yes | head -c 20000000`) and a
+// tool that returns what it likes: the agent must keep the record bounded.
+class FloodSandbox final : public Sandbox {
+public:
+    QString kind() const override { return QStringLiteral("flood"); }
+    Status prepare(const LogSink &log) override
+    {
+        for (int i = 0; i < bootLines && log; ++i)
+            log(SandboxLogLine{QString(), QStringLiteral("serial"), QString(20, QLatin1Char('b'))});
+        booted = true;
+        return {};
+    }
+    bool preparesSlowly() const override { return bootLines > 0; }
+    bool sharesWorkspace() const override { return !workspace.isEmpty(); }
+    Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override
+    {
+        if (onRun)
+            onRun();
+        for (int i = 0; i < lines; ++i)
+            log(SandboxLogLine{call.callId, QStringLiteral("stdout"),
+                               i == lines - 1 ? QStringLiteral("last line %1").arg(i) : line});
+        return SandboxOutcome{ok, result, error, 1};
+    }
+    void cancel(const QString &) override {}
+    void dispose() override {}
+
+    int lines = 0;
+    QString line = QStringLiteral("y");
+    bool ok = true;
+    QJsonValue result = QStringLiteral("done");
+    QString error;
+    QString workspace;           // the shared folder, when it has one
+    std::function<void()> onRun; // what the call does there
+    int bootLines = 0;           // console lines while it prepares, before any call
+    std::atomic<bool> booted{false};
 };
 
 } // namespace
@@ -85,6 +126,12 @@ private Q_SLOTS:
     void repeatedCallIdsAreMadeUnique();
     void outcomesAreRecordedInTheModelsOrder();
     void resumedTurnsNeverReuseANumber();
+    void floodOfLogLinesIsBoundedAndSummarised();
+    void longLinesAreCutAndSlowLinesStayOnePerEvent();
+    void hugeResultIsCutWithANoteForTheModel();
+    void unrecordableOutcomeStillEndsTheCall();
+    void crowdedWorkspaceFolderCannotHideAChange();
+    void bootConsoleFloodIsBounded();
 
 private:
     std::unique_ptr<AgentSession> makeSession(AgentOptions::Approval approval = AgentOptions::Approval::Ask,
@@ -95,6 +142,9 @@ private:
     std::vector<AgentTool> echoTool() const;
     QStringList kinds() const;
     void enqueueToolTurn(const QJsonObject &input, const QString &callId = QStringLiteral("toolu_1"));
+    // One call of the flood tool, run without asking; the second turn ends the run.
+    std::unique_ptr<AgentSession> runFlood(std::shared_ptr<FloodSandbox> sandbox, const CallLimits &limits = {});
+    std::vector<Event> eventsOfKind(const char *kind) const;
 
     QTemporaryDir m_dir;
     QString m_db;
@@ -862,3 +912,252 @@ void TestAgentSession::resumedTurnsNeverReuseANumber()
 
 QTEST_GUILESS_MAIN(TestAgentSession)
 #include "tst_agent_session.moc"
+
+std::unique_ptr<AgentSession> TestAgentSession::runFlood(std::shared_ptr<FloodSandbox> sandbox,
+                                                         const CallLimits &limits)
+{
+    m_server->enqueue(FakeResponse::sse(AnthropicScript()
+                                            .toolUse(QStringLiteral("toolu_f"), QStringLiteral("flood"), {})
+                                            .end(QStringLiteral("tool_use"))));
+    m_server->enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("ok")).end(QStringLiteral("end_turn"))));
+    AgentOptions options = anthropicOptions(AgentOptions::Approval::AutoApprove);
+    options.limits = limits;
+    options.workspaceDir = sandbox->workspace;
+    const QJsonObject description{{QStringLiteral("name"), QStringLiteral("flood")},
+                                  {QStringLiteral("description"), QStringLiteral("prints a lot")}};
+    auto session = AgentSession::create(m_db, options, {AgentTool::fromDescription(description, sandbox, "builtin")},
+                                        PolicyEngine());
+    if (!session)
+        qFatal("%s", qPrintable(session.error().message));
+    connect(session->get(), &AgentSession::eventRecorded, this, [this](const Event &e) { m_events.push_back(e); });
+    if (!(*session)->send(QStringLiteral("flood")).ok() || waitForRun(**session) != AgentSession::Outcome::EndTurn)
+        qFatal("the flood run did not end its turn");
+    if (!(*session)->flush().ok())
+        qFatal("flush failed");
+    return std::move(*session);
+}
+
+std::vector<Event> TestAgentSession::eventsOfKind(const char *kind) const
+{
+    std::vector<Event> out;
+    for (const Event &e : m_events)
+        if (e.kind == QLatin1String(kind))
+            out.push_back(e);
+    return out;
+}
+
+void TestAgentSession::floodOfLogLinesIsBoundedAndSummarised()
+{
+    auto flood = std::make_shared<FloodSandbox>();
+    flood->lines = 1000000; // 3 MB of "yes"
+    flood->line = QStringLiteral("yes");
+    auto s = runFlood(flood);
+    const std::vector<Event> logs = eventsOfKind("exec.log");
+    const CallLimits limits;
+    // A bounded number of rows and bytes, whatever the producer did.
+    QVERIFY2(logs.size() <= std::size_t(limits.maxLogEvents + 1 + limits.logTailLines),
+             qPrintable(QString::number(logs.size())));
+    qint64 recordedLines = 0, omitted = 0, bytes = 0;
+    int summaries = 0;
+    for (const Event &e : logs) {
+        const QJsonObject p = e.payloadObject();
+        QCOMPARE(p.value(QLatin1String("call_id")).toString(), QStringLiteral("toolu_f"));
+        bytes += e.payload.size();
+        if (p.contains(QLatin1String("omitted_lines"))) {
+            ++summaries;
+            omitted = p.value(QLatin1String("omitted_lines")).toInteger();
+            QVERIFY2(p.value(QLatin1String("text")).toString().contains(QStringLiteral("lines (")),
+                     qPrintable(p.value(QLatin1String("text")).toString()));
+            QVERIFY(p.value(QLatin1String("text")).toString().contains(QStringLiteral("not recorded")));
+            continue;
+        }
+        recordedLines += p.value(QLatin1String("lines")).toInt(1);
+    }
+    QVERIFY(bytes < 4 * 1024 * 1024);
+    // Nothing is lost silently: recorded and counted lines make up all of them.
+    QCOMPARE(summaries, 1);
+    QCOMPARE(recordedLines + omitted, qint64(flood->lines));
+    // The first part and the last part are there, the summary between them.
+    QVERIFY(logs.front().payloadObject().value(QLatin1String("text")).toString().startsWith(QStringLiteral("yes")));
+    QVERIFY(logs.back()
+                .payloadObject()
+                .value(QLatin1String("text"))
+                .toString()
+                .endsWith(QStringLiteral("last line 999999")));
+    // And before the call's outcome, which is the only one.
+    std::size_t finished = 0, lastLog = 0, outcomeAt = 0;
+    for (std::size_t i = 0; i < m_events.size(); ++i) {
+        if (m_events[i].kind == QLatin1String("exec.log"))
+            lastLog = i;
+        if (m_events[i].kind == QLatin1String("exec.finished")) {
+            ++finished;
+            outcomeAt = i;
+        }
+    }
+    QCOMPARE(finished, std::size_t(1));
+    QVERIFY(lastLog < outcomeAt);
+    auto store = EventStore::open(m_db);
+    QCOMPARE((*store)->events(s->sessionId())->size(), m_events.size());
+}
+
+void TestAgentSession::longLinesAreCutAndSlowLinesStayOnePerEvent()
+{
+    auto flood = std::make_shared<FloodSandbox>();
+    flood->lines = 3;
+    flood->line = QString(100000, QLatin1Char('x'));
+    CallLimits limits;
+    limits.maxLineChars = 1000;
+    auto s = runFlood(flood, limits);
+    const std::vector<Event> logs = eventsOfKind("exec.log");
+    QVERIFY(!logs.empty());
+    const QString first = logs.front().payloadObject().value(QLatin1String("text")).toString().section(u'\n', 0, 0);
+    QVERIFY2(first.size() < 1100, qPrintable(QString::number(first.size())));
+    QVERIFY2(first.contains(QStringLiteral("99,000 more characters of this line not recorded")),
+             qPrintable(first.right(80)));
+    // No summary when nothing was dropped.
+    for (const Event &e : logs)
+        QVERIFY(!e.payloadObject().contains(QLatin1String("omitted_lines")));
+}
+
+void TestAgentSession::hugeResultIsCutWithANoteForTheModel()
+{
+    auto flood = std::make_shared<FloodSandbox>();
+    // read_file of a 20 MB file.
+    flood->result = QJsonObject{{QStringLiteral("path"), QStringLiteral("/workspace/big.log")},
+                                {QStringLiteral("size"), 20000000},
+                                {QStringLiteral("content"), QString(20000000, QLatin1Char('z'))}};
+    auto s = runFlood(flood);
+    const std::vector<Event> finished = eventsOfKind("exec.finished");
+    QCOMPARE(finished.size(), std::size_t(1));
+    const CallLimits limits;
+    QVERIFY2(finished[0].payload.size() < limits.maxResultBytes + 4096,
+             qPrintable(QString::number(finished[0].payload.size())));
+    const QJsonObject p = finished[0].payloadObject();
+    QVERIFY(p.value(QLatin1String("ok")).toBool());
+    QVERIFY(p.value(QLatin1String("cut_from_bytes")).toInteger() > 20000000);
+    // The shape stays: the path is there, the content cut with a note.
+    const QJsonObject result = p.value(QLatin1String("result")).toObject();
+    QCOMPARE(result.value(QLatin1String("path")).toString(), QStringLiteral("/workspace/big.log"));
+    QVERIFY(result.value(QLatin1String("content")).toString().contains(QStringLiteral("more characters not shown")));
+    // The model gets the cut result and is told how to get the rest.
+    const auto requests = m_server->requests();
+    QCOMPARE(requests.size(), std::size_t(2));
+    const QString sent = toolResultText(requests[1].body, QStringLiteral("toolu_f"));
+    QVERIFY2(sent.size() < limits.maxResultBytes + 4096, qPrintable(QString::number(sent.size())));
+    QVERIFY(sent.contains(QStringLiteral("Airlock cut this result")));
+    QVERIFY(sent.contains(QStringLiteral("offset")));
+    auto store = EventStore::open(m_db);
+    const auto stored = (*store)->events(s->sessionId());
+    QCOMPARE(stored->size(), m_events.size());
+    QVERIFY(ChainVerifier::verify(*stored).intact);
+}
+
+void TestAgentSession::unrecordableOutcomeStillEndsTheCall()
+{
+    // An outcome the store cannot take (here: past maxEventBytes) becomes a failed
+    // outcome, never a NULL row or a call without one; the model hears the same.
+    auto flood = std::make_shared<FloodSandbox>();
+    QJsonArray many;
+    for (int i = 0; i < 20000; ++i)
+        many.append(QStringLiteral("entry %1").arg(i));
+    flood->result = QJsonObject{{QStringLiteral("entries"), many}};
+    CallLimits limits;
+    limits.maxResultBytes = 1024 * 1024;
+    limits.maxEventBytes = 64 * 1024;
+    auto s = runFlood(flood, limits);
+    const std::vector<Event> finished = eventsOfKind("exec.finished");
+    QCOMPARE(finished.size(), std::size_t(1));
+    const QJsonObject p = finished[0].payloadObject();
+    QCOMPARE(p.value(QLatin1String("call_id")).toString(), QStringLiteral("toolu_f"));
+    QVERIFY(!p.value(QLatin1String("ok")).toBool());
+    QVERIFY(p.value(QLatin1String("not_recorded")).toBool());
+    QVERIFY2(p.value(QLatin1String("error")).toString().contains(QStringLiteral("could not record")),
+             qPrintable(p.value(QLatin1String("error")).toString()));
+    const QJsonObject sent = toolResultIn(m_server->requests()[1].body, QStringLiteral("toolu_f"));
+    QVERIFY(sent.value(QLatin1String("is_error")).toBool());
+    QVERIFY(sent.value(QLatin1String("content")).toString().contains(QStringLiteral("could not record")));
+    auto store = EventStore::open(m_db);
+    const auto stored = (*store)->events(s->sessionId());
+    QCOMPARE(stored->size(), m_events.size());
+    for (const Event &e : *stored)
+        QVERIFY(!e.payload.isEmpty());
+
+    // A failed call's giant error is cut too.
+    m_events.clear();
+    m_db = m_dir.filePath(QStringLiteral("error-flood.db"));
+    auto failing = std::make_shared<FloodSandbox>();
+    failing->ok = false;
+    failing->error = QString(5000000, QLatin1Char('e'));
+    auto f = runFlood(failing);
+    const std::vector<Event> failed = eventsOfKind("exec.finished");
+    QCOMPARE(failed.size(), std::size_t(1));
+    QVERIFY(failed[0].payload.size() < CallLimits().maxResultBytes + 4096);
+    QVERIFY(failed[0].payloadObject().value(QLatin1String("error")).toString().contains(QStringLiteral("not shown")));
+}
+
+void TestAgentSession::crowdedWorkspaceFolderCannotHideAChange()
+{
+    // The guest fills aaa/ (which sorts first) and changes src/main.c: the change is
+    // recorded, and both the log and the model are told the record is partial.
+    QTemporaryDir workspace;
+    QVERIFY(QDir().mkpath(workspace.filePath("src")));
+    const auto write = [](const QString &path, const QByteArray &content) {
+        QDir().mkpath(QFileInfo(path).path());
+        QFile f(path); // on the tool's worker too: no QVERIFY here
+        if (f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            f.write(content);
+    };
+    write(workspace.filePath("src/main.c"), "int main() { return 0; }\n");
+    auto flood = std::make_shared<FloodSandbox>();
+    flood->workspace = workspace.path();
+    flood->onRun = [&] {
+        for (int i = 0; i < 300; ++i)
+            write(workspace.filePath(QStringLiteral("aaa/f%1").arg(i)), "x\n");
+        write(workspace.filePath("src/main.c"), "int main() { return 1; }\n");
+    };
+    CallLimits limits;
+    limits.workspace.maxFiles = 200; // the default shape, smaller
+    auto s = runFlood(flood, limits);
+    const std::vector<Event> changed = eventsOfKind("file.changed");
+    QCOMPARE(changed.size(), std::size_t(1));
+    QCOMPARE(changed[0].payloadObject().value(QLatin1String("path")).toString(), QStringLiteral("src/main.c"));
+    const QJsonObject finished = eventsOfKind("exec.finished").at(0).payloadObject();
+    const QString notes = finished.value(QLatin1String("workspace_notes")).toArray().first().toString();
+    QVERIFY2(notes.contains(QStringLiteral("\"aaa\"")) && notes.contains(QStringLiteral("not itemised")),
+             qPrintable(notes));
+    const QString sent = toolResultText(m_server->requests()[1].body, QStringLiteral("toolu_f"));
+    QVERIFY2(sent.contains(QStringLiteral("incomplete")) && sent.contains(QStringLiteral("\"aaa\"")), qPrintable(sent));
+
+    // Many changed files: a bounded number of file.changed events, and the rest counted.
+    m_events.clear();
+    m_db = m_dir.filePath(QStringLiteral("many-changes.db"));
+    flood->onRun = [&] {
+        for (int i = 0; i < 50; ++i)
+            write(workspace.filePath(QStringLiteral("src/n%1.c").arg(i)), "n\n");
+    };
+    CallLimits few;
+    few.maxFileChangeEvents = 10;
+    auto again = runFlood(flood, few);
+    QCOMPARE(eventsOfKind("file.changed").size(), std::size_t(10));
+    const QJsonArray more = eventsOfKind("exec.finished").at(0).payloadObject().value("workspace_notes").toArray();
+    QVERIFY2(more.last().toString().contains(QStringLiteral("40 more changed files are not itemised")),
+             qPrintable(more.last().toString()));
+}
+
+void TestAgentSession::bootConsoleFloodIsBounded()
+{
+    // A VM console printing without end while it boots, before any call.
+    auto flood = std::make_shared<FloodSandbox>();
+    flood->bootLines = 200000; // 4 MB
+    auto s = runFlood(flood);
+    QTRY_VERIFY(flood->booted.load());
+    QTRY_VERIFY(std::any_of(m_events.begin(), m_events.end(), [](const Event &e) {
+        return e.payloadObject().value(QLatin1String("text")).toString().contains(QStringLiteral("not recorded"));
+    }));
+    QCoreApplication::processEvents();
+    std::size_t console = 0;
+    for (const Event &e : m_events)
+        if (e.kind == QLatin1String("exec.log") && !e.payloadObject().contains(QLatin1String("call_id")))
+            ++console;
+    QVERIFY2(console <= std::size_t(CallLimits().maxLogEvents + 1), qPrintable(QString::number(console)));
+}

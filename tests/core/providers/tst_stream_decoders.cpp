@@ -53,6 +53,8 @@ private Q_SLOTS:
     void openAiEdgeCases_data();
     void openAiEdgeCases();
     void abortAfterTextKeepsTextAndEndsWithOneError();
+    void modelCannotMakeTheTurnHuge_data();
+    void modelCannotMakeTheTurnHuge();
     void anthropicTurnIsKeptVerbatimForEcho();
 };
 
@@ -244,6 +246,110 @@ void TestStreamDecoders::openAiEdgeCases()
     QFETCH(QByteArray, stream);
     QFETCH(QStringList, expected);
     QCOMPARE(decode([] { return std::make_unique<OpenAiStreamDecoder>(); }, stream), expected);
+}
+
+namespace {
+
+QByteArray sse(const QByteArray &type, const QByteArray &json)
+{
+    return "event: " + type + "\ndata: " + json + "\n\n";
+}
+
+// A turn that starts normally and then sends `pieces` deltas made by `delta`.
+QByteArray anthropicFlood(const QByteArray &blockStart, const std::function<QByteArray(int)> &delta, int pieces)
+{
+    QByteArray out = sse("message_start", R"({"type":"message_start","message":{"usage":{"input_tokens":1}}})");
+    out += sse("content_block_start", R"({"type":"content_block_start","index":0,"content_block":)" + blockStart + "}");
+    for (int i = 0; i < pieces; ++i)
+        out += sse("content_block_delta", R"({"type":"content_block_delta","index":0,"delta":)" + delta(i) + "}");
+    out += sse("content_block_stop", R"({"type":"content_block_stop","index":0})");
+    out += sse("message_stop", R"({"type":"message_stop"})");
+    return out;
+}
+
+QByteArray openAiFlood(const std::function<QByteArray(int)> &delta, int pieces)
+{
+    QByteArray out;
+    for (int i = 0; i < pieces; ++i)
+        out += "data: {\"choices\":[{\"index\":0,\"delta\":" + delta(i) + "}]}\n\n";
+    out += R"(data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})"
+           "\n\ndata: [DONE]\n\n";
+    return out;
+}
+
+} // namespace
+
+void TestStreamDecoders::modelCannotMakeTheTurnHuge_data()
+{
+    // Each well past the default limits (a few MB), in pieces of 16 KiB.
+    QTest::addColumn<QString>("decoder");
+    QTest::addColumn<QByteArray>("bytes");
+    const QByteArray chunk(16 * 1024, 'a');
+    const int pieces = 400; // 6.4 MB
+    QTest::newRow("anthropic tool input")
+        << "anthropic"
+        << anthropicFlood(R"({"type":"tool_use","id":"t1","name":"write_file"})",
+                          [&](int i) -> QByteArray {
+                              return i == 0
+                                         ? QByteArray(R"({"type":"input_json_delta","partial_json":"{\"content\":\""})")
+                                         : R"({"type":"input_json_delta","partial_json":")" + chunk + "\"}";
+                          },
+                          pieces);
+    QTest::newRow("anthropic text") << "anthropic"
+                                    << anthropicFlood(R"({"type":"text","text":""})",
+                                                      [&](int) -> QByteArray {
+                                                          return R"({"type":"text_delta","text":")" + chunk + "\"}";
+                                                      },
+                                                      pieces);
+    QTest::newRow("anthropic thinking") << "anthropic"
+                                        << anthropicFlood(R"({"type":"thinking","thinking":""})",
+                                                          [&](int) -> QByteArray {
+                                                              return R"({"type":"thinking_delta","thinking":")" +
+                                                                     chunk + "\"}";
+                                                          },
+                                                          pieces);
+    QTest::newRow("anthropic tiny text deltas")
+        << "anthropic"
+        << anthropicFlood(R"({"type":"text","text":""})",
+                          [](int) -> QByteArray { return QByteArray(R"({"type":"text_delta","text":"a"})"); }, 300000);
+    QTest::newRow("openai arguments")
+        << "openai"
+        << openAiFlood(
+               [&](int i) -> QByteArray {
+                   return R"({"tool_calls":[{"index":0,)" +
+                          QByteArray(i == 0
+                                         ? R"("id":"c1","function":{"name":"write_file","arguments":"{\"content\":\")"
+                                         : R"("function":{"arguments":")") +
+                          chunk + "\"}}]}";
+               },
+               pieces);
+    QTest::newRow("openai text") << "openai"
+                                 << openAiFlood([&](int) -> QByteArray { return R"({"content":")" + chunk + "\"}"; },
+                                                pieces);
+    QTest::newRow("one endless line") << "openai"
+                                      << QByteArray("data: {\"choices\":[") + QByteArray(20 * 1024 * 1024, ' ');
+}
+
+void TestStreamDecoders::modelCannotMakeTheTurnHuge()
+{
+    QFETCH(QString, decoder);
+    QFETCH(QByteArray, bytes);
+    std::unique_ptr<StreamDecoder> d = decoderFor(decoder)();
+    std::vector<StreamItem> items;
+    for (qsizetype at = 0; at < bytes.size(); at += 1024 * 1024)
+        d->feed(QByteArrayView(bytes).sliced(at, std::min<qsizetype>(1024 * 1024, bytes.size() - at)), items);
+    d->finish(items);
+    QVERIFY(!items.empty());
+    const StreamItem &last = items.back();
+    QCOMPARE(last.kind, StreamItem::Kind::Error);
+    QCOMPARE(last.error.type, QStringLiteral("stream_limit"));
+    QVERIFY2(last.error.message.contains(QStringLiteral("limit")), qPrintable(last.error.message));
+    // What was handed on before the stop is bounded too.
+    qint64 text = 0;
+    for (const StreamItem &item : items)
+        text += item.text.size();
+    QVERIFY(text <= 4 * 1024 * 1024);
+    QVERIFY(items.size() <= 300000);
 }
 
 void TestStreamDecoders::abortAfterTextKeepsTextAndEndsWithOneError()

@@ -99,6 +99,9 @@ private Q_SLOTS:
     void unreadableFileAndFolderAreSkipped();
     void maxFilesMarksIncompleteWithoutFalseChanges();
     void crowdedFolderIsNotReadPastTheLimit();
+    void crowdedFolderCannotHideChangesElsewhere();
+    void folderCrowdedInOneWalkOnlyIsNotItemised();
+    void manyFoldersPastTheRoomAreSkippedOneByOne();
     void deepNestingIsBoundedAndIncomplete();
     void changesAreInPathOrder();
     void longDiffIsCutAndSaysSo();
@@ -482,12 +485,17 @@ void TestWorkspaceSnapshot::crowdedFolderIsNotReadPastTheLimit()
     limits.maxFiles = 10;
     const auto readAll = [](const WorkspaceEntry &) { return WorkspaceWalker::Read::Full; };
 
-    // Not the first names of big/ (which would take reading all 200): none of them.
+    // Not the first names of big/ (which would take reading all 200): none of them,
+    // and the walk goes on after it.
     const Result<WorkspaceWalker::Outcome> walk = WorkspaceWalker::walk(dir.path(), limits, readAll);
     QVERIFY(walk);
-    QCOMPARE(walk->entries.size(), size_t(1));
+    QCOMPARE(walk->entries.size(), size_t(2));
     QCOMPARE(walk->entries[0].path, QByteArray("a.txt"));
-    QCOMPARE(walk->stoppedAt, QByteArray("big/"));
+    QCOMPARE(walk->entries[1].path, QByteArray("z.txt"));
+    QVERIFY(walk->stoppedAt.isEmpty());
+    QCOMPARE(walk->skipped.size(), size_t(1));
+    QCOMPARE(walk->skipped[0].path, QByteArray("big"));
+    QCOMPARE(walk->skipped[0].why, WorkspaceWalker::SkippedDir::Why::Crowded);
     QVERIFY(walk->incomplete());
 
     const WorkspaceSnapshot before = snapshot(dir.path(), limits);
@@ -495,10 +503,10 @@ void TestWorkspaceSnapshot::crowdedFolderIsNotReadPastTheLimit()
     writeFile(dir.filePath("big/f000.txt"), "y\n");
     writeFile(dir.filePath("z.txt"), "Z\n");
     const WorkspaceChanges changes = changesSince(before);
-    QCOMPARE(summary(changes), QStringList({"a.txt:modified"}));
+    QCOMPARE(summary(changes), QStringList({"a.txt:modified", "z.txt:modified"}));
     QVERIFY(changes.incomplete);
-    QCOMPARE(changes.notes, QStringList({"The folder \"big\" has more entries than the limit of 10 files and folders "
-                                         "left room for: nothing in it or after it (in path order) was compared."}));
+    QCOMPARE(changes.notes, QStringList({"Change record incomplete: the folder \"big\" has more than 8 entries; "
+                                         "changes inside it are not itemised."}));
 
     // The workspace folder itself that crowded: nothing is compared, and it says so.
     QTemporaryDir flat;
@@ -507,14 +515,115 @@ void TestWorkspaceSnapshot::crowdedFolderIsNotReadPastTheLimit()
     const Result<WorkspaceWalker::Outcome> flatWalk = WorkspaceWalker::walk(flat.path(), limits, readAll);
     QVERIFY(flatWalk);
     QVERIFY(flatWalk->entries.empty());
-    QCOMPARE(flatWalk->stoppedAt, QByteArray("/"));
+    QCOMPARE(flatWalk->skipped.size(), size_t(1));
+    QCOMPARE(flatWalk->skipped[0].path, QByteArray());
     const WorkspaceSnapshot flatBefore = snapshot(flat.path(), limits);
     writeFile(flat.filePath("f1"), "y\n");
     const WorkspaceChanges flatChanges = changesSince(flatBefore);
     QVERIFY(flatChanges.files.empty());
     QVERIFY(flatChanges.incomplete);
-    QCOMPARE(flatChanges.notes,
-             QStringList({"The workspace folder has more than 10 entries: nothing in it was compared."}));
+    QCOMPARE(flatChanges.notes, QStringList({"Change record incomplete: the workspace folder has more than 10 "
+                                             "entries; changes inside it are not itemised."}));
+}
+
+void TestWorkspaceSnapshot::crowdedFolderCannotHideChangesElsewhere()
+{
+    // A guest makes aaa/ (sorting first) with more files than the walk itemises,
+    // then changes src/main.c: the change is still recorded, and the record says
+    // which folder it could not itemise. Default limits but the file count, so the
+    // test stays small.
+    QTemporaryDir dir;
+    writeFile(dir.filePath("src/main.c"), "int main() { return 0; }\n");
+    writeFile(dir.filePath("zzz/after.txt"), "1\n");
+    WorkspaceLimits limits;
+    limits.maxFiles = 300;
+    const WorkspaceSnapshot before = snapshot(dir.path(), limits);
+    QVERIFY(!before.incomplete());
+    for (int i = 0; i < 1000; ++i)
+        writeFile(dir.filePath(QStringLiteral("aaa/f%1").arg(i)), "x\n");
+    writeFile(dir.filePath("src/main.c"), "int main() { return 1; }\n");
+    writeFile(dir.filePath("zzz/after.txt"), "2\n");
+    const WorkspaceChanges changes = changesSince(before);
+    QCOMPARE(summary(changes), QStringList({"src/main.c:modified", "zzz/after.txt:modified"}));
+    QVERIFY(changes.incomplete);
+    QCOMPARE(changes.notes.size(), 1);
+    QVERIFY2(changes.notes[0].contains(QStringLiteral("\"aaa\"")), qPrintable(changes.notes[0]));
+    QVERIFY2(changes.notes[0].contains(QStringLiteral("not itemised")), qPrintable(changes.notes[0]));
+
+    // The same behind a folder crowded by the per-folder limit alone (the global
+    // room would have allowed it).
+    WorkspaceLimits perFolder;
+    perFolder.maxEntriesPerFolder = 100;
+    const WorkspaceSnapshot again = snapshot(dir.path(), perFolder);
+    writeFile(dir.filePath("src/main.c"), "int main() { return 2; }\n");
+    writeFile(dir.filePath("aaa/f1"), "changed\n");
+    const WorkspaceChanges later = changesSince(again);
+    QCOMPARE(summary(later), QStringList({"src/main.c:modified"}));
+    QCOMPARE(later.notes, QStringList({"Change record incomplete: the folder \"aaa\" has more than 100 entries; "
+                                       "changes inside it are not itemised."}));
+}
+
+void TestWorkspaceSnapshot::folderCrowdedInOneWalkOnlyIsNotItemised()
+{
+    // Crowded before the call, not after (or the other way): its files are neither
+    // all "created" nor all "deleted"; the folder is left out of the comparison.
+    QTemporaryDir dir;
+    for (int i = 0; i < 30; ++i)
+        writeFile(dir.filePath(QStringLiteral("many/f%1").arg(i)), "x\n");
+    writeFile(dir.filePath("other.txt"), "1\n");
+    WorkspaceLimits limits;
+    limits.maxEntriesPerFolder = 20;
+    const WorkspaceSnapshot before = snapshot(dir.path(), limits);
+    for (int i = 0; i < 25; ++i)
+        QVERIFY(QFile::remove(dir.filePath(QStringLiteral("many/f%1").arg(i))));
+    writeFile(dir.filePath("other.txt"), "2\n");
+    const WorkspaceChanges changes = changesSince(before);
+    QCOMPARE(summary(changes), QStringList({"other.txt:modified"}));
+    QVERIFY(changes.incomplete);
+    QCOMPARE(changes.notes.size(), 1);
+    QVERIFY(changes.notes[0].contains(QStringLiteral("\"many\"")));
+
+    const WorkspaceSnapshot few = snapshot(dir.path(), limits);
+    QVERIFY(!few.incomplete());
+    for (int i = 0; i < 25; ++i)
+        writeFile(dir.filePath(QStringLiteral("many/g%1").arg(i)), "x\n");
+    const WorkspaceChanges filled = changesSince(few);
+    QVERIFY(filled.files.empty());
+    QVERIFY(filled.incomplete);
+    QVERIFY(filled.notes[0].contains(QStringLiteral("\"many\"")));
+}
+
+void TestWorkspaceSnapshot::manyFoldersPastTheRoomAreSkippedOneByOne()
+{
+    // Folders that each fit the per-folder limit but not the room left are left
+    // out one by one, named, and a small folder after them is still compared.
+    QTemporaryDir dir;
+    for (int d = 0; d < 5; ++d)
+        for (int i = 0; i < 30; ++i)
+            writeFile(dir.filePath(QStringLiteral("aaa%1/f%2").arg(d).arg(i)), "x\n");
+    writeFile(dir.filePath("src/main.c"), "a\n");
+    WorkspaceLimits limits;
+    limits.maxFiles = 100;
+    limits.maxEntriesPerFolder = 50;
+    const WorkspaceSnapshot before = snapshot(dir.path(), limits);
+    writeFile(dir.filePath("src/main.c"), "b\n");
+    writeFile(dir.filePath("aaa0/f0"), "y\n");
+    writeFile(dir.filePath("aaa4/f0"), "y\n");
+    const WorkspaceChanges changes = changesSince(before);
+    QCOMPARE(summary(changes), QStringList({"aaa0/f0:modified", "src/main.c:modified"}));
+    QVERIFY(changes.incomplete);
+    QCOMPARE(changes.notes.size(), 2);
+    QVERIFY2(changes.notes[0].contains(QStringLiteral("\"aaa3\"")), qPrintable(changes.notes.join(u'|')));
+    QVERIFY2(changes.notes[1].contains(QStringLiteral("\"aaa4\"")), qPrintable(changes.notes.join(u'|')));
+
+    // Names read are bounded too: past maxListedNames the walk stops, and says where.
+    WorkspaceLimits names;
+    names.maxListedNames = 40;
+    const WorkspaceSnapshot bounded = snapshot(dir.path(), names);
+    QVERIFY(bounded.incomplete());
+    const WorkspaceChanges none = changesSince(bounded);
+    QVERIFY(none.incomplete);
+    QVERIFY2(none.notes.join(u'|').contains(QStringLiteral("limit of 40 names")), qPrintable(none.notes.join(u'|')));
 }
 
 void TestWorkspaceSnapshot::deepNestingIsBoundedAndIncomplete()
