@@ -5,7 +5,7 @@ BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 FORMAT_DIRS := app core sandbox ui tests
 
-.PHONY: run test bench deps configure build format format-check asan clean
+.PHONY: run test bench deps configure build format format-check asan clean fresh-check
 
 run: build
 	@if [ "$$(uname -s)" = Linux ] && [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
@@ -42,3 +42,14 @@ format-check:
 
 clean:
 	rm -rf build
+
+# `make test` on a fresh clone of HEAD inside a clean Debian 12 root (debootstrap: only
+# git and make), as a newcomer's machine would be, so a missing install step shows up
+# here and not on their machine. Root only, slow (first run debootstraps), not part of
+# `make test`. Commit first: it clones HEAD, not the work tree.
+FRESH_ROOT ?= $(abspath $(CURDIR)/../shared/tools/fresh-root.sh)
+fresh-check:
+	@[ -f "$(FRESH_ROOT)" ] || { echo "make fresh-check: $(FRESH_ROOT) not found; set FRESH_ROOT=/path/to/fresh-root.sh (it is in shared/tools/, beside the clone in CI)." >&2; exit 1; }
+	@git diff --quiet HEAD -- || echo "make fresh-check: uncommitted changes are not checked (it clones HEAD)." >&2
+	@start=$$(date +%s); bash "$(FRESH_ROOT)" "$(CURDIR)" "make test"; status=$$?; \
+	  echo "make fresh-check: exit $$status after $$(( $$(date +%s) - start ))s"; exit $$status

@@ -60,6 +60,9 @@ int KeysCommand::run(const QStringList &args)
         return CliOutput::fail(e.code == Error::Code::BadInput ? Cli::BadUsage : Cli::Failed, e.message);
     };
     if (sub == QLatin1String("set")) {
+        // Before asking for the key: no one should type a secret that cannot be kept.
+        if (Status s = store.checkAvailable(); !s)
+            return failWith(s.error());
         const QString key = readSecretLine();
         if (key.isEmpty())
             return CliOutput::fail(Cli::BadUsage, QStringLiteral("no key given on standard input"));

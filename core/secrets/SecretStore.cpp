@@ -1,10 +1,13 @@
 #include "secrets/SecretStore.h"
 
+#include "secrets/KeychainProbe.h"
+
 #include <qt6keychain/keychain.h>
 
 #include <QCoreApplication>
 #include <QEventLoop>
 #include <QThread>
+#include <QTimer>
 
 namespace airlock {
 namespace {
@@ -14,9 +17,16 @@ QString noServiceHelp()
 #ifdef Q_OS_MACOS
     return QStringLiteral("the macOS Keychain is not available");
 #else
-    return QStringLiteral("no keychain service (Secret Service over D-Bus: gnome-keyring, KWallet, KeePassXC) "
+    return QStringLiteral("no usable keychain service (Secret Service over D-Bus: gnome-keyring, KWallet, KeePassXC) "
                           "runs in this session");
 #endif
+}
+
+// Where to go when there is no keychain: every such error ends with this.
+QString envHelp()
+{
+    return QStringLiteral("Without a keychain, keep the key in an environment variable and name it: "
+                          "`airlock chat --api-key-env VAR`, or the AIRLOCK_API_KEY_ENV=VAR setting.");
 }
 
 // QtKeychain keeps one job queue per process, owned by the thread that first used
@@ -58,21 +68,50 @@ private:
 };
 
 // Creates, runs and reads a QtKeychain job on the keychain thread: the job object
-// must belong to the thread whose event loop serves it.
+// must belong to the thread whose event loop serves it. False when it has not
+// finished within `timeoutMs`: the job is then left to finish (and delete itself) on
+// that thread, since QtKeychain may still hold it.
 template <typename JobType, typename Setup, typename Read>
-void runJob(const QString &service, Setup setup, Read read)
+bool runJob(const QString &service, int timeoutMs, Setup setup, Read read)
 {
+    bool finished = false;
     KeychainThread::instance().run([&] {
-        JobType job(service);
-        job.setAutoDelete(false);
-        job.setInsecureFallback(false); // never a plaintext file
-        setup(job);
+        auto *job = new JobType(service);
+        job->setAutoDelete(true);
+        job->setInsecureFallback(false); // never a plaintext file
+        setup(*job);
         QEventLoop loop;
-        QObject::connect(&job, &QKeychain::Job::finished, &loop, &QEventLoop::quit);
-        job.start();
-        loop.exec();
-        read(job);
+        // The loop is the context: after a timeout, a late `finished` reaches nobody.
+        QObject::connect(job, &QKeychain::Job::finished, &loop, [&] {
+            read(*job);
+            finished = true;
+            loop.quit();
+        });
+        QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+        job->start();
+        if (!finished)
+            loop.exec();
     });
+    return finished;
+}
+
+// Runs the probe and then the job, both bounded in time; an error when either fails.
+template <typename JobType, typename Setup, typename Read>
+Status runChecked(const QString &service, const QString &what, const QString &name, Setup setup, Read read)
+{
+    const int timeoutMs = KeychainProbe::timeoutMs();
+    if (Status reachable = KeychainProbe::check(timeoutMs); !reachable)
+        return Error::make(reachable.error().code, QStringLiteral("cannot %1 \"%2\" in the keychain: %3. %4")
+                                                       .arg(what, name, reachable.error().message, envHelp()));
+    if (!runJob<JobType>(service, timeoutMs, setup, read))
+        return Error::make(Error::Code::Io,
+                           QStringLiteral("cannot %1 \"%2\" in the keychain: it did not answer within %3 s (waiting "
+                                          "for a password prompt, or a stuck keychain service; set "
+                                          "AIRLOCK_KEYCHAIN_TIMEOUT_MS to wait longer). %4")
+                               .arg(what, name)
+                               .arg(timeoutMs / 1000.0)
+                               .arg(envHelp()));
+    return {};
 }
 
 Error errorFor(QKeychain::Error code, const QString &detail, const QString &what, const QString &name)
@@ -87,16 +126,12 @@ Error errorFor(QKeychain::Error code, const QString &detail, const QString &what
     case QKeychain::NoBackendAvailable:
     case QKeychain::NotImplemented:
         return Error::make(Error::Code::Io,
-                           QStringLiteral("cannot %1 \"%2\": %3. Pass secrets through an environment variable "
-                                          "instead (e.g. --api-key-env ANTHROPIC_API_KEY).")
-                               .arg(what, name, noServiceHelp()));
+                           QStringLiteral("cannot %1 \"%2\": %3. %4").arg(what, name, noServiceHelp(), envHelp()));
     default:
         // A missing D-Bus session, no Secret Service, a locked-out keyring: QtKeychain
         // reports them all as OtherError, with a backend-specific text.
-        return Error::make(Error::Code::Io,
-                           QStringLiteral("cannot %1 \"%2\" in the keychain (%3). If %4, pass secrets through "
-                                          "an environment variable instead (e.g. --api-key-env ANTHROPIC_API_KEY).")
-                               .arg(what, name, detail, noServiceHelp()));
+        return Error::make(Error::Code::Io, QStringLiteral("cannot %1 \"%2\" in the keychain (%3): %4. %5")
+                                                .arg(what, name, detail, noServiceHelp(), envHelp()));
     }
 }
 
@@ -108,13 +143,15 @@ Result<QString> SecretStore::read(const QString &name) const
 {
     QKeychain::Error code = QKeychain::NoError;
     QString detail, value;
-    runJob<QKeychain::ReadPasswordJob>(
-        m_service, [&](QKeychain::ReadPasswordJob &job) { job.setKey(name); },
-        [&](QKeychain::ReadPasswordJob &job) {
-            code = job.error();
-            detail = job.errorString();
-            value = job.textData();
-        });
+    if (Status s = runChecked<QKeychain::ReadPasswordJob>(
+            m_service, QStringLiteral("read"), name, [&](QKeychain::ReadPasswordJob &job) { job.setKey(name); },
+            [&](QKeychain::ReadPasswordJob &job) {
+                code = job.error();
+                detail = job.errorString();
+                value = job.textData();
+            });
+        !s)
+        return s.error();
     if (code != QKeychain::NoError)
         return errorFor(code, detail, QStringLiteral("read"), name);
     return value;
@@ -126,16 +163,18 @@ Status SecretStore::write(const QString &name, const QString &value) const
         return Error::make(Error::Code::BadInput, QStringLiteral("refusing to store an empty secret \"%1\"").arg(name));
     QKeychain::Error code = QKeychain::NoError;
     QString detail;
-    runJob<QKeychain::WritePasswordJob>(
-        m_service,
-        [&](QKeychain::WritePasswordJob &job) {
-            job.setKey(name);
-            job.setTextData(value);
-        },
-        [&](QKeychain::WritePasswordJob &job) {
-            code = job.error();
-            detail = job.errorString();
-        });
+    if (Status s = runChecked<QKeychain::WritePasswordJob>(
+            m_service, QStringLiteral("store"), name,
+            [&](QKeychain::WritePasswordJob &job) {
+                job.setKey(name);
+                job.setTextData(value);
+            },
+            [&](QKeychain::WritePasswordJob &job) {
+                code = job.error();
+                detail = job.errorString();
+            });
+        !s)
+        return s.error();
     if (code != QKeychain::NoError)
         return errorFor(code, detail, QStringLiteral("store"), name);
     return {};
@@ -145,14 +184,24 @@ Status SecretStore::remove(const QString &name) const
 {
     QKeychain::Error code = QKeychain::NoError;
     QString detail;
-    runJob<QKeychain::DeletePasswordJob>(
-        m_service, [&](QKeychain::DeletePasswordJob &job) { job.setKey(name); },
-        [&](QKeychain::DeletePasswordJob &job) {
-            code = job.error();
-            detail = job.errorString();
-        });
+    if (Status s = runChecked<QKeychain::DeletePasswordJob>(
+            m_service, QStringLiteral("remove"), name, [&](QKeychain::DeletePasswordJob &job) { job.setKey(name); },
+            [&](QKeychain::DeletePasswordJob &job) {
+                code = job.error();
+                detail = job.errorString();
+            });
+        !s)
+        return s.error();
     if (code != QKeychain::NoError && code != QKeychain::EntryNotFound)
         return errorFor(code, detail, QStringLiteral("remove"), name);
+    return {};
+}
+
+Status SecretStore::checkAvailable() const
+{
+    if (Status s = KeychainProbe::check(KeychainProbe::timeoutMs()); !s)
+        return Error::make(s.error().code,
+                           QStringLiteral("no usable keychain: %1. %2").arg(s.error().message, envHelp()));
     return {};
 }
 

@@ -6,8 +6,9 @@
 // plaintext file: where no keychain service runs (a headless box), this says so and
 // points at environment variables instead of silently falling back.
 //
-// Calls block until the keychain answers (it may show an unlock prompt): use them
-// from a worker thread, never the UI thread. Any thread may call: the jobs all run
+// Calls block until the keychain answers (it may show an unlock prompt where there is
+// a display), bounded by KeychainProbe::timeoutMs(): use them from a worker thread,
+// never the UI thread. Any thread may call: the jobs all run
 // on one keychain thread, as QtKeychain requires.
 
 #include "util/Result.h"
@@ -24,6 +25,9 @@ public:
     Result<QString> read(const QString &name) const;
     Status write(const QString &name, const QString &value) const;
     Status remove(const QString &name) const;
+    // Ok when a keychain can answer here without a prompt nobody could see; else why
+    // not, pointing at environment variables. read/write/remove check it themselves.
+    Status checkAvailable() const;
 
     // The key for a provider: from `envVar` when given (and then only from there),
     // else from the keychain entry "api-key:<provider>".
