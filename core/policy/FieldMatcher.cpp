@@ -262,33 +262,31 @@ bool FieldMatcher::matchesValue(const QJsonValue &value, bool forAllow) const
         return false;
     }
     case Op::ArgvPrefix: {
-        QList<QStringList> candidates;
+        ShellCommand cmd;
         if (value.isArray()) {
-            // An argv array runs without a shell: it is simple by construction.
+            // An argv array runs without a shell; wrappers in it (`env rm`,
+            // `sh -c …`) are still seen through. The sandbox passes a non-string
+            // element as "", so deny reads it so and allow never applies.
             QStringList argv;
+            bool allStrings = true;
             for (const QJsonValue &v : value.toArray()) {
-                if (!v.isString())
-                    return false;
+                allStrings = allStrings && v.isString();
                 argv.append(v.toString());
             }
-            candidates.append(argv);
+            if (forAllow && !allStrings)
+                return false;
+            cmd = ShellCommand::fromArgv(argv);
         } else if (value.isString()) {
-            const ShellCommand cmd = ShellCommand::parse(value.toString());
-            if (forAllow) {
-                if (!cmd.isSimple())
-                    return false;
-                candidates.append(cmd.argv());
-            } else {
-                candidates = cmd.segments(); // deny/ask: any command of the line
-            }
+            cmd = ShellCommand::parse(value.toString());
         } else {
             return false;
         }
-        for (const QStringList &argv : std::as_const(candidates)) {
-            if (argv.size() >= m_list.size() && argv.mid(0, m_list.size()) == m_list)
-                return true;
-        }
-        return false;
+        if (!forAllow)
+            return cmd.couldRun(m_list); // deny/ask: any command the line could run
+        // Allow: exactly this argv, so the command word is compared as written
+        // (`/tmp/ws/ls` is not `ls`).
+        const QStringList argv = cmd.argv();
+        return cmd.isSimple() && argv.size() >= m_list.size() && argv.mid(0, m_list.size()) == m_list;
     }
     }
     return false;
