@@ -6,6 +6,7 @@
 #include <QSet>
 
 #include <optional>
+#include <utility>
 
 namespace airlock {
 
@@ -14,6 +15,7 @@ namespace {
 constexpr int kMaxDepth = 8;        // nested $( ), sh -c, eval …
 constexpr int kMaxBraceWords = 256; // brace expansion results per word
 constexpr int kMaxCommands = 4096;  // commands kept for deny
+constexpr int kBudget = 30000;      // words and characters looked at, in all; past it: may be anything
 
 bool isNameStart(QChar c)
 {
@@ -76,10 +78,11 @@ QString asArgument(QStringView inner)
 
 // Position of the raw '}' matching the raw '{' at `open`, and the top-level raw
 // commas between; -1 when there is none.
-qsizetype matchBrace(const QString &p, qsizetype open, QList<qsizetype> &commas)
+qsizetype matchBrace(const QString &p, qsizetype open, QList<qsizetype> &commas, int &steps)
 {
     int depth = 0;
     for (qsizetype i = open; i < p.size(); ++i) {
+        --steps;
         const QChar c = p[i];
         if (c == u'\\') {
             ++i;
@@ -103,37 +106,51 @@ std::optional<QStringList> sequence(const QString &body, int budget)
         return std::nullopt;
     bool ok1 = false, ok2 = false, ok3 = true;
     const long long a = parts[0].toLongLong(&ok1), b = parts[1].toLongLong(&ok2);
-    long long step = parts.size() == 3 ? parts[2].toLongLong(&ok3) : 1;
+    const long long stepValue = parts.size() == 3 ? parts[2].toLongLong(&ok3) : 1;
     if (!ok3)
         return std::nullopt;
-    step = step == 0 ? 1 : (step < 0 ? -step : step);
+    // In unsigned arithmetic: no overflow for any bounds or step.
+    unsigned long long step =
+        stepValue < 0 ? 0ULL - static_cast<unsigned long long>(stepValue) : static_cast<unsigned long long>(stepValue);
+    if (step == 0)
+        step = 1;
+    const auto count = [&](unsigned long long from, unsigned long long to) { return (to - from) / step + 1; };
     QStringList out;
     if (ok1 && ok2) {
-        for (long long v = a; a <= b ? v <= b : v >= b; v += a <= b ? step : -step) {
-            if (out.size() >= budget)
-                return QStringList{}; // too many: caller gives up
-            out.append(QString::number(v));
-        }
+        const unsigned long long ua = static_cast<unsigned long long>(a), ub = static_cast<unsigned long long>(b);
+        const unsigned long long n = a <= b ? count(ua, ub) : count(ub, ua);
+        if (n > static_cast<unsigned long long>(budget))
+            return QStringList{}; // too many: caller gives up
+        for (unsigned long long k = 0; k < n; ++k)
+            out.append(QString::number(static_cast<long long>(a <= b ? ua + k * step : ua - k * step)));
         return out;
     }
     if (parts[0].size() == 1 && parts[1].size() == 1 && parts[0][0].isLetter() && parts[1][0].isLetter()) {
-        const int x = parts[0][0].unicode(), y = parts[1][0].unicode();
-        for (int v = x; x <= y ? v <= y : v >= y; v += int(x <= y ? step : -step)) {
-            if (out.size() >= budget)
-                return QStringList{};
-            QString s;
-            appendLiteral(s, QChar(v));
-            out.append(s);
+        const unsigned long long x = parts[0][0].unicode(), y = parts[1][0].unicode();
+        const unsigned long long n = x <= y ? count(x, y) : count(y, x);
+        if (n > static_cast<unsigned long long>(budget))
+            return QStringList{};
+        for (unsigned long long k = 0; k < n; ++k) {
+            QString w;
+            appendLiteral(w, QChar(char16_t(x <= y ? x + k * step : x - k * step)));
+            out.append(w);
         }
         return out;
     }
     return std::nullopt;
 }
 
-// Expands every brace expression of `pattern`; false when the results would be
-// more than `budget` (then the word may be anything).
-bool braceExpand(const QString &pattern, QStringList &out, int &budget, bool expanded = false)
+struct BraceBudget {
+    int words = kMaxBraceWords;
+    int steps = 1 << 16; // characters scanned
+};
+
+// Expands every brace expression of `pattern`; false when that would take more
+// than `budget` (then the word may be anything).
+bool braceExpand(const QString &pattern, QStringList &out, BraceBudget &budget, bool expanded = false)
 {
+    if (budget.steps < 0)
+        return false;
     for (qsizetype s = 0; s < pattern.size(); ++s) {
         if (pattern[s] == u'\\') {
             ++s;
@@ -142,7 +159,9 @@ bool braceExpand(const QString &pattern, QStringList &out, int &budget, bool exp
         if (pattern[s] != u'{')
             continue;
         QList<qsizetype> commas;
-        const qsizetype e = matchBrace(pattern, s, commas);
+        const qsizetype e = matchBrace(pattern, s, commas, budget.steps);
+        if (budget.steps < 0)
+            return false;
         if (e < 0)
             continue;
         QStringList alternatives;
@@ -169,7 +188,7 @@ bool braceExpand(const QString &pattern, QStringList &out, int &budget, bool exp
     }
     if (pattern.isEmpty() && expanded)
         return true; // bash drops words that brace expansion made empty
-    if (--budget < 0)
+    if (--budget.words < 0)
         return false;
     out.append(pattern);
     return true;
@@ -278,7 +297,9 @@ public:
         bool hereString = false; // the operand of <<<: text on standard input
     };
 
-    ShellReader(QStringView text, int depth) : m_t(text), m_depth(depth) {}
+    // `budget`: work left for the whole line, shared by nested readers, so that no
+    // line (`eval eval eval …`, deep nesting) costs more than a bounded time.
+    ShellReader(QStringView text, int depth, int &budget) : m_t(text), m_depth(depth), m_budget(budget) {}
 
     ShellCommand run();
 
@@ -328,6 +349,7 @@ private:
         if (!m_cur.isEmpty())
             m_segments.append(m_cur);
         m_cur.clear();
+        m_commandSeen = false;
     }
     qsizetype closing(qsizetype from, QChar open, QChar close) const;
     void dollar(bool inDoubleQuotes);
@@ -338,19 +360,23 @@ private:
     QStringView m_t;
     qsizetype m_i = 0;
     int m_depth;
+    int &m_budget;
     QString m_hazard;
     QList<QList<RawWord>> m_segments;
     QList<RawWord> m_cur;
     RawWord m_w;
     bool m_inWord = false;
+    bool m_commandSeen = false; // the segment has its command word
     bool m_pendingTarget = false, m_pendingHereString = false;
     QStringList m_nested; // texts that run as command lines of their own
 
 public:
-    static void addCommands(ShellCommand &out, const QList<ShellCommand::Word> &words, int depth);
-    static void addNested(ShellCommand &out, const QString &text, int depth);
+    static void addCommands(ShellCommand &out, const QList<ShellCommand::Word> &words, int depth, int &budget);
+    static void addNested(ShellCommand &out, const QString &text, int depth, int &budget);
     static void addAnything(ShellCommand &out)
     {
+        if (!out.m_commands.isEmpty() && out.m_commands.last().size() == 1 && out.m_commands.last().first().any)
+            return; // once is enough
         ShellCommand::Word any;
         any.any = true;
         out.m_commands.append({any});
@@ -367,13 +393,14 @@ void ShellReader::endWord()
             m_nested.append(unescape(m_w.pattern)); // `sh <<< 'rm x'`
         return;
     }
-    const bool commandWord = std::none_of(m_cur.begin(), m_cur.end(), [](const RawWord &w) { return !w.assignment; });
+    const bool commandWord = !m_commandSeen;
+    m_commandSeen = m_commandSeen || !m_w.assignment;
     if (commandWord && m_w.assignment)
         flag(QStringLiteral("environment assignment before the command"));
     if (m_w.glob)
         flag(QStringLiteral("pathname expansion (unquoted * ? [)"));
     QStringList expanded;
-    int budget = kMaxBraceWords;
+    BraceBudget budget;
     if (!braceExpand(m_w.pattern, expanded, budget) || expanded != QStringList{m_w.pattern})
         flag(QStringLiteral("brace expansion"));
     if (commandWord && !m_w.quoted && !m_w.any) {
@@ -671,6 +698,7 @@ void ShellReader::bracket()
 ShellCommand ShellReader::run()
 {
     ShellCommand out;
+    m_budget -= int(m_t.size() / 4);
     if (const QString bad = ShellCommand::invisibleCharacter(m_t, false); !bad.isEmpty())
         flag(bad);
     const qsizetype n = m_t.size();
@@ -845,7 +873,7 @@ ShellCommand ShellReader::run()
             ShellCommand::Word word{w.pattern, w.any, w.assignment};
             plain.append(word);
             QStringList expanded;
-            int budget = kMaxBraceWords;
+            BraceBudget budget;
             if (!braceExpand(w.pattern, expanded, budget)) {
                 anyBraces = true;
                 braced.append(ShellCommand::Word{QString(), true, false});
@@ -856,22 +884,23 @@ ShellCommand ShellReader::run()
             for (const QString &e : std::as_const(expanded))
                 braced.append(ShellCommand::Word{e, w.any, w.assignment && expanded.size() == 1});
         }
-        addCommands(out, plain, m_depth);
+        addCommands(out, plain, m_depth, m_budget);
         if (anyBraces)
-            addCommands(out, braced, m_depth);
+            addCommands(out, braced, m_depth, m_budget);
     }
     for (const QString &text : std::as_const(m_nested))
-        addNested(out, text, m_depth + 1);
+        addNested(out, text, m_depth + 1, m_budget);
     return out;
 }
 
-void ShellReader::addNested(ShellCommand &out, const QString &text, int depth)
+void ShellReader::addNested(ShellCommand &out, const QString &text, int depth, int &budget)
 {
-    if (depth > kMaxDepth) {
+    budget -= int(text.size() / 4) + 1;
+    if (depth > kMaxDepth || budget < 0) {
         addAnything(out);
         return;
     }
-    ShellReader inner(text, depth);
+    ShellReader inner(text, depth, budget);
     const ShellCommand nested = inner.run();
     for (const QList<ShellCommand::Word> &c : nested.m_commands) {
         if (out.m_commands.size() >= kMaxCommands) {
@@ -883,7 +912,7 @@ void ShellReader::addNested(ShellCommand &out, const QString &text, int depth)
 }
 
 // Adds the command `words` and every command it runs through a wrapper.
-void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word> &words, int depth)
+void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word> &words, int depth, int &budget)
 {
     QList<qsizetype> todo{0};
     QSet<qsizetype> seen;
@@ -895,7 +924,8 @@ void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word>
         if (start >= words.size() || seen.contains(start))
             continue;
         seen.insert(start);
-        if (out.m_commands.size() >= kMaxCommands) {
+        budget -= int(words.size() - start) + 1;
+        if (out.m_commands.size() >= kMaxCommands || budget < 0) {
             addAnything(out);
             return;
         }
@@ -904,8 +934,13 @@ void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word>
         if (first.any)
             continue; // may be anything already
 
-        // Which wrappers, shells … the command word could be.
-        const auto could = [&first](const char *name) { return couldBeProgram(first.pattern, QLatin1String(name)); };
+        // Which wrappers, shells … the command word could be. Most command words
+        // are literal: compare names without building strings.
+        const QString program = baseName(unescape(first.pattern));
+        const bool wild = first.pattern.contains(u'*') || first.pattern.contains(u'?');
+        const auto could = [&](const char *name) {
+            return wild ? couldBeProgram(first.pattern, QString::fromLatin1(name)) : program == QLatin1String(name);
+        };
         int operands = -1;
         for (const Wrapper &w : kWrappers) {
             if (could(w.name))
@@ -918,7 +953,6 @@ void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word>
         for (const char *s : kShells)
             shell = shell || could(s);
         const bool find = could("find");
-        const QString program = baseName(unescape(first.pattern));
         const bool commandQuery = program == u"command";
         const bool stringOptions =
             takesCommandString(program, QStringLiteral("-c")) || takesCommandString(program, QStringLiteral("-S"));
@@ -930,9 +964,15 @@ void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word>
         bool optionsEnded = false;
         int nonOptions = 0;
         bool previousWasOption = false;
-        for (qsizetype j = start + 1; j < words.size(); ++j) {
+        QString previous; // the word before, as text
+        for (qsizetype j = start + 1; j < words.size(); ++j, --budget) {
             const ShellCommand::Word &w = words[j];
             const QString text = unescape(w.pattern);
+            const QString before = std::exchange(previous, text);
+            if (budget < 0) {
+                addAnything(out);
+                return;
+            }
             const bool inWindow = operands >= 0 && nonOptions <= operands;
             if (w.any) {
                 // Not known: it may be the command, or the command line of -c / eval.
@@ -951,24 +991,31 @@ void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word>
             if (shell && option && !text.startsWith(QLatin1String("--")) && text.contains(u'c'))
                 afterDashC = true;
             else if (afterDashC)
-                addNested(out, text, depth + 1); // sh -c 'rm x' (its $0 and arguments too: harmless)
-            if (takesCommandString(program, unescape(words[j - 1].pattern)))
-                addNested(out, text, depth + 1);
+                addNested(out, text, depth + 1, budget); // sh -c 'rm x' (its $0 and arguments too: harmless)
+            if (stringOptions && takesCommandString(program, before))
+                addNested(out, text, depth + 1, budget);
             if (option && text.contains(u'=') && takesCommandString(program, text.left(text.indexOf(u'='))))
-                addNested(out, text.mid(text.indexOf(u'=') + 1), depth + 1);
+                addNested(out, text.mid(text.indexOf(u'=') + 1), depth + 1, budget);
             if (find && (text == u"-exec" || text == u"-execdir" || text == u"-ok" || text == u"-okdir"))
                 todo.append(j + 1);
             // The command may start at any plain word until more than `operands`
             // plain words (not options, not what may be an option's argument, not
             // NAME=value) came before it.
+            if (option && inWindow)
+                todo.append(j); // an option the wrapper does not know is its command (`time -x/rm`)
             if (!option && (inWindow || (joiner && nonOptions == 0))) {
                 if (operands >= 0)
                     todo.append(j);
                 if (joiner) {
+                    budget -= int(words.size() - j);
+                    if (budget < 0) {
+                        addAnything(out);
+                        return;
+                    }
                     QStringList rest;
                     for (qsizetype k = j; k < words.size(); ++k)
                         rest.append(unescape(words[k].pattern));
-                    addNested(out, rest.join(u' '), depth + 1);
+                    addNested(out, rest.join(u' '), depth + 1, budget);
                 }
             }
             if (!option && !previousWasOption && !w.assignment)
@@ -982,11 +1029,34 @@ void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word>
 
 ShellCommand ShellCommand::parse(QStringView command)
 {
-    ShellReader reader(command, 0);
-    return reader.run();
+    // One decision reads the same line once per rule: remember the last one.
+    thread_local QString lastText;
+    thread_local ShellCommand lastParsed;
+    thread_local bool cached = false;
+    if (cached && lastText == command)
+        return lastParsed;
+    int budget = kBudget;
+    ShellReader reader(command, 0, budget);
+    lastParsed = reader.run();
+    lastText = command.toString();
+    cached = true;
+    return lastParsed;
 }
 
 ShellCommand ShellCommand::fromArgv(const QStringList &argv)
+{
+    thread_local QStringList lastArgv;
+    thread_local ShellCommand lastRead;
+    thread_local bool cached = false;
+    if (cached && lastArgv == argv)
+        return lastRead;
+    lastRead = readArgv(argv);
+    lastArgv = argv;
+    cached = true;
+    return lastRead;
+}
+
+ShellCommand ShellCommand::readArgv(const QStringList &argv)
 {
     ShellCommand out;
     QList<Word> words;
@@ -1008,8 +1078,9 @@ ShellCommand ShellCommand::fromArgv(const QStringList &argv)
         out.m_hazard = QStringLiteral("empty command");
     out.m_argv = argv;
     out.m_segments.append(argv);
+    int budget = kBudget;
     if (!words.isEmpty())
-        ShellReader::addCommands(out, words, 0);
+        ShellReader::addCommands(out, words, 0, budget);
     return out;
 }
 

@@ -67,6 +67,7 @@ public:
 
 private:
     friend class ShellReader;
+    static ShellCommand readArgv(const QStringList &argv);
     QString m_hazard;
     QStringList m_argv;
     QList<QStringList> m_segments;
