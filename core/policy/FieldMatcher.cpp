@@ -219,7 +219,29 @@ bool FieldMatcher::matches(const QJsonObject &input, bool forAllow) const
 {
     bool found = false;
     const QJsonValue value = valueAt(input, m_path, &found);
-    return found && matchesValue(value, forAllow);
+    if (!found)
+        return false;
+    if (matchesValue(value, forAllow))
+        return true;
+    if (m_op != Op::ArgvPrefix || forAllow)
+        return false;
+    // Deny/ask: `sh` with "stdin": "rm -rf ~" runs that text; it is the "stdin"
+    // field beside the command.
+    const ShellCommand cmd = value.isString() ? ShellCommand::parse(value.toString()) : ShellCommand();
+    bool readsStdin = cmd.readsCommandsFromStdin();
+    if (value.isArray()) {
+        QStringList argv;
+        for (const QJsonValue &v : value.toArray())
+            argv.append(v.toString());
+        readsStdin = ShellCommand::fromArgv(argv).readsCommandsFromStdin();
+    }
+    if (!readsStdin)
+        return false;
+    const qsizetype dot = m_path.lastIndexOf(u'.');
+    const QString stdinPath = (dot < 0 ? QString() : m_path.left(dot + 1)) + QStringLiteral("stdin");
+    bool hasStdin = false;
+    const QJsonValue stdinText = valueAt(input, stdinPath, &hasStdin);
+    return hasStdin && stdinText.isString() && ShellCommand::parse(stdinText.toString()).couldRun(m_list);
 }
 
 bool FieldMatcher::matchesValue(const QJsonValue &value, bool forAllow) const

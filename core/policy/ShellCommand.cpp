@@ -368,11 +368,13 @@ private:
     bool m_inWord = false;
     bool m_commandSeen = false; // the segment has its command word
     bool m_pendingTarget = false, m_pendingHereString = false;
-    QStringList m_nested; // texts that run as command lines of their own
+    QSet<qsizetype> m_piped; // segments whose standard input is a pipe
+    QStringList m_nested;    // texts that run as command lines of their own
 
 public:
     static void addCommands(ShellCommand &out, const QList<ShellCommand::Word> &words, int depth, int &budget);
     static void addNested(ShellCommand &out, const QString &text, int depth, int &budget);
+    static bool shellReadsStdin(const QList<ShellCommand::Word> &words);
     static void addAnything(ShellCommand &out)
     {
         if (!out.m_commands.isEmpty() && out.m_commands.last().size() == 1 && out.m_commands.last().first().any)
@@ -741,6 +743,8 @@ ShellCommand ShellReader::run()
             if (next == u'|' || next == u'&')
                 ++m_i;
             endSegment();
+            if (next != u'|')
+                m_piped.insert(m_segments.size()); // the next segment reads this one's output
             break;
         case u'<':
         case u'>': {
@@ -866,7 +870,9 @@ ShellCommand ShellReader::run()
         out.m_argv = out.m_segments.value(0);
 
     // For deny: every segment, as written and (bash) brace-expanded.
-    for (const QList<RawWord> &segment : std::as_const(m_segments)) {
+    for (qsizetype index = 0; index < m_segments.size(); ++index) {
+        const QList<RawWord> &segment = m_segments[index];
+        const qsizetype firstCommand = out.m_commands.size();
         QList<ShellCommand::Word> plain, braced;
         bool anyBraces = false;
         for (const RawWord &w : segment) {
@@ -887,6 +893,15 @@ ShellCommand ShellReader::run()
         addCommands(out, plain, m_depth, m_budget);
         if (anyBraces)
             addCommands(out, braced, m_depth, m_budget);
+        // A shell that reads its commands from standard input: from a pipe they are
+        // not known (`curl … | sh`); otherwise they are the call's stdin.
+        bool readsStdin = false;
+        for (qsizetype c = firstCommand; c < out.m_commands.size(); ++c)
+            readsStdin = readsStdin || shellReadsStdin(out.m_commands[c]);
+        if (readsStdin && m_piped.contains(index))
+            addAnything(out);
+        else if (readsStdin)
+            out.m_readsStdin = true;
     }
     for (const QString &text : std::as_const(m_nested))
         addNested(out, text, m_depth + 1, m_budget);
@@ -1027,6 +1042,38 @@ void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word>
     }
 }
 
+// `sh`, `bash -s`, `sudo sh -e`: a shell with no -c and no script operand.
+bool ShellReader::shellReadsStdin(const QList<ShellCommand::Word> &words)
+{
+    if (words.isEmpty() || words.first().any)
+        return false;
+    const bool wild = words.first().pattern.contains(u'*') || words.first().pattern.contains(u'?');
+    const QString program = baseName(unescape(words.first().pattern));
+    const bool shell = std::any_of(std::begin(kShells), std::end(kShells), [&](const char *name) {
+        return wild ? couldBeProgram(words.first().pattern, QString::fromLatin1(name)) : program == QLatin1String(name);
+    });
+    if (!shell)
+        return false;
+    bool dashS = false;
+    for (qsizetype j = 1; j < words.size(); ++j) {
+        const QString text = unescape(words[j].pattern);
+        if (words[j].any)
+            return true;
+        if (text.startsWith(u'-') && !text.startsWith(QLatin1String("--")) && text.size() > 1) {
+            if (text.contains(u'c'))
+                return false;
+            dashS = dashS || text.contains(u's');
+        } else if ((text.startsWith(u'+') || text.startsWith(QLatin1String("--"))) && text.size() > 1) {
+            continue;
+        } else if (j > 0 && unescape(words[j - 1].pattern) == u"-o") {
+            continue; // -o errexit
+        } else {
+            return dashS; // a script file, unless -s
+        }
+    }
+    return true;
+}
+
 ShellCommand ShellCommand::parse(QStringView command)
 {
     // One decision reads the same line once per rule: remember the last one.
@@ -1081,6 +1128,8 @@ ShellCommand ShellCommand::readArgv(const QStringList &argv)
     int budget = kBudget;
     if (!words.isEmpty())
         ShellReader::addCommands(out, words, 0, budget);
+    for (const QList<Word> &c : std::as_const(out.m_commands))
+        out.m_readsStdin = out.m_readsStdin || ShellReader::shellReadsStdin(c);
     return out;
 }
 

@@ -57,6 +57,9 @@ public:
     // True when some command the line could run has an argv starting with
     // `prefix`, the first element compared by basename.
     bool couldRun(const QStringList &prefix) const;
+    // A command of the line is a shell that reads its commands from standard input
+    // (`sh`, `bash -s`): then the call's stdin text is a command line too.
+    bool readsCommandsFromStdin() const { return m_readsStdin; }
     // Every command the line could run (after seeing through wrappers).
     const QList<QList<Word>> &commands() const { return m_commands; }
 
@@ -72,6 +75,7 @@ private:
     QStringList m_argv;
     QList<QStringList> m_segments;
     QList<QList<Word>> m_commands;
+    bool m_readsStdin = false;
 };
 
 } // namespace airlock
