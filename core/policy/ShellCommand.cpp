@@ -271,14 +271,40 @@ constexpr const char *kShells[] = {"sh",   "bash", "ash",  "dash", "zsh",  "ksh"
                                    "posh", "hush", "lash", "msh",  "fish", "csh", "tcsh", "rbash", "oksh"};
 
 // Options whose argument is a command line.
-bool takesCommandString(const QString &program, const QString &option)
+// The letter of the short option whose argument is a command line, or 0.
+char commandStringLetter(const QString &program)
 {
     if (program == u"env")
-        return option == u"-S" || option == u"--split-string";
+        return 'S';
     if (program == u"su" || program == u"runuser" || program == u"script" || program == u"flock" ||
         program == u"sudo" || program == u"nix-shell")
-        return option == u"-c" || option == u"--command" || option == u"--session-command" || option == u"--run";
-    return false;
+        return 'c';
+    return 0;
+}
+
+// Is `option` one whose argument (the next word) is a command line? Short options
+// may be clustered: `script -qc 'rm x'`.
+bool takesCommandString(const QString &program, const QString &option)
+{
+    const char letter = commandStringLetter(program);
+    if (letter == 0)
+        return false;
+    if (option.size() >= 2 && option[0] == u'-' && option[1] != u'-')
+        return option.back() == QLatin1Char(letter);
+    if (letter == 'S')
+        return option == u"--split-string";
+    return option == u"--command" || option == u"--session-command" || option == u"--run";
+}
+
+// The command line held in a short-option cluster itself (`env -S'rm x'`,
+// `su -c'rm x'`), or a null string.
+QString attachedCommandString(const QString &program, const QString &option)
+{
+    const char letter = commandStringLetter(program);
+    if (letter == 0 || option.size() < 3 || option[0] != u'-' || option[1] == u'-')
+        return {};
+    const qsizetype at = option.indexOf(QLatin1Char(letter));
+    return at < 0 || at + 1 >= option.size() ? QString() : option.mid(at + 1);
 }
 
 } // namespace
@@ -969,8 +995,7 @@ void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word>
             shell = shell || could(s);
         const bool find = could("find");
         const bool commandQuery = program == u"command";
-        const bool stringOptions =
-            takesCommandString(program, QStringLiteral("-c")) || takesCommandString(program, QStringLiteral("-S"));
+        const bool stringOptions = commandStringLetter(program) != 0;
 
         if (operands < 0 && !joiner && !shell && !find)
             continue; // an ordinary program: its arguments are data
@@ -1007,6 +1032,11 @@ void ShellReader::addCommands(ShellCommand &out, const QList<ShellCommand::Word>
                 afterDashC = true;
             else if (afterDashC)
                 addNested(out, text, depth + 1, budget); // sh -c 'rm x' (its $0 and arguments too: harmless)
+            if (stringOptions && option) {
+                const QString attached = attachedCommandString(program, text);
+                if (!attached.isNull())
+                    addNested(out, attached, depth + 1, budget);
+            }
             if (stringOptions && takesCommandString(program, before))
                 addNested(out, text, depth + 1, budget);
             if (option && text.contains(u'=') && takesCommandString(program, text.left(text.indexOf(u'='))))

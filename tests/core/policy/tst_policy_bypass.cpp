@@ -189,6 +189,9 @@ void TestPolicyBypass::wrappersAndReservedWords_data()
     mustDeny("sh -c in sh -c", QStringLiteral("sh -c \"sh -c 'rm /tmp/x'\""));
     mustDeny("sh -c unknown", QStringLiteral("sh -c \"$CMD\""));
     mustDeny("su -c", QStringLiteral("su -c 'rm /tmp/x' root"));
+    mustDeny("su -c attached", QStringLiteral("su root -c'rm /tmp/x'"));
+    mustDeny("script -qc", QStringLiteral("script -qc 'rm /tmp/x' /dev/null"));
+    mustDeny("env -S attached", QStringLiteral("env -S\"rm /tmp/x\""));
     mustDeny("eval", QStringLiteral("eval rm /tmp/x"));
     mustDeny("eval quoted", QStringLiteral("eval 'rm /tmp/x'"));
     mustDeny("eval split", QStringLiteral("eval 'r''m' /tmp/x"));

@@ -189,6 +189,8 @@ void TestPolicyRealShell::whatRunsRmIsDenied_data()
         "busybox sh -c 'rm @P@'",
         "sh -c \"sh -c 'rm @P@'\"",
         "su -c 'rm @P@' root",
+        "script -qc 'rm @P@' /dev/null",
+        "env -S\"rm @P@\"",
         "eval rm @P@",
         "eval 'rm @P@'",
         "eval 'r''m' @P@",
