@@ -219,7 +219,29 @@ bool FieldMatcher::matches(const QJsonObject &input, bool forAllow) const
 {
     bool found = false;
     const QJsonValue value = valueAt(input, m_path, &found);
-    return found && matchesValue(value, forAllow);
+    if (!found)
+        return false;
+    if (matchesValue(value, forAllow))
+        return true;
+    if (m_op != Op::ArgvPrefix || forAllow)
+        return false;
+    // Deny/ask: `sh` with "stdin": "rm -rf ~" runs that text; it is the "stdin"
+    // field beside the command.
+    const ShellCommand cmd = value.isString() ? ShellCommand::parse(value.toString()) : ShellCommand();
+    bool readsStdin = cmd.readsCommandsFromStdin();
+    if (value.isArray()) {
+        QStringList argv;
+        for (const QJsonValue &v : value.toArray())
+            argv.append(v.toString());
+        readsStdin = ShellCommand::fromArgv(argv).readsCommandsFromStdin();
+    }
+    if (!readsStdin)
+        return false;
+    const qsizetype dot = m_path.lastIndexOf(u'.');
+    const QString stdinPath = (dot < 0 ? QString() : m_path.left(dot + 1)) + QStringLiteral("stdin");
+    bool hasStdin = false;
+    const QJsonValue stdinText = valueAt(input, stdinPath, &hasStdin);
+    return hasStdin && stdinText.isString() && ShellCommand::parse(stdinText.toString()).couldRun(m_list);
 }
 
 bool FieldMatcher::matchesValue(const QJsonValue &value, bool forAllow) const
@@ -262,33 +284,31 @@ bool FieldMatcher::matchesValue(const QJsonValue &value, bool forAllow) const
         return false;
     }
     case Op::ArgvPrefix: {
-        QList<QStringList> candidates;
+        ShellCommand cmd;
         if (value.isArray()) {
-            // An argv array runs without a shell: it is simple by construction.
+            // An argv array runs without a shell; wrappers in it (`env rm`,
+            // `sh -c …`) are still seen through. The sandbox passes a non-string
+            // element as "", so deny reads it so and allow never applies.
             QStringList argv;
+            bool allStrings = true;
             for (const QJsonValue &v : value.toArray()) {
-                if (!v.isString())
-                    return false;
+                allStrings = allStrings && v.isString();
                 argv.append(v.toString());
             }
-            candidates.append(argv);
+            if (forAllow && !allStrings)
+                return false;
+            cmd = ShellCommand::fromArgv(argv);
         } else if (value.isString()) {
-            const ShellCommand cmd = ShellCommand::parse(value.toString());
-            if (forAllow) {
-                if (!cmd.isSimple())
-                    return false;
-                candidates.append(cmd.argv());
-            } else {
-                candidates = cmd.segments(); // deny/ask: any command of the line
-            }
+            cmd = ShellCommand::parse(value.toString());
         } else {
             return false;
         }
-        for (const QStringList &argv : std::as_const(candidates)) {
-            if (argv.size() >= m_list.size() && argv.mid(0, m_list.size()) == m_list)
-                return true;
-        }
-        return false;
+        if (!forAllow)
+            return cmd.couldRun(m_list); // deny/ask: any command the line could run
+        // Allow: exactly this argv, so the command word is compared as written
+        // (`/tmp/ws/ls` is not `ls`).
+        const QStringList argv = cmd.argv();
+        return cmd.isSimple() && argv.size() >= m_list.size() && argv.mid(0, m_list.size()) == m_list;
     }
     }
     return false;

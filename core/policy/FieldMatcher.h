@@ -10,7 +10,11 @@
 //   range       {"min": n, "max": n} (either may be absent), inclusive, numbers only
 //   host_in     ["example.com", "*.example.com"]: the field is an http(s)/ws(s) URL
 //               whose host is listed ("*." = any subdomain, not the domain itself)
-//   argv_prefix ["git", "status"]: the shell command's words start with these
+//   argv_prefix ["git", "status"]: the shell command's words start with these. For
+//               allow, the command must be simple and its argv start with exactly
+//               these words; for deny/ask, any command the line could run counts,
+//               through wrappers (`time rm`, `sh -c 'rm'`), and the first word is
+//               compared by basename (`/bin/rm` is `rm`). See ShellCommand.
 //   path_under  "/workspace": the path, with . and .. resolved, is this or inside it
 // A missing field, or a value of the wrong type, never matches.
 

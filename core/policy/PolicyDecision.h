@@ -16,7 +16,8 @@ std::optional<PolicyVerdict> policyVerdictFromName(QStringView name);
 
 struct PolicyDecision {
     PolicyVerdict verdict = PolicyVerdict::Ask;
-    QString rule;   // the rule's name, or "default:read-only" / "default:ask" / "default:compound-shell"
+    QString rule;   // the rule's name, or "default:read-only" / "default:ask" / "default:compound-shell" /
+                    // "default:shell-env"
     QString reason; // for people: why, e.g. the rule's own reason or the shell hazard
 
     // Payload of a policy.decision event: {call_id, decision, rule, reason?}.

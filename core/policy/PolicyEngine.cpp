@@ -7,6 +7,8 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 
+#include <algorithm>
+
 #include <optional>
 
 namespace airlock {
@@ -49,8 +51,10 @@ Result<PolicyEngine> PolicyEngine::fromJsonValue(const QJsonValue &json, const Q
 
 PolicyDecision PolicyEngine::decide(const PolicyCall &call) const
 {
-    // A shell tool's command must be simple for any allow to apply.
-    std::optional<QString> shellHazard;
+    // A shell tool's command must be simple for any allow to apply, and run in the
+    // environment the sandbox gives it unless a rule names the call's env.
+    std::optional<QString> shellHazard, envHazard;
+    QString envPath;
     if (!call.shellField.isEmpty()) {
         bool found = false;
         const QJsonValue command = FieldMatcher::valueAt(call.input, call.shellField, &found);
@@ -58,16 +62,40 @@ PolicyDecision PolicyEngine::decide(const PolicyCall &call) const
             const ShellCommand parsed = ShellCommand::parse(command.toString());
             if (!parsed.isSimple())
                 shellHazard = parsed.hazard();
-        } else if (!command.isArray()) {
+        } else if (command.isArray()) {
+            QStringList argv;
+            bool allStrings = true;
+            for (const QJsonValue &v : command.toArray()) {
+                allStrings = allStrings && v.isString();
+                argv.append(v.toString());
+            }
+            const ShellCommand parsed = ShellCommand::fromArgv(argv);
+            if (!allStrings)
+                shellHazard = QStringLiteral("an argv element that is not a string");
+            else if (!parsed.isSimple())
+                shellHazard = parsed.hazard();
+        } else {
             shellHazard = QStringLiteral("no command in '%1'").arg(call.shellField);
         }
+        const qsizetype dot = call.shellField.lastIndexOf(u'.');
+        envPath = dot < 0 ? QStringLiteral("env") : call.shellField.left(dot + 1) + QStringLiteral("env");
+        const QJsonValue env = FieldMatcher::valueAt(call.input, envPath, &found);
+        if (found && !env.isNull() && !(env.isObject() && env.toObject().isEmpty())) {
+            const QStringList names = env.isObject() ? env.toObject().keys() : QStringList{};
+            envHazard = names.isEmpty() ? QStringLiteral("'%1' is not an object of variables").arg(envPath)
+                                        : QStringLiteral("it sets %1").arg(names.join(QStringLiteral(", ")));
+        }
     }
+    const auto namesEnv = [&envPath](const PolicyRule &rule) {
+        return std::any_of(rule.when.begin(), rule.when.end(),
+                           [&envPath](const FieldMatcher &m) { return m.path() == envPath; });
+    };
 
     QString skippedAllow;
     for (const PolicyRule &rule : m_rules) {
         if (!rule.matches(call))
             continue;
-        if (rule.decision == PolicyVerdict::Allow && shellHazard) {
+        if (rule.decision == PolicyVerdict::Allow && (shellHazard || (envHazard && !namesEnv(rule)))) {
             if (skippedAllow.isEmpty())
                 skippedAllow = rule.name;
             continue;
@@ -79,6 +107,14 @@ PolicyDecision PolicyEngine::decide(const PolicyCall &call) const
         if (!skippedAllow.isEmpty())
             reason += QStringLiteral(", so allow rule '%1' does not apply").arg(skippedAllow);
         return {PolicyVerdict::Ask, QStringLiteral("default:compound-shell"), reason};
+    }
+    if (envHazard) {
+        QString reason = QStringLiteral("the command runs with its own environment (%1), which can change what "
+                                        "runs; only a rule with a condition on '%2' allows that")
+                             .arg(*envHazard, envPath);
+        if (!skippedAllow.isEmpty())
+            reason += QStringLiteral(", so allow rule '%1' does not apply").arg(skippedAllow);
+        return {PolicyVerdict::Ask, QStringLiteral("default:shell-env"), reason};
     }
     if (call.annotations.readOnly)
         return {PolicyVerdict::Allow, QStringLiteral("default:read-only"),

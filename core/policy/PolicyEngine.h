@@ -4,7 +4,11 @@
 // the first that matches decides; the decision names it. With no match, the tool's
 // annotations decide: read-only → allow, anything else → ask. A shell command that
 // is not simple (see ShellCommand) is never allowed: allow rules skip it and it
-// falls to ask, unless a later deny or ask rule matches first.
+// falls to ask, unless a later deny or ask rule matches first. Likewise a shell
+// call that sets environment variables (the "env" field beside the command: PATH,
+// LD_PRELOAD, BASH_ENV … change what runs) is allowed only by a rule with a
+// condition on that whole "env" field (e.g. {"env": {"equals": {"LANG": "C"}}});
+// a condition on "env.LANG" alone does not count, nor does a read-only annotation.
 //
 // Policy file form: {"rules": [rule, …]} or a bare array of rules (see PolicyRule).
 
