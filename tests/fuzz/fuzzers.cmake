@@ -1,0 +1,1 @@
+airlock_fuzzer(NAME project_file SOURCES fuzz_project_file.cpp LIBS airlock_project airlock_policy)
