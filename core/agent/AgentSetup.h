@@ -41,7 +41,7 @@ struct AgentChoices {
     qint64 maxTotalTokens = 0;
     double maxCostUsd = 0;
     int toolTimeoutMs = 0;
-    std::optional<qint64> workspaceQuotaMb; // airlock.json limits.workspace_quota_mb: the microVM workspace's cap
+    std::optional<qint64> workspaceQuotaMb;
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
     // These choices, with every field `over` sets taking its place.
