@@ -4,6 +4,7 @@
 #include "CliOutput.h"
 #include "agent/AgentTool.h"
 #include "policy/PolicyEngine.h"
+#include "project/PolicyFile.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -34,10 +35,7 @@ int PolicyCommand::run(const QStringList &argsIn)
 
     PolicyEngine engine;
     if (args[1] != QLatin1String("-")) {
-        QFile f(args[1]);
-        if (!f.open(QIODevice::ReadOnly))
-            return CliOutput::fail(Cli::BadUsage, QStringLiteral("cannot read %1: %2").arg(args[1], f.errorString()));
-        auto parsed = PolicyEngine::fromJson(f.readAll(), args[1]);
+        auto parsed = PolicyFile::load(args[1]); // as strict as the agent's own loading
         if (!parsed)
             return CliOutput::fail(Cli::BadUsage, parsed.error().message);
         engine = std::move(*parsed);

@@ -2,6 +2,7 @@
 
 #include "policy/PolicyCall.h"
 #include "policy/PolicyEngine.h"
+#include "project/PolicyFile.h"
 #include "secrets/SecretStore.h"
 
 #include <QComboBox>
@@ -329,7 +330,7 @@ void SettingsDialog::validatePolicy()
         m_policyStatus->setText(tr("No rules: read-only tools run, everything else asks."));
         return;
     }
-    auto engine = PolicyEngine::fromJson(json, QStringLiteral("settings"));
+    auto engine = PolicyFile::parse(json, QStringLiteral("settings"));
     if (!engine) {
         m_policyStatus->setText(tr("✗ %1").arg(engine.error().message));
         return;
@@ -342,7 +343,7 @@ bool SettingsDialog::save()
 {
     const QString rules = m_policy->toPlainText().trimmed();
     if (!rules.isEmpty()) {
-        auto engine = PolicyEngine::fromJson(rules.toUtf8(), QStringLiteral("settings"));
+        auto engine = PolicyFile::parse(rules.toUtf8(), QStringLiteral("settings"));
         if (!engine) {
             const QString error = tr("Not saved: the policy is invalid: %1").arg(engine.error().message);
             m_policyStatus->setText(QStringLiteral("✗ ") + error);
@@ -405,7 +406,7 @@ Result<PolicyDecision> SettingsDialog::testCall(const QByteArray &callJson)
     const QString rules = m_policy->toPlainText().trimmed();
     PolicyEngine engine;
     if (!rules.isEmpty()) {
-        auto parsed = PolicyEngine::fromJson(rules.toUtf8(), QStringLiteral("settings"));
+        auto parsed = PolicyFile::parse(rules.toUtf8(), QStringLiteral("settings"));
         if (!parsed)
             return fail(tr("the rules are invalid: %1").arg(parsed.error().message));
         engine = std::move(*parsed);

@@ -2,6 +2,8 @@
 
 #include "isolate/IsolateSandbox.h"
 #include "microvm/MicroVmSandbox.h"
+#include "project/PolicyFile.h"
+#include "project/RuleToolCheck.h"
 #include "secrets/SecretStore.h"
 #include "tools/JsonSchemaValidator.h"
 
@@ -53,6 +55,8 @@ AgentChoices AgentChoices::overriddenBy(const AgentChoices &over) const
         c.maxCostUsd = over.maxCostUsd;
     if (over.toolTimeoutMs > 0)
         c.toolTimeoutMs = over.toolTimeoutMs;
+    if (over.workspaceQuotaMb)
+        c.workspaceQuotaMb = over.workspaceQuotaMb;
     return c;
 }
 
@@ -81,11 +85,14 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         return key.error(); // an OpenAI-compatible local server (Ollama, llama.cpp) may need no key
 
     if (!c.projectRules.isEmpty()) {
-        auto parsed = PolicyEngine::fromJsonValue(QJsonObject{{QStringLiteral("rules"), c.projectRules}},
-                                                  QDir(c.projectDir).filePath(QStringLiteral("airlock.json")));
-        if (!parsed)
-            return parsed.error();
-        setup.policy = std::move(*parsed);
+        // ProjectFile read these strictly; parsed again here so each rule knows its origin.
+        QList<PolicyRule> rules;
+        QStringList errors;
+        PolicyFile::parseRules(StrictJsonDocument(), c.projectRules, QStringLiteral("policy.rules"),
+                               QDir(c.projectDir).filePath(QStringLiteral("airlock.json")), rules, errors);
+        if (!errors.isEmpty())
+            return bad(errors.join(u'\n'));
+        setup.policy.appendRules(rules);
     }
     setup.options.projectDir = c.projectDir;
     if (c.maxTurns > 0)
@@ -94,10 +101,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
     setup.options.maxCostUsd = c.maxCostUsd;
     setup.options.sessionId = c.sessionId;
     if (!c.policyFile.isEmpty()) {
-        QFile f(c.policyFile);
-        if (!f.open(QIODevice::ReadOnly))
-            return bad(QStringLiteral("cannot read policy %1: %2").arg(c.policyFile, f.errorString()));
-        auto parsed = PolicyEngine::fromJson(f.readAll(), c.policyFile);
+        auto parsed = PolicyFile::load(c.policyFile); // strict: duplicate keys, types, JSON paths
         if (!parsed)
             return parsed.error();
         setup.policy.appendRules(parsed->rules()); // after the project's own rules
@@ -150,6 +154,13 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             return bad(QStringLiteral("two tools are named \"%1\"").arg(t.spec.name));
         names << t.spec.name;
     }
+    // Every rule against the tools now loaded: one that could never fire (a tool
+    // or an input field that is not there) is refused before anything runs.
+    QList<ToolSchema> schemas;
+    for (const AgentTool &t : setup.tools)
+        schemas.append({t.spec.name, t.spec.inputSchema});
+    if (const QStringList problems = RuleToolCheck::check(setup.policy.rules(), schemas); !problems.isEmpty())
+        return bad(problems.join(u'\n'));
     return setup;
 }
 

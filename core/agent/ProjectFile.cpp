@@ -1,5 +1,7 @@
 #include "agent/ProjectFile.h"
 
+#include "project/ProjectConfig.h"
+
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -9,20 +11,71 @@
 namespace airlock {
 namespace {
 
-Result<QJsonObject> readProject(const QString &path)
+Result<QByteArray> readBytes(const QString &path)
 {
     QFile f(path);
-    if (!f.exists())
-        return QJsonObject();
     if (!f.open(QIODevice::ReadOnly))
         return Error::make(Error::Code::Io, QStringLiteral("cannot read %1: %2").arg(path, f.errorString()));
-    QJsonParseError err{};
-    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
-    if (err.error != QJsonParseError::NoError || !doc.isObject())
-        return Error::make(
-            Error::Code::BadInput,
-            QStringLiteral("%1 is not a JSON object: %2 (at offset %3)").arg(path, err.errorString()).arg(err.offset));
-    return doc.object();
+    return f.read(StrictJson::kMaxBytes + 1); // one byte over is enough to refuse it
+}
+
+Status writeAtomically(const QString &path, const QByteArray &bytes)
+{
+    // Atomic: a crash mid-write leaves the old file, never half a file.
+    QSaveFile out(path);
+    if (!out.open(QIODevice::WriteOnly))
+        return Error::make(Error::Code::Io, QStringLiteral("cannot write %1: %2").arg(path, out.errorString()));
+    out.write(bytes);
+    if (!out.commit())
+        return Error::make(Error::Code::Io, QStringLiteral("cannot write %1: %2").arg(path, out.errorString()));
+    return {};
+}
+
+QByteArray indentOfLine(const QByteArray &text, qsizetype offset)
+{
+    qsizetype start = offset;
+    while (start > 0 && text[start - 1] != '\n')
+        --start;
+    qsizetype end = start;
+    while (end < offset && (text[end] == ' ' || text[end] == '\t'))
+        ++end;
+    return text.mid(start, end - start);
+}
+
+// `rule` put first in the project's rules by editing the text, so the rest of
+// the file (its order, layout, other keys) is left exactly as the user wrote it.
+QByteArray withRuleFirst(const StrictJsonDocument &doc, const QByteArray &ruleJson)
+{
+    QByteArray text = doc.text;
+    const QJsonObject root = doc.root.toObject();
+    const auto rules = doc.offsets.constFind(QStringLiteral("policy.rules"));
+    if (rules != doc.offsets.cend()) {
+        const qsizetype open = *rules; // '['
+        const bool empty = root.value(u"policy").toObject().value(u"rules").toArray().isEmpty();
+        const QByteArray outer = indentOfLine(text, open);
+        QByteArray indent = outer + "    ";
+        if (!empty) {
+            const qsizetype first = doc.offsets.value(QStringLiteral("policy.rules[0]"));
+            const QByteArray lead = indentOfLine(text, first);
+            qsizetype lineStart = first;
+            while (lineStart > 0 && text[lineStart - 1] != '\n')
+                --lineStart;
+            if (lineStart + lead.size() == first) // the first rule starts its own line
+                indent = lead;
+        }
+        text.insert(open + 1, "\n" + indent + ruleJson + (empty ? "\n" + outer : QByteArray(",")));
+        return text;
+    }
+    const QByteArray rulesJson = "\"rules\": [" + ruleJson + "]";
+    const auto policy = doc.offsets.constFind(QStringLiteral("policy"));
+    if (policy != doc.offsets.cend()) { // "policy": {} (its only key is "rules")
+        text.insert(*policy + 1, rulesJson);
+        return text;
+    }
+    const qsizetype top = doc.offsets.value(QString());
+    const QByteArray member = "\"policy\": {" + rulesJson + "}";
+    text.insert(top + 1, "\n    " + member + (root.isEmpty() ? QByteArray("\n") : QByteArray(",")));
+    return text;
 }
 
 } // namespace
@@ -31,43 +84,54 @@ Status ProjectFile::applyTo(const QString &projectDir, AgentChoices &c)
 {
     const QDir dir(projectDir);
     const QString path = dir.filePath(fileName());
-    if (!QFile::exists(path))
+    if (!QFileInfo(path).isFile())
         return Error::make(Error::Code::BadInput, QStringLiteral("%1 has no %2").arg(dir.absolutePath(), fileName()));
-    auto project = readProject(path);
-    if (!project)
-        return project.error();
-    const QJsonObject &p = *project;
-    static const QStringList known{QStringLiteral("provider"),    QStringLiteral("model"),  QStringLiteral("base_url"),
-                                   QStringLiteral("api_key_env"), QStringLiteral("tools"),  QStringLiteral("sandbox"),
-                                   QStringLiteral("workspace"),   QStringLiteral("policy"), QStringLiteral("$schema")};
-    for (auto it = p.begin(); it != p.end(); ++it)
-        if (!known.contains(it.key()))
-            return Error::make(Error::Code::BadInput, QStringLiteral("%1: unknown key \"%2\" (known: %3)")
-                                                          .arg(path, it.key(), known.join(QStringLiteral(", "))));
-    auto take = [&](QString &field, const char *key) {
-        if (field.isEmpty())
-            field = p.value(QLatin1String(key)).toString();
+    auto bytes = readBytes(path);
+    if (!bytes)
+        return bytes.error();
+    auto parsed = ProjectConfig::parse(*bytes, path);
+    if (!parsed)
+        return parsed.error();
+    const ProjectConfig &p = *parsed;
+
+    // Fields already chosen by flags win. The provider is only taken when the
+    // flags did not choose one.
+    if (c.provider == QLatin1String("anthropic") && p.provider)
+        c.provider = *p.provider;
+    auto take = [](QString &field, const std::optional<QString> &value) {
+        if (field.isEmpty() && value)
+            field = *value;
     };
-    // The provider is only taken when the flags did not choose one.
-    if (c.provider == QLatin1String("anthropic") && p.contains(QLatin1String("provider")))
-        c.provider = p.value(QLatin1String("provider")).toString();
-    take(c.model, "model");
-    take(c.baseUrl, "base_url");
-    take(c.apiKeyEnv, "api_key_env");
-    take(c.sandbox, "sandbox");
-    if (c.workspace.isEmpty() && p.contains(QLatin1String("workspace")))
-        c.workspace = QDir::cleanPath(dir.absoluteFilePath(p.value(QLatin1String("workspace")).toString()));
-    for (const QJsonValue &glob : p.value(QLatin1String("tools")).toArray()) {
-        const QString pattern = glob.toString();
+    take(c.model, p.model);
+    take(c.baseUrl, p.baseUrl);
+    take(c.apiKeyEnv, p.apiKeyEnv);
+    take(c.sandbox, p.sandbox);
+    if (c.workspace.isEmpty() && p.workspace)
+        c.workspace = QDir::cleanPath(dir.absoluteFilePath(*p.workspace));
+    QStringList toolFiles;
+    for (qsizetype i = 0; i < p.tools.size(); ++i) {
+        const QString &pattern = p.tools[i];
         const QFileInfo info(dir.absoluteFilePath(pattern));
         const QStringList matches = QDir(info.absolutePath()).entryList({info.fileName()}, QDir::Files, QDir::Name);
         if (matches.isEmpty())
             return Error::make(Error::Code::BadInput,
-                               QStringLiteral("%1: tools pattern \"%2\" matches no file").arg(path, pattern));
+                               p.document.describe(path, QStringLiteral("tools[%1]").arg(i),
+                                                   QStringLiteral("pattern \"%1\" matches no file").arg(pattern)));
         for (const QString &m : matches)
-            c.toolFiles << QDir(info.absolutePath()).filePath(m);
+            toolFiles << QDir(info.absolutePath()).filePath(m);
     }
-    c.projectRules = p.value(QLatin1String("policy")).toObject().value(QLatin1String("rules")).toArray();
+    c.toolFiles << toolFiles;
+    if (c.maxTurns <= 0 && p.limits.maxTurns)
+        c.maxTurns = *p.limits.maxTurns;
+    if (c.maxTotalTokens <= 0 && p.limits.tokenBudget)
+        c.maxTotalTokens = *p.limits.tokenBudget;
+    if (c.maxCostUsd <= 0 && p.limits.costBudgetUsd)
+        c.maxCostUsd = *p.limits.costBudgetUsd;
+    if (c.toolTimeoutMs <= 0 && p.limits.toolTimeoutMs)
+        c.toolTimeoutMs = *p.limits.toolTimeoutMs;
+    if (!c.workspaceQuotaMb && p.limits.workspaceQuotaMb)
+        c.workspaceQuotaMb = p.limits.workspaceQuotaMb;
+    c.projectRules = p.rules;
     c.projectDir = dir.absolutePath();
     return {};
 }
@@ -75,22 +139,31 @@ Status ProjectFile::applyTo(const QString &projectDir, AgentChoices &c)
 Status ProjectFile::addRule(const QString &projectDir, const QJsonObject &rule)
 {
     const QString path = QDir(projectDir).filePath(fileName());
-    auto project = readProject(path);
-    if (!project)
-        return project.error();
-    QJsonObject policy = project->value(QLatin1String("policy")).toObject();
-    QJsonArray rules = policy.value(QLatin1String("rules")).toArray();
-    rules.prepend(rule);
-    policy.insert(QStringLiteral("rules"), rules);
-    project->insert(QStringLiteral("policy"), policy);
-    // Atomic: a crash mid-write leaves the old file, never half a file.
-    QSaveFile out(path);
-    if (!out.open(QIODevice::WriteOnly))
-        return Error::make(Error::Code::Io, QStringLiteral("cannot write %1: %2").arg(path, out.errorString()));
-    out.write(QJsonDocument(*project).toJson(QJsonDocument::Indented));
-    if (!out.commit())
-        return Error::make(Error::Code::Io, QStringLiteral("cannot write %1: %2").arg(path, out.errorString()));
-    return {};
+    if (auto valid = PolicyRule::fromJson(rule, QStringLiteral("new rule")); !valid)
+        return Error::make(Error::Code::BadInput,
+                           QStringLiteral("%1: not adding an invalid rule: %2").arg(path, valid.error().message));
+    const QByteArray ruleJson = QJsonDocument(rule).toJson(QJsonDocument::Compact);
+    if (!QFile::exists(path))
+        return writeAtomically(
+            path, QJsonDocument(
+                      QJsonObject{{QStringLiteral("policy"), QJsonObject{{QStringLiteral("rules"), QJsonArray{rule}}}}})
+                      .toJson(QJsonDocument::Indented));
+    auto bytes = readBytes(path);
+    if (!bytes)
+        return bytes.error();
+    // A file that does not read cleanly is never rewritten: its rules may be the
+    // very ones the mistake hides, and a rewrite would make the loss permanent.
+    auto config = ProjectConfig::parse(*bytes, path);
+    if (!config)
+        return Error::make(Error::Code::BadInput,
+                           QStringLiteral("not changing %1 until it is fixed:\n%2").arg(path, config.error().message));
+    const QByteArray updated = withRuleFirst(config->document, ruleJson);
+    // The edit is checked like any hand edit: still strict, the rule first, the rest kept.
+    auto check = ProjectConfig::parse(updated, path);
+    if (!check || check->rules.size() != config->rules.size() + 1 || check->rules.first().toObject() != rule)
+        return Error::make(Error::Code::Internal,
+                           QStringLiteral("%1: adding the rule would not leave a valid file; not written").arg(path));
+    return writeAtomically(path, updated);
 }
 
 } // namespace airlock

@@ -7,11 +7,15 @@
 //     "api_key_env": "ANTHROPIC_API_KEY",
 //     "tools": ["tools/*.js"],            // globs, relative to the project folder
 //     "sandbox": "microvm", "workspace": ".",
-//     "policy": {"rules": [ … ]}          // see PolicyRule
+//     "policy": {"rules": [ … ]},         // see PolicyRule
+//     "limits": {"workspace_quota_mb": 512, "max_turns": 25, …}
 //   }
+// Read strictly by ProjectConfig (the pure parser; see there for every key):
+// unknown or duplicated keys and wrong types are errors naming the JSON path and
+// line, so a typo never silently drops a restriction.
 // "Always for this project" approvals add their rule to policy.rules here, so they
-// are reviewed and versioned with the project. Unknown keys are an error: a typo
-// must not silently drop a restriction.
+// are reviewed and versioned with the project; the file is edited in place (the
+// rest kept as written) and never rewritten while it does not read cleanly.
 
 #include "agent/AgentSetup.h"
 

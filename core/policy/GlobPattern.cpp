@@ -94,6 +94,44 @@ bool GlobPattern::matches(QStringView pattern, QStringView text)
     return p == pattern.size();
 }
 
+QString GlobPattern::compileError(QStringView pattern)
+{
+    // Walks the pattern exactly as matchClass() and matches() read it.
+    for (qsizetype p = 0; p < pattern.size(); ++p) {
+        const QChar c = pattern[p];
+        if (c == u'\\') {
+            if (p + 1 >= pattern.size())
+                return QStringLiteral("ends with a lone \\ (write \\\\ for a backslash)");
+            ++p;
+            continue;
+        }
+        if (c != u'[')
+            continue;
+        const qsizetype open = p;
+        qsizetype q = p + 1;
+        if (q < pattern.size() && (pattern[q] == u'!' || pattern[q] == u'^'))
+            ++q;
+        bool first = true;
+        while (q < pattern.size() && (first || pattern[q] != u']')) {
+            first = false;
+            QChar lo = pattern[q];
+            if (lo == u'\\' && q + 1 < pattern.size())
+                lo = pattern[++q];
+            if (q + 2 < pattern.size() && pattern[q + 1] == u'-' && pattern[q + 2] != u']') {
+                const QChar hi = pattern[q + 2];
+                if (hi < lo)
+                    return QStringLiteral("the range %1-%2 in [...] is backwards").arg(lo, hi);
+                q += 2;
+            }
+            ++q;
+        }
+        if (q >= pattern.size())
+            return QStringLiteral("the '[' at character %1 is not closed (write \\[ for a literal [)").arg(open + 1);
+        p = q; // the closing ']'
+    }
+    return {};
+}
+
 QString GlobPattern::escape(QStringView literal)
 {
     QString out;

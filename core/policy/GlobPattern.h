@@ -11,6 +11,10 @@ namespace airlock {
 class GlobPattern {
 public:
     static bool matches(QStringView pattern, QStringView text);
+    // Why `pattern` is not a well-formed glob, or empty when it is. A rule must be
+    // refused when it is written, not left to never match: an unclosed '[', a
+    // backwards range ("[z-a]"), a trailing lone '\\'.
+    static QString compileError(QStringView pattern);
     // A pattern that matches exactly `literal` (wildcards escaped).
     static QString escape(QStringView literal);
 };

@@ -22,9 +22,15 @@ struct PolicyRule {
     QList<FieldMatcher> when;
     PolicyVerdict decision = PolicyVerdict::Ask;
     QString reason;
-    QString scope; // where the rule lives: "file", "project", "session" (informational)
+    QString scope;  // where the rule lives: "file", "project", "session" (informational)
+    QString origin; // where it was written ("airlock.json: policy.rules[2]"), for errors; not in toJson
 
-    static Result<PolicyRule> fromJson(const QJsonObject &json, const QString &defaultName);
+    // Refuses anything that would silently never match: an unknown key or op, a
+    // wrong-typed value, a tool or field glob that does not compile, an invalid
+    // regex, an empty range. `errorPath`, when given, gets the JSON path of the
+    // mistake relative to the rule ("when.command", "decision").
+    static Result<PolicyRule> fromJson(const QJsonObject &json, const QString &defaultName,
+                                       QString *errorPath = nullptr);
     QJsonObject toJson() const;
     bool matches(const PolicyCall &call) const;
 

@@ -1,0 +1,231 @@
+#include "project/ProjectConfig.h"
+
+#include "project/JsonPath.h"
+#include "project/PolicyFile.h"
+
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QUrl>
+
+#include <cmath>
+#include <limits>
+
+namespace airlock {
+
+namespace {
+
+// Reads one object's keys with their exact types, collecting every problem.
+class Reader {
+public:
+    Reader(const StrictJsonDocument &doc, const QString &source, QStringList &errors)
+        : m_doc(doc), m_source(source), m_errors(errors)
+    {
+    }
+
+    void error(const QString &path, const QString &message) { m_errors << m_doc.describe(m_source, path, message); }
+
+    bool checkKeys(const QJsonObject &obj, const QString &path, const QStringList &known)
+    {
+        bool ok = true;
+        for (auto it = obj.begin(); it != obj.end(); ++it) {
+            if (!known.contains(it.key())) {
+                error(jsonpath::key(path, it.key()),
+                      QStringLiteral("unknown key \"%1\" (known: %2)").arg(it.key(), known.join(QStringLiteral(", "))));
+                ok = false;
+            }
+        }
+        return ok;
+    }
+
+    // A non-empty string, or nothing when absent.
+    std::optional<QString> string(const QJsonObject &obj, const QString &parent, const char *key,
+                                  const QStringList &oneOf = {})
+    {
+        const QJsonValue v = obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return std::nullopt;
+        const QString path = jsonpath::key(parent, QLatin1String(key));
+        if (!v.isString() || v.toString().isEmpty()) {
+            error(path, QStringLiteral("must be a non-empty string, not %1").arg(typeName(v)));
+            return std::nullopt;
+        }
+        if (!oneOf.isEmpty() && !oneOf.contains(v.toString())) {
+            error(path, QStringLiteral("\"%1\" is not one of %2").arg(v.toString(), oneOf.join(QStringLiteral(", "))));
+            return std::nullopt;
+        }
+        return v.toString();
+    }
+
+    // A whole number in [1, max]; JSON has one number type, so 2.5 or 1e300 is refused here.
+    std::optional<qint64> positiveInteger(const QJsonObject &obj, const QString &parent, const char *key, qint64 max)
+    {
+        const QJsonValue v = obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return std::nullopt;
+        const QString path = jsonpath::key(parent, QLatin1String(key));
+        const double d = v.toDouble();
+        if (!v.isDouble() || !std::isfinite(d) || std::floor(d) != d || d < 1 || d > double(max)) {
+            error(path, QStringLiteral("must be a whole number from 1 to %1, not %2").arg(max).arg(shown(v)));
+            return std::nullopt;
+        }
+        return qint64(d);
+    }
+
+    std::optional<double> positiveNumber(const QJsonObject &obj, const QString &parent, const char *key)
+    {
+        const QJsonValue v = obj.value(QLatin1String(key));
+        if (v.isUndefined())
+            return std::nullopt;
+        const double d = v.toDouble();
+        if (!v.isDouble() || !std::isfinite(d) || d <= 0 || d > 1e9) {
+            error(jsonpath::key(parent, QLatin1String(key)),
+                  QStringLiteral("must be a positive number, not %1").arg(shown(v)));
+            return std::nullopt;
+        }
+        return d;
+    }
+
+    static QString typeName(const QJsonValue &v)
+    {
+        switch (v.type()) {
+        case QJsonValue::Null:
+            return QStringLiteral("null");
+        case QJsonValue::Bool:
+            return QStringLiteral("a boolean");
+        case QJsonValue::Double:
+            return QStringLiteral("a number");
+        case QJsonValue::String:
+            return v.toString().isEmpty() ? QStringLiteral("an empty string") : QStringLiteral("a string");
+        case QJsonValue::Array:
+            return QStringLiteral("an array");
+        case QJsonValue::Object:
+            return QStringLiteral("an object");
+        case QJsonValue::Undefined:
+            break;
+        }
+        return QStringLiteral("nothing");
+    }
+
+    static QString shown(const QJsonValue &v)
+    {
+        return v.isDouble() ? QString::number(v.toDouble(), 'g', 17) : typeName(v);
+    }
+
+private:
+    const StrictJsonDocument &m_doc;
+    const QString &m_source;
+    QStringList &m_errors;
+};
+
+} // namespace
+
+QStringList ProjectConfig::knownKeys()
+{
+    return {QStringLiteral("$schema"),  QStringLiteral("provider"),    QStringLiteral("model"),
+            QStringLiteral("base_url"), QStringLiteral("api_key_env"), QStringLiteral("tools"),
+            QStringLiteral("sandbox"),  QStringLiteral("workspace"),   QStringLiteral("policy"),
+            QStringLiteral("limits")};
+}
+
+Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QString &source)
+{
+    auto doc = StrictJson::parse(bytes, source);
+    if (!doc)
+        return doc.error();
+    ProjectConfig config;
+    config.document = std::move(*doc);
+    const StrictJsonDocument &d = config.document;
+    QStringList errors;
+    Reader r(d, source, errors);
+    if (!d.root.isObject()) {
+        r.error(QString(),
+                QStringLiteral("a project file is a JSON object {...}, not %1").arg(Reader::typeName(d.root)));
+        return Error::make(Error::Code::BadInput, errors.join(u'\n'));
+    }
+    const QJsonObject p = d.root.toObject();
+    r.checkKeys(p, QString(), knownKeys());
+
+    r.string(p, QString(), "$schema");
+    config.provider = r.string(p, QString(), "provider", {QStringLiteral("anthropic"), QStringLiteral("openai")});
+    config.model = r.string(p, QString(), "model");
+    config.baseUrl = r.string(p, QString(), "base_url");
+    if (config.baseUrl) {
+        const QUrl url(*config.baseUrl, QUrl::StrictMode);
+        const QString scheme = url.scheme().toLower();
+        if (!url.isValid() || (scheme != u"http" && scheme != u"https") || url.host().isEmpty())
+            r.error(QStringLiteral("base_url"), QStringLiteral("\"%1\" is not an http(s) URL").arg(*config.baseUrl));
+    }
+    config.apiKeyEnv = r.string(p, QString(), "api_key_env");
+    if (config.apiKeyEnv) {
+        static const QRegularExpression name(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
+        if (!name.match(*config.apiKeyEnv).hasMatch())
+            r.error(QStringLiteral("api_key_env"),
+                    QStringLiteral("\"%1\" is not an environment variable name").arg(*config.apiKeyEnv));
+    }
+    config.sandbox = r.string(p, QString(), "sandbox", {QStringLiteral("isolate"), QStringLiteral("microvm")});
+    config.workspace = r.string(p, QString(), "workspace");
+
+    if (p.contains(u"tools")) {
+        const QJsonValue tools = p.value(u"tools");
+        if (!tools.isArray()) {
+            r.error(QStringLiteral("tools"),
+                    QStringLiteral("must be an array of file globs such as [\"tools/*.js\"], not %1")
+                        .arg(Reader::typeName(tools)));
+        } else {
+            const QJsonArray list = tools.toArray();
+            for (qsizetype i = 0; i < list.size(); ++i) {
+                if (!list.at(i).isString() || list.at(i).toString().isEmpty())
+                    r.error(jsonpath::index(QStringLiteral("tools"), i),
+                            QStringLiteral("must be a non-empty file glob, not %1").arg(Reader::typeName(list.at(i))));
+                else
+                    config.tools << list.at(i).toString();
+            }
+        }
+    }
+
+    if (p.contains(u"policy")) {
+        const QJsonValue policy = p.value(u"policy");
+        if (!policy.isObject()) {
+            r.error(QStringLiteral("policy"),
+                    QStringLiteral("must be an object {\"rules\": [...]}, not %1").arg(Reader::typeName(policy)));
+        } else {
+            const QJsonObject po = policy.toObject();
+            r.checkKeys(po, QStringLiteral("policy"), {QStringLiteral("rules")});
+            if (po.contains(u"rules")) {
+                PolicyFile::parseRules(d, po.value(u"rules"), QStringLiteral("policy.rules"), source,
+                                       config.policyRules, errors);
+                if (po.value(u"rules").isArray())
+                    config.rules = po.value(u"rules").toArray();
+            }
+        }
+    }
+
+    if (p.contains(u"limits")) {
+        const QJsonValue limits = p.value(u"limits");
+        if (!limits.isObject()) {
+            r.error(QStringLiteral("limits"),
+                    QStringLiteral("must be an object, not %1").arg(Reader::typeName(limits)));
+        } else {
+            const QJsonObject lo = limits.toObject();
+            const QString at = QStringLiteral("limits");
+            r.checkKeys(lo, at,
+                        {QStringLiteral("max_turns"), QStringLiteral("token_budget"), QStringLiteral("cost_budget_usd"),
+                         QStringLiteral("tool_timeout_ms"), QStringLiteral("workspace_quota_mb")});
+            constexpr qint64 kMaxInt = std::numeric_limits<int>::max();
+            constexpr qint64 kMaxExact = qint64(1) << 53; // beyond this a JSON number is not exact
+            if (auto v = r.positiveInteger(lo, at, "max_turns", 100000))
+                config.limits.maxTurns = int(*v);
+            config.limits.tokenBudget = r.positiveInteger(lo, at, "token_budget", kMaxExact);
+            config.limits.costBudgetUsd = r.positiveNumber(lo, at, "cost_budget_usd");
+            if (auto v = r.positiveInteger(lo, at, "tool_timeout_ms", kMaxInt))
+                config.limits.toolTimeoutMs = int(*v);
+            config.limits.workspaceQuotaMb = r.positiveInteger(lo, at, "workspace_quota_mb", qint64(1) << 40);
+        }
+    }
+
+    if (!errors.isEmpty())
+        return Error::make(Error::Code::BadInput, errors.join(u'\n'));
+    return config;
+}
+
+} // namespace airlock

@@ -1,0 +1,50 @@
+#pragma once
+
+// What an airlock.json says, read strictly: the pure half of ProjectFile (no file
+// system, no sandboxes), so every byte sequence can be fuzzed through it.
+//   {
+//     "$schema": "…",
+//     "provider": "anthropic" | "openai", "model": "…", "base_url": "https://…",
+//     "api_key_env": "ANTHROPIC_API_KEY",
+//     "tools": ["tools/*.js"],            // globs, relative to the project folder
+//     "sandbox": "isolate" | "microvm", "workspace": ".",
+//     "policy": {"rules": [ … ]},         // see PolicyRule
+//     "limits": {"max_turns": 25, "token_budget": 200000, "cost_budget_usd": 1.5,
+//                "tool_timeout_ms": 30000, "workspace_quota_mb": 512}
+//   }
+// Every key has one type; an unknown key, a duplicated key or a wrong type is an
+// error naming its JSON path and line: a typo must never drop a restriction.
+
+#include "policy/PolicyRule.h"
+#include "project/StrictJson.h"
+
+#include <QJsonArray>
+#include <QList>
+#include <QStringList>
+
+#include <optional>
+
+namespace airlock {
+
+struct ProjectLimits {
+    std::optional<int> maxTurns;
+    std::optional<qint64> tokenBudget;
+    std::optional<double> costBudgetUsd;
+    std::optional<int> toolTimeoutMs;
+    std::optional<qint64> workspaceQuotaMb;
+};
+
+struct ProjectConfig {
+    std::optional<QString> provider, model, baseUrl, apiKeyEnv, sandbox, workspace;
+    QStringList tools;             // globs as written
+    QJsonArray rules;              // policy.rules as written (each one valid)
+    QList<PolicyRule> policyRules; // the same, parsed; origin names their place in the file
+    ProjectLimits limits;
+    StrictJsonDocument document; // positions, for later errors (e.g. a tools glob matching nothing)
+
+    // `source` names the file in errors. All problems found are reported, one a line.
+    static Result<ProjectConfig> parse(const QByteArray &bytes, const QString &source);
+    static QStringList knownKeys();
+};
+
+} // namespace airlock
