@@ -38,12 +38,6 @@ public:
     const QList<PolicyRule> &rules() const { return m_rules; }
     QJsonObject toJson() const;
 
-    // Rules that apply to `tool` checked against its input schema: a condition on
-    // a field the schema does not declare, or of a type that can never match, is
-    // reported (one line each), so a rule that would silently never fire is seen
-    // when it is written. Schemas using $ref are not followed.
-    QStringList lint(const QString &tool, const QJsonObject &inputSchema) const;
-
 private:
     QList<PolicyRule> m_rules;
 };

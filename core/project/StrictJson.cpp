@@ -1,6 +1,7 @@
 #include "project/StrictJson.h"
 
 #include "project/JsonPath.h"
+#include "util/HexDigit.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -277,14 +278,7 @@ private:
     {
         if (at >= m_text.size())
             return -1;
-        const char c = m_text[at];
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return -1;
+        return hexDigitValue(m_text[at]);
     }
 
     // \uXXXX at m_pos (pointing at the 'u'); -1 when malformed.

@@ -1,5 +1,7 @@
 #include "providers/JsonScan.h"
 
+#include "util/HexDigit.h"
+
 #include <cmath>
 
 namespace airlock {
@@ -7,17 +9,6 @@ namespace airlock {
 namespace {
 
 constexpr int kMaxDepth = 64;
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 void appendCodePoint(QByteArray &out, char32_t cp)
 {
@@ -71,7 +62,7 @@ int JsonScan::hex4At(qsizetype at) const
         return -1;
     int v = 0;
     for (int i = 0; i < 4; ++i) {
-        const int h = hexValue(m_text[at + i]);
+        const int h = hexDigitValue(m_text[at + i]);
         if (h < 0)
             return -1;
         v = (v << 4) | h;
@@ -315,8 +306,8 @@ void JsonScan::decodeInto(int begin, int end, bool escaped, QByteArray &out) con
             break;
         case 'u': {
             const auto hex4 = [&raw](qsizetype at) {
-                return char32_t((hexValue(raw[at]) << 12) | (hexValue(raw[at + 1]) << 8) |
-                                (hexValue(raw[at + 2]) << 4) | hexValue(raw[at + 3]));
+                return char32_t((hexDigitValue(raw[at]) << 12) | (hexDigitValue(raw[at + 1]) << 8) |
+                                (hexDigitValue(raw[at + 2]) << 4) | hexDigitValue(raw[at + 3]));
             };
             char32_t cp = hex4(i + 1);
             i += 4;

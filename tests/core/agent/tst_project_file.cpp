@@ -439,6 +439,8 @@ void TestProjectFile::rulesAreCheckedAgainstTheLoadedTools_data()
                                       << "never matches field \"options.timeout\" (integer in fetch)";
     QTest::newRow("open schema") << QByteArray(R"([{"tool": "open", "when": {"anything": 1}, "decision": "deny"}])")
                                  << QString();
+    QTest::newRow("schema by $ref") << QByteArray(R"([{"tool": "ref", "when": {"anything": 1}, "decision": "deny"}])")
+                                    << QString();
     QTest::newRow("second rule") << QByteArray(R"([{"tool": "exec", "decision": "deny"}, {"tool": "write",
         "when": {"path": 1}, "decision": "deny"}])")
                                  << "p: rules[1].when.path";
@@ -457,6 +459,7 @@ void TestProjectFile::rulesAreCheckedAgainstTheLoadedTools()
         {QStringLiteral("write"), object(R"({"type": "object", "properties": {"paths": {"type": "array",
             "items": {"type": "string"}}}})")},
         {QStringLiteral("open"), object(R"({"type": "object", "additionalProperties": true})")},
+        {QStringLiteral("ref"), object(R"({"$ref": "#/$defs/x"})")},
     };
     auto engine = PolicyFile::parse("{\"rules\": " + rules + "}", QStringLiteral("p"));
     QVERIFY2(engine.ok(), engine.ok() ? "" : qPrintable(engine.error().message));

@@ -25,7 +25,6 @@ private Q_SLOTS:
     void roundTripKeepsDecisions();
     void decisionEventPayload();
     void callFromJson();
-    void lintAgainstToolSchemas();
 };
 
 namespace {
@@ -318,34 +317,6 @@ void TestPolicyEngine::callFromJson()
     QVERIFY(!PolicyCall::fromJson(QJsonDocument::fromJson(R"({"input": {}})").object()).ok());
     QVERIFY(!PolicyCall::fromJson(QJsonDocument::fromJson(R"({"tool": "t", "input": []})").object()).ok());
     QVERIFY(!PolicyCall::fromJson(QJsonDocument::fromJson(R"({"tool": "t", "inputs": {}})").object()).ok());
-}
-
-void TestPolicyEngine::lintAgainstToolSchemas()
-{
-    auto engine = PolicyEngine::fromJson(R"([
-        {"name": "typo", "tool": "fs_*", "when": {"pth": {"glob": "/w/*"}}, "decision": "allow"},
-        {"name": "good", "tool": "fs_write", "when": {"path": {"path_under": "/w"}}, "decision": "allow"},
-        {"name": "wrong-type", "tool": "fs_write", "when": {"mode": {"prefix": "07"}}, "decision": "deny"},
-        {"name": "range-ok", "tool": "fs_write", "when": {"mode": {"range": {"max": 511}}}, "decision": "allow"},
-        {"name": "nested", "tool": "fs_write", "when": {"opts.force": {"equals": true}, "opts.x": {"equals": 1}},
-         "decision": "deny"},
-        {"name": "other-tool", "tool": "vm_exec", "when": {"nope": {"equals": 1}}, "decision": "deny"}])",
-                                         QStringLiteral("p"));
-    QVERIFY(engine.ok());
-    const QJsonObject schema = QJsonDocument::fromJson(R"({"type": "object", "additionalProperties": false,
-        "properties": {"path": {"type": "string"}, "mode": {"type": "integer"},
-                       "opts": {"type": "object", "properties": {"force": {"type": "boolean"}}}}})")
-                                   .object();
-    const QStringList findings = engine->lint(QStringLiteral("fs_write"), schema);
-    QCOMPARE(findings.size(), 3);
-    QVERIFY2(findings.at(0).contains(u"'typo'") && findings.at(0).contains(u"'pth'"), qPrintable(findings.at(0)));
-    QVERIFY2(findings.at(1).contains(u"'wrong-type'") && findings.at(1).contains(u"integer"),
-             qPrintable(findings.at(1)));
-    QVERIFY2(findings.at(2).contains(u"'opts.x'"), qPrintable(findings.at(2)));
-
-    // An open schema, or one with $ref, gives no false alarms.
-    QVERIFY(engine->lint(QStringLiteral("fs_write"), QJsonObject{{QStringLiteral("type"), "object"}}).isEmpty());
-    QVERIFY(engine->lint(QStringLiteral("fs_write"), QJsonObject{{QStringLiteral("$ref"), "#/$defs/x"}}).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestPolicyEngine)
