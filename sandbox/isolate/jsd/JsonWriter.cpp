@@ -4,10 +4,14 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 namespace airlock::jsd {
 namespace {
+
+// Well under V8's own limit (984 KiB by default) for what one walk may use.
+constexpr std::uintptr_t kMaxNativeStackBytes = 640 * 1024;
 
 using Status = JsonOutcome::Status;
 
@@ -21,7 +25,7 @@ struct Step {
 class Writer {
 public:
     Writer(v8::Isolate *isolate, v8::Local<v8::Context> context, qint64 limit, int maxDepth)
-        : m_isolate(isolate), m_context(context), m_limit(limit), m_maxDepth(maxDepth),
+        : m_isolate(isolate), m_context(context), m_limit(limit), m_maxDepth(maxDepth), m_stackBase(stackAddress()),
           m_toJSON(v8::String::NewFromUtf8Literal(isolate, "toJSON", v8::NewStringType::kInternalized))
     {
     }
@@ -56,12 +60,19 @@ private:
     bool quote(v8::Local<v8::String> text);
     bool number(v8::Local<v8::Value> value);
     bool fits() { return qint64(m_out.size()) <= m_limit; }
+    static std::uintptr_t stackAddress() { return reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0)); }
+    // Native stack this walk has used. Each level also enters V8 (getters, toJSON),
+    // and V8 throws its own RangeError near its stack limit; stopping here first keeps
+    // "too deep" one clear error whatever a level's frames cost (sanitizer builds
+    // make them several times larger).
+    bool stackSpent() const { return m_stackBase - stackAddress() > kMaxNativeStackBytes; }
     QString path() const;
 
     v8::Isolate *m_isolate;
     v8::Local<v8::Context> m_context;
     const qint64 m_limit;
     const int m_maxDepth;
+    const std::uintptr_t m_stackBase;
     v8::Local<v8::String> m_toJSON;
     QByteArray m_out;
     std::vector<v8::Local<v8::Object>> m_stack; // objects being written, for cycles
@@ -256,7 +267,7 @@ Writer::Wrote Writer::object(v8::Local<v8::Object> object, bool isArray)
     for (const v8::Local<v8::Object> &outer : m_stack)
         if (outer == object)
             return failed(Status::Cycle);
-    if (int(m_stack.size()) >= m_maxDepth)
+    if (int(m_stack.size()) >= m_maxDepth || stackSpent())
         return failed(Status::TooDeep);
     m_stack.push_back(object);
     m_out.append(isArray ? '[' : '{');
