@@ -1,13 +1,13 @@
-#include "ChatCommand.h"
+#include "app/ChatCommand.h"
 
-#include "Cli.h"
-#include "CliOutput.h"
-#include "agent/AgentSetup.h"
-#include "agent/PriceTable.h"
-#include "agent/ProjectFile.h"
-#include "events/EventJson.h"
-#include "providers/StreamItem.h"
-#include "storage/EventStore.h"
+#include "app/Cli.h"
+#include "app/CliOutput.h"
+#include "core/agent/AgentSetup.h"
+#include "core/agent/PriceTable.h"
+#include "core/agent/ProjectFile.h"
+#include "core/events/EventJson.h"
+#include "core/providers/StreamItem.h"
+#include "core/storage/EventStore.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -1,12 +1,12 @@
-#include "Cli.h"
+#include "app/Cli.h"
 
-#include "ChatCommand.h"
-#include "CliOutput.h"
-#include "KeysCommand.h"
-#include "PolicyCommand.h"
-#include "SessionsCommand.h"
-#include "ToolCommand.h"
-#include "VmCommand.h"
+#include "app/ChatCommand.h"
+#include "app/CliOutput.h"
+#include "app/KeysCommand.h"
+#include "app/PolicyCommand.h"
+#include "app/SessionsCommand.h"
+#include "app/ToolCommand.h"
+#include "app/VmCommand.h"
 
 #include <AirlockVersion.h>
 

@@ -1,4 +1,4 @@
-#include "CliOutput.h"
+#include "app/CliOutput.h"
 
 #include <cstdio>
 

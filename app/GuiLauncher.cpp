@@ -1,11 +1,11 @@
-#include "GuiLauncher.h"
+#include "app/GuiLauncher.h"
 
-#include "MainWindow.h"
-#include "SettingsDialog.h"
-#include "ThemeController.h"
-#include "agent/AgentSetup.h"
-#include "agent/ProjectFile.h"
-#include "storage/EventStore.h"
+#include "core/agent/AgentSetup.h"
+#include "core/agent/ProjectFile.h"
+#include "core/storage/EventStore.h"
+#include "ui/settings/SettingsDialog.h"
+#include "ui/theme/ThemeController.h"
+#include "ui/window/MainWindow.h"
 
 #include <AirlockVersion.h>
 

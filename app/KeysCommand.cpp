@@ -1,8 +1,8 @@
-#include "KeysCommand.h"
+#include "app/KeysCommand.h"
 
-#include "Cli.h"
-#include "CliOutput.h"
-#include "secrets/SecretStore.h"
+#include "app/Cli.h"
+#include "app/CliOutput.h"
+#include "core/secrets/SecretStore.h"
 
 #include <cstdio>
 #include <iostream>

@@ -1,10 +1,10 @@
-#include "PolicyCommand.h"
+#include "app/PolicyCommand.h"
 
-#include "Cli.h"
-#include "CliOutput.h"
-#include "agent/AgentTool.h"
-#include "policy/PolicyEngine.h"
-#include "project/PolicyFile.h"
+#include "app/Cli.h"
+#include "app/CliOutput.h"
+#include "core/agent/AgentTool.h"
+#include "core/policy/PolicyEngine.h"
+#include "core/project/PolicyFile.h"
 
 #include <QFile>
 #include <QJsonDocument>

@@ -1,13 +1,13 @@
-#include "SessionsCommand.h"
+#include "app/SessionsCommand.h"
 
-#include "Cli.h"
-#include "CliOutput.h"
-#include "events/ChainVerifier.h"
-#include "events/EventJson.h"
-#include "sessions/SessionExporter.h"
-#include "sessions/Transcript.h"
-#include "storage/EventStore.h"
-#include "storage/SessionAudit.h"
+#include "app/Cli.h"
+#include "app/CliOutput.h"
+#include "core/events/ChainVerifier.h"
+#include "core/events/EventJson.h"
+#include "core/sessions/SessionExporter.h"
+#include "core/sessions/Transcript.h"
+#include "core/storage/EventStore.h"
+#include "core/storage/SessionAudit.h"
 
 #include <QDateTime>
 #include <QJsonDocument>

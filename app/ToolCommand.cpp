@@ -1,9 +1,9 @@
-#include "ToolCommand.h"
+#include "app/ToolCommand.h"
 
-#include "Cli.h"
-#include "CliOutput.h"
-#include "events/EventJson.h"
-#include "isolate/IsolateClient.h"
+#include "app/Cli.h"
+#include "app/CliOutput.h"
+#include "core/events/EventJson.h"
+#include "sandbox/isolate/IsolateClient.h"
 
 #include <QDateTime>
 #include <QFile>

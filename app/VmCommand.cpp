@@ -1,9 +1,9 @@
-#include "VmCommand.h"
+#include "app/VmCommand.h"
 
-#include "Cli.h"
-#include "CliOutput.h"
-#include "MicroVm.h"
-#include "protocol/Frame.h"
+#include "app/Cli.h"
+#include "app/CliOutput.h"
+#include "sandbox/guest/protocol/Frame.h"
+#include "sandbox/microvm/MicroVm.h"
 
 #include <QCoreApplication>
 #include <QFile>

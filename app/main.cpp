@@ -1,7 +1,7 @@
 // Entry point: no arguments starts the window; anything else is a CLI command.
 
-#include "Cli.h"
-#include "GuiLauncher.h"
+#include "app/Cli.h"
+#include "app/GuiLauncher.h"
 
 int main(int argc, char **argv)
 {

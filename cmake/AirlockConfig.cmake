@@ -2,6 +2,9 @@
 # (errors on our code only) and Qt strictness defines.
 add_library(airlock_config INTERFACE)
 target_compile_features(airlock_config INTERFACE cxx_std_20)
+# One include root: an include line names the folder of what it includes
+# ("core/agent/AgentSession.h", "sandbox/microvm/MicroVm.h").
+target_include_directories(airlock_config INTERFACE "${PROJECT_SOURCE_DIR}" "${PROJECT_BINARY_DIR}/generated")
 target_compile_options(airlock_config INTERFACE
   $<$<CXX_COMPILER_ID:GNU,Clang,AppleClang>:-Wall -Wextra -Werror -Wnon-virtual-dtor -Woverloaded-virtual>)
 target_compile_definitions(airlock_config INTERFACE

@@ -1,16 +1,16 @@
-#include "agent/AgentSession.h"
+#include "core/agent/AgentSession.h"
 
-#include "Sandbox.h"
-#include "agent/ConversationRebuilder.h"
-#include "agent/ProjectFile.h"
-#include "providers/ModelStream.h"
-#include "providers/StreamItemEvent.h"
-#include "storage/AsyncEventWriter.h"
-#include "storage/EventStore.h"
-#include "tools/JsonSchemaValidator.h"
-#include "workspace/WorkspaceSnapshot.h"
+#include "core/agent/ConversationRebuilder.h"
+#include "core/agent/ProjectFile.h"
+#include "core/providers/ModelStream.h"
+#include "core/providers/StreamItemEvent.h"
+#include "core/sandbox/Sandbox.h"
+#include "core/storage/AsyncEventWriter.h"
+#include "core/storage/EventStore.h"
+#include "core/tools/JsonSchemaValidator.h"
+#include "core/workspace/WorkspaceSnapshot.h"
 
-#include "util/JsonText.h"
+#include "core/util/JsonText.h"
 
 #include <QDir>
 #include <QElapsedTimer>

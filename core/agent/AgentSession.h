@@ -11,16 +11,16 @@
 // streams on its own worker, tools run on the thread pool, events are written by
 // an AsyncEventWriter.
 
-#include "Sandbox.h"
-#include "agent/AgentTool.h"
-#include "agent/CallLimits.h"
-#include "agent/PriceTable.h"
-#include "events/EventChain.h"
-#include "policy/PolicyEngine.h"
-#include "providers/ProviderConfig.h"
-#include "providers/StreamItem.h"
-#include "util/Result.h"
-#include "workspace/WorkspaceChanges.h"
+#include "core/agent/AgentTool.h"
+#include "core/agent/CallLimits.h"
+#include "core/agent/PriceTable.h"
+#include "core/events/EventChain.h"
+#include "core/policy/PolicyEngine.h"
+#include "core/providers/ProviderConfig.h"
+#include "core/providers/StreamItem.h"
+#include "core/sandbox/Sandbox.h"
+#include "core/util/Result.h"
+#include "core/workspace/WorkspaceChanges.h"
 
 #include <QFuture>
 #include <QObject>

@@ -1,11 +1,11 @@
-#include "agent/AgentSetup.h"
+#include "core/agent/AgentSetup.h"
 
-#include "isolate/IsolateSandbox.h"
-#include "microvm/MicroVmSandbox.h"
-#include "project/PolicyFile.h"
-#include "project/RuleToolCheck.h"
-#include "secrets/SecretStore.h"
-#include "tools/JsonSchemaValidator.h"
+#include "core/project/PolicyFile.h"
+#include "core/project/RuleToolCheck.h"
+#include "core/secrets/SecretStore.h"
+#include "core/tools/JsonSchemaValidator.h"
+#include "sandbox/isolate/IsolateSandbox.h"
+#include "sandbox/microvm/MicroVmSandbox.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -5,7 +5,7 @@
 // tool files, the microVM's built-in tools, policy rules. Building touches the
 // keychain, tool files and helper processes: call it off the UI thread.
 
-#include "agent/AgentSession.h"
+#include "core/agent/AgentSession.h"
 
 #include <QJsonArray>
 #include <QStringList>

@@ -1,4 +1,4 @@
-#include "agent/AgentTool.h"
+#include "core/agent/AgentTool.h"
 
 namespace airlock {
 

@@ -4,8 +4,8 @@
 // description, input schema), what the policy weighs (annotations, shell field),
 // and which sandbox runs it.
 
-#include "policy/PolicyCall.h"
-#include "providers/ChatRequest.h"
+#include "core/policy/PolicyCall.h"
+#include "core/providers/ChatRequest.h"
 
 #include <memory>
 

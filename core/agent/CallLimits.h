@@ -8,7 +8,7 @@
 // The model side (text and tool input per turn) is bounded in the stream decoders:
 // see StreamLimits in providers/StreamDecoder.h.
 
-#include "workspace/WorkspaceLimits.h"
+#include "core/workspace/WorkspaceLimits.h"
 
 #include <QtGlobal>
 

@@ -1,6 +1,6 @@
-#include "agent/ConversationRebuilder.h"
+#include "core/agent/ConversationRebuilder.h"
 
-#include "util/JsonText.h"
+#include "core/util/JsonText.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -6,8 +6,8 @@
 // answered by exactly one result. Calls that never finished are reported, so the
 // agent can record them as interrupted before it continues.
 
-#include "events/Event.h"
-#include "providers/ChatRequest.h"
+#include "core/events/Event.h"
+#include "core/providers/ChatRequest.h"
 
 #include <QStringList>
 

@@ -1,6 +1,6 @@
-#include "agent/PriceTable.h"
+#include "core/agent/PriceTable.h"
 
-#include "providers/StreamItem.h"
+#include "core/providers/StreamItem.h"
 
 #include <QFile>
 #include <QJsonDocument>

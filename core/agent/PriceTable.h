@@ -6,7 +6,7 @@
 // ("claude-sonnet-4-5-20250929") find their family. Local models cost nothing
 // known: no estimate rather than a wrong one.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QJsonObject>
 

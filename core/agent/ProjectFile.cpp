@@ -1,6 +1,6 @@
-#include "agent/ProjectFile.h"
+#include "core/agent/ProjectFile.h"
 
-#include "project/ProjectConfig.h"
+#include "core/project/ProjectConfig.h"
 
 #include <QDir>
 #include <QFile>

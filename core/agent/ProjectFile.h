@@ -17,7 +17,7 @@
 // are reviewed and versioned with the project; the file is edited in place (the
 // rest kept as written) and never rewritten while it does not read cleanly.
 
-#include "agent/AgentSetup.h"
+#include "core/agent/AgentSetup.h"
 
 namespace airlock {
 

@@ -1,4 +1,4 @@
-#include "events/ChainVerifier.h"
+#include "core/events/ChainVerifier.h"
 
 namespace airlock {
 

@@ -4,7 +4,7 @@
 // event where it breaks: a changed field, a missing or reordered event, or a link
 // that does not point at its predecessor.
 
-#include "events/Event.h"
+#include "core/events/Event.h"
 
 #include <QString>
 

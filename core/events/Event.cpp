@@ -1,4 +1,4 @@
-#include "events/Event.h"
+#include "core/events/Event.h"
 
 #include <QCryptographicHash>
 #include <QJsonDocument>

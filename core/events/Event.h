@@ -7,7 +7,7 @@
 // any event, or removing or reordering events, breaks the chain from that point on
 // (see ChainVerifier).
 
-#include "events/EventKind.h"
+#include "core/events/EventKind.h"
 
 #include <QByteArray>
 #include <QJsonObject>

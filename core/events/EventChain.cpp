@@ -1,4 +1,4 @@
-#include "events/EventChain.h"
+#include "core/events/EventChain.h"
 
 #include <QDateTime>
 

@@ -3,7 +3,7 @@
 // The head of one session's log: hands out the next sequence number and links each
 // new event to the previous one. Not thread-safe; one owner per session.
 
-#include "events/Event.h"
+#include "core/events/Event.h"
 
 namespace airlock {
 

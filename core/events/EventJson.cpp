@@ -1,6 +1,6 @@
-#include "events/EventJson.h"
+#include "core/events/EventJson.h"
 
-#include "util/TimeText.h"
+#include "core/util/TimeText.h"
 
 #include <QJsonDocument>
 

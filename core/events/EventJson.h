@@ -3,7 +3,7 @@
 // The one JSON form of an event, shared by `--json` output, `sessions export
 // --format json` and anything else that prints events for programs.
 
-#include "events/Event.h"
+#include "core/events/Event.h"
 
 #include <QJsonObject>
 

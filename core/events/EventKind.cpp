@@ -1,4 +1,4 @@
-#include "events/EventKind.h"
+#include "core/events/EventKind.h"
 
 #include <array>
 #include <utility>

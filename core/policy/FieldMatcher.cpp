@@ -1,7 +1,7 @@
-#include "policy/FieldMatcher.h"
+#include "core/policy/FieldMatcher.h"
 
-#include "policy/GlobPattern.h"
-#include "policy/ShellCommand.h"
+#include "core/policy/GlobPattern.h"
+#include "core/policy/ShellCommand.h"
 
 #include <QDir>
 #include <QJsonArray>

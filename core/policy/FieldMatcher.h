@@ -18,7 +18,7 @@
 //   path_under  "/workspace": the path, with . and .. resolved, is this or inside it
 // A missing field, or a value of the wrong type, never matches.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QJsonObject>
 #include <QJsonValue>

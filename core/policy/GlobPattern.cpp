@@ -1,4 +1,4 @@
-#include "policy/GlobPattern.h"
+#include "core/policy/GlobPattern.h"
 
 namespace airlock {
 

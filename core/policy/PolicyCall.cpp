@@ -1,4 +1,4 @@
-#include "policy/PolicyCall.h"
+#include "core/policy/PolicyCall.h"
 
 namespace airlock {
 

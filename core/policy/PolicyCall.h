@@ -4,7 +4,7 @@
 // about itself (annotations) and, for shell tools, which input field holds the
 // command line.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QJsonObject>
 #include <QString>

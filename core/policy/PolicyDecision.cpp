@@ -1,4 +1,4 @@
-#include "policy/PolicyDecision.h"
+#include "core/policy/PolicyDecision.h"
 
 namespace airlock {
 

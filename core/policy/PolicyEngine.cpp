@@ -1,7 +1,7 @@
-#include "policy/PolicyEngine.h"
+#include "core/policy/PolicyEngine.h"
 
-#include "policy/GlobPattern.h"
-#include "policy/ShellCommand.h"
+#include "core/policy/GlobPattern.h"
+#include "core/policy/ShellCommand.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -12,10 +12,10 @@
 //
 // Policy file form: {"rules": [rule, …]} or a bare array of rules (see PolicyRule).
 
-#include "policy/PolicyCall.h"
-#include "policy/PolicyDecision.h"
-#include "policy/PolicyRule.h"
-#include "util/Result.h"
+#include "core/policy/PolicyCall.h"
+#include "core/policy/PolicyDecision.h"
+#include "core/policy/PolicyRule.h"
+#include "core/util/Result.h"
 
 #include <QList>
 #include <QStringList>

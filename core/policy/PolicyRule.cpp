@@ -1,7 +1,7 @@
-#include "policy/PolicyRule.h"
+#include "core/policy/PolicyRule.h"
 
-#include "policy/GlobPattern.h"
-#include "project/JsonPath.h"
+#include "core/policy/GlobPattern.h"
+#include "core/project/JsonPath.h"
 
 #include <QJsonArray>
 

@@ -7,10 +7,10 @@
 //    "decision": "allow", "reason": "…", "scope": "project"}
 // Unknown keys are an error: a misspelt condition must not silently widen a rule.
 
-#include "policy/FieldMatcher.h"
-#include "policy/PolicyCall.h"
-#include "policy/PolicyDecision.h"
-#include "util/Result.h"
+#include "core/policy/FieldMatcher.h"
+#include "core/policy/PolicyCall.h"
+#include "core/policy/PolicyDecision.h"
+#include "core/util/Result.h"
 
 #include <QList>
 

@@ -1,6 +1,6 @@
-#include "policy/ShellCommand.h"
+#include "core/policy/ShellCommand.h"
 
-#include "policy/GlobPattern.h"
+#include "core/policy/GlobPattern.h"
 
 #include <QRegularExpression>
 #include <QSet>

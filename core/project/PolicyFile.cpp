@@ -1,6 +1,6 @@
-#include "project/PolicyFile.h"
+#include "core/project/PolicyFile.h"
 
-#include "project/JsonPath.h"
+#include "core/project/JsonPath.h"
 
 #include <QFile>
 #include <QJsonArray>

@@ -6,8 +6,8 @@
 // names the file, the rule's JSON path and its line. The rules' `origin` says
 // where they were written, for checks made once the tools are known.
 
-#include "policy/PolicyEngine.h"
-#include "project/StrictJson.h"
+#include "core/policy/PolicyEngine.h"
+#include "core/project/StrictJson.h"
 
 #include <QStringList>
 

@@ -1,7 +1,7 @@
-#include "project/ProjectConfig.h"
+#include "core/project/ProjectConfig.h"
 
-#include "project/JsonPath.h"
-#include "project/PolicyFile.h"
+#include "core/project/JsonPath.h"
+#include "core/project/PolicyFile.h"
 
 #include <QJsonObject>
 #include <QRegularExpression>

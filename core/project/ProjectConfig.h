@@ -15,8 +15,8 @@
 // Every key has one type; an unknown key, a duplicated key or a wrong type is an
 // error naming its JSON path and line: a typo must never drop a restriction.
 
-#include "policy/PolicyRule.h"
-#include "project/StrictJson.h"
+#include "core/policy/PolicyRule.h"
+#include "core/project/StrictJson.h"
 
 #include <QJsonArray>
 #include <QList>

@@ -1,7 +1,7 @@
-#include "project/RuleToolCheck.h"
+#include "core/project/RuleToolCheck.h"
 
-#include "policy/GlobPattern.h"
-#include "project/JsonPath.h"
+#include "core/policy/GlobPattern.h"
+#include "core/project/JsonPath.h"
 
 #include <QJsonArray>
 

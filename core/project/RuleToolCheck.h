@@ -14,7 +14,7 @@
 // A schema that cannot be read this way ($ref, anyOf/oneOf/allOf, open objects)
 // counts as having the field. One line per problem, naming the rule's origin.
 
-#include "policy/PolicyRule.h"
+#include "core/policy/PolicyRule.h"
 
 #include <QJsonObject>
 #include <QList>

@@ -1,7 +1,7 @@
-#include "project/StrictJson.h"
+#include "core/project/StrictJson.h"
 
-#include "project/JsonPath.h"
-#include "util/HexDigit.h"
+#include "core/project/JsonPath.h"
+#include "core/util/HexDigit.h"
 
 #include <QJsonArray>
 #include <QJsonObject>

@@ -9,7 +9,7 @@
 // JsonPath.h) is kept with its byte offset, so later checks can say where a
 // mistake is. Pure: no file system, no state, safe to fuzz.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QByteArray>
 #include <QHash>

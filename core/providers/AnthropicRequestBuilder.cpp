@@ -1,6 +1,6 @@
-#include "providers/AnthropicRequestBuilder.h"
+#include "core/providers/AnthropicRequestBuilder.h"
 
-#include "providers/EndpointUrl.h"
+#include "core/providers/EndpointUrl.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

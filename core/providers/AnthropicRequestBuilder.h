@@ -3,10 +3,10 @@
 // Builds the streaming Messages API request of PROTOCOLS.md §1.1–1.2 and §1.6:
 // POST {base}/v1/messages with x-api-key and a configurable anthropic-version.
 
-#include "providers/ChatRequest.h"
-#include "providers/HttpRequest.h"
-#include "providers/ProviderConfig.h"
-#include "util/Result.h"
+#include "core/providers/ChatRequest.h"
+#include "core/providers/HttpRequest.h"
+#include "core/providers/ProviderConfig.h"
+#include "core/util/Result.h"
 
 namespace airlock {
 

@@ -1,4 +1,4 @@
-#include "providers/AnthropicStreamDecoder.h"
+#include "core/providers/AnthropicStreamDecoder.h"
 
 #include <QJsonDocument>
 #include <QJsonParseError>

@@ -6,8 +6,8 @@
 // usage and the stop reason; message_stop ends the turn. Unknown event, block and
 // delta types are ignored, as the API adds new ones over time.
 
-#include "providers/JsonScan.h"
-#include "providers/StreamDecoder.h"
+#include "core/providers/JsonScan.h"
+#include "core/providers/StreamDecoder.h"
 
 #include <QJsonArray>
 #include <QList>

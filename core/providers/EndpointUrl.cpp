@@ -1,4 +1,4 @@
-#include "providers/EndpointUrl.h"
+#include "core/providers/EndpointUrl.h"
 
 namespace airlock {
 

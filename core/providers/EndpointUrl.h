@@ -3,7 +3,7 @@
 // Joins a configured base URL and an API path, refusing anything that is not a
 // plain http(s) URL (a key must never be sent to file:// or a typo).
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QUrl>
 

@@ -1,4 +1,4 @@
-#include "providers/HttpRequest.h"
+#include "core/providers/HttpRequest.h"
 
 namespace airlock {
 

@@ -1,7 +1,7 @@
-#include "providers/HttpStreamClient.h"
+#include "core/providers/HttpStreamClient.h"
 
 #include "AirlockVersion.h"
-#include "providers/RetryPolicy.h"
+#include "core/providers/RetryPolicy.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>

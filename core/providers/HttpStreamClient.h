@@ -7,9 +7,9 @@
 // may be called from any thread and interrupts a transfer or a back-off wait
 // immediately (curl_multi_wakeup), not at the next progress tick.
 
-#include "providers/HttpRequest.h"
-#include "providers/ProviderConfig.h"
-#include "providers/StreamDecoder.h"
+#include "core/providers/HttpRequest.h"
+#include "core/providers/ProviderConfig.h"
+#include "core/providers/StreamDecoder.h"
 
 #include <atomic>
 #include <condition_variable>

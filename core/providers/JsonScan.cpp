@@ -1,6 +1,6 @@
-#include "providers/JsonScan.h"
+#include "core/providers/JsonScan.h"
 
-#include "util/HexDigit.h"
+#include "core/util/HexDigit.h"
 
 #include <cmath>
 

@@ -1,6 +1,6 @@
-#include "providers/ModelCatalog.h"
+#include "core/providers/ModelCatalog.h"
 
-#include "providers/EndpointUrl.h"
+#include "core/providers/EndpointUrl.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -4,8 +4,8 @@
 // (Anthropic, paged) or GET {base}/models (OpenAI-compatible: OpenAI, Ollama, vLLM,
 // llama.cpp, LM Studio). Blocking, with short timeouts: call it on a worker thread.
 
-#include "providers/ProviderConfig.h"
-#include "util/Result.h"
+#include "core/providers/ProviderConfig.h"
+#include "core/util/Result.h"
 
 #include <QByteArray>
 #include <QStringList>

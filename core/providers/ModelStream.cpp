@@ -1,9 +1,9 @@
-#include "providers/ModelStream.h"
+#include "core/providers/ModelStream.h"
 
-#include "providers/AnthropicRequestBuilder.h"
-#include "providers/AnthropicStreamDecoder.h"
-#include "providers/OpenAiRequestBuilder.h"
-#include "providers/OpenAiStreamDecoder.h"
+#include "core/providers/AnthropicRequestBuilder.h"
+#include "core/providers/AnthropicStreamDecoder.h"
+#include "core/providers/OpenAiRequestBuilder.h"
+#include "core/providers/OpenAiStreamDecoder.h"
 
 namespace airlock {
 

@@ -5,10 +5,10 @@
 // always end with exactly one terminal item (Stop or Error), followed by finished().
 // Destroying the object cancels the turn and joins the worker.
 
-#include "providers/ChatRequest.h"
-#include "providers/HttpStreamClient.h"
-#include "providers/ProviderConfig.h"
-#include "util/Result.h"
+#include "core/providers/ChatRequest.h"
+#include "core/providers/HttpStreamClient.h"
+#include "core/providers/ProviderConfig.h"
+#include "core/util/Result.h"
 
 #include <QObject>
 

@@ -1,6 +1,6 @@
-#include "providers/OpenAiRequestBuilder.h"
+#include "core/providers/OpenAiRequestBuilder.h"
 
-#include "providers/EndpointUrl.h"
+#include "core/providers/EndpointUrl.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

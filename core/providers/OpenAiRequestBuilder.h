@@ -3,10 +3,10 @@
 // Builds the streaming Chat Completions request of PROTOCOLS.md §2.1 and §2.3:
 // POST {base}/chat/completions, Bearer key only when one is configured.
 
-#include "providers/ChatRequest.h"
-#include "providers/HttpRequest.h"
-#include "providers/ProviderConfig.h"
-#include "util/Result.h"
+#include "core/providers/ChatRequest.h"
+#include "core/providers/HttpRequest.h"
+#include "core/providers/ProviderConfig.h"
+#include "core/util/Result.h"
 
 namespace airlock {
 

@@ -1,4 +1,4 @@
-#include "providers/OpenAiStreamDecoder.h"
+#include "core/providers/OpenAiStreamDecoder.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -7,8 +7,8 @@
 // fragment, a reused index with a new id, missing ids, missing usage, and a stream
 // that closes after finish_reason without `[DONE]`.
 
-#include "providers/JsonScan.h"
-#include "providers/StreamDecoder.h"
+#include "core/providers/JsonScan.h"
+#include "core/providers/StreamDecoder.h"
 
 #include <QHash>
 

@@ -1,4 +1,4 @@
-#include "providers/ProviderConfig.h"
+#include "core/providers/ProviderConfig.h"
 
 namespace airlock {
 

@@ -1,4 +1,4 @@
-#include "providers/RetryPolicy.h"
+#include "core/providers/RetryPolicy.h"
 
 #include <QLocale>
 

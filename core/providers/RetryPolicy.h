@@ -6,7 +6,7 @@
 // present; `retry-after-ms` / `retry-after` (seconds or HTTP date) are honoured,
 // otherwise exponential back-off with up to 25% jitter.
 
-#include "providers/ProviderConfig.h"
+#include "core/providers/ProviderConfig.h"
 
 #include <QByteArray>
 #include <QDateTime>

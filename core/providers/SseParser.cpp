@@ -1,4 +1,4 @@
-#include "providers/SseParser.h"
+#include "core/providers/SseParser.h"
 
 namespace airlock {
 

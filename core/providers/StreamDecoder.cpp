@@ -1,4 +1,4 @@
-#include "providers/StreamDecoder.h"
+#include "core/providers/StreamDecoder.h"
 
 #include <QJsonDocument>
 #include <QJsonParseError>

@@ -5,8 +5,8 @@
 // format; this base enforces the item contract of StreamItem.h (exactly one
 // terminal item, nothing after it).
 
-#include "providers/SseParser.h"
-#include "providers/StreamItem.h"
+#include "core/providers/SseParser.h"
+#include "core/providers/StreamItem.h"
 
 #include <QJsonObject>
 

@@ -1,4 +1,4 @@
-#include "providers/StreamItem.h"
+#include "core/providers/StreamItem.h"
 
 namespace airlock {
 

@@ -1,4 +1,4 @@
-#include "providers/StreamItemEvent.h"
+#include "core/providers/StreamItemEvent.h"
 
 namespace airlock {
 

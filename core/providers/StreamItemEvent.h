@@ -3,8 +3,8 @@
 // The session-log form of a stream item (see EventKind): model.text_delta,
 // model.tool_call, usage, model.turn_ended, error. Keys never appear: items carry none.
 
-#include "events/EventKind.h"
-#include "providers/StreamItem.h"
+#include "core/events/EventKind.h"
+#include "core/providers/StreamItem.h"
 
 #include <QJsonObject>
 

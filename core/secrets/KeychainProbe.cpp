@@ -1,4 +1,4 @@
-#include "secrets/KeychainProbe.h"
+#include "core/secrets/KeychainProbe.h"
 
 #include <QAtomicInt>
 #include <QString>

@@ -7,7 +7,7 @@
 // GUI prompter (gcr-prompter) that cannot open a display; this says so at once.
 // Every call here is bounded by `timeoutMs`. Other systems (macOS) always pass.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 namespace airlock {
 

@@ -1,6 +1,6 @@
-#include "secrets/SecretStore.h"
+#include "core/secrets/SecretStore.h"
 
-#include "secrets/KeychainProbe.h"
+#include "core/secrets/KeychainProbe.h"
 
 #include <qt6keychain/keychain.h>
 

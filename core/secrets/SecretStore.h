@@ -11,7 +11,7 @@
 // never the UI thread. Any thread may call: the jobs all run
 // on one keychain thread, as QtKeychain requires.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QString>
 

@@ -1,10 +1,10 @@
-#include "sessions/SessionExporter.h"
+#include "core/sessions/SessionExporter.h"
 
-#include "events/EventJson.h"
-#include "sessions/Transcript.h"
-#include "util/TimeText.h"
+#include "core/events/EventJson.h"
+#include "core/sessions/Transcript.h"
+#include "core/util/TimeText.h"
 
-#include "util/JsonText.h"
+#include "core/util/JsonText.h"
 
 #include <QDateTime>
 #include <QJsonArray>

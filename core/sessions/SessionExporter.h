@@ -3,8 +3,8 @@
 // Writes a stored session for people (Markdown transcript) or programs (JSON with
 // every event and its hashes, enough to re-verify the chain elsewhere).
 
-#include "events/Event.h"
-#include "storage/SessionSummary.h"
+#include "core/events/Event.h"
+#include "core/storage/SessionSummary.h"
 
 #include <QByteArray>
 #include <QJsonArray>

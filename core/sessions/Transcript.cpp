@@ -1,4 +1,4 @@
-#include "sessions/Transcript.h"
+#include "core/sessions/Transcript.h"
 
 namespace airlock {
 namespace {

@@ -4,8 +4,8 @@
 // the Markdown export and anything else that shows a conversation read the same
 // entries, so they cannot disagree about what happened.
 
-#include "events/Event.h"
-#include "sessions/TranscriptEntry.h"
+#include "core/events/Event.h"
+#include "core/sessions/TranscriptEntry.h"
 
 #include <QHash>
 #include <QSet>

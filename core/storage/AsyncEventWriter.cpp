@@ -1,6 +1,6 @@
-#include "storage/AsyncEventWriter.h"
+#include "core/storage/AsyncEventWriter.h"
 
-#include "storage/EventStore.h"
+#include "core/storage/EventStore.h"
 
 #include <algorithm>
 #include <chrono>

@@ -7,8 +7,8 @@
 // A batch that fails for a passing reason (busy database, I/O) stays queued and is
 // retried with back-off; nothing submitted is dropped while the writer lives.
 
-#include "events/Event.h"
-#include "util/Result.h"
+#include "core/events/Event.h"
+#include "core/util/Result.h"
 
 #include <QObject>
 

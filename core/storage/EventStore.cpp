@@ -1,8 +1,8 @@
-#include "storage/EventStore.h"
+#include "core/storage/EventStore.h"
 
-#include "events/EventChain.h"
-#include "storage/InstallationKey.h"
-#include "storage/SchemaMigrations.h"
+#include "core/events/EventChain.h"
+#include "core/storage/InstallationKey.h"
+#include "core/storage/SchemaMigrations.h"
 
 #include <QHash>
 #include <QJsonObject>

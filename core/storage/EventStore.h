@@ -8,10 +8,10 @@
 // other up to a busy timeout. Appends check that each event continues its
 // session's stored chain, so two writers can never interleave one session's log.
 
-#include "events/Event.h"
-#include "storage/SessionSummary.h"
-#include "storage/SqliteDatabase.h"
-#include "util/Result.h"
+#include "core/events/Event.h"
+#include "core/storage/SessionSummary.h"
+#include "core/storage/SqliteDatabase.h"
+#include "core/util/Result.h"
 
 #include <functional>
 #include <memory>

@@ -1,4 +1,4 @@
-#include "storage/InstallationKey.h"
+#include "core/storage/InstallationKey.h"
 
 #include <QDir>
 #include <QFile>

@@ -14,7 +14,7 @@
 // database but not read this file; it does not protect against the same user
 // account, which can read both.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QByteArray>
 #include <QString>

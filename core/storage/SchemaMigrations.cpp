@@ -1,4 +1,4 @@
-#include "storage/SchemaMigrations.h"
+#include "core/storage/SchemaMigrations.h"
 
 #include <array>
 

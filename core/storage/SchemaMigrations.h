@@ -4,7 +4,7 @@
 // reached by applying steps 1..N in order; PRAGMA user_version records N.
 // Never edit a released step: add a new one.
 
-#include "storage/SqliteDatabase.h"
+#include "core/storage/SqliteDatabase.h"
 
 #include <functional>
 

@@ -1,8 +1,8 @@
-#include "storage/SessionAudit.h"
+#include "core/storage/SessionAudit.h"
 
-#include "events/ChainVerifier.h"
-#include "storage/EventStore.h"
-#include "storage/InstallationKey.h"
+#include "core/events/ChainVerifier.h"
+#include "core/storage/EventStore.h"
+#include "core/storage/InstallationKey.h"
 
 namespace airlock {
 

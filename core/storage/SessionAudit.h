@@ -13,7 +13,7 @@
 //          event, is as Airlock wrote it; a rewritten chain cannot be re-sealed
 //          without the key, which is not in the database.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QByteArray>
 #include <QString>

@@ -1,4 +1,4 @@
-#include "storage/SqliteDatabase.h"
+#include "core/storage/SqliteDatabase.h"
 
 #include <QDir>
 #include <QFile>

@@ -11,8 +11,8 @@
 // identified through SQLite itself (SQLITE_NOTADB on the first read, which comes
 // before any write), never by reading its header with another descriptor.
 
-#include "storage/SqliteStatement.h"
-#include "util/Result.h"
+#include "core/storage/SqliteStatement.h"
+#include "core/util/Result.h"
 
 #include <QString>
 

@@ -1,6 +1,6 @@
-#include "tools/CompiledSchema.h"
+#include "core/tools/CompiledSchema.h"
 
-#include "tools/EcmaRegex.h"
+#include "core/tools/EcmaRegex.h"
 
 #include <QJsonObject>
 #include <QSet>

@@ -12,7 +12,7 @@
 // `dependencies`, array-valued `items` with `additionalItems`, and draft-04
 // boolean `exclusiveMinimum`/`exclusiveMaximum`.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QHash>
 #include <QJsonArray>

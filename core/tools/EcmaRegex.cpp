@@ -1,4 +1,4 @@
-#include "tools/EcmaRegex.h"
+#include "core/tools/EcmaRegex.h"
 
 #include <QHash>
 

@@ -9,7 +9,7 @@
 // PCRE2 text that means the same, and refuses what it cannot translate faithfully
 // (PCRE-only syntax, unknown letter escapes) instead of guessing.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QRegularExpression>
 #include <QString>

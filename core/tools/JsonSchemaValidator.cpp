@@ -1,7 +1,7 @@
-#include "tools/JsonSchemaValidator.h"
+#include "core/tools/JsonSchemaValidator.h"
 
-#include "tools/CompiledSchema.h"
-#include "tools/SchemaFormats.h"
+#include "core/tools/CompiledSchema.h"
+#include "core/tools/SchemaFormats.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

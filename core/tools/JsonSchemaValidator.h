@@ -17,7 +17,7 @@
 // cannot resolve, a $ref loop) is refused by checkSchema(), which tool loading
 // calls, and a validator built from such a schema accepts nothing.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QJsonObject>
 #include <QJsonValue>

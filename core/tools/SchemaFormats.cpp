@@ -1,6 +1,6 @@
-#include "tools/SchemaFormats.h"
+#include "core/tools/SchemaFormats.h"
 
-#include "tools/EcmaRegex.h"
+#include "core/tools/EcmaRegex.h"
 
 namespace airlock {
 namespace {

@@ -1,4 +1,4 @@
-#include "FileChange.h"
+#include "core/workspace/FileChange.h"
 
 namespace airlock {
 

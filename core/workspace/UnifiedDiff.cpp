@@ -1,4 +1,4 @@
-#include "UnifiedDiff.h"
+#include "core/workspace/UnifiedDiff.h"
 
 #include <QByteArrayView>
 #include <QHash>

@@ -3,7 +3,7 @@
 // Everything one tool call changed in the workspace, as far as the two walks (before
 // and after the call) could see.
 
-#include "workspace/FileChange.h"
+#include "core/workspace/FileChange.h"
 
 #include <QStringList>
 

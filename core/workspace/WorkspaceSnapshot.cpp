@@ -1,6 +1,6 @@
-#include "WorkspaceSnapshot.h"
+#include "core/workspace/WorkspaceSnapshot.h"
 
-#include "workspace/UnifiedDiff.h"
+#include "core/workspace/UnifiedDiff.h"
 
 #include <QFile>
 #include <QLocale>

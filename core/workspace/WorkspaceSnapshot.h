@@ -16,10 +16,10 @@
 // Blocking file I/O throughout: call it on a worker thread, never the UI thread. A
 // snapshot is an immutable value, cheap to copy (content is shared).
 
-#include "util/Result.h"
-#include "workspace/WorkspaceChanges.h"
-#include "workspace/WorkspaceLimits.h"
-#include "workspace/WorkspaceWalker.h"
+#include "core/util/Result.h"
+#include "core/workspace/WorkspaceChanges.h"
+#include "core/workspace/WorkspaceLimits.h"
+#include "core/workspace/WorkspaceWalker.h"
 
 #include <QString>
 

@@ -1,4 +1,4 @@
-#include "WorkspaceWalker.h"
+#include "core/workspace/WorkspaceWalker.h"
 
 #include <QFile>
 #include <QScopeGuard>

@@ -6,9 +6,9 @@
 // running) is not followed, a link loop cannot recurse, and a FIFO cannot block.
 // POSIX only (Linux, macOS). Blocking I/O: call it on a worker thread.
 
-#include "util/Result.h"
-#include "workspace/WorkspaceEntry.h"
-#include "workspace/WorkspaceLimits.h"
+#include "core/util/Result.h"
+#include "core/workspace/WorkspaceEntry.h"
+#include "core/workspace/WorkspaceLimits.h"
 
 #include <QString>
 

@@ -10,7 +10,7 @@ endif()
 # GCC and Clang accept long raw strings, but some compilers cap a single literal:
 # split into 16 KiB pieces that the compiler concatenates.
 set(_out "// Generated from resources/js by sandbox/isolate/EmbedPrelude.cmake. Do not edit.\n")
-string(APPEND _out "#include \"PreludeBundle.h\"\n\nnamespace airlock::jsd {\n\nconst char kPreludeSource[] =\n")
+string(APPEND _out "#include \"sandbox/isolate/jsd/PreludeBundle.h\"\n\nnamespace airlock::jsd {\n\nconst char kPreludeSource[] =\n")
 set(_pos 0)
 while(_pos LESS _len)
   string(SUBSTRING "${_js}" ${_pos} 16384 _piece)

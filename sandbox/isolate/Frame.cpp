@@ -1,4 +1,4 @@
-#include "isolate/Frame.h"
+#include "sandbox/isolate/Frame.h"
 
 #include <QJsonDocument>
 #include <QJsonParseError>

@@ -22,7 +22,7 @@
 //   dying  {reason}               the helper is about to exit (out of memory V8 could
 //                                 not recover from); the app sends it nothing more
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QByteArray>
 #include <QJsonObject>

@@ -1,6 +1,6 @@
-#include "isolate/IsolateClient.h"
+#include "sandbox/isolate/IsolateClient.h"
 
-#include "isolate/Frame.h"
+#include "sandbox/isolate/Frame.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>

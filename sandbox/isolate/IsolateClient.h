@@ -11,7 +11,7 @@
 // Thread-safe: any number of threads may call run() at the same time; the calls
 // are multiplexed over the one socket and run in parallel on the helper's workers.
 
-#include "util/Result.h"
+#include "core/util/Result.h"
 
 #include <QByteArray>
 #include <QJsonObject>

@@ -1,4 +1,4 @@
-#include "isolate/IsolateSandbox.h"
+#include "sandbox/isolate/IsolateSandbox.h"
 
 #include <QDateTime>
 #include <QFile>

@@ -5,8 +5,8 @@
 // tool by the name its defineTool gave it. Log lines arrive with stream "console"
 // and text "<level>: <line>" for non-info levels.
 
-#include "Sandbox.h"
-#include "isolate/IsolateClient.h"
+#include "core/sandbox/Sandbox.h"
+#include "sandbox/isolate/IsolateClient.h"
 
 #include <QJsonArray>
 

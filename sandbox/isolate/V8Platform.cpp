@@ -1,4 +1,4 @@
-#include "isolate/V8Platform.h"
+#include "sandbox/isolate/V8Platform.h"
 
 #include <libplatform/libplatform.h>
 #include <v8.h>

@@ -1,4 +1,4 @@
-#include "AgentChannel.h"
+#include "sandbox/microvm/AgentChannel.h"
 
 #include <cerrno>
 #include <cstring>

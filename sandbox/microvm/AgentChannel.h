@@ -4,8 +4,8 @@
 // the frame protocol of sandbox/guest/protocol/Frame.h. Blocking, for one worker
 // thread; wake() (any thread) interrupts a wait so a cancel can be sent.
 
-#include "protocol/Frame.h"
-#include "util/Result.h"
+#include "core/util/Result.h"
+#include "sandbox/guest/protocol/Frame.h"
 
 #include <QString>
 

@@ -1,4 +1,4 @@
-#include "DomainXml.h"
+#include "sandbox/microvm/DomainXml.h"
 
 #include <QXmlStreamWriter>
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "VmConfig.h"
+#include "sandbox/microvm/VmConfig.h"
 
 #include <QString>
 

@@ -1,4 +1,4 @@
-#include "HostProbe.h"
+#include "sandbox/microvm/HostProbe.h"
 
 #include <QDir>
 #include <QFile>

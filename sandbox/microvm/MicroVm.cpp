@@ -1,8 +1,8 @@
-#include "MicroVm.h"
+#include "sandbox/microvm/MicroVm.h"
 
-#include "DomainXml.h"
-#include "HostProbe.h"
-#include "WorkspaceUsage.h"
+#include "sandbox/microvm/DomainXml.h"
+#include "sandbox/microvm/HostProbe.h"
+#include "sandbox/microvm/WorkspaceUsage.h"
 
 #include <QCoreApplication>
 #include <QDir>

@@ -33,9 +33,9 @@
 // are not counted; growth made by others in the folder counts too (it is the
 // folder's growth that is bounded); each exec and write_file walks once first.
 
-#include "AgentChannel.h"
-#include "VmConfig.h"
-#include "util/Result.h"
+#include "core/util/Result.h"
+#include "sandbox/microvm/AgentChannel.h"
+#include "sandbox/microvm/VmConfig.h"
 
 #include <QByteArray>
 #include <QJsonArray>

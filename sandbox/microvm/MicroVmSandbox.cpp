@@ -1,6 +1,6 @@
-#include "MicroVmSandbox.h"
+#include "sandbox/microvm/MicroVmSandbox.h"
 
-#include "protocol/Utf8.h"
+#include "sandbox/guest/protocol/Utf8.h"
 
 #include <QDir>
 #include <QElapsedTimer>

@@ -25,8 +25,8 @@
 // retry, death) and the serial console reach the call's log as streams "vm" and
 // "serial".
 
-#include "MicroVm.h"
-#include "Sandbox.h"
+#include "core/sandbox/Sandbox.h"
+#include "sandbox/microvm/MicroVm.h"
 
 #include <QMutex>
 

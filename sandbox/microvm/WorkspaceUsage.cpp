@@ -1,4 +1,4 @@
-#include "WorkspaceUsage.h"
+#include "sandbox/microvm/WorkspaceUsage.h"
 
 #include <QFile>
 

@@ -5,9 +5,9 @@
 //
 // usage: store_writer_helper SESSION_ID   (database: EventStore::defaultPath())
 
-#include "events/EventChain.h"
-#include "storage/AsyncEventWriter.h"
-#include "storage/EventStore.h"
+#include "core/events/EventChain.h"
+#include "core/storage/AsyncEventWriter.h"
+#include "core/storage/EventStore.h"
 
 #include <QCoreApplication>
 

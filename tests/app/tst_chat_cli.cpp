@@ -2,9 +2,9 @@
 // streams to stdout, approvals are decided by flags, by the terminal (through a
 // real pseudo-terminal) or denied when no one can be asked, and sessions resume.
 
-#include "AgentTestSupport.h"
-#include "AnthropicScript.h"
-#include "FakeModelServer.h"
+#include "tests/core/providers/FakeModelServer.h"
+#include "tests/support/AgentTestSupport.h"
+#include "tests/support/AnthropicScript.h"
 
 #include <QDir>
 #include <QFile>

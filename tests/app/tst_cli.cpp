@@ -1,9 +1,9 @@
 // The `airlock` binary as a user runs it: output, and the exit codes of the CLI
 // contract (0 ok, 1 failure, 2 bad usage or input).
 
-#include "events/ChainVerifier.h"
-#include "events/EventChain.h"
-#include "storage/EventStore.h"
+#include "core/events/ChainVerifier.h"
+#include "core/events/EventChain.h"
+#include "core/storage/EventStore.h"
 
 #include <QCryptographicHash>
 #include <QFile>

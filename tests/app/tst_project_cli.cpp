@@ -3,9 +3,9 @@
 // anything runs — no model request, no tool. Before, the broken rules silently
 // vanished and, with --auto-approve, the tool a rule denied ran.
 
-#include "AgentTestSupport.h"
-#include "AnthropicScript.h"
-#include "FakeModelServer.h"
+#include "tests/core/providers/FakeModelServer.h"
+#include "tests/support/AgentTestSupport.h"
+#include "tests/support/AnthropicScript.h"
 
 #include <QDir>
 #include <QFile>

@@ -2,8 +2,8 @@
 // resident memory, against a bare Qt Widgets window measured in the same run.
 // Runs under QT_QPA_PLATFORM=offscreen unless a platform is set.
 
-#include "BenchJson.h"
-#include "ResidentMemory.h"
+#include "tests/bench/BenchJson.h"
+#include "tests/bench/ResidentMemory.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -4,10 +4,10 @@
 // (same zod bundle) run by spawning `node` once per call, which is what a user
 // would otherwise do to isolate a tool. Prints JSON lines (BenchJson.h).
 
-#include "BenchJson.h"
-#include "ResidentMemory.h"
+#include "tests/bench/BenchJson.h"
+#include "tests/bench/ResidentMemory.h"
 
-#include "isolate/IsolateClient.h"
+#include "sandbox/isolate/IsolateClient.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -7,11 +7,11 @@
 //    case-insensitive matcher in a plain loop over the same strings, nothing else).
 // AIRLOCK_LOGS_BENCH_LINES changes the line count.
 
-#include "BenchJson.h"
-#include "LogFilterModel.h"
-#include "LogModel.h"
-#include "LogsView.h"
-#include "StallProbe.h"
+#include "tests/bench/BenchJson.h"
+#include "tests/bench/StallProbe.h"
+#include "ui/logs/LogFilterModel.h"
+#include "ui/logs/LogModel.h"
+#include "ui/logs/LogsView.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

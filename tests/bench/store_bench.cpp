@@ -1,11 +1,11 @@
 // Session store throughput: batched appends (hash chain included) and replay of a
 // 100k-event session, against naive baselines measured in the same run.
 
-#include "BenchJson.h"
-#include "RawEventRow.h"
-#include "events/EventChain.h"
-#include "storage/AsyncEventWriter.h"
-#include "storage/EventStore.h"
+#include "core/events/EventChain.h"
+#include "core/storage/AsyncEventWriter.h"
+#include "core/storage/EventStore.h"
+#include "tests/bench/BenchJson.h"
+#include "tests/support/RawEventRow.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

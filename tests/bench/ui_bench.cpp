@@ -6,15 +6,15 @@
 //    reading the same events from the store alone.
 //  - resident memory with that session open; baseline: the same window before.
 
-#include "BenchJson.h"
-#include "ChatPanel.h"
-#include "MainWindow.h"
-#include "ResidentMemory.h"
-#include "StallProbe.h"
-#include "TranscriptModel.h"
-#include "TranscriptView.h"
-#include "events/EventChain.h"
-#include "storage/EventStore.h"
+#include "core/events/EventChain.h"
+#include "core/storage/EventStore.h"
+#include "tests/bench/BenchJson.h"
+#include "tests/bench/ResidentMemory.h"
+#include "tests/bench/StallProbe.h"
+#include "ui/chat/ChatPanel.h"
+#include "ui/chat/TranscriptModel.h"
+#include "ui/chat/TranscriptView.h"
+#include "ui/window/MainWindow.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

@@ -6,13 +6,13 @@
 // from MICROVM-NOTES.md (not re-measured here). Prints JSON lines (BenchJson.h).
 // Needs a running libvirt daemon (packaging/microvm/libvirtd-start.sh as root).
 
-#include "BenchJson.h"
-#include "ResidentMemory.h"
+#include "tests/bench/BenchJson.h"
+#include "tests/bench/ResidentMemory.h"
 
-#include "AgentChannel.h"
-#include "DomainXml.h"
-#include "HostProbe.h"
-#include "MicroVm.h"
+#include "sandbox/microvm/AgentChannel.h"
+#include "sandbox/microvm/DomainXml.h"
+#include "sandbox/microvm/HostProbe.h"
+#include "sandbox/microvm/MicroVm.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -5,11 +5,11 @@
 // Input: lines of "<kind byte><payload bytes>"; the kind byte picks a known kind
 // (or an unknown name), the rest of the line is the stored payload, verbatim.
 
-#include "events/ChainVerifier.h"
-#include "events/EventChain.h"
-#include "events/EventJson.h"
-#include "sessions/SessionExporter.h"
-#include "sessions/Transcript.h"
+#include "core/events/ChainVerifier.h"
+#include "core/events/EventChain.h"
+#include "core/events/EventJson.h"
+#include "core/sessions/SessionExporter.h"
+#include "core/sessions/Transcript.h"
 
 #include <cstddef>
 #include <cstdint>

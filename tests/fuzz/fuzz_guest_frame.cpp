@@ -2,8 +2,8 @@
 // (see tests/fuzz/CMakeLists.txt for how fuzz targets are built and run).
 // The input is split at arbitrary points to exercise partial frames too.
 
-#include "protocol/Frame.h"
-#include "protocol/Utf8.h"
+#include "sandbox/guest/protocol/Frame.h"
+#include "sandbox/guest/protocol/Utf8.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -6,9 +6,9 @@
 // schema accepts nothing, and stopping at the first violation gives the same
 // verdict as collecting them all.
 
-#include "tools/EcmaRegex.h"
-#include "tools/JsonSchemaValidator.h"
-#include "tools/SchemaFormats.h"
+#include "core/tools/EcmaRegex.h"
+#include "core/tools/JsonSchemaValidator.h"
+#include "core/tools/SchemaFormats.h"
 
 #include <QByteArray>
 #include <QJsonArray>

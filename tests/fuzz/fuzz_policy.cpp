@@ -9,8 +9,8 @@
 //  * a simple line whose command word is rm (by basename) is denied, and so is
 //    the same line behind `time`, `env`, `sh -c` or `{a,b}` brace expansion.
 
-#include "policy/PolicyEngine.h"
-#include "policy/ShellCommand.h"
+#include "core/policy/PolicyEngine.h"
+#include "core/policy/ShellCommand.h"
 
 #include <QJsonArray>
 #include <QRegularExpression>

@@ -2,9 +2,9 @@
 // config or an error, never a crash or a hang, and what is accepted has every
 // object member the text had — a duplicated key is never silently accepted.
 
-#include "project/PolicyFile.h"
-#include "project/ProjectConfig.h"
-#include "project/StrictJson.h"
+#include "core/project/PolicyFile.h"
+#include "core/project/ProjectConfig.h"
+#include "core/project/StrictJson.h"
 
 #include <QJsonArray>
 #include <QJsonObject>

@@ -5,9 +5,9 @@
 // events): how bytes arrive never changes what they mean. The item contract holds
 // too: at most one terminal item, and it is the last.
 
-#include "providers/AnthropicStreamDecoder.h"
-#include "providers/OpenAiStreamDecoder.h"
-#include "providers/SseParser.h"
+#include "core/providers/AnthropicStreamDecoder.h"
+#include "core/providers/OpenAiStreamDecoder.h"
+#include "core/providers/SseParser.h"
 
 #include <QJsonDocument>
 

@@ -4,7 +4,7 @@
 // steps it, bypassing EventStore: for the naive baseline of store_bench and for
 // building databases in older schema versions in tests.
 
-#include "events/Event.h"
+#include "core/events/Event.h"
 
 #include <sqlite3.h>
 

@@ -6,8 +6,8 @@
 // status), cancel (kills the command's whole process group) and file
 // read/write/list/stat/remove. One poll loop; any number of commands at once.
 
-#include "protocol/Frame.h"
-#include "protocol/Utf8.h"
+#include "sandbox/guest/protocol/Frame.h"
+#include "sandbox/guest/protocol/Utf8.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "Frame.h"
+#include "sandbox/guest/protocol/Frame.h"
 
 namespace airlock::wire {
 namespace {

@@ -10,7 +10,7 @@
 // over the bound, a header that is not a JSON object with "op" — breaks the stream:
 // the decoder fails for good with a message, and the peer closes the channel.
 
-#include "Json.h"
+#include "sandbox/guest/protocol/Json.h"
 
 #include <cstddef>
 #include <cstdint>

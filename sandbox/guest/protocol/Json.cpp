@@ -1,4 +1,4 @@
-#include "Json.h"
+#include "sandbox/guest/protocol/Json.h"
 
 // GCC 12 reports a false -Wmaybe-uninitialized for std::optional<std::variant<…vector…>>
 // returned from the recursive parser (GCC bug 105562 and kin); the code initialises

@@ -1,4 +1,4 @@
-#include "Utf8.h"
+#include "sandbox/guest/protocol/Utf8.h"
 
 namespace airlock::wire {
 namespace {

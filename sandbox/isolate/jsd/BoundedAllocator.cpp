@@ -1,6 +1,6 @@
 // Built with -fno-rtti (see CMakeLists.txt): it derives from a V8 class, and
 // libnode is built without RTTI, so there is no typeinfo to refer to.
-#include "BoundedAllocator.h"
+#include "sandbox/isolate/jsd/BoundedAllocator.h"
 
 #include <atomic>
 

@@ -6,11 +6,11 @@
 //
 //   airlock-jsd --fd N [--parent PID] [--workers N] [--memory-mb N] [--prepared N] [--no-lockdown] [--no-snapshot]
 
-#include "Lockdown.h"
-#include "ToolRuntime.h"
+#include "sandbox/isolate/jsd/Lockdown.h"
+#include "sandbox/isolate/jsd/ToolRuntime.h"
 
-#include "isolate/Frame.h"
-#include "isolate/V8Platform.h"
+#include "sandbox/isolate/Frame.h"
+#include "sandbox/isolate/V8Platform.h"
 
 #include <v8.h>
 

@@ -1,4 +1,4 @@
-#include "JsonWriter.h"
+#include "sandbox/isolate/jsd/JsonWriter.h"
 
 #include <QVarLengthArray>
 

@@ -1,4 +1,4 @@
-#include "Lockdown.h"
+#include "sandbox/isolate/jsd/Lockdown.h"
 
 #ifdef __linux__
 #include <cerrno>

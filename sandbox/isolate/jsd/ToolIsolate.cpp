@@ -1,9 +1,9 @@
-#include "ToolIsolate.h"
+#include "sandbox/isolate/jsd/ToolIsolate.h"
 
-#include "BoundedAllocator.h"
-#include "JsonWriter.h"
-#include "PreludeBundle.h"
-#include "Watchdog.h"
+#include "sandbox/isolate/jsd/BoundedAllocator.h"
+#include "sandbox/isolate/jsd/JsonWriter.h"
+#include "sandbox/isolate/jsd/PreludeBundle.h"
+#include "sandbox/isolate/jsd/Watchdog.h"
 
 #include <QJsonArray>
 #include <QRegularExpression>

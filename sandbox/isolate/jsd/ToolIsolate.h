@@ -14,9 +14,9 @@
 // calls, so nothing one call does to globals or built-in prototypes is visible to
 // the next.
 
-#include "Job.h"
+#include "sandbox/isolate/jsd/Job.h"
 
-#include "isolate/Frame.h"
+#include "sandbox/isolate/Frame.h"
 
 #include <v8.h>
 

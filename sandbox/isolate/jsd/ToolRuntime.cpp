@@ -1,4 +1,4 @@
-#include "ToolRuntime.h"
+#include "sandbox/isolate/jsd/ToolRuntime.h"
 
 namespace airlock::jsd {
 

@@ -5,9 +5,9 @@
 // free takes the next one. Between jobs a worker tops up its prepared contexts, so
 // preparation (the expensive part of a fresh context) stays off the request path.
 
-#include "Job.h"
-#include "ToolIsolate.h"
-#include "Watchdog.h"
+#include "sandbox/isolate/jsd/Job.h"
+#include "sandbox/isolate/jsd/ToolIsolate.h"
+#include "sandbox/isolate/jsd/Watchdog.h"
 
 #include <condition_variable>
 #include <deque>

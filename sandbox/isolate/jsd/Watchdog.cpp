@@ -1,4 +1,4 @@
-#include "Watchdog.h"
+#include "sandbox/isolate/jsd/Watchdog.h"
 
 #include <v8.h>
 

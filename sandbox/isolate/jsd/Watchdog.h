@@ -7,7 +7,7 @@
 // synchronous work inside timers; the worker's event loop checks the same deadline
 // itself while it sleeps waiting for a timer.
 
-#include "Job.h"
+#include "sandbox/isolate/jsd/Job.h"
 
 #include <chrono>
 #include <condition_variable>

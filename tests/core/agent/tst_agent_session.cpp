@@ -2,14 +2,14 @@
 // JavaScript tool in the airlock-jsd helper, the real store. Every decision a
 // person can take at an approval, the model hearing about it, and resuming.
 
-#include "AgentTestSupport.h"
-#include "AnthropicScript.h"
-#include "FakeModelServer.h"
-#include "OpenAiScript.h"
-#include "agent/AgentSession.h"
-#include "events/ChainVerifier.h"
-#include "isolate/IsolateSandbox.h"
-#include "storage/EventStore.h"
+#include "core/agent/AgentSession.h"
+#include "core/events/ChainVerifier.h"
+#include "core/storage/EventStore.h"
+#include "sandbox/isolate/IsolateSandbox.h"
+#include "tests/core/providers/FakeModelServer.h"
+#include "tests/support/AgentTestSupport.h"
+#include "tests/support/AnthropicScript.h"
+#include "tests/support/OpenAiScript.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,8 +1,8 @@
 // Resuming a session: the stored events become a conversation a provider accepts,
 // whatever point the session stopped at.
 
-#include "agent/ConversationRebuilder.h"
-#include "events/EventChain.h"
+#include "core/agent/ConversationRebuilder.h"
+#include "core/events/EventChain.h"
 
 #include <QJsonArray>
 #include <QTest>

@@ -1,7 +1,7 @@
 // Cost estimates: model families by longest prefix, cache prices, unknown models.
 
-#include "agent/PriceTable.h"
-#include "providers/StreamItem.h"
+#include "core/agent/PriceTable.h"
+#include "core/providers/StreamItem.h"
 
 #include <QTest>
 

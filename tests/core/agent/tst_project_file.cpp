@@ -3,10 +3,10 @@
 // broken rules), and project approvals written back atomically in front of the
 // existing rules — never into a file that does not read cleanly.
 
-#include "agent/ProjectFile.h"
-#include "project/PolicyFile.h"
-#include "project/ProjectConfig.h"
-#include "project/RuleToolCheck.h"
+#include "core/agent/ProjectFile.h"
+#include "core/project/PolicyFile.h"
+#include "core/project/ProjectConfig.h"
+#include "core/project/RuleToolCheck.h"
 
 #include <QDir>
 #include <QFile>

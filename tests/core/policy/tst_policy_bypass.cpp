@@ -4,8 +4,8 @@
 // could make run rm is denied, and only a line that runs exactly the allowed argv
 // is allowed.
 
-#include "policy/PolicyEngine.h"
-#include "policy/ShellCommand.h"
+#include "core/policy/PolicyEngine.h"
+#include "core/policy/ShellCommand.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -2,7 +2,7 @@
 // decision names its rule, defaults from annotations, and the bypass attempts that
 // must never turn an allow rule into permission for something else.
 
-#include "policy/PolicyEngine.h"
+#include "core/policy/PolicyEngine.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

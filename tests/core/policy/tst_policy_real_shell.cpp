@@ -7,8 +7,8 @@
 //   each real shell runs exactly probe with the argv the policy read, and
 //   nothing else.
 
-#include "policy/PolicyEngine.h"
-#include "policy/ShellCommand.h"
+#include "core/policy/PolicyEngine.h"
+#include "core/policy/ShellCommand.h"
 
 #include <QDir>
 #include <QFile>

@@ -2,9 +2,9 @@
 // refused when the rule is written (a glob that does not compile, a wrong-typed
 // value, an empty range, a URL where a host belongs), and the error says where.
 
-#include "policy/GlobPattern.h"
-#include "policy/PolicyEngine.h"
-#include "policy/PolicyRule.h"
+#include "core/policy/GlobPattern.h"
+#include "core/policy/PolicyEngine.h"
+#include "core/policy/PolicyRule.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

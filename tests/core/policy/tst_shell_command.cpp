@@ -1,8 +1,8 @@
 // The conservative shell reading: which command lines count as one simple command
 // (and may therefore be allowed by a rule), and what their words are.
 
-#include "policy/GlobPattern.h"
-#include "policy/ShellCommand.h"
+#include "core/policy/GlobPattern.h"
+#include "core/policy/ShellCommand.h"
 
 #include <QTest>
 

@@ -1,4 +1,4 @@
-#include "FakeModelServer.h"
+#include "tests/core/providers/FakeModelServer.h"
 
 #include <QString>
 

@@ -3,7 +3,7 @@
 // Helpers shared by the provider tests: recorded streams and a compact, comparable
 // text form of decoded items.
 
-#include "providers/StreamItem.h"
+#include "core/providers/StreamItem.h"
 
 #include <QFile>
 #include <QJsonDocument>

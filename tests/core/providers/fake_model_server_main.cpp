@@ -4,7 +4,7 @@
 //   into awkward chunks. Prints the port, serves until stdin closes.
 // A response file named "<status>.json" is sent as that HTTP error instead.
 
-#include "FakeModelServer.h"
+#include "tests/core/providers/FakeModelServer.h"
 
 #include <QCoreApplication>
 #include <QFile>

@@ -4,10 +4,10 @@
 // and its item reaching the sink through the real libcurl client, against a plain
 // recv() loop on the same kind of connection. Prints JSON lines (BenchJson.h).
 
-#include "BenchJson.h"
-#include "providers/AnthropicStreamDecoder.h"
-#include "providers/HttpStreamClient.h"
-#include "providers/ModelStream.h"
+#include "core/providers/AnthropicStreamDecoder.h"
+#include "core/providers/HttpStreamClient.h"
+#include "core/providers/ModelStream.h"
+#include "tests/bench/BenchJson.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -3,12 +3,12 @@
 // honour retry-after and happen only before the answer streams, a reset mid-stream,
 // a stall, cancellation mid-stream and during back-off, and keys kept out of logs.
 
-#include "FakeModelServer.h"
-#include "StreamTestSupport.h"
-#include "providers/AnthropicStreamDecoder.h"
-#include "providers/HttpStreamClient.h"
-#include "providers/ModelStream.h"
-#include "providers/OpenAiStreamDecoder.h"
+#include "core/providers/AnthropicStreamDecoder.h"
+#include "core/providers/HttpStreamClient.h"
+#include "core/providers/ModelStream.h"
+#include "core/providers/OpenAiStreamDecoder.h"
+#include "tests/core/providers/FakeModelServer.h"
+#include "tests/core/providers/StreamTestSupport.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -3,8 +3,8 @@
 // on a table of tricky documents and on thousands of random mutations of real
 // stream events.
 
-#include "StreamTestSupport.h"
-#include "providers/JsonScan.h"
+#include "core/providers/JsonScan.h"
+#include "tests/core/providers/StreamTestSupport.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

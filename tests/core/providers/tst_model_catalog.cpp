@@ -2,8 +2,8 @@
 // shapes, Anthropic's paging, the headers each provider wants, and failures that
 // say what went wrong.
 
-#include "FakeModelServer.h"
-#include "providers/ModelCatalog.h"
+#include "core/providers/ModelCatalog.h"
+#include "tests/core/providers/FakeModelServer.h"
 
 #include <QTest>
 #include <QUrlQuery>

@@ -3,10 +3,10 @@
 // retry rules (statuses, retry-after forms, x-should-retry, back-off bounds), and
 // the event form of stream items.
 
-#include "providers/AnthropicRequestBuilder.h"
-#include "providers/OpenAiRequestBuilder.h"
-#include "providers/RetryPolicy.h"
-#include "providers/StreamItemEvent.h"
+#include "core/providers/AnthropicRequestBuilder.h"
+#include "core/providers/OpenAiRequestBuilder.h"
+#include "core/providers/RetryPolicy.h"
+#include "core/providers/StreamItemEvent.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

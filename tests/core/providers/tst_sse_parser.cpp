@@ -2,7 +2,7 @@
 // line ends (LF, CRLF, CR), comments, multi-line data, id/event/retry fields, the
 // BOM, and splits mid-line, mid-CRLF and mid-UTF-8.
 
-#include "providers/SseParser.h"
+#include "core/providers/SseParser.h"
 
 #include <QRandomGenerator>
 #include <QTest>

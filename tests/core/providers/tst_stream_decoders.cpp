@@ -2,9 +2,9 @@
 // every single split point, one byte at a time and with CRLF line ends: the items
 // must not depend on how the bytes arrived.
 
-#include "StreamTestSupport.h"
-#include "providers/AnthropicStreamDecoder.h"
-#include "providers/OpenAiStreamDecoder.h"
+#include "core/providers/AnthropicStreamDecoder.h"
+#include "core/providers/OpenAiStreamDecoder.h"
+#include "tests/core/providers/StreamTestSupport.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -2,7 +2,7 @@
 // started by tests/support/with-secret-service.sh), environment-variable keys, and
 // a clear error where no keychain service runs.
 
-#include "secrets/SecretStore.h"
+#include "core/secrets/SecretStore.h"
 
 #include <QTest>
 #include <QUuid>

@@ -1,7 +1,7 @@
 // Tool input validation against JSON Schema: each keyword in use, the field it
 // names, and schemas that would otherwise loop.
 
-#include "tools/JsonSchemaValidator.h"
+#include "core/tools/JsonSchemaValidator.h"
 
 #include <QDir>
 #include <QFile>

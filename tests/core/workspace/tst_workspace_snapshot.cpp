@@ -3,8 +3,8 @@
 // and unreadable folders), what limits do (never a silently wrong record), the exact
 // event payload, and how long it takes on a workspace of a realistic size.
 
-#include "workspace/UnifiedDiff.h"
-#include "workspace/WorkspaceSnapshot.h"
+#include "core/workspace/UnifiedDiff.h"
+#include "core/workspace/WorkspaceSnapshot.h"
 
 #include <QDir>
 #include <QElapsedTimer>

@@ -3,7 +3,7 @@
 // and refusal, the fresh-context guarantee, helper replacement, concurrency and
 // memory over 1,000 calls.
 
-#include "isolate/IsolateClient.h"
+#include "sandbox/isolate/IsolateClient.h"
 
 #include <QElapsedTimer>
 #include <QFile>

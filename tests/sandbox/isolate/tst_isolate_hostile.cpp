@@ -4,7 +4,7 @@
 // memory in one go, throw values that cannot be printed, or return results no
 // JSON reader accepts. Each tool lives in tools/hostile/.
 
-#include "isolate/IsolateClient.h"
+#include "sandbox/isolate/IsolateClient.h"
 
 #include <QFile>
 #include <QJsonArray>

@@ -2,7 +2,7 @@
 // Tools are loaded from files, called by name with env bindings, logs arrive as
 // SandboxLogLines, cancel() stops the call by its call id.
 
-#include "isolate/IsolateSandbox.h"
+#include "sandbox/isolate/IsolateSandbox.h"
 
 #include <QJsonArray>
 #include <QTemporaryFile>

@@ -2,7 +2,7 @@
 // child so the test process itself stays unrestricted: no new sockets, processes
 // or file opens; threads and the already-open socketpair keep working.
 
-#include "Lockdown.h"
+#include "sandbox/isolate/jsd/Lockdown.h"
 
 #include <QTest>
 

@@ -1,7 +1,7 @@
 // The guest agent on the host, over --stdio: the same binary the VM runs, driven
 // through the frame protocol without a VM (fast; the integration test covers the VM).
 
-#include "protocol/Frame.h"
+#include "sandbox/guest/protocol/Frame.h"
 
 #include <QDir>
 #include <QElapsedTimer>

@@ -2,7 +2,7 @@
 // clock fix) must not come back. Boots, says hello, destroys, AIRLOCK_VM_BOOTS times
 // (default 20); every boot must come up on its first attempt.
 
-#include "MicroVm.h"
+#include "sandbox/microvm/MicroVm.h"
 
 #include <QTest>
 

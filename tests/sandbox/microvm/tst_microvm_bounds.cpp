@@ -3,8 +3,8 @@
 // agent, workspace growth. One VM for the whole class (booted in initTestCase); the
 // wedged-agent case resets it and the quota case runs on the fresh one.
 
-#include "MicroVm.h"
-#include "microvm/MicroVmSandbox.h"
+#include "sandbox/microvm/MicroVm.h"
+#include "sandbox/microvm/MicroVmSandbox.h"
 
 #include <QDir>
 #include <QElapsedTimer>

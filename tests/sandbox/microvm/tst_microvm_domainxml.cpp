@@ -1,6 +1,6 @@
 // Domain XML from a typed VmConfig, and the kernel command line with the TCG clock fix.
 
-#include "DomainXml.h"
+#include "sandbox/microvm/DomainXml.h"
 
 #include <QDomDocument>
 #include <QTest>

@@ -1,6 +1,6 @@
 // The guest-agent wire format (sandbox/guest/protocol): frames and JSON headers.
 
-#include "protocol/Frame.h"
+#include "sandbox/guest/protocol/Frame.h"
 
 #include <QTest>
 

@@ -2,10 +2,10 @@
 // KVM where it works). One VM serves most cases, as one session would; the death
 // and orphan cases boot their own.
 
-#include "DomainXml.h"
-#include "HostProbe.h"
-#include "MicroVm.h"
-#include "microvm/MicroVmSandbox.h"
+#include "sandbox/microvm/DomainXml.h"
+#include "sandbox/microvm/HostProbe.h"
+#include "sandbox/microvm/MicroVm.h"
+#include "sandbox/microvm/MicroVmSandbox.h"
 
 #include <QDir>
 #include <QElapsedTimer>

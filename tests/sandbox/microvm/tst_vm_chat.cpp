@@ -2,8 +2,8 @@
 // server, a real VM sharing a workspace. Each call's changes to the workspace are
 // recorded as file.changed events with their diffs, before the call's result.
 
-#include "AnthropicScript.h"
-#include "FakeModelServer.h"
+#include "tests/core/providers/FakeModelServer.h"
+#include "tests/support/AnthropicScript.h"
 
 #include <QFile>
 #include <QJsonArray>

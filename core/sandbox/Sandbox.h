@@ -1,0 +1,59 @@
+#pragma once
+
+// What every sandbox offers the agent loop: prepare, run one tool call with logs
+// streamed as they come, cancel, dispose. Implementations: the V8 isolate helper
+// (isolate/) and the libvirt microVM (microvm/).
+
+#include "core/util/Result.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QString>
+
+#include <functional>
+
+namespace airlock {
+
+struct SandboxCall {
+    QString callId;
+    QString tool;
+    QJsonObject input;
+    int timeoutMs = 5000;
+};
+
+struct SandboxLogLine {
+    QString callId;
+    QString stream; // stdout | stderr | console | serial
+    QString text;
+};
+
+struct SandboxOutcome {
+    bool ok = false;
+    QJsonValue result; // when ok
+    QString error;     // when not ok: one line a person can act on
+    qint64 durationMs = 0;
+};
+
+class Sandbox {
+public:
+    using LogSink = std::function<void(const SandboxLogLine &)>;
+
+    virtual ~Sandbox();
+    virtual QString kind() const = 0;
+    // Whether a call may change files in the session's workspace folder (then the
+    // agent records what each call changed there).
+    virtual bool sharesWorkspace() const { return false; }
+    // Whether prepare() takes long enough (a VM boot) to be worth starting while the
+    // model still writes its first answer.
+    virtual bool preparesSlowly() const { return false; }
+    // Make ready ahead of the first call (boot, warm pool). Idempotent.
+    // `log` gets what preparing prints (a VM's console while it boots), with no call id.
+    virtual Status prepare(const LogSink &log = {}) = 0;
+    // Runs one call; blocks the calling (worker) thread, never the UI thread.
+    virtual Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) = 0;
+    // Thread-safe: asks the call in flight to stop; run() then returns an error.
+    virtual void cancel(const QString &callId) = 0;
+    virtual void dispose() = 0;
+};
+
+} // namespace airlock

@@ -1,6 +1,0 @@
-#include "Sandbox.h"
-
-// Out of line so the interface's vtable has one home.
-namespace airlock {
-Sandbox::~Sandbox() = default;
-} // namespace airlock

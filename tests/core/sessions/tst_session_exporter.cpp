@@ -1,0 +1,95 @@
+// The Markdown export of a session: what a tool call changed is listed with the
+// call, with each text file's diff.
+
+#include "core/events/EventChain.h"
+#include "core/sessions/SessionExporter.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTest>
+
+using namespace airlock;
+
+class TestSessionExporter final : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void markdownListsChangedFilesWithTheirDiffs();
+    void cutOffAnswerIsMarkedInBothFormats();
+};
+
+void TestSessionExporter::markdownListsChangedFilesWithTheirDiffs()
+{
+    EventChain c(QStringLiteral("s1"));
+    const QString id = QStringLiteral("call_1");
+    const QString diff = QStringLiteral("@@ -1 +1 @@\n-old\n+new\n");
+    std::vector<Event> events{
+        c.next(EventKind::ModelToolCall,
+               {{QStringLiteral("call_id"), id}, {QStringLiteral("tool"), QStringLiteral("exec")}}),
+        c.next(EventKind::ExecutionStarted, {{QStringLiteral("call_id"), id}}),
+        c.next(EventKind::FileChanged, {{QStringLiteral("call_id"), id},
+                                        {QStringLiteral("path"), QStringLiteral("src/a.txt")},
+                                        {QStringLiteral("change"), QStringLiteral("modified")},
+                                        {QStringLiteral("diff"), diff},
+                                        {QStringLiteral("added"), 1},
+                                        {QStringLiteral("removed"), 1}}),
+        c.next(EventKind::FileChanged, {{QStringLiteral("call_id"), id},
+                                        {QStringLiteral("path"), QStringLiteral("logo.png")},
+                                        {QStringLiteral("change"), QStringLiteral("created")},
+                                        {QStringLiteral("binary"), true}}),
+        c.next(EventKind::FileChanged, {{QStringLiteral("call_id"), id},
+                                        {QStringLiteral("path"), QStringLiteral("big.log")},
+                                        {QStringLiteral("change"), QStringLiteral("modified")},
+                                        {QStringLiteral("no_diff"), QStringLiteral("too large")},
+                                        {QStringLiteral("added"), 0},
+                                        {QStringLiteral("removed"), 0}}),
+        c.next(EventKind::ExecutionFinished, {{QStringLiteral("call_id"), id},
+                                              {QStringLiteral("ok"), true},
+                                              {QStringLiteral("result"), QStringLiteral("done")}}),
+    };
+    SessionSummary session;
+    session.id = QStringLiteral("s1");
+    const QString md =
+        QString::fromUtf8(SessionExporter::exportSession(session, events, SessionExporter::Format::Markdown));
+    QVERIFY2(md.contains(QStringLiteral("**Changed files** `call_1`:\n\n- `src/a.txt` (modified, +1 \u22121)\n"
+                                        "- `logo.png` (created, binary)\n"
+                                        "- `big.log` (modified, no diff: too large)\n")),
+             qPrintable(md));
+    QVERIFY(md.contains(QStringLiteral("`src/a.txt`:\n\n```diff\n") + diff + QStringLiteral("```\n")));
+    QVERIFY(!md.contains(QStringLiteral("`logo.png`:")));
+    QVERIFY(md.indexOf(QStringLiteral("**Changed files**")) < md.indexOf(QStringLiteral("**Result**")));
+}
+
+void TestSessionExporter::cutOffAnswerIsMarkedInBothFormats()
+{
+    EventChain c(QStringLiteral("s2"));
+    std::vector<Event> events{
+        c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("write a poem")}}),
+        c.next(EventKind::ModelTextDelta,
+               {{QStringLiteral("text"), QStringLiteral("Roses are")}, {QStringLiteral("turn"), 0}}),
+    };
+    SessionSummary session;
+    session.id = QStringLiteral("s2");
+    const QString md =
+        QString::fromUtf8(SessionExporter::exportSession(session, events, SessionExporter::Format::Markdown));
+    QVERIFY2(md.contains(QStringLiteral("Roses are\n\n> **Interrupted: this answer was cut off.")), qPrintable(md));
+
+    const QJsonObject json =
+        QJsonDocument::fromJson(SessionExporter::exportSession(session, events, SessionExporter::Format::Json))
+            .object()
+            .value(QLatin1String("session"))
+            .toObject();
+    QCOMPARE(json.value(QLatin1String("interrupted")).toBool(), true);
+    const QJsonArray cut = json.value(QLatin1String("interrupted_answers")).toArray();
+    QCOMPARE(cut.size(), 1);
+    QCOMPARE(cut[0].toObject().value(QLatin1String("first_seq")).toInt(), 2);
+
+    // With its end recorded, the same answer is complete.
+    events.push_back(c.next(EventKind::ModelTurnEnded, {{QStringLiteral("turn"), 0}}));
+    QVERIFY(
+        !SessionExporter::exportSession(session, events, SessionExporter::Format::Markdown).contains("Interrupted"));
+    QVERIFY(SessionExporter::interruptedAnswers(events).isEmpty());
+}
+
+QTEST_GUILESS_MAIN(TestSessionExporter)
+#include "tst_session_exporter.moc"

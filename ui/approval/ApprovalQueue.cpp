@@ -1,0 +1,94 @@
+#include "ui/approval/ApprovalQueue.h"
+
+#include <QHBoxLayout>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QVBoxLayout>
+
+namespace airlock {
+
+ApprovalQueue::ApprovalQueue(QWidget *parent)
+    : QWidget(parent), m_heading(new QLabel(this)), m_list(new QListWidget(this)), m_approveAll(new QPushButton(this))
+{
+    setObjectName(QStringLiteral("approvalQueue"));
+    m_list->setObjectName(QStringLiteral("approvalQueueList"));
+    m_approveAll->setObjectName(QStringLiteral("approveAll"));
+    m_approveAll->setToolTip(tr("Approve every waiting call once (Ctrl+Shift+Enter on the card)"));
+    m_list->setUniformItemSizes(true);
+    m_list->setMaximumHeight(m_list->fontMetrics().lineSpacing() * 5 + 8);
+    m_list->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+    setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto *row = new QHBoxLayout;
+    row->addWidget(m_heading, 1);
+    row->addWidget(m_approveAll);
+    layout->addLayout(row);
+    layout->addWidget(m_list);
+
+    connect(m_list, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row >= 0 && row < m_callIds.size())
+            Q_EMIT selected(m_callIds.at(row));
+    });
+    connect(m_approveAll, &QPushButton::clicked, this, &ApprovalQueue::approveAllRequested);
+    hide();
+}
+
+QString ApprovalQueue::summary(const PendingApproval &call, bool *complete)
+{
+    QString args = QString::fromUtf8(QJsonDocument(call.input).toJson(QJsonDocument::Compact));
+    const bool shortened = args.size() > 160;
+    if (args.size() > 160)
+        args = args.left(159) + QChar(0x2026);
+    if (complete)
+        *complete = !shortened;
+    return QStringLiteral("%1  %2").arg(call.tool, args);
+}
+
+QString ApprovalQueue::whyNotApproveAll() const
+{
+    if (m_needsALook.isEmpty())
+        return {};
+    return tr("Look at %1 on the card first: the list shows only part of the arguments.")
+        .arg(m_needsALook.join(QStringLiteral(", ")));
+}
+
+void ApprovalQueue::setCalls(const QList<PendingApproval> &calls, const QString &current)
+{
+    // Only when a choice is to be made: a single call is the card alone.
+    setVisible(calls.size() > 1);
+    const QSignalBlocker quiet(m_list); // rebuilding is not a selection
+    m_list->clear();
+    m_callIds.clear();
+    m_needsALook.clear();
+    if (!current.isEmpty())
+        m_seen.insert(current);
+    QSet<QString> waiting;
+    for (qsizetype i = 0; i < calls.size(); ++i) {
+        const PendingApproval &call = calls.at(i);
+        bool complete = true;
+        const QString line = summary(call, &complete);
+        if (!complete && !m_seen.contains(call.callId))
+            m_needsALook << QStringLiteral("%1. %2").arg(i + 1).arg(call.tool);
+        waiting.insert(call.callId);
+        auto *item = new QListWidgetItem(QStringLiteral("%1. %2").arg(i + 1).arg(line), m_list);
+        item->setToolTip(QString::fromUtf8(QJsonDocument(call.input).toJson(QJsonDocument::Indented)));
+        m_callIds << call.callId;
+        if (call.callId == current)
+            m_list->setCurrentItem(item);
+    }
+    m_heading->setText(tr("%n calls wait for your decision; they run in this order. Select one to see it in full.",
+                          nullptr, int(calls.size())));
+    m_seen &= waiting; // forget calls that are decided
+    m_approveAll->setText(tr("Approve all %1").arg(calls.size()));
+    const QString why = whyNotApproveAll();
+    m_approveAll->setEnabled(why.isEmpty());
+    m_approveAll->setToolTip(why.isEmpty() ? tr("Approve every waiting call once (Ctrl+Shift+Enter on the card)")
+                                           : why);
+}
+
+} // namespace airlock

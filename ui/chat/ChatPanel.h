@@ -1,0 +1,119 @@
+#pragma once
+
+// The chat area: the transcript, the approval card for the call that waits, the
+// prompt box with Send/Stop, and a token/cost meter. The agent for a session is
+// built on a worker thread when the first prompt is sent, then lives on the UI
+// thread, where it never blocks: everything it does arrives as events.
+
+#include "core/agent/AgentSetup.h"
+#include "core/agent/PriceTable.h"
+
+#include <QWidget>
+
+#include <memory>
+#include <optional>
+
+class QComboBox;
+class QLabel;
+class QPushButton;
+
+namespace airlock {
+
+class ApprovalCard;
+class ApprovalQueue;
+class PromptEdit;
+class TranscriptView;
+
+class ChatPanel final : public QWidget {
+    Q_OBJECT
+public:
+    ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *parent = nullptr);
+    ~ChatPanel() override;
+
+    // Shows a stored session; its agent starts with the next prompt.
+    void openSession(const QString &sessionId);
+    // An empty chat; the session is created with the first prompt.
+    void newSession();
+    const QString &sessionId() const { return m_sessionId; }
+
+    TranscriptView *transcript() const { return m_transcript; }
+    ApprovalCard *approvalCard() const { return m_approval; }
+    ApprovalQueue *approvalQueue() const { return m_queue; }
+    QComboBox *modelPicker() const { return m_modelPicker; }
+    PromptEdit *prompt() const { return m_prompt; }
+    AgentSession *agent() const { return m_agent.get(); }
+    bool isRunning() const;
+
+    // Sends a prompt as if typed (the prompt box's Enter does this).
+    void send(const QString &text);
+    void stop();
+    // Approves every waiting call once, in the model's order.
+    void approveAll();
+    // Shows a waiting call on the approval card (from the queue or the transcript).
+    void showPending(const QString &callId);
+    // The model of the next turns; empty: the one from Settings.
+    void chooseModel(const QString &model);
+
+Q_SIGNALS:
+    void sessionCreated(const QString &sessionId);
+    void runFinished(airlock::AgentSession::Outcome outcome, const QString &message);
+    void statusChanged(const QString &message);
+    // A call waits for a decision (for notifications when the window is not in front).
+    void approvalWaiting(const QString &tool);
+    // How many calls wait for a decision now (for a badge).
+    void waitingCountChanged(int count);
+    // The agent of this chat shares `dir` with its sandbox (empty: none).
+    void workspaceChanged(const QString &dir);
+    // Every event of the running agent, as it is recorded.
+    void eventRecorded(const airlock::Event &event);
+
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
+private:
+    void attach(std::unique_ptr<AgentSession> agent);
+    void onEvent(const Event &event);
+    void onApprovalNeeded(const PendingApproval &call);
+    void onApprovalSettled(const QString &callId);
+    void refreshQueue();
+    void clearPending();
+    void updateMeter();
+    void listModels();
+    void resetModelChoice();
+    void showWriteDiff(const PendingApproval &call);
+    void setRunning(bool running);
+    void showStatus(const QString &message);
+
+    QString m_databasePath;
+    AgentSetupFactory m_factory;
+    QString m_sessionId;
+    std::unique_ptr<AgentSession> m_agent;
+    // Input schemas by tool name, for the approval card. Only the schemas: the agent
+    // alone owns the tools, so their sandboxes go away with it, off the UI thread.
+    QHash<QString, QJsonObject> m_schemas;
+    QString m_model;
+    QString m_workspace; // shared with the agent's sandbox, if any
+    bool m_starting = false;
+    qint64 m_tokensIn = 0;
+    qint64 m_tokensOut = 0;
+
+    QList<PendingApproval> m_pendingCalls; // waiting for a decision, in the model's order
+    QString m_chosenModel;                 // from the picker; empty: the configured one
+    QString m_modelsListedFrom;            // the endpoint the picker's list came from
+    bool m_pickingFromList = false;        // the picker's list is open
+
+    TranscriptView *m_transcript;
+    ApprovalCard *m_approval;
+    ApprovalQueue *m_queue;
+    QComboBox *m_modelPicker;
+    PromptEdit *m_prompt;
+    QPushButton *m_send;
+    QPushButton *m_stop;
+    QLabel *m_meter;
+    PriceTable m_prices;
+    double m_costUsd = 0;
+    bool m_costKnown = false;
+    std::optional<double> m_turnCostUsd;
+};
+
+} // namespace airlock

@@ -1,0 +1,500 @@
+#include "ui/settings/SettingsDialog.h"
+
+#include "core/policy/PolicyCall.h"
+#include "core/policy/PolicyEngine.h"
+#include "core/project/PolicyFile.h"
+#include "core/secrets/SecretStore.h"
+
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSaveFile>
+#include <QSettings>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QThreadPool>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+
+namespace airlock {
+namespace {
+
+// Outcomes of keychain work on a worker thread.
+struct KeyOutcome {
+    bool ok = false;
+    bool found = false;
+    QString suffix; // the key's last four characters: enough to recognise it
+    QString error;
+};
+
+QString suffixOf(const QString &key)
+{
+    return key.right(4);
+}
+
+QString keyStatusText(const KeyOutcome &o)
+{
+    if (o.ok && o.found)
+        return SettingsDialog::tr("stored ✓ (ends in …%1)").arg(o.suffix);
+    if (o.ok)
+        return SettingsDialog::tr("no key stored in the keychain");
+    return o.error;
+}
+
+Status writePolicyFile(const QString &path, const QByteArray &json)
+{
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(json) != json.size() || !f.commit())
+        return Error::make(Error::Code::Io, QStringLiteral("cannot write %1: %2").arg(path, f.errorString()));
+    return {};
+}
+
+QLabel *statusLabel(const QString &objectName, QWidget *parent)
+{
+    auto *label = new QLabel(parent);
+    label->setObjectName(objectName);
+    label->setWordWrap(true);
+    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    return label;
+}
+
+} // namespace
+
+SettingsDialog::SettingsDialog(QWidget *parent)
+    : QDialog(parent), m_provider(new QComboBox(this)), m_baseUrl(new QLineEdit(this)), m_model(new QLineEdit(this)),
+      m_keyFromKeychain(new QRadioButton(tr("In the keychain"), this)),
+      m_keyFromEnv(new QRadioButton(tr("From an environment variable"), this)), m_key(new QLineEdit(this)),
+      m_keyEnv(new QLineEdit(this)), m_keyStatus(statusLabel(QStringLiteral("keyStatus"), this)),
+      m_sandbox(new QComboBox(this)), m_theme(new QComboBox(this)), m_workspace(new QLineEdit(this)),
+      m_maxTurns(new QSpinBox(this)), m_tokenBudget(new QSpinBox(this)), m_costBudget(new QDoubleSpinBox(this)),
+      m_toolTimeout(new QSpinBox(this)), m_tools(new QListWidget(this)), m_policy(new QPlainTextEdit(this)),
+      m_policyStatus(statusLabel(QStringLiteral("policyStatus"), this)), m_call(new QPlainTextEdit(this)),
+      m_decision(statusLabel(QStringLiteral("ruleDecision"), this))
+{
+    setObjectName(QStringLiteral("settingsDialog"));
+    setWindowTitle(tr("Settings"));
+
+    // Provider
+    m_provider->setObjectName(QStringLiteral("provider"));
+    m_provider->addItem(tr("Anthropic"), QStringLiteral("anthropic"));
+    m_provider->addItem(tr("OpenAI-compatible (OpenAI, Ollama, vLLM, llama.cpp…)"), QStringLiteral("openai"));
+    m_baseUrl->setObjectName(QStringLiteral("baseUrl"));
+    m_baseUrl->setPlaceholderText(tr("the provider's default"));
+    m_model->setObjectName(QStringLiteral("model"));
+    m_model->setPlaceholderText(tr("the provider's default"));
+    m_keyFromKeychain->setObjectName(QStringLiteral("keyFromKeychain"));
+    m_keyFromEnv->setObjectName(QStringLiteral("keyFromEnv"));
+    m_key->setObjectName(QStringLiteral("apiKey"));
+    m_key->setEchoMode(QLineEdit::Password);
+    m_key->setPlaceholderText(tr("paste a new key to store it"));
+    m_keyEnv->setObjectName(QStringLiteral("apiKeyEnv"));
+    m_keyEnv->setPlaceholderText(QStringLiteral("ANTHROPIC_API_KEY"));
+    auto *storeButton = new QPushButton(tr("Store in keychain"), this);
+    storeButton->setObjectName(QStringLiteral("storeKey"));
+    connect(storeButton, &QPushButton::clicked, this, &SettingsDialog::storeKey);
+    auto *keyRow = new QHBoxLayout;
+    keyRow->addWidget(m_key, 1);
+    keyRow->addWidget(storeButton);
+    auto *providerPage = new QWidget(this);
+    auto *providerForm = new QFormLayout(providerPage);
+    providerForm->addRow(tr("Provider"), m_provider);
+    providerForm->addRow(tr("Base URL"), m_baseUrl);
+    providerForm->addRow(tr("Model"), m_model);
+    providerForm->addRow(tr("API key"), m_keyFromKeychain);
+    providerForm->addRow(QString(), keyRow);
+    providerForm->addRow(QString(), m_keyStatus);
+    providerForm->addRow(QString(), m_keyFromEnv);
+    providerForm->addRow(tr("Variable"), m_keyEnv);
+    auto keyMode = [this] {
+        m_key->setEnabled(m_keyFromKeychain->isChecked());
+        m_keyEnv->setEnabled(m_keyFromEnv->isChecked());
+    };
+    connect(m_keyFromKeychain, &QRadioButton::toggled, this, keyMode);
+    connect(m_provider, &QComboBox::currentIndexChanged, this, &SettingsDialog::refreshKeyStatus);
+
+    // Sandbox
+    m_sandbox->setObjectName(QStringLiteral("sandbox"));
+    m_sandbox->addItem(tr("None (tools run on the host only when they are JavaScript)"), QString());
+    m_sandbox->addItem(tr("V8 isolate"), QStringLiteral("isolate"));
+    m_sandbox->addItem(tr("MicroVM (libvirt + QEMU)"), QStringLiteral("microvm"));
+    m_workspace->setObjectName(QStringLiteral("workspace"));
+    m_workspace->setPlaceholderText(tr("the current folder"));
+    auto *browse = new QPushButton(tr("Choose…"), this);
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Workspace folder"), m_workspace->text());
+        if (!dir.isEmpty())
+            m_workspace->setText(dir);
+    });
+    auto *workspaceRow = new QHBoxLayout;
+    workspaceRow->addWidget(m_workspace, 1);
+    workspaceRow->addWidget(browse);
+    auto *sandboxPage = new QWidget(this);
+    auto *sandboxForm = new QFormLayout(sandboxPage);
+    sandboxForm->addRow(tr("Default sandbox"), m_sandbox);
+    sandboxForm->addRow(tr("Workspace folder"), workspaceRow);
+    // Limits: what a runaway agent may spend before it is stopped (0: no limit).
+    m_maxTurns->setObjectName(QStringLiteral("maxTurns"));
+    m_maxTurns->setRange(1, 500);
+    m_maxTurns->setToolTip(tr("Model turns one prompt may take before the run stops"));
+    m_tokenBudget->setObjectName(QStringLiteral("tokenBudget"));
+    m_tokenBudget->setRange(0, 100'000);
+    m_tokenBudget->setSuffix(tr(" thousand tokens"));
+    m_tokenBudget->setSpecialValueText(tr("no budget"));
+    m_costBudget->setObjectName(QStringLiteral("costBudget"));
+    m_costBudget->setRange(0, 10'000);
+    m_costBudget->setDecimals(2);
+    m_costBudget->setPrefix(QStringLiteral("$"));
+    m_costBudget->setSpecialValueText(tr("no budget"));
+    m_costBudget->setToolTip(tr("Estimated from the price table; a model without a price stops the run"));
+    m_toolTimeout->setObjectName(QStringLiteral("toolTimeout"));
+    m_toolTimeout->setRange(0, 24 * 3600);
+    m_toolTimeout->setSuffix(tr(" s"));
+    m_toolTimeout->setSpecialValueText(tr("each tool's own"));
+    sandboxForm->addRow(tr("Turns per prompt"), m_maxTurns);
+    sandboxForm->addRow(tr("Session token budget"), m_tokenBudget);
+    sandboxForm->addRow(tr("Session cost budget"), m_costBudget);
+    sandboxForm->addRow(tr("Tool call timeout"), m_toolTimeout);
+
+    // Appearance
+    m_theme->setObjectName(QStringLiteral("theme"));
+    m_theme->addItem(tr("System (follow the desktop)"), themeChoiceKey(ThemeChoice::System));
+    m_theme->addItem(tr("Light"), themeChoiceKey(ThemeChoice::Light));
+    m_theme->addItem(tr("Dark"), themeChoiceKey(ThemeChoice::Dark));
+    auto *appearancePage = new QWidget(this);
+    auto *appearanceForm = new QFormLayout(appearancePage);
+    appearanceForm->addRow(tr("Theme"), m_theme);
+    auto *themeNote = new QLabel(tr("System follows the desktop's light or dark setting, also when it changes "
+                                    "while Airlock runs. A new choice applies when you save."),
+                                 appearancePage);
+    themeNote->setWordWrap(true);
+    appearanceForm->addRow(QString(), themeNote);
+
+    // Tools
+    m_tools->setObjectName(QStringLiteral("toolFiles"));
+    auto *addTool = new QPushButton(tr("Add…"), this);
+    auto *removeTool = new QPushButton(tr("Remove"), this);
+    connect(addTool, &QPushButton::clicked, this, [this] {
+        for (const QString &f :
+             QFileDialog::getOpenFileNames(this, tr("JavaScript tools"), QString(), tr("JavaScript (*.js *.mjs)")))
+            m_tools->addItem(f);
+    });
+    connect(removeTool, &QPushButton::clicked, this, [this] { delete m_tools->currentItem(); });
+    auto *toolsPage = new QWidget(this);
+    auto *toolsLayout = new QVBoxLayout(toolsPage);
+    toolsLayout->addWidget(new QLabel(tr("JavaScript tool files (defineTool)"), toolsPage));
+    toolsLayout->addWidget(m_tools, 1);
+    auto *toolButtons = new QHBoxLayout;
+    toolButtons->addWidget(addTool);
+    toolButtons->addWidget(removeTool);
+    toolButtons->addStretch();
+    toolsLayout->addLayout(toolButtons);
+
+    // Policy
+    const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    m_policy->setObjectName(QStringLiteral("policy"));
+    m_policy->setFont(mono);
+    m_policy->setPlaceholderText(
+        QStringLiteral("{\"rules\": [{\"name\": \"git-status\", \"tool\": \"exec\", \"when\": {\"command\": "
+                       "{\"argv_prefix\": [\"git\", \"status\"]}}, \"decision\": \"allow\"}]}"));
+    connect(m_policy, &QPlainTextEdit::textChanged, this, &SettingsDialog::validatePolicy);
+    m_call->setObjectName(QStringLiteral("testCall"));
+    m_call->setFont(mono);
+    m_call->setMaximumHeight(90);
+    m_call->setPlaceholderText(QStringLiteral("{\"tool\": \"exec\", \"input\": {\"command\": \"ls -la\"}}"));
+    auto *testButton = new QPushButton(tr("Test this rule"), this);
+    testButton->setObjectName(QStringLiteral("testRule"));
+    connect(testButton, &QPushButton::clicked, this, [this] { (void)testCall(m_call->toPlainText().toUtf8()); });
+    auto *policyPage = new QWidget(this);
+    auto *policyLayout = new QVBoxLayout(policyPage);
+    policyLayout->addWidget(new QLabel(tr("Rules, first match decides (JSON)"), policyPage));
+    policyLayout->addWidget(m_policy, 1);
+    policyLayout->addWidget(m_policyStatus);
+    policyLayout->addWidget(new QLabel(tr("A call to try: {tool, input, annotations?}"), policyPage));
+    policyLayout->addWidget(m_call);
+    policyLayout->addWidget(testButton, 0, Qt::AlignLeft);
+    policyLayout->addWidget(m_decision);
+
+    auto *tabs = new QTabWidget(this);
+    tabs->addTab(providerPage, tr("Provider"));
+    tabs->addTab(sandboxPage, tr("Sandbox"));
+    tabs->addTab(toolsPage, tr("Tools"));
+    tabs->addTab(policyPage, tr("Policy"));
+    tabs->addTab(appearancePage, tr("Appearance"));
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel, this);
+    connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &SettingsDialog::reject);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(tabs, 1);
+    layout->addWidget(buttons);
+
+    load();
+    keyMode();
+    resize(640, 520);
+}
+
+QString SettingsDialog::settingsPath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) +
+           QStringLiteral("/airlock/settings.ini");
+}
+
+QString SettingsDialog::policyPath()
+{
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) +
+           QStringLiteral("/airlock/policy.json");
+}
+
+AgentChoices SettingsDialog::loadChoices()
+{
+    QSettings s(settingsPath(), QSettings::IniFormat);
+    AgentChoices c;
+    const QString provider = s.value(QStringLiteral("provider/kind")).toString();
+    if (!provider.isEmpty())
+        c.provider = provider;
+    c.baseUrl = s.value(QStringLiteral("provider/base_url")).toString();
+    c.model = s.value(QStringLiteral("provider/model")).toString();
+    if (s.value(QStringLiteral("provider/key_source")).toString() == QLatin1String("env"))
+        c.apiKeyEnv = s.value(QStringLiteral("provider/key_env")).toString();
+    c.sandbox = s.value(QStringLiteral("sandbox/default")).toString();
+    c.workspace = s.value(QStringLiteral("sandbox/workspace")).toString();
+    c.maxTurns = s.value(QStringLiteral("limits/max_turns"), 0).toInt();
+    c.maxTotalTokens = s.value(QStringLiteral("limits/token_budget"), 0).toLongLong();
+    c.maxCostUsd = s.value(QStringLiteral("limits/cost_budget_usd"), 0.0).toDouble();
+    c.toolTimeoutMs = s.value(QStringLiteral("limits/tool_timeout_ms"), 0).toInt();
+    c.toolFiles = s.value(QStringLiteral("tools/files")).toStringList();
+    if (!s.value(QStringLiteral("policy/rules")).toString().trimmed().isEmpty())
+        c.policyFile = policyPath();
+    return c;
+}
+
+ThemeChoice SettingsDialog::loadThemeChoice()
+{
+    QSettings s(settingsPath(), QSettings::IniFormat);
+    return themeChoiceFromKey(s.value(QStringLiteral("appearance/theme")).toString());
+}
+
+void SettingsDialog::load()
+{
+    QSettings s(settingsPath(), QSettings::IniFormat);
+    const int kind = m_provider->findData(s.value(QStringLiteral("provider/kind"), QStringLiteral("anthropic")));
+    m_provider->setCurrentIndex(kind < 0 ? 0 : kind);
+    m_baseUrl->setText(s.value(QStringLiteral("provider/base_url")).toString());
+    m_model->setText(s.value(QStringLiteral("provider/model")).toString());
+    const bool fromEnv = s.value(QStringLiteral("provider/key_source")).toString() == QLatin1String("env");
+    (fromEnv ? m_keyFromEnv : m_keyFromKeychain)->setChecked(true);
+    m_keyEnv->setText(s.value(QStringLiteral("provider/key_env")).toString());
+    const int sandbox = m_sandbox->findData(s.value(QStringLiteral("sandbox/default"), QString()).toString());
+    m_sandbox->setCurrentIndex(sandbox < 0 ? 0 : sandbox);
+    m_workspace->setText(s.value(QStringLiteral("sandbox/workspace")).toString());
+    m_maxTurns->setValue(s.value(QStringLiteral("limits/max_turns"), 25).toInt());
+    m_tokenBudget->setValue(int(s.value(QStringLiteral("limits/token_budget"), 0).toLongLong() / 1000));
+    m_costBudget->setValue(s.value(QStringLiteral("limits/cost_budget_usd"), 0.0).toDouble());
+    m_toolTimeout->setValue(s.value(QStringLiteral("limits/tool_timeout_ms"), 0).toInt() / 1000);
+    const int theme =
+        m_theme->findData(themeChoiceKey(themeChoiceFromKey(s.value(QStringLiteral("appearance/theme")).toString())));
+    m_theme->setCurrentIndex(theme < 0 ? 0 : theme);
+    m_tools->clear();
+    m_tools->addItems(s.value(QStringLiteral("tools/files")).toStringList());
+    m_policy->setPlainText(s.value(QStringLiteral("policy/rules")).toString());
+    validatePolicy();
+    refreshKeyStatus();
+}
+
+QString SettingsDialog::providerName() const
+{
+    return m_provider->currentData().toString();
+}
+
+void SettingsDialog::validatePolicy()
+{
+    const QByteArray json = m_policy->toPlainText().trimmed().toUtf8();
+    if (json.isEmpty()) {
+        m_policyStatus->setText(tr("No rules: read-only tools run, everything else asks."));
+        return;
+    }
+    auto engine = PolicyFile::parse(json, QStringLiteral("settings"));
+    if (!engine) {
+        m_policyStatus->setText(tr("✗ %1").arg(engine.error().message));
+        return;
+    }
+    const qsizetype n = engine->rules().size();
+    m_policyStatus->setText(n == 1 ? tr("✓ 1 rule") : tr("✓ %1 rules").arg(n));
+}
+
+bool SettingsDialog::save()
+{
+    const QString rules = m_policy->toPlainText().trimmed();
+    if (!rules.isEmpty()) {
+        auto engine = PolicyFile::parse(rules.toUtf8(), QStringLiteral("settings"));
+        if (!engine) {
+            const QString error = tr("Not saved: the policy is invalid: %1").arg(engine.error().message);
+            m_policyStatus->setText(QStringLiteral("✗ ") + error);
+            Q_EMIT saved(false, error);
+            return false;
+        }
+    }
+    {
+        QSettings s(settingsPath(), QSettings::IniFormat);
+        s.setValue(QStringLiteral("provider/kind"), providerName());
+        s.setValue(QStringLiteral("provider/base_url"), m_baseUrl->text().trimmed());
+        s.setValue(QStringLiteral("provider/model"), m_model->text().trimmed());
+        s.setValue(QStringLiteral("provider/key_source"),
+                   m_keyFromEnv->isChecked() ? QStringLiteral("env") : QStringLiteral("keychain"));
+        s.setValue(QStringLiteral("provider/key_env"), m_keyEnv->text().trimmed());
+        s.setValue(QStringLiteral("sandbox/default"), m_sandbox->currentData().toString());
+        s.setValue(QStringLiteral("sandbox/workspace"), m_workspace->text().trimmed());
+        s.setValue(QStringLiteral("limits/max_turns"), m_maxTurns->value());
+        s.setValue(QStringLiteral("limits/token_budget"), qint64(m_tokenBudget->value()) * 1000);
+        s.setValue(QStringLiteral("limits/cost_budget_usd"), m_costBudget->value());
+        s.setValue(QStringLiteral("limits/tool_timeout_ms"), m_toolTimeout->value() * 1000);
+        QStringList tools;
+        for (int i = 0; i < m_tools->count(); ++i)
+            tools << m_tools->item(i)->text();
+        s.setValue(QStringLiteral("tools/files"), tools);
+        s.setValue(QStringLiteral("policy/rules"), rules);
+        s.setValue(QStringLiteral("appearance/theme"), m_theme->currentData().toString());
+    } // QSettings writes when it goes out of scope: a small INI file
+    // The window changes theme now, not at the next start.
+    if (ThemeController *theme = ThemeController::of(QCoreApplication::instance()))
+        theme->setChoice(themeChoiceFromKey(m_theme->currentData().toString()));
+    if (rules.isEmpty()) {
+        Q_EMIT saved(true, QString());
+        return true;
+    }
+    auto *watcher = new QFutureWatcher<Status>(this); // deleted when finished
+    connect(watcher, &QFutureWatcher<Status>::finished, this, [this, watcher] {
+        const Status s = watcher->result();
+        watcher->deleteLater();
+        if (!s)
+            m_policyStatus->setText(QStringLiteral("✗ ") + s.error().message);
+        Q_EMIT saved(s.ok(), s.ok() ? QString() : s.error().message);
+    });
+    watcher->setFuture(QtConcurrent::run(writePolicyFile, policyPath(), rules.toUtf8()));
+    return true;
+}
+
+void SettingsDialog::accept()
+{
+    if (save())
+        QDialog::accept();
+}
+
+Result<PolicyDecision> SettingsDialog::testCall(const QByteArray &callJson)
+{
+    auto fail = [this](const QString &message) -> Result<PolicyDecision> {
+        m_decision->setText(QStringLiteral("✗ ") + message);
+        return Error::make(Error::Code::BadInput, message);
+    };
+    const QString rules = m_policy->toPlainText().trimmed();
+    PolicyEngine engine;
+    if (!rules.isEmpty()) {
+        auto parsed = PolicyFile::parse(rules.toUtf8(), QStringLiteral("settings"));
+        if (!parsed)
+            return fail(tr("the rules are invalid: %1").arg(parsed.error().message));
+        engine = std::move(*parsed);
+    }
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(callJson, &parseError);
+    if (!doc.isObject())
+        return fail(tr("the call is not a JSON object: %1").arg(parseError.errorString()));
+    QJsonObject object = doc.object();
+    // The built-in exec tool reads a shell command line from "command": judge it as one.
+    if (!object.contains(QStringLiteral("shell_field")) &&
+        object.value(QStringLiteral("tool")).toString() == QLatin1String("exec"))
+        object.insert(QStringLiteral("shell_field"), QStringLiteral("command"));
+    auto call = PolicyCall::fromJson(object);
+    if (!call)
+        return fail(call.error().message);
+    const PolicyDecision decision = engine.decide(*call);
+    QString text = tr("→ %1, by rule %2").arg(policyVerdictName(decision.verdict), decision.rule);
+    if (!decision.reason.isEmpty())
+        text += QStringLiteral(" — ") + decision.reason;
+    m_decision->setText(text);
+    return decision;
+}
+
+void SettingsDialog::storeKey()
+{
+    const QString key = m_key->text().trimmed();
+    if (key.isEmpty()) {
+        setKeyStatus(tr("Paste a key first."));
+        return;
+    }
+    m_key->clear(); // the field never holds the key longer than needed
+    const QString provider = providerName();
+    setKeyStatus(tr("storing…"));
+    runKeyJob([provider, key] {
+        KeyOutcome o;
+        const Status s = SecretStore().write(SecretStore::apiKeyEntry(provider), key);
+        o.ok = s.ok();
+        o.found = s.ok();
+        o.suffix = suffixOf(key);
+        if (!s)
+            o.error = tr("not stored: %1").arg(s.error().message);
+        return keyStatusText(o);
+    });
+}
+
+void SettingsDialog::refreshKeyStatus()
+{
+    const QString provider = providerName();
+    setKeyStatus(tr("checking the keychain…"));
+    runKeyJob([provider] {
+        KeyOutcome o;
+        auto key = SecretStore().read(SecretStore::apiKeyEntry(provider));
+        if (key) {
+            o.ok = o.found = true;
+            o.suffix = suffixOf(*key);
+        } else if (key.error().code == Error::Code::NotFound) {
+            o.ok = true;
+        } else {
+            o.error = key.error().message;
+        }
+        return keyStatusText(o);
+    });
+}
+
+void SettingsDialog::runKeyJob(std::function<QString()> job)
+{
+    // Only the newest answer is shown: a slow keychain must not overwrite a later one.
+    const quint64 generation = ++m_keyGeneration;
+    auto *watcher = new QFutureWatcher<QString>(this); // deleted when finished
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, generation] {
+        const QString status = watcher->result();
+        watcher->deleteLater();
+        if (generation == m_keyGeneration)
+            setKeyStatus(status);
+    });
+    watcher->setFuture(QtConcurrent::run(std::move(job)));
+}
+
+QString SettingsDialog::keyStatus() const
+{
+    return m_keyStatus->text();
+}
+
+void SettingsDialog::setKeyStatus(const QString &text)
+{
+    m_keyStatus->setText(text);
+    Q_EMIT keyStatusChanged(text);
+}
+
+} // namespace airlock

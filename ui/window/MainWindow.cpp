@@ -1,0 +1,281 @@
+#include "ui/window/MainWindow.h"
+
+#include "core/events/Event.h"
+#include "core/storage/EventStore.h"
+#include "ui/chat/ChatPanel.h"
+#include "ui/chat/TranscriptModel.h"
+#include "ui/chat/TranscriptView.h"
+#include "ui/files/FilesView.h"
+#include "ui/logs/LogsView.h"
+#include "ui/preview/PreviewView.h"
+#include "ui/sessions/SessionListModel.h"
+#include "ui/sessions/SessionSidebar.h"
+#include "ui/settings/SettingsDialog.h"
+#include "ui/theme/AppIcon.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDockWidget>
+#include <QFileInfo>
+#include <QFutureWatcher>
+#include <QLabel>
+#include <QMenuBar>
+#include <QRegularExpression>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QSystemTrayIcon>
+#include <QtConcurrent>
+
+namespace airlock {
+namespace {
+
+QLabel *emptyStateLabel(const QString &text, QWidget *parent)
+{
+    auto *label = new QLabel(text, parent); // parented
+    label->setAlignment(Qt::AlignCenter);
+    label->setWordWrap(true);
+    label->setMargin(12);
+    label->setEnabled(false); // greyed: a placeholder, not content
+    return label;
+}
+
+} // namespace
+
+MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidget *parent)
+    : QMainWindow(parent), m_databasePath(std::move(databasePath)), m_sessions(new SessionListModel(this)),
+      m_sidebar(new SessionSidebar(m_sessions, this)),
+      m_chatPlaceholder(emptyStateLabel(tr("Select a session on the left, or start one with airlock chat."), this)),
+      m_chat(new ChatPanel(m_databasePath, std::move(agentSetup), this)), m_logs(new LogsView(this)),
+      m_files(new FilesView(this)), m_preview(new PreviewView(this)), m_chatStack(new QStackedWidget(this))
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(tr("Airlock"));
+    setWindowIcon(AppIcon::make());
+    resize(1280, 800);
+
+    auto *splitter = new QSplitter(Qt::Horizontal, this); // becomes the central widget
+    splitter->addWidget(m_sidebar);
+    m_chatStack->setObjectName(QStringLiteral("chatArea"));
+    m_chatStack->addWidget(m_chatPlaceholder);
+    m_chatStack->addWidget(m_chat);
+    splitter->addWidget(m_chatStack);
+    splitter->setStretchFactor(0, 0);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({260, 1020});
+    setCentralWidget(splitter);
+
+    m_logsDock = makeDock(tr("Logs"), QStringLiteral("logsDock"),
+                          tr("Live output of tool calls appears here: console output of JavaScript tools, "
+                             "stdout and stderr of VM commands, the VM console."),
+                          Qt::BottomDockWidgetArea);
+    m_filesDock = makeDock(tr("Files"), QStringLiteral("filesDock"),
+                           tr("The session's workspace appears here once a sandbox has one."), Qt::RightDockWidgetArea);
+    m_previewDock = makeDock(tr("Preview"), QStringLiteral("previewDock"),
+                             tr("HTML files and browser screenshots from the session are previewed here."),
+                             Qt::RightDockWidgetArea);
+    m_logsDock->setWidget(m_logs); // replaces the placeholders, which the docks delete
+    m_filesDock->setWidget(m_files);
+    m_previewDock->setWidget(m_preview);
+    tabifyDockWidget(m_filesDock, m_previewDock);
+    // The chat gets the room; docks start small and keep what the user gives them.
+    resizeDocks({m_logsDock}, {170}, Qt::Vertical);
+    resizeDocks({m_filesDock}, {300}, Qt::Horizontal);
+    m_filesDock->raise();
+
+    auto *file = menuBar()->addMenu(tr("&Session"));
+    QAction *newAction = file->addAction(tr("&New session"), this, &MainWindow::newSession);
+    newAction->setShortcut(QKeySequence::New);
+    QAction *settings = file->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
+    settings->setShortcut(QKeySequence::Preferences);
+    auto *view = menuBar()->addMenu(tr("&View"));
+    for (QDockWidget *dock : {m_logsDock, m_filesDock, m_previewDock})
+        view->addAction(dock->toggleViewAction());
+
+    connect(m_sidebar, &SessionSidebar::sessionActivated, this, &MainWindow::showSession);
+    connect(transcript(), &TranscriptView::loaded, this, [this] {
+        m_chatStack->setCurrentWidget(m_chat);
+        markLastCallChanges();
+    });
+    connect(transcript(), &TranscriptView::loadFailed, this, [this](const QString &message) {
+        m_chatPlaceholder->setText(tr("The session could not be loaded:\n%1").arg(message));
+        m_chatStack->setCurrentWidget(m_chatPlaceholder);
+    });
+    statusBar()->showMessage(tr("Database: %1").arg(m_databasePath));
+    connect(m_chat, &ChatPanel::statusChanged, this, [this](const QString &m) { statusBar()->showMessage(m); });
+    connect(m_chat, &ChatPanel::sessionCreated, this, [this] { m_sessions->reload(m_databasePath); });
+    connect(m_chat, &ChatPanel::eventRecorded, this, &MainWindow::onEvent);
+    connect(m_chat, &ChatPanel::workspaceChanged, this, [this](const QString &dir) {
+        m_files->setWorkspace(dir);
+        m_preview->setWorkspace(dir);
+    });
+    // An HTML file picked in the Files dock opens in the browser preview.
+    connect(m_files, &FilesView::previewReady, this, [this](const QString &path) {
+        if (path.endsWith(QLatin1String(".html"), Qt::CaseInsensitive) ||
+            path.endsWith(QLatin1String(".htm"), Qt::CaseInsensitive)) {
+            m_preview->previewFile(path);
+            m_previewDock->show();
+        }
+    });
+    connect(m_chat, &ChatPanel::approvalWaiting, this, &MainWindow::notifyApproval);
+    connect(m_chat, &ChatPanel::waitingCountChanged, this, &MainWindow::showWaitingCount);
+    connect(transcript(), &TranscriptView::fileChangeActivated, this, &MainWindow::showFileChange);
+    m_sessions->reload(m_databasePath);
+}
+
+MainWindow::~MainWindow() = default;
+
+QDockWidget *MainWindow::makeDock(const QString &title, const QString &objectName, const QString &emptyText,
+                                  Qt::DockWidgetArea area)
+{
+    auto *dock = new QDockWidget(title, this); // parented to the window
+    dock->setObjectName(objectName);
+    dock->setWidget(emptyStateLabel(emptyText, dock));
+    addDockWidget(area, dock);
+    return dock;
+}
+
+void MainWindow::showSession(const QString &sessionId)
+{
+    m_chatPlaceholder->setText(tr("Loading session %1…").arg(sessionId));
+    m_chatStack->setCurrentWidget(m_chatPlaceholder);
+    m_chat->openSession(sessionId);
+    m_logs->loadSession(m_databasePath, sessionId);
+    // The workspace the session was created with, from its first event, off the UI thread.
+    auto *watcher = new QFutureWatcher<QString>(this); // deleted when finished
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, sessionId] {
+        const QString dir = watcher->result();
+        watcher->deleteLater();
+        if (m_chat->sessionId() != sessionId || m_chat->agent() || dir.isEmpty() || !QFileInfo(dir).isDir())
+            return; // another session by now, or a running agent already said where it works
+        m_files->setWorkspace(dir);
+        m_preview->setWorkspace(dir);
+        markLastCallChanges();
+    });
+    watcher->setFuture(QtConcurrent::run([db = m_databasePath, sessionId] {
+        QString dir;
+        auto store = EventStore::open(db);
+        if (store)
+            (void)(*store)->forEachEvent(sessionId, [&](const Event &e) {
+                if (e.knownKind() == EventKind::SessionCreated)
+                    dir = e.payloadObject().value(QLatin1String("workspace")).toString();
+                return false; // session.created is the first event
+            });
+        return dir;
+    }));
+}
+
+// A reopened session marks what its latest call changed, as a live one does. The
+// transcript has every call's recorded changes: no second read of the log.
+void MainWindow::markLastCallChanges()
+{
+    if (m_files->workspace().isEmpty() || m_chat->agent())
+        return; // no folder to mark in yet (it comes later), or live events do it
+    const TranscriptModel *model = transcript()->transcript();
+    for (int row = model->rowCount() - 1; row >= 0; --row) {
+        const TranscriptEntry &e = model->entry(row);
+        if (e.kind != TranscriptEntry::Kind::ToolCall)
+            continue;
+        QStringList paths;
+        for (const RecordedFileChange &f : e.files)
+            paths << f.path;
+        m_files->markChanged(paths);
+        return;
+    }
+}
+
+void MainWindow::onEvent(const Event &event)
+{
+    m_logs->apply(event);
+    // The files the latest call changed (as recorded for it) are marked in the Files dock.
+    if (event.knownKind() == EventKind::ExecutionStarted) {
+        m_changedByCall.clear();
+    } else if (event.knownKind() == EventKind::FileChanged) {
+        m_changedByCall << event.payloadObject().value(QLatin1String("path")).toString();
+    } else if (event.knownKind() == EventKind::ExecutionFinished) {
+        if (!m_changedByCall.isEmpty())
+            m_files->markChanged(std::exchange(m_changedByCall, {}));
+    }
+}
+
+void MainWindow::openSettings()
+{
+    auto *dialog = new SettingsDialog(this); // deleted when closed
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->open();
+}
+
+void MainWindow::notifyApproval(const QString &tool)
+{
+    if (isActiveWindow())
+        return;
+    // The taskbar entry asks for attention; a tray icon, where the desktop has a
+    // tray, says what waits.
+    QApplication::alert(this);
+    if (!QSystemTrayIcon::isSystemTrayAvailable())
+        return;
+    if (!m_tray) {
+        m_tray = new QSystemTrayIcon(AppIcon::make(m_waiting), this); // owned by the window
+        connect(m_tray, &QSystemTrayIcon::activated, this, [this] {
+            showNormal();
+            raise();
+            activateWindow();
+        });
+    }
+    m_tray->show();
+    m_tray->showMessage(tr("Airlock: approval needed"), tr("%1 is waiting for your decision.").arg(tool));
+}
+
+void MainWindow::showWaitingCount(int count)
+{
+    if (count == m_waiting)
+        return;
+    m_waiting = count;
+    const QString waiting = count == 1 ? tr("1 call waits") : tr("%1 calls wait").arg(count);
+    setWindowTitle(count > 0 ? tr("Airlock — %1").arg(waiting) : tr("Airlock"));
+    // The taskbar shows the window icon: the badge is seen even when minimised.
+    setWindowIcon(AppIcon::make(count));
+    if (m_tray) {
+        m_tray->setIcon(AppIcon::make(count));
+        m_tray->setToolTip(count > 0 ? tr("Airlock: %1 for your decision").arg(waiting) : tr("Airlock"));
+        if (count == 0)
+            m_tray->hide(); // the tray entry is only there while something waits
+    }
+}
+
+void MainWindow::showFileChange(const QString &callId, const QString &path, const QString &diff)
+{
+    const TranscriptModel *model = transcript()->transcript();
+    QString title = callId;
+    bool deleted = false;
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const TranscriptEntry &e = model->entry(row);
+        if (e.callId != callId)
+            continue;
+        title = tr("%1 (%2)").arg(e.tool, callId);
+        for (const RecordedFileChange &f : e.files)
+            if (f.path == path)
+                deleted = f.change == QLatin1String("deleted");
+    }
+    // No diff (binary, too large): the file as it is now says the most, if it is still there.
+    if (diff.isEmpty() && !deleted && !m_files->workspace().isEmpty())
+        m_files->previewFile(path);
+    else
+        m_files->showRecordedDiff(path, diff, title);
+    m_filesDock->show();
+    m_filesDock->raise();
+}
+
+TranscriptView *MainWindow::transcript() const
+{
+    return m_chat->transcript();
+}
+
+void MainWindow::newSession()
+{
+    m_chat->newSession();
+    m_logs->clear();
+    m_chatStack->setCurrentWidget(m_chat);
+}
+
+} // namespace airlock
