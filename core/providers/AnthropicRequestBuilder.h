@@ -1,6 +1,6 @@
 #pragma once
 
-// Builds the streaming Messages API request of PROTOCOLS.md §1.1–1.2 and §1.6:
+// Builds the streaming Messages API request of docs/protocols.md §1.1–1.2 and §1.6:
 // POST {base}/v1/messages with x-api-key and a configurable anthropic-version.
 
 #include "core/providers/ChatRequest.h"

@@ -1,6 +1,6 @@
 #pragma once
 
-// Decodes an Anthropic Messages stream (PROTOCOLS.md §1.5): text_delta becomes
+// Decodes an Anthropic Messages stream (docs/protocols.md §1.5): text_delta becomes
 // TextDelta items as it arrives; input_json_delta fragments are collected per block
 // index and parsed once at content_block_stop; message_delta carries cumulative
 // usage and the stop reason; message_stop ends the turn. Unknown event, block and

@@ -1,6 +1,6 @@
 #pragma once
 
-// Builds the streaming Chat Completions request of PROTOCOLS.md §2.1 and §2.3:
+// Builds the streaming Chat Completions request of docs/protocols.md §2.1 and §2.3:
 // POST {base}/chat/completions, Bearer key only when one is configured.
 
 #include "core/providers/ChatRequest.h"

@@ -1,6 +1,6 @@
 #pragma once
 
-// Decodes an OpenAI-compatible Chat Completions stream (PROTOCOLS.md §2.2): data-only
+// Decodes an OpenAI-compatible Chat Completions stream (docs/protocols.md §2.2): data-only
 // events, delta.content as text, delta.tool_calls fragments collected by `index`,
 // finish_reason, the usage chunk (stream_options.include_usage) and `[DONE]`.
 // Coded for the quirks of local servers (§2.4): a call that arrives whole in one

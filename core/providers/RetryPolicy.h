@@ -1,6 +1,6 @@
 #pragma once
 
-// When a failed attempt may be repeated, and after how long (PROTOCOLS.md §1.8,
+// When a failed attempt may be repeated, and after how long (docs/protocols.md §1.8,
 // narrowed to what the project allows): connection failures, 429, 500–504 and 529,
 // only while nothing of the answer has streamed; `x-should-retry` decides when
 // present; `retry-after-ms` / `retry-after` (seconds or HTTP date) are honoured,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a libvirt daemon for the microVM sandbox on a machine without systemd (CI,
-# containers), as MICROVM-NOTES.md describes. Idempotent: does nothing when a
+# containers), as docs/microvm-notes.md describes. Idempotent: does nothing when a
 # daemon already answers on qemu:///system. As root only; an ordinary user needs
 # none of this (qemu:///session starts a per-user daemon on demand).
 #

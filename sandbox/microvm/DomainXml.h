@@ -13,7 +13,7 @@ namespace airlock {
 QString domainXml(const VmConfig &config);
 
 // The guest kernel command line. `tscKhz` > 0 adds the TCG boot-hang fix of
-// MICROVM-NOTES.md: the kernel is told the TSC frequency instead of calibrating it
+// docs/microvm-notes.md: the kernel is told the TSC frequency instead of calibrating it
 // against a PIT it may never see (microvm has no HPET/PM timer).
 QString kernelCommandLine(qint64 tscKhz, bool quiet = true);
 

@@ -3,7 +3,7 @@
 // pre-booted VM, exec round trip of `true` (p50/p99), and QEMU's RSS. Baselines in
 // the same run: plain qemu-system-x86_64 booting the same kernel + initramfs to the
 // same agent-ready point (no libvirt); the shell-loop agent's 4.9 ms p50 is quoted
-// from MICROVM-NOTES.md (not re-measured here). Prints JSON lines (BenchJson.h).
+// from docs/microvm-notes.md (not re-measured here). Prints JSON lines (BenchJson.h).
 // Needs a running libvirt daemon (packaging/microvm/libvirtd-start.sh as root).
 
 #include "tests/bench/BenchJson.h"

@@ -1,4 +1,4 @@
-// Both stream decoders on recorded streams (PROTOCOLS.md framing), fed whole, at
+// Both stream decoders on recorded streams (docs/protocols.md §0–2 framing), fed whole, at
 // every single split point, one byte at a time and with CRLF line ends: the items
 // must not depend on how the bytes arrived.
 

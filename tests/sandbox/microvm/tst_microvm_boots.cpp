@@ -1,4 +1,4 @@
-// Boot after boot: the TCG boot hang of MICROVM-NOTES.md (about one in six without the
+// Boot after boot: the TCG boot hang of docs/microvm-notes.md (about one in six without the
 // clock fix) must not come back. Boots, says hello, destroys, AIRLOCK_VM_BOOTS times
 // (default 20); every boot must come up on its first attempt.
 
