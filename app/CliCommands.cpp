@@ -23,6 +23,7 @@ CommandSpec CliCommands::chat()
     c.summary = QStringLiteral("send one prompt to a model; its tool calls run in a sandbox, with approval");
     c.arguments = {
         {QStringLiteral("PROMPT"), QStringLiteral("what to ask (several words are joined with spaces)"), false, true}};
+    c.singleDashWordsArePlain = true;
     c.options = {
         {QStringLiteral("project"), QStringLiteral("DIR"),
          QStringLiteral("use DIR/airlock.json (tools, policy, sandbox); [p] approvals are kept there")},

@@ -43,6 +43,35 @@ std::optional<Error> checkValues(const QList<OptionSpec> &options, const QString
     return std::nullopt;
 }
 
+// Hides the single-dash words that are plain words from QCommandLineParser (which
+// would take them for short options) behind markers that restorePlainWords undoes.
+QStringList hidePlainWords(const QList<OptionSpec> &options, QStringList args, QStringList &hidden)
+{
+    for (qsizetype i = 0; i < args.size(); ++i) {
+        const QString &a = args[i];
+        if (a == QLatin1String("--"))
+            break;
+        if (a.startsWith(QLatin1String("--"))) {
+            const OptionSpec *o = findOption(options, a.mid(2));
+            if (o && o->takesValue())
+                ++i; // its value, whatever it looks like
+            continue;
+        }
+        if (a.size() > 1 && a.startsWith(QLatin1Char('-')) && a != QLatin1String("-h")) {
+            args[i] = QStringLiteral("\x01%1").arg(hidden.size());
+            hidden << a;
+        }
+    }
+    return args;
+}
+
+void restorePlainWords(QStringList &words, const QStringList &hidden)
+{
+    for (QString &w : words)
+        if (w.startsWith(QLatin1Char('\x01')))
+            w = hidden.value(w.mid(1).toInt(), w);
+}
+
 QString typed(const QStringList &args, const QString &name)
 {
     for (const QString &a : args)
@@ -87,6 +116,9 @@ Result<ParsedCommandLine> CommandLine::parse(const CommandSpec &spec, const QStr
     for (const OptionSpec &o : options)
         parser.addOption(o.takesValue() ? QCommandLineOption(o.name, o.description, o.valueName)
                                         : QCommandLineOption(o.name, o.description));
+    QStringList hidden;
+    if (spec.singleDashWordsArePlain)
+        args = hidePlainWords(options, args, hidden);
     if (!parser.parse(QStringList{QStringLiteral("airlock")} + args)) {
         const QStringList unknown = parser.unknownOptionNames();
         if (!unknown.isEmpty())
@@ -101,6 +133,7 @@ Result<ParsedCommandLine> CommandLine::parse(const CommandSpec &spec, const QStr
         if (parser.isSet(o.name))
             parsed.m_options.insert(o.name, o.takesValue() ? parser.values(o.name) : QStringList());
     parsed.positional = parser.positionalArguments();
+    restorePlainWords(parsed.positional, hidden);
     if (parsed.helpRequested || spec.subcommands.isEmpty())
         return parsed;
 

@@ -35,6 +35,9 @@ struct CommandSpec {
     QList<CommandSpec> subcommands{}; // `tool run|schema`, `sessions list|show|…`
     // Everything after "--" is passed on untouched (`vm exec -- COMMAND ARGS…`).
     bool passesOnAfterDashes = false;
+    // A word with one dash ("-5", "-v") is a plain word, not an option: chat's
+    // prompt may start with one. Only --long options (and -h) are options then.
+    bool singleDashWordsArePlain = false;
     QStringList notes{}; // lines of help after the options (formats, defaults)
 
     const CommandSpec *subcommand(const QString &word) const;

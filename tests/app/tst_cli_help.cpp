@@ -25,6 +25,7 @@ private Q_SLOTS:
     void badUsageIsOneLineAndExitsTwo();
     void manPageNamesEveryOption();
     void vmExecPassesOnWhatFollowsTheDashes();
+    void chatPromptMayStartWithADash();
 
 private:
     struct Run {
@@ -251,6 +252,25 @@ void TestCliHelp::vmExecPassesOnWhatFollowsTheDashes()
     r = airlock({QStringLiteral("vm"), QStringLiteral("exec"), QStringLiteral("ls"), QStringLiteral("--")});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("unexpected \"ls\""), r.err.constData());
+}
+
+// As before the parser was QCommandLineParser: a word with one dash is part of
+// the prompt ("-5 degrees?"), not an unknown short option; option values too.
+void TestCliHelp::chatPromptMayStartWithADash()
+{
+    Run r =
+        airlock({QStringLiteral("chat"), QStringLiteral("-5"), QStringLiteral("degrees?"), QStringLiteral("--help")});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY(r.out.startsWith("usage: airlock chat"));
+    r = airlock({QStringLiteral("chat"), QStringLiteral("--api-key-env"), QStringLiteral("AIRLOCK_TEST_NO_SUCH_KEY"),
+                 QStringLiteral("--system"), QStringLiteral("-be brief"), QStringLiteral("-5"),
+                 QStringLiteral("degrees?")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(!r.err.contains("unknown option") && !r.err.contains("missing PROMPT"), r.err.constData());
+    QVERIFY2(r.err.contains("AIRLOCK_TEST_NO_SUCH_KEY"), r.err.constData()); // it got as far as the key
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("list"), QStringLiteral("-v")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("unknown option -v"), r.err.constData());
 }
 
 QTEST_GUILESS_MAIN(TestCliHelp)
