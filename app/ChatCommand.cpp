@@ -58,92 +58,48 @@ void onSigint(int)
     [[maybe_unused]] auto n = ::write(signalPipe[1], &c, 1);
 }
 
-QString parse(QStringList args, ChatOptions &o)
+// The parsed command line as chat options; a message when a value is wrong.
+QString parse(const ParsedCommandLine &args, ChatOptions &o)
 {
-    QStringList positional;
-    while (!args.isEmpty()) {
-        const QString a = args.takeFirst();
-        auto value = [&](QString &out) -> bool {
-            if (a.contains(QLatin1Char('='))) {
-                out = a.section(QLatin1Char('='), 1);
-                return true;
-            }
-            if (args.isEmpty())
-                return false;
-            out = args.takeFirst();
-            return true;
-        };
-        const QString name = a.section(QLatin1Char('='), 0, 0);
-        QString v;
-        if (name == QLatin1String("--auto-approve"))
-            o.autoApprove = true;
-        else if (name == QLatin1String("--deny-all"))
-            o.denyAll = true;
-        else if (name == QLatin1String("--json"))
-            o.json = true;
-        else if (name == QLatin1String("--provider") || name == QLatin1String("--base-url") ||
-                 name == QLatin1String("--model") || name == QLatin1String("--api-key-env") ||
-                 name == QLatin1String("--tool") || name == QLatin1String("--policy") ||
-                 name == QLatin1String("--sandbox") || name == QLatin1String("--workspace") ||
-                 name == QLatin1String("--session") || name == QLatin1String("--system") ||
-                 name == QLatin1String("--max-turns") || name == QLatin1String("--max-tokens") ||
-                 name == QLatin1String("--max-cost") || name == QLatin1String("--prices") ||
-                 name == QLatin1String("--anthropic-version") || name == QLatin1String("--project")) {
-            if (!value(v))
-                return QStringLiteral("%1 needs a value").arg(name);
-            if (name == QLatin1String("--provider"))
-                o.provider = v;
-            else if (name == QLatin1String("--base-url"))
-                o.baseUrl = v;
-            else if (name == QLatin1String("--model"))
-                o.model = v;
-            else if (name == QLatin1String("--api-key-env"))
-                o.apiKeyEnv = v;
-            else if (name == QLatin1String("--tool"))
-                o.toolFiles << v;
-            else if (name == QLatin1String("--policy"))
-                o.policyFile = v;
-            else if (name == QLatin1String("--sandbox"))
-                o.sandbox = v;
-            else if (name == QLatin1String("--workspace"))
-                o.workspace = v;
-            else if (name == QLatin1String("--session"))
-                o.session = v;
-            else if (name == QLatin1String("--system"))
-                o.system = v;
-            else if (name == QLatin1String("--prices"))
-                o.pricesFile = v;
-            else if (name == QLatin1String("--project"))
-                o.projectDir = v;
-            else if (name == QLatin1String("--anthropic-version"))
-                o.anthropicVersion = v;
-            else if (name == QLatin1String("--max-cost")) {
-                bool ok = false;
-                o.maxCost = QString(v).remove(QLatin1Char('$')).toDouble(&ok);
-                if (!ok || !(o.maxCost > 0))
-                    return QStringLiteral("--max-cost takes a positive amount in US dollars, not \"%1\"").arg(v);
-            } else {
-                bool ok = false;
-                const qint64 n = v.toLongLong(&ok);
-                if (!ok || n < 1)
-                    return QStringLiteral("%1 takes a positive number, not \"%2\"").arg(name, v);
-                if (name == QLatin1String("--max-turns"))
-                    o.maxTurns = static_cast<int>(n);
-                else
-                    o.maxTokens = n;
-            }
-        } else if (a == QLatin1String("--")) {
-            positional += args;
-            args.clear();
-        } else if (a.startsWith(QLatin1String("--"))) {
-            return QStringLiteral("unknown option %1").arg(a);
-        } else {
-            positional << a;
-        }
+    o.provider = args.value(QStringLiteral("provider"), o.provider);
+    o.baseUrl = args.value(QStringLiteral("base-url"));
+    o.model = args.value(QStringLiteral("model"));
+    o.apiKeyEnv = args.value(QStringLiteral("api-key-env"));
+    o.anthropicVersion = args.value(QStringLiteral("anthropic-version"));
+    o.toolFiles = args.values(QStringLiteral("tool"));
+    o.policyFile = args.value(QStringLiteral("policy"));
+    o.projectDir = args.value(QStringLiteral("project"));
+    o.pricesFile = args.value(QStringLiteral("prices"));
+    o.sandbox = args.value(QStringLiteral("sandbox"));
+    o.workspace = args.value(QStringLiteral("workspace"));
+    o.session = args.value(QStringLiteral("session"));
+    o.system = args.value(QStringLiteral("system"));
+    o.autoApprove = args.isSet(QStringLiteral("auto-approve"));
+    o.denyAll = args.isSet(QStringLiteral("deny-all"));
+    o.json = args.isSet(QStringLiteral("json"));
+    if (args.isSet(QStringLiteral("max-cost"))) {
+        const QString v = args.value(QStringLiteral("max-cost"));
+        bool ok = false;
+        o.maxCost = QString(v).remove(QLatin1Char('$')).toDouble(&ok);
+        if (!ok || !(o.maxCost > 0))
+            return QStringLiteral("--max-cost takes a positive amount in US dollars, not \"%1\"").arg(v);
+    }
+    for (const QString &name : {QStringLiteral("max-turns"), QStringLiteral("max-tokens")}) {
+        if (!args.isSet(name))
+            continue;
+        const QString v = args.value(name);
+        bool ok = false;
+        const qint64 n = v.toLongLong(&ok);
+        if (!ok || n < 1)
+            return QStringLiteral("--%1 takes a positive number, not \"%2\"").arg(name, v);
+        if (name == QLatin1String("max-turns"))
+            o.maxTurns = static_cast<int>(n);
+        else
+            o.maxTokens = n;
     }
     if (o.autoApprove && o.denyAll)
         return QStringLiteral("--auto-approve and --deny-all exclude each other");
-    o.prompt = positional.join(QLatin1Char(' ')).trimmed();
+    o.prompt = args.positional.join(QLatin1Char(' ')).trimmed();
     if (o.prompt.isEmpty())
         return QStringLiteral("missing PROMPT");
     return {};
@@ -305,22 +261,11 @@ void askOnTerminal(AgentSession &session, const PendingApproval &call, HumanPrin
 
 } // namespace
 
-QString ChatCommand::usage()
-{
-    return QStringLiteral(
-        "usage: airlock chat [--project DIR] [--provider anthropic|openai] [--base-url URL] [--model M]\n"
-        "                    [--api-key-env VAR]"
-        " [--tool FILE.js]... [--sandbox isolate|microvm] [--workspace DIR] [--policy FILE]\n"
-        "                    [--auto-approve | --deny-all] [--session ID] [--max-turns N] [--max-tokens N]\n"
-        "                    [--max-cost USD]"
-        " [--system TEXT] [--prices FILE] [--json] PROMPT");
-}
-
-int ChatCommand::run(const QStringList &args)
+int ChatCommand::run(const ParsedCommandLine &args)
 {
     ChatOptions o;
     if (const QString problem = parse(args, o); !problem.isEmpty())
-        return CliOutput::fail(Cli::BadUsage, problem + QLatin1Char('\n') + usage());
+        return CliOutput::badUsage(QStringLiteral("chat"), problem);
 
     AgentChoices choices;
     choices.provider = o.provider;

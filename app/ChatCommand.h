@@ -1,6 +1,6 @@
 #pragma once
 
-#include <QStringList>
+#include "app/CommandLine.h"
 
 namespace airlock {
 
@@ -8,8 +8,7 @@ namespace airlock {
 // the answer to stdout; approvals asked on the terminal, or decided by flags.
 class ChatCommand {
 public:
-    static int run(const QStringList &args);
-    static QString usage();
+    static int run(const ParsedCommandLine &args);
 };
 
 } // namespace airlock

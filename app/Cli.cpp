@@ -1,7 +1,10 @@
 #include "app/Cli.h"
 
 #include "app/ChatCommand.h"
+#include "app/CliCommands.h"
 #include "app/CliOutput.h"
+#include "app/CommandLine.h"
+#include "app/HelpText.h"
 #include "app/KeysCommand.h"
 #include "app/PolicyCommand.h"
 #include "app/SessionsCommand.h"
@@ -17,20 +20,22 @@
 namespace airlock {
 namespace {
 
-QString usage()
+// `airlock help [COMMAND | --man]`
+int help(const QStringList &args)
 {
-    return QStringLiteral("usage: airlock                      start the window\n"
-                          "       airlock --version\n"
-                          "       airlock chat [--provider anthropic|openai] [--model M] [--tool FILE.js]... "
-                          "[--auto-approve | --deny-all] [--json] PROMPT\n"
-                          "       airlock keys set|status|remove PROVIDER\n"
-                          "       airlock policy test FILE --call JSON [--json]\n"
-                          "       airlock sessions list | show ID | export ID [--format md|json] | verify ID\n"
-                          "       airlock tool run FILE.js [--tool NAME] [--input JSON] [--timeout-ms N] "
-                          "[--memory-mb N] [--json]\n"
-                          "       airlock tool schema FILE.js\n"
-                          "       airlock vm exec [--workspace DIR] [--timeout-ms N] [--stdin] -- COMMAND [ARGS…]\n"
-                          "       airlock help");
+    if (args.isEmpty()) {
+        CliOutput::out(HelpText::topLevel(CliCommands::all()).toUtf8());
+        return Cli::Ok;
+    }
+    if (args.first() == QLatin1String("--man")) {
+        CliOutput::out(HelpText::manPage(CliCommands::all(), QString::fromLatin1(kVersion)).toUtf8());
+        return Cli::Ok;
+    }
+    const CommandSpec *spec = CliCommands::find(args.first());
+    if (!spec)
+        return CliOutput::badUsage({}, QStringLiteral("unknown command \"%1\"").arg(args.first()));
+    CliOutput::out(HelpText::command(*spec).toUtf8());
+    return Cli::Ok;
 }
 
 } // namespace
@@ -54,29 +59,37 @@ int Cli::run(int argc, char **argv)
     QStringList args = QCoreApplication::arguments();
     args.removeFirst();
     if (args.isEmpty())
-        return CliOutput::fail(BadUsage, usage());
+        return CliOutput::badUsage({}, QStringLiteral("missing command"));
     const QString command = args.takeFirst();
     if (command == QLatin1String("--version")) {
         CliOutput::outLine(QStringLiteral("airlock %1").arg(QString::fromLatin1(kVersion)));
         return Ok;
     }
-    if (command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help")) {
-        CliOutput::outLine(usage());
+    if (command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help"))
+        return help(args);
+    const CommandSpec *spec = CliCommands::find(command);
+    if (!spec)
+        return CliOutput::badUsage({}, QStringLiteral("unknown command \"%1\"").arg(command));
+    auto parsed = CommandLine::parse(*spec, args);
+    if (!parsed)
+        return CliOutput::badUsage(command, parsed.error().message);
+    if (parsed->helpRequested) {
+        CliOutput::out(HelpText::command(*spec).toUtf8());
         return Ok;
     }
     if (command == QLatin1String("chat"))
-        return ChatCommand::run(args);
+        return ChatCommand::run(*parsed);
     if (command == QLatin1String("keys"))
-        return KeysCommand::run(args);
+        return KeysCommand::run(*parsed);
     if (command == QLatin1String("policy"))
-        return PolicyCommand::run(args);
+        return PolicyCommand::run(*parsed);
     if (command == QLatin1String("sessions"))
-        return SessionsCommand::run(args);
+        return SessionsCommand::run(*parsed);
     if (command == QLatin1String("tool"))
-        return ToolCommand::run(args);
+        return ToolCommand::run(*parsed);
     if (command == QLatin1String("vm"))
-        return VmCommand::run(args);
-    return CliOutput::fail(BadUsage, QStringLiteral("unknown command \"%1\"\n%2").arg(command, usage()));
+        return VmCommand::run(*parsed);
+    return CliOutput::badUsage({}, QStringLiteral("unknown command \"%1\"").arg(command));
 }
 
 } // namespace airlock

@@ -28,4 +28,11 @@ int CliOutput::fail(int code, const QString &message)
     return code;
 }
 
+int CliOutput::badUsage(const QString &command, const QString &problem)
+{
+    constexpr int kBadUsage = 2; // Cli::BadUsage, without the dependency on Cli
+    return fail(kBadUsage, QStringLiteral("%1 (run 'airlock help%2')")
+                               .arg(problem, command.isEmpty() ? QString() : QLatin1Char(' ') + command));
+}
+
 } // namespace airlock

@@ -13,6 +13,8 @@ public:
     static void errLine(const QString &line);
     // Prints "airlock: <message>" on stderr and returns `code`.
     static int fail(int code, const QString &message);
+    // Bad usage (exit 2): "airlock: <problem> (run 'airlock help <command>')", one line.
+    static int badUsage(const QString &command, const QString &problem);
 };
 
 } // namespace airlock

@@ -40,20 +40,13 @@ QString masked(const QString &key)
 
 } // namespace
 
-QString KeysCommand::usage()
+int KeysCommand::run(const ParsedCommandLine &args)
 {
-    return QStringLiteral("usage: airlock keys set PROVIDER      (reads the key from standard input)\n"
-                          "       airlock keys status PROVIDER\n"
-                          "       airlock keys remove PROVIDER\n"
-                          "PROVIDER: anthropic, openai, or a name of your own for another endpoint");
-}
-
-int KeysCommand::run(const QStringList &args)
-{
-    if (args.size() != 2)
-        return CliOutput::fail(Cli::BadUsage, usage());
-    const QString &sub = args[0];
-    const QString &provider = args[1];
+    // The parser has checked the subcommand's word.
+    const QString &sub = args.subcommand;
+    if (args.positional.size() != 1)
+        return CliOutput::badUsage(QStringLiteral("keys"), QStringLiteral("keys %1 takes one PROVIDER").arg(sub));
+    const QString &provider = args.positional.front();
     const QString entry = SecretStore::apiKeyEntry(provider);
     const SecretStore store;
     auto failWith = [](const Error &e) {
@@ -88,7 +81,7 @@ int KeysCommand::run(const QStringList &args)
         CliOutput::outLine(QStringLiteral("%1: key removed from the keychain").arg(provider));
         return Cli::Ok;
     }
-    return CliOutput::fail(Cli::BadUsage, QStringLiteral("unknown subcommand \"%1\"\n%2").arg(sub, usage()));
+    return CliOutput::badUsage(QStringLiteral("keys"), QStringLiteral("unknown subcommand \"%1\"").arg(sub));
 }
 
 } // namespace airlock

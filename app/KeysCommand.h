@@ -1,6 +1,6 @@
 #pragma once
 
-#include <QStringList>
+#include "app/CommandLine.h"
 
 namespace airlock {
 
@@ -10,8 +10,7 @@ namespace airlock {
 // where it would land in shell history and the process list.
 class KeysCommand {
 public:
-    static int run(const QStringList &args);
-    static QString usage();
+    static int run(const ParsedCommandLine &args);
 };
 
 } // namespace airlock

@@ -11,31 +11,18 @@
 
 namespace airlock {
 
-QString PolicyCommand::usage()
+int PolicyCommand::run(const ParsedCommandLine &args)
 {
-    return QStringLiteral(
-        "usage: airlock policy test FILE --call JSON [--json]\n"
-        "  JSON: {\"tool\": NAME, \"input\": {...}, \"annotations\": {\"readOnlyHint\": true, ...},\n"
-        "         \"shell_field\": \"command\"}   (shell_field defaults to \"command\" for the built-in exec tool)\n"
-        "  FILE may be - for a policy with no rules (the defaults only)");
-}
-
-int PolicyCommand::run(const QStringList &argsIn)
-{
-    QStringList args = argsIn;
-    const bool json = args.removeAll(QStringLiteral("--json")) > 0;
-    QString callJson;
-    const int at = args.indexOf(QStringLiteral("--call"));
-    if (at >= 0 && at + 1 < args.size()) {
-        callJson = args[at + 1];
-        args.remove(at, 2);
-    }
-    if (args.size() != 2 || args[0] != QLatin1String("test") || callJson.isEmpty())
-        return CliOutput::fail(Cli::BadUsage, usage());
-
+    const bool json = args.isSet(QStringLiteral("json"));
+    const QString callJson = args.value(QStringLiteral("call"));
+    if (args.positional.size() != 1)
+        return CliOutput::badUsage(QStringLiteral("policy"), QStringLiteral("policy test takes one FILE"));
+    if (callJson.isEmpty())
+        return CliOutput::badUsage(QStringLiteral("policy"), QStringLiteral("policy test needs --call JSON"));
+    const QString file = args.positional.front();
     PolicyEngine engine;
-    if (args[1] != QLatin1String("-")) {
-        auto parsed = PolicyFile::load(args[1]); // as strict as the agent's own loading
+    if (file != QLatin1String("-")) {
+        auto parsed = PolicyFile::load(file); // as strict as the agent's own loading
         if (!parsed)
             return CliOutput::fail(Cli::BadUsage, parsed.error().message);
         engine = std::move(*parsed);

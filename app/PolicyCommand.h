@@ -1,6 +1,6 @@
 #pragma once
 
-#include <QStringList>
+#include "app/CommandLine.h"
 
 namespace airlock {
 
@@ -8,8 +8,7 @@ namespace airlock {
 // gives a call, and which rule gives it — for writing rules with confidence.
 class PolicyCommand {
 public:
-    static int run(const QStringList &args);
-    static QString usage();
+    static int run(const ParsedCommandLine &args);
 };
 
 } // namespace airlock

@@ -106,50 +106,21 @@ int list(EventStore &store, bool json)
 
 } // namespace
 
-QString SessionsCommand::usage()
+int SessionsCommand::run(const ParsedCommandLine &parsed)
 {
-    return QStringLiteral("usage: airlock sessions list [--json]\n"
-                          "       airlock sessions show ID [--json]\n"
-                          "       airlock sessions export ID [--format md|json]\n"
-                          "       airlock sessions verify ID");
-}
-
-int SessionsCommand::run(const QStringList &argsIn)
-{
-    QStringList args = argsIn;
-    const bool json = args.removeAll(QStringLiteral("--json")) > 0;
-    QString format = QStringLiteral("md");
-    for (int i = 0; i < args.size(); ++i) {
-        if (args[i] == QLatin1String("--format") || args[i].startsWith(QLatin1String("--format="))) {
-            if (args[i].contains(QLatin1Char('='))) {
-                format = args[i].section(QLatin1Char('='), 1);
-                args.removeAt(i);
-            } else if (i + 1 < args.size()) {
-                format = args[i + 1];
-                args.remove(i, 2);
-            } else {
-                return CliOutput::fail(Cli::BadUsage, QStringLiteral("--format needs a value: md or json"));
-            }
-            --i;
-        }
-    }
-    for (const QString &a : args)
-        if (a.startsWith(QLatin1Char('-')))
-            return CliOutput::fail(Cli::BadUsage, QStringLiteral("unknown option %1\n%2").arg(a, usage()));
-    if (args.isEmpty())
-        return CliOutput::fail(Cli::BadUsage, QStringLiteral("missing subcommand\n%1").arg(usage()));
-
-    const QString sub = args.takeFirst();
-    const bool needsId =
-        sub == QLatin1String("show") || sub == QLatin1String("export") || sub == QLatin1String("verify");
-    if (sub != QLatin1String("list") && !needsId)
-        return CliOutput::fail(Cli::BadUsage, QStringLiteral("unknown subcommand \"%1\"\n%2").arg(sub, usage()));
+    const bool json = parsed.isSet(QStringLiteral("json"));
+    const QString format = parsed.value(QStringLiteral("format"), QStringLiteral("md"));
+    // The parser has checked the subcommand's word and its options.
+    const QString &sub = parsed.subcommand;
+    const QStringList &args = parsed.positional;
+    const bool needsId = sub != QLatin1String("list");
+    const QString command = QStringLiteral("sessions");
     if (needsId && args.size() != 1)
-        return CliOutput::fail(Cli::BadUsage, QStringLiteral("sessions %1 takes exactly one session id").arg(sub));
+        return CliOutput::badUsage(command, QStringLiteral("sessions %1 takes exactly one session id").arg(sub));
     if (!needsId && !args.isEmpty())
-        return CliOutput::fail(Cli::BadUsage, QStringLiteral("sessions list takes no arguments"));
+        return CliOutput::badUsage(command, QStringLiteral("sessions list takes no arguments"));
     if (format != QLatin1String("md") && format != QLatin1String("json"))
-        return CliOutput::fail(Cli::BadUsage, QStringLiteral("unknown format \"%1\": use md or json").arg(format));
+        return CliOutput::badUsage(command, QStringLiteral("unknown format \"%1\": use md or json").arg(format));
 
     // Every subcommand only reads: it works on a read-only file and never migrates.
     EventStore::OpenOptions readOnly;

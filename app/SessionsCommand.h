@@ -1,14 +1,13 @@
 #pragma once
 
-#include <QStringList>
+#include "app/CommandLine.h"
 
 namespace airlock {
 
 // `airlock sessions list | show ID | export ID [--format md|json] | verify ID`
 class SessionsCommand {
 public:
-    static int run(const QStringList &args);
-    static QString usage();
+    static int run(const ParsedCommandLine &args);
 };
 
 } // namespace airlock

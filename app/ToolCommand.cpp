@@ -15,13 +15,6 @@
 namespace airlock {
 namespace {
 
-QString usage()
-{
-    return QStringLiteral("usage: airlock tool run FILE.js [--tool NAME] [--input JSON] [--timeout-ms N] "
-                          "[--memory-mb N] [--json]\n"
-                          "       airlock tool schema FILE.js");
-}
-
 // Failures that are the input's fault (exit 2) rather than the tool's (exit 1).
 bool isBadInput(const QString &code)
 {
@@ -55,51 +48,38 @@ struct Options {
     bool json = false;
 };
 
-// Parses `run`/`schema` arguments; an error message on bad usage.
-QString parse(QStringList args, bool isRun, Options &out)
+// The parsed `run`/`schema` arguments as options; an error message when a value is wrong.
+QString parse(const ParsedCommandLine &args, Options &out)
 {
-    auto intValue = [&](const QString &flag, int &target, int min, int max) -> QString {
-        if (args.isEmpty())
-            return QStringLiteral("%1 needs a value").arg(flag);
+    auto intValue = [&](const QString &name, int &target, int min, int max) -> QString {
+        if (!args.isSet(name))
+            return {};
         bool ok = false;
-        const int v = args.takeFirst().toInt(&ok);
+        const int v = args.value(name).toInt(&ok);
         if (!ok || v < min || v > max)
-            return QStringLiteral("%1 must be a whole number from %2 to %3").arg(flag).arg(min).arg(max);
+            return QStringLiteral("--%1 must be a whole number from %2 to %3").arg(name).arg(min).arg(max);
         target = v;
         return {};
     };
-    while (!args.isEmpty()) {
-        const QString a = args.takeFirst();
-        QString err;
-        if (isRun && a == QLatin1String("--input")) {
-            if (args.isEmpty())
-                return QStringLiteral("--input needs a JSON value");
-            out.input = args.takeFirst().toUtf8();
-            QJsonParseError pe;
-            const QJsonDocument doc = QJsonDocument::fromJson(out.input, &pe);
-            if (pe.error != QJsonParseError::NoError || !doc.isObject())
-                return QStringLiteral("--input is not a JSON object: %1")
-                    .arg(pe.error != QJsonParseError::NoError ? pe.errorString() : QStringLiteral("not an object"));
-        } else if (isRun && a == QLatin1String("--tool")) {
-            if (args.isEmpty())
-                return QStringLiteral("--tool needs a name");
-            out.tool = args.takeFirst();
-        } else if (isRun && a == QLatin1String("--timeout-ms")) {
-            err = intValue(a, out.timeoutMs, 1, 3600000);
-        } else if (isRun && a == QLatin1String("--memory-mb")) {
-            err = intValue(a, out.memoryMb, 8, 16384);
-        } else if (isRun && a == QLatin1String("--json")) {
-            out.json = true;
-        } else if (a.startsWith(QLatin1Char('-')) || !out.file.isEmpty()) {
-            return QStringLiteral("unexpected argument \"%1\"").arg(a);
-        } else {
-            out.file = a;
-        }
-        if (!err.isEmpty())
-            return err;
+    if (args.isSet(QStringLiteral("input"))) {
+        out.input = args.value(QStringLiteral("input")).toUtf8();
+        QJsonParseError pe;
+        const QJsonDocument doc = QJsonDocument::fromJson(out.input, &pe);
+        if (pe.error != QJsonParseError::NoError || !doc.isObject())
+            return QStringLiteral("--input is not a JSON object: %1")
+                .arg(pe.error != QJsonParseError::NoError ? pe.errorString() : QStringLiteral("not an object"));
     }
-    if (out.file.isEmpty())
+    out.tool = args.value(QStringLiteral("tool"));
+    out.json = args.isSet(QStringLiteral("json"));
+    if (QString err = intValue(QStringLiteral("timeout-ms"), out.timeoutMs, 1, 3600000); !err.isEmpty())
+        return err;
+    if (QString err = intValue(QStringLiteral("memory-mb"), out.memoryMb, 8, 16384); !err.isEmpty())
+        return err;
+    if (args.positional.size() > 1)
+        return QStringLiteral("unexpected argument \"%1\"").arg(args.positional.at(1));
+    if (args.positional.isEmpty())
         return QStringLiteral("no tool file given");
+    out.file = args.positional.front();
     return {};
 }
 
@@ -189,17 +169,13 @@ int schema(const Options &o, const QByteArray &source)
 
 } // namespace
 
-int ToolCommand::run(QStringList args)
+int ToolCommand::run(const ParsedCommandLine &args)
 {
-    if (args.isEmpty())
-        return CliOutput::fail(Cli::BadUsage, usage());
-    const QString sub = args.takeFirst();
-    const bool isRun = sub == QLatin1String("run");
-    if (!isRun && sub != QLatin1String("schema"))
-        return CliOutput::fail(Cli::BadUsage, QStringLiteral("unknown tool command \"%1\"\n%2").arg(sub, usage()));
+    // The parser has checked the subcommand's word and its options.
+    const bool isRun = args.subcommand == QLatin1String("run");
     Options options;
-    if (const QString err = parse(args, isRun, options); !err.isEmpty())
-        return CliOutput::fail(Cli::BadUsage, err + QLatin1Char('\n') + usage());
+    if (const QString err = parse(args, options); !err.isEmpty())
+        return CliOutput::badUsage(QStringLiteral("tool"), err);
     QFile file(options.file);
     if (!file.open(QIODevice::ReadOnly))
         return CliOutput::fail(Cli::BadUsage,

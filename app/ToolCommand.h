@@ -1,6 +1,6 @@
 #pragma once
 
-#include <QStringList>
+#include "app/CommandLine.h"
 
 namespace airlock {
 
@@ -14,7 +14,7 @@ namespace airlock {
 // JSON array when the file defines several).
 class ToolCommand {
 public:
-    static int run(QStringList args);
+    static int run(const ParsedCommandLine &args);
 };
 
 } // namespace airlock

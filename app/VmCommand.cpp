@@ -16,16 +16,6 @@
 namespace airlock {
 namespace {
 
-QString usage()
-{
-    return QStringLiteral("usage: airlock vm exec [--workspace DIR] [--timeout-ms N] [--stdin] [--uri URI] [--verbose] "
-                          "-- COMMAND [ARGS…]\n"
-                          "  --workspace DIR  share DIR read-write as /workspace (default: nothing shared)\n"
-                          "  --stdin          pass this process's standard input to the command\n"
-                          "  --uri URI        libvirt connection (default: qemu:///system as root, else "
-                          "qemu:///session)");
-}
-
 void writeRaw(FILE *to, const QByteArray &bytes)
 {
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), to);
@@ -34,52 +24,35 @@ void writeRaw(FILE *to, const QByteArray &bytes)
 
 } // namespace
 
-int VmCommand::run(const QStringList &argsIn)
+int VmCommand::run(const ParsedCommandLine &args)
 {
-    QStringList args = argsIn;
-    if (args.isEmpty() || args.first() != QLatin1String("exec"))
-        return CliOutput::fail(Cli::BadUsage, usage());
-    args.removeFirst();
-
+    // The parser has checked the subcommand's word (exec) and its options.
+    const QString command = QStringLiteral("vm");
     MicroVmOptions options;
     options.sessionId = QStringLiteral("cli-%1").arg(::getpid());
     ExecRequest request;
-    bool passStdin = false;
-    bool verbose = false;
-    while (!args.isEmpty()) {
-        const QString a = args.takeFirst();
-        if (a == QLatin1String("--")) {
-            request.argv = args;
-            break;
-        }
-        auto value = [&](QString &into) {
-            if (args.isEmpty())
-                return false;
-            into = args.takeFirst();
-            return true;
-        };
-        QString v;
-        if (a == QLatin1String("--workspace") && value(v)) {
-            if (!QFileInfo(v).isDir())
-                return CliOutput::fail(Cli::BadUsage, QStringLiteral("--workspace %1: not a folder").arg(v));
-            options.workspaceDir = QFileInfo(v).absoluteFilePath();
-        } else if (a == QLatin1String("--timeout-ms") && value(v)) {
-            bool ok = false;
-            request.timeoutMs = v.toInt(&ok);
-            if (!ok || request.timeoutMs < 0)
-                return CliOutput::fail(Cli::BadUsage, QStringLiteral("--timeout-ms needs a number of milliseconds"));
-        } else if (a == QLatin1String("--uri") && value(v)) {
-            options.uri = v;
-        } else if (a == QLatin1String("--stdin")) {
-            passStdin = true;
-        } else if (a == QLatin1String("--verbose")) {
-            verbose = true;
-        } else {
-            return CliOutput::fail(Cli::BadUsage, QStringLiteral("unexpected \"%1\"\n%2").arg(a, usage()));
-        }
+    if (!args.positional.isEmpty())
+        return CliOutput::badUsage(command,
+                                   QStringLiteral("unexpected \"%1\" before \"--\"").arg(args.positional.front()));
+    if (args.isSet(QStringLiteral("workspace"))) {
+        const QString v = args.value(QStringLiteral("workspace"));
+        if (!QFileInfo(v).isDir())
+            return CliOutput::fail(Cli::BadUsage, QStringLiteral("--workspace %1: not a folder").arg(v));
+        options.workspaceDir = QFileInfo(v).absoluteFilePath();
     }
+    if (args.isSet(QStringLiteral("timeout-ms"))) {
+        bool ok = false;
+        request.timeoutMs = args.value(QStringLiteral("timeout-ms")).toInt(&ok);
+        if (!ok || request.timeoutMs < 0)
+            return CliOutput::badUsage(command, QStringLiteral("--timeout-ms needs a number of milliseconds"));
+    }
+    if (args.isSet(QStringLiteral("uri")))
+        options.uri = args.value(QStringLiteral("uri"));
+    const bool passStdin = args.isSet(QStringLiteral("stdin"));
+    const bool verbose = args.isSet(QStringLiteral("verbose"));
+    request.argv = args.passedOn;
     if (request.argv.isEmpty())
-        return CliOutput::fail(Cli::BadUsage, QStringLiteral("no command after \"--\"\n%1").arg(usage()));
+        return CliOutput::badUsage(command, QStringLiteral("no command after \"--\""));
 
     if (passStdin) {
         QFile in;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <QStringList>
+#include "app/CommandLine.h"
 
 namespace airlock {
 
@@ -10,7 +10,7 @@ namespace airlock {
 // when it timed out, like timeout(1)); 1 when the VM failed, 2 on bad usage.
 class VmCommand {
 public:
-    static int run(const QStringList &args);
+    static int run(const ParsedCommandLine &args);
 };
 
 } // namespace airlock

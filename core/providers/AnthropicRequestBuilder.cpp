@@ -1,6 +1,7 @@
 #include "core/providers/AnthropicRequestBuilder.h"
 
 #include "core/providers/EndpointUrl.h"
+#include "core/providers/ProviderAuth.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -89,12 +90,8 @@ Result<HttpRequest> AnthropicRequestBuilder::build(const ProviderConfig &config,
 
     HttpRequest http;
     http.url = *url;
-    http.headers = {
-        {"content-type", "application/json"},
-        {"accept", "text/event-stream"},
-        {"anthropic-version", config.anthropicVersion.toUtf8()},
-        {"x-api-key", config.apiKey.toUtf8()},
-    };
+    http.headers = {{"content-type", "application/json"}, {"accept", "text/event-stream"}};
+    http.headers += ProviderAuth::headers(config);
     if (!config.anthropicBeta.isEmpty())
         http.headers.append({"anthropic-beta", config.anthropicBeta.join(u',').toUtf8()});
     http.body = QJsonDocument(body(config, request)).toJson(QJsonDocument::Compact);

@@ -20,7 +20,9 @@ bool HttpRequest::isSecretHeader(QByteArrayView name)
 
 QString HttpRequest::describe() const
 {
-    QString out = QStringLiteral("POST %1 (%2 bytes)").arg(url.toDisplayString(QUrl::RemoveUserInfo)).arg(body.size());
+    QString out = QStringLiteral("%1 %2 (%3 bytes)")
+                      .arg(QString::fromLatin1(method), url.toDisplayString(QUrl::RemoveUserInfo))
+                      .arg(body.size());
     for (const auto &[key, value] : headers) {
         out += QStringLiteral("; %1: %2")
                    .arg(QString::fromLatin1(key),

@@ -1,7 +1,7 @@
 #pragma once
 
-// One HTTP POST as the transport sends it. Secret header values (keys) live only
-// here; describe() is the form that may be logged.
+// One HTTP request (a model stream's POST, a models list's GET) as the transport sends it. Secret header values (keys)
+// live only here; describe() is the form that may be logged.
 
 #include <QByteArray>
 #include <QList>
@@ -12,12 +12,13 @@
 namespace airlock {
 
 struct HttpRequest {
+    QByteArray method = QByteArrayLiteral("POST"); // or "GET" (no body)
     QUrl url;
     QList<QPair<QByteArray, QByteArray>> headers; // name (lower case), value
     QByteArray body;
 
     QByteArray header(QByteArrayView name) const;
-    // "POST <url> (<n> bytes)" plus header names; secret values are replaced by "<redacted>".
+    // "<method> <url> (<n> bytes)" plus header names; secret values are replaced by "<redacted>".
     QString describe() const;
     static bool isSecretHeader(QByteArrayView name);
 };

@@ -1,6 +1,6 @@
 #include "core/providers/HttpStreamClient.h"
 
-#include "AirlockVersion.h"
+#include "core/providers/CurlTransfer.h"
 #include "core/providers/RetryPolicy.h"
 
 #include <QJsonDocument>
@@ -22,12 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr qsizetype kMaxErrorBody = 64 * 1024;
-
-void ensureCurlInitialised()
-{
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 // Failures where the request may never have reached the model: worth another try.
 bool isConnectionFailure(CURLcode code)
@@ -78,7 +72,7 @@ struct HttpStreamClient::Attempt {
 
 HttpStreamClient::HttpStreamClient(ProviderConfig config) : m_config(std::move(config))
 {
-    ensureCurlInitialised();
+    CurlTransfer::ensureGlobalInit();
 }
 
 HttpStreamClient::~HttpStreamClient() = default;
@@ -207,24 +201,13 @@ HttpStreamClient::Outcome HttpStreamClient::run(const HttpRequest &request, cons
 
 void HttpStreamClient::perform(const HttpRequest &request, Attempt &attempt)
 {
-    CURL *easy = curl_easy_init();
+    CurlTransfer transfer(request, m_config, attempt.curlError);
+    CURL *easy = transfer.handle();
+    if (!easy) {
+        attempt.result = CURLE_FAILED_INIT;
+        return;
+    }
     CURLM *multi = curl_multi_init();
-    curl_slist *headers = nullptr;
-    for (const auto &[name, value] : request.headers)
-        headers = curl_slist_append(headers, QByteArray(name + ": " + value).constData());
-    headers = curl_slist_append(headers, "Expect:"); // no 100-continue round trip
-    const QByteArray url = request.url.toEncoded();
-    const QByteArray userAgent = QByteArrayLiteral("airlock/") + kVersion;
-
-    curl_easy_setopt(easy, CURLOPT_URL, url.constData());
-    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(easy, CURLOPT_POST, 1L);
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.size()));
-    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.constData());
-    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(easy, CURLOPT_USERAGENT, userAgent.constData());
-    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, long(m_config.connectTimeoutMs));
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, attempt.curlError);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, &attempt);
@@ -301,9 +284,7 @@ void HttpStreamClient::perform(const HttpRequest &request, Attempt &attempt)
         m_multi = nullptr;
     }
     curl_multi_remove_handle(multi, easy);
-    curl_easy_cleanup(easy);
     curl_multi_cleanup(multi);
-    curl_slist_free_all(headers);
 }
 
 } // namespace airlock

@@ -1,13 +1,13 @@
 #include "core/providers/ModelCatalog.h"
 
+#include "core/providers/CurlTransfer.h"
 #include "core/providers/EndpointUrl.h"
+#include "core/providers/ProviderAuth.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QUrlQuery>
-
-#include <curl/curl.h>
 
 namespace airlock {
 namespace {
@@ -34,31 +34,18 @@ size_t collect(char *data, size_t size, size_t count, void *user)
 
 Result<QByteArray> get(const ProviderConfig &config, const QUrl &url)
 {
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> easy(curl_easy_init(), &curl_easy_cleanup);
-    if (!easy)
-        return Error::make(Error::Code::Io, QStringLiteral("could not start an HTTP request"));
-    curl_slist *headers = nullptr;
-    headers = curl_slist_append(headers, "accept: application/json");
-    if (config.kind == ProviderKind::Anthropic) {
-        headers = curl_slist_append(headers,
-                                    QByteArray("anthropic-version: " + config.anthropicVersion.toUtf8()).constData());
-        headers = curl_slist_append(headers, QByteArray("x-api-key: " + config.apiKey.toUtf8()).constData());
-    } else if (!config.apiKey.isEmpty()) {
-        headers = curl_slist_append(headers, QByteArray("authorization: Bearer " + config.apiKey.toUtf8()).constData());
-    }
-    std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headerList(headers, &curl_slist_free_all);
-    const QByteArray target = url.toEncoded();
-    Body body;
+    HttpRequest request;
+    request.method = QByteArrayLiteral("GET");
+    request.url = url;
+    request.headers = {{"accept", "application/json"}};
+    request.headers += ProviderAuth::headers(config);
     char error[CURL_ERROR_SIZE] = {};
-    CURL *c = easy.get();
-    curl_easy_setopt(c, CURLOPT_URL, target.constData());
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headerList.get());
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, long(config.connectTimeoutMs));
+    CurlTransfer transfer(request, config, error);
+    CURL *c = transfer.handle();
+    if (!c)
+        return Error::make(Error::Code::Io, QStringLiteral("could not start an HTTP request"));
+    Body body;
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 30'000L); // a list, not a stream
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
     const CURLcode rc = curl_easy_perform(c);

@@ -1,6 +1,7 @@
 #include "core/providers/OpenAiRequestBuilder.h"
 
 #include "core/providers/EndpointUrl.h"
+#include "core/providers/ProviderAuth.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -86,8 +87,7 @@ Result<HttpRequest> OpenAiRequestBuilder::build(const ProviderConfig &config, co
     HttpRequest http;
     http.url = *url;
     http.headers = {{"content-type", "application/json"}, {"accept", "text/event-stream"}};
-    if (!config.apiKey.isEmpty()) // local servers run without one
-        http.headers.append({"authorization", "Bearer " + config.apiKey.toUtf8()});
+    http.headers += ProviderAuth::headers(config);
     http.body = QJsonDocument(body(config, request)).toJson(QJsonDocument::Compact);
     return http;
 }

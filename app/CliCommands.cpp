@@ -1,0 +1,176 @@
+#include "app/CliCommands.h"
+
+namespace airlock {
+
+const QList<CommandSpec> &CliCommands::all()
+{
+    static const QList<CommandSpec> commands{chat(), keys(), policy(), sessions(), tool(), vm()};
+    return commands;
+}
+
+const CommandSpec *CliCommands::find(const QString &name)
+{
+    for (const CommandSpec &c : all())
+        if (c.name == name)
+            return &c;
+    return nullptr;
+}
+
+CommandSpec CliCommands::chat()
+{
+    CommandSpec c;
+    c.name = QStringLiteral("chat");
+    c.summary = QStringLiteral("send one prompt to a model; its tool calls run in a sandbox, with approval");
+    c.arguments = {
+        {QStringLiteral("PROMPT"), QStringLiteral("what to ask (several words are joined with spaces)"), false, true}};
+    c.singleDashWordsArePlain = true;
+    c.options = {
+        {QStringLiteral("project"), QStringLiteral("DIR"),
+         QStringLiteral("use DIR/airlock.json (tools, policy, sandbox); [p] approvals are kept there")},
+        {QStringLiteral("provider"), QStringLiteral("NAME"),
+         QStringLiteral("anthropic (default) or openai (any OpenAI-compatible server)")},
+        {QStringLiteral("base-url"), QStringLiteral("URL"),
+         QStringLiteral("the provider's endpoint (default: its public API)")},
+        {QStringLiteral("model"), QStringLiteral("ID"), QStringLiteral("the model to use (default: $AIRLOCK_MODEL)")},
+        {QStringLiteral("api-key-env"), QStringLiteral("VAR"),
+         QStringLiteral("read the API key from environment variable VAR (default: the keychain)")},
+        {QStringLiteral("anthropic-version"), QStringLiteral("DATE"),
+         QStringLiteral("the anthropic-version header to send")},
+        {QStringLiteral("tool"), QStringLiteral("FILE.js"),
+         QStringLiteral("offer the JavaScript tool in FILE.js to the model (repeatable)"), true},
+        {QStringLiteral("sandbox"), QStringLiteral("KIND"),
+         QStringLiteral("where built-in tools run: isolate or microvm")},
+        {QStringLiteral("workspace"), QStringLiteral("DIR"),
+         QStringLiteral("the folder shared with the sandbox VM (default: the current folder)")},
+        {QStringLiteral("policy"), QStringLiteral("FILE"), QStringLiteral("policy rules for tool calls (JSON)")},
+        {QStringLiteral("auto-approve"), {}, QStringLiteral("run calls the policy would ask about without asking")},
+        {QStringLiteral("deny-all"), {}, QStringLiteral("deny calls the policy would ask about without asking")},
+        {QStringLiteral("session"), QStringLiteral("ID"),
+         QStringLiteral("continue session ID (a unique prefix is enough)")},
+        {QStringLiteral("max-turns"), QStringLiteral("N"),
+         QStringLiteral("stop after N model turns for this prompt (default: 25)")},
+        {QStringLiteral("max-tokens"), QStringLiteral("N"), QStringLiteral("stop once the session used N tokens")},
+        {QStringLiteral("max-cost"), QStringLiteral("USD"),
+         QStringLiteral("stop once the session cost USD US dollars (1.50 or $1.50)")},
+        {QStringLiteral("system"), QStringLiteral("TEXT"), QStringLiteral("the system prompt")},
+        {QStringLiteral("prices"), QStringLiteral("FILE"),
+         QStringLiteral("model prices (JSON) for the cost figures and --max-cost")},
+        {QStringLiteral("json"), {}, QStringLiteral("print the session's events as JSON lines, nothing else")},
+    };
+    c.notes = {QStringLiteral("Without a terminal to ask on, calls that need approval are denied.")};
+    return c;
+}
+
+CommandSpec CliCommands::keys()
+{
+    const ArgumentSpec provider{QStringLiteral("PROVIDER"),
+                                QStringLiteral("anthropic, openai, or a name of your own for another endpoint")};
+    CommandSpec c;
+    c.name = QStringLiteral("keys");
+    c.summary = QStringLiteral("keep a provider's API key in the system keychain");
+    c.subcommands = {
+        {QStringLiteral("set"),
+         QStringLiteral("store a key, read from standard input (hidden on a terminal)"),
+         {provider}},
+        {QStringLiteral("status"), QStringLiteral("say whether a key is stored (exit 1 when not)"), {provider}},
+        {QStringLiteral("remove"), QStringLiteral("remove the stored key"), {provider}},
+    };
+    return c;
+}
+
+CommandSpec CliCommands::policy()
+{
+    CommandSpec test;
+    test.name = QStringLiteral("test");
+    test.summary = QStringLiteral("say what FILE's rules decide for one tool call");
+    test.arguments = {{QStringLiteral("FILE"), QStringLiteral("a policy file; - for no rules (the defaults only)")}};
+    test.options = {
+        {QStringLiteral("call"), QStringLiteral("JSON"), QStringLiteral("the call to decide (required; see below)")},
+        {QStringLiteral("json"), {}, QStringLiteral("print the decision as a JSON object")},
+    };
+    test.notes = {
+        QStringLiteral("JSON: {\"tool\": NAME, \"input\": {...}, \"annotations\": {\"readOnlyHint\": true, ...},"),
+        QStringLiteral("       \"shell_field\": \"command\"}   (shell_field defaults to \"command\" for the built-in "
+                       "exec tool)"),
+    };
+    CommandSpec c;
+    c.name = QStringLiteral("policy");
+    c.summary = QStringLiteral("try policy rules without a model");
+    c.subcommands = {test};
+    return c;
+}
+
+CommandSpec CliCommands::sessions()
+{
+    const ArgumentSpec id{QStringLiteral("ID"), QStringLiteral("a session id, or a unique prefix of one")};
+    const OptionSpec json{QStringLiteral("json"), {}, QStringLiteral("one JSON object per line")};
+    CommandSpec c;
+    c.name = QStringLiteral("sessions");
+    c.summary = QStringLiteral("list, show, export and verify recorded sessions (read-only)");
+    c.subcommands = {
+        {QStringLiteral("list"), QStringLiteral("list the recorded sessions"), {}, {json}},
+        {QStringLiteral("show"), QStringLiteral("print a session's events as stored"), {id}, {json}},
+        {QStringLiteral("export"),
+         QStringLiteral("print a session as Markdown or as JSON"),
+         {id},
+         {{QStringLiteral("format"), QStringLiteral("md|json"),
+           QStringLiteral("md (default): a readable transcript; json: every event")}}},
+        {QStringLiteral("verify"), QStringLiteral("check a session's hash chain, head and seal"), {id}},
+    };
+    return c;
+}
+
+CommandSpec CliCommands::tool()
+{
+    const ArgumentSpec file{QStringLiteral("FILE.js"), QStringLiteral("a file that calls defineTool(…)")};
+    CommandSpec run;
+    run.name = QStringLiteral("run");
+    run.summary = QStringLiteral("run a tool once in the isolate: the result on stdout, logs on stderr");
+    run.arguments = {file};
+    run.options = {
+        {QStringLiteral("tool"), QStringLiteral("NAME"),
+         QStringLiteral("the tool to run, when FILE.js defines several")},
+        {QStringLiteral("input"), QStringLiteral("JSON"), QStringLiteral("the tool's input object (default: {})")},
+        {QStringLiteral("timeout-ms"), QStringLiteral("N"),
+         QStringLiteral("stop the tool after N milliseconds (1 to 3600000, default 5000)")},
+        {QStringLiteral("memory-mb"), QStringLiteral("N"),
+         QStringLiteral("the isolate's heap limit in MiB (8 to 16384, default 128)")},
+        {QStringLiteral("json"), {}, QStringLiteral("print exec.* events as JSON lines")},
+    };
+    CommandSpec c;
+    c.name = QStringLiteral("tool");
+    c.summary = QStringLiteral("run a JavaScript tool or print its schema, without a model");
+    c.subcommands = {
+        run,
+        {QStringLiteral("schema"), QStringLiteral("print the tool's name, description and JSON Schema"), {file}},
+    };
+    c.notes = {QStringLiteral("Exit 1 when the tool failed; 2 for bad usage or bad input (schema, syntax, import).")};
+    return c;
+}
+
+CommandSpec CliCommands::vm()
+{
+    CommandSpec exec;
+    exec.name = QStringLiteral("exec");
+    exec.summary = QStringLiteral("run COMMAND in a fresh sandbox VM and exit with its status");
+    exec.arguments = {
+        {QStringLiteral("COMMAND"), QStringLiteral("the guest command and its arguments, after --"), false, true}};
+    exec.passesOnAfterDashes = true;
+    exec.options = {
+        {QStringLiteral("workspace"), QStringLiteral("DIR"),
+         QStringLiteral("share DIR read-write as /workspace (default: nothing shared)")},
+        {QStringLiteral("timeout-ms"), QStringLiteral("N"), QStringLiteral("kill the command after N milliseconds")},
+        {QStringLiteral("stdin"), {}, QStringLiteral("pass this process's standard input to the command")},
+        {QStringLiteral("uri"), QStringLiteral("URI"),
+         QStringLiteral("libvirt connection (default: qemu:///system as root, else qemu:///session)")},
+        {QStringLiteral("verbose"), {}, QStringLiteral("print the VM's boot and agent notices on stderr")},
+    };
+    CommandSpec c;
+    c.name = QStringLiteral("vm");
+    c.summary = QStringLiteral("run a command in a microVM sandbox, as the agent's tools do");
+    c.subcommands = {exec};
+    c.notes = {QStringLiteral("Exit 124 when the command timed out, 127 when the guest cannot run it.")};
+    return c;
+}
+
+} // namespace airlock
