@@ -2,7 +2,7 @@
 // the fake Anthropic server and a real JavaScript tool: the approval card, each
 // decision, the model hearing about it, and reopening after a restart.
 
-#include "core/agent/AgentSetup.h"
+#include "app/AgentSetupBuilder.h"
 #include "tests/core/providers/FakeModelServer.h"
 #include "tests/support/AgentTestSupport.h"
 #include "tests/support/AnthropicScript.h"
