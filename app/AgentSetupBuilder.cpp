@@ -88,6 +88,9 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         auto sandbox = std::make_shared<MicroVmSandbox>(vm);
         for (const QJsonValue &d : MicroVmSandbox::toolDescriptions()) {
             AgentTool t = AgentTool::fromDescription(d.toObject(), sandbox, QStringLiteral("builtin:microvm"));
+            t.plannedWrite = [tool = t.spec.name, workspace = vm.workspaceDir](const QJsonObject &input) {
+                return MicroVmSandbox::plannedWrite(tool, input, workspace);
+            };
             if (t.spec.name == QLatin1String("exec")) {
                 t.shellField = QStringLiteral("command"); // a command line: policy checks it is simple
                 t.timeoutMs = 120000;
