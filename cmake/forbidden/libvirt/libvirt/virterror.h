@@ -1,0 +1,2 @@
+// Poison header (cmake/forbidden/libvirt/): see libvirt.h next to it.
+#error "airlock layering: this target must not include <libvirt/virterror.h>: only airlock_microvm may (DESIGN.md, Layout)"
