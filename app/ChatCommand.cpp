@@ -1,8 +1,8 @@
 #include "app/ChatCommand.h"
 
+#include "app/AgentSetupBuilder.h"
 #include "app/Cli.h"
 #include "app/CliOutput.h"
-#include "core/agent/AgentSetup.h"
 #include "core/agent/PriceTable.h"
 #include "core/agent/ProjectFile.h"
 #include "core/events/EventJson.h"

@@ -1,6 +1,6 @@
 #include "app/GuiLauncher.h"
 
-#include "core/agent/AgentSetup.h"
+#include "app/AgentSetupBuilder.h"
 #include "core/agent/ProjectFile.h"
 #include "core/storage/EventStore.h"
 #include "ui/settings/SettingsDialog.h"

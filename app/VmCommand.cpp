@@ -2,7 +2,6 @@
 
 #include "app/Cli.h"
 #include "app/CliOutput.h"
-#include "sandbox/guest/protocol/Frame.h"
 #include "sandbox/microvm/MicroVm.h"
 
 #include <QCoreApplication>
@@ -58,11 +57,11 @@ int VmCommand::run(const ParsedCommandLine &args)
         QFile in;
         if (!in.open(stdin, QIODevice::ReadOnly))
             return CliOutput::fail(Cli::Failed, QStringLiteral("cannot read standard input"));
-        request.stdinData = in.read(qint64(wire::kMaxPayload) + 1);
-        if (request.stdinData.size() > qsizetype(wire::kMaxPayload))
-            return CliOutput::fail(
-                Cli::BadUsage,
-                QStringLiteral("standard input is over the limit of %1 bytes").arg(qulonglong(wire::kMaxPayload)));
+        const qint64 limit = ExecRequest::maxStdinBytes();
+        request.stdinData = in.read(limit + 1);
+        if (request.stdinData.size() > limit)
+            return CliOutput::fail(Cli::BadUsage,
+                                   QStringLiteral("standard input is over the limit of %1 bytes").arg(limit));
     }
 
     // VMs left by a crashed airlock go first.

@@ -696,7 +696,8 @@ void AgentSession::triage()
     for (const Call &call : m_calls)
         if (call.stage == Call::Stage::Waiting)
             asks.push_back(PendingApproval{call.id, call.tool, call.def->source, call.input, call.def->annotations,
-                                           call.decision});
+                                           call.decision,
+                                           call.def->plannedWrite ? call.def->plannedWrite(call.input) : std::nullopt});
     const int turn = m_turn;
     for (const PendingApproval &ask : asks)
         if (m_turn == turn && isAwaiting(ask.callId))

@@ -62,7 +62,8 @@ struct PendingApproval {
     QString source;
     QJsonObject input;
     ToolAnnotations annotations;
-    PolicyDecision decision; // why it is asked
+    PolicyDecision decision;               // why it is asked
+    std::optional<PlannedFileWrite> write; // what approving would write, when the tool can say
 };
 
 class AgentSession final : public QObject {

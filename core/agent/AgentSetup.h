@@ -1,9 +1,10 @@
 #pragma once
 
-// Everything an agent needs to start, and the one place that builds it from what
-// a user chose (CLI flags, the window's settings): provider and key, JavaScript
-// tool files, the microVM's built-in tools, policy rules. Building touches the
-// keychain, tool files and helper processes: call it off the UI thread.
+// Everything an agent needs to start, and what a user chose (CLI flags, the
+// window's settings). The one place that builds the first from the second, wiring
+// the concrete sandboxes and the keychain, is the composition root in app/
+// (AgentSetupBuilder); core and ui only see an AgentSetupFactory. Building touches
+// the keychain, tool files and helper processes: call a factory off the UI thread.
 
 #include "core/agent/AgentSession.h"
 
@@ -49,10 +50,5 @@ struct AgentChoices {
 };
 
 using AgentSetupFactory = std::function<Result<AgentSetup>()>;
-
-class AgentSetupBuilder {
-public:
-    static Result<AgentSetup> build(const AgentChoices &choices);
-};
 
 } // namespace airlock

@@ -6,8 +6,11 @@
 
 #include "core/policy/PolicyCall.h"
 #include "core/providers/ChatRequest.h"
+#include "core/sandbox/Sandbox.h"
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 namespace airlock {
 
@@ -21,6 +24,11 @@ struct AgentTool {
     std::shared_ptr<Sandbox> sandbox;
     QString sandboxTool; // the name the sandbox knows it by (defaults to spec.name)
     int timeoutMs = 5000;
+    // For a tool that writes a host file: which file and what bytes a call with this
+    // input would write (nothing when it writes none or the input is refused). Set by
+    // the composition root from the sandbox's own path mapping; an approval card uses
+    // it to show the diff without knowing any tool by name.
+    std::function<std::optional<PlannedFileWrite>(const QJsonObject &input)> plannedWrite;
 
     // From a tool description {name, description, inputSchema, annotations} as JS
     // tools and MCP servers give them; annotations use MCP's hint names and

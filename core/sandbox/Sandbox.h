@@ -6,6 +6,7 @@
 
 #include "core/util/Result.h"
 
+#include <QByteArray>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QString>
@@ -19,6 +20,15 @@ struct SandboxCall {
     QString tool;
     QJsonObject input;
     int timeoutMs = 5000;
+};
+
+// A host file that a call would write (in a workspace the sandbox shares), known
+// before it runs, so that an approval can show the change first. The sandbox that
+// maps tool paths to host files says so: nobody else re-implements that boundary.
+struct PlannedFileWrite {
+    QString hostPath;     // absolute, inside the shared workspace
+    QString relativePath; // inside the workspace, as a diff names the file
+    QByteArray content;   // the bytes the call would write
 };
 
 struct SandboxLogLine {

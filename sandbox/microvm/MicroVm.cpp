@@ -25,6 +25,11 @@
 
 namespace airlock {
 
+qint64 ExecRequest::maxStdinBytes()
+{
+    return qint64(wire::kMaxPayload);
+}
+
 using wire::Frame;
 using wire::Json;
 

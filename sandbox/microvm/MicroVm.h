@@ -80,8 +80,12 @@ struct ExecRequest {
     QStringList argv;
     QString cwd; // guest path; empty: /workspace
     QMap<QString, QString> env;
-    QByteArray stdinData;
-    int timeoutMs = 0; // 0: none
+    QByteArray stdinData; // at most maxStdinBytes()
+    int timeoutMs = 0;    // 0: none
+
+    // The most standard input one exec carries: one frame of the guest protocol. Here
+    // so a caller need not know the wire format to check it first.
+    static qint64 maxStdinBytes();
 };
 
 struct ExecResult {

@@ -18,6 +18,14 @@ constexpr qint64 kReadDefaultLength = 256 * 1024;
 constexpr qint64 kReadMaxLength = qint64(wire::kMaxPayload);
 constexpr qint64 kListMaxEntries = 1000;
 
+// write_file's bytes: content_base64 when given, else content as UTF-8.
+QByteArray writeFileContent(const QJsonObject &in)
+{
+    if (in.contains(QStringLiteral("content_base64")))
+        return QByteArray::fromBase64(in.value(QStringLiteral("content_base64")).toString().toLatin1());
+    return in.value(QStringLiteral("content")).toString().toUtf8();
+}
+
 // Splits streamed bytes into lines for the log, per stream.
 class LineSplitter {
 public:
@@ -255,6 +263,22 @@ Result<QString> MicroVmSandbox::guestPath(const QString &path)
     return clean;
 }
 
+std::optional<PlannedFileWrite> MicroVmSandbox::plannedWrite(const QString &tool, const QJsonObject &input,
+                                                             const QString &workspaceDir)
+{
+    if (tool != QLatin1String("write_file") || workspaceDir.isEmpty())
+        return std::nullopt;
+    const Result<QString> guest = guestPath(input.value(QStringLiteral("path")).toString());
+    const QString root = QStringLiteral("/workspace/");
+    if (!guest || !guest->startsWith(root))
+        return std::nullopt; // refused, or the workspace folder itself
+    PlannedFileWrite write;
+    write.relativePath = guest->mid(root.size());
+    write.hostPath = QDir(workspaceDir).filePath(write.relativePath);
+    write.content = writeFileContent(input);
+    return write;
+}
+
 Result<SandboxOutcome> MicroVmSandbox::run(const SandboxCall &call, const LogSink &log)
 {
     QMutexLocker lifecycle(&m_lifecycle);
@@ -394,11 +418,7 @@ Result<QJsonValue> MicroVmSandbox::runTool(const SandboxCall &call, const LogSin
         return QJsonValue(o);
     }
     if (call.tool == QLatin1String("write_file")) {
-        QByteArray data;
-        if (in.contains(QStringLiteral("content_base64")))
-            data = QByteArray::fromBase64(in.value(QStringLiteral("content_base64")).toString().toLatin1());
-        else
-            data = in.value(QStringLiteral("content")).toString().toUtf8();
+        const QByteArray data = writeFileContent(in);
         if (Status s = m_vm->writeFile(*path, data); !s)
             return s.error();
         o.insert(QStringLiteral("bytes"), data.size());

@@ -31,6 +31,7 @@
 #include <QMutex>
 
 #include <memory>
+#include <optional>
 
 namespace airlock {
 
@@ -55,6 +56,11 @@ public:
     static QJsonArray toolDescriptions();
     // Maps a tool path to the guest path under /workspace, or fails.
     static Result<QString> guestPath(const QString &path);
+    // The host file under workspaceDir (the folder shared as /workspace) and the bytes
+    // that a call of `tool` with `input` would write: write_file only; nothing for a
+    // path guestPath refuses or for the workspace itself.
+    static std::optional<PlannedFileWrite> plannedWrite(const QString &tool, const QJsonObject &input,
+                                                        const QString &workspaceDir);
 
 private:
     Result<QJsonValue> runTool(const SandboxCall &call, const LogSink &log);

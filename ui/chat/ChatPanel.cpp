@@ -21,7 +21,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QSignalBlocker>
 #include <QThread>
 #include <QTimer>
@@ -369,8 +368,8 @@ void ChatPanel::showPending(const QString &callId)
                                         : QDir(m_agent->projectDir()).filePath(QStringLiteral("airlock.json"));
         m_approval->showCall(call, schema, projectFile);
         // A file write shows what it would change, read off the UI thread.
-        if (call.tool == QLatin1String("write_file") && !m_workspace.isEmpty())
-            showWriteDiff(call);
+        if (call.write)
+            showWriteDiff(call.callId, *call.write);
     }
     refreshQueue();
 }
@@ -453,19 +452,11 @@ void ChatPanel::chooseModel(const QString &model)
     updateMeter();
 }
 
-void ChatPanel::showWriteDiff(const PendingApproval &call)
+// The sandbox said which workspace file the call writes (PendingApproval::write).
+void ChatPanel::showWriteDiff(const QString &callId, const PlannedFileWrite &write)
 {
-    QString relative = call.input.value(QLatin1String("path")).toString();
-    relative.remove(QRegularExpression(QStringLiteral("^/?workspace/")));
-    const QString path = QDir(m_workspace).filePath(relative);
-    // Only inside the workspace: the guest sees nothing else, and neither do we.
-    if (!QDir::cleanPath(path).startsWith(QDir::cleanPath(m_workspace) + QLatin1Char('/')))
-        return;
-    const QByteArray after =
-        call.input.contains(QLatin1String("content_base64"))
-            ? QByteArray::fromBase64(call.input.value(QLatin1String("content_base64")).toString().toLatin1())
-            : call.input.value(QLatin1String("content")).toString().toUtf8();
-    const QString callId = call.callId;
+    const QString path = write.hostPath, relative = write.relativePath;
+    const QByteArray after = write.content;
     auto *watcher = new QFutureWatcher<QString>(this); // deleted when finished
     connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, callId] {
         const QString diff = watcher->result();

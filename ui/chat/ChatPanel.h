@@ -80,7 +80,7 @@ private:
     void updateMeter();
     void listModels();
     void resetModelChoice();
-    void showWriteDiff(const PendingApproval &call);
+    void showWriteDiff(const QString &callId, const PlannedFileWrite &write);
     void setRunning(bool running);
     void showStatus(const QString &message);
 

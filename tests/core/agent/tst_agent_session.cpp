@@ -132,6 +132,7 @@ private Q_SLOTS:
     void unrecordableOutcomeStillEndsTheCall();
     void crowdedWorkspaceFolderCannotHideAChange();
     void bootConsoleFloodIsBounded();
+    void anApprovalCarriesWhatTheToolSaysItWouldWrite();
 
 private:
     std::unique_ptr<AgentSession> makeSession(AgentOptions::Approval approval = AgentOptions::Approval::Ask,
@@ -908,6 +909,43 @@ void TestAgentSession::resumedTurnsNeverReuseANumber()
         if (e.kind == QLatin1String("usage") && !turns.contains(e.payloadObject().value(QLatin1String("turn")).toInt()))
             turns << e.payloadObject().value(QLatin1String("turn")).toInt();
     QCOMPARE(turns, (QList<int>{0, 1, 2}));
+}
+
+// The seam between a tool and the approval card: the tool (its composition root)
+// says which host file a call would write; the agent hands that on with the ask,
+// so nobody else needs to know the tool by name.
+void TestAgentSession::anApprovalCarriesWhatTheToolSaysItWouldWrite()
+{
+    std::vector<AgentTool> tools = echoTool();
+    tools.front().plannedWrite = [](const QJsonObject &input) -> std::optional<PlannedFileWrite> {
+        const QString text = input.value(QLatin1String("text")).toString();
+        if (text == QLatin1String("nothing"))
+            return std::nullopt;
+        return PlannedFileWrite{QStringLiteral("/host/ws/echo.txt"), QStringLiteral("echo.txt"), text.toUtf8()};
+    };
+    auto session = AgentSession::create(m_db, anthropicOptions(), std::move(tools), PolicyEngine());
+    QVERIFY(session.ok());
+    AgentSession &s = **session;
+    m_server->enqueue(FakeResponse::sse(AnthropicScript()
+                                            .toolUse(QStringLiteral("toolu_1"), QStringLiteral("echo"),
+                                                     {{QStringLiteral("text"), QStringLiteral("hi")}})
+                                            .toolUse(QStringLiteral("toolu_2"), QStringLiteral("echo"),
+                                                     {{QStringLiteral("text"), QStringLiteral("nothing")}})
+                                            .end(QStringLiteral("tool_use"))));
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("done")).end(QStringLiteral("end_turn"))));
+    QSignalSpy asked(&s, &AgentSession::approvalNeeded);
+    QVERIFY(s.send(QStringLiteral("write it")).ok());
+    QTRY_COMPARE_WITH_TIMEOUT(asked.size(), 2, 30000);
+    const auto first = asked.at(0).at(0).value<PendingApproval>();
+    QVERIFY(first.write.has_value());
+    QCOMPARE(first.write->hostPath, QStringLiteral("/host/ws/echo.txt"));
+    QCOMPARE(first.write->relativePath, QStringLiteral("echo.txt"));
+    QCOMPARE(first.write->content, QByteArray("hi"));
+    QVERIFY(!asked.at(1).at(0).value<PendingApproval>().write.has_value());
+    QVERIFY(s.deny(first.callId, QStringLiteral("only looking")).ok());
+    QVERIFY(s.deny(QStringLiteral("toolu_2"), QStringLiteral("only looking")).ok());
+    QCOMPARE(waitForRun(s), AgentSession::Outcome::EndTurn);
 }
 
 QTEST_GUILESS_MAIN(TestAgentSession)

@@ -2,7 +2,8 @@
 // the fake Anthropic server and a real JavaScript tool: the approval card, each
 // decision, the model hearing about it, and reopening after a restart.
 
-#include "core/agent/AgentSetup.h"
+#include "app/AgentSetupBuilder.h"
+#include "sandbox/microvm/MicroVmSandbox.h"
 #include "tests/core/providers/FakeModelServer.h"
 #include "tests/support/AgentTestSupport.h"
 #include "tests/support/AnthropicScript.h"
@@ -259,7 +260,9 @@ void TestChatWindow::alwaysForThisSessionStopsTheNextIdenticalCall()
 
 void TestChatWindow::aFileWriteShowsItsDiffBeforeApproval()
 {
-    // A stand-in for the microVM's write_file (same name and input), in a workspace.
+    // A stand-in for the microVM's write_file (same name and input), in a workspace,
+    // wired as the composition root wires the real one: the sandbox's own mapping
+    // says which file a call writes.
     QTemporaryDir workspace;
     QFile existing(workspace.filePath(QStringLiteral("notes.txt")));
     QVERIFY(existing.open(QIODevice::WriteOnly));
@@ -278,8 +281,13 @@ void TestChatWindow::aFileWriteShowsItsDiffBeforeApproval()
     const QString dir = workspace.path();
     MainWindow w(m_db, [choices, dir]() -> Result<AgentSetup> {
         auto setup = AgentSetupBuilder::build(choices);
-        if (setup)
+        if (setup) {
             setup->workspaceDir = dir;
+            for (AgentTool &t : setup->tools)
+                t.plannedWrite = [dir, tool = t.spec.name](const QJsonObject &input) {
+                    return MicroVmSandbox::plannedWrite(tool, input, dir);
+                };
+        }
         return setup;
     });
     w.show();

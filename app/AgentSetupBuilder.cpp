@@ -1,0 +1,124 @@
+#include "app/AgentSetupBuilder.h"
+
+#include "core/project/PolicyFile.h"
+#include "core/project/RuleToolCheck.h"
+#include "core/secrets/SecretStore.h"
+#include "core/tools/JsonSchemaValidator.h"
+#include "sandbox/isolate/IsolateSandbox.h"
+#include "sandbox/microvm/MicroVmSandbox.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
+namespace airlock {
+
+Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
+{
+    auto bad = [](QString message) { return Error::make(Error::Code::BadInput, std::move(message)); };
+    if (c.provider != QLatin1String("anthropic") && c.provider != QLatin1String("openai"))
+        return bad(QStringLiteral("unknown provider \"%1\": use anthropic or openai").arg(c.provider));
+    if (!c.sandbox.isEmpty() && c.sandbox != QLatin1String("isolate") && c.sandbox != QLatin1String("microvm"))
+        return bad(QStringLiteral("unknown sandbox \"%1\": use isolate or microvm").arg(c.sandbox));
+
+    AgentSetup setup;
+    ProviderConfig &p = setup.options.provider;
+    p.kind = c.provider == QLatin1String("openai") ? ProviderKind::OpenAi : ProviderKind::Anthropic;
+    p.baseUrl = c.baseUrl.isEmpty() ? ProviderConfig::defaultBaseUrl(p.kind) : c.baseUrl;
+    p.model = c.model;
+    if (p.model.isEmpty())
+        p.model =
+            p.kind == ProviderKind::Anthropic ? QStringLiteral("claude-sonnet-4-5") : QStringLiteral("gpt-4o-mini");
+    if (!c.anthropicVersion.isEmpty())
+        p.anthropicVersion = c.anthropicVersion;
+    auto key = SecretStore().apiKey(c.provider, c.apiKeyEnv);
+    if (key)
+        p.apiKey = *key;
+    else if (p.kind == ProviderKind::Anthropic || !c.apiKeyEnv.isEmpty())
+        return key.error(); // an OpenAI-compatible local server (Ollama, llama.cpp) may need no key
+
+    if (!c.projectRules.isEmpty()) {
+        // ProjectFile read these strictly; parsed again here so each rule knows its origin.
+        QList<PolicyRule> rules;
+        QStringList errors;
+        PolicyFile::parseRules(StrictJsonDocument(), c.projectRules, QStringLiteral("policy.rules"),
+                               QDir(c.projectDir).filePath(QStringLiteral("airlock.json")), rules, errors);
+        if (!errors.isEmpty())
+            return bad(errors.join(u'\n'));
+        setup.policy.appendRules(rules);
+    }
+    setup.options.projectDir = c.projectDir;
+    if (c.maxTurns > 0)
+        setup.options.maxTurns = c.maxTurns;
+    setup.options.maxTotalTokens = c.maxTotalTokens;
+    setup.options.maxCostUsd = c.maxCostUsd;
+    setup.options.sessionId = c.sessionId;
+    if (!c.policyFile.isEmpty()) {
+        auto parsed = PolicyFile::load(c.policyFile); // strict: duplicate keys, types, JSON paths
+        if (!parsed)
+            return parsed.error();
+        setup.policy.appendRules(parsed->rules()); // after the project's own rules
+    }
+
+    std::shared_ptr<IsolateSandbox> isolate;
+    for (const QString &file : c.toolFiles) {
+        if (!isolate)
+            isolate = std::make_shared<IsolateSandbox>();
+        auto described = isolate->loadToolFile(file);
+        if (!described)
+            return described.error();
+        for (const QJsonValue &d : *described)
+            setup.tools.push_back(AgentTool::fromDescription(
+                d.toObject(), isolate, QStringLiteral("js:") + QFileInfo(file).absoluteFilePath()));
+    }
+    if (c.sandbox == QLatin1String("microvm")) {
+        MicroVmOptions vm;
+        vm.sessionId =
+            c.sessionId.isEmpty() ? QStringLiteral("pid%1").arg(QCoreApplication::applicationPid()) : c.sessionId;
+        vm.workspaceDir = QFileInfo(c.workspace.isEmpty() ? QDir::currentPath() : c.workspace).absoluteFilePath();
+        setup.workspaceDir = vm.workspaceDir;
+        setup.options.workspaceDir = vm.workspaceDir;
+        // The project's "limits": {"workspace_quota_mb"}: 0 or less turns the quota off.
+        if (c.workspaceQuotaMb)
+            vm.workspaceQuotaBytes = *c.workspaceQuotaMb > 0 ? *c.workspaceQuotaMb * 1024 * 1024 : -1;
+        if (!QFileInfo(vm.workspaceDir).isDir())
+            return bad(QStringLiteral("workspace %1 is not a folder").arg(vm.workspaceDir));
+        // The sandbox describes its own tools, so schema and implementation agree.
+        auto sandbox = std::make_shared<MicroVmSandbox>(vm);
+        for (const QJsonValue &d : MicroVmSandbox::toolDescriptions()) {
+            AgentTool t = AgentTool::fromDescription(d.toObject(), sandbox, QStringLiteral("builtin:microvm"));
+            t.plannedWrite = [tool = t.spec.name, workspace = vm.workspaceDir](const QJsonObject &input) {
+                return MicroVmSandbox::plannedWrite(tool, input, workspace);
+            };
+            if (t.spec.name == QLatin1String("exec")) {
+                t.shellField = QStringLiteral("command"); // a command line: policy checks it is simple
+                t.timeoutMs = 120000;
+            }
+            setup.tools.push_back(std::move(t));
+        }
+    }
+    if (c.toolTimeoutMs > 0)
+        for (AgentTool &t : setup.tools)
+            t.timeoutMs = c.toolTimeoutMs;
+    QStringList names;
+    for (const AgentTool &t : setup.tools) {
+        // A schema the validator cannot fully enforce would let unchecked input through.
+        if (const Status schema = JsonSchemaValidator::checkSchema(t.spec.inputSchema); !schema)
+            return bad(QStringLiteral("tool \"%1\" (%2) has an input schema Airlock cannot enforce: %3")
+                           .arg(t.spec.name, t.source, schema.error().message));
+        if (names.contains(t.spec.name))
+            return bad(QStringLiteral("two tools are named \"%1\"").arg(t.spec.name));
+        names << t.spec.name;
+    }
+    // Every rule against the tools now loaded: one that could never fire (a tool
+    // or an input field that is not there) is refused before anything runs.
+    QList<ToolSchema> schemas;
+    for (const AgentTool &t : setup.tools)
+        schemas.append({t.spec.name, t.spec.inputSchema});
+    if (const QStringList problems = RuleToolCheck::check(setup.policy.rules(), schemas); !problems.isEmpty())
+        return bad(problems.join(u'\n'));
+    return setup;
+}
+
+} // namespace airlock
