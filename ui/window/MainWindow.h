@@ -19,6 +19,7 @@ class ChatPanel;
 class FilesView;
 class LogsView;
 class PreviewView;
+class SessionFeed;
 class SessionSidebar;
 class TranscriptView;
 
@@ -41,10 +42,14 @@ public:
     // An empty chat whose session starts with the first prompt.
     void newSession();
 
-    // Shows a stored session in the chat area (loaded off the UI thread).
+    // Shows a stored session in the chat area: one feed of its events (read off the
+    // UI thread, then live) for the transcript, the logs and the files marks.
     void showSession(const QString &sessionId);
+    // The feed of the session shown; null: none (an empty new chat).
+    SessionFeed *feed() const { return m_feed; }
     // Draws attention to a call that waits while the window is not in front.
     void notifyApproval(const QString &tool);
+    // A live event of the session shown (from its feed).
     void onEvent(const Event &event);
     // The title and the tray icon say how many calls wait for a decision.
     void showWaitingCount(int count);
@@ -54,10 +59,14 @@ public:
     int waitingCount() const { return m_waiting; }
 
 private:
+    // Replaces the feed (and what follows it) with one for `sessionId`.
+    void openFeed(const QString &sessionId);
+    void onReplayed(const std::vector<Event> &events);
     QDockWidget *makeDock(const QString &title, const QString &objectName, const QString &emptyText,
                           Qt::DockWidgetArea area);
 
     QString m_databasePath;
+    SessionFeed *m_feed = nullptr; // owned by the window
     SessionListModel *m_sessions;
     SessionSidebar *m_sidebar;
     QLabel *m_chatPlaceholder;
