@@ -41,8 +41,8 @@ bool WaitingCalls::apply(const Event &event)
         const auto decided = payloads::PolicyDecision::from(event);
         const auto it = std::find_if(m_proposed.begin(), m_proposed.end(),
                                      [&](const Call &c) { return c.callId == decided.callId; });
-        if (it == m_proposed.end())
-            return false; // no proposal seen: not a call of this record
+        if (it == m_proposed.end()) // decided again: a rule granted for another call covers it
+            return decided.decision != QLatin1String("ask") && settle(decided.callId);
         Call call = std::move(*it);
         m_proposed.erase(it);
         if (decided.decision != QLatin1String("ask"))

@@ -1,7 +1,8 @@
 #pragma once
 
 // Which calls of a session wait for a person, derived from its events alone: a
-// policy.decision "ask" opens a call; its approval.granted or approval.denied, its
+// policy.decision "ask" opens a call; its approval.granted or approval.denied, a
+// later policy.decision that allows it (a rule granted for another call), its
 // execution, an error that ends the turn, or a new prompt settles it. Folded over a
 // SessionFeed, a reopened or replayed session shows the same state as a live one.
 // (The chat's approval card still takes its details — annotations, the policy's

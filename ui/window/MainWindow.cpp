@@ -123,7 +123,11 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
         }
     });
     connect(m_chat, &ChatPanel::approvalWaiting, this, &MainWindow::notifyApproval);
-    connect(m_chat, &ChatPanel::waitingCountChanged, this, &MainWindow::showWaitingCount);
+    // The run that asked is over: nothing waits for it any more.
+    connect(m_chat, &ChatPanel::runFinished, this, [this] {
+        if (m_waitingCalls.settleAll())
+            showWaitingCount(0);
+    });
     connect(transcript(), &TranscriptView::fileChangeActivated, this, &MainWindow::showFileChange);
     m_sessions->reload(m_databasePath);
 }
@@ -155,6 +159,8 @@ void MainWindow::openFeed(const QString &sessionId)
     delete m_feed; // what followed it stops
     m_feed = new SessionFeed(m_databasePath, sessionId, this);
     m_changedByCall.clear();
+    m_waitingCalls = {};
+    showWaitingCount(0);
     transcript()->follow(m_feed);
     m_logs->follow(m_feed);
     connect(m_feed, &SessionFeed::replayed, this, &MainWindow::onReplayed);
@@ -162,9 +168,15 @@ void MainWindow::openFeed(const QString &sessionId)
     m_feed->start();
 }
 
-// The workspace the session was created with, from its first event.
+// What waits in the stored session, and the workspace it was created with (from
+// its first event).
 void MainWindow::onReplayed(const std::vector<Event> &events)
 {
+    for (const Event &e : events)
+        (void)m_waitingCalls.apply(e);
+    if (!m_chat->agent())
+        (void)m_waitingCalls.settleAll(); // no agent runs it: nobody can be asked
+    showWaitingCount(int(m_waitingCalls.calls().size()));
     if (events.empty() || events.front().knownKind() != EventKind::SessionCreated || m_chat->agent())
         return; // a running agent already said where it works
     const QString dir = payloads::SessionCreated::from(events.front()).workspace;
@@ -195,6 +207,8 @@ void MainWindow::markLastCallChanges()
 
 void MainWindow::onEvent(const Event &event)
 {
+    if (m_waitingCalls.apply(event))
+        showWaitingCount(int(m_waitingCalls.calls().size()));
     // The files the latest call changed (as recorded for it) are marked in the Files dock.
     if (event.knownKind() == EventKind::ExecutionStarted) {
         m_changedByCall.clear();
@@ -283,6 +297,8 @@ void MainWindow::newSession()
 {
     delete m_feed; // the next one comes with the new session's id
     m_feed = nullptr;
+    m_waitingCalls = {};
+    showWaitingCount(0);
     transcript()->follow(nullptr);
     m_logs->follow(nullptr);
     m_chat->newSession();

@@ -4,6 +4,7 @@
 // live logs, workspace files and the browser preview.
 
 #include "core/agent/AgentSetup.h"
+#include "core/sessions/WaitingCalls.h"
 
 #include <QMainWindow>
 
@@ -51,7 +52,8 @@ public:
     void notifyApproval(const QString &tool);
     // A live event of the session shown (from its feed).
     void onEvent(const Event &event);
-    // The title and the tray icon say how many calls wait for a decision.
+    // The title and the tray icon say how many calls wait for a decision (as the
+    // feed's events say: see WaitingCalls).
     void showWaitingCount(int count);
     // One call's recorded change to one file, in the Files dock.
     void showFileChange(const QString &callId, const QString &path, const QString &diff);
@@ -76,6 +78,7 @@ private:
     PreviewView *m_preview;
     QSystemTrayIcon *m_tray = nullptr; // created the first time it is needed
     int m_waiting = 0;
+    WaitingCalls m_waitingCalls; // folded over the feed
     QStringList m_changedByCall; // paths the running call changed, as recorded
     QStackedWidget *m_chatStack;
     QDockWidget *m_logsDock = nullptr;

@@ -57,8 +57,16 @@ void TestWaitingCalls::decisionsAndExecutionsSettle()
     QVERIFY(w.apply(ev(EventKind::ApprovalGranted, {{"call_id", "b"}, {"by", "user"}, {"scope", "once"}})));
     QVERIFY(w.apply(ev(EventKind::ApprovalDenied, {{"call_id", "a"}, {"by", "user"}, {"reason", "no"}})));
     QCOMPARE(w.calls().size(), std::size_t(1));
-    // Settled by a rule granted for another call: it just runs.
+    // Runs without a decision of its own (e.g. cancelled, then recorded as not run).
     QVERIFY(w.apply(ev(EventKind::ExecutionStarted, {{"call_id", "c"}, {"tool", "exec"}})));
+    QVERIFY(w.calls().empty());
+
+    // Settled by a rule granted for another call: the policy decides it again.
+    w.apply(proposed("d"));
+    w.apply(decided("d", "ask"));
+    QVERIFY(!w.apply(decided("d", "ask")));
+    QVERIFY(w.isWaiting(QStringLiteral("d")));
+    QVERIFY(w.apply(decided("d", "allow")));
     QVERIFY(w.calls().empty());
     QVERIFY(!w.apply(ev(EventKind::ExecutionFinished, {{"call_id", "c"}, {"ok", true}})));
 }

@@ -266,6 +266,17 @@ void TestMainWindow::aShownSessionIsOneFeedForEveryView()
     w.feed()->push(c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Hello")}}));
     QCOMPARE(w.transcript()->transcript()->rowCount(), 2);
     QTRY_COMPARE_WITH_TIMEOUT(w.logs()->model()->rowCount(), 1, 10000); // after its own replay
+    // The title's count of waiting calls is a fold over the same events.
+    QCOMPARE(w.waitingCount(), 0);
+    w.feed()->push(c.next(EventKind::ModelToolCall, {{QStringLiteral("call_id"), QStringLiteral("c1")},
+                                                     {QStringLiteral("tool"), QStringLiteral("exec")}}));
+    w.feed()->push(c.next(EventKind::PolicyDecision, {{QStringLiteral("call_id"), QStringLiteral("c1")},
+                                                      {QStringLiteral("decision"), QStringLiteral("ask")}}));
+    QCOMPARE(w.waitingCount(), 1);
+    QVERIFY(w.windowTitle().contains(QLatin1String("1 call waits")));
+    w.feed()->push(c.next(EventKind::ApprovalGranted, {{QStringLiteral("call_id"), QStringLiteral("c1")},
+                                                       {QStringLiteral("by"), QStringLiteral("user")}}));
+    QCOMPARE(w.waitingCount(), 0);
     // A new chat follows no stored session.
     w.newSession();
     QVERIFY(!w.feed());
