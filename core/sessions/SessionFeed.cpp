@@ -27,6 +27,14 @@ void SessionFeed::start()
     readFrom(1);
 }
 
+void SessionFeed::startLive()
+{
+    if (m_started)
+        return;
+    m_started = true;
+    onRead({});
+}
+
 // Off the UI thread, with a store of its own: SQLite connections are not shared
 // across threads. A thread-pool job and a promise rather than QtConcurrent, which
 // airlock_core does not link (the fuzz tree has Qt Core only).

@@ -28,6 +28,9 @@ public:
     const QString &sessionId() const { return m_sessionId; }
     // Reads the stored events (once): subscribe first.
     void start();
+    // For a session created here, whose events all arrive live: replays nothing, at
+    // once, with no read (one is made only if a live event shows a gap).
+    void startLive();
     // Whether replayed() was emitted.
     bool isReplayed() const { return m_replayed; }
     // The seq of the last event delivered; 0: none.

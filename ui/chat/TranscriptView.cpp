@@ -99,6 +99,11 @@ void TranscriptView::foldReplay(const std::vector<Event> &events)
 {
     if (m_failed)
         return;
+    if (events.empty()) { // a new session: nothing to fold, nothing to wait for
+        m_model->reset(Transcript());
+        Q_EMIT loaded(m_sessionId);
+        return;
+    }
     m_folding = true;
     const quint64 generation = m_generation;
     const QString sessionId = m_sessionId;

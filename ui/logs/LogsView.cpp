@@ -263,6 +263,8 @@ void LogsView::applyLive(const Event &event)
 
 void LogsView::replay(const std::vector<Event> &events)
 {
+    if (events.empty())
+        return; // a new session: nothing to read, and live lines go in at once
     m_replaying = true;
     const quint64 generation = m_generation;
     auto *watcher = new QFutureWatcher<Replayed>(this); // deleted when finished

@@ -103,7 +103,7 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     connect(m_chat, &ChatPanel::statusChanged, this, [this](const QString &m) { statusBar()->showMessage(m); });
     connect(m_chat, &ChatPanel::sessionCreated, this, [this](const QString &sessionId) {
         m_sessions->reload(m_databasePath);
-        openFeed(sessionId); // a new session's events reach the views through a feed too
+        openFeed(sessionId, true); // a new session's events reach the views through a feed too
     });
     // The running agent's events go to the feed, which hands them on in order.
     connect(m_chat, &ChatPanel::eventRecorded, this, [this](const Event &event) {
@@ -154,7 +154,7 @@ void MainWindow::showSession(const QString &sessionId)
     openFeed(sessionId);
 }
 
-void MainWindow::openFeed(const QString &sessionId)
+void MainWindow::openFeed(const QString &sessionId, bool created)
 {
     delete m_feed; // what followed it stops
     m_feed = new SessionFeed(m_databasePath, sessionId, this);
@@ -165,7 +165,10 @@ void MainWindow::openFeed(const QString &sessionId)
     m_logs->follow(m_feed);
     connect(m_feed, &SessionFeed::replayed, this, &MainWindow::onReplayed);
     connect(m_feed, &SessionFeed::eventArrived, this, &MainWindow::onEvent);
-    m_feed->start();
+    if (created)
+        m_feed->startLive();
+    else
+        m_feed->start();
 }
 
 // What waits in the stored session, and the workspace it was created with (from

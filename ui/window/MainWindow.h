@@ -61,8 +61,9 @@ public:
     int waitingCount() const { return m_waiting; }
 
 private:
-    // Replaces the feed (and what follows it) with one for `sessionId`.
-    void openFeed(const QString &sessionId);
+    // Replaces the feed (and what follows it) with one for `sessionId`; `created`:
+    // a session just created here, whose events all arrive live.
+    void openFeed(const QString &sessionId, bool created = false);
     void onReplayed(const std::vector<Event> &events);
     QDockWidget *makeDock(const QString &title, const QString &objectName, const QString &emptyText,
                           Qt::DockWidgetArea area);

@@ -20,6 +20,7 @@ private Q_SLOTS:
     void aGapIsReadFromTheStore();
     void otherSessionsAndOldEventsAreIgnored();
     void aNewSessionReplaysNothing();
+    void aSessionCreatedHereIsLiveAtOnce();
 
 private:
     // Collects what a subscriber sees, in order.
@@ -159,6 +160,27 @@ void TestSessionFeed::aNewSessionReplaysNothing()
     QVERIFY(replayed.wait(10000));
     QCOMPARE(seen.seqs, range(1, 1));
     QCOMPARE(seen.replays, 1);
+}
+
+void TestSessionFeed::aSessionCreatedHereIsLiveAtOnce()
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("a.db"));
+    EventChain chain(QStringLiteral("here"));
+    SessionFeed feed(db, QStringLiteral("here"));
+    Seen seen;
+    seen.follow(feed);
+    feed.startLive();
+    QVERIFY(feed.isReplayed()); // no read: nothing waits
+    QCOMPARE(seen.replays, 1);
+    const Event first = text(chain, 0);
+    feed.push(first);
+    QCOMPARE(seen.seqs, range(1, 1));
+    // One the writer stored but the feed was not told of: a live event past it
+    // makes the feed read the gap.
+    QVERIFY((*EventStore::open(db))->append(std::vector<Event>{first, text(chain, 1)}).ok());
+    feed.push(text(chain, 2));
+    QTRY_COMPARE_WITH_TIMEOUT(seen.seqs, range(1, 3), 10000);
 }
 
 QTEST_MAIN(TestSessionFeed)
