@@ -1,6 +1,7 @@
 #include "app/ChatCommand.h"
 
 #include "app/AgentSetupBuilder.h"
+#include "app/ChatPrinter.h"
 #include "app/Cli.h"
 #include "app/CliOutput.h"
 #include "core/agent/PriceTable.h"
@@ -105,117 +106,8 @@ QString parse(const ParsedCommandLine &args, ChatOptions &o)
     return {};
 }
 
-QString oneLine(const QJsonValue &v, int max = 200)
-{
-    QString s = v.isString()   ? v.toString()
-                : v.isObject() ? QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact))
-                : v.isArray()  ? QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact))
-                               : v.toVariant().toString();
-    s.replace(QLatin1Char('\n'), QStringLiteral("⏎"));
-    return s.size() > max ? s.left(max - 1) + QStringLiteral("…") : s;
-}
-
-// Prints a session's events for people: the answer on stdout, everything else on stderr.
-class HumanPrinter {
-public:
-    explicit HumanPrinter(QString model, PriceTable prices) : m_model(std::move(model)), m_prices(std::move(prices)) {}
-
-    void print(const Event &e)
-    {
-        const QJsonObject p = e.payloadObject();
-        auto str = [&](const char *k) { return p.value(QLatin1String(k)).toString(); };
-        switch (e.knownKind().value_or(EventKind::Error)) {
-        case EventKind::ModelTextDelta:
-            CliOutput::out(str("text").toUtf8());
-            std::fflush(stdout);
-            m_midLine = !str("text").endsWith(QLatin1Char('\n'));
-            return;
-        case EventKind::ModelToolCall:
-            note(QStringLiteral("→ %1 %2").arg(str("tool"), oneLine(p.value(QLatin1String("input")))));
-            return;
-        case EventKind::PolicyDecision:
-            if (str("decision") != QLatin1String("ask"))
-                note(QStringLiteral("  policy: %1 (rule %2)").arg(str("decision"), str("rule")));
-            return;
-        case EventKind::ApprovalDenied:
-            note(QStringLiteral("  denied by %1: %2").arg(str("by"), str("reason")));
-            return;
-        case EventKind::LogLine:
-            note(QStringLiteral("  │ %1").arg(str("text")));
-            return;
-        case EventKind::ExecutionFinished:
-            note(p.value(QLatin1String("ok")).toBool()
-                     ? QStringLiteral("  ✓ %1").arg(oneLine(p.value(QLatin1String("result"))))
-                     : QStringLiteral("  ✗ %1").arg(oneLine(p.value(QLatin1String("error")))));
-            return;
-        case EventKind::Usage:
-            m_lastUsage = p;
-            return;
-        case EventKind::ModelTurnEnded:
-            reportUsage();
-            return;
-        case EventKind::Error:
-            note(QStringLiteral("error: %1").arg(str("message")));
-            return;
-        default:
-            return;
-        }
-    }
-
-    void summary()
-    {
-        QString line = QStringLiteral("session: %1 tokens in, %2 out").arg(m_totalIn).arg(m_totalOut);
-        if (m_costKnown)
-            line += QStringLiteral(", ~$%1").arg(m_totalCost, 0, 'f', 4);
-        note(line);
-    }
-
-    void note(const QString &line)
-    {
-        if (m_midLine) {
-            CliOutput::out("\n");
-            m_midLine = false;
-        }
-        std::fflush(stdout);
-        CliOutput::errLine(line);
-    }
-
-private:
-    void reportUsage()
-    {
-        if (m_lastUsage.isEmpty())
-            return;
-        TokenUsage u;
-        u.inputTokens = m_lastUsage.value(QLatin1String("input_tokens")).toInteger();
-        u.outputTokens = m_lastUsage.value(QLatin1String("output_tokens")).toInteger();
-        u.cacheCreationInputTokens = m_lastUsage.value(QLatin1String("cache_creation_input_tokens")).toInteger();
-        u.cacheReadInputTokens = m_lastUsage.value(QLatin1String("cache_read_input_tokens")).toInteger();
-        m_lastUsage = {};
-        m_totalIn += u.totalInputTokens();
-        m_totalOut += u.outputTokens;
-        QString line = QStringLiteral("  [turn: %1 in (%2 cached), %3 out")
-                           .arg(u.totalInputTokens())
-                           .arg(u.cacheReadInputTokens)
-                           .arg(u.outputTokens);
-        if (auto cost = m_prices.costUsd(m_model, u)) {
-            m_costKnown = true;
-            m_totalCost += *cost;
-            line += QStringLiteral(", ~$%1").arg(*cost, 0, 'f', 4);
-        }
-        note(line + QLatin1Char(']'));
-    }
-
-    QString m_model;
-    PriceTable m_prices;
-    QJsonObject m_lastUsage;
-    qint64 m_totalIn = 0, m_totalOut = 0;
-    double m_totalCost = 0;
-    bool m_costKnown = false;
-    bool m_midLine = false;
-};
-
 // Asks on the terminal: y = once, a = always for this session, n = deny with a reason.
-void askOnTerminal(AgentSession &session, const PendingApproval &call, HumanPrinter &printer, bool project)
+void askOnTerminal(AgentSession &session, const PendingApproval &call, ChatPrinter &printer, bool project)
 {
     printer.note(QStringLiteral("\nApproval needed: %1 (%2)").arg(call.tool, call.source));
     printer.note(QString::fromUtf8(QJsonDocument(call.input).toJson(QJsonDocument::Indented)).trimmed());
@@ -338,7 +230,7 @@ int ChatCommand::run(const ParsedCommandLine &args)
                                session.error().message);
     AgentSession &s = **session;
 
-    HumanPrinter printer(provider.model, *prices);
+    ChatPrinter printer(provider.model, *prices);
     QObject::connect(&s, &AgentSession::eventRecorded, &s, [&](const Event &e) {
         if (o.json) {
             CliOutput::out(EventJson::toLine(e) + '\n');

@@ -2,6 +2,8 @@
 
 #include "core/agent/ConversationRebuilder.h"
 #include "core/agent/ProjectFile.h"
+#include "core/agent/UsageMeter.h"
+#include "core/events/EventPayloads.h"
 #include "core/providers/ModelStream.h"
 #include "core/providers/StreamItemEvent.h"
 #include "core/sandbox/Sandbox.h"
@@ -344,21 +346,18 @@ Result<std::unique_ptr<AgentSession>> AgentSession::resume(const QString &databa
     QString lastModel;
     {
         int highestTurn = -1;
-        QHash<int, std::pair<QString, TokenUsage>> lastOfTurn;
+        UsageMeter meter(session->m_options.prices ? *session->m_options.prices : builtinPrices());
         for (const Event &e : events) {
-            const QJsonObject p = e.payloadObject();
-            if (p.contains(QLatin1String("turn")))
-                highestTurn = std::max(highestTurn, p.value(QLatin1String("turn")).toInt());
-            if (e.knownKind() == EventKind::SessionCreated || e.knownKind() == EventKind::ModelChanged)
-                lastModel = p.value(QLatin1String("model")).toString(lastModel);
-            else if (e.knownKind() == EventKind::Usage)
-                lastOfTurn.insert(p.value(QLatin1String("turn")).toInt(), {lastModel, TokenUsage::fromJson(p)});
+            if (const std::optional<int> turn = payloads::turnOf(e))
+                highestTurn = std::max(highestTurn, *turn);
+            (void)meter.apply(e);
         }
+        lastModel = meter.model();
         session->m_turn = std::max(conversation.turns, highestTurn + 1);
-        for (const auto &[turnModel, usage] : std::as_const(lastOfTurn)) {
-            session->m_tokensUsed += usage.totalInputTokens() + usage.outputTokens;
-            session->addCost(turnModel, usage);
-        }
+        session->m_tokensUsed += meter.totalTokens();
+        session->m_costUsd += meter.costUsd();
+        if (!meter.unpricedModel().isEmpty())
+            session->m_unpricedModel = meter.unpricedModel();
     }
     // Resumed with another model than the log's last one (Settings changed): say so.
     if (!lastModel.isEmpty() && lastModel != session->m_options.provider.model)

@@ -1,29 +1,26 @@
 #include "core/sessions/Transcript.h"
 
+#include "core/events/EventPayloads.h"
+
 namespace airlock {
 namespace {
 
-QString str(const QJsonObject &o, const char *key)
-{
-    return o.value(QLatin1String(key)).toString();
-}
-
 // A second report for the same path replaces the first in place: the row lists
 // each file once, where it first appeared.
-void addFileChange(TranscriptEntry &call, const QJsonObject &p)
+void addFileChange(TranscriptEntry &call, const payloads::FileChanged &p)
 {
     RecordedFileChange f;
-    f.path = str(p, "path");
+    f.path = p.path;
     if (f.path.isEmpty())
         return;
-    f.change = str(p, "change");
-    f.diff = str(p, "diff");
-    f.binary = p.value(QLatin1String("binary")).toBool();
-    f.truncated = p.value(QLatin1String("truncated")).toBool();
+    f.change = p.change;
+    f.diff = p.diff;
+    f.binary = p.binary;
+    f.truncated = p.truncated;
     if (f.diff.isEmpty() && !f.binary)
-        f.noDiffReason = str(p, "no_diff");
-    f.added = p.value(QLatin1String("added")).toInt();
-    f.removed = p.value(QLatin1String("removed")).toInt();
+        f.noDiffReason = p.noDiff;
+    f.added = p.added;
+    f.removed = p.removed;
     for (RecordedFileChange &existing : call.files) {
         if (existing.path == f.path) {
             existing = std::move(f);
@@ -115,9 +112,9 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     const auto kind = event.knownKind();
     if (!kind)
         return std::nullopt; // written by a newer Airlock: shown in the JSON export only
-    const QJsonObject p = event.payloadObject();
-    if (p.contains(QLatin1String("turn")))
-        m_lastTurn = std::max(m_lastTurn, p.value(QLatin1String("turn")).toInt());
+    const std::optional<int> namedTurn = payloads::turnOf(event);
+    if (namedTurn)
+        m_lastTurn = std::max(m_lastTurn, *namedTurn);
     auto entry = [&](TranscriptEntry::Kind k, QString text) {
         TranscriptEntry e;
         e.kind = k;
@@ -131,22 +128,23 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     case EventKind::UserMessage: {
         // A new prompt: an answer before it that never ended was cut off for good.
         (void)markUnended(true);
-        const Change c = append(entry(TranscriptEntry::Kind::UserMessage, str(p, "text")));
+        const Change c = append(entry(TranscriptEntry::Kind::UserMessage, payloads::UserMessage::from(event).text));
         m_promptIndex = c.index;
         return c;
     }
     case EventKind::ModelTextDelta: {
-        const int turn = p.value(QLatin1String("turn")).toInt();
+        const auto delta = payloads::ModelTextDelta::from(event);
+        const int turn = delta.turn;
         if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText &&
             !m_entries.back().closed) {
             TranscriptEntry &last = m_entries.back();
-            last.text += str(p, "text");
+            last.text += delta.text;
             last.lastSeq = event.seq;
             if (last.turn == turn)
                 last.interrupted = false; // the turn goes on: it was still running
             return Change{static_cast<int>(m_entries.size()) - 1, false};
         }
-        TranscriptEntry answer = entry(TranscriptEntry::Kind::AssistantText, str(p, "text"));
+        TranscriptEntry answer = entry(TranscriptEntry::Kind::AssistantText, delta.text);
         answer.turn = turn;
         return append(std::move(answer));
     }
@@ -154,19 +152,19 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
         if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText)
             m_entries.back().closed = true;
         const bool wasInterrupted = !m_entries.empty() && m_entries.back().interrupted;
-        turnEnded(p.value(QLatin1String("turn")).toInt());
+        turnEnded(payloads::ModelTurnEnded::from(event).turn);
         if (wasInterrupted)
             return Change{static_cast<int>(m_entries.size()) - 1, false};
         return std::nullopt;
     }
     case EventKind::ModelToolCall: {
+        auto proposed = payloads::ModelToolCall::from(event);
         TranscriptEntry e = entry(TranscriptEntry::Kind::ToolCall, QString());
-        e.callId = str(p, "call_id");
-        e.tool = str(p, "tool");
-        e.input = p.value(QLatin1String("input")).toObject();
-        e.turn = p.contains(QLatin1String("turn"))
-                     ? p.value(QLatin1String("turn")).toInt()
-                     : (m_lastTurn < 0 ? 0 : m_lastTurn + (m_endedTurns.contains(m_lastTurn) ? 1 : 0));
+        e.callId = std::move(proposed.callId);
+        e.tool = std::move(proposed.tool);
+        e.input = std::move(proposed.input);
+        e.turn = proposed.turn ? *proposed.turn
+                               : (m_lastTurn < 0 ? 0 : m_lastTurn + (m_endedTurns.contains(m_lastTurn) ? 1 : 0));
         if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText)
             m_entries.back().closed = true;
         const Change c = append(std::move(e));
@@ -181,52 +179,58 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     case EventKind::FileChanged:
     case EventKind::LogLine: {
         int index = -1;
-        TranscriptEntry *call = callEntry(str(p, "call_id"), &index);
+        const auto ref = payloads::CallRef::from(event);
+        TranscriptEntry *call = callEntry(ref.callId, &index);
         if (!call)
             return std::nullopt; // not tied to a call in this transcript (e.g. VM console)
         // Calls are decided only after their turn ended (an "interrupted" outcome is
         // written on resume instead): proof of the end where none was recorded.
-        if (*kind != EventKind::LogLine && *kind != EventKind::FileChanged &&
-            !p.value(QLatin1String("interrupted")).toBool())
+        if (*kind != EventKind::LogLine && *kind != EventKind::FileChanged && !ref.interrupted)
             turnEnded(call->turn);
         call->lastSeq = event.seq;
         switch (*kind) {
-        case EventKind::PolicyDecision:
-            call->decision = str(p, "decision");
-            call->rule = str(p, "rule");
+        case EventKind::PolicyDecision: {
+            const auto decided = payloads::PolicyDecision::from(event);
+            call->decision = decided.decision;
+            call->rule = decided.rule;
             call->state = call->decision == QLatin1String("deny")    ? TranscriptEntry::CallState::Denied
                           : call->decision == QLatin1String("allow") ? TranscriptEntry::CallState::Approved
                                                                      : TranscriptEntry::CallState::AwaitingApproval;
             if (call->decision != QLatin1String("ask"))
                 call->decidedBy = QStringLiteral("policy");
             break;
-        case EventKind::ApprovalGranted:
+        }
+        case EventKind::ApprovalGranted: {
+            auto granted = payloads::ApprovalGranted::from(event);
             call->state = TranscriptEntry::CallState::Approved;
-            call->decidedBy = str(p, "by");
-            call->scope = str(p, "scope");
-            if (p.contains(QLatin1String("edited_input")))
-                call->input = p.value(QLatin1String("edited_input")).toObject();
+            call->decidedBy = granted.by;
+            call->scope = granted.scope;
+            if (granted.editedInput)
+                call->input = std::move(*granted.editedInput);
             break;
-        case EventKind::ApprovalDenied:
+        }
+        case EventKind::ApprovalDenied: {
+            const auto denied = payloads::ApprovalDenied::from(event);
             call->state = TranscriptEntry::CallState::Denied;
-            call->decidedBy = str(p, "by");
-            call->denialReason = str(p, "reason");
+            call->decidedBy = denied.by;
+            call->denialReason = denied.reason;
             break;
+        }
         case EventKind::ExecutionStarted:
             call->state = TranscriptEntry::CallState::Running;
             break;
         case EventKind::LogLine: // one event may hold several lines (the agent batches them)
-            call->logLines += std::max(1, p.value(QLatin1String("lines")).toInt(1));
+            call->logLines += payloads::LogLine::from(event).lines;
             break;
         case EventKind::FileChanged:
-            addFileChange(*call, p);
+            addFileChange(*call, payloads::FileChanged::from(event));
             break;
         default: { // ExecutionFinished
-            const bool ok = p.value(QLatin1String("ok")).toBool();
-            call->state = ok ? TranscriptEntry::CallState::Succeeded : TranscriptEntry::CallState::Failed;
-            call->result = p.value(QLatin1String("result"));
-            call->error = str(p, "error");
-            call->durationMs = p.value(QLatin1String("duration_ms")).toInteger(-1);
+            auto finished = payloads::ExecutionFinished::from(event);
+            call->state = finished.ok ? TranscriptEntry::CallState::Succeeded : TranscriptEntry::CallState::Failed;
+            call->result = std::move(finished.result);
+            call->error = std::move(finished.error);
+            call->durationMs = finished.durationMs;
             break;
         }
         }
@@ -234,13 +238,15 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     }
     case EventKind::Error:
         // A failed or cancelled turn has ended: the error row says how.
-        if (p.contains(QLatin1String("turn")))
-            turnEnded(p.value(QLatin1String("turn")).toInt());
-        return append(entry(TranscriptEntry::Kind::Error, str(p, "message")));
+        if (namedTurn)
+            turnEnded(*namedTurn);
+        return append(entry(TranscriptEntry::Kind::Error, payloads::Error::from(event).message));
     case EventKind::SessionRenamed:
-        return append(entry(TranscriptEntry::Kind::Notice, QStringLiteral("Renamed to \"%1\"").arg(str(p, "title"))));
+        return append(entry(TranscriptEntry::Kind::Notice,
+                            QStringLiteral("Renamed to \"%1\"").arg(payloads::SessionRenamed::from(event).title)));
     case EventKind::ModelChanged:
-        return append(entry(TranscriptEntry::Kind::Notice, QStringLiteral("Model: %1").arg(str(p, "model"))));
+        return append(entry(TranscriptEntry::Kind::Notice,
+                            QStringLiteral("Model: %1").arg(payloads::ModelChanged::from(event).model)));
     case EventKind::SessionCreated:
     case EventKind::Usage:
         return std::nullopt;

@@ -147,8 +147,7 @@ void ChatPanel::openSession(const QString &sessionId)
     m_costUsd = 0;
     m_costKnown = false;
     m_turnCostUsd.reset();
-    m_meter->clear();
-    m_transcript->loadSession(m_databasePath, sessionId);
+    m_meter->clear(); // the window hands the transcript the session's feed
     setRunning(false);
 }
 
@@ -306,8 +305,7 @@ void ChatPanel::listModels()
 
 void ChatPanel::onEvent(const Event &event)
 {
-    Q_EMIT eventRecorded(event);
-    m_transcript->transcript()->apply(event);
+    Q_EMIT eventRecorded(event); // the transcript has it through the window's feed
     if (event.knownKind() == EventKind::Usage) {
         const QJsonObject u = event.payloadObject();
         // Usage is a per-turn snapshot; the meter counts the last one of each turn.

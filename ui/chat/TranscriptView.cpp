@@ -1,6 +1,6 @@
 #include "ui/chat/TranscriptView.h"
 
-#include "core/storage/EventStore.h"
+#include "core/sessions/SessionFeed.h"
 #include "core/util/JsonText.h"
 #include "ui/chat/TranscriptDelegate.h"
 #include "ui/chat/TranscriptModel.h"
@@ -22,27 +22,11 @@
 namespace airlock {
 namespace {
 
-struct Loaded {
-    Transcript transcript;
-    QString error;
-};
-
-Loaded fold(const QString &path, const QString &sessionId)
+Transcript fold(const std::vector<Event> &events)
 {
-    Loaded out;
-    auto store = EventStore::open(path);
-    if (!store) {
-        out.error = store.error().message;
-        return out;
-    }
-    const Status s = (*store)->forEachEvent(sessionId, [&](const Event &e) {
-        (void)out.transcript.apply(e);
-        return true;
-    });
-    if (!s)
-        out.error = s.error().message;
-    (void)out.transcript.endOfRecord(); // a stored answer that never ended shows as interrupted
-    return out;
+    Transcript transcript;
+    transcript.applyAll(events); // a stored answer that never ended shows as interrupted
+    return transcript;
 }
 
 constexpr int kFrameMs = 16;
@@ -84,23 +68,68 @@ TranscriptView::~TranscriptView() = default;
 
 void TranscriptView::loadSession(const QString &databasePath, const QString &sessionId)
 {
-    m_sessionId = sessionId;
-    const quint64 generation = ++m_generation;
-    auto *watcher = new QFutureWatcher<Loaded>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<Loaded>::finished, this, [this, watcher, generation, sessionId] {
-        Loaded result = watcher->result();
+    delete m_ownFeed;
+    auto *feed = new SessionFeed(databasePath, sessionId, this); // owned by the view
+    m_ownFeed = feed;
+    follow(feed);
+    feed->start();
+}
+
+void TranscriptView::follow(SessionFeed *feed)
+{
+    if (m_feed)
+        disconnect(m_feed, nullptr, this, nullptr);
+    m_feed = feed;
+    ++m_generation;
+    m_folding = false;
+    m_failed = false;
+    m_heldLive.clear();
+    m_sessionId = feed ? feed->sessionId() : QString();
+    if (!feed)
+        return;
+    connect(feed, &SessionFeed::failed, this, [this](const QString &message) {
+        m_failed = true;
+        Q_EMIT loadFailed(message);
+    });
+    connect(feed, &SessionFeed::replayed, this, &TranscriptView::foldReplay);
+    connect(feed, &SessionFeed::eventArrived, this, &TranscriptView::applyLive);
+}
+
+void TranscriptView::foldReplay(const std::vector<Event> &events)
+{
+    if (m_failed)
+        return;
+    if (events.empty()) { // a new session: nothing to fold, nothing to wait for
+        m_model->reset(Transcript());
+        Q_EMIT loaded(m_sessionId);
+        return;
+    }
+    m_folding = true;
+    const quint64 generation = m_generation;
+    const QString sessionId = m_sessionId;
+    auto *watcher = new QFutureWatcher<Transcript>(this); // deleted when finished
+    connect(watcher, &QFutureWatcher<Transcript>::finished, this, [this, watcher, generation, sessionId] {
+        Transcript transcript = watcher->result();
         watcher->deleteLater();
         if (generation != m_generation)
-            return;
-        if (!result.error.isEmpty()) {
-            Q_EMIT loadFailed(result.error);
-            return;
-        }
-        m_model->reset(std::move(result.transcript));
+            return; // another feed by now
+        m_folding = false;
+        m_model->reset(std::move(transcript));
+        for (const Event &e : std::exchange(m_heldLive, {}))
+            m_model->apply(e);
         scrollToBottom();
         Q_EMIT loaded(sessionId);
     });
-    watcher->setFuture(QtConcurrent::run(fold, databasePath, sessionId));
+    // Copied: the events share their data, and the feed keeps none of them.
+    watcher->setFuture(QtConcurrent::run(fold, events));
+}
+
+void TranscriptView::applyLive(const Event &event)
+{
+    if (m_folding)
+        m_heldLive.push_back(event);
+    else
+        m_model->apply(event);
 }
 
 void TranscriptView::dataChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight, const QList<int> &)

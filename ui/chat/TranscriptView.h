@@ -1,13 +1,17 @@
 #pragma once
 
 // The chat transcript: a list view with lazily laid-out rows, so a session of any
-// length scrolls smoothly. Stored sessions are read and folded off the UI thread.
+// length scrolls smoothly. A fold over a SessionFeed: its stored events are folded
+// off the UI thread, live ones as they arrive.
 //
 // Changes to rows are applied at most once a frame: an answer streaming in at
 // hundreds of deltas a second is re-laid out ~60 times a second, not per delta.
 // A view scrolled to the bottom stays there as rows grow.
 
+#include "core/events/Event.h"
+
 #include <QListView>
+#include <QPointer>
 
 #include <memory>
 #include <vector>
@@ -17,6 +21,7 @@ class QTimer;
 
 namespace airlock {
 
+class SessionFeed;
 class TranscriptDelegate;
 class TranscriptModel;
 
@@ -28,7 +33,10 @@ public:
 
     TranscriptModel *transcript() const { return m_model; }
     TranscriptDelegate *transcriptDelegate() const { return m_delegate; }
-    // Loads a stored session asynchronously; emits loaded() or loadFailed().
+    // Shows the feed's session: emits loaded() once its stored events are folded
+    // (or loadFailed()), then follows its live events. Null: follows nothing.
+    void follow(SessionFeed *feed);
+    // A feed of its own for a stored session (for a view without a window).
     void loadSession(const QString &databasePath, const QString &sessionId);
     const QString &sessionId() const { return m_sessionId; }
 
@@ -53,6 +61,8 @@ protected:
 
 private:
     void applyChanges();
+    void foldReplay(const std::vector<Event> &events);
+    void applyLive(const Event &event);
 
     TranscriptModel *m_model;
     TranscriptDelegate *m_delegate;
@@ -60,6 +70,11 @@ private:
     std::vector<int> m_changedRows; // rows changed since the last frame
     QString m_sessionId;
     quint64 m_generation = 0; // a newer load supersedes an older one still running
+    QPointer<SessionFeed> m_feed;
+    QPointer<SessionFeed> m_ownFeed; // made by loadSession()
+    bool m_folding = false;          // the replay is being folded: live events wait
+    bool m_failed = false;
+    std::vector<Event> m_heldLive;
 };
 
 } // namespace airlock

@@ -1,7 +1,7 @@
 #include "ui/logs/LogsView.h"
 
-#include "core/events/Event.h"
-#include "core/storage/EventStore.h"
+#include "core/events/EventPayloads.h"
+#include "core/sessions/SessionFeed.h"
 #include "ui/logs/LogFilterModel.h"
 #include "ui/logs/LogModel.h"
 
@@ -28,15 +28,31 @@ struct Replayed {
     qsizetype egressLines = 0;
 };
 
-LogEntry lineOf(const QJsonObject &payload)
-{
-    return {payload.value(QLatin1String("call_id")).toString(), payload.value(QLatin1String("stream")).toString(),
-            payload.value(QLatin1String("text")).toString()};
-}
-
 bool isEgress(const LogEntry &line)
 {
     return line.stream == QLatin1String("egress");
+}
+
+LogEntry lineOf(const Event &event)
+{
+    auto line = payloads::LogLine::from(event);
+    return {std::move(line.callId), std::move(line.stream), std::move(line.text)};
+}
+
+Replayed linesOf(const std::vector<Event> &events)
+{
+    Replayed r;
+    for (const Event &e : events) {
+        const auto kind = e.knownKind();
+        if (kind == EventKind::LogLine) {
+            r.lines.push_back(lineOf(e));
+            r.egressLines += isEgress(r.lines.back()) ? 1 : 0;
+        } else if (kind == EventKind::ExecutionStarted) {
+            auto started = payloads::ExecutionStarted::from(e);
+            r.calls.emplace_back(std::move(started.callId), std::move(started.tool));
+        }
+    }
+    return r;
 }
 
 } // namespace
@@ -191,26 +207,24 @@ void LogsView::appendLine(LogEntry line)
 void LogsView::apply(const Event &event)
 {
     const auto kind = event.knownKind();
-    if (kind != EventKind::LogLine && kind != EventKind::ExecutionStarted && kind != EventKind::ExecutionFinished)
-        return;
-    const QJsonObject p = event.payloadObject();
-    const QString callId = p.value(QLatin1String("call_id")).toString();
     if (kind == EventKind::ExecutionStarted) {
-        tabFor(callId, p.value(QLatin1String("tool")).toString());
+        const auto started = payloads::ExecutionStarted::from(event);
+        tabFor(started.callId, started.tool);
     } else if (kind == EventKind::ExecutionFinished) {
+        const auto finished = payloads::ExecutionFinished::from(event);
         for (int i = 1; i < m_tabs->count(); ++i)
-            if (m_tabs->tabData(i).toString() == callId)
-                m_tabs->setTabText(
-                    i, (p.value(QLatin1String("ok")).toBool() ? QStringLiteral("✓ ") : QStringLiteral("✗ ")) +
-                           m_tabs->tabText(i));
-    } else {
-        appendLine(lineOf(p));
+            if (m_tabs->tabData(i).toString() == finished.callId)
+                m_tabs->setTabText(i, (finished.ok ? QStringLiteral("✓ ") : QStringLiteral("✗ ")) + m_tabs->tabText(i));
+    } else if (kind == EventKind::LogLine) {
+        appendLine(lineOf(event));
     }
 }
 
 void LogsView::clear()
 {
     ++m_generation;
+    m_replaying = false;
+    m_heldLive.clear();
     m_model->reset({});
     m_egressLines = 0;
     while (m_tabs->count() > 1)
@@ -220,7 +234,38 @@ void LogsView::clear()
 
 void LogsView::loadSession(const QString &databasePath, const QString &sessionId)
 {
+    delete m_ownFeed;
+    auto *feed = new SessionFeed(databasePath, sessionId, this); // owned by the view
+    m_ownFeed = feed;
+    follow(feed);
+    feed->start();
+}
+
+void LogsView::follow(SessionFeed *feed)
+{
+    if (m_feed)
+        disconnect(m_feed, nullptr, this, nullptr);
     clear();
+    m_feed = feed;
+    if (!feed)
+        return;
+    connect(feed, &SessionFeed::replayed, this, &LogsView::replay);
+    connect(feed, &SessionFeed::eventArrived, this, &LogsView::applyLive);
+}
+
+void LogsView::applyLive(const Event &event)
+{
+    if (m_replaying)
+        m_heldLive.push_back(event);
+    else
+        apply(event);
+}
+
+void LogsView::replay(const std::vector<Event> &events)
+{
+    if (events.empty())
+        return; // a new session: nothing to read, and live lines go in at once
+    m_replaying = true;
     const quint64 generation = m_generation;
     auto *watcher = new QFutureWatcher<Replayed>(this); // deleted when finished
     connect(watcher, &QFutureWatcher<Replayed>::finished, this, [this, watcher, generation] {
@@ -228,33 +273,19 @@ void LogsView::loadSession(const QString &databasePath, const QString &sessionId
         watcher->deleteLater();
         if (generation != m_generation)
             return; // another session was opened meanwhile
+        m_replaying = false;
         for (const auto &[callId, tool] : r.calls)
             tabFor(callId, tool);
         m_egressLines = r.egressLines;
         m_model->reset(std::move(r.lines));
+        for (const Event &e : std::exchange(m_heldLive, {}))
+            apply(e);
         updateEmptyState();
         if (m_follow->isChecked())
             m_list->scrollToBottom();
     });
-    watcher->setFuture(QtConcurrent::run([databasePath, sessionId] {
-        Replayed r;
-        auto store = EventStore::open(databasePath);
-        if (!store)
-            return r;
-        (void)(*store)->forEachEvent(sessionId, [&](const Event &e) {
-            const auto kind = e.knownKind();
-            if (kind == EventKind::LogLine) {
-                r.lines.push_back(lineOf(e.payloadObject()));
-                r.egressLines += isEgress(r.lines.back()) ? 1 : 0;
-            } else if (kind == EventKind::ExecutionStarted) {
-                const QJsonObject p = e.payloadObject();
-                r.calls.emplace_back(p.value(QLatin1String("call_id")).toString(),
-                                     p.value(QLatin1String("tool")).toString());
-            }
-            return true;
-        });
-        return r;
-    }));
+    // A million lines are a million JSON payloads to read: not on the UI thread.
+    watcher->setFuture(QtConcurrent::run(linesOf, events));
 }
 
 } // namespace airlock

@@ -3,15 +3,21 @@
 // The Logs dock. Three sources: "Logs" (every line, with a tab per execution under
 // "All"), "VM console" (the microVM's serial console when no call owns the line)
 // and "Egress" (outbound requests; an honest empty state while there are none). A
-// search box and a follow toggle that keeps the newest line in view. Fed live from
-// the session's events, or replayed from the store off the UI thread.
+// search box and a follow toggle that keeps the newest line in view. A fold over a
+// SessionFeed: its stored events are turned into lines off the UI thread, live ones
+// are applied as they arrive.
 //
 // Made for a tool printing a million lines: lines are inserted in batches
 // (LogModel), shown in fixed-height rows that need no layout pass, and searching or
 // switching tabs scans in time-sliced batches (LogFilterModel);
 // tests/bench/logs_bench.cpp measures it.
 
+#include "core/events/Event.h"
+
+#include <QPointer>
 #include <QWidget>
+
+#include <vector>
 
 class QCheckBox;
 class QLabel;
@@ -24,7 +30,7 @@ namespace airlock {
 
 class LogFilterModel;
 class LogModel;
-struct Event;
+class SessionFeed;
 struct LogEntry;
 
 class LogsView final : public QWidget {
@@ -38,6 +44,9 @@ public:
     void apply(const Event &event);
     // One line, as a LogLine event carries it.
     void appendLine(LogEntry line);
+    // Shows the feed's session (clearing what was shown) and follows it. Null: none.
+    void follow(SessionFeed *feed);
+    // A feed of its own for a stored session (for a view without a window).
     void loadSession(const QString &databasePath, const QString &sessionId);
     void clear();
 
@@ -59,6 +68,8 @@ private:
     int tabFor(const QString &callId, const QString &label);
     void applyFilter();
     void updateEmptyState();
+    void replay(const std::vector<Event> &events);
+    void applyLive(const Event &event);
 
     LogModel *m_model;
     LogFilterModel *m_filter;
@@ -71,6 +82,10 @@ private:
     QLabel *m_egressEmpty;
     qsizetype m_egressLines = 0;
     quint64 m_generation = 0;
+    QPointer<SessionFeed> m_feed;
+    QPointer<SessionFeed> m_ownFeed; // made by loadSession()
+    bool m_replaying = false;        // stored lines are being read: live events wait
+    std::vector<Event> m_heldLive;
 };
 
 } // namespace airlock

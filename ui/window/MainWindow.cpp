@@ -1,7 +1,7 @@
 #include "ui/window/MainWindow.h"
 
-#include "core/events/Event.h"
-#include "core/storage/EventStore.h"
+#include "core/events/EventPayloads.h"
+#include "core/sessions/SessionFeed.h"
 #include "ui/chat/ChatPanel.h"
 #include "ui/chat/TranscriptModel.h"
 #include "ui/chat/TranscriptView.h"
@@ -17,7 +17,6 @@
 #include <QApplication>
 #include <QDockWidget>
 #include <QFileInfo>
-#include <QFutureWatcher>
 #include <QLabel>
 #include <QMenuBar>
 #include <QRegularExpression>
@@ -25,7 +24,6 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QSystemTrayIcon>
-#include <QtConcurrent>
 
 namespace airlock {
 namespace {
@@ -103,8 +101,15 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     });
     statusBar()->showMessage(tr("Database: %1").arg(m_databasePath));
     connect(m_chat, &ChatPanel::statusChanged, this, [this](const QString &m) { statusBar()->showMessage(m); });
-    connect(m_chat, &ChatPanel::sessionCreated, this, [this] { m_sessions->reload(m_databasePath); });
-    connect(m_chat, &ChatPanel::eventRecorded, this, &MainWindow::onEvent);
+    connect(m_chat, &ChatPanel::sessionCreated, this, [this](const QString &sessionId) {
+        m_sessions->reload(m_databasePath);
+        openFeed(sessionId, true); // a new session's events reach the views through a feed too
+    });
+    // The running agent's events go to the feed, which hands them on in order.
+    connect(m_chat, &ChatPanel::eventRecorded, this, [this](const Event &event) {
+        if (m_feed)
+            m_feed->push(event);
+    });
     connect(m_chat, &ChatPanel::workspaceChanged, this, [this](const QString &dir) {
         m_files->setWorkspace(dir);
         m_preview->setWorkspace(dir);
@@ -118,7 +123,11 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
         }
     });
     connect(m_chat, &ChatPanel::approvalWaiting, this, &MainWindow::notifyApproval);
-    connect(m_chat, &ChatPanel::waitingCountChanged, this, &MainWindow::showWaitingCount);
+    // The run that asked is over: nothing waits for it any more.
+    connect(m_chat, &ChatPanel::runFinished, this, [this] {
+        if (m_waitingCalls.settleAll())
+            showWaitingCount(0);
+    });
     connect(transcript(), &TranscriptView::fileChangeActivated, this, &MainWindow::showFileChange);
     m_sessions->reload(m_databasePath);
 }
@@ -137,32 +146,47 @@ QDockWidget *MainWindow::makeDock(const QString &title, const QString &objectNam
 
 void MainWindow::showSession(const QString &sessionId)
 {
+    if (m_feed && m_feed->sessionId() == sessionId && m_chat->sessionId() == sessionId && m_chat->agent())
+        return; // running here: its feed is live already
     m_chatPlaceholder->setText(tr("Loading session %1…").arg(sessionId));
     m_chatStack->setCurrentWidget(m_chatPlaceholder);
     m_chat->openSession(sessionId);
-    m_logs->loadSession(m_databasePath, sessionId);
-    // The workspace the session was created with, from its first event, off the UI thread.
-    auto *watcher = new QFutureWatcher<QString>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, sessionId] {
-        const QString dir = watcher->result();
-        watcher->deleteLater();
-        if (m_chat->sessionId() != sessionId || m_chat->agent() || dir.isEmpty() || !QFileInfo(dir).isDir())
-            return; // another session by now, or a running agent already said where it works
-        m_files->setWorkspace(dir);
-        m_preview->setWorkspace(dir);
-        markLastCallChanges();
-    });
-    watcher->setFuture(QtConcurrent::run([db = m_databasePath, sessionId] {
-        QString dir;
-        auto store = EventStore::open(db);
-        if (store)
-            (void)(*store)->forEachEvent(sessionId, [&](const Event &e) {
-                if (e.knownKind() == EventKind::SessionCreated)
-                    dir = e.payloadObject().value(QLatin1String("workspace")).toString();
-                return false; // session.created is the first event
-            });
-        return dir;
-    }));
+    openFeed(sessionId);
+}
+
+void MainWindow::openFeed(const QString &sessionId, bool created)
+{
+    delete m_feed; // what followed it stops
+    m_feed = new SessionFeed(m_databasePath, sessionId, this);
+    m_changedByCall.clear();
+    m_waitingCalls = {};
+    showWaitingCount(0);
+    transcript()->follow(m_feed);
+    m_logs->follow(m_feed);
+    connect(m_feed, &SessionFeed::replayed, this, &MainWindow::onReplayed);
+    connect(m_feed, &SessionFeed::eventArrived, this, &MainWindow::onEvent);
+    if (created)
+        m_feed->startLive();
+    else
+        m_feed->start();
+}
+
+// What waits in the stored session, and the workspace it was created with (from
+// its first event).
+void MainWindow::onReplayed(const std::vector<Event> &events)
+{
+    for (const Event &e : events)
+        (void)m_waitingCalls.apply(e);
+    if (!m_chat->agent())
+        (void)m_waitingCalls.settleAll(); // no agent runs it: nobody can be asked
+    showWaitingCount(int(m_waitingCalls.calls().size()));
+    if (events.empty() || events.front().knownKind() != EventKind::SessionCreated || m_chat->agent())
+        return; // a running agent already said where it works
+    const QString dir = payloads::SessionCreated::from(events.front()).workspace;
+    if (dir.isEmpty() || !QFileInfo(dir).isDir())
+        return;
+    m_files->setWorkspace(dir);
+    m_preview->setWorkspace(dir); // the marks follow when the transcript is folded (loaded)
 }
 
 // A reopened session marks what its latest call changed, as a live one does. The
@@ -186,12 +210,13 @@ void MainWindow::markLastCallChanges()
 
 void MainWindow::onEvent(const Event &event)
 {
-    m_logs->apply(event);
+    if (m_waitingCalls.apply(event))
+        showWaitingCount(int(m_waitingCalls.calls().size()));
     // The files the latest call changed (as recorded for it) are marked in the Files dock.
     if (event.knownKind() == EventKind::ExecutionStarted) {
         m_changedByCall.clear();
     } else if (event.knownKind() == EventKind::FileChanged) {
-        m_changedByCall << event.payloadObject().value(QLatin1String("path")).toString();
+        m_changedByCall << payloads::FileChanged::from(event).path;
     } else if (event.knownKind() == EventKind::ExecutionFinished) {
         if (!m_changedByCall.isEmpty())
             m_files->markChanged(std::exchange(m_changedByCall, {}));
@@ -273,8 +298,13 @@ TranscriptView *MainWindow::transcript() const
 
 void MainWindow::newSession()
 {
+    delete m_feed; // the next one comes with the new session's id
+    m_feed = nullptr;
+    m_waitingCalls = {};
+    showWaitingCount(0);
+    transcript()->follow(nullptr);
+    m_logs->follow(nullptr);
     m_chat->newSession();
-    m_logs->clear();
     m_chatStack->setCurrentWidget(m_chat);
 }
 

@@ -4,6 +4,7 @@
 // live logs, workspace files and the browser preview.
 
 #include "core/agent/AgentSetup.h"
+#include "core/sessions/WaitingCalls.h"
 
 #include <QMainWindow>
 
@@ -19,6 +20,7 @@ class ChatPanel;
 class FilesView;
 class LogsView;
 class PreviewView;
+class SessionFeed;
 class SessionSidebar;
 class TranscriptView;
 
@@ -41,12 +43,17 @@ public:
     // An empty chat whose session starts with the first prompt.
     void newSession();
 
-    // Shows a stored session in the chat area (loaded off the UI thread).
+    // Shows a stored session in the chat area: one feed of its events (read off the
+    // UI thread, then live) for the transcript, the logs and the files marks.
     void showSession(const QString &sessionId);
+    // The feed of the session shown; null: none (an empty new chat).
+    SessionFeed *feed() const { return m_feed; }
     // Draws attention to a call that waits while the window is not in front.
     void notifyApproval(const QString &tool);
+    // A live event of the session shown (from its feed).
     void onEvent(const Event &event);
-    // The title and the tray icon say how many calls wait for a decision.
+    // The title and the tray icon say how many calls wait for a decision (as the
+    // feed's events say: see WaitingCalls).
     void showWaitingCount(int count);
     // One call's recorded change to one file, in the Files dock.
     void showFileChange(const QString &callId, const QString &path, const QString &diff);
@@ -54,10 +61,15 @@ public:
     int waitingCount() const { return m_waiting; }
 
 private:
+    // Replaces the feed (and what follows it) with one for `sessionId`; `created`:
+    // a session just created here, whose events all arrive live.
+    void openFeed(const QString &sessionId, bool created = false);
+    void onReplayed(const std::vector<Event> &events);
     QDockWidget *makeDock(const QString &title, const QString &objectName, const QString &emptyText,
                           Qt::DockWidgetArea area);
 
     QString m_databasePath;
+    SessionFeed *m_feed = nullptr; // owned by the window
     SessionListModel *m_sessions;
     SessionSidebar *m_sidebar;
     QLabel *m_chatPlaceholder;
@@ -67,6 +79,7 @@ private:
     PreviewView *m_preview;
     QSystemTrayIcon *m_tray = nullptr; // created the first time it is needed
     int m_waiting = 0;
+    WaitingCalls m_waitingCalls; // folded over the feed
     QStringList m_changedByCall; // paths the running call changed, as recorded
     QStackedWidget *m_chatStack;
     QDockWidget *m_logsDock = nullptr;

@@ -3,6 +3,8 @@
 // links, rows copy from a context menu, and a dark palette is honoured at once.
 
 #include "core/events/EventChain.h"
+#include "core/sessions/SessionFeed.h"
+#include "core/storage/EventStore.h"
 #include "ui/chat/TranscriptDelegate.h"
 #include "ui/chat/TranscriptModel.h"
 #include "ui/chat/TranscriptView.h"
@@ -15,6 +17,7 @@
 #include <QMenu>
 #include <QScrollBar>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTextBlock>
 #include <QTextDocument>
@@ -57,6 +60,7 @@ private Q_SLOTS:
     void contextMenuCopiesTextArgumentsAndResult();
     void darkPaletteIsUsedAtOnce();
     void staysAtTheBottomWhileAnAnswerGrows();
+    void followsAFeedWithoutLosingLiveEvents();
 
 private:
     Event ev(EventKind kind, const QJsonObject &payload) { return m_chain.next(kind, payload); }
@@ -386,6 +390,36 @@ void TestTranscriptView::staysAtTheBottomWhileAnAnswerGrows()
     view.verticalScrollBar()->setValue(0);
     answer(view, text("More.\n\n"));
     QCOMPARE(view.verticalScrollBar()->value(), 0);
+}
+
+void TestTranscriptView::followsAFeedWithoutLosingLiveEvents()
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("a.db"));
+    EventChain c(QStringLiteral("s"));
+    const std::vector<Event> stored{
+        c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("hi")}}),
+        c.next(EventKind::ModelTextDelta,
+               {{QStringLiteral("text"), QStringLiteral("Hel")}, {QStringLiteral("turn"), 0}}),
+    };
+    QVERIFY((*EventStore::open(db))->append(stored).ok());
+    TranscriptView view;
+    SessionFeed feed(db, QStringLiteral("s"));
+    view.follow(&feed);
+    QSignalSpy loaded(&view, &TranscriptView::loaded);
+    feed.start();
+    feed.push(stored.back()); // the live source and the store overlap
+    feed.push(c.next(EventKind::ModelTextDelta,
+                     {{QStringLiteral("text"), QStringLiteral("lo")}, {QStringLiteral("turn"), 0}}));
+    feed.push(c.next(EventKind::ModelTurnEnded, {{QStringLiteral("turn"), 0}}));
+    QVERIFY(loaded.wait(10000));
+    QCOMPARE(loaded.first().at(0).toString(), QStringLiteral("s"));
+    TranscriptModel *model = view.transcript();
+    QCOMPARE(model->rowCount(), 2);
+    QCOMPARE(model->entry(1).text, QStringLiteral("Hello"));
+    QVERIFY(!model->entry(1).interrupted); // its end arrived live
+    feed.push(c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("again")}}));
+    QCOMPARE(model->rowCount(), 3);
 }
 
 QTEST_MAIN(TestTranscriptView)

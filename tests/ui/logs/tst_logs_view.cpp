@@ -5,6 +5,7 @@
 // a colour readable on light and dark palettes.
 
 #include "core/events/EventChain.h"
+#include "core/sessions/SessionFeed.h"
 #include "core/storage/EventStore.h"
 #include "ui/logs/LogFilterModel.h"
 #include "ui/logs/LogModel.h"
@@ -41,6 +42,7 @@ private Q_SLOTS:
     void vmConsoleAndEgressHaveSourcesOfTheirOwn();
     void stderrIsReadableInLightAndDark();
     void replayedEgressLeavesTheEmptyState();
+    void liveEventsDuringTheReplayComeAfterIt();
 
 private:
     static std::vector<Event> execution(EventChain &c, const QString &callId, const QString &tool, int lines, bool ok);
@@ -357,6 +359,29 @@ void TestLogsView::replayedEgressLeavesTheEmptyState()
     view.loadSession(db, QStringLiteral("s"));
     QTRY_COMPARE_WITH_TIMEOUT(view.filtered()->rowCount(), 1, 10000);
     QVERIFY(!view.showsEgressEmptyState());
+}
+
+void TestLogsView::liveEventsDuringTheReplayComeAfterIt()
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath(QStringLiteral("a.db"));
+    EventChain c(QStringLiteral("s"));
+    const std::vector<Event> stored = execution(c, QStringLiteral("c1"), QStringLiteral("exec"), 5, true);
+    QVERIFY((*EventStore::open(db))->append(stored).ok());
+    LogsView view;
+    SessionFeed feed(db, QStringLiteral("s"));
+    view.follow(&feed);
+    feed.start();
+    // Before the stored lines are in: one the store has (doubled by the live source)
+    // and a new execution.
+    feed.push(stored.back());
+    for (const Event &e : execution(c, QStringLiteral("c2"), QStringLiteral("echo"), 2, false))
+        feed.push(e);
+    QTRY_COMPARE_WITH_TIMEOUT(view.model()->rowCount(), 7, 10000);
+    QCOMPARE(view.model()->entry(4).text, QStringLiteral("exec line 4"));
+    QCOMPARE(view.model()->entry(5).text, QStringLiteral("echo line 0"));
+    QCOMPARE(view.tabs()->count(), 3);
+    QCOMPARE(view.tabs()->tabText(2), QStringLiteral("✗ echo"));
 }
 
 QTEST_MAIN(TestLogsView)

@@ -3,12 +3,15 @@
 // <build>/test-artifacts/ for people to look at.
 
 #include "core/events/EventChain.h"
+#include "core/sessions/SessionFeed.h"
 #include "core/storage/EventStore.h"
 #include "ui/chat/TranscriptDelegate.h"
 #include "ui/chat/TranscriptModel.h"
 #include "ui/chat/TranscriptView.h"
 #include "ui/files/DiffView.h"
 #include "ui/files/FilesView.h"
+#include "ui/logs/LogModel.h"
+#include "ui/logs/LogsView.h"
 #include "ui/sessions/SessionListModel.h"
 #include "ui/sessions/SessionSidebar.h"
 #include "ui/window/MainWindow.h"
@@ -39,6 +42,7 @@ private Q_SLOTS:
     void reportsAnUnreadableDatabase();
     void opensAStoredSessionFromTheKeyboard();
     void liveEventsGrowTheTranscript();
+    void aShownSessionIsOneFeedForEveryView();
     void renameAndDeleteFromTheSidebar();
     void followsSessionsRecordedElsewhere();
 
@@ -234,6 +238,50 @@ void TestMainWindow::liveEventsGrowTheTranscript()
     QCOMPARE(changed.first().at(0).toModelIndex().row(), 1);
     QCOMPARE(model.rowCount(), 2);
     QCOMPARE(model.entry(1).text, QStringLiteral("Hello"));
+}
+
+void TestMainWindow::aShownSessionIsOneFeedForEveryView()
+{
+    const QString path = m_dir.filePath(QStringLiteral("feed/airlock.db"));
+    EventChain c(QStringLiteral("s-feed"));
+    {
+        auto store = EventStore::open(path);
+        QVERIFY(store.ok());
+        const std::vector<Event> events{
+            c.next(EventKind::SessionCreated, {{QStringLiteral("title"), QStringLiteral("feed")}}),
+            c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("hi")}}),
+        };
+        QVERIFY((*store)->append(events).ok());
+    }
+    MainWindow w(path);
+    QSignalSpy loaded(w.transcript(), &TranscriptView::loaded);
+    w.showSession(QStringLiteral("s-feed"));
+    QVERIFY(w.feed());
+    QCOMPARE(w.feed()->sessionId(), QStringLiteral("s-feed"));
+    QVERIFY(loaded.wait(10000));
+    QCOMPARE(w.transcript()->transcript()->rowCount(), 1);
+    // A live event, as the running agent's would arrive: every view has it.
+    w.feed()->push(c.next(EventKind::LogLine, {{QStringLiteral("stream"), QStringLiteral("console")},
+                                               {QStringLiteral("text"), QStringLiteral("booted")}}));
+    w.feed()->push(c.next(EventKind::ModelTextDelta, {{QStringLiteral("text"), QStringLiteral("Hello")}}));
+    QCOMPARE(w.transcript()->transcript()->rowCount(), 2);
+    QTRY_COMPARE_WITH_TIMEOUT(w.logs()->model()->rowCount(), 1, 10000); // after its own replay
+    // The title's count of waiting calls is a fold over the same events.
+    QCOMPARE(w.waitingCount(), 0);
+    w.feed()->push(c.next(EventKind::ModelToolCall, {{QStringLiteral("call_id"), QStringLiteral("c1")},
+                                                     {QStringLiteral("tool"), QStringLiteral("exec")}}));
+    w.feed()->push(c.next(EventKind::PolicyDecision, {{QStringLiteral("call_id"), QStringLiteral("c1")},
+                                                      {QStringLiteral("decision"), QStringLiteral("ask")}}));
+    QCOMPARE(w.waitingCount(), 1);
+    QVERIFY(w.windowTitle().contains(QLatin1String("1 call waits")));
+    w.feed()->push(c.next(EventKind::ApprovalGranted, {{QStringLiteral("call_id"), QStringLiteral("c1")},
+                                                       {QStringLiteral("by"), QStringLiteral("user")}}));
+    QCOMPARE(w.waitingCount(), 0);
+    // A new chat follows no stored session.
+    w.newSession();
+    QVERIFY(!w.feed());
+    QCOMPARE(w.transcript()->transcript()->rowCount(), 0);
+    QCOMPARE(w.logs()->model()->rowCount(), 0);
 }
 
 void TestMainWindow::renameAndDeleteFromTheSidebar()

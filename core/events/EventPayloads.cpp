@@ -1,0 +1,253 @@
+#include "core/events/EventPayloads.h"
+
+namespace airlock::payloads {
+namespace {
+
+// The keys, each spelled once.
+constexpr auto kTitle = QLatin1String("title");
+constexpr auto kProvider = QLatin1String("provider");
+constexpr auto kModel = QLatin1String("model");
+constexpr auto kWorkspace = QLatin1String("workspace");
+constexpr auto kText = QLatin1String("text");
+constexpr auto kTurn = QLatin1String("turn");
+constexpr auto kCallId = QLatin1String("call_id");
+constexpr auto kTool = QLatin1String("tool");
+constexpr auto kInput = QLatin1String("input");
+constexpr auto kStopReason = QLatin1String("stop_reason");
+constexpr auto kInterrupted = QLatin1String("interrupted");
+constexpr auto kDecision = QLatin1String("decision");
+constexpr auto kRule = QLatin1String("rule");
+constexpr auto kBy = QLatin1String("by");
+constexpr auto kScope = QLatin1String("scope");
+constexpr auto kEditedInput = QLatin1String("edited_input");
+constexpr auto kReason = QLatin1String("reason");
+constexpr auto kSandbox = QLatin1String("sandbox");
+constexpr auto kStream = QLatin1String("stream");
+constexpr auto kLines = QLatin1String("lines");
+constexpr auto kPath = QLatin1String("path");
+constexpr auto kChange = QLatin1String("change");
+constexpr auto kDiff = QLatin1String("diff");
+constexpr auto kBinary = QLatin1String("binary");
+constexpr auto kTruncated = QLatin1String("truncated");
+constexpr auto kNoDiff = QLatin1String("no_diff");
+constexpr auto kAdded = QLatin1String("added");
+constexpr auto kRemoved = QLatin1String("removed");
+constexpr auto kOk = QLatin1String("ok");
+constexpr auto kResult = QLatin1String("result");
+constexpr auto kError = QLatin1String("error");
+constexpr auto kDurationMs = QLatin1String("duration_ms");
+constexpr auto kInputTokens = QLatin1String("input_tokens");
+constexpr auto kOutputTokens = QLatin1String("output_tokens");
+constexpr auto kCacheRead = QLatin1String("cache_read_input_tokens");
+constexpr auto kCacheCreation = QLatin1String("cache_creation_input_tokens");
+constexpr auto kCostUsd = QLatin1String("cost_usd");
+constexpr auto kMessage = QLatin1String("message");
+constexpr auto kWhere = QLatin1String("where");
+
+QString str(const QJsonObject &o, QLatin1String key)
+{
+    return o.value(key).toString();
+}
+
+std::optional<int> optionalInt(const QJsonObject &o, QLatin1String key)
+{
+    if (!o.contains(key))
+        return std::nullopt;
+    return o.value(key).toInt();
+}
+
+} // namespace
+
+std::optional<int> turnOf(const Event &event)
+{
+    return optionalInt(event.payloadObject(), kTurn);
+}
+
+SessionCreated SessionCreated::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {str(p, kTitle), str(p, kProvider), str(p, kModel), str(p, kWorkspace)};
+}
+
+SessionRenamed SessionRenamed::from(const Event &event)
+{
+    return {str(event.payloadObject(), kTitle)};
+}
+
+QJsonObject SessionRenamed::toJson() const
+{
+    return {{kTitle, title}};
+}
+
+ModelChanged ModelChanged::from(const Event &event)
+{
+    return {str(event.payloadObject(), kModel)};
+}
+
+QJsonObject ModelChanged::toJson() const
+{
+    return {{kModel, model}};
+}
+
+UserMessage UserMessage::from(const Event &event)
+{
+    return {str(event.payloadObject(), kText)};
+}
+
+QJsonObject UserMessage::toJson() const
+{
+    return {{kText, text}};
+}
+
+ModelTextDelta ModelTextDelta::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {str(p, kText), p.value(kTurn).toInt()};
+}
+
+QJsonObject ModelTextDelta::toJson() const
+{
+    return {{kText, text}, {kTurn, turn}};
+}
+
+ModelToolCall ModelToolCall::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {str(p, kCallId), str(p, kTool), p.value(kInput).toObject(), optionalInt(p, kTurn)};
+}
+
+QJsonObject ModelToolCall::toJson() const
+{
+    QJsonObject o{{kCallId, callId}, {kTool, tool}, {kInput, input}};
+    if (turn)
+        o.insert(kTurn, *turn);
+    return o;
+}
+
+ModelTurnEnded ModelTurnEnded::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {str(p, kStopReason), p.value(kTurn).toInt()};
+}
+
+QJsonObject ModelTurnEnded::toJson() const
+{
+    return {{kStopReason, stopReason}, {kTurn, turn}};
+}
+
+CallRef CallRef::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {str(p, kCallId), p.value(kInterrupted).toBool()};
+}
+
+PolicyDecision PolicyDecision::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {str(p, kCallId), str(p, kDecision), str(p, kRule)};
+}
+
+QJsonObject PolicyDecision::toJson() const
+{
+    return {{kCallId, callId}, {kDecision, decision}, {kRule, rule}};
+}
+
+ApprovalGranted ApprovalGranted::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    ApprovalGranted g{str(p, kCallId), str(p, kBy), str(p, kScope), std::nullopt, p.value(kRule).toObject()};
+    if (p.contains(kEditedInput))
+        g.editedInput = p.value(kEditedInput).toObject();
+    return g;
+}
+
+ApprovalDenied ApprovalDenied::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {str(p, kCallId), str(p, kBy), str(p, kReason)};
+}
+
+QJsonObject ApprovalDenied::toJson() const
+{
+    return {{kCallId, callId}, {kBy, by}, {kReason, reason}};
+}
+
+ExecutionStarted ExecutionStarted::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {str(p, kCallId), str(p, kSandbox), str(p, kTool)};
+}
+
+QJsonObject ExecutionStarted::toJson() const
+{
+    return {{kCallId, callId}, {kSandbox, sandbox}, {kTool, tool}};
+}
+
+LogLine LogLine::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {str(p, kCallId), str(p, kStream), str(p, kText), std::max(1, p.value(kLines).toInt(1))};
+}
+
+FileChanged FileChanged::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    FileChanged f;
+    f.callId = str(p, kCallId);
+    f.path = str(p, kPath);
+    f.change = str(p, kChange);
+    f.diff = str(p, kDiff);
+    f.binary = p.value(kBinary).toBool();
+    f.truncated = p.value(kTruncated).toBool();
+    f.noDiff = str(p, kNoDiff);
+    f.added = p.value(kAdded).toInt();
+    f.removed = p.value(kRemoved).toInt();
+    return f;
+}
+
+ExecutionFinished ExecutionFinished::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    ExecutionFinished f;
+    f.callId = str(p, kCallId);
+    f.ok = p.value(kOk).toBool();
+    f.result = p.value(kResult);
+    f.error = str(p, kError);
+    f.durationMs = p.value(kDurationMs).toInteger(-1);
+    f.interrupted = p.value(kInterrupted).toBool();
+    return f;
+}
+
+Usage Usage::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    Usage u;
+    u.inputTokens = p.value(kInputTokens).toInteger();
+    u.outputTokens = p.value(kOutputTokens).toInteger();
+    u.cacheReadInputTokens = p.value(kCacheRead).toInteger();
+    u.cacheCreationInputTokens = p.value(kCacheCreation).toInteger();
+    u.turn = p.value(kTurn).toInt();
+    if (p.contains(kCostUsd))
+        u.costUsd = p.value(kCostUsd).toDouble();
+    return u;
+}
+
+Error Error::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {str(p, kMessage), str(p, kWhere), str(p, kCallId), optionalInt(p, kTurn)};
+}
+
+QJsonObject Error::toJson() const
+{
+    QJsonObject o{{kMessage, message}};
+    if (!where.isEmpty())
+        o.insert(kWhere, where);
+    if (!callId.isEmpty())
+        o.insert(kCallId, callId);
+    if (turn)
+        o.insert(kTurn, *turn);
+    return o;
+}
+
+} // namespace airlock::payloads

@@ -1,0 +1,148 @@
+#pragma once
+
+// Typed views of event payloads: one struct per event kind, each key spelled once
+// here (from() reads it, toJson() writes it), so readers stop folding string-keyed
+// JSON by hand and a renamed key cannot be missed in one of them. A missing key
+// reads as the field's default, as the hand-written readers did.
+
+#include "core/events/Event.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QString>
+
+#include <optional>
+
+namespace airlock::payloads {
+
+// The turn any event names, if it names one.
+std::optional<int> turnOf(const Event &event);
+
+struct SessionCreated {
+    QString title, provider, model, workspace;
+    static SessionCreated from(const Event &event);
+};
+
+struct SessionRenamed {
+    QString title;
+    static SessionRenamed from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+struct ModelChanged {
+    QString model;
+    static ModelChanged from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+struct UserMessage {
+    QString text;
+    static UserMessage from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+struct ModelTextDelta {
+    QString text;
+    int turn = 0;
+    static ModelTextDelta from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+struct ModelToolCall {
+    QString callId, tool;
+    QJsonObject input;
+    std::optional<int> turn; // older logs have none
+    static ModelToolCall from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+struct ModelTurnEnded {
+    QString stopReason;
+    int turn = 0;
+    static ModelTurnEnded from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+// What every event about one call carries: its id, and whether resume wrote it for a
+// call cut off by a stop (an "interrupted" outcome, not a decision of its turn).
+struct CallRef {
+    QString callId;
+    bool interrupted = false;
+    static CallRef from(const Event &event);
+};
+
+struct PolicyDecision {
+    QString callId;
+    QString decision; // allow | ask | deny
+    QString rule;
+    static PolicyDecision from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+struct ApprovalGranted {
+    QString callId, by;
+    QString scope; // once | session | project
+    std::optional<QJsonObject> editedInput;
+    QJsonObject rule; // the rule a session/project scope added; empty: none
+    static ApprovalGranted from(const Event &event);
+};
+
+struct ApprovalDenied {
+    QString callId, by, reason;
+    static ApprovalDenied from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+struct ExecutionStarted {
+    QString callId, sandbox, tool;
+    static ExecutionStarted from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+struct LogLine {
+    QString callId; // empty: no call's (the VM console, egress)
+    QString stream; // stdout | stderr | console | serial | egress
+    QString text;
+    int lines = 1; // one event may hold several lines (the agent batches them)
+    static LogLine from(const Event &event);
+};
+
+struct FileChanged {
+    QString callId, path;
+    QString change; // created | modified | deleted
+    QString diff;
+    bool binary = false;
+    bool truncated = false;
+    QString noDiff; // why a text file has no diff
+    int added = 0, removed = 0;
+    static FileChanged from(const Event &event);
+};
+
+struct ExecutionFinished {
+    QString callId;
+    bool ok = false;
+    QJsonValue result;
+    QString error;
+    qint64 durationMs = -1;
+    bool interrupted = false;
+    static ExecutionFinished from(const Event &event);
+};
+
+// The token counts of one usage snapshot (TokenUsage reads the same keys, in the
+// providers library that core/events cannot depend on).
+struct Usage {
+    qint64 inputTokens = 0, outputTokens = 0;
+    qint64 cacheReadInputTokens = 0, cacheCreationInputTokens = 0;
+    int turn = 0;
+    std::optional<double> costUsd;
+    static Usage from(const Event &event);
+};
+
+struct Error {
+    QString message, where, callId;
+    std::optional<int> turn; // set: the turn this error ended
+    static Error from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+} // namespace airlock::payloads
