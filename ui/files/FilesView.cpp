@@ -11,7 +11,6 @@
 #include <QFileInfo>
 #include <QFileSystemModel>
 #include <QFileSystemWatcher>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QImageReader>
@@ -246,10 +245,9 @@ void FilesView::previewFile(const QString &path)
 void FilesView::load(const QString &absolute, Load mode)
 {
     const quint64 generation = ++m_generation;
-    auto *watcher = new QFutureWatcher<Loaded>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<Loaded>::finished, this, [this, watcher, generation, absolute, mode] {
-        Loaded result = watcher->result();
-        watcher->deleteLater();
+    const QSize fit = QSize(2048, 2048);
+    // The continuation runs on the UI thread, and not at all once the view is gone.
+    QtConcurrent::run(loadPreview, absolute, fit).then(this, [this, generation, absolute, mode](Loaded result) {
         if (generation != m_generation)
             return; // another file was chosen meanwhile
         watchPreview(result.missing ? OnDisk::Missing : OnDisk::Present);
@@ -283,8 +281,6 @@ void FilesView::load(const QString &absolute, Load mode)
         m_reloading = false;
         Q_EMIT previewReady(absolute);
     });
-    const QSize fit = QSize(2048, 2048);
-    watcher->setFuture(QtConcurrent::run(loadPreview, absolute, fit));
 }
 
 void FilesView::appendText(std::shared_ptr<const QString> text, qsizetype from, quint64 generation, const QString &path,

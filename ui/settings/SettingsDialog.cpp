@@ -14,7 +14,6 @@
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QFormLayout>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -379,15 +378,12 @@ bool SettingsDialog::save()
         Q_EMIT saved(true, QString());
         return true;
     }
-    auto *watcher = new QFutureWatcher<Status>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<Status>::finished, this, [this, watcher] {
-        const Status s = watcher->result();
-        watcher->deleteLater();
+    // The continuation runs on the UI thread, and not at all once the dialog is gone.
+    QtConcurrent::run(writePolicyFile, policyPath(), rules.toUtf8()).then(this, [this](const Status &s) {
         if (!s)
             m_policyStatus->setText(QStringLiteral("✗ ") + s.error().message);
         Q_EMIT saved(s.ok(), s.ok() ? QString() : s.error().message);
     });
-    watcher->setFuture(QtConcurrent::run(writePolicyFile, policyPath(), rules.toUtf8()));
     return true;
 }
 
@@ -476,14 +472,10 @@ void SettingsDialog::runKeyJob(std::function<QString()> job)
 {
     // Only the newest answer is shown: a slow keychain must not overwrite a later one.
     const quint64 generation = ++m_keyGeneration;
-    auto *watcher = new QFutureWatcher<QString>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, generation] {
-        const QString status = watcher->result();
-        watcher->deleteLater();
+    QtConcurrent::run(std::move(job)).then(this, [this, generation](const QString &status) {
         if (generation == m_keyGeneration)
             setKeyStatus(status);
     });
-    watcher->setFuture(QtConcurrent::run(std::move(job)));
 }
 
 QString SettingsDialog::keyStatus() const
