@@ -9,6 +9,7 @@
 #include "ui/chat/TranscriptModel.h"
 #include "ui/chat/TranscriptView.h"
 #include "ui/chat/UsageMeterLabel.h"
+#include "ui/util/OffUiThread.h"
 
 #include <QAbstractItemView>
 #include <QApplication>
@@ -16,7 +17,6 @@
 #include <QPushButton>
 #include <QThread>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 
 namespace airlock {
 
@@ -126,27 +126,30 @@ void ChatPanel::send(const QString &text)
     const QString chosenModel = m_chosenModel;
     QThread *uiThread = thread();
     // The continuation runs on the UI thread, and not at all once the panel is gone.
-    QtConcurrent::run([factory, db, sessionId, uiThread, chosenModel] {
-        return AgentLauncher::build(factory, db, sessionId, uiThread, chosenModel);
-    }).then(this, [this, text](AgentLauncher::Started started) {
-        m_starting = false;
-        if (!started.error.isEmpty()) {
-            setRunning(false);
-            showStatus(started.error);
-            m_prompt->setPlainText(text); // nothing is lost
-            return;
-        }
-        m_schemas = std::move(started.schemas);
-        m_modelPicker->showModel(started.model); // showing the model is not choosing one
-        m_meter->setModel(started.model);        // the meter prices the turns to come with it
-        m_workspace = started.workspace;
-        Q_EMIT workspaceChanged(started.workspace);
-        attach(std::move(*started.agent));
-        if (Status s = m_agent->send(text); !s) {
-            setRunning(false);
-            showStatus(s.error().message);
-        }
-    });
+    OffUiThread::run(
+        this,
+        [factory, db, sessionId, uiThread, chosenModel] {
+            return AgentLauncher::build(factory, db, sessionId, uiThread, chosenModel);
+        },
+        [this, text](AgentLauncher::Started started) {
+            m_starting = false;
+            if (!started.error.isEmpty()) {
+                setRunning(false);
+                showStatus(started.error);
+                m_prompt->setPlainText(text); // nothing is lost
+                return;
+            }
+            m_schemas = std::move(started.schemas);
+            m_modelPicker->showModel(started.model); // showing the model is not choosing one
+            m_meter->setModel(started.model);        // the meter prices the turns to come with it
+            m_workspace = started.workspace;
+            Q_EMIT workspaceChanged(started.workspace);
+            attach(std::move(*started.agent));
+            if (Status s = m_agent->send(text); !s) {
+                setRunning(false);
+                showStatus(s.error().message);
+            }
+        });
 }
 
 void ChatPanel::attach(std::unique_ptr<AgentSession> agent)

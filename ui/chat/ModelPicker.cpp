@@ -1,13 +1,13 @@
 #include "ui/chat/ModelPicker.h"
 
 #include "core/providers/ModelCatalog.h"
+#include "ui/util/OffUiThread.h"
 
 #include <QAbstractItemView>
 #include <QKeyEvent>
 #include <QLineEdit>
 #include <QSignalBlocker>
 #include <QTimer>
-#include <QtConcurrent>
 
 namespace airlock {
 
@@ -62,28 +62,28 @@ void ModelPicker::listModelsFrom(const ProviderConfig &provider)
     if (endpoint == m_modelsListedFrom)
         return;
     m_modelsListedFrom = endpoint;
-    // The continuation runs on this picker's thread, and not at all once it is gone.
-    QtConcurrent::run([provider] {
-        return ModelCatalog::fetch(provider);
-    }).then(this, [this](const Result<QStringList> &models) {
-        if (!models) {
-            m_modelsListedFrom.clear(); // asked again next time the list opens
-            setToolTip(tr("The model for the next turns of this chat. The endpoint's list is not available: %1")
-                           .arg(models.error().message));
-            return;
-        }
-        const QSignalBlocker quiet(this);
-        const QString current = currentText();
-        // The endpoint's models first, then the priced names it did not list.
-        QStringList names = *models;
-        for (int i = 1; i < count(); ++i)
-            if (!names.contains(itemText(i)))
-                names << itemText(i);
-        clear();
-        addItem(QString());
-        addItems(names);
-        setEditText(current);
-    });
+    // The list is filled on this picker's thread, and not at all once it is gone.
+    OffUiThread::run(
+        this, [provider] { return ModelCatalog::fetch(provider); },
+        [this](const Result<QStringList> &models) {
+            if (!models) {
+                m_modelsListedFrom.clear(); // asked again next time the list opens
+                setToolTip(tr("The model for the next turns of this chat. The endpoint's list is not available: %1")
+                               .arg(models.error().message));
+                return;
+            }
+            const QSignalBlocker quiet(this);
+            const QString current = currentText();
+            // The endpoint's models first, then the priced names it did not list.
+            QStringList names = *models;
+            for (int i = 1; i < count(); ++i)
+                if (!names.contains(itemText(i)))
+                    names << itemText(i);
+            clear();
+            addItem(QString());
+            addItems(names);
+            setEditText(current);
+        });
 }
 
 bool ModelPicker::eventFilter(QObject *watched, QEvent *event)

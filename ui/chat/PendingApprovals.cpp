@@ -3,12 +3,12 @@
 #include "core/workspace/UnifiedDiff.h"
 #include "ui/approval/ApprovalCard.h"
 #include "ui/approval/ApprovalQueue.h"
+#include "ui/util/OffUiThread.h"
 
 #include <QDir>
 #include <QFile>
 #include <QRegularExpression>
 #include <QTimer>
-#include <QtConcurrent>
 
 #include <algorithm>
 
@@ -155,16 +155,19 @@ void PendingApprovals::showWriteDiff(const PendingApproval &call)
             ? QByteArray::fromBase64(call.input.value(QLatin1String("content_base64")).toString().toLatin1())
             : call.input.value(QLatin1String("content")).toString().toUtf8();
     const QString callId = call.callId;
-    QtConcurrent::run([path, relative, after] {
-        QFile f(path);
-        QByteArray before;
-        if (f.open(QIODevice::ReadOnly))
-            before = f.read(8 * 1024 * 1024);
-        return UnifiedDiff::make(before, after, relative);
-    }).then(this, [this, callId](const QString &diff) {
-        if (m_approval->callId() == callId) // still the call on the card
-            m_approval->showDiff(diff);
-    });
+    OffUiThread::run(
+        this,
+        [path, relative, after] {
+            QFile f(path);
+            QByteArray before;
+            if (f.open(QIODevice::ReadOnly))
+                before = f.read(8 * 1024 * 1024);
+            return UnifiedDiff::make(before, after, relative);
+        },
+        [this, callId](const QString &diff) {
+            if (m_approval->callId() == callId) // still the call on the card
+                m_approval->showDiff(diff);
+        });
 }
 
 } // namespace airlock

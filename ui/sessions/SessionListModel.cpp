@@ -1,11 +1,11 @@
 #include "ui/sessions/SessionListModel.h"
 
 #include "core/storage/EventStore.h"
+#include "ui/util/OffUiThread.h"
 
 #include <QDateTime>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
-#include <QtConcurrent>
 
 namespace airlock {
 namespace {
@@ -31,7 +31,7 @@ LoadResult loadSessions(const QString &path)
 template <typename Op>
 void runOffThread(QObject *receiver, Op op, std::function<void(QString)> done)
 {
-    QtConcurrent::run(std::move(op)).then(receiver, [done](const QString &error) { done(error); });
+    OffUiThread::run(receiver, std::move(op), [done](const QString &error) { done(error); });
 }
 
 } // namespace
@@ -96,12 +96,14 @@ void SessionListModel::reload(const QString &path)
         return;
     }
     m_loading = true;
-    QtConcurrent::run(loadSessions, path).then(this, [this](LoadResult r) {
-        m_loading = false;
-        applyLoaded(std::move(r.rows), std::move(r.error));
-        if (std::exchange(m_reloadAgain, false))
-            reload(m_path);
-    });
+    OffUiThread::run(
+        this, [path] { return loadSessions(path); },
+        [this](LoadResult r) {
+            m_loading = false;
+            applyLoaded(std::move(r.rows), std::move(r.error));
+            if (std::exchange(m_reloadAgain, false))
+                reload(m_path);
+        });
 }
 
 void SessionListModel::watch()

@@ -4,6 +4,7 @@
 #include "core/policy/PolicyEngine.h"
 #include "core/project/PolicyFile.h"
 #include "core/secrets/SecretStore.h"
+#include "ui/util/OffUiThread.h"
 
 #include <QComboBox>
 #include <QCoreApplication>
@@ -30,7 +31,6 @@
 #include <QTabWidget>
 #include <QThreadPool>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 
 namespace airlock {
 namespace {
@@ -379,11 +379,13 @@ bool SettingsDialog::save()
         return true;
     }
     // The continuation runs on the UI thread, and not at all once the dialog is gone.
-    QtConcurrent::run(writePolicyFile, policyPath(), rules.toUtf8()).then(this, [this](const Status &s) {
-        if (!s)
-            m_policyStatus->setText(QStringLiteral("✗ ") + s.error().message);
-        Q_EMIT saved(s.ok(), s.ok() ? QString() : s.error().message);
-    });
+    OffUiThread::run(
+        this, [path = policyPath(), bytes = rules.toUtf8()] { return writePolicyFile(path, bytes); },
+        [this](const Status &s) {
+            if (!s)
+                m_policyStatus->setText(QStringLiteral("✗ ") + s.error().message);
+            Q_EMIT saved(s.ok(), s.ok() ? QString() : s.error().message);
+        });
     return true;
 }
 
@@ -472,7 +474,7 @@ void SettingsDialog::runKeyJob(std::function<QString()> job)
 {
     // Only the newest answer is shown: a slow keychain must not overwrite a later one.
     const quint64 generation = ++m_keyGeneration;
-    QtConcurrent::run(std::move(job)).then(this, [this, generation](const QString &status) {
+    OffUiThread::run(this, std::move(job), [this, generation](const QString &status) {
         if (generation == m_keyGeneration)
             setKeyStatus(status);
     });
