@@ -4,25 +4,30 @@
 // prompt box with Send/Stop, and a token/cost meter. The agent for a session is
 // built on a worker thread when the first prompt is sent, then lives on the UI
 // thread, where it never blocks: everything it does arrives as events.
+//
+// The panel runs the agent's lifecycle and lays the parts out; the parts have a
+// class each: AgentLauncher (the worker-thread build), PendingApprovals (the card
+// and the queue), ModelPicker (the model list and the endpoint's catalog) and
+// UsageMeterLabel (the meter, over core's UsageMeter).
 
 #include "core/agent/AgentSetup.h"
-#include "core/agent/PriceTable.h"
 
 #include <QWidget>
 
 #include <memory>
-#include <optional>
 
 class QComboBox;
-class QLabel;
 class QPushButton;
 
 namespace airlock {
 
 class ApprovalCard;
 class ApprovalQueue;
+class ModelPicker;
+class PendingApprovals;
 class PromptEdit;
 class TranscriptView;
+class UsageMeterLabel;
 
 class ChatPanel final : public QWidget {
     Q_OBJECT
@@ -39,7 +44,8 @@ public:
     TranscriptView *transcript() const { return m_transcript; }
     ApprovalCard *approvalCard() const { return m_approval; }
     ApprovalQueue *approvalQueue() const { return m_queue; }
-    QComboBox *modelPicker() const { return m_modelPicker; }
+    QComboBox *modelPicker() const;
+    UsageMeterLabel *usageMeter() const { return m_meter; }
     PromptEdit *prompt() const { return m_prompt; }
     AgentSession *agent() const { return m_agent.get(); }
     bool isRunning() const;
@@ -67,20 +73,12 @@ Q_SIGNALS:
     // Every event of the running agent, as it is recorded.
     void eventRecorded(const airlock::Event &event);
 
-protected:
-    bool eventFilter(QObject *watched, QEvent *event) override;
-
 private:
     void attach(std::unique_ptr<AgentSession> agent);
     void onEvent(const Event &event);
-    void onApprovalNeeded(const PendingApproval &call);
-    void onApprovalSettled(const QString &callId);
-    void refreshQueue();
     void clearPending();
-    void updateMeter();
     void listModels();
     void resetModelChoice();
-    void showWriteDiff(const QString &callId, const PlannedFileWrite &write);
     void setRunning(bool running);
     void showStatus(const QString &message);
 
@@ -91,29 +89,20 @@ private:
     // Input schemas by tool name, for the approval card. Only the schemas: the agent
     // alone owns the tools, so their sandboxes go away with it, off the UI thread.
     QHash<QString, QJsonObject> m_schemas;
-    QString m_model;
     QString m_workspace; // shared with the agent's sandbox, if any
     bool m_starting = false;
-    qint64 m_tokensIn = 0;
-    qint64 m_tokensOut = 0;
 
-    QList<PendingApproval> m_pendingCalls; // waiting for a decision, in the model's order
-    QString m_chosenModel;                 // from the picker; empty: the configured one
-    QString m_modelsListedFrom;            // the endpoint the picker's list came from
-    bool m_pickingFromList = false;        // the picker's list is open
+    QString m_chosenModel; // from the picker; empty: the configured one
 
     TranscriptView *m_transcript;
     ApprovalCard *m_approval;
     ApprovalQueue *m_queue;
-    QComboBox *m_modelPicker;
+    PendingApprovals *m_approvals;
+    ModelPicker *m_modelPicker;
     PromptEdit *m_prompt;
     QPushButton *m_send;
     QPushButton *m_stop;
-    QLabel *m_meter;
-    PriceTable m_prices;
-    double m_costUsd = 0;
-    bool m_costKnown = false;
-    std::optional<double> m_turnCostUsd;
+    UsageMeterLabel *m_meter;
 };
 
 } // namespace airlock

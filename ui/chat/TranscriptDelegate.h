@@ -1,7 +1,10 @@
 #pragma once
 
 // Paints transcript entries: prompts, Markdown answers, and tool-call cards with
-// their state, arguments, decision, changed files and result.
+// their state, arguments, decision, changed files and result. The delegate owns
+// the caches and the clicks; the jobs are in ui/chat/transcript/: EntryHtml (the
+// cards' HTML), TranscriptRowLayout (a row's parts, cut and laid out),
+// TranscriptRowPainter (drawing a row) and CopyButtons (the code blocks' buttons).
 //
 // Cost model: a row is one or more QTextDocuments ("parts"), cached per row, and
 // row heights are cached per row and width, so a layout pass of a long session
@@ -14,6 +17,8 @@
 // built with the palette and font of the view they are painted in; a different
 // palette (a theme switch) rebuilds them.
 
+#include "ui/chat/transcript/CopyButtons.h"
+
 #include <QCache>
 #include <QFont>
 #include <QPalette>
@@ -25,6 +30,7 @@
 namespace airlock {
 
 struct TranscriptEntry;
+class TranscriptRowLayout;
 
 class TranscriptDelegate final : public QStyledItemDelegate {
     Q_OBJECT
@@ -59,6 +65,7 @@ public:
 
     // The HTML a row other than an answer is rendered from (answers render their
     // Markdown). Colours that text needs to stay readable come from `palette`.
+    // Forwards to EntryHtml::of().
     static QString htmlFor(const TranscriptEntry &entry, const QPalette &palette = QPalette());
     // The href of the link to a tool call's `i`-th changed file.
     static QString fileHref(int i);
@@ -70,7 +77,6 @@ Q_SIGNALS:
     void repaintRequested(const QModelIndex &index);
 
 private:
-    struct Cached;
     struct RowHeight {
         int width = -1;
         int height = 0;
@@ -78,17 +84,15 @@ private:
 
     // The row's parts laid out at the width of `itemRect`, or null if `index` is
     // not a TranscriptModel's.
-    Cached *layoutFor(const QModelIndex &index, int itemWidth) const;
+    TranscriptRowLayout *layoutFor(const QModelIndex &index, int itemWidth) const;
     void adoptStyle(const QStyleOptionViewItem &option) const;
-    // A Copy button's place, for a code block at `code` in a row whose content starts at `origin`.
-    QRect buttonRect(const QRectF &code, const QPointF &origin) const;
 
-    mutable QCache<int, Cached> m_cache; // by row
+    mutable QCache<int, TranscriptRowLayout> m_cache; // by row
     mutable std::vector<RowHeight> m_heights;
     mutable QPalette m_palette;
     mutable QFont m_font;
     mutable int m_lastWidth = 0;       // of the last row laid out
-    mutable QSize m_buttonSize;        // of a Copy button in m_font
+    mutable CopyButtons m_buttons;     // measured in m_font
     QPersistentModelIndex m_copiedRow; // shows "Copied" on one button for a moment
     int m_copiedBlock = -1;
 };

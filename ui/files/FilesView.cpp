@@ -4,6 +4,7 @@
 #include "ui/files/ChangedFilesModel.h"
 #include "ui/files/CodeView.h"
 #include "ui/files/DiffView.h"
+#include "ui/util/OffUiThread.h"
 
 #include <QDesktopServices>
 #include <QDir>
@@ -11,7 +12,6 @@
 #include <QFileInfo>
 #include <QFileSystemModel>
 #include <QFileSystemWatcher>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QImageReader>
@@ -27,7 +27,6 @@
 #include <QTreeView>
 #include <QUrl>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 
 namespace airlock {
 namespace {
@@ -246,45 +245,44 @@ void FilesView::previewFile(const QString &path)
 void FilesView::load(const QString &absolute, Load mode)
 {
     const quint64 generation = ++m_generation;
-    auto *watcher = new QFutureWatcher<Loaded>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<Loaded>::finished, this, [this, watcher, generation, absolute, mode] {
-        Loaded result = watcher->result();
-        watcher->deleteLater();
-        if (generation != m_generation)
-            return; // another file was chosen meanwhile
-        watchPreview(result.missing ? OnDisk::Missing : OnDisk::Present);
-        m_openButton->setEnabled(!result.missing);
-        if (result.missing && mode == Load::Reload)
-            result.text = tr("%1 was deleted.").arg(QFileInfo(absolute).fileName());
-        if (result.kind == Showing::Text) {
-            auto text = std::make_shared<const QString>(std::move(result.text));
-            std::optional<ScrollPosition> keep;
-            if (mode == Load::Reload && m_showing == Showing::Text) {
-                if (m_shownText && *m_shownText == *text) {
-                    m_reloading = false;
-                    return; // touched, not changed: nothing to redo
-                }
-                keep = ScrollPosition{m_text->verticalScrollBar()->value(), m_text->horizontalScrollBar()->value()};
-            }
-            m_shownText = text;
-            m_text->clear();
-            showPane(Showing::Text);
-            appendText(std::move(text), 0, generation, absolute, keep);
-            return; // previewReady once all of it is in
-        }
-        m_shownText.reset();
-        if (result.kind == Showing::Image) {
-            m_image->setPixmap(QPixmap::fromImage(result.image));
-            m_image->setToolTip(result.text);
-        } else {
-            m_note->setText(result.text);
-        }
-        showPane(result.kind);
-        m_reloading = false;
-        Q_EMIT previewReady(absolute);
-    });
     const QSize fit = QSize(2048, 2048);
-    watcher->setFuture(QtConcurrent::run(loadPreview, absolute, fit));
+    // The continuation runs on the UI thread, and not at all once the view is gone.
+    OffUiThread::run(
+        this, [absolute, fit] { return loadPreview(absolute, fit); },
+        [this, generation, absolute, mode](Loaded result) {
+            if (generation != m_generation)
+                return; // another file was chosen meanwhile
+            watchPreview(result.missing ? OnDisk::Missing : OnDisk::Present);
+            m_openButton->setEnabled(!result.missing);
+            if (result.missing && mode == Load::Reload)
+                result.text = tr("%1 was deleted.").arg(QFileInfo(absolute).fileName());
+            if (result.kind == Showing::Text) {
+                auto text = std::make_shared<const QString>(std::move(result.text));
+                std::optional<ScrollPosition> keep;
+                if (mode == Load::Reload && m_showing == Showing::Text) {
+                    if (m_shownText && *m_shownText == *text) {
+                        m_reloading = false;
+                        return; // touched, not changed: nothing to redo
+                    }
+                    keep = ScrollPosition{m_text->verticalScrollBar()->value(), m_text->horizontalScrollBar()->value()};
+                }
+                m_shownText = text;
+                m_text->clear();
+                showPane(Showing::Text);
+                appendText(std::move(text), 0, generation, absolute, keep);
+                return; // previewReady once all of it is in
+            }
+            m_shownText.reset();
+            if (result.kind == Showing::Image) {
+                m_image->setPixmap(QPixmap::fromImage(result.image));
+                m_image->setToolTip(result.text);
+            } else {
+                m_note->setText(result.text);
+            }
+            showPane(result.kind);
+            m_reloading = false;
+            Q_EMIT previewReady(absolute);
+        });
 }
 
 void FilesView::appendText(std::shared_ptr<const QString> text, qsizetype from, quint64 generation, const QString &path,

@@ -1,12 +1,11 @@
 #include "ui/sessions/SessionListModel.h"
 
 #include "core/storage/EventStore.h"
+#include "ui/util/OffUiThread.h"
 
 #include <QDateTime>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
-#include <QFutureWatcher>
-#include <QtConcurrent>
 
 namespace airlock {
 namespace {
@@ -27,17 +26,12 @@ LoadResult loadSessions(const QString &path)
     return {std::move(*rows), {}};
 }
 
-// Runs `op` on a worker thread, then `done(error)` on the receiver's thread.
+// Runs `op` on a worker thread, then `done(error)` on the receiver's thread (not
+// at all if the receiver is gone by then).
 template <typename Op>
 void runOffThread(QObject *receiver, Op op, std::function<void(QString)> done)
 {
-    auto *watcher = new QFutureWatcher<QString>(receiver); // deleted when finished
-    QObject::connect(watcher, &QFutureWatcher<QString>::finished, receiver, [watcher, done] {
-        const QString error = watcher->result();
-        watcher->deleteLater();
-        done(error);
-    });
-    watcher->setFuture(QtConcurrent::run(std::move(op)));
+    OffUiThread::run(receiver, std::move(op), [done](const QString &error) { done(error); });
 }
 
 } // namespace
@@ -102,16 +96,14 @@ void SessionListModel::reload(const QString &path)
         return;
     }
     m_loading = true;
-    auto *watcher = new QFutureWatcher<LoadResult>(this); // owned by this model, deleted when done
-    connect(watcher, &QFutureWatcher<LoadResult>::finished, this, [this, watcher] {
-        LoadResult r = watcher->result();
-        watcher->deleteLater();
-        m_loading = false;
-        applyLoaded(std::move(r.rows), std::move(r.error));
-        if (std::exchange(m_reloadAgain, false))
-            reload(m_path);
-    });
-    watcher->setFuture(QtConcurrent::run(loadSessions, path));
+    OffUiThread::run(
+        this, [path] { return loadSessions(path); },
+        [this](LoadResult r) {
+            m_loading = false;
+            applyLoaded(std::move(r.rows), std::move(r.error));
+            if (std::exchange(m_reloadAgain, false))
+                reload(m_path);
+        });
 }
 
 void SessionListModel::watch()

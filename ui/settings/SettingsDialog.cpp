@@ -4,6 +4,7 @@
 #include "core/policy/PolicyEngine.h"
 #include "core/project/PolicyFile.h"
 #include "core/secrets/SecretStore.h"
+#include "ui/util/OffUiThread.h"
 
 #include <QComboBox>
 #include <QCoreApplication>
@@ -14,7 +15,6 @@
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QFormLayout>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -31,7 +31,6 @@
 #include <QTabWidget>
 #include <QThreadPool>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 
 namespace airlock {
 namespace {
@@ -379,15 +378,14 @@ bool SettingsDialog::save()
         Q_EMIT saved(true, QString());
         return true;
     }
-    auto *watcher = new QFutureWatcher<Status>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<Status>::finished, this, [this, watcher] {
-        const Status s = watcher->result();
-        watcher->deleteLater();
-        if (!s)
-            m_policyStatus->setText(QStringLiteral("✗ ") + s.error().message);
-        Q_EMIT saved(s.ok(), s.ok() ? QString() : s.error().message);
-    });
-    watcher->setFuture(QtConcurrent::run(writePolicyFile, policyPath(), rules.toUtf8()));
+    // The continuation runs on the UI thread, and not at all once the dialog is gone.
+    OffUiThread::run(
+        this, [path = policyPath(), bytes = rules.toUtf8()] { return writePolicyFile(path, bytes); },
+        [this](const Status &s) {
+            if (!s)
+                m_policyStatus->setText(QStringLiteral("✗ ") + s.error().message);
+            Q_EMIT saved(s.ok(), s.ok() ? QString() : s.error().message);
+        });
     return true;
 }
 
@@ -476,14 +474,10 @@ void SettingsDialog::runKeyJob(std::function<QString()> job)
 {
     // Only the newest answer is shown: a slow keychain must not overwrite a later one.
     const quint64 generation = ++m_keyGeneration;
-    auto *watcher = new QFutureWatcher<QString>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, generation] {
-        const QString status = watcher->result();
-        watcher->deleteLater();
+    OffUiThread::run(this, std::move(job), [this, generation](const QString &status) {
         if (generation == m_keyGeneration)
             setKeyStatus(status);
     });
-    watcher->setFuture(QtConcurrent::run(std::move(job)));
 }
 
 QString SettingsDialog::keyStatus() const

@@ -5,6 +5,7 @@
 #include "ui/chat/ChatPanel.h"
 #include "ui/chat/TranscriptModel.h"
 #include "ui/chat/TranscriptView.h"
+#include "ui/chat/UsageMeterLabel.h"
 #include "ui/files/FilesView.h"
 #include "ui/logs/LogsView.h"
 #include "ui/preview/PreviewView.h"
@@ -165,6 +166,13 @@ void MainWindow::openFeed(const QString &sessionId, bool created)
     m_logs->follow(m_feed);
     connect(m_feed, &SessionFeed::replayed, this, &MainWindow::onReplayed);
     connect(m_feed, &SessionFeed::eventArrived, this, &MainWindow::onEvent);
+    // The meter counts what the session used before this window opened it, too.
+    UsageMeterLabel *meter = m_chat->usageMeter();
+    connect(m_feed, &SessionFeed::replayed, meter, [meter](const std::vector<Event> &events) {
+        for (const Event &e : events)
+            meter->apply(e);
+    });
+    connect(m_feed, &SessionFeed::eventArrived, meter, &UsageMeterLabel::apply);
     if (created)
         m_feed->startLive();
     else

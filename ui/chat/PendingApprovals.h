@@ -1,0 +1,58 @@
+#pragma once
+
+// The calls of a chat's agent that wait for a decision, and the widgets that show
+// them: the approval card for one call and the queue of all of them. Decisions
+// made on the card go to the agent; a settled call leaves the card for the next.
+
+#include "core/agent/AgentSession.h"
+
+#include <QHash>
+#include <QJsonObject>
+#include <QList>
+#include <QObject>
+#include <QPointer>
+
+namespace airlock {
+
+class ApprovalCard;
+class ApprovalQueue;
+
+class PendingApprovals final : public QObject {
+    Q_OBJECT
+public:
+    PendingApprovals(ApprovalCard *card, ApprovalQueue *queue, QObject *parent = nullptr);
+
+    // The agent whose calls wait (null: none; a destroyed agent counts as none).
+    // `schemas`: input schemas by tool name, for the card.
+    void setAgent(AgentSession *agent, QHash<QString, QJsonObject> schemas);
+
+    void onApprovalNeeded(const PendingApproval &call);
+    void onApprovalSettled(const QString &callId);
+    // Shows a waiting call on the approval card (from the queue or the transcript).
+    void showPending(const QString &callId);
+    // Approves every waiting call once, in the model's order.
+    void approveAll();
+    // No call waits any more (the run ended, or another session opened).
+    void clearPending();
+    const QList<PendingApproval> &calls() const { return m_pendingCalls; }
+
+Q_SIGNALS:
+    void statusChanged(const QString &message);
+    // A call waits for a decision (for notifications when the window is not in front).
+    void approvalWaiting(const QString &tool);
+    // How many calls wait for a decision now (for a badge).
+    void waitingCountChanged(int count);
+
+private:
+    void refreshQueue();
+    void showWriteDiff(const QString &callId, const PlannedFileWrite &write);
+    void showStatus(const QString &message) { Q_EMIT statusChanged(message); }
+
+    QPointer<AgentSession> m_agent;
+    QHash<QString, QJsonObject> m_schemas;
+    QList<PendingApproval> m_pendingCalls; // waiting for a decision, in the model's order
+    ApprovalCard *m_approval;
+    ApprovalQueue *m_queue;
+};
+
+} // namespace airlock

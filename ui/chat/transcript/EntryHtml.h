@@ -1,0 +1,26 @@
+#pragma once
+
+// The HTML a transcript row other than an answer is rendered from (answers render
+// their Markdown): a prompt, a notice, an error, or a tool-call card with its
+// state, arguments, decision, changed files and result. Pure text in, text out, so
+// the cards can be checked without painting them.
+
+#include <QLatin1String>
+#include <QPalette>
+#include <QString>
+
+namespace airlock {
+
+struct TranscriptEntry;
+
+class EntryHtml {
+public:
+    // Colours that text needs to stay readable come from `palette`.
+    static QString of(const TranscriptEntry &entry, const QPalette &palette = QPalette());
+    // The href of the link to a tool call's `i`-th changed file.
+    static QString fileHref(int i);
+    // The scheme every changed-file link starts with.
+    static QLatin1String fileScheme();
+};
+
+} // namespace airlock
