@@ -10,6 +10,7 @@
 #include <QJsonObject>
 #include <QLocale>
 #include <QMutex>
+#include <QPromise>
 #include <QSet>
 #include <QThreadPool>
 #include <QtConcurrent>
@@ -175,7 +176,7 @@ struct ToolExecutor::LogRelay {
 
 ToolExecutor::ToolExecutor(CallLimits limits, QObject *parent)
     : QObject(parent), m_limits(limits), m_pool(std::make_shared<QThreadPool>()),
-      m_logRelay(std::make_shared<LogRelay>())
+      m_logRelay(std::make_shared<LogRelay>()), m_ordered(std::make_shared<OrderedJobs>())
 {
     // Calls run one at a time, but boots of several sandboxes and ordered writes
     // may run beside one; most of these threads wait on a VM or a disk.
@@ -274,13 +275,46 @@ void ToolExecutor::prepare(const std::vector<std::shared_ptr<Sandbox>> &sandboxe
         m_pool->start([sandbox, sink] { (void)sandbox->prepare(sink); });
 }
 
+// One drain at a time takes the jobs in the order they came, so they run one after
+// another without holding a pool thread while there is nothing to do.
+struct ToolExecutor::OrderedJobs {
+    QMutex mutex;
+    std::deque<std::pair<std::function<Status()>, std::shared_ptr<QPromise<Status>>>> jobs;
+    bool draining = false;
+
+    void drain()
+    {
+        for (;;) {
+            std::pair<std::function<Status()>, std::shared_ptr<QPromise<Status>>> job;
+            {
+                QMutexLocker lock(&mutex);
+                if (jobs.empty()) {
+                    draining = false;
+                    return;
+                }
+                job = std::move(jobs.front());
+                jobs.pop_front();
+            }
+            job.second->addResult(job.first());
+            job.second->finish();
+        }
+    }
+};
+
 QFuture<Status> ToolExecutor::ordered(std::function<Status()> work)
 {
-    if (!m_lastOrdered.isValid())
-        m_lastOrdered = QtConcurrent::run(m_pool.get(), std::move(work));
-    else
-        m_lastOrdered = m_lastOrdered.then(m_pool.get(), [work = std::move(work)](Status) { return work(); });
-    return m_lastOrdered;
+    auto promise = std::make_shared<QPromise<Status>>();
+    QFuture<Status> future = promise->future();
+    promise->start();
+    bool startDrain = false;
+    {
+        QMutexLocker lock(&m_ordered->mutex);
+        m_ordered->jobs.emplace_back(std::move(work), std::move(promise));
+        startDrain = !std::exchange(m_ordered->draining, true);
+    }
+    if (startDrain)
+        m_pool->start([jobs = m_ordered] { jobs->drain(); });
+    return future;
 }
 
 // A tool or a boot may outlive us: the relay's lock makes "still there? then post"

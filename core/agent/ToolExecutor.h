@@ -99,7 +99,8 @@ private:
     std::shared_ptr<Sandbox> m_runningSandbox;
     QString m_runningCall;
     std::shared_ptr<std::atomic<bool>> m_runningCancelled; // seen by the worker before the sandbox runs it
-    QFuture<Status> m_lastOrdered;
+    struct OrderedJobs;
+    std::shared_ptr<OrderedJobs> m_ordered;
 };
 
 } // namespace airlock
