@@ -378,6 +378,7 @@ void AgentSession::startTurn()
     m_assistant = ChatMessage::assistant(QString());
     m_results = ChatMessage::results({});
     m_calls.clear();
+    m_savingRule.clear(); // a write still going on for an earlier turn decides nothing here
 
     ChatRequest request;
     request.system = m_options.system;
@@ -671,34 +672,41 @@ Status AgentSession::approve(const QString &callId, Scope scope, std::optional<Q
     // (the UI's) thread; the call is approved once the rule is in the file.
     m_savingRule.insert(callId);
     m_executor->ordered([dir = m_options.projectDir, json = rule.toJson()] { return ProjectFile::addRule(dir, json); })
-        .then(this, [this, callId, input, payload, rule](Status written) {
+        .then(this, [this, turn = m_turn, callId, input, payload, rule](Status written) {
             // Never from inside approve(), even when the write was quick: the caller
             // hears of the outcome from the event loop, as of every later step.
             QMetaObject::invokeMethod(
-                this, [=, this] { onProjectRuleWritten(callId, input, payload, rule, written); }, Qt::QueuedConnection);
+                this, [=, this] { onProjectRuleWritten(turn, callId, input, payload, rule, written); },
+                Qt::QueuedConnection);
         });
     return {};
 }
 
-void AgentSession::onProjectRuleWritten(const QString &callId, const QJsonObject &input, const QJsonObject &payload,
-                                        const PolicyRule &rule, const Status &written)
+void AgentSession::onProjectRuleWritten(int turn, const QString &callId, const QJsonObject &input,
+                                        const QJsonObject &payload, const PolicyRule &rule, const Status &written)
 {
-    m_savingRule.remove(callId);
+    // A later turn may have a call of the same id: this decision is not about it.
+    const bool sameTurn = turn == m_turn;
+    if (sameTurn)
+        m_savingRule.remove(callId);
     if (!written) {
         // Nothing was granted: the call waits for a decision, and is asked for again.
         record(EventKind::Error, {{QStringLiteral("message"),
                                    QStringLiteral("could not write the project rule: %1").arg(written.error().message)},
                                   {QStringLiteral("where"), QStringLiteral("agent")},
                                   {QStringLiteral("call_id"), callId}});
-        const QueuedCall *call = m_calls.find(callId);
+        const QueuedCall *call = sameTurn ? m_calls.find(callId) : nullptr;
         if (call && call->stage == QueuedCall::Stage::Waiting)
             Q_EMIT approvalNeeded(PendingApproval{call->id, call->tool, call->def->source, call->input,
                                                   call->def->annotations, call->decision});
         return;
     }
-    if (!m_calls.isWaiting(callId)) {
-        // Decided otherwise meanwhile (cancelled): the rule is in the file all the same.
+    if (!sameTurn || !m_calls.isWaiting(callId)) {
+        // Decided otherwise meanwhile (cancelled): the rule is in the file all the
+        // same, so it holds from now on, for calls already waiting too.
         m_policy.prependRule(rule);
+        settleByPolicy();
+        advance();
         return;
     }
     QJsonObject granted = payload;

@@ -34,7 +34,6 @@
 #include <QObject>
 #include <QSet>
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -149,6 +148,7 @@ private:
     // Never hands the store a payload it cannot take: an oversized or unserialisable
     // one is recorded as an error instead (a call's outcome as a failed outcome).
     Event record(EventKind kind, const QJsonObject &payload);
+    // Chains, submits, counts (budget) and emits one event that fits the store.
     Event append(EventKind kind, const QJsonObject &payload);
     void drainLogs();
     void recordLogTail(const QString &callId);
@@ -159,7 +159,8 @@ private:
     void advance();
     void settleByPolicy();
     void grant(const QString &callId, const QJsonObject &input, QJsonObject payload, std::optional<PolicyRule> rule);
-    void onProjectRuleWritten(const QString &callId, const QJsonObject &input, const QJsonObject &payload,
+    // `turn`: the turn the approval was given in.
+    void onProjectRuleWritten(int turn, const QString &callId, const QJsonObject &input, const QJsonObject &payload,
                               const PolicyRule &rule, const Status &written);
     void answer(QueuedCall &call, const QString &content, bool isError);
     void notRun(QueuedCall &call, const QString &reason);

@@ -95,6 +95,7 @@ private Q_SLOTS:
     void aTokenBudgetCountsTheRecordedUsage();
     void projectApprovalIsWrittenOffTheCallingThread();
     void aProjectRuleThatCannotBeWrittenAsksAgain();
+    void aCancelWhileTheRuleIsWrittenKeepsTheRule();
     void closingDoesNotWaitAndLosesNothing();
 
 private:
@@ -256,6 +257,38 @@ void TestAgentLoop::aProjectRuleThatCannotBeWrittenAsksAgain()
     QVERIFY(!m_kinds.contains(QStringLiteral("approval.granted")));
     QVERIFY(s->approve(QStringLiteral("toolu_1"), AgentSession::Scope::Once).ok());
     QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+}
+
+void TestAgentLoop::aCancelWhileTheRuleIsWrittenKeepsTheRule()
+{
+    QTemporaryDir project;
+    QFile f(project.filePath(QStringLiteral("airlock.json")));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(R"({"policy": {"rules": []}})");
+    f.close();
+    m_script->turns.push_back(toolTurn(QStringLiteral("toolu_1")));
+    m_script->turns.push_back(toolTurn(QStringLiteral("toolu_1"))); // the next prompt: the same call again
+    m_script->turns.push_back(textTurn(QStringLiteral("done")));
+    AgentOptions options;
+    options.projectDir = project.path();
+    auto s = makeSession(options);
+    QSignalSpy asked(s.get(), &AgentSession::approvalNeeded);
+    QVERIFY(s->send(QStringLiteral("go")).ok());
+    QVERIFY(asked.wait(30000));
+    QVERIFY(s->approve(QStringLiteral("toolu_1"), AgentSession::Scope::Project).ok());
+    s->cancel(); // before the write is heard of: the call is denied, not granted
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::Cancelled);
+    QVERIFY(!m_kinds.contains(QStringLiteral("approval.granted")));
+    // The rule reached the file, so it holds from then on: the same call in the
+    // next turn (with the same id) runs without a decision from anyone, whether it
+    // is decided before the write is heard of (then settled by it) or after.
+    QVERIFY(s->send(QStringLiteral("again")).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QCOMPARE(m_kinds.count(QStringLiteral("approval.granted")), 0);
+    QCOMPARE(m_kinds.count(QStringLiteral("approval.denied")), 1); // the cancelled decision
+    QCOMPARE(m_kinds.count(QStringLiteral("exec.finished")), 1);   // the call of the next turn ran
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(f.readAll().contains("always-this-project"));
 }
 
 void TestAgentLoop::closingDoesNotWaitAndLosesNothing()
