@@ -8,12 +8,20 @@
 // window, the CLI and a later resume all see the same history.
 //
 // Lives on one thread (the GUI's or the CLI's) and never blocks it: the model
-// streams on its own worker, tools run on the thread pool, events are written by
-// an AsyncEventWriter.
+// streams on its own worker (TurnStream), tools, boots and project-file writes run
+// on the session's own pool (ToolExecutor), events are written by an
+// AsyncEventWriter, and closing hands what is left to the BackgroundFinisher.
+//
+// The parts: CallQueue (the calls of a turn and their stages), Budget (turns,
+// tokens, cost through the UsageMeter), ToolExecutor (running calls). What is left
+// here is the turn loop and what each step records.
 
 #include "core/agent/AgentTool.h"
+#include "core/agent/Budget.h"
 #include "core/agent/CallLimits.h"
+#include "core/agent/CallQueue.h"
 #include "core/agent/PriceTable.h"
+#include "core/agent/TurnStream.h"
 #include "core/events/EventChain.h"
 #include "core/policy/PolicyEngine.h"
 #include "core/providers/ProviderConfig.h"
@@ -24,8 +32,8 @@
 
 #include <QFuture>
 #include <QObject>
+#include <QSet>
 
-#include <atomic>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -33,7 +41,7 @@
 namespace airlock {
 
 class AsyncEventWriter;
-class ModelStream;
+class ToolExecutor;
 
 struct AgentOptions {
     ProviderConfig provider;
@@ -53,6 +61,8 @@ struct AgentOptions {
     // otherwise wait for a boot nobody used.
     bool prepareEarly = true;
     QString sessionId; // for a new session: the id to use (see newSessionId); empty: a fresh one
+    // Makes each turn's model stream; empty: the provider's HTTP API (HttpTurnStream).
+    TurnStreamFactory streamFactory;
 };
 
 // A call waiting for a person's decision.
@@ -76,11 +86,19 @@ public:
 
     static Result<std::unique_ptr<AgentSession>> create(const QString &databasePath, AgentOptions options,
                                                         std::vector<AgentTool> tools, PolicyEngine policy);
+    // The same with the event sink handed in (a test's, or one opened elsewhere).
+    static std::unique_ptr<AgentSession> create(std::unique_ptr<AsyncEventWriter> events, AgentOptions options,
+                                                std::vector<AgentTool> tools, PolicyEngine policy);
     // Continues a stored session: calls that never finished are recorded as
-    // interrupted, and "always for this session" rules come back.
+    // interrupted, and "always for this session" rules come back. Waits first for
+    // sessions closed earlier in this process to be on disk (call it off the UI thread).
     static Result<std::unique_ptr<AgentSession>> resume(const QString &databasePath, const QString &sessionId,
                                                         AgentOptions options, std::vector<AgentTool> tools,
                                                         PolicyEngine policy);
+    // The same from the session's stored events, with the event sink handed in.
+    static Result<std::unique_ptr<AgentSession>> resume(std::unique_ptr<AsyncEventWriter> events,
+                                                        const std::vector<Event> &stored, AgentOptions options,
+                                                        std::vector<AgentTool> tools, PolicyEngine policy);
 
     const QString &sessionId() const { return m_chain.sessionId(); }
     // Random, 12 hex digits: a few leading characters already tell sessions apart.
@@ -93,6 +111,9 @@ public:
     // needs a person is asked at once, and calls still run in the model's order.
     // Edited input is validated against the tool's schema first: an invalid edit is
     // refused and the call keeps waiting.
+    // Scope::Project writes the rule to the project file off this thread first; the
+    // approval is recorded when it is written. If it cannot be written, an error
+    // event says why and the call is asked for again (approvalNeeded).
     Status approve(const QString &callId, Scope scope = Scope::Once,
                    std::optional<QJsonObject> editedInput = std::nullopt);
     Status deny(const QString &callId, const QString &reason);
@@ -107,6 +128,9 @@ public:
     void cancel();
     // Waits until every recorded event is on disk (for the CLI's exit).
     Status flush();
+    // The same without waiting: finishes when every event recorded so far is on
+    // disk (or could not be written). The session may be destroyed meanwhile.
+    QFuture<Status> close();
 
     const PolicyEngine &policy() const { return m_policy; }
     const QString &projectDir() const { return m_options.projectDir; }
@@ -120,68 +144,52 @@ Q_SIGNALS:
     void runFinished(airlock::AgentSession::Outcome outcome, const QString &message);
 
 private:
-    struct Call {
-        enum class Stage { New, Waiting, Approved, Rejected, Done };
-        QString id;
-        QString tool;
-        QJsonObject input;
-        const AgentTool *def = nullptr;
-        PolicyDecision decision;
-        Stage stage = Stage::New;
-        QString rejection; // why it cannot run (unknown tool, invalid input): its answer
-    };
-
     AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain chain, AgentOptions options,
                  std::vector<AgentTool> tools, PolicyEngine policy);
     // Never hands the store a payload it cannot take: an oversized or unserialisable
     // one is recorded as an error instead (a call's outcome as a failed outcome).
     Event record(EventKind kind, const QJsonObject &payload);
+    // Chains, submits, counts (budget) and emits one event that fits the store.
+    Event append(EventKind kind, const QJsonObject &payload);
     void drainLogs();
     void recordLogTail(const QString &callId);
     void startTurn();
     void onStreamItem(const airlock::StreamItem &item);
     void triage();
-    void decide(Call &call);
+    void decide(QueuedCall &call);
     void advance();
     void settleByPolicy();
-    Call *findCall(const QString &callId);
-    void answer(Call &call, const QString &content, bool isError);
-    void notRun(Call &call, const QString &reason);
+    void grant(const QString &callId, const QJsonObject &input, QJsonObject payload, std::optional<PolicyRule> rule);
+    // `turn`: the turn the approval was given in.
+    void onProjectRuleWritten(int turn, const QString &callId, const QJsonObject &input, const QJsonObject &payload,
+                              const PolicyRule &rule, const Status &written);
+    void answer(QueuedCall &call, const QString &content, bool isError);
+    void notRun(QueuedCall &call, const QString &reason);
     Status denyAs(const QString &callId, const QString &reason, const QString &by);
-    void execute(const Call &call);
+    void execute(const QueuedCall &call);
     // `cutFrom`: the size of the result as the tool gave it, when it was cut to the limit.
     void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1,
                     const WorkspaceChanges &changes = {}, qint64 cutFrom = -1);
     void endRun(Outcome outcome, const QString &message);
     void prepareSandboxesEarly();
-    Sandbox::LogSink logSink() const;
-    void addCost(const QString &model, const TokenUsage &usage);
     const AgentTool *findTool(const QString &name) const;
 
-    struct LogRelay;
-    std::unique_ptr<AsyncEventWriter> m_writer;
+    std::shared_ptr<AsyncEventWriter> m_writer; // shared with a close() still flushing
     EventChain m_chain;
     AgentOptions m_options;
     std::vector<AgentTool> m_tools;
     PolicyEngine m_policy;
-    std::shared_ptr<LogRelay> m_logRelay;
+    Budget m_budget;
+    std::unique_ptr<ToolExecutor> m_executor; // also our child, so it moves threads with us
 
     QList<ChatMessage> m_messages;
-    ChatMessage m_assistant;                               // the turn being streamed
-    ChatMessage m_results;                                 // answers to its calls
-    std::vector<Call> m_calls;                             // calls of the current turn, in the model's order
-    std::size_t m_nextCall = 0;                            // the first call not yet answered
-    QString m_running;                                     // call id being executed
-    std::shared_ptr<std::atomic<bool>> m_runningCancelled; // seen by its worker before the sandbox runs it
-    std::unique_ptr<ModelStream> m_stream;
+    ChatMessage m_assistant;    // the turn being streamed
+    ChatMessage m_results;      // answers to its calls
+    CallQueue m_calls;          // calls of the current turn, in the model's order
+    QString m_running;          // call id being executed
+    QSet<QString> m_savingRule; // calls whose project rule is being written
+    std::unique_ptr<TurnStream> m_stream;
     int m_turn = 0; // turns started in this session
-    int m_turnsThisRun = 0;
-    qint64 m_tokensUsed = 0;
-    qint64 m_turnTokens = 0;
-    TokenUsage m_turnUsage;
-    QString m_turnModel;     // the latest usage snapshot of the turn being streamed
-    double m_costUsd = 0;    // estimated, this session
-    QString m_unpricedModel; // a model used without a known price (the cost is then unknown)
 
     // Events that wait for the first prompt (session.created, interrupted calls).
     std::vector<std::pair<EventKind, QJsonObject>> m_pending;

@@ -46,6 +46,10 @@ void PendingApprovals::setAgent(AgentSession *agent, QHash<QString, QJsonObject>
 
 void PendingApprovals::onApprovalNeeded(const PendingApproval &call)
 {
+    // Asked again (a project rule that could not be written): its card is still up.
+    if (std::any_of(m_pendingCalls.cbegin(), m_pendingCalls.cend(),
+                    [&](const PendingApproval &c) { return c.callId == call.callId; }))
+        return;
     const bool first = m_pendingCalls.isEmpty();
     m_pendingCalls.append(call);
     if (first) {
