@@ -21,7 +21,20 @@
 #include <climits>
 
 namespace airlock {
+
 namespace {
+
+// What the window's card shows for a call that waits, with what it would write.
+PendingApproval pendingApproval(const QueuedCall &call)
+{
+    return PendingApproval{call.id,
+                           call.tool,
+                           call.def->source,
+                           call.input,
+                           call.def->annotations,
+                           call.decision,
+                           call.def->plannedWrite ? call.def->plannedWrite(call.input) : std::nullopt};
+}
 
 // Counts for people: "9,998,000", whatever the system's locale.
 QString counted(qint64 n)
@@ -470,9 +483,7 @@ void AgentSession::triage()
     std::vector<PendingApproval> asks;
     for (const QueuedCall &call : m_calls.calls())
         if (call.stage == QueuedCall::Stage::Waiting)
-            asks.push_back(PendingApproval{call.id, call.tool, call.def->source, call.input, call.def->annotations,
-                                           call.decision,
-                                           call.def->plannedWrite ? call.def->plannedWrite(call.input) : std::nullopt});
+            asks.push_back(pendingApproval(call));
     const int turn = m_turn;
     for (const PendingApproval &ask : asks)
         if (m_turn == turn && isAwaiting(ask.callId))
@@ -698,8 +709,7 @@ void AgentSession::onProjectRuleWritten(int turn, const QString &callId, const Q
                                   {QStringLiteral("call_id"), callId}});
         const QueuedCall *call = sameTurn ? m_calls.find(callId) : nullptr;
         if (call && call->stage == QueuedCall::Stage::Waiting)
-            Q_EMIT approvalNeeded(PendingApproval{call->id, call->tool, call->def->source, call->input,
-                                                  call->def->annotations, call->decision});
+            Q_EMIT approvalNeeded(pendingApproval(*call));
         return;
     }
     if (!sameTurn || !m_calls.isWaiting(callId)) {
