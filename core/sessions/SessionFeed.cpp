@@ -1,10 +1,7 @@
 #include "core/sessions/SessionFeed.h"
 
 #include "core/storage/EventStore.h"
-
-#include <QFutureWatcher>
-#include <QPromise>
-#include <QThreadPool>
+#include "core/util/OffThread.h"
 
 #include <algorithm>
 #include <memory>
@@ -36,33 +33,25 @@ void SessionFeed::startLive()
 }
 
 // Off the UI thread, with a store of its own: SQLite connections are not shared
-// across threads. A thread-pool job and a promise rather than QtConcurrent, which
-// airlock_core does not link (the fuzz tree has Qt Core only).
+// across threads.
 void SessionFeed::readFrom(qint64 fromSeq)
 {
     m_reading = true;
-    auto promise = std::make_shared<QPromise<Read>>();
-    auto *watcher = new QFutureWatcher<Read>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<Read>::finished, this, [this, watcher] {
-        Read read = watcher->result();
-        watcher->deleteLater();
-        onRead(std::move(read));
-    });
-    watcher->setFuture(promise->future());
-    promise->start();
-    QThreadPool::globalInstance()->start([promise, db = m_databasePath, sessionId = m_sessionId, fromSeq] {
-        Read read;
-        auto store = EventStore::open(db);
-        if (!store) {
-            read.error = store.error().message;
-        } else if (auto events = (*store)->events(sessionId, fromSeq); !events) {
-            read.error = events.error().message;
-        } else {
-            read.events = std::move(*events);
-        }
-        promise->addResult(std::move(read));
-        promise->finish();
-    });
+    OffThread::run(
+        this,
+        [db = m_databasePath, sessionId = m_sessionId, fromSeq] {
+            Read read;
+            auto store = EventStore::open(db);
+            if (!store) {
+                read.error = store.error().message;
+            } else if (auto events = (*store)->events(sessionId, fromSeq); !events) {
+                read.error = events.error().message;
+            } else {
+                read.events = std::move(*events);
+            }
+            return read;
+        },
+        [this](Read read) { onRead(std::move(read)); });
 }
 
 void SessionFeed::onRead(Read read)

@@ -1,5 +1,6 @@
 #include "ui/chat/ChatPanel.h"
 
+#include "core/util/OffThread.h"
 #include "ui/approval/ApprovalCard.h"
 #include "ui/approval/ApprovalQueue.h"
 #include "ui/chat/AgentLauncher.h"
@@ -9,7 +10,6 @@
 #include "ui/chat/TranscriptModel.h"
 #include "ui/chat/TranscriptView.h"
 #include "ui/chat/UsageMeterLabel.h"
-#include "ui/util/OffUiThread.h"
 
 #include <QAbstractItemView>
 #include <QApplication>
@@ -125,7 +125,7 @@ void ChatPanel::send(const QString &text)
     const QString chosenModel = m_chosenModel;
     QThread *uiThread = thread();
     // The continuation runs on the UI thread, and not at all once the panel is gone.
-    OffUiThread::run(
+    OffThread::run(
         this,
         [factory, db, sessionId, uiThread, chosenModel] {
             return AgentLauncher::build(factory, db, sessionId, uiThread, chosenModel);

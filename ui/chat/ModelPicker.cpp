@@ -1,7 +1,7 @@
 #include "ui/chat/ModelPicker.h"
 
 #include "core/providers/ModelCatalog.h"
-#include "ui/util/OffUiThread.h"
+#include "core/util/OffThread.h"
 
 #include <QAbstractItemView>
 #include <QKeyEvent>
@@ -63,7 +63,7 @@ void ModelPicker::listModelsFrom(const ProviderConfig &provider)
         return;
     m_modelsListedFrom = endpoint;
     // The list is filled on this picker's thread, and not at all once it is gone.
-    OffUiThread::run(
+    OffThread::run(
         this, [provider] { return ModelCatalog::fetch(provider); },
         [this](const Result<QStringList> &models) {
             if (!models) {

@@ -1,9 +1,9 @@
 #include "ui/chat/PendingApprovals.h"
 
+#include "core/util/OffThread.h"
 #include "core/workspace/UnifiedDiff.h"
 #include "ui/approval/ApprovalCard.h"
 #include "ui/approval/ApprovalQueue.h"
-#include "ui/util/OffUiThread.h"
 
 #include <QDir>
 #include <QFile>
@@ -149,7 +149,7 @@ void PendingApprovals::showWriteDiff(const QString &callId, const PlannedFileWri
 {
     const QString path = write.hostPath, relative = write.relativePath;
     const QByteArray after = write.content;
-    OffUiThread::run(
+    OffThread::run(
         this,
         [path, relative, after] {
             QFile f(path);

@@ -2,12 +2,12 @@
 
 #include "core/sessions/SessionFeed.h"
 #include "core/util/JsonText.h"
+#include "core/util/OffThread.h"
 #include "ui/chat/TranscriptDelegate.h"
 #include "ui/chat/TranscriptModel.h"
 
 #include <QClipboard>
 #include <QContextMenuEvent>
-#include <QFutureWatcher>
 #include <QGuiApplication>
 #include <QJsonDocument>
 #include <QMenu>
@@ -15,7 +15,6 @@
 #include <QScrollBar>
 #include <QTextDocument>
 #include <QTimer>
-#include <QtConcurrent>
 
 #include <algorithm>
 
@@ -107,21 +106,19 @@ void TranscriptView::foldReplay(const std::vector<Event> &events)
     m_folding = true;
     const quint64 generation = m_generation;
     const QString sessionId = m_sessionId;
-    auto *watcher = new QFutureWatcher<Transcript>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<Transcript>::finished, this, [this, watcher, generation, sessionId] {
-        Transcript transcript = watcher->result();
-        watcher->deleteLater();
-        if (generation != m_generation)
-            return; // another feed by now
-        m_folding = false;
-        m_model->reset(std::move(transcript));
-        for (const Event &e : std::exchange(m_heldLive, {}))
-            m_model->apply(e);
-        scrollToBottom();
-        Q_EMIT loaded(sessionId);
-    });
     // Copied: the events share their data, and the feed keeps none of them.
-    watcher->setFuture(QtConcurrent::run(fold, events));
+    OffThread::run(
+        this, [events] { return fold(events); },
+        [this, generation, sessionId](Transcript transcript) {
+            if (generation != m_generation)
+                return; // another feed by now
+            m_folding = false;
+            m_model->reset(std::move(transcript));
+            for (const Event &e : std::exchange(m_heldLive, {}))
+                m_model->apply(e);
+            scrollToBottom();
+            Q_EMIT loaded(sessionId);
+        });
 }
 
 void TranscriptView::applyLive(const Event &event)

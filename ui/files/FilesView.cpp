@@ -1,10 +1,10 @@
 #include "ui/files/FilesView.h"
 
+#include "core/util/OffThread.h"
 #include "core/workspace/UnifiedDiff.h"
 #include "ui/files/ChangedFilesModel.h"
 #include "ui/files/CodeView.h"
 #include "ui/files/DiffView.h"
-#include "ui/util/OffUiThread.h"
 
 #include <QDesktopServices>
 #include <QDir>
@@ -247,7 +247,7 @@ void FilesView::load(const QString &absolute, Load mode)
     const quint64 generation = ++m_generation;
     const QSize fit = QSize(2048, 2048);
     // The continuation runs on the UI thread, and not at all once the view is gone.
-    OffUiThread::run(
+    OffThread::run(
         this, [absolute, fit] { return loadPreview(absolute, fit); },
         [this, generation, absolute, mode](Loaded result) {
             if (generation != m_generation)

@@ -2,12 +2,12 @@
 
 #include "core/events/EventPayloads.h"
 #include "core/sessions/SessionFeed.h"
+#include "core/util/OffThread.h"
 #include "ui/logs/LogFilterModel.h"
 #include "ui/logs/LogModel.h"
 
 #include <QCheckBox>
 #include <QFontDatabase>
-#include <QFutureWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -17,7 +17,6 @@
 #include <QTabBar>
 #include <QTableView>
 #include <QVBoxLayout>
-#include <QtConcurrent>
 
 namespace airlock {
 namespace {
@@ -267,25 +266,23 @@ void LogsView::replay(const std::vector<Event> &events)
         return; // a new session: nothing to read, and live lines go in at once
     m_replaying = true;
     const quint64 generation = m_generation;
-    auto *watcher = new QFutureWatcher<Replayed>(this); // deleted when finished
-    connect(watcher, &QFutureWatcher<Replayed>::finished, this, [this, watcher, generation] {
-        Replayed r = watcher->result();
-        watcher->deleteLater();
-        if (generation != m_generation)
-            return; // another session was opened meanwhile
-        m_replaying = false;
-        for (const auto &[callId, tool] : r.calls)
-            tabFor(callId, tool);
-        m_egressLines = r.egressLines;
-        m_model->reset(std::move(r.lines));
-        for (const Event &e : std::exchange(m_heldLive, {}))
-            apply(e);
-        updateEmptyState();
-        if (m_follow->isChecked())
-            m_list->scrollToBottom();
-    });
     // A million lines are a million JSON payloads to read: not on the UI thread.
-    watcher->setFuture(QtConcurrent::run(linesOf, events));
+    OffThread::run(
+        this, [events] { return linesOf(events); },
+        [this, generation](Replayed r) {
+            if (generation != m_generation)
+                return; // another session was opened meanwhile
+            m_replaying = false;
+            for (const auto &[callId, tool] : r.calls)
+                tabFor(callId, tool);
+            m_egressLines = r.egressLines;
+            m_model->reset(std::move(r.lines));
+            for (const Event &e : std::exchange(m_heldLive, {}))
+                apply(e);
+            updateEmptyState();
+            if (m_follow->isChecked())
+                m_list->scrollToBottom();
+        });
 }
 
 } // namespace airlock

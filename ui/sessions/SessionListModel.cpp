@@ -1,7 +1,7 @@
 #include "ui/sessions/SessionListModel.h"
 
 #include "core/storage/EventStore.h"
-#include "ui/util/OffUiThread.h"
+#include "core/util/OffThread.h"
 
 #include <QDateTime>
 #include <QFileInfo>
@@ -31,7 +31,7 @@ LoadResult loadSessions(const QString &path)
 template <typename Op>
 void runOffThread(QObject *receiver, Op op, std::function<void(QString)> done)
 {
-    OffUiThread::run(receiver, std::move(op), [done](const QString &error) { done(error); });
+    OffThread::run(receiver, std::move(op), [done](const QString &error) { done(error); });
 }
 
 } // namespace
@@ -96,7 +96,7 @@ void SessionListModel::reload(const QString &path)
         return;
     }
     m_loading = true;
-    OffUiThread::run(
+    OffThread::run(
         this, [path] { return loadSessions(path); },
         [this](LoadResult r) {
             m_loading = false;

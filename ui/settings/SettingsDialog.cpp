@@ -4,7 +4,7 @@
 #include "core/policy/PolicyEngine.h"
 #include "core/project/PolicyFile.h"
 #include "core/secrets/SecretStore.h"
-#include "ui/util/OffUiThread.h"
+#include "core/util/OffThread.h"
 
 #include <QComboBox>
 #include <QCoreApplication>
@@ -379,7 +379,7 @@ bool SettingsDialog::save()
         return true;
     }
     // The continuation runs on the UI thread, and not at all once the dialog is gone.
-    OffUiThread::run(
+    OffThread::run(
         this, [path = policyPath(), bytes = rules.toUtf8()] { return writePolicyFile(path, bytes); },
         [this](const Status &s) {
             if (!s)
@@ -474,7 +474,7 @@ void SettingsDialog::runKeyJob(std::function<QString()> job)
 {
     // Only the newest answer is shown: a slow keychain must not overwrite a later one.
     const quint64 generation = ++m_keyGeneration;
-    OffUiThread::run(this, std::move(job), [this, generation](const QString &status) {
+    OffThread::run(this, std::move(job), [this, generation](const QString &status) {
         if (generation == m_keyGeneration)
             setKeyStatus(status);
     });

@@ -2,7 +2,7 @@
 // that started it returned (even when the work is instant), and not at all once
 // the context is gone.
 
-#include "ui/util/OffUiThread.h"
+#include "core/util/OffThread.h"
 
 #include <QSemaphore>
 #include <QTest>
@@ -13,7 +13,7 @@
 
 using namespace airlock;
 
-class TestOffUiThread final : public QObject {
+class TestOffThread final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void doneRunsLaterOnTheContextThread();
@@ -21,13 +21,13 @@ private Q_SLOTS:
     void goneContextGetsNothing();
 };
 
-void TestOffUiThread::doneRunsLaterOnTheContextThread()
+void TestOffThread::doneRunsLaterOnTheContextThread()
 {
     QObject context;
     QThread *worker = nullptr;
     QThread *reported = nullptr;
     int result = 0;
-    OffUiThread::run(
+    OffThread::run(
         &context,
         [&worker] {
             worker = QThread::currentThread();
@@ -42,12 +42,12 @@ void TestOffUiThread::doneRunsLaterOnTheContextThread()
     QCOMPARE(reported, QThread::currentThread());
 }
 
-void TestOffUiThread::instantWorkStillReportsLater()
+void TestOffThread::instantWorkStillReportsLater()
 {
     QObject context;
     for (int i = 0; i < 50; ++i) {
         bool done = false;
-        OffUiThread::run(
+        OffThread::run(
             &context, [] { return QString(); }, [&done](const QString &) { done = true; });
         QThread::msleep(i % 5); // the work has surely finished by now, some rounds
         QVERIFY(!done);         // never inside the call, nor before the event loop runs
@@ -55,13 +55,13 @@ void TestOffUiThread::instantWorkStillReportsLater()
     }
 }
 
-void TestOffUiThread::goneContextGetsNothing()
+void TestOffThread::goneContextGetsNothing()
 {
     auto context = std::make_unique<QObject>();
     QSemaphore release;
     std::atomic<bool> finished = false;
     bool done = false;
-    OffUiThread::run(
+    OffThread::run(
         context.get(),
         [&] {
             release.acquire();
@@ -76,5 +76,5 @@ void TestOffUiThread::goneContextGetsNothing()
     QVERIFY(!done);
 }
 
-QTEST_GUILESS_MAIN(TestOffUiThread)
-#include "tst_off_ui_thread.moc"
+QTEST_GUILESS_MAIN(TestOffThread)
+#include "tst_off_thread.moc"

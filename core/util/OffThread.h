@@ -20,7 +20,7 @@
 
 namespace airlock {
 
-class OffUiThread {
+class OffThread {
 public:
     // `work()` on `pool`, then `done(result)` on `context`'s thread.
     template <typename Work, typename Done>
