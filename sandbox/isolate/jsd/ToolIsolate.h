@@ -28,6 +28,8 @@ namespace airlock::jsd {
 
 class Watchdog;
 class Responder;
+struct PreparedContext;
+enum class CallPhase;
 
 // Where a call's live output goes (the helper's socket).
 class Responder {
@@ -83,7 +85,8 @@ public:
     static void onFatalOutOfMemory(const char *location, bool isHeap) noexcept;
 
 private:
-    struct Prepared;
+    using Prepared = PreparedContext;
+    using Phase = CallPhase;
     class CallScope;
 
     ToolIsolate(int memoryMb, Watchdog &watchdog, Responder &responder);
@@ -105,10 +108,6 @@ private:
     static ToolIsolate *from(v8::Isolate *isolate);
     static const intptr_t *externalReferences();
     static bool installPrelude(v8::Isolate *isolate, v8::Local<v8::Context> context, bool codeCache);
-
-    // Full: evaluate the tool file, then describe or run. LoadOnly: evaluate only
-    // (preloading). RunOnly: the file was evaluated in this context already.
-    enum class Phase { Full, LoadOnly, RunOnly };
 
     std::unique_ptr<Prepared> newContext();
     bool preloadContext();
