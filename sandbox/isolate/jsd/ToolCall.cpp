@@ -1,6 +1,7 @@
 #include "sandbox/isolate/jsd/ToolCall.h"
 
 #include "sandbox/isolate/jsd/CallOutput.h"
+#include "sandbox/isolate/jsd/ToolModules.h"
 #include "sandbox/isolate/jsd/V8Strings.h"
 #include "sandbox/isolate/jsd/Watchdog.h"
 
@@ -64,7 +65,7 @@ std::optional<Frame> ToolCall::evaluateModule(const QString &file, v8::Local<v8:
         return m_errors.caught("syntax", Where::Located);
     if (auto f = refuseForeignImports(module, file))
         return f;
-    if (module->InstantiateModule(m_context, m_host.resolveModule).IsNothing())
+    if (module->InstantiateModule(m_context, &ToolModules::resolve).IsNothing())
         return m_errors.caught("syntax", Where::Located);
     v8::Local<v8::Value> evaluation;
     if (!module->Evaluate(m_context).ToLocal(&evaluation))

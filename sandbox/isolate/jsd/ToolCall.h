@@ -41,7 +41,6 @@ public:
         int memoryMb;
         std::chrono::steady_clock::time_point deadline; // wall time
         Watchdog &watchdog;
-        v8::Module::ResolveModuleCallback resolveModule; // "zod" and "airlock"
     };
 
     ToolCall(const Host &host, PreparedContext &prepared, Job &job, v8::Local<v8::Context> context,

@@ -84,6 +84,10 @@ public:
     // Registered per isolate and process-wide (JsdMain); also the C++ new-handler.
     static void onFatalOutOfMemory(const char *location, bool isHeap) noexcept;
 
+    // The context of the call (or preload) in flight on `isolate`: what the module
+    // callbacks (ToolModules) resolve "zod" and "airlock" against.
+    static PreparedContext *currentContext(v8::Isolate *isolate);
+
 private:
     using Prepared = PreparedContext;
     using Phase = CallPhase;
@@ -96,15 +100,6 @@ private:
     static void hostLog(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostNow(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostRandom(const v8::FunctionCallbackInfo<v8::Value> &info);
-    static v8::MaybeLocal<v8::Promise> onDynamicImport(v8::Local<v8::Context> context, v8::Local<v8::Data> options,
-                                                       v8::Local<v8::Value> resource, v8::Local<v8::String> specifier,
-                                                       v8::Local<v8::FixedArray> assertions);
-    static v8::MaybeLocal<v8::Module> resolveModule(v8::Local<v8::Context> context, v8::Local<v8::String> specifier,
-                                                    v8::Local<v8::FixedArray> assertions,
-                                                    v8::Local<v8::Module> referrer);
-    static v8::MaybeLocal<v8::Value> evaluateSyntheticModule(v8::Local<v8::Context> context,
-                                                             v8::Local<v8::Module> module);
-
     static ToolIsolate *from(v8::Isolate *isolate);
     static const intptr_t *externalReferences();
     static bool installPrelude(v8::Isolate *isolate, v8::Local<v8::Context> context, bool codeCache);
