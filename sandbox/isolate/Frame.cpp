@@ -5,6 +5,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,19 +20,6 @@
 
 namespace airlock::frame {
 namespace {
-
-void putU32(char *out, quint32 value)
-{
-    out[0] = char((value >> 24) & 0xff);
-    out[1] = char((value >> 16) & 0xff);
-    out[2] = char((value >> 8) & 0xff);
-    out[3] = char(value & 0xff);
-}
-
-quint32 getU32(const unsigned char *in)
-{
-    return (quint32(in[0]) << 24) | (quint32(in[1]) << 16) | (quint32(in[2]) << 8) | quint32(in[3]);
-}
 
 // Reads exactly `size` bytes; 0 on success, 1 on end of stream before any byte,
 // -1 on error or a stream that ends mid-way.
@@ -55,11 +45,13 @@ int readExactly(int fd, char *out, size_t size)
 QByteArray encode(const Frame &frame)
 {
     const QByteArray header = QJsonDocument(frame.header).toJson(QJsonDocument::Compact);
+    const std::optional<std::string> prefix =
+        wire::encodeFramePrefix(size_t(header.size()), size_t(frame.body.size()), kBounds);
+    if (!prefix)
+        return {};
     QByteArray out;
-    out.resize(8);
-    putU32(out.data(), quint32(header.size()));
-    putU32(out.data() + 4, quint32(frame.body.size()));
-    out.reserve(8 + header.size() + frame.body.size());
+    out.reserve(qsizetype(prefix->size()) + header.size() + frame.body.size());
+    out.append(prefix->data(), qsizetype(prefix->size()));
     out.append(header);
     out.append(frame.body);
     return out;
@@ -68,6 +60,10 @@ QByteArray encode(const Frame &frame)
 Status write(int fd, const Frame &frame)
 {
     const QByteArray bytes = encode(frame);
+    if (bytes.isEmpty())
+        return Error::make(
+            Error::Code::BadInput,
+            QStringLiteral("frame over the helper wire's bounds (body %1 bytes)").arg(frame.body.size()));
     qsizetype done = 0;
     while (done < bytes.size()) {
         const ssize_t n = ::send(fd, bytes.constData() + done, size_t(bytes.size() - done), MSG_NOSIGNAL);
@@ -85,18 +81,19 @@ Status write(int fd, const Frame &frame)
 
 Result<Frame> read(int fd)
 {
-    unsigned char prefix[8];
-    const int rc = readExactly(fd, reinterpret_cast<char *>(prefix), sizeof prefix);
+    char prefix[wire::kPrefixSize];
+    const int rc = readExactly(fd, prefix, sizeof prefix);
     if (rc == 1)
         return Error::make(Error::Code::NotFound, QStringLiteral("end of stream"));
     if (rc < 0)
         return Error::make(Error::Code::Io, QStringLiteral("read from helper socket failed"));
-    const quint32 headerSize = getU32(prefix);
-    const quint32 bodySize = getU32(prefix + 4);
-    if (headerSize == 0 || headerSize > kMaxHeaderBytes || bodySize > kMaxBodyBytes)
-        return Error::make(
-            Error::Code::Corrupt,
-            QStringLiteral("frame too large or empty (header %1 bytes, body %2 bytes)").arg(headerSize).arg(bodySize));
+    std::string why;
+    const std::optional<wire::FrameSizes> sizes =
+        wire::decodeFramePrefix(std::string_view(prefix, sizeof prefix), kBounds, &why);
+    if (!sizes)
+        return Error::make(Error::Code::Corrupt, QString::fromStdString(why));
+    const quint32 headerSize = sizes->header;
+    const quint32 bodySize = sizes->payload;
     QByteArray header(qsizetype(headerSize), Qt::Uninitialized);
     Frame frame;
     frame.body = QByteArray(qsizetype(bodySize), Qt::Uninitialized);

@@ -1,9 +1,10 @@
 #pragma once
 
 // The wire format between the app and the airlock-jsd helper: over a stream
-// socket (a socketpair), each message is one frame
+// socket (a socketpair), each message is one frame of sandbox/wire/FramePrefix.h
+// (the framing shared with the guest agent)
 //
-//   u32 header length | u32 body length | header | body      (lengths big-endian)
+//   "ALF1" | u32 header length | u32 body length | header | body   (lengths big-endian)
 //
 // where the header is a small compact JSON object ({"type": "run", "id": 7, ...})
 // and the body carries the bulky payload as raw bytes (tool source, result text,
@@ -23,6 +24,7 @@
 //                                 not recover from); the app sends it nothing more
 
 #include "core/util/Result.h"
+#include "sandbox/wire/FramePrefix.h"
 
 #include <QByteArray>
 #include <QJsonObject>
@@ -40,13 +42,19 @@ namespace frame {
 // not make either process allocate gigabytes.
 inline constexpr quint32 kMaxHeaderBytes = 16u << 20;
 inline constexpr quint32 kMaxBodyBytes = 64u << 20;
+inline constexpr wire::FrameBounds kBounds{kMaxHeaderBytes, kMaxBodyBytes};
+
+// The bytes of one frame, or an empty array when the header or body is over its
+// bound (the peer would refuse it).
 
 QByteArray encode(const Frame &frame);
 
-// Blocking: writes the whole frame or fails (peer gone). Never raises SIGPIPE.
+// Blocking: writes the whole frame or fails (peer gone, frame over its bounds).
+// Never raises SIGPIPE.
 Status write(int fd, const Frame &frame);
 // Blocking: reads one whole frame. A clean end of stream is Error::Code::NotFound,
-// anything else malformed is Error::Code::Corrupt.
+// a bad prefix (magic, bounds) or header is Error::Code::Corrupt, a stream cut
+// mid-frame Error::Code::Io.
 Result<Frame> read(int fd);
 
 } // namespace frame

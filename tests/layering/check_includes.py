@@ -32,9 +32,10 @@ ALLOWED = {
     "core/agent": ["core/events", "core/policy", "core/project", "core/providers", "core/sandbox",
                    "core/storage", "core/tools", "core/util", "core/workspace"],
     "core": [],  # a new core folder starts with no edges
-    "sandbox/guest": [],  # the guest agent and its protocol: no Qt, nothing of the host
-    "sandbox/isolate": ["core/sandbox", "core/util"],
-    "sandbox/microvm": ["core/sandbox", "core/util", "sandbox/guest/protocol"],
+    "sandbox/wire": [],  # the framing both private wires share: no Qt, nothing else
+    "sandbox/guest": ["sandbox/wire"],  # the guest agent and its protocol: no Qt, nothing of the host
+    "sandbox/isolate": ["core/sandbox", "core/util", "sandbox/wire"],
+    "sandbox/microvm": ["core/sandbox", "core/util", "sandbox/guest/protocol", "sandbox/wire"],
     "sandbox": ["core/sandbox", "core/util"],
     "ui": ["core", "ui"],
     "app": ["core", "ui", "sandbox", "app"],

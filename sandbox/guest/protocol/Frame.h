@@ -1,8 +1,7 @@
 #pragma once
 
-// The wire format between the host and the guest agent, shared by both sides.
-//
-//   "ALF1"  u32 header length (big-endian)  u32 payload length (big-endian)
+// The wire format between the host and the guest agent, shared by both sides: the
+// framing of sandbox/wire/FramePrefix.h with
 //   header: a JSON object with at least a string member "op"
 //   payload: optional raw bytes (stdout/stderr chunks, file contents, stdin)
 //
@@ -11,6 +10,7 @@
 // the decoder fails for good with a message, and the peer closes the channel.
 
 #include "sandbox/guest/protocol/Json.h"
+#include "sandbox/wire/RawFrameDecoder.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -21,10 +21,9 @@
 
 namespace airlock::wire {
 
-inline constexpr std::uint32_t kProtocolVersion = 1;
-inline constexpr std::size_t kPrefixSize = 12;
 inline constexpr std::size_t kMaxHeader = 64 * 1024;
 inline constexpr std::size_t kMaxPayload = 1024 * 1024;
+inline constexpr FrameBounds kGuestFrameBounds{kMaxHeader, kMaxPayload};
 
 struct Frame {
     Json header;
@@ -47,12 +46,11 @@ public:
     bool failed() const { return !m_error.empty(); }
     const std::string &error() const { return m_error; }
     // Bytes of a frame received only in part.
-    std::size_t pending() const { return m_buffer.size() - m_pos; }
+    std::size_t pending() const { return m_raw.pending(); }
     void reset();
 
 private:
-    std::string m_buffer;
-    std::size_t m_pos = 0;
+    RawFrameDecoder m_raw{kGuestFrameBounds};
     std::deque<Frame> m_ready;
     std::string m_error;
 };

@@ -1,12 +1,13 @@
 #include "sandbox/isolate/jsd/ToolIsolate.h"
 
 #include "sandbox/isolate/jsd/BoundedAllocator.h"
-#include "sandbox/isolate/jsd/JsonWriter.h"
+#include "sandbox/isolate/jsd/CallErrors.h"
 #include "sandbox/isolate/jsd/PreludeBundle.h"
+#include "sandbox/isolate/jsd/PreparedContext.h"
+#include "sandbox/isolate/jsd/ToolCall.h"
+#include "sandbox/isolate/jsd/ToolModules.h"
+#include "sandbox/isolate/jsd/V8Strings.h"
 #include "sandbox/isolate/jsd/Watchdog.h"
-
-#include <QJsonArray>
-#include <QRegularExpression>
 
 #include <algorithm>
 #include <atomic>
@@ -14,7 +15,6 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <unistd.h>
 #ifdef __APPLE__
@@ -29,19 +29,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kMaxLogLines = 10000;
 constexpr qint64 kMaxLogBytes = 4 << 20;
-// After cancel, run() gets this long to notice `signal` before it is terminated.
-constexpr auto kCancelGrace = std::chrono::milliseconds(250);
 
-const char *const kImportRefusal = "a tool may import only \"zod\" and \"airlock\"";
-
-// What a thrown value may put into an error frame: a message is one line of
-// reasonable size, a stack a screenful or two.
-constexpr qsizetype kMaxMessageChars = 16 * 1024;
-constexpr qsizetype kMaxStackChars = 64 * 1024;
-// The JSON description of a file's tools.
-constexpr qint64 kMaxSchemaBytes = 4 << 20;
-// A result can never be larger than a frame body.
-constexpr qint64 kMaxResultBytes = 48 << 20;
 // Exit status of a helper that ran out of memory V8 could not recover from.
 constexpr int kExitOutOfMemory = 70;
 
@@ -68,136 +56,7 @@ PreludeCache &preludeCache()
     return cache;
 }
 
-v8::Local<v8::String> str(v8::Isolate *isolate, const char *text)
-{
-    return v8::String::NewFromUtf8(isolate, text).ToLocalChecked();
-}
-
-v8::Local<v8::String> str(v8::Isolate *isolate, const QByteArray &utf8)
-{
-    return v8::String::NewFromUtf8(isolate, utf8.constData(), v8::NewStringType::kNormal, int(utf8.size()))
-        .ToLocalChecked();
-}
-
-v8::Local<v8::String> str(v8::Isolate *isolate, const QString &text)
-{
-    return str(isolate, text.toUtf8());
-}
-
-QString qstr(v8::Isolate *isolate, v8::Local<v8::Value> value)
-{
-    if (value.IsEmpty())
-        return {};
-    v8::String::Utf8Value utf8(isolate, value);
-    return *utf8 ? QString::fromUtf8(*utf8, utf8.length()) : QStringLiteral("(unprintable value)");
-}
-
-QString clip(QString text, qsizetype max)
-{
-    if (text.size() <= max)
-        return text;
-    const qsizetype all = text.size();
-    text.truncate(max);
-    return text + QStringLiteral("… (%1 characters in all)").arg(all);
-}
-
-QString withArticle(const QString &noun)
-{
-    const bool vowel = !noun.isEmpty() && QStringLiteral("AEIOUaeiou").contains(noun.front());
-    return (vowel ? QStringLiteral("an ") : QStringLiteral("a ")) + noun;
-}
-
-// What was thrown, as one line, and its stack if it has one, without trusting the
-// value: symbols and proxies are described without touching them (no traps run);
-// an object's own string conversion runs (tool code, in a TryCatch of its own)
-// and, if it fails, the object is named by its constructor, which V8 finds
-// without running any code.
-std::pair<QString, QString> describeThrown(v8::Isolate *isolate, v8::Local<v8::Context> context,
-                                           v8::Local<v8::Value> exception)
-{
-    if (exception.IsEmpty())
-        return {QStringLiteral("an exception without a value"), {}};
-    if (exception->IsString())
-        return {clip(qstr(isolate, exception), kMaxMessageChars), {}};
-    if (exception->IsSymbol()) {
-        v8::Local<v8::Value> description = exception.As<v8::Symbol>()->Description(isolate);
-        return {QStringLiteral("tool threw a Symbol(%1)")
-                    .arg(description->IsString() ? clip(qstr(isolate, description), kMaxMessageChars) : QString()),
-                {}};
-    }
-    if (exception->IsProxy())
-        return {exception.As<v8::Proxy>()->IsRevoked() ? QStringLiteral("tool threw a Proxy (revoked)")
-                                                       : QStringLiteral("tool threw a Proxy"),
-                {}};
-    if (!exception->IsObject()) // number, boolean, null, undefined, BigInt: converting them runs no code
-        return {qstr(isolate, exception), {}};
-    v8::Local<v8::Object> object = exception.As<v8::Object>();
-    QString text;
-    {
-        v8::TryCatch inner(isolate);
-        v8::Local<v8::String> converted;
-        if (object->ToString(context).ToLocal(&converted)) {
-            text = clip(qstr(isolate, converted), kMaxMessageChars);
-        } else {
-            text = QStringLiteral("tool threw %1 that cannot be converted to a string")
-                       .arg(withArticle(qstr(isolate, object->GetConstructorName())));
-        }
-    }
-    QString stack;
-    {
-        v8::TryCatch inner(isolate);
-        v8::Local<v8::Value> value;
-        if (object->Get(context, str(isolate, "stack")).ToLocal(&value) && value->IsString())
-            stack = clip(qstr(isolate, value), kMaxStackChars);
-    }
-    return {text, stack};
-}
-
-qint64 elapsedUs(const Job &job)
-{
-    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - job.received).count();
-}
-
-Frame errorFrame(const Job &job, const char *code, const QString &message, const QString &stack = {})
-{
-    Frame frame;
-    frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("error")},
-                               {QStringLiteral("id"), job.id},
-                               {QStringLiteral("code"), QString::fromLatin1(code)},
-                               {QStringLiteral("message"), message},
-                               {QStringLiteral("us"), elapsedUs(job)}};
-    frame.body = stack.toUtf8();
-    return frame;
-}
-
-// Whether a tool file is an ES module (has a top-level import/export statement)
-// or a plain script. `import(` (dynamic import) alone does not make a module.
-bool looksLikeModule(const QByteArray &source)
-{
-    static const QRegularExpression statement(QStringLiteral(R"((?m)^[ \t]*(import[ \t]*[\w{*'"]|export[ \t{*]))"));
-    return statement.match(QString::fromUtf8(source)).hasMatch();
-}
-
 } // namespace
-
-// A context prepared for one call, and the host's handles into its prelude.
-struct ToolIsolate::Prepared {
-    v8::Global<v8::Context> context;
-    v8::Global<v8::Function> describe;
-    v8::Global<v8::Function> invoke;
-    v8::Global<v8::Function> nextTimer;
-    v8::Global<v8::Function> fireNextTimer;
-    v8::Global<v8::Function> abort;
-    v8::Global<v8::Object> z;
-    v8::Global<v8::Value> defineTool;
-    v8::Global<v8::Array> zodExports;
-    std::map<QString, v8::Global<v8::Module>> modules; // "zod" / "airlock" for this call
-    // Set when the tool file was already evaluated in this context ahead of the
-    // request (see preloadContext): the log lines its top level produced, to be
-    // replayed as the call's own.
-    bool preloaded = false;
-    std::vector<std::pair<QString, QByteArray>> earlyLogs;
-};
 
 ToolIsolate *ToolIsolate::from(v8::Isolate *isolate)
 {
@@ -230,7 +89,7 @@ std::unique_ptr<ToolIsolate> ToolIsolate::create(int memoryMb, Watchdog &watchdo
     isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
     isolate->AddNearHeapLimitCallback(&ToolIsolate::onNearHeapLimit, self.get());
     isolate->SetOOMErrorHandler(&ToolIsolate::onFatalOutOfMemory);
-    isolate->SetHostImportModuleDynamicallyCallback(&ToolIsolate::onDynamicImport);
+    isolate->SetHostImportModuleDynamicallyCallback(&ToolModules::dynamicImport);
     return self;
 }
 
@@ -350,86 +209,9 @@ void ToolIsolate::hostNow(const v8::FunctionCallbackInfo<v8::Value> &info)
     info.GetReturnValue().Set(double(us) / 1000.0);
 }
 
-v8::MaybeLocal<v8::Promise> ToolIsolate::onDynamicImport(v8::Local<v8::Context> context, v8::Local<v8::Data>,
-                                                         v8::Local<v8::Value>, v8::Local<v8::String> specifier,
-                                                         v8::Local<v8::FixedArray>)
+PreparedContext *ToolIsolate::currentContext(v8::Isolate *isolate)
 {
-    v8::Isolate *isolate = context->GetIsolate();
-    v8::Local<v8::Promise::Resolver> resolver;
-    if (!v8::Promise::Resolver::New(context).ToLocal(&resolver))
-        return {};
-    const QString message = QStringLiteral("import(\"%1\") refused: %2, and only with a static import")
-                                .arg(qstr(isolate, specifier), QString::fromLatin1(kImportRefusal));
-    resolver->Reject(context, v8::Exception::Error(str(isolate, message))).Check();
-    return resolver->GetPromise();
-}
-
-v8::MaybeLocal<v8::Module> ToolIsolate::resolveModule(v8::Local<v8::Context> context, v8::Local<v8::String> specifier,
-                                                      v8::Local<v8::FixedArray>, v8::Local<v8::Module>)
-{
-    v8::Isolate *isolate = context->GetIsolate();
-    ToolIsolate *self = from(isolate);
-    const QString name = qstr(isolate, specifier);
-    Prepared &prepared = *self->m_current;
-    if (auto it = prepared.modules.find(name); it != prepared.modules.end())
-        return it->second.Get(isolate);
-    std::vector<v8::Local<v8::String>> exports;
-    if (name == QLatin1String("zod")) {
-        v8::Local<v8::Array> names = prepared.zodExports.Get(isolate);
-        for (uint32_t i = 0; i < names->Length(); ++i) {
-            v8::Local<v8::Value> exportName;
-            if (names->Get(context, i).ToLocal(&exportName) && exportName->IsString())
-                exports.push_back(exportName.As<v8::String>());
-        }
-    } else if (name == QLatin1String("airlock")) {
-        exports = {str(isolate, "defineTool"), str(isolate, "z")};
-    } else {
-        // Checked before instantiation; kept as a last line of defence.
-        isolate->ThrowException(v8::Exception::Error(
-            str(isolate, QStringLiteral("import \"%1\" refused: %2").arg(name, QString::fromLatin1(kImportRefusal)))));
-        return {};
-    }
-    v8::Local<v8::Module> module =
-        v8::Module::CreateSyntheticModule(isolate, specifier, exports, &ToolIsolate::evaluateSyntheticModule);
-    prepared.modules[name].Reset(isolate, module);
-    return module;
-}
-
-v8::MaybeLocal<v8::Value> ToolIsolate::evaluateSyntheticModule(v8::Local<v8::Context> context,
-                                                               v8::Local<v8::Module> module)
-{
-    v8::Isolate *isolate = context->GetIsolate();
-    Prepared &prepared = *from(isolate)->m_current;
-    v8::Local<v8::Object> z = prepared.z.Get(isolate);
-    const bool isZod =
-        prepared.modules.count(QStringLiteral("zod")) && prepared.modules[QStringLiteral("zod")].Get(isolate) == module;
-    if (isZod) {
-        v8::Local<v8::Array> names = prepared.zodExports.Get(isolate);
-        for (uint32_t i = 0; i < names->Length(); ++i) {
-            v8::Local<v8::Value> exportName;
-            if (!names->Get(context, i).ToLocal(&exportName) || !exportName->IsString())
-                continue;
-            v8::Local<v8::String> name = exportName.As<v8::String>();
-            const QString key = qstr(isolate, name);
-            v8::Local<v8::Value> value;
-            if (key == QLatin1String("z") || key == QLatin1String("default"))
-                value = z;
-            else if (!z->Get(context, name).ToLocal(&value))
-                return {};
-            if (module->SetSyntheticModuleExport(isolate, name, value).IsNothing())
-                return {};
-        }
-    } else {
-        if (module->SetSyntheticModuleExport(isolate, str(isolate, "defineTool"), prepared.defineTool.Get(isolate))
-                .IsNothing() ||
-            module->SetSyntheticModuleExport(isolate, str(isolate, "z"), z).IsNothing())
-            return {};
-    }
-    v8::Local<v8::Promise::Resolver> resolver;
-    if (!v8::Promise::Resolver::New(context).ToLocal(&resolver))
-        return {};
-    resolver->Resolve(context, v8::Undefined(isolate)).Check();
-    return resolver->GetPromise();
+    return from(isolate)->m_current;
 }
 
 bool ToolIsolate::prepareContext()
@@ -693,387 +475,20 @@ void ToolIsolate::execute(Job &job)
 }
 
 // Everything below runs inside one call's context. Errors come back as frames.
+// Everything below runs inside one call's context (ToolCall); errors come back as frames.
 Frame ToolIsolate::runInContext(Prepared &prepared, Job &job, Phase phase)
 {
-    v8::Isolate *isolate = m_isolate;
-    v8::Isolate::Scope isolateScope(isolate);
-    v8::HandleScope handles(isolate);
-    v8::Local<v8::Context> context = prepared.context.Get(isolate);
+    v8::Isolate::Scope isolateScope(m_isolate);
+    v8::HandleScope handles(m_isolate);
+    v8::Local<v8::Context> context = prepared.context.Get(m_isolate);
     v8::Context::Scope contextScope(context);
-    v8::TryCatch tryCatch(isolate);
+    v8::TryCatch tryCatch(m_isolate);
     tryCatch.SetVerbose(false);
 
-    const Clock::time_point deadline = m_deadline;
-
-    // What stopped the call from outside, if anything, as the error to report.
-    auto stopped = [&]() -> std::optional<Frame> {
-        switch (job.cause()) {
-        case StopCause::None:
-            if (tryCatch.HasTerminated() || isolate->IsExecutionTerminating())
-                return errorFrame(job, "internal", QStringLiteral("JavaScript execution was terminated"));
-            return std::nullopt;
-        case StopCause::Timeout:
-            return errorFrame(job, "timeout",
-                              QStringLiteral("timed out after %1 ms (wall time, including awaited promises and timers)")
-                                  .arg(job.timeoutMs));
-        case StopCause::Memory:
-            return errorFrame(job, "memory",
-                              QStringLiteral("out of memory: the tool reached its %1 MiB limit (JavaScript heap or "
-                                             "ArrayBuffer memory)")
-                                  .arg(m_memoryMb));
-        case StopCause::Cancelled:
-            return errorFrame(job, "cancelled", QStringLiteral("cancelled"));
-        }
-        return std::nullopt;
-    };
-
-    // V8 lets one large object (a 512 MiB string, a huge array) into the young
-    // generation whatever the heap limit, and no near-heap-limit callback sees it;
-    // a call that ends with its heap over the limit that way is out of memory all
-    // the same (and the isolate, holding that much, is not reused).
-    auto overLimit = [&]() -> std::optional<Frame> {
-        v8::HeapStatistics heap;
-        isolate->GetHeapStatistics(&heap);
-        if (heap.used_heap_size() <= (size_t(m_memoryMb) << 20))
-            return std::nullopt;
+    ToolCall call(ToolCall::Host{m_isolate, m_memoryMb, m_deadline, m_watchdog}, prepared, job, context, tryCatch);
+    Frame frame = call.run(phase);
+    if (call.heapOverLimit())
         m_spent = true;
-        return errorFrame(job, "memory",
-                          QStringLiteral("out of memory: the tool reached its %1 MiB limit (it used %2 MiB of "
-                                         "JavaScript heap)")
-                              .arg(m_memoryMb)
-                              .arg(heap.used_heap_size() >> 20));
-    };
-
-    // An exception as (message, stack); `where` prefixes file:line:column when V8 knows it.
-    auto describeException = [&](v8::Local<v8::Value> exception, v8::Local<v8::Message> message,
-                                 bool withLocation) -> std::pair<QString, QString> {
-        auto [text, stack] = describeThrown(isolate, context, exception);
-        if (withLocation && !message.IsEmpty()) {
-            const int line = message->GetLineNumber(context).FromMaybe(0);
-            const int column = message->GetStartColumn(context).FromMaybe(0) + 1;
-            text = QStringLiteral("%1:%2:%3: %4")
-                       .arg(qstr(isolate, message->GetScriptResourceName()))
-                       .arg(line)
-                       .arg(column)
-                       .arg(text);
-            // For a syntax error the useful "stack" is the offending line and a caret.
-            v8::Local<v8::String> sourceLine;
-            if (message->GetSourceLine(context).ToLocal(&sourceLine))
-                stack = qstr(isolate, sourceLine) + QLatin1Char('\n') + QString(column - 1, QLatin1Char(' ')) +
-                        QLatin1Char('^');
-        }
-        // Frames inside the prelude (the host's invoke wrapper) are noise to a tool author.
-        static const QRegularExpression preludeFrame(QStringLiteral(R"(\n\s*at [^\n]*airlock:prelude[^\n]*)"));
-        stack.remove(preludeFrame);
-        return {text, stack};
-    };
-
-    // Runs microtasks and timers until `promise` settles, the deadline passes or
-    // nothing is left that could settle it.
-    auto settle = [&](v8::Local<v8::Promise> promise) -> std::optional<Frame> {
-        v8::Local<v8::Function> nextTimer = prepared.nextTimer.Get(isolate);
-        v8::Local<v8::Function> fireNextTimer = prepared.fireNextTimer.Get(isolate);
-        bool abortDelivered = false;
-        for (;;) {
-            isolate->PerformMicrotaskCheckpoint();
-            if (auto f = stopped())
-                return f;
-            if (promise->State() != v8::Promise::kPending)
-                return std::nullopt;
-            if (job.cancelled && !abortDelivered) {
-                abortDelivered = true;
-                m_watchdog.shorten(&job, Clock::now() + kCancelGrace);
-                v8::Local<v8::Value> reason = str(isolate, "the call was cancelled");
-                if (prepared.abort.Get(isolate)->Call(context, v8::Undefined(isolate), 1, &reason).IsEmpty())
-                    tryCatch.Reset(); // an abort listener's exception is the tool's business
-                continue;
-            }
-            v8::Local<v8::Value> next;
-            if (!nextTimer->Call(context, v8::Undefined(isolate), 0, nullptr).ToLocal(&next)) {
-                if (auto f = stopped())
-                    return f;
-                return errorFrame(job, "internal", QStringLiteral("timer bookkeeping failed"));
-            }
-            const double due = next->IsNumber() ? next.As<v8::Number>()->Value() : -1;
-            if (due < 0)
-                return errorFrame(job, "never_settled",
-                                  QStringLiteral("the tool awaits a promise that can never settle: it is still pending "
-                                                 "and no timer is left that could settle it"));
-            const double nowMs =
-                double(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count()) /
-                1000.0;
-            if (due > nowMs) {
-                // Sleep towards the timer in short slices, so cancel and the deadline are noticed.
-                const auto wait = std::chrono::microseconds(qint64((due - nowMs) * 1000.0));
-                std::this_thread::sleep_for(std::min<std::chrono::microseconds>(wait, std::chrono::milliseconds(5)));
-                if (Clock::now() >= deadline && job.cause() == StopCause::None)
-                    job.stop(job.cancelled ? StopCause::Cancelled : StopCause::Timeout);
-                continue;
-            }
-            v8::Local<v8::Value> now = v8::Number::New(isolate, nowMs);
-            if (fireNextTimer->Call(context, v8::Undefined(isolate), 1, &now).IsEmpty()) {
-                if (auto f = stopped())
-                    return f;
-            }
-        }
-    };
-
-    // 1. Evaluate the tool file: as an ES module or as a plain script.
-    const QString file = job.file.isEmpty() ? QStringLiteral("tool.js") : job.file;
-    v8::Local<v8::String> source = str(isolate, job.source);
-    if (phase == Phase::RunOnly) {
-        // Evaluated ahead of the request in this context.
-    } else if (looksLikeModule(job.source)) {
-        v8::ScriptOrigin origin(isolate, str(isolate, file), 0, 0, false, -1, v8::Local<v8::Value>(), false, false,
-                                true);
-        v8::ScriptCompiler::Source compileSource(source, origin);
-        v8::Local<v8::Module> module;
-        if (!v8::ScriptCompiler::CompileModule(isolate, &compileSource).ToLocal(&module)) {
-            if (auto f = stopped())
-                return *f;
-            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), true);
-            return errorFrame(job, "syntax", text, stack);
-        }
-        v8::Local<v8::FixedArray> requests = module->GetModuleRequests();
-        for (int i = 0; i < requests->Length(); ++i) {
-            v8::Local<v8::ModuleRequest> request = requests->Get(context, i).As<v8::ModuleRequest>();
-            const QString specifier = qstr(isolate, request->GetSpecifier());
-            if (specifier == QLatin1String("zod") || specifier == QLatin1String("airlock"))
-                continue;
-            v8::Location where = module->SourceOffsetToLocation(request->GetSourceOffset());
-            return errorFrame(job, "import",
-                              QStringLiteral("%1:%2:%3: import \"%4\" refused: %5")
-                                  .arg(file)
-                                  .arg(where.GetLineNumber() + 1)
-                                  .arg(where.GetColumnNumber() + 1)
-                                  .arg(specifier, QString::fromLatin1(kImportRefusal)));
-        }
-        if (module->InstantiateModule(context, &ToolIsolate::resolveModule).IsNothing()) {
-            if (auto f = stopped())
-                return *f;
-            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), true);
-            return errorFrame(job, "syntax", text, stack);
-        }
-        v8::Local<v8::Value> evaluation;
-        if (!module->Evaluate(context).ToLocal(&evaluation)) {
-            if (auto f = stopped())
-                return *f;
-            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
-            return errorFrame(job, "thrown", text, stack);
-        }
-        if (evaluation->IsPromise()) {
-            v8::Local<v8::Promise> promise = evaluation.As<v8::Promise>();
-            if (auto f = settle(promise))
-                return *f;
-            if (promise->State() == v8::Promise::kRejected) {
-                auto [text, stack] = describeException(promise->Result(), {}, false);
-                return errorFrame(job, "thrown", text, stack);
-            }
-        }
-    } else {
-        v8::ScriptOrigin origin(isolate, str(isolate, file));
-        v8::Local<v8::Script> script;
-        if (!v8::Script::Compile(context, source, &origin).ToLocal(&script)) {
-            if (auto f = stopped())
-                return *f;
-            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), true);
-            return errorFrame(job, "syntax", text, stack);
-        }
-        if (script->Run(context).IsEmpty()) {
-            if (auto f = stopped())
-                return *f;
-            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
-            return errorFrame(job, "thrown", text, stack);
-        }
-        // Work the script queued at top level (promise callbacks) runs before the call.
-        isolate->PerformMicrotaskCheckpoint();
-        if (auto f = stopped())
-            return *f;
-    }
-
-    if (phase == Phase::LoadOnly)
-        return Frame{QJsonObject{{QStringLiteral("type"), QStringLiteral("loaded")}}, {}};
-
-    // 2a. Describe the tools the file defined.
-    if (job.kind == Job::Kind::Schema) {
-        v8::Local<v8::Value> described;
-        if (!prepared.describe.Get(isolate)->Call(context, v8::Undefined(isolate), 0, nullptr).ToLocal(&described)) {
-            if (auto f = stopped())
-                return *f;
-            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
-            return errorFrame(job, "invalid_tool", text, stack);
-        }
-        JsonOutcome json = writeJson(isolate, context, described, kMaxSchemaBytes);
-        if (json.status != JsonOutcome::Status::Ok) {
-            if (auto f = stopped())
-                return *f;
-            if (json.status == JsonOutcome::Status::Threw) {
-                auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
-                return errorFrame(job, "invalid_tool", text, stack);
-            }
-            return errorFrame(job, "invalid_tool",
-                              QStringLiteral("the description of the file's tools cannot be written as JSON (at %1)")
-                                  .arg(json.where));
-        }
-        if (auto f = stopped())
-            return *f;
-        if (auto f = overLimit())
-            return *f;
-        Frame frame;
-        frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("schema")},
-                                   {QStringLiteral("id"), job.id},
-                                   {QStringLiteral("us"), elapsedUs(job)}};
-        frame.body = std::move(json.text);
-        return frame;
-    }
-
-    // 2b. Validate the input and run the tool.
-    v8::Local<v8::Value> args[] = {str(isolate, job.tool), str(isolate, job.inputJson), str(isolate, job.envJson)};
-    v8::Local<v8::Value> invoked;
-    if (!prepared.invoke.Get(isolate)->Call(context, v8::Undefined(isolate), 3, args).ToLocal(&invoked)) {
-        if (auto f = stopped())
-            return *f;
-        auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
-        return errorFrame(job, "thrown", text, stack);
-    }
-    // The prelude's record of the call: a null-prototype object with data properties
-    // only, so reading it runs no tool code; checked all the same.
-    if (!invoked->IsObject())
-        return errorFrame(job, "internal", QStringLiteral("the prelude returned no record of the call"));
-    v8::Local<v8::Object> record = invoked.As<v8::Object>();
-    auto field = [&](const char *name) -> v8::Local<v8::Value> {
-        v8::Local<v8::Value> value;
-        if (!record->Get(context, str(isolate, name)).ToLocal(&value))
-            return v8::Undefined(isolate);
-        return value;
-    };
-    const QString kind = field("kind")->IsString() ? qstr(isolate, field("kind")) : QString();
-    if (kind == QLatin1String("bad_input")) {
-        v8::Local<v8::Value> message = field("message");
-        Frame frame = errorFrame(job, "bad_input",
-                                 QStringLiteral("bad input: ") +
-                                     (message->IsString() ? clip(qstr(isolate, message), kMaxMessageChars)
-                                                          : QStringLiteral("the input does not match the schema")));
-        QJsonArray fields;
-        v8::Local<v8::Value> list = field("fields");
-        if (list->IsArray()) {
-            v8::Local<v8::Array> array = list.As<v8::Array>();
-            for (uint32_t i = 0; i < std::min<uint32_t>(array->Length(), 100); ++i) {
-                v8::Local<v8::Value> name;
-                if (array->Get(context, i).ToLocal(&name) && name->IsString())
-                    fields.append(clip(qstr(isolate, name), 1024));
-            }
-        }
-        frame.header[QStringLiteral("fields")] = fields;
-        return frame;
-    }
-    if (kind != QLatin1String("run"))
-        return errorFrame(job, "internal", QStringLiteral("the prelude returned an unknown record of the call"));
-    const QString toolName = field("tool")->IsString() ? qstr(isolate, field("tool")) : QStringLiteral("the tool");
-
-    // What run() returned: a promise is awaited by watching its state (never through
-    // a `then` a tool could have replaced); any other object is adopted as `await`
-    // would (its own `then`, if it has one, is the tool's business).
-    v8::Local<v8::Value> value = field("value");
-    v8::Local<v8::Promise> promise;
-    if (value->IsPromise()) {
-        promise = value.As<v8::Promise>();
-    } else if (value->IsObject()) {
-        v8::Local<v8::Promise::Resolver> resolver;
-        if (!v8::Promise::Resolver::New(context).ToLocal(&resolver) || resolver->Resolve(context, value).IsNothing()) {
-            if (auto f = stopped())
-                return *f;
-            return errorFrame(job, "internal", QStringLiteral("could not wait for the tool's result"));
-        }
-        promise = resolver->GetPromise();
-    }
-    if (!promise.IsEmpty()) {
-        if (auto f = settle(promise))
-            return *f;
-        if (promise->State() == v8::Promise::kRejected) {
-            auto [text, stack] = describeException(promise->Result(), {}, false);
-            return errorFrame(job, "thrown", text, stack);
-        }
-        value = promise->Result();
-    }
-
-    // The result as text, written by the host (JsonWriter): bounded in size and depth.
-    const qint64 limit = std::clamp<qint64>(job.resultLimit, 0, kMaxResultBytes);
-    auto tooLarge = [&](qint64 size) {
-        return errorFrame(job, "result_too_large",
-                          QStringLiteral("the result is %1 bytes, over the %2-byte limit").arg(size).arg(limit));
-    };
-    QByteArray body;
-    if (value->IsUndefined())
-        value = v8::Null(isolate); // as before: a tool that returns nothing returns null
-    const bool isString = value->IsString();
-    if (isString) {
-        v8::Local<v8::String> text = value.As<v8::String>();
-        // Each UTF-16 unit is at least one UTF-8 byte: a longer string cannot fit,
-        // and a huge one is not worth measuring exactly.
-        if (text->Length() > limit && text->Length() > (1 << 26))
-            return errorFrame(
-                job, "result_too_large",
-                QStringLiteral("the result is over %1 bytes, over the %2-byte limit").arg(text->Length()).arg(limit));
-        const qint64 size = text->Utf8Length(isolate);
-        if (size > limit)
-            return tooLarge(size);
-        body = QByteArray(qsizetype(size), Qt::Uninitialized);
-        text->WriteUtf8(isolate, body.data(), int(size), nullptr, v8::String::NO_NULL_TERMINATION);
-    } else {
-        JsonOutcome json = writeJson(isolate, context, value, limit);
-        if (json.status != JsonOutcome::Status::Ok)
-            if (auto f = stopped())
-                return *f;
-        switch (json.status) {
-        case JsonOutcome::Status::Ok:
-            body = std::move(json.text);
-            break;
-        case JsonOutcome::Status::TooLarge:
-            return errorFrame(job, "result_too_large",
-                              QStringLiteral("the result is larger than the %1-byte limit (stopped at %2)")
-                                  .arg(limit)
-                                  .arg(json.where));
-        case JsonOutcome::Status::TooDeep:
-            return errorFrame(job, "result_too_large",
-                              QStringLiteral("the result is nested more than %1 levels deep (at %2), deeper than "
-                                             "JSON readers accept")
-                                  .arg(kMaxJsonDepth)
-                                  .arg(clip(json.where, 200)));
-        case JsonOutcome::Status::Cycle:
-            return errorFrame(job, "thrown",
-                              QStringLiteral("TypeError: the result of %1 is not JSON-serialisable: it contains "
-                                             "itself (a cycle at %2)")
-                                  .arg(toolName, json.where));
-        case JsonOutcome::Status::BigInt:
-            return errorFrame(job, "thrown",
-                              QStringLiteral("TypeError: the result of %1 is not JSON-serialisable: a BigInt at %2 "
-                                             "(convert it to a string or a number)")
-                                  .arg(toolName, json.where));
-        case JsonOutcome::Status::Unserialisable:
-            return errorFrame(
-                job, "thrown",
-                QStringLiteral("TypeError: the result of %1 is not JSON-serialisable (%2)").arg(toolName, json.what));
-        case JsonOutcome::Status::Threw: {
-            auto [text, stack] = describeException(tryCatch.Exception(), tryCatch.Message(), false);
-            return errorFrame(job, "thrown",
-                              QStringLiteral("the result of %1 could not be serialised: %2").arg(toolName, text),
-                              stack);
-        }
-        }
-    }
-    // A limit hit that the tool caught (a refused ArrayBuffer is a RangeError first)
-    // still ends the call.
-    if (auto f = stopped())
-        return *f;
-    if (auto f = overLimit())
-        return *f;
-    Frame frame;
-    frame.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("result")},
-                               {QStringLiteral("id"), job.id},
-                               {QStringLiteral("isString"), isString},
-                               {QStringLiteral("us"), elapsedUs(job)}};
-    frame.body = std::move(body);
     return frame;
 }
 

@@ -28,6 +28,8 @@ namespace airlock::jsd {
 
 class Watchdog;
 class Responder;
+struct PreparedContext;
+enum class CallPhase;
 
 // Where a call's live output goes (the helper's socket).
 class Responder {
@@ -82,8 +84,13 @@ public:
     // Registered per isolate and process-wide (JsdMain); also the C++ new-handler.
     static void onFatalOutOfMemory(const char *location, bool isHeap) noexcept;
 
+    // The context of the call (or preload) in flight on `isolate`: what the module
+    // callbacks (ToolModules) resolve "zod" and "airlock" against.
+    static PreparedContext *currentContext(v8::Isolate *isolate);
+
 private:
-    struct Prepared;
+    using Prepared = PreparedContext;
+    using Phase = CallPhase;
     class CallScope;
 
     ToolIsolate(int memoryMb, Watchdog &watchdog, Responder &responder);
@@ -93,22 +100,9 @@ private:
     static void hostLog(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostNow(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostRandom(const v8::FunctionCallbackInfo<v8::Value> &info);
-    static v8::MaybeLocal<v8::Promise> onDynamicImport(v8::Local<v8::Context> context, v8::Local<v8::Data> options,
-                                                       v8::Local<v8::Value> resource, v8::Local<v8::String> specifier,
-                                                       v8::Local<v8::FixedArray> assertions);
-    static v8::MaybeLocal<v8::Module> resolveModule(v8::Local<v8::Context> context, v8::Local<v8::String> specifier,
-                                                    v8::Local<v8::FixedArray> assertions,
-                                                    v8::Local<v8::Module> referrer);
-    static v8::MaybeLocal<v8::Value> evaluateSyntheticModule(v8::Local<v8::Context> context,
-                                                             v8::Local<v8::Module> module);
-
     static ToolIsolate *from(v8::Isolate *isolate);
     static const intptr_t *externalReferences();
     static bool installPrelude(v8::Isolate *isolate, v8::Local<v8::Context> context, bool codeCache);
-
-    // Full: evaluate the tool file, then describe or run. LoadOnly: evaluate only
-    // (preloading). RunOnly: the file was evaluated in this context already.
-    enum class Phase { Full, LoadOnly, RunOnly };
 
     std::unique_ptr<Prepared> newContext();
     bool preloadContext();
