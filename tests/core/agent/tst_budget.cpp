@@ -4,31 +4,14 @@
 #include "core/agent/Budget.h"
 #include "core/events/Event.h"
 
+#include "tests/support/RecordedEvents.h"
+
 #include <QTest>
 
 using namespace airlock;
+using namespace airlock::test;
 
 namespace {
-
-Event recorded(const char *kind, const QJsonObject &payload)
-{
-    Event e;
-    e.kind = QString::fromLatin1(kind);
-    e.payload = Event::canonicalPayload(payload);
-    return e;
-}
-
-Event usage(int turn, qint64 in, qint64 out)
-{
-    return recorded(
-        "usage",
-        {{QStringLiteral("turn"), turn}, {QStringLiteral("input_tokens"), in}, {QStringLiteral("output_tokens"), out}});
-}
-
-Event created(const QString &model)
-{
-    return recorded("session.created", {{QStringLiteral("model"), model}});
-}
 
 const QString sonnet = QStringLiteral("claude-sonnet-4-5");
 

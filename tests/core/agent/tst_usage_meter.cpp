@@ -4,29 +4,12 @@
 #include "core/agent/UsageMeter.h"
 #include "core/events/Event.h"
 
+#include "tests/support/RecordedEvents.h"
+
 #include <QTest>
 
 using namespace airlock;
-
-namespace {
-
-Event recorded(const char *kind, const QJsonObject &payload)
-{
-    Event e;
-    e.kind = QString::fromLatin1(kind);
-    e.payload = Event::canonicalPayload(payload);
-    return e;
-}
-
-Event usage(int turn, qint64 in, qint64 out, qint64 cached = 0)
-{
-    return recorded("usage", {{QStringLiteral("turn"), turn},
-                              {QStringLiteral("input_tokens"), in},
-                              {QStringLiteral("output_tokens"), out},
-                              {QStringLiteral("cache_read_input_tokens"), cached}});
-}
-
-} // namespace
+using namespace airlock::test;
 
 class TestUsageMeter final : public QObject {
     Q_OBJECT

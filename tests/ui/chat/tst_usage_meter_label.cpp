@@ -4,28 +4,12 @@
 #include "core/events/Event.h"
 #include "ui/chat/UsageMeterLabel.h"
 
+#include "tests/support/RecordedEvents.h"
+
 #include <QTest>
 
 using namespace airlock;
-
-namespace {
-
-Event recorded(const char *kind, const QJsonObject &payload)
-{
-    Event e;
-    e.kind = QString::fromLatin1(kind);
-    e.payload = Event::canonicalPayload(payload);
-    return e;
-}
-
-Event usage(int turn, qint64 in, qint64 out)
-{
-    return recorded(
-        "usage",
-        {{QStringLiteral("turn"), turn}, {QStringLiteral("input_tokens"), in}, {QStringLiteral("output_tokens"), out}});
-}
-
-} // namespace
+using namespace airlock::test;
 
 class TestUsageMeterLabel final : public QObject {
     Q_OBJECT
