@@ -194,4 +194,4 @@ void TestMicroVmFrame::jsonBoundsNesting()
 }
 
 QTEST_APPLESS_MAIN(TestMicroVmFrame)
-#include "tst_microvm_frame.moc"
+#include "tst_guest_frame.moc"
