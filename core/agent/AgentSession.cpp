@@ -736,6 +736,7 @@ void AgentSession::grant(const QString &callId, const QJsonObject &input, QJsonO
         m_policy.prependRule(std::move(*rule));
     }
     call->input = input;
+    call->editedByUser = payload.contains(QLatin1String("edited_input"));
     call->stage = QueuedCall::Stage::Approved;
     record(EventKind::ApprovalGranted, payload);
     Q_EMIT approvalSettled(callId);
@@ -843,6 +844,8 @@ void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &
     if (!changes.notes.isEmpty())
         text += QStringLiteral("\n[Airlock: the record of this call's workspace changes is incomplete. ") +
                 changes.notes.join(QLatin1Char(' ')) + QLatin1Char(']');
+    if (const QueuedCall *call = m_calls.find(callId); call && call->editedByUser)
+        text.prepend(ConversationRebuilder::editedInputNote(call->input));
     m_results.toolResults.append({callId, text, !storedOk});
     m_calls.markDone(callId);
     if (m_running == callId) {

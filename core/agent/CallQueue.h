@@ -28,7 +28,8 @@ struct QueuedCall {
     const AgentTool *def = nullptr; // null: the model named a tool that does not exist
     PolicyDecision decision;
     Stage stage = Stage::New;
-    QString rejection; // why it cannot run: its answer
+    QString rejection;         // why it cannot run: its answer
+    bool editedByUser = false; // `input` is what a person changed the model's input to
 
     // What the policy sees of this call (needs `def`).
     PolicyCall policyCall() const;

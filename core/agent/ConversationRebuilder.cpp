@@ -2,6 +2,7 @@
 
 #include "core/util/JsonText.h"
 
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSet>
@@ -159,9 +160,17 @@ QString ConversationRebuilder::interruptedAnswerNote()
                           "the user saw only the text above.]");
 }
 
+QString ConversationRebuilder::editedInputNote(const QJsonObject &ranWith)
+{
+    return QStringLiteral("[Airlock: the user edited the arguments of this call before approving it. It ran with: "
+                          "%1]\n")
+        .arg(QString::fromUtf8(QJsonDocument(ranWith).toJson(QJsonDocument::Compact)));
+}
+
 RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events)
 {
     Builder b;
+    QHash<QString, QJsonObject> editedInputs; // by call id: what a person changed a call's input to
     for (const Event &e : events) {
         const auto kind = e.knownKind();
         if (!kind)
@@ -219,9 +228,16 @@ RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events
                          .arg(str(p, "reason").isEmpty() ? QString() : QStringLiteral(": ") + str(p, "reason")),
                      true);
             break;
+        case EventKind::ApprovalGranted:
+            if (p.value(QLatin1String("edited_input")).isObject())
+                editedInputs.insert(str(p, "call_id"), p.value(QLatin1String("edited_input")).toObject());
+            break;
         case EventKind::ExecutionFinished: {
             const bool ok = p.value(QLatin1String("ok")).toBool();
-            b.result(str(p, "call_id"), ok ? jsonText(p.value(QLatin1String("result"))) : str(p, "error"), !ok);
+            const QString callId = str(p, "call_id");
+            const QString text = ok ? jsonText(p.value(QLatin1String("result"))) : str(p, "error");
+            const auto edited = editedInputs.constFind(callId);
+            b.result(callId, edited == editedInputs.cend() ? text : editedInputNote(*edited) + text, !ok);
             break;
         }
         default:

@@ -9,6 +9,7 @@
 #include "core/events/Event.h"
 #include "core/providers/ChatRequest.h"
 
+#include <QJsonObject>
 #include <QStringList>
 
 #include <span>
@@ -32,6 +33,9 @@ public:
     static RebuiltConversation rebuild(std::span<const Event> events);
     static QString interruptedResultText();
     static QString interruptedAnswerNote();
+    // Put before the result of a call a person edited before approving it: the model
+    // hears what ran, not only what it asked for.
+    static QString editedInputNote(const QJsonObject &ranWith);
 };
 
 } // namespace airlock

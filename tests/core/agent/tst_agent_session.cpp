@@ -3,6 +3,7 @@
 // person can take at an approval, the model hearing about it, and resuming.
 
 #include "core/agent/AgentSession.h"
+#include "core/agent/ConversationRebuilder.h"
 #include "core/events/ChainVerifier.h"
 #include "core/storage/EventStore.h"
 #include "sandbox/isolate/IsolateSandbox.h"
@@ -336,8 +337,22 @@ void TestAgentSession::editedArgumentsAreValidatedThenRun()
                        QJsonObject{{QStringLiteral("text"), QStringLiteral("safe")}})
                 .ok());
     QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    // The model hears what ran: the edited input, and that a person edited it.
     const QJsonObject result = toolResultIn(m_server->requests()[1].body, QStringLiteral("toolu_1"));
-    QCOMPARE(result.value(QLatin1String("content")).toString(), QStringLiteral("echo: safe"));
+    QCOMPARE(result.value(QLatin1String("content")).toString(),
+             ConversationRebuilder::editedInputNote({{QStringLiteral("text"), QStringLiteral("safe")}}) +
+                 QStringLiteral("echo: safe"));
+    QVERIFY(result.value(QLatin1String("content")).toString().contains(QLatin1String("{\"text\":\"safe\"}")));
+    // And so does a resumed session, rebuilt from the log.
+    const RebuiltConversation rebuilt = ConversationRebuilder::rebuild(m_events);
+    bool found = false;
+    for (const ChatMessage &m : rebuilt.messages)
+        for (const auto &r : m.toolResults)
+            if (r.callId == QLatin1String("toolu_1")) {
+                QCOMPARE(r.content, result.value(QLatin1String("content")).toString());
+                found = true;
+            }
+    QVERIFY(found);
     for (const Event &e : m_events)
         if (e.kind == QLatin1String("approval.granted"))
             QCOMPARE(e.payloadObject()
