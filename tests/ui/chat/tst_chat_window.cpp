@@ -3,6 +3,7 @@
 // decision, the model hearing about it, and reopening after a restart.
 
 #include "app/AgentSetupBuilder.h"
+#include "core/agent/ConversationRebuilder.h"
 #include "sandbox/microvm/MicroVmSandbox.h"
 #include "tests/core/providers/FakeModelServer.h"
 #include "tests/support/AgentTestSupport.h"
@@ -232,7 +233,10 @@ void TestChatWindow::invalidEditIsRefusedValidEditRuns()
     editor->setPlainText(QStringLiteral(R"({"text": "ls"})"));
     card->findChild<QPushButton *>(QStringLiteral("approveEdited"))->click();
     QVERIFY(finished.wait(30000));
-    QCOMPARE(toolResultText(m_server->requests()[1].body), QStringLiteral("echo: ls"));
+    // The model hears what ran, and that the person edited it.
+    QCOMPARE(toolResultText(m_server->requests()[1].body),
+             ConversationRebuilder::editedInputNote({{QStringLiteral("text"), QStringLiteral("ls")}}) +
+                 QStringLiteral("echo: ls"));
 }
 
 void TestChatWindow::alwaysForThisSessionStopsTheNextIdenticalCall()
