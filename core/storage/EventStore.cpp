@@ -369,6 +369,17 @@ Result<QString> EventStore::resolveSessionId(const QString &idOrPrefix)
     return found.front();
 }
 
+Status EventStore::readConsistently(const std::function<Status()> &reads)
+{
+    if (Status s = m_db->exec("BEGIN"); !s)
+        return s;
+    Status result = reads();
+    // Only reads happened: ending the transaction either way changes nothing.
+    if (Status s = m_db->exec(result ? "COMMIT" : "ROLLBACK"); !s && result)
+        return s;
+    return result;
+}
+
 Result<std::optional<Event>> EventStore::head(const QString &sessionId)
 {
     auto stmt = m_db->prepare("SELECT session_id, seq, time_ms, kind, payload, prev_hash, hash FROM events "

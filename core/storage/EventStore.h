@@ -68,6 +68,9 @@ public:
     Result<std::vector<Event>> events(const QString &sessionId, qint64 fromSeq = 1);
     // Streams events without holding them all (for verify/export of long sessions).
     Status forEachEvent(const QString &sessionId, const std::function<bool(const Event &)> &visit, qint64 fromSeq = 1);
+    // Runs `reads` in one read transaction, so that every read in it sees the same
+    // committed state while another process appends (WAL snapshot isolation).
+    Status readConsistently(const std::function<Status()> &reads);
     Status deleteSession(const QString &sessionId);
     // The seq of the session's last event of `kind`, or 0 if it has none.
     Result<qint64> lastSeqOfKind(const QString &sessionId, EventKind kind);

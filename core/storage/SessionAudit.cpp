@@ -31,21 +31,27 @@ Result<AuditReport> SessionAudit::run(EventStore &store, const QString &sessionI
 {
     AuditReport report;
     report.sessionId = sessionId;
-    auto recorded = store.recordedHead(sessionId);
-    if (!recorded)
-        return recorded.error();
-
+    // The head and the events from one snapshot: a writer appending meanwhile must
+    // not make the log look longer than its head.
+    EventStore::RecordedHead recordedHead;
     ChainVerifier verifier;
     qint64 lastSeq = 0;
     QByteArray lastHash;
-    Status s = store.forEachEvent(sessionId, [&](const Event &e) {
-        verifier.add(e);
-        lastSeq = e.seq;
-        lastHash = e.hash;
-        return true;
+    Status s = store.readConsistently([&]() -> Status {
+        auto read = store.recordedHead(sessionId);
+        if (!read)
+            return read.error();
+        recordedHead = *read;
+        return store.forEachEvent(sessionId, [&](const Event &e) {
+            verifier.add(e);
+            lastSeq = e.seq;
+            lastHash = e.hash;
+            return true;
+        });
     });
     if (!s)
         return s.error();
+    const EventStore::RecordedHead *recorded = &recordedHead;
     const ChainReport chain = verifier.report();
     report.eventCount = chain.eventCount;
     report.headHash = chain.headHash;
