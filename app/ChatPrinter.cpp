@@ -66,8 +66,19 @@ void ChatPrinter::print(const Event &e)
         return;
     }
     case EventKind::ModelTurnEnded:
+        if (payloads::ModelTurnEnded::from(e).by == QLatin1String("user"))
+            note(QStringLiteral("stopped"));
         reportTurn();
         return;
+    case EventKind::ModelRetrying: {
+        const auto retrying = payloads::ModelRetrying::from(e);
+        note(QStringLiteral("%1 — retrying in %2 s (%3 of %4)")
+                 .arg(retrying.message)
+                 .arg(QString::number(double(retrying.delayMs) / 1000.0, 'f', 1))
+                 .arg(retrying.attempt)
+                 .arg(retrying.maxAttempts));
+        return;
+    }
     case EventKind::Error:
         note(QStringLiteral("error: %1").arg(payloads::Error::from(e).message));
         return;

@@ -220,6 +220,7 @@ Result<std::unique_ptr<AgentSession>> AgentSession::resume(std::unique_ptr<Async
         session->m_pending.push_back(
             {EventKind::ModelChanged, {{QStringLiteral("model"), session->m_options.provider.model}}});
     session->m_messages = std::move(conversation.messages);
+    session->m_canRetry = conversation.lastRunFailed;
     // Recorded with the next prompt, so that listeners connected after resume() see them.
     for (const QString &callId : conversation.interruptedCalls)
         session->m_pending.push_back({EventKind::ExecutionFinished,
@@ -362,6 +363,7 @@ Status AgentSession::send(const QString &prompt)
         return Error::make(Error::Code::BadInput, QStringLiteral("the prompt is empty"));
     m_busy = true;
     m_cancelled = false;
+    m_canRetry = false;
     m_budget.startRun();
     prepareSandboxesEarly();
     for (const auto &[kind, payload] : std::exchange(m_pending, {}))
@@ -379,7 +381,9 @@ Status AgentSession::send(const QString &prompt)
 void AgentSession::startTurn()
 {
     if (m_cancelled) {
-        endRun(Outcome::Cancelled, QStringLiteral("cancelled"));
+        // Stopped between turns (while calls waited or ran): the run ends here.
+        recordStopped();
+        endRun(Outcome::Cancelled, stoppedMessage());
         return;
     }
     if (const std::optional<Budget::Overrun> over = m_budget.check(m_options.provider.model)) {
@@ -408,6 +412,7 @@ void AgentSession::startTurn()
                                   {QStringLiteral("where"), QStringLiteral("model")},
                                   {QStringLiteral("turn"), m_turn - 1}});
         m_stream.reset();
+        m_canRetry = true;
         endRun(Outcome::Failed, s.error().message);
     }
 }
@@ -421,15 +426,26 @@ void AgentSession::onStreamItem(const StreamItem &received)
         // log and the model see from here on, so the conversation stays consistent.
         item.toolCallId = m_calls.uniqueId(item.toolCallId);
     }
-    const StreamItemEvent ev = StreamItemEvent::fromItem(item, m_turn - 1);
-    record(ev.kind, ev.payload);
+    const bool stopped = item.kind == StreamItem::Kind::Error && item.error.kind == StreamError::Kind::Cancelled;
+    if (stopped && m_cancelled) {
+        // A person's stop is an end of the turn, not a failure of the model.
+        recordStopped();
+    } else {
+        const StreamItemEvent ev = StreamItemEvent::fromItem(item, m_turn - 1);
+        record(ev.kind, ev.payload);
+    }
     switch (item.kind) {
+    case StreamItem::Kind::Retrying: // recorded, so people see why nothing arrives yet
+        return;
     case StreamItem::Kind::TextDelta:
         m_assistant.text += item.text;
         return;
     case StreamItem::Kind::ToolCall:
         m_assistant.toolCalls.append({item.toolCallId, item.toolName, item.toolInput});
         m_calls.add(item.toolCallId, item.toolName, item.toolInput, findTool(item.toolName));
+        if (!item.toolInputError.isEmpty())
+            if (QueuedCall *call = m_calls.find(item.toolCallId))
+                call->inputError = item.toolInputError;
         return;
     case StreamItem::Kind::Usage: // counted by the budget from its recorded event
         return;
@@ -453,8 +469,12 @@ void AgentSession::onStreamItem(const StreamItem &received)
         if (!m_results.toolResults.isEmpty())
             m_messages.append(m_results);
         m_calls.clear();
-        const bool cancelled = item.error.kind == StreamError::Kind::Cancelled;
-        endRun(cancelled ? Outcome::Cancelled : Outcome::Failed, item.error.message);
+        if (stopped)
+            endRun(Outcome::Cancelled, stoppedMessage());
+        else {
+            m_canRetry = true; // a model failure: retry() runs the turn again
+            endRun(Outcome::Failed, item.error.message);
+        }
         return;
     }
     if (item.stopReason == StopReason::PauseTurn && m_calls.empty()) {
@@ -495,7 +515,14 @@ void AgentSession::triage()
 void AgentSession::decide(QueuedCall &call)
 {
     if (m_cancelled) {
-        notRun(call, QStringLiteral("Not run: the user cancelled."));
+        notRun(call, stoppedResultText());
+        return;
+    }
+    if (!call.inputError.isEmpty()) {
+        // Like an invalid input: answered without asking anyone, so the model can
+        // send the call again; the turn goes on.
+        call.rejection = ConversationRebuilder::malformedInputText(call.inputError);
+        call.stage = QueuedCall::Stage::Rejected;
         return;
     }
     if (!call.def) {
@@ -569,7 +596,7 @@ void AgentSession::advance()
             continue;
         case QueuedCall::Stage::Approved:
             if (m_cancelled) {
-                notRun(*call, QStringLiteral("Not run: the user cancelled."));
+                notRun(*call, stoppedResultText());
                 continue;
             }
             if (!call->def->sandbox) {
@@ -771,10 +798,7 @@ Status AgentSession::denyAs(const QString &callId, const QString &reason, const 
         return Error::make(Error::Code::NotFound, QStringLiteral("no call %1 is waiting for approval").arg(callId));
     record(EventKind::ApprovalDenied,
            {{QStringLiteral("call_id"), callId}, {QStringLiteral("by"), by}, {QStringLiteral("reason"), reason}});
-    answer(
-        *call,
-        QStringLiteral("The user denied this call%1").arg(reason.isEmpty() ? QString() : QStringLiteral(": ") + reason),
-        true);
+    answer(*call, ConversationRebuilder::deniedResultText(by, reason), true);
     Q_EMIT approvalSettled(callId);
     advance();
     return {};
@@ -863,8 +887,46 @@ void AgentSession::cancel()
         m_stream->cancel(); // ends with a Cancelled error item
     if (!m_running.isEmpty())
         m_executor->cancelRunning();
+    // Nobody decided on these: they are recorded as not run because the turn
+    // stopped, and the model hears that, not that the user denied them.
     for (const QString &id : awaitingApproval())
-        (void)denyAs(id, QStringLiteral("cancelled"), QStringLiteral("cancel"));
+        (void)denyAs(id, ConversationRebuilder::stoppedBeforeDecidingReason(), QStringLiteral("stop"));
+}
+
+QString AgentSession::stoppedResultText()
+{
+    return QStringLiteral("Not run: the user stopped the turn.");
+}
+
+QString AgentSession::stoppedMessage()
+{
+    return QStringLiteral("stopped");
+}
+
+void AgentSession::recordStopped()
+{
+    record(EventKind::ModelTurnEnded, {{QStringLiteral("stop_reason"), QStringLiteral("cancelled")},
+                                       {QStringLiteral("by"), QStringLiteral("user")},
+                                       {QStringLiteral("turn"), m_turn - 1}});
+}
+
+Status AgentSession::retry()
+{
+    if (m_busy)
+        return Error::make(Error::Code::Busy, QStringLiteral("a run is still in progress in this session"));
+    if (!m_canRetry)
+        return Error::make(Error::Code::BadInput,
+                           QStringLiteral("the last run did not fail: there is nothing to retry"));
+    m_busy = true;
+    m_cancelled = false;
+    m_canRetry = false;
+    m_budget.startRun();
+    for (const auto &[kind, payload] : std::exchange(m_pending, {}))
+        record(kind, payload);
+    // The conversation as recorded: the prompt is there already, and what the failed
+    // turn streamed before it broke (if anything) goes back as it was.
+    startTurn();
+    return {};
 }
 
 void AgentSession::endRun(Outcome outcome, const QString &message)

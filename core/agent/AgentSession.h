@@ -124,8 +124,16 @@ public:
     // Calls waiting for a decision now, in the model's order.
     QStringList awaitingApproval() const;
     bool isAwaiting(const QString &callId) const;
-    // Stops the stream or the running tool; the run ends with Outcome::Cancelled.
+    // Stops the stream or the running tool; the run ends with Outcome::Cancelled and
+    // a model.turn_ended {stop_reason: "cancelled", by: "user"}, never an error.
+    // Calls still waiting are recorded approval.denied {by: "stop"}: they did not
+    // run, and the model hears that the turn stopped before anyone decided.
     void cancel();
+    // After a run that failed on the model's side (an HTTP error, a broken stream),
+    // runs the turn again from the recorded conversation, adding no user message.
+    // Refused while busy, or when the last run did not fail.
+    Status retry();
+    bool canRetry() const { return !m_busy && m_canRetry; }
     // Waits until every recorded event is on disk (for the CLI's exit).
     Status flush();
     // The same without waiting: finishes when every event recorded so far is on
@@ -171,6 +179,10 @@ private:
     void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1,
                     const WorkspaceChanges &changes = {}, qint64 cutFrom = -1);
     void endRun(Outcome outcome, const QString &message);
+    // model.turn_ended {stop_reason: "cancelled", by: "user"} for the current turn.
+    void recordStopped();
+    static QString stoppedResultText(); // what an approved call that never ran answers
+    static QString stoppedMessage();    // runFinished's message after a stop
     void prepareSandboxesEarly();
     const AgentTool *findTool(const QString &name) const;
 
@@ -196,6 +208,7 @@ private:
     bool m_busy = false;
     bool m_sandboxesPrepared = false;
     bool m_cancelled = false;
+    bool m_canRetry = false; // the last run failed on the model's side
 };
 
 } // namespace airlock

@@ -18,7 +18,7 @@ QString CallQueue::uniqueId(const QString &proposed) const
 
 QueuedCall &CallQueue::add(const QString &id, const QString &tool, const QJsonObject &input, const AgentTool *def)
 {
-    m_calls.push_back(QueuedCall{id, tool, input, def, {}, QueuedCall::Stage::New, {}});
+    m_calls.push_back(QueuedCall{id, tool, input, def, {}, QueuedCall::Stage::New, {}, false, {}});
     return m_calls.back();
 }
 

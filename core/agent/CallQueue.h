@@ -30,6 +30,7 @@ struct QueuedCall {
     Stage stage = Stage::New;
     QString rejection;         // why it cannot run: its answer
     bool editedByUser = false; // `input` is what a person changed the model's input to
+    QString inputError;        // the model's input was not JSON: why (it is answered, never run)
 
     // What the policy sees of this call (needs `def`).
     PolicyCall policyCall() const;

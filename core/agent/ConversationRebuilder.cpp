@@ -167,8 +167,28 @@ QString ConversationRebuilder::editedInputNote(const QJsonObject &ranWith)
         .arg(QString::fromUtf8(QJsonDocument(ranWith).toJson(QJsonDocument::Compact)));
 }
 
+QString ConversationRebuilder::malformedInputText(const QString &parseError)
+{
+    return QStringLiteral("The arguments of this call are not valid JSON: %1. Send the call again with valid JSON.")
+        .arg(parseError);
+}
+
+QString ConversationRebuilder::stoppedBeforeDecidingReason()
+{
+    return QStringLiteral("the user stopped the turn before deciding");
+}
+
+QString ConversationRebuilder::deniedResultText(const QString &by, const QString &reason)
+{
+    if (by == QLatin1String("stop"))
+        return QStringLiteral("Not run: the user stopped the turn before deciding on this call.");
+    return QStringLiteral("The user denied this call%1")
+        .arg(reason.isEmpty() ? QString() : QStringLiteral(": ") + reason);
+}
+
 RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events)
 {
+    bool lastRunFailed = false;
     Builder b;
     QHash<QString, QJsonObject> editedInputs; // by call id: what a person changed a call's input to
     for (const Event &e : events) {
@@ -223,10 +243,7 @@ RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events
                          true);
             break;
         case EventKind::ApprovalDenied:
-            b.result(str(p, "call_id"),
-                     QStringLiteral("The user denied this call%1")
-                         .arg(str(p, "reason").isEmpty() ? QString() : QStringLiteral(": ") + str(p, "reason")),
-                     true);
+            b.result(str(p, "call_id"), deniedResultText(str(p, "by"), str(p, "reason")), true);
             break;
         case EventKind::ApprovalGranted:
             if (p.value(QLatin1String("edited_input")).isObject())
@@ -243,8 +260,23 @@ RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events
         default:
             break;
         }
+        switch (*kind) {
+        case EventKind::Error:
+            lastRunFailed = lastRunFailed || (hasTurn && str(p, "where") == QLatin1String("model"));
+            break;
+        case EventKind::UserMessage:
+        case EventKind::ModelTextDelta:
+        case EventKind::ModelToolCall:
+        case EventKind::ModelTurnEnded:
+            lastRunFailed = false;
+            break;
+        default:
+            break;
+        }
     }
-    return b.finish();
+    RebuiltConversation out = b.finish();
+    out.lastRunFailed = lastRunFailed;
+    return out;
 }
 
 } // namespace airlock

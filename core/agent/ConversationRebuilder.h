@@ -26,6 +26,9 @@ struct RebuiltConversation {
     // the model sees that it did not finish, instead of a silently complete answer.
     QList<int> interruptedAnswers;
     int turns = 0; // model turns started so far (the next turn's number)
+    // The log ends with a model failure (an error event of a turn): the turn can be
+    // retried from `messages`.
+    bool lastRunFailed = false;
 };
 
 class ConversationRebuilder {
@@ -36,6 +39,13 @@ public:
     // Put before the result of a call a person edited before approving it: the model
     // hears what ran, not only what it asked for.
     static QString editedInputNote(const QJsonObject &ranWith);
+    // The answer to a call whose arguments were not JSON (it was neither asked nor run).
+    static QString malformedInputText(const QString &parseError);
+    // approval.denied {by: "stop"}'s reason: the turn stopped while the call waited.
+    static QString stoppedBeforeDecidingReason();
+    // What the model hears for an approval.denied: a denial, or for by "stop" that
+    // nobody decided. Logs of older versions (by "cancel") read as they always did.
+    static QString deniedResultText(const QString &by, const QString &reason);
 };
 
 } // namespace airlock

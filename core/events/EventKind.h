@@ -16,18 +16,24 @@ enum class EventKind {
     ModelChanged,      // {model}: the model of the following turns
     UserMessage,       // {text}
     ModelTextDelta,    // {text, turn}
-    ModelToolCall,     // {call_id, tool, input}: the model proposes a call
-    ModelTurnEnded,    // {stop_reason, turn}
+    ModelToolCall,     // {call_id, tool, input, input_error?, raw_input?}: the model proposes a call; input_error:
+                       //  its input was not JSON (input is {}, raw_input the text): answered with the error, not run
+    ModelTurnEnded,    // {stop_reason, turn, by?}: stop_reason "cancelled" with by "user" when a person stopped it
+    ModelRetrying,     // {attempt, max_attempts, delay_ms, status, error_type?, message, turn}: the request failed
+                       //  before the answer started; retry `attempt` (1-based) of `max_attempts` after `delay_ms`
+                       //  (status: HTTP status, 0 for none/transport)
     PolicyDecision,    // {call_id, decision: allow|ask|deny, rule}
     ApprovalGranted,   // {call_id, by, scope: once|session|project, edited_input?}
-    ApprovalDenied,    // {call_id, by, reason}
+    ApprovalDenied,    // {call_id, by, reason}: by "user" | "deny-all" | "stop" (the turn was stopped while the
+                       //  call waited: it never ran and was not denied by anyone; old logs say "cancel")
     ExecutionStarted,  // {call_id, sandbox, tool}
     LogLine,           // {call_id?, stream: stdout|stderr|console|serial|egress, text}
     FileChanged,       // {call_id, path, change: created|modified|deleted, diff?, binary?, truncated?, no_diff?,
                        //  added, removed}
     ExecutionFinished, // {call_id, ok, result? | error?, duration_ms}
     Usage,             // {input_tokens, output_tokens, cache_*, cost_usd?}
-    Error,             // {message, where?, call_id?}
+    Error,             // {message, where?, call_id?, turn?, status?, error_type?}: status is the HTTP status and
+                       //  error_type the provider's type (e.g. authentication_error) when the model failed
 };
 
 // Stable wire name, e.g. "model.tool_call".

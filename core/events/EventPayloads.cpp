@@ -21,6 +21,13 @@ constexpr auto kBy = QLatin1String("by");
 constexpr auto kScope = QLatin1String("scope");
 constexpr auto kEditedInput = QLatin1String("edited_input");
 constexpr auto kReason = QLatin1String("reason");
+constexpr auto kInputError = QLatin1String("input_error");
+constexpr auto kRawInput = QLatin1String("raw_input");
+constexpr auto kAttempt = QLatin1String("attempt");
+constexpr auto kMaxAttempts = QLatin1String("max_attempts");
+constexpr auto kDelayMs = QLatin1String("delay_ms");
+constexpr auto kStatus = QLatin1String("status");
+constexpr auto kErrorType = QLatin1String("error_type");
 constexpr auto kSandbox = QLatin1String("sandbox");
 constexpr auto kStream = QLatin1String("stream");
 constexpr auto kLines = QLatin1String("lines");
@@ -113,7 +120,8 @@ QJsonObject ModelTextDelta::toJson() const
 ModelToolCall ModelToolCall::from(const Event &event)
 {
     const QJsonObject p = event.payloadObject();
-    return {str(p, kCallId), str(p, kTool), p.value(kInput).toObject(), optionalInt(p, kTurn)};
+    return {str(p, kCallId),       str(p, kTool),       p.value(kInput).toObject(),
+            optionalInt(p, kTurn), str(p, kInputError), str(p, kRawInput)};
 }
 
 QJsonObject ModelToolCall::toJson() const
@@ -121,18 +129,46 @@ QJsonObject ModelToolCall::toJson() const
     QJsonObject o{{kCallId, callId}, {kTool, tool}, {kInput, input}};
     if (turn)
         o.insert(kTurn, *turn);
+    if (!inputError.isEmpty()) {
+        o.insert(kInputError, inputError);
+        o.insert(kRawInput, rawInput);
+    }
     return o;
 }
 
 ModelTurnEnded ModelTurnEnded::from(const Event &event)
 {
     const QJsonObject p = event.payloadObject();
-    return {str(p, kStopReason), p.value(kTurn).toInt()};
+    return {str(p, kStopReason), p.value(kTurn).toInt(), str(p, kBy)};
 }
 
 QJsonObject ModelTurnEnded::toJson() const
 {
-    return {{kStopReason, stopReason}, {kTurn, turn}};
+    QJsonObject o{{kStopReason, stopReason}, {kTurn, turn}};
+    if (!by.isEmpty())
+        o.insert(kBy, by);
+    return o;
+}
+
+ModelRetrying ModelRetrying::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    return {p.value(kAttempt).toInt(),
+            p.value(kMaxAttempts).toInt(),
+            qint64(p.value(kDelayMs).toDouble()),
+            p.value(kStatus).toInt(),
+            str(p, kErrorType),
+            str(p, kMessage),
+            p.value(kTurn).toInt()};
+}
+
+QJsonObject ModelRetrying::toJson() const
+{
+    QJsonObject o{{kAttempt, attempt}, {kMaxAttempts, maxAttempts}, {kDelayMs, delayMs},
+                  {kStatus, status},   {kMessage, message},         {kTurn, turn}};
+    if (!errorType.isEmpty())
+        o.insert(kErrorType, errorType);
+    return o;
 }
 
 CallRef CallRef::from(const Event &event)
@@ -235,7 +271,8 @@ Usage Usage::from(const Event &event)
 Error Error::from(const Event &event)
 {
     const QJsonObject p = event.payloadObject();
-    return {str(p, kMessage), str(p, kWhere), str(p, kCallId), optionalInt(p, kTurn)};
+    return {str(p, kMessage),      str(p, kWhere),           str(p, kCallId),
+            optionalInt(p, kTurn), p.value(kStatus).toInt(), str(p, kErrorType)};
 }
 
 QJsonObject Error::toJson() const
@@ -247,6 +284,10 @@ QJsonObject Error::toJson() const
         o.insert(kCallId, callId);
     if (turn)
         o.insert(kTurn, *turn);
+    if (status)
+        o.insert(kStatus, status);
+    if (!errorType.isEmpty())
+        o.insert(kErrorType, errorType);
     return o;
 }
 

@@ -52,14 +52,29 @@ struct ModelToolCall {
     QString callId, tool;
     QJsonObject input;
     std::optional<int> turn; // older logs have none
+    QString inputError{};    // set: the input was not JSON (input is {}), answered with this error, not run
+    QString rawInput{};      // the text the model sent, when it was not JSON
     static ModelToolCall from(const Event &event);
     QJsonObject toJson() const;
 };
 
 struct ModelTurnEnded {
-    QString stopReason;
+    QString stopReason; // "cancelled" (with by "user"): a person stopped the turn
     int turn = 0;
+    QString by{}; // who ended it, when not the model
     static ModelTurnEnded from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+// The model request failed before its answer started and is sent again after a wait.
+struct ModelRetrying {
+    int attempt = 0;     // the retry about to happen, 1-based
+    int maxAttempts = 0; // retries allowed in all
+    qint64 delayMs = 0;
+    int status = 0; // HTTP status; 0: none (a transport failure)
+    QString errorType, message;
+    int turn = 0;
+    static ModelRetrying from(const Event &event);
     QJsonObject toJson() const;
 };
 
@@ -141,6 +156,8 @@ struct Usage {
 struct Error {
     QString message, where, callId;
     std::optional<int> turn; // set: the turn this error ended
+    int status = 0;          // the model's HTTP status, when known
+    QString errorType{};     // the provider's error type, e.g. "authentication_error"
     static Error from(const Event &event);
     QJsonObject toJson() const;
 };

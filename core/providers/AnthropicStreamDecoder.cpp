@@ -231,13 +231,20 @@ void AnthropicStreamDecoder::closeBlock(int index, OpenBlock block)
         QJsonParseError parseError;
         const QJsonDocument doc = QJsonDocument::fromJson(block.json, &parseError);
         if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
-            fail(StreamError::Kind::Protocol, QStringLiteral("malformed_tool_input"),
-                 QStringLiteral("the input of %1 block %2 (%3) is not a JSON object: %4")
-                     .arg(str(block.start, "type"))
-                     .arg(index)
-                     .arg(str(block.start, "name"), parseError.error != QJsonParseError::NoError
-                                                        ? parseError.errorString()
-                                                        : QStringLiteral("not an object")));
+            if (!block.isToolUse()) {
+                fail(StreamError::Kind::Protocol, QStringLiteral("malformed_tool_input"),
+                     QStringLiteral("the input of %1 block %2 (%3) is not a JSON object: %4")
+                         .arg(str(block.start, "type"))
+                         .arg(index)
+                         .arg(str(block.start, "name"), describeJsonError(parseError)));
+                return;
+            }
+            // The model's mistake, not the stream's: the call goes on with the raw
+            // text kept, and the agent tells the model so that it can send it again.
+            emitItem(StreamItem::malformedToolCall(str(block.start, "id"), str(block.start, "name"),
+                                                   QString::fromUtf8(block.json), describeJsonError(parseError)));
+            block.json.clear();
+            m_closed.insert(index, std::move(block));
             return;
         }
         block.start.insert(QLatin1String("input"), doc.object());

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 // Quiet unless enabled (QT_LOGGING_RULES="airlock.providers.info=true").
 Q_LOGGING_CATEGORY(lcProviders, "airlock.providers", QtWarningMsg)
@@ -61,12 +62,41 @@ struct HttpStreamClient::Attempt {
     bool stalled = false;
     char curlError[CURL_ERROR_SIZE] = {};
 
+    // A retryable error event (overloaded_error…) that came before any content: held
+    // back, since the same request may be sent again without repeating anything.
+    std::optional<StreamError> heldError;
+    bool contentSent = false; // text or a tool call reached the sink
+    bool terminating = false; // the run's last error: delivered as it is
+
     bool success() const { return status >= 200 && status < 300; }
     void flushItems()
     {
-        for (StreamItem &item : items)
+        for (StreamItem &item : items) {
+            if (item.kind == StreamItem::Kind::TextDelta || item.kind == StreamItem::Kind::ToolCall)
+                contentSent = true;
+            if (item.kind == StreamItem::Kind::Error && item.error.retryable && !terminating) {
+                if (!contentSent) {
+                    heldError = item.error;
+                    continue;
+                }
+                // Sending it again would repeat what was already shown and heard.
+                item.error.message += QStringLiteral(" (not retried: the answer had already started; ask again, or "
+                                                     "retry the turn, to have it sent again)");
+            }
             (*sink)(std::move(item));
+        }
         items.clear();
+    }
+    // Ends the run with `error`: the decoder's terminal item, or the held one's place.
+    void terminate(const StreamError &error)
+    {
+        if (heldError && decoder->isDone())
+            items.push_back(StreamItem::failure(error));
+        else
+            decoder->abort(error, items);
+        heldError.reset();
+        terminating = true;
+        flushItems();
     }
 };
 
@@ -111,7 +141,7 @@ HttpStreamClient::Outcome HttpStreamClient::run(const HttpRequest &request, cons
                                       << "request-id" << outcome.requestId << "curl" << int(attempt.result)
                                       << "streamed" << attempt.answerBytes;
 
-        if (decoder->isDone())
+        if (decoder->isDone() && !attempt.heldError)
             return outcome; // the turn ended (Stop, or an error inside the stream)
 
         StreamError error;
@@ -120,11 +150,15 @@ HttpStreamClient::Outcome HttpStreamClient::run(const HttpRequest &request, cons
         if (m_cancelled) {
             error.kind = StreamError::Kind::Cancelled;
             error.message = QStringLiteral("cancelled");
-            decoder->abort(error, attempt.items);
-            attempt.flushItems();
+            attempt.terminate(error);
             return outcome;
         }
-        if (attempt.stalled) {
+        if (attempt.heldError) {
+            // An error event before any content (overloaded_error in a 200 stream):
+            // as retryable as the HTTP status it stands for.
+            error = *attempt.heldError;
+            mayRetry = true;
+        } else if (attempt.stalled) {
             error.kind = StreamError::Kind::Timeout;
             error.type = QStringLiteral("stalled");
             error.message =
@@ -152,6 +186,8 @@ HttpStreamClient::Outcome HttpStreamClient::run(const HttpRequest &request, cons
                 error.message = QString::fromUtf8(attempt.errorBody.left(500)).trimmed();
             error.message =
                 QStringLiteral("HTTP %1 from %2: %3").arg(attempt.status).arg(request.url.host(), error.message);
+            if (attempt.status == 401 || attempt.status == 403)
+                error.message += QStringLiteral(" (check the API key set for this provider)");
             // A spending limit is not cured by waiting a second.
             const bool spendLimit = err.value(QLatin1String("details"))
                                         .toObject()
@@ -186,6 +222,8 @@ HttpStreamClient::Outcome HttpStreamClient::run(const HttpRequest &request, cons
                 if (asked)
                     delay = *asked;
                 qCInfo(lcProviders) << "retrying in" << delay << "ms:" << error.message;
+                // Said before the wait, so a person sees why nothing arrives yet.
+                sink(StreamItem::retrying({retry + 1, m_config.maxRetries, delay, error}));
                 if (sleepUnlessCancelled(delay))
                     continue;
                 error = {};
@@ -193,8 +231,7 @@ HttpStreamClient::Outcome HttpStreamClient::run(const HttpRequest &request, cons
                 error.message = QStringLiteral("cancelled");
             }
         }
-        decoder->abort(error, attempt.items);
-        attempt.flushItems();
+        attempt.terminate(error);
         return outcome;
     }
 }

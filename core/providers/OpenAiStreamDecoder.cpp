@@ -203,12 +203,13 @@ void OpenAiStreamDecoder::flushToolCalls()
             QJsonParseError parseError;
             const QJsonDocument doc = QJsonDocument::fromJson(call.arguments, &parseError);
             if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
-                fail(StreamError::Kind::Protocol, QStringLiteral("malformed_tool_input"),
-                     QStringLiteral("the arguments of tool call %1 (%2) are not a JSON object: %3")
-                         .arg(call.id, call.name,
-                              parseError.error != QJsonParseError::NoError ? parseError.errorString()
-                                                                           : QStringLiteral("not an object")));
-                return;
+                // The model's mistake, not the stream's: the call is kept with its raw
+                // text, and the agent tells the model so that it can send it again.
+                if (call.id.isEmpty())
+                    call.id = QStringLiteral("call_%1").arg(m_flushed);
+                emitItem(StreamItem::malformedToolCall(call.id, call.name, QString::fromUtf8(call.arguments),
+                                                       describeJsonError(parseError)));
+                continue;
             }
             input = doc.object();
         }

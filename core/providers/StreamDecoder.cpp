@@ -123,4 +123,11 @@ std::optional<QJsonObject> StreamDecoder::parseObject(const SseEvent &event)
     return doc.object();
 }
 
+QString StreamDecoder::describeJsonError(const QJsonParseError &error)
+{
+    if (error.error == QJsonParseError::NoError)
+        return QStringLiteral("not a JSON object");
+    return QStringLiteral("%1 at offset %2").arg(error.errorString()).arg(error.offset);
+}
+
 } // namespace airlock

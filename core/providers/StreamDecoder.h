@@ -9,6 +9,7 @@
 #include "core/providers/StreamItem.h"
 
 #include <QJsonObject>
+#include <QJsonParseError>
 
 #include <optional>
 #include <vector>
@@ -55,6 +56,9 @@ protected:
 
     void emitItem(StreamItem item);
     void fail(StreamError::Kind kind, QString type, QString message, bool retryable = false);
+    // Why a tool call's input did not parse, for the model to correct it: "unterminated
+    // string at offset 17", or "not a JSON object" for valid JSON of another type.
+    static QString describeJsonError(const QJsonParseError &error);
     // Parses an event's data as a JSON object; fails the stream when it is not one.
     std::optional<QJsonObject> parseObject(const SseEvent &event);
     // Counts text (or thinking) held for the turn; false, after failing the stream,

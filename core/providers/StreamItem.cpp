@@ -107,4 +107,20 @@ StreamItem StreamItem::failure(StreamError error)
     return item;
 }
 
+StreamItem StreamItem::malformedToolCall(QString id, QString name, QString raw, QString error)
+{
+    StreamItem item = toolCall(std::move(id), std::move(name), {});
+    item.rawToolInput = std::move(raw);
+    item.toolInputError = std::move(error);
+    return item;
+}
+
+StreamItem StreamItem::retrying(StreamRetry retry)
+{
+    StreamItem item;
+    item.kind = Kind::Retrying;
+    item.retry = std::move(retry);
+    return item;
+}
+
 } // namespace airlock

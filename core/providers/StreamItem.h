@@ -4,6 +4,8 @@
 // a sequence of TextDelta / ToolCall items, then one Usage (when the server reported
 // any) and one Stop. A failed turn ends with one Error instead of Stop (a Usage
 // snapshot may precede it). Stop and Error are terminal: nothing follows them.
+// A Retrying item may come before any of them: the attempt failed before the answer
+// started and the same request is sent again after a wait, so people see the wait.
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -60,14 +62,27 @@ struct StreamError {
 
 QString streamErrorKindName(StreamError::Kind kind);
 
+// A failed attempt that is about to be repeated (the answer had not started).
+struct StreamRetry {
+    int attempt = 0;     // the retry about to happen, 1-based
+    int maxAttempts = 0; // retries allowed in all (ProviderConfig::maxRetries)
+    qint64 delayMs = 0;  // the wait before it
+    StreamError error;   // why the attempt failed (status 0: no HTTP answer)
+};
+
 struct StreamItem {
-    enum class Kind { TextDelta, ToolCall, Usage, Stop, Error };
+    enum class Kind { TextDelta, ToolCall, Usage, Stop, Error, Retrying };
     Kind kind = Kind::TextDelta;
 
-    QString text;                                // TextDelta
-    QString toolCallId;                          // ToolCall
-    QString toolName;                            // ToolCall
-    QJsonObject toolInput;                       // ToolCall: the parsed input object
+    QString text;          // TextDelta
+    QString toolCallId;    // ToolCall
+    QString toolName;      // ToolCall
+    QJsonObject toolInput; // ToolCall: the parsed input object ({} when malformed)
+    // ToolCall whose input is not a JSON object: why (with the offset), and the text
+    // as streamed. The call is kept, not the turn ended: the model hears the error
+    // and can send it again.
+    QString toolInputError;
+    QString rawToolInput;
     StopReason stopReason = StopReason::EndTurn; // Stop
     QString rawStopReason;                       // Stop
     // Stop, Anthropic: the assistant's content blocks exactly as received, to send
@@ -76,12 +91,15 @@ struct StreamItem {
     QJsonArray content;
     TokenUsage usage;  // Usage
     StreamError error; // Error
+    StreamRetry retry; // Retrying
 
     static StreamItem textDelta(QString text);
     static StreamItem toolCall(QString id, QString name, QJsonObject input);
     static StreamItem usageSnapshot(const TokenUsage &usage);
     static StreamItem stop(StopReason reason, QString raw);
     static StreamItem failure(StreamError error);
+    static StreamItem malformedToolCall(QString id, QString name, QString raw, QString error);
+    static StreamItem retrying(StreamRetry retry);
 
     bool isTerminal() const { return kind == Kind::Stop || kind == Kind::Error; }
 };

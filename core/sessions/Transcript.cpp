@@ -249,6 +249,7 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
                             QStringLiteral("Model: %1").arg(payloads::ModelChanged::from(event).model)));
     case EventKind::SessionCreated:
     case EventKind::Usage:
+    case EventKind::ModelRetrying: // shown by the transcript helper's branch
         return std::nullopt;
     }
     return std::nullopt;

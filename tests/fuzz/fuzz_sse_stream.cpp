@@ -28,7 +28,7 @@ QByteArray describe(const StreamItem &item)
         return out + item.text.toUtf8();
     case StreamItem::Kind::ToolCall:
         return out + item.toolCallId.toUtf8() + '|' + item.toolName.toUtf8() + '|' +
-               QJsonDocument(item.toolInput).toJson(QJsonDocument::Compact);
+               QJsonDocument(item.toolInput).toJson(QJsonDocument::Compact) + '|' + item.rawToolInput.toUtf8();
     case StreamItem::Kind::Usage:
         return out + QByteArray::number(item.usage.inputTokens) + ',' + QByteArray::number(item.usage.outputTokens) +
                ',' + QByteArray::number(item.usage.cacheCreationInputTokens) + ',' +
@@ -39,6 +39,8 @@ QByteArray describe(const StreamItem &item)
     case StreamItem::Kind::Error:
         return out + QByteArray::number(int(item.error.kind)) + '|' + item.error.type.toUtf8() + '|' +
                item.error.message.toUtf8();
+    case StreamItem::Kind::Retrying:
+        return out + QByteArray::number(item.retry.attempt);
     }
     return out;
 }

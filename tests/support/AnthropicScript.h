@@ -25,8 +25,12 @@ public:
     }
     AnthropicScript &toolUse(const QString &id, const QString &name, const QJsonObject &input)
     {
+        return toolUseRaw(id, name, QJsonDocument(input).toJson(QJsonDocument::Compact));
+    }
+    // A tool_use whose input_json_delta pieces join to `json` as given (valid or not).
+    AnthropicScript &toolUseRaw(const QString &id, const QString &name, const QByteArray &json)
+    {
         startBlock(QJsonObject{{"type", "tool_use"}, {"id", id}, {"name", name}, {"input", QJsonObject{}}});
-        const QByteArray json = QJsonDocument(input).toJson(QJsonDocument::Compact);
         for (qsizetype i = 0; i < json.size(); i += 5) // fragments split keys and values
             event("content_block_delta",
                   QJsonObject{{"type", "content_block_delta"},
@@ -49,6 +53,20 @@ public:
     }
     // The stream as far as it got, for a connection that drops mid-answer.
     QByteArray partial() const { return header() + m_body; }
+    // The stream so far, then an `event: error` (e.g. overloaded_error) that ends it.
+    QByteArray error(const QString &type, const QString &message) const
+    {
+        return partial() + frame("error", QJsonObject{{"type", "error"},
+                                                      {"error", QJsonObject{{"type", type}, {"message", message}}}});
+    }
+    // The JSON body of an HTTP error answer, as the Messages API sends it.
+    static QByteArray errorBody(const QString &type, const QString &message)
+    {
+        return QJsonDocument(QJsonObject{{"type", "error"},
+                                         {"error", QJsonObject{{"type", type}, {"message", message}}},
+                                         {"request_id", "req_test"}})
+            .toJson(QJsonDocument::Compact);
+    }
 
 private:
     static QByteArray frame(const char *name, const QJsonObject &data)

@@ -46,6 +46,21 @@ public:
         }
         return *this;
     }
+    // One call whose arguments string is `raw` as given (valid JSON or not).
+    OpenAiScript &toolCallRaw(const QString &id, const QString &name, const QString &raw)
+    {
+        chunk(QJsonObject{
+            {"tool_calls", QJsonArray{QJsonObject{{"index", 0},
+                                                  {"id", id},
+                                                  {"type", "function"},
+                                                  {"function", QJsonObject{{"name", name}, {"arguments", raw}}}}}}});
+        return *this;
+    }
+    // The stream so far, then an error object in a data line (as compatible servers send it).
+    QByteArray error(const QString &type, const QString &message) const
+    {
+        return m_body + data(QJsonObject{{"error", QJsonObject{{"type", type}, {"message", message}}}});
+    }
     QByteArray end(const QString &finishReason)
     {
         QByteArray out = m_body;

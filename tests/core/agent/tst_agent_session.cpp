@@ -751,7 +751,7 @@ void TestAgentSession::cancelDeniesEveryWaitingCall()
     QVERIFY(bOutcome->payloadObject().value(QLatin1String("not_run")).toBool());
     const auto aDenial = std::find_if(m_events.begin(), m_events.end(),
                                       [](const Event &e) { return e.kind == QLatin1String("approval.denied"); });
-    QCOMPARE(aDenial->payloadObject().value(QLatin1String("by")).toString(), QStringLiteral("cancel"));
+    QCOMPARE(aDenial->payloadObject().value(QLatin1String("by")).toString(), QStringLiteral("stop"));
 
     // The next prompt carries an answer for both calls.
     m_server->enqueue(
@@ -759,8 +759,8 @@ void TestAgentSession::cancelDeniesEveryWaitingCall()
     QVERIFY(s->send(QStringLiteral("never mind")).ok());
     QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
     const QByteArray body = m_server->requests()[1].body;
-    QVERIFY(toolResultText(body, QStringLiteral("toolu_a")).contains(QLatin1String("cancelled")));
-    QVERIFY(toolResultText(body, QStringLiteral("toolu_b")).contains(QLatin1String("cancelled")));
+    QVERIFY(toolResultText(body, QStringLiteral("toolu_a")).contains(QLatin1String("stopped the turn")));
+    QVERIFY(toolResultText(body, QStringLiteral("toolu_b")).contains(QLatin1String("stopped the turn")));
 }
 
 void TestAgentSession::cancelMidStreamKeepsThePartialText()
@@ -783,7 +783,7 @@ void TestAgentSession::cancelMidStreamKeepsThePartialText()
         if (e.kind == QLatin1String("model.text_delta"))
             text += e.payloadObject().value(QLatin1String("text")).toString();
     QCOMPARE(text, QStringLiteral("The first half"));
-    QCOMPARE(stored->back().kind, QStringLiteral("error"));
+    QCOMPARE(stored->back().kind, QStringLiteral("model.turn_ended")); // a stop, not an error
     QVERIFY(ChainVerifier::verify(*stored).intact);
 }
 

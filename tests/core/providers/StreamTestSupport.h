@@ -28,8 +28,9 @@ inline QString itemText(const StreamItem &item)
         return QStringLiteral("text:") + item.text;
     case StreamItem::Kind::ToolCall:
         return QStringLiteral("tool:%1:%2:%3")
-            .arg(item.toolCallId, item.toolName,
-                 QString::fromUtf8(QJsonDocument(item.toolInput).toJson(QJsonDocument::Compact)));
+                   .arg(item.toolCallId, item.toolName,
+                        QString::fromUtf8(QJsonDocument(item.toolInput).toJson(QJsonDocument::Compact))) +
+               (item.toolInputError.isEmpty() ? QString() : QStringLiteral(":malformed:") + item.rawToolInput);
     case StreamItem::Kind::Usage:
         return QStringLiteral("usage:in=%1,out=%2,cache_write=%3,cache_read=%4")
             .arg(item.usage.inputTokens)
@@ -43,6 +44,11 @@ inline QString itemText(const StreamItem &item)
             .arg(streamErrorKindName(item.error.kind), item.error.type)
             .arg(item.error.httpStatus)
             .arg(item.error.retryable ? QStringLiteral(":retryable") : QString());
+    case StreamItem::Kind::Retrying:
+        return QStringLiteral("retrying:%1/%2:%3")
+            .arg(item.retry.attempt)
+            .arg(item.retry.maxAttempts)
+            .arg(item.retry.error.httpStatus);
     }
     return {};
 }

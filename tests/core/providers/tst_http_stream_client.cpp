@@ -66,7 +66,8 @@ ChatRequest weatherRequest()
 }
 
 struct RunResult {
-    QStringList items;
+    QStringList items;   // what the stream yielded, besides retry notices
+    QStringList retries; // the Retrying items, in order
     HttpStreamClient::Outcome outcome;
     qint64 elapsedMs = 0;
 };
@@ -86,7 +87,8 @@ RunResult runStream(const ProviderConfig &config, HttpStreamClient *external = n
         *http, [kind = config.kind] { return ModelStream::makeDecoder(kind); },
         [&items](StreamItem item) { items.push_back(std::move(item)); });
     r.elapsedMs = timer.elapsed();
-    r.items = itemTexts(items);
+    for (const StreamItem &item : items)
+        (item.kind == StreamItem::Kind::Retrying ? r.retries : r.items) << itemText(item);
     return r;
 }
 
@@ -249,6 +251,9 @@ void TestHttpStreamClient::retriesOn429HonouringRetryAfterMs()
     server.enqueue(FakeResponse::sse(body));
     const RunResult r = runStream(anthropicConfig(server));
     QCOMPARE(r.items, decodedWhole(ProviderKind::Anthropic, body));
+    QCOMPARE(r.retries.size(), 1); // said before the wait
+    QVERIFY2(r.retries.first().startsWith(u"retrying:1/") && r.retries.first().endsWith(u":429"),
+             qPrintable(r.retries.first()));
     QCOMPARE(r.outcome.attempts, 2);
     const auto requests = server.requests();
     QCOMPARE(requests.size(), size_t(2));

@@ -151,13 +151,16 @@ void TestStreamDecoders::anthropicEdgeCases_data()
                "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
                "{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\": tru\"}}\n\n" +
                blockStop + stop
-        << QStringList{"usage:in=5,out=1,cache_write=0,cache_read=0", "error:protocol:malformed_tool_input:0"};
+        // The model's mistake: the call is kept with its raw text, and the turn goes on.
+        << QStringList{"tool:t1:x:{}:malformed:{\"a\": tru", "usage:in=5,out=9,cache_write=0,cache_read=0",
+                       "stop:end_turn(end_turn)"};
     QTest::newRow("tool input that is not an object")
         << start + toolStart +
                "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
                "{\"type\":\"input_json_delta\",\"partial_json\":\"[1]\"}}\n\n" +
                blockStop + stop
-        << QStringList{"usage:in=5,out=1,cache_write=0,cache_read=0", "error:protocol:malformed_tool_input:0"};
+        << QStringList{"tool:t1:x:{}:malformed:[1]", "usage:in=5,out=9,cache_write=0,cache_read=0",
+                       "stop:end_turn(end_turn)"};
     QTest::newRow("unknown event and block types ignored")
         << start + "event: brand_new\ndata: {\"type\":\"brand_new\"}\n\n" +
                "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
@@ -229,7 +232,7 @@ void TestStreamDecoders::openAiEdgeCases_data()
         << chunk("{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"c1\",\"function\":{\"name\":\"a\","
                  "\"arguments\":\"{\\\"x\\\":\"}}]},\"finish_reason\":\"tool_calls\"}") +
                "data: [DONE]\n\n"
-        << QStringList{"error:protocol:malformed_tool_input:0"};
+        << QStringList{"tool:c1:a:{}:malformed:{\"x\":", "stop:tool_use(tool_calls)"};
     QTest::newRow("extra fields and usage null tolerated")
         << chunk("{\"index\":0,\"delta\":{\"reasoning_content\":\"hmm\",\"content\":\"ok\"},\"logprobs\":null,"
                  "\"finish_reason\":\"stop\"}") +
