@@ -14,6 +14,7 @@ constexpr std::array kKinds = {
     std::pair{EventKind::ModelTextDelta, "model.text_delta"},
     std::pair{EventKind::ModelToolCall, "model.tool_call"},
     std::pair{EventKind::ModelTurnEnded, "model.turn_ended"},
+    std::pair{EventKind::ModelRetrying, "model.retrying"},
     std::pair{EventKind::PolicyDecision, "policy.decision"},
     std::pair{EventKind::ApprovalGranted, "approval.granted"},
     std::pair{EventKind::ApprovalDenied, "approval.denied"},

@@ -17,7 +17,8 @@ enum class EventKind {
     UserMessage,       // {text}
     ModelTextDelta,    // {text, turn}
     ModelToolCall,     // {call_id, tool, input}: the model proposes a call
-    ModelTurnEnded,    // {stop_reason, turn}
+    ModelTurnEnded,    // {stop_reason, turn, by?}
+    ModelRetrying,     // {attempt, max_attempts, delay_ms, status, message, turn}: a failed request is retried
     PolicyDecision,    // {call_id, decision: allow|ask|deny, rule}
     ApprovalGranted,   // {call_id, by, scope: once|session|project, edited_input?}
     ApprovalDenied,    // {call_id, by, reason}
