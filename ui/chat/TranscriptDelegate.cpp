@@ -159,6 +159,14 @@ QRect TranscriptDelegate::copyButtonRect(const QModelIndex &index, const QRect &
     return m_buttons.rect(c->codeRuns()[std::size_t(codeBlock)].rect, c->origin(itemRect), m_font);
 }
 
+QRectF TranscriptDelegate::codeBlockRect(const QModelIndex &index, const QRect &itemRect, int codeBlock) const
+{
+    TranscriptRowLayout *c = layoutFor(index, itemRect.width());
+    if (!c || !c->answer || codeBlock < 0 || codeBlock >= int(c->codeRuns().size()))
+        return {};
+    return c->codeRuns()[std::size_t(codeBlock)].rect.translated(c->origin(itemRect));
+}
+
 QString TranscriptDelegate::codeBlockText(const QModelIndex &index, const QRect &itemRect, int codeBlock) const
 {
     TranscriptRowLayout *c = layoutFor(index, itemRect.width());

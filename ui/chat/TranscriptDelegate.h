@@ -54,6 +54,8 @@ public:
     bool isClickableAt(const QModelIndex &index, const QRect &itemRect, const QPoint &pos) const;
     int codeBlockCount(const QModelIndex &index, const QRect &itemRect) const;
     QRect copyButtonRect(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
+    // Where an answer's code block's text is drawn (its lines, not their padding).
+    QRectF codeBlockRect(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
     // The text of an answer's code block: its lines, without the fences.
     QString codeBlockText(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
     // How many documents the row is laid out in (a long answer is cut into parts,
