@@ -60,6 +60,13 @@ TranscriptView::TranscriptView(QWidget *parent)
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
         m_changedRows.clear();
         m_delegate->invalidate();
+        // Matches were rows of what was shown before.
+        m_matches.clear();
+        m_currentMatch = -1;
+        m_delegate->setFind(m_delegate->findText());
+        m_findBar->setMatches(-1, 0);
+        if (m_findBar->isVisible() && !m_findBar->text().isEmpty()) // found again in what is shown now
+            QTimer::singleShot(0, this, [this] { findTextChanged(m_findBar->text()); });
     });
     connect(m_delegate, &TranscriptDelegate::fileChangeActivated, this, &TranscriptView::fileChangeActivated);
     connect(m_delegate, &TranscriptDelegate::retryRequested, this, &TranscriptView::retryRequested);

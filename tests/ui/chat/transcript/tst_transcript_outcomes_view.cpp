@@ -4,6 +4,7 @@
 // next, and a stopped turn is shown as stopped, not as an error.
 
 #include "core/events/EventChain.h"
+#include "core/storage/EventStore.h"
 #include "ui/chat/TranscriptDelegate.h"
 #include "ui/chat/TranscriptModel.h"
 #include "ui/chat/TranscriptView.h"
@@ -16,6 +17,7 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace airlock;
@@ -33,6 +35,7 @@ class TestTranscriptOutcomesView final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
     void editedCallShowsWhatTheModelAskedAndWhatRan();
+    void reopenedSessionShowsTheEditAndTheStop();
     void execOutputReadsLikeATerminal();
     void longOutputIsCollapsedUntilShownWhole();
     void findBarFindsHighlightsAndScrolls();
@@ -125,6 +128,41 @@ void TestTranscriptOutcomesView::editedCallShowsWhatTheModelAskedAndWhatRan()
     QCOMPARE(card.count(s("hello.txt")), 1);
     QVERIFY(card.contains(s("approved by user (once)")));
     screenshot(view, s("transcript-edited-call.png"));
+}
+
+void TestTranscriptOutcomesView::reopenedSessionShowsTheEditAndTheStop()
+{
+    QTemporaryDir dir;
+    const QString db = dir.filePath(s("a.db"));
+    EventChain c(s("stored"));
+    const std::vector<Event> stored{
+        c.next(EventKind::UserMessage, {{s("text"), s("write the greeting")}}),
+        c.next(EventKind::ModelToolCall, {{s("call_id"), s("c1")},
+                                          {s("tool"), s("write_file")},
+                                          {s("input"), QJsonObject{{s("path"), s("hi.txt")}, {s("content"), s("A")}}},
+                                          {s("turn"), 0}}),
+        c.next(EventKind::PolicyDecision, {{s("call_id"), s("c1")}, {s("decision"), s("ask")}}),
+        c.next(EventKind::ApprovalGranted,
+               {{s("call_id"), s("c1")},
+                {s("by"), s("user")},
+                {s("scope"), s("once")},
+                {s("edited_input"), QJsonObject{{s("path"), s("hi.txt")}, {s("content"), s("B")}}}}),
+        c.next(EventKind::ExecutionFinished, {{s("call_id"), s("c1")}, {s("ok"), true}, {s("result"), s("ok")}}),
+        c.next(EventKind::UserMessage, {{s("text"), s("go on")}}),
+        c.next(EventKind::Error,
+               {{s("message"), s("cancelled")}, {s("where"), s("model")}, {s("kind"), s("cancelled")}, {s("turn"), 1}}),
+    };
+    QVERIFY((*EventStore::open(db))->append(stored).ok());
+    TranscriptView view;
+    show(view);
+    QSignalSpy loaded(&view, &TranscriptView::loaded);
+    view.loadSession(db, s("stored"));
+    QVERIFY(loaded.wait(10000));
+    const QString card = shown(view, 1);
+    QVERIFY2(card.contains(s("edited by you before approving")), qPrintable(card));
+    QVERIFY(card.contains(s("the model asked for:\nA")));
+    QVERIFY(card.contains(s("what ran:\nB")));
+    QCOMPARE(shown(view, 3), s("\u25a0 Stopped by you"));
 }
 
 void TestTranscriptOutcomesView::execOutputReadsLikeATerminal()
