@@ -2,6 +2,8 @@
 
 #include "core/events/EventPayloads.h"
 
+#include <utility>
+
 namespace airlock {
 namespace {
 
@@ -28,6 +30,46 @@ void addFileChange(TranscriptEntry &call, const payloads::FileChanged &p)
         }
     }
     call.files.push_back(std::move(f));
+}
+
+// Old sessions record a stop as an error of the stream ("cancelled"); newer ones
+// as the turn's end with stop_reason "cancelled".
+bool isStopError(const QJsonObject &p)
+{
+    return p.value(QLatin1String("kind")).toString() == QLatin1String("cancelled") ||
+           p.value(QLatin1String("message")).toString() == QLatin1String("cancelled");
+}
+
+// A waiting call settled by a stop rather than by a person's decision: "cancel" is
+// what older sessions record, "stop" what newer ones do.
+bool deniedByStop(const QString &by)
+{
+    return by == QLatin1String("cancel") || by == QLatin1String("stop");
+}
+
+// A call answered "not run" because the turn was stopped (not because the model's
+// answer failed, or the call could not be recorded).
+bool notRunByStop(const QJsonObject &p)
+{
+    if (!p.value(QLatin1String("not_run")).toBool())
+        return false;
+    const QString why = p.value(QLatin1String("error")).toString();
+    return p.value(QLatin1String("stopped")).toBool() || why.contains(QLatin1String("cancelled")) ||
+           why.contains(QLatin1String("stopped the turn"));
+}
+
+int intField(const QJsonObject &p, const char *name, const char *oldName)
+{
+    const QJsonValue v =
+        p.contains(QLatin1String(name)) ? p.value(QLatin1String(name)) : p.value(QLatin1String(oldName));
+    return v.toInt();
+}
+
+QString stringField(const QJsonObject &p, const char *name, const char *oldName)
+{
+    const QJsonValue v =
+        p.contains(QLatin1String(name)) ? p.value(QLatin1String(name)) : p.value(QLatin1String(oldName));
+    return v.toString();
 }
 
 } // namespace
@@ -95,7 +137,38 @@ void Transcript::turnEnded(int turn)
 Transcript::Change Transcript::append(TranscriptEntry entry)
 {
     m_entries.push_back(std::move(entry));
-    return {static_cast<int>(m_entries.size()) - 1, true};
+    return {static_cast<int>(m_entries.size()) - 1, true, {}};
+}
+
+std::vector<int> Transcript::turnContinues(bool hideRetryNote)
+{
+    std::vector<int> changed;
+    if (hideRetryNote && m_retryNoteIndex >= 0) {
+        m_entries[std::size_t(m_retryNoteIndex)].hidden = true;
+        changed.push_back(std::exchange(m_retryNoteIndex, -1));
+    }
+    if (m_failureIndex >= 0) {
+        m_entries[std::size_t(m_failureIndex)].offersRetry = false;
+        changed.push_back(std::exchange(m_failureIndex, -1));
+    }
+    return changed;
+}
+
+// A stopped turn is the person's doing, not a failure: a neutral note, no error.
+Transcript::Change Transcript::stopped(const Event &event)
+{
+    std::vector<int> also = turnContinues();
+    if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText)
+        m_entries.back().closed = true;
+    TranscriptEntry e;
+    e.kind = TranscriptEntry::Kind::Notice;
+    e.noticeKind = TranscriptEntry::NoticeKind::Stopped;
+    e.firstSeq = e.lastSeq = event.seq;
+    e.timeMs = event.timeMs;
+    e.text = QStringLiteral("Stopped by you");
+    Change c = append(std::move(e));
+    c.alsoChanged = std::move(also);
+    return c;
 }
 
 TranscriptEntry *Transcript::callEntry(const QString &callId, int *index)
@@ -128,13 +201,16 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     case EventKind::UserMessage: {
         // A new prompt: an answer before it that never ended was cut off for good.
         (void)markUnended(true);
-        const Change c = append(entry(TranscriptEntry::Kind::UserMessage, payloads::UserMessage::from(event).text));
+        std::vector<int> also = turnContinues();
+        Change c = append(entry(TranscriptEntry::Kind::UserMessage, payloads::UserMessage::from(event).text));
         m_promptIndex = c.index;
+        c.alsoChanged = std::move(also);
         return c;
     }
     case EventKind::ModelTextDelta: {
         const auto delta = payloads::ModelTextDelta::from(event);
         const int turn = delta.turn;
+        std::vector<int> also = turnContinues();
         if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText &&
             !m_entries.back().closed) {
             TranscriptEntry &last = m_entries.back();
@@ -142,20 +218,52 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
             last.lastSeq = event.seq;
             if (last.turn == turn)
                 last.interrupted = false; // the turn goes on: it was still running
-            return Change{static_cast<int>(m_entries.size()) - 1, false};
+            return Change{static_cast<int>(m_entries.size()) - 1, false, std::move(also)};
         }
         TranscriptEntry answer = entry(TranscriptEntry::Kind::AssistantText, delta.text);
         answer.turn = turn;
-        return append(std::move(answer));
+        Change c = append(std::move(answer));
+        c.alsoChanged = std::move(also);
+        return c;
     }
     case EventKind::ModelTurnEnded: {
+        const auto ended = payloads::ModelTurnEnded::from(event);
+        if (ended.stopReason == QLatin1String("cancelled")) {
+            turnEnded(ended.turn);
+            return stopped(event);
+        }
+        std::vector<int> also = turnContinues();
         if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText)
             m_entries.back().closed = true;
         const bool wasInterrupted = !m_entries.empty() && m_entries.back().interrupted;
-        turnEnded(payloads::ModelTurnEnded::from(event).turn);
+        turnEnded(ended.turn);
         if (wasInterrupted)
-            return Change{static_cast<int>(m_entries.size()) - 1, false};
+            return Change{static_cast<int>(m_entries.size()) - 1, false, std::move(also)};
+        if (!also.empty()) {
+            const int first = also.front();
+            also.erase(also.begin());
+            return Change{first, false, std::move(also)};
+        }
         return std::nullopt;
+    }
+    case EventKind::ModelRetrying: {
+        const QJsonObject p = event.payloadObject();
+        std::vector<int> also = turnContinues(false);
+        TranscriptEntry note = entry(TranscriptEntry::Kind::Notice, p.value(QLatin1String("message")).toString());
+        note.noticeKind = TranscriptEntry::NoticeKind::Retrying;
+        note.attempt = p.value(QLatin1String("attempt")).toInt();
+        note.maxAttempts = p.value(QLatin1String("max_attempts")).toInt();
+        note.delayMs = p.value(QLatin1String("delay_ms")).toInteger();
+        note.httpStatus = p.value(QLatin1String("status")).toInt();
+        note.turn = namedTurn.value_or(m_lastTurn);
+        if (m_retryNoteIndex >= 0) { // the next attempt replaces the note of the one before
+            m_entries[std::size_t(m_retryNoteIndex)] = std::move(note);
+            return Change{m_retryNoteIndex, false, std::move(also)};
+        }
+        Change c = append(std::move(note));
+        m_retryNoteIndex = c.index;
+        c.alsoChanged = std::move(also);
+        return c;
     }
     case EventKind::ModelToolCall: {
         auto proposed = payloads::ModelToolCall::from(event);
@@ -167,8 +275,10 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
                                : (m_lastTurn < 0 ? 0 : m_lastTurn + (m_endedTurns.contains(m_lastTurn) ? 1 : 0));
         if (!m_entries.empty() && m_entries.back().kind == TranscriptEntry::Kind::AssistantText)
             m_entries.back().closed = true;
-        const Change c = append(std::move(e));
+        std::vector<int> also = turnContinues();
+        Change c = append(std::move(e));
         m_callIndex.insert(m_entries.back().callId, c.index);
+        c.alsoChanged = std::move(also);
         return c;
     }
     case EventKind::PolicyDecision:
@@ -205,8 +315,12 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
             call->state = TranscriptEntry::CallState::Approved;
             call->decidedBy = granted.by;
             call->scope = granted.scope;
-            if (granted.editedInput)
+            if (granted.editedInput && *granted.editedInput != call->input) {
+                // Both are shown: what the model asked for, and what ran instead.
+                if (!call->modelInput)
+                    call->modelInput = call->input;
                 call->input = std::move(*granted.editedInput);
+            }
             break;
         }
         case EventKind::ApprovalDenied: {
@@ -214,6 +328,7 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
             call->state = TranscriptEntry::CallState::Denied;
             call->decidedBy = denied.by;
             call->denialReason = denied.reason;
+            call->stoppedBeforeRun = deniedByStop(denied.by);
             break;
         }
         case EventKind::ExecutionStarted:
@@ -231,16 +346,35 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
             call->result = std::move(finished.result);
             call->error = std::move(finished.error);
             call->durationMs = finished.durationMs;
+            if (notRunByStop(event.payloadObject()))
+                call->stoppedBeforeRun = true;
             break;
         }
         }
-        return Change{index, false};
+        return Change{index, false, {}};
     }
-    case EventKind::Error:
+    case EventKind::Error: {
         // A failed or cancelled turn has ended: the error row says how.
         if (namedTurn)
             turnEnded(*namedTurn);
-        return append(entry(TranscriptEntry::Kind::Error, payloads::Error::from(event).message));
+        const QJsonObject p = event.payloadObject();
+        if (isStopError(p))
+            return stopped(event);
+        const auto error = payloads::Error::from(event);
+        TranscriptEntry e = entry(TranscriptEntry::Kind::Error, error.message);
+        e.httpStatus = intField(p, "status", "http_status");
+        e.errorType = stringField(p, "error_type", "type");
+        // A model's failure ends the run; running the turn again may well work. Only
+        // the latest one offers it: an older failure was followed by more.
+        const bool modelFailure = error.where == QLatin1String("model") && namedTurn;
+        std::vector<int> also = turnContinues();
+        e.offersRetry = modelFailure;
+        Change c = append(std::move(e));
+        if (modelFailure)
+            m_failureIndex = c.index;
+        c.alsoChanged = std::move(also);
+        return c;
+    }
     case EventKind::SessionRenamed:
         return append(entry(TranscriptEntry::Kind::Notice,
                             QStringLiteral("Renamed to \"%1\"").arg(payloads::SessionRenamed::from(event).title)));
@@ -249,7 +383,6 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
                             QStringLiteral("Model: %1").arg(payloads::ModelChanged::from(event).model)));
     case EventKind::SessionCreated:
     case EventKind::Usage:
-    case EventKind::ModelRetrying: // shown by the transcript helper's branch
         return std::nullopt;
     }
     return std::nullopt;

@@ -21,6 +21,8 @@ public:
     struct Change {
         int index = -1;
         bool inserted = false; // a new entry at `index`, else the entry changed
+        // Earlier rows that changed with it (a retry note hidden as its turn goes on).
+        std::vector<int> alsoChanged;
     };
 
     // Applies one event (in sequence order). Returns what changed, if anything:
@@ -42,12 +44,18 @@ private:
     Change append(TranscriptEntry entry);
     std::vector<int> markUnended(bool final);
     void turnEnded(int turn);
+    // The turn goes on (or a new one starts): a retry note has done its job, and
+    // the failure before it is no longer the one the session ended with.
+    std::vector<int> turnContinues(bool hideRetryNote = true);
+    Change stopped(const Event &event);
 
     std::vector<TranscriptEntry> m_entries;
     QHash<QString, int> m_callIndex; // call id → entry index
     QSet<int> m_endedTurns;          // turns with a recorded end
     int m_promptIndex = -1;          // the latest prompt's row
     int m_lastTurn = -1;             // the highest turn number seen
+    int m_retryNoteIndex = -1;       // the retry note still shown, if any
+    int m_failureIndex = -1;         // the error row that offers a Retry, if any
 };
 
 } // namespace airlock

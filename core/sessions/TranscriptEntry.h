@@ -7,6 +7,7 @@
 #include <QJsonValue>
 #include <QString>
 
+#include <optional>
 #include <vector>
 
 namespace airlock {
@@ -27,6 +28,10 @@ struct TranscriptEntry {
     enum class Kind { UserMessage, AssistantText, ToolCall, Notice, Error };
     enum class CallState { Proposed, AwaitingApproval, Approved, Denied, Running, Succeeded, Failed };
 
+    // What a notice says: a plain fact, that the person stopped the turn, or that a
+    // failed request to the model is about to be sent again.
+    enum class NoticeKind { Plain, Stopped, Retrying };
+
     Kind kind = Kind::Notice;
     qint64 firstSeq = 0;
     qint64 lastSeq = 0;
@@ -38,11 +43,30 @@ struct TranscriptEntry {
     // the turn) was ever recorded, because Airlock was stopped mid-answer.
     int turn = 0;
     bool interrupted = false;
+    // A row with nothing left to say: a retry note once its turn went on.
+    bool hidden = false;
+
+    // Notices only.
+    NoticeKind noticeKind = NoticeKind::Plain;
+    // Retry notes only (model.retrying).
+    int attempt = 0;
+    int maxAttempts = 0;
+    qint64 delayMs = 0;
+
+    // Errors only: what the provider said (0 / empty when unknown), and whether this
+    // is the failure a session ended with, so running the turn again makes sense.
+    int httpStatus = 0;
+    QString errorType;
+    bool offersRetry = false;
 
     // Tool calls only.
     QString callId;
     QString tool;
-    QJsonObject input;
+    QJsonObject input; // what ran (or would run): the person's edit, if they made one
+    // The input the model proposed, kept when the person edited it before approving.
+    std::optional<QJsonObject> modelInput;
+    // Settled by a stop: the person stopped the turn before the call ran.
+    bool stoppedBeforeRun = false;
     CallState state = CallState::Proposed;
     QString decision; // allow | ask | deny
     QString rule;     // the policy rule that decided

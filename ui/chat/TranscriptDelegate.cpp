@@ -5,9 +5,14 @@
 #include "ui/chat/transcript/TranscriptRowLayout.h"
 #include "ui/chat/transcript/TranscriptRowPainter.h"
 
+#include <QAbstractTextDocumentLayout>
 #include <QClipboard>
 #include <QGuiApplication>
 #include <QMouseEvent>
+#include <QTextBlock>
+#include <QTextCursor>
+#include <QTextDocument>
+#include <QTextLayout>
 #include <QTimer>
 
 #include <cmath>
@@ -86,11 +91,13 @@ TranscriptRowLayout *TranscriptDelegate::layoutFor(const QModelIndex &index, int
             if (answer)
                 fresh->append(text, m_font);
             else
-                fresh->setHtml(EntryHtml::of(e, m_palette), m_font);
+                fresh->setHtml(EntryHtml::of(e, m_palette, {m_wholeOutput.contains(e.callId) && !e.callId.isEmpty()}),
+                               m_font);
             c = fresh.get();
             m_cache.insert(index.row(), fresh.release()); // the cache owns it from here
         }
         c->dirty = false;
+        highlight(*c, index.row());
     }
     if (c->width != textWidth)
         c->layout(textWidth);
@@ -112,6 +119,13 @@ QSize TranscriptDelegate::sizeHint(const QStyleOptionViewItem &option, const QMo
     const TranscriptRowLayout *c = layoutFor(index, width);
     if (!c)
         return QStyledItemDelegate::sizeHint(option, index);
+    const auto *model = static_cast<const TranscriptModel *>(index.model());
+    if (model->entry(index.row()).hidden) { // a retry note whose turn went on
+        if (row >= m_heights.size())
+            m_heights.resize(row + 1);
+        m_heights[row] = {width, 0};
+        return {width, 0};
+    }
     constexpr int kMargin = TranscriptRowLayout::kMargin, kPadding = TranscriptRowLayout::kPadding;
     const int height = int(std::ceil(c->height)) + 2 * kPadding + 2 * kMargin;
     if (row >= m_heights.size())
@@ -124,7 +138,7 @@ void TranscriptDelegate::paint(QPainter *painter, const QStyleOptionViewItem &op
 {
     adoptStyle(option);
     TranscriptRowLayout *c = layoutFor(index, option.rect.width());
-    if (!c)
+    if (!c || option.rect.height() <= 0)
         return;
     const auto kind = static_cast<TranscriptEntry::Kind>(index.data(TranscriptModel::KindRole).toInt());
     TranscriptRowPainter::paint(painter, option, kind, *c, m_buttons, m_font,
@@ -143,6 +157,14 @@ QRect TranscriptDelegate::copyButtonRect(const QModelIndex &index, const QRect &
     if (!c || !c->answer || codeBlock < 0 || codeBlock >= int(c->codeRuns().size()))
         return {};
     return m_buttons.rect(c->codeRuns()[std::size_t(codeBlock)].rect, c->origin(itemRect), m_font);
+}
+
+QRectF TranscriptDelegate::codeBlockRect(const QModelIndex &index, const QRect &itemRect, int codeBlock) const
+{
+    TranscriptRowLayout *c = layoutFor(index, itemRect.width());
+    if (!c || !c->answer || codeBlock < 0 || codeBlock >= int(c->codeRuns().size()))
+        return {};
+    return c->codeRuns()[std::size_t(codeBlock)].rect.translated(c->origin(itemRect));
 }
 
 QString TranscriptDelegate::codeBlockText(const QModelIndex &index, const QRect &itemRect, int codeBlock) const
@@ -182,7 +204,79 @@ bool TranscriptDelegate::isClickableAt(const QModelIndex &index, const QRect &it
                 return true;
         return false;
     }
-    return c->anchorAt(QPointF(pos) - c->origin(itemRect)).startsWith(EntryHtml::fileScheme());
+    const QString href = c->anchorAt(QPointF(pos) - c->origin(itemRect));
+    return href.startsWith(EntryHtml::fileScheme()) || href.startsWith(EntryHtml::actionScheme());
+}
+
+void TranscriptDelegate::setFind(const QString &text, int currentRow, int current)
+{
+    if (text == m_find && currentRow == m_findRow && current == m_findOccurrence)
+        return;
+    const bool sameText = text == m_find;
+    const int oldRow = m_findRow;
+    m_find = text;
+    m_findRow = currentRow;
+    m_findOccurrence = current;
+    // Highlights are baked into the rows' documents: rebuilt, heights kept.
+    if (!sameText) {
+        m_cache.clear();
+        return;
+    }
+    m_cache.remove(oldRow);
+    m_cache.remove(currentRow);
+}
+
+void TranscriptDelegate::highlight(TranscriptRowLayout &row, int rowNumber) const
+{
+    row.matches = 0;
+    if (m_find.isEmpty())
+        return;
+    QTextCharFormat match;
+    match.setBackground(QColor(0xff, 0xe0, 0x66));
+    match.setForeground(Qt::black);
+    QTextCharFormat current = match;
+    current.setBackground(QColor(0xff, 0x98, 0x00));
+    for (const auto &part : row.parts) {
+        QTextCursor at(&part->doc);
+        while (true) {
+            at = part->doc.find(m_find, at);
+            if (at.isNull())
+                break;
+            at.mergeCharFormat(rowNumber == m_findRow && row.matches == m_findOccurrence ? current : match);
+            ++row.matches;
+        }
+    }
+}
+
+int TranscriptDelegate::matchCount(const QModelIndex &index, const QRect &itemRect) const
+{
+    const auto *model = qobject_cast<const TranscriptModel *>(index.model());
+    if (!model || model->entry(index.row()).hidden)
+        return 0;
+    const TranscriptRowLayout *c = layoutFor(index, itemRect.width());
+    return c ? c->matches : 0;
+}
+
+QRectF TranscriptDelegate::matchRect(const QModelIndex &index, const QRect &itemRect, int occurrence) const
+{
+    const TranscriptRowLayout *c = layoutFor(index, itemRect.width());
+    if (!c || m_find.isEmpty())
+        return {};
+    int n = 0;
+    for (const auto &part : c->parts) {
+        QTextCursor at(&part->doc);
+        while (!(at = part->doc.find(m_find, at)).isNull()) {
+            if (n++ != occurrence)
+                continue;
+            const QTextBlock block = at.block();
+            const QRectF blockRect = part->doc.documentLayout()->blockBoundingRect(block);
+            const QTextLine line = block.layout()->lineForTextPosition(at.selectionStart() - block.position());
+            const qreal y = blockRect.top() + (line.isValid() ? line.y() : 0);
+            const qreal h = line.isValid() ? line.height() : blockRect.height();
+            return QRectF(blockRect.left(), part->top + y, blockRect.width(), h).translated(c->origin(itemRect));
+        }
+    }
+    return {};
 }
 
 bool TranscriptDelegate::editorEvent(QEvent *event, QAbstractItemModel *model, const QStyleOptionViewItem &option,
@@ -216,6 +310,21 @@ bool TranscriptDelegate::editorEvent(QEvent *event, QAbstractItemModel *model, c
     }
     const QString href = c->anchorAt(QPointF(pos) - c->origin(option.rect));
     const auto *transcript = qobject_cast<const TranscriptModel *>(index.model());
+    if (href == EntryHtml::retryHref()) {
+        Q_EMIT retryRequested();
+        return true;
+    }
+    if (href == EntryHtml::settingsHref()) {
+        Q_EMIT openSettingsRequested();
+        return true;
+    }
+    if (href == EntryHtml::showAllHref() && transcript) {
+        m_wholeOutput.insert(transcript->entry(index.row()).callId);
+        invalidate(index.row());
+        m_cache.remove(index.row());
+        Q_EMIT sizeHintChanged(index);
+        return true;
+    }
     bool ok = false;
     const auto i = std::size_t(QStringView(href).mid(EntryHtml::fileScheme().size()).toInt(&ok));
     if (transcript && ok) {

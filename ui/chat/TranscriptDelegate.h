@@ -23,6 +23,7 @@
 #include <QFont>
 #include <QPalette>
 #include <QPersistentModelIndex>
+#include <QSet>
 #include <QStyledItemDelegate>
 
 #include <vector>
@@ -53,6 +54,8 @@ public:
     bool isClickableAt(const QModelIndex &index, const QRect &itemRect, const QPoint &pos) const;
     int codeBlockCount(const QModelIndex &index, const QRect &itemRect) const;
     QRect copyButtonRect(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
+    // Where an answer's code block's text is drawn (its lines, not their padding).
+    QRectF codeBlockRect(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
     // The text of an answer's code block: its lines, without the fences.
     QString codeBlockText(const QModelIndex &index, const QRect &itemRect, int codeBlock) const;
     // How many documents the row is laid out in (a long answer is cut into parts,
@@ -62,6 +65,15 @@ public:
     QString renderedText(const QModelIndex &index, const QRect &itemRect) const;
     // Where the link with this href is drawn; empty if the row has none.
     QRectF anchorRect(const QModelIndex &index, const QRect &itemRect, const QString &href) const;
+
+    // Find: every occurrence of `text` (case-insensitive) is highlighted, the
+    // `current`-th of row `currentRow` more strongly. Empty text: none.
+    void setFind(const QString &text, int currentRow = -1, int current = -1);
+    const QString &findText() const { return m_find; }
+    // How many occurrences of the find text the row shows, and where the i-th is
+    // drawn (in the coordinates of `itemRect`).
+    int matchCount(const QModelIndex &index, const QRect &itemRect) const;
+    QRectF matchRect(const QModelIndex &index, const QRect &itemRect, int occurrence) const;
 
     // The HTML a row other than an answer is rendered from (answers render their
     // Markdown). Colours that text needs to stay readable come from `palette`.
@@ -75,6 +87,9 @@ Q_SIGNALS:
     void fileChangeActivated(const QString &callId, const QString &path, const QString &diff);
     // A row looks different without its entry changing (a Copy button's "Copied").
     void repaintRequested(const QModelIndex &index);
+    // An error row's Retry button, or its "Check the API key in Settings" link.
+    void retryRequested();
+    void openSettingsRequested();
 
 private:
     struct RowHeight {
@@ -91,8 +106,14 @@ private:
     mutable std::vector<RowHeight> m_heights;
     mutable QPalette m_palette;
     mutable QFont m_font;
-    mutable int m_lastWidth = 0;       // of the last row laid out
-    mutable CopyButtons m_buttons;     // measured in m_font
+    mutable int m_lastWidth = 0;   // of the last row laid out
+    mutable CopyButtons m_buttons; // measured in m_font
+    void highlight(TranscriptRowLayout &row, int rowNumber) const;
+
+    QString m_find;
+    int m_findRow = -1;                // the row of the current match
+    int m_findOccurrence = -1;         // and which of its matches it is
+    QSet<QString> m_wholeOutput;       // calls whose long output is shown whole
     QPersistentModelIndex m_copiedRow; // shows "Copied" on one button for a moment
     int m_copiedBlock = -1;
 };

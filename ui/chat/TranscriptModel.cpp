@@ -42,6 +42,10 @@ void TranscriptModel::apply(const Event &event)
         const QModelIndex i = index(change->index);
         Q_EMIT dataChanged(i, i);
     }
+    for (const int row : change->alsoChanged) {
+        const QModelIndex i = index(row);
+        Q_EMIT dataChanged(i, i);
+    }
 }
 
 void TranscriptModel::reset(Transcript transcript)

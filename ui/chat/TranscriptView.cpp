@@ -5,11 +5,14 @@
 #include "core/util/OffThread.h"
 #include "ui/chat/TranscriptDelegate.h"
 #include "ui/chat/TranscriptModel.h"
+#include "ui/chat/transcript/TranscriptFindBar.h"
 
+#include <QAction>
 #include <QClipboard>
 #include <QContextMenuEvent>
 #include <QGuiApplication>
 #include <QJsonDocument>
+#include <QLineEdit>
 #include <QMenu>
 #include <QResizeEvent>
 #include <QScrollBar>
@@ -40,7 +43,7 @@ void addCopyAction(QMenu &menu, const QString &label, const QString &text)
 
 TranscriptView::TranscriptView(QWidget *parent)
     : QListView(parent), m_model(new TranscriptModel(this)), m_delegate(new TranscriptDelegate(this)),
-      m_frame(new QTimer(this))
+      m_frame(new QTimer(this)), m_findBar(new TranscriptFindBar(this))
 {
     setObjectName(QStringLiteral("transcript"));
     setModel(m_model);
@@ -57,8 +60,34 @@ TranscriptView::TranscriptView(QWidget *parent)
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
         m_changedRows.clear();
         m_delegate->invalidate();
+        // Matches were rows of what was shown before.
+        m_matches.clear();
+        m_currentMatch = -1;
+        m_delegate->setFind(m_delegate->findText());
+        m_findBar->setMatches(-1, 0);
+        if (m_findBar->isVisible() && !m_findBar->text().isEmpty()) // found again in what is shown now
+            QTimer::singleShot(0, this, [this] { findTextChanged(m_findBar->text()); });
     });
     connect(m_delegate, &TranscriptDelegate::fileChangeActivated, this, &TranscriptView::fileChangeActivated);
+    connect(m_delegate, &TranscriptDelegate::retryRequested, this, &TranscriptView::retryRequested);
+    connect(m_delegate, &TranscriptDelegate::openSettingsRequested, this, &TranscriptView::openSettingsRequested);
+
+    m_findBar->hide();
+    auto *find = new QAction(tr("Find in transcript"), this);
+    find->setShortcut(QKeySequence::Find);
+    find->setShortcutContext(Qt::WindowShortcut); // the prompt usually has the focus
+    addAction(find);
+    connect(find, &QAction::triggered, this, &TranscriptView::showFindBar);
+    connect(m_findBar, &TranscriptFindBar::textChanged, this, &TranscriptView::findTextChanged);
+    connect(m_findBar, &TranscriptFindBar::nextRequested, this, &TranscriptView::findNext);
+    connect(m_findBar, &TranscriptFindBar::previousRequested, this, &TranscriptView::findPrevious);
+    connect(m_findBar, &TranscriptFindBar::closed, this, [this] {
+        m_matches.clear();
+        m_currentMatch = -1;
+        m_delegate->setFind(QString());
+        viewport()->update();
+        setFocus(Qt::OtherFocusReason);
+    });
     connect(m_delegate, &TranscriptDelegate::repaintRequested, this,
             [this](const QModelIndex &index) { viewport()->update(visualRect(index)); });
 }
@@ -144,13 +173,18 @@ void TranscriptView::applyChanges()
 {
     const QScrollBar *bar = verticalScrollBar();
     const bool atBottom = bar->value() >= bar->maximum();
+    bool relayout = false;
     for (const int row : std::exchange(m_changedRows, {})) {
         if (row >= m_model->rowCount())
             continue;
         m_delegate->invalidate(row);
         const QModelIndex index = m_model->index(row);
         QListView::dataChanged(index, index);
+        // A row that went away (a retry note whose turn went on) leaves no gap.
+        relayout = relayout || (m_model->entry(row).hidden && visualRect(index).height() > 0);
     }
+    if (relayout)
+        scheduleDelayedItemsLayout();
     if (atBottom)
         scrollToBottom();
 }
@@ -205,9 +239,100 @@ void TranscriptView::contextMenuEvent(QContextMenuEvent *event)
         menu->exec(event->globalPos());
 }
 
+void TranscriptView::showFindBar()
+{
+    placeFindBar();
+    m_findBar->open();
+    if (!m_findBar->text().isEmpty())
+        findTextChanged(m_findBar->text()); // rows may have come since
+}
+
+void TranscriptView::placeFindBar()
+{
+    const int width = std::min(460, viewport()->width() - 16);
+    const int height = m_findBar->sizeHint().height();
+    m_findBar->setGeometry(viewport()->geometry().right() - width - 8, viewport()->geometry().top() + 4, width, height);
+}
+
+int TranscriptView::currentFindRow() const
+{
+    return m_currentMatch < 0 ? -1 : m_matches[std::size_t(m_currentMatch)].row;
+}
+
+void TranscriptView::collectMatches()
+{
+    m_matches.clear();
+    if (m_delegate->findText().isEmpty())
+        return;
+    const int width = viewport()->width();
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        const QModelIndex index = m_model->index(row);
+        const int n = m_delegate->matchCount(index, QRect(0, 0, width, 0));
+        for (int i = 0; i < n; ++i)
+            m_matches.push_back({row, i});
+    }
+}
+
+void TranscriptView::findTextChanged(const QString &text)
+{
+    m_delegate->setFind(text);
+    collectMatches();
+    // The first match at or below the top of what is on screen, so typing does not
+    // jump away from where the person is reading.
+    int first = m_matches.empty() ? -1 : 0;
+    const QModelIndex top = indexAt(QPoint(0, 0));
+    for (std::size_t i = 0; top.isValid() && i < m_matches.size(); ++i) {
+        if (m_matches[i].row >= top.row()) {
+            first = int(i);
+            break;
+        }
+    }
+    goToMatch(first);
+}
+
+void TranscriptView::findNext()
+{
+    collectMatches(); // rows may have grown since
+    if (!m_matches.empty())
+        goToMatch(m_currentMatch < 0 ? 0 : (m_currentMatch + 1) % int(m_matches.size()));
+}
+
+void TranscriptView::findPrevious()
+{
+    collectMatches();
+    if (!m_matches.empty()) {
+        const int n = int(m_matches.size());
+        goToMatch(m_currentMatch <= 0 ? n - 1 : std::min(m_currentMatch, n) - 1);
+    }
+}
+
+void TranscriptView::goToMatch(int match)
+{
+    m_currentMatch = match < int(m_matches.size()) ? match : -1;
+    m_findBar->setMatches(m_currentMatch, int(m_matches.size()));
+    if (m_currentMatch < 0) {
+        m_delegate->setFind(m_delegate->findText());
+        viewport()->update();
+        return;
+    }
+    const Match &m = m_matches[std::size_t(m_currentMatch)];
+    m_delegate->setFind(m_delegate->findText(), m.row, m.occurrence);
+    const QModelIndex index = m_model->index(m.row);
+    scrollTo(index, QAbstractItemView::EnsureVisible);
+    // A tall row (a long answer) is scrolled to the line the match is on, below the bar.
+    const QRectF at = m_delegate->matchRect(index, visualRect(index), m.occurrence);
+    const int barBottom = m_findBar->isVisible() ? m_findBar->geometry().bottom() : 0;
+    if (!at.isEmpty() && (at.top() < barBottom || at.bottom() > viewport()->height())) {
+        QScrollBar *bar = verticalScrollBar();
+        bar->setValue(bar->value() + int(at.top()) - viewport()->height() / 3);
+    }
+    viewport()->update();
+}
+
 void TranscriptView::resizeEvent(QResizeEvent *event)
 {
     QListView::resizeEvent(event);
+    placeFindBar();
     if (event->oldSize().width() != event->size().width())
         doItemsLayout(); // row heights depend on the width
 }

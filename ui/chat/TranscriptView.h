@@ -23,6 +23,7 @@ namespace airlock {
 
 class SessionFeed;
 class TranscriptDelegate;
+class TranscriptFindBar;
 class TranscriptModel;
 
 class TranscriptView final : public QListView {
@@ -44,12 +45,27 @@ public:
     // Null for no row. The caller owns it (contextMenuEvent() shows it).
     std::unique_ptr<QMenu> contextMenuFor(const QModelIndex &index) const;
 
+    // Find (Ctrl+F anywhere in the window): a bar over the rows' top edge. Every
+    // match is highlighted, the current one more strongly and scrolled to.
+    TranscriptFindBar *findBar() const { return m_findBar; }
+    void showFindBar();
+    int findMatchCount() const { return int(m_matches.size()); }
+    int currentFindMatch() const { return m_currentMatch; }
+    // The row the current match is in, or -1.
+    int currentFindRow() const;
+    void findNext();
+    void findPrevious();
+
 Q_SIGNALS:
     void loaded(const QString &sessionId);
     void loadFailed(const QString &message);
     // A changed-file link on a tool call was clicked: `diff` is the call's unified
     // diff of `path` (empty for binary or too-large files).
     void fileChangeActivated(const QString &callId, const QString &path, const QString &diff);
+    // The Retry button of the error a failed session ended with was clicked.
+    void retryRequested();
+    // "Check the API key in Settings" under an authentication error was clicked.
+    void openSettingsRequested();
 
 protected:
     void dataChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight,
@@ -63,6 +79,10 @@ private:
     void applyChanges();
     void foldReplay(const std::vector<Event> &events);
     void applyLive(const Event &event);
+    void findTextChanged(const QString &text);
+    void collectMatches();
+    void goToMatch(int match);
+    void placeFindBar();
 
     TranscriptModel *m_model;
     TranscriptDelegate *m_delegate;
@@ -75,6 +95,13 @@ private:
     bool m_folding = false;          // the replay is being folded: live events wait
     bool m_failed = false;
     std::vector<Event> m_heldLive;
+    TranscriptFindBar *m_findBar;
+    struct Match {
+        int row = 0;
+        int occurrence = 0; // in the row
+    };
+    std::vector<Match> m_matches;
+    int m_currentMatch = -1;
 };
 
 } // namespace airlock

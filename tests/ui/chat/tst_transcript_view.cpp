@@ -8,6 +8,7 @@
 #include "ui/chat/TranscriptDelegate.h"
 #include "ui/chat/TranscriptModel.h"
 #include "ui/chat/TranscriptView.h"
+#include "ui/chat/transcript/CopyButtons.h"
 
 #include <QAbstractTextDocumentLayout>
 #include <QApplication>
@@ -154,7 +155,9 @@ void TestTranscriptView::streamedAnswerDrawsLikeAWholeOne()
     one.setMarkdown(md);
     one.setTextWidth(streamed.visualRect(s).width() - 36);
     const int padding = 36; // the card's margins and padding
-    QVERIFY(qAbs(streamed.visualRect(s).height() - padding - one.size().height()) <= 4 * 4); // code blocks' padding
+    // Code blocks' padding, and the strip above each for its Copy button.
+    QVERIFY(qAbs(streamed.visualRect(s).height() - padding - one.size().height()) <=
+            4 * 4 + 2 * CopyButtons::stripHeight(streamed.font()));
 }
 
 void TestTranscriptView::longAnswerFullOfBulletListsIsCutIntoParts()

@@ -25,6 +25,11 @@ QString CopyButtons::text(bool copied)
                   : QCoreApplication::translate("airlock::TranscriptDelegate", "Copy");
 }
 
+int CopyButtons::stripHeight(const QFont &base)
+{
+    return QFontMetrics(font(base)).height() + 4 + 2; // a button, and a gap below it
+}
+
 QRect CopyButtons::rect(const QRectF &code, const QPointF &origin, const QFont &base) const
 {
     constexpr int kCodePad = TranscriptPart::kCodePad;
@@ -34,8 +39,10 @@ QRect CopyButtons::rect(const QRectF &code, const QPointF &origin, const QFont &
             QSize(std::max(fm.horizontalAdvance(text(false)), fm.horizontalAdvance(text(true))) + 12, fm.height() + 4);
     }
     const QRectF at = code.translated(origin);
-    // In the top-right corner, over the padding above the first line as far as it goes.
-    return QRect(QPoint(int(at.right()) + kCodePad - 2 - m_size.width(), int(at.top()) - kCodePad + 2), m_size);
+    // In the top-right corner, in a strip of its own above the first line.
+    return QRect(
+        QPoint(int(at.right()) + kCodePad - 2 - m_size.width(), int(at.top()) - kCodePad - stripHeight(base) + 2),
+        m_size);
 }
 
 void CopyButtons::paint(QPainter *painter, const QRect &button, bool copied, const QPalette &pal)

@@ -21,6 +21,10 @@ public:
     static QFont font(const QFont &base);
     static QString text(bool copied);
 
+    // The room a button takes above a code block's first line, so that it never
+    // covers the code: the block's padding grows by this much at its top.
+    static int stripHeight(const QFont &base);
+
     // Forgets the measured size (the font changed).
     void reset() { m_size = QSize(); }
     // A button's place, for a code block at `code` in a row whose content starts at `origin`.

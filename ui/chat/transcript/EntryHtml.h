@@ -15,12 +15,23 @@ struct TranscriptEntry;
 
 class EntryHtml {
 public:
+    struct Options {
+        bool wholeOutput = false; // a long stdout/stderr shown whole, not cut
+    };
+
     // Colours that text needs to stay readable come from `palette`.
     static QString of(const TranscriptEntry &entry, const QPalette &palette = QPalette());
+    static QString of(const TranscriptEntry &entry, const QPalette &palette, Options options);
     // The href of the link to a tool call's `i`-th changed file.
     static QString fileHref(int i);
     // The scheme every changed-file link starts with.
     static QLatin1String fileScheme();
+    // Links that act rather than show: run the failed turn again, open Settings,
+    // show a long output whole.
+    static QLatin1String retryHref();
+    static QLatin1String settingsHref();
+    static QLatin1String showAllHref();
+    static QLatin1String actionScheme();
 };
 
 } // namespace airlock

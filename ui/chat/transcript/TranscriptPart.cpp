@@ -1,5 +1,7 @@
 #include "ui/chat/transcript/TranscriptPart.h"
 
+#include "ui/chat/transcript/CopyButtons.h"
+
 #include <QAbstractTextDocumentLayout>
 #include <QStringList>
 #include <QTextBlock>
@@ -24,6 +26,10 @@ std::unique_ptr<TranscriptPart> TranscriptPart::create(const QFont &font)
     part->doc.setDocumentMargin(0); // the delegate pads the card, and parts stack without gaps
     part->doc.setDefaultFont(font);
     part->doc.setUndoRedoEnabled(false);
+    // A long line (code, a URL) wraps inside the card rather than running out of it.
+    QTextOption wrap = part->doc.defaultTextOption();
+    wrap.setWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
+    part->doc.setDefaultTextOption(wrap);
     return part;
 }
 
@@ -37,11 +43,11 @@ void TranscriptPart::padCodeBlocks()
             continue;
         const bool first = !b.previous().isValid() ? !fenceBefore : !isCode(b.previous());
         const bool last = !b.next().isValid() ? !fenceAfter : !isCode(b.next());
-        if (!first && !last)
-            continue;
         QTextBlockFormat f = b.blockFormat();
-        if (first)
-            f.setTopMargin(std::max<qreal>(f.topMargin(), 2 * kCodePad));
+        // Code wraps at the card's edge: a line hidden past it cannot be read.
+        f.setNonBreakableLines(false);
+        if (first) // room for the Copy button above the first line, not over it
+            f.setTopMargin(std::max<qreal>(f.topMargin(), 2 * kCodePad + CopyButtons::stripHeight(doc.defaultFont())));
         if (last)
             f.setBottomMargin(std::max<qreal>(f.bottomMargin(), 2 * kCodePad));
         cursor.setPosition(b.position());

@@ -53,6 +53,7 @@ public:
     std::vector<std::unique_ptr<TranscriptPart>> parts;
     bool answer = false;
     bool dirty = false;
+    int matches = 0;  // occurrences of the find text highlighted in the parts
     int width = -1;   // the text width parts are laid out at
     qreal height = 0; // of the content area
     QString source;   // answers: the Markdown seen so far

@@ -52,7 +52,9 @@ void TranscriptRowPainter::paint(QPainter *painter, const QStyleOptionViewItem &
     painter->setPen(Qt::NoPen);
     painter->setBrush(TranscriptColors::codeBackground(pal));
     for (const CodeRun &r : runs) {
-        const QRectF box = r.rect.adjusted(-kCodePad, -kCodePad, kCodePad, kCodePad);
+        // The Copy button's strip above the first line is inside the block's background.
+        const int strip = r.continuesBefore ? 0 : CopyButtons::stripHeight(font);
+        const QRectF box = r.rect.adjusted(-kCodePad, -kCodePad - strip, kCodePad, kCodePad);
         if (box.intersects(clip))
             painter->drawRoundedRect(box, 4, 4);
     }
