@@ -53,7 +53,7 @@ bool LogFilterModel::inScope(const LogEntry &line, Scope scope, const QString &c
     case Scope::VmConsole:
         // The VM boots inside the call that first needs it, so its console lines carry
         // that call's id: they belong to the console and to the call alike.
-        return line.stream == QLatin1String("serial") || line.stream == QLatin1String("vm");
+        return isVmConsole(line);
     case Scope::Egress:
         return line.stream == QLatin1String("egress");
     }
@@ -109,9 +109,23 @@ QVariant LogFilterModel::data(const QModelIndex &index, int role) const
     return m_source->data(m_source->index(sourceRow(index.row()), 0), role);
 }
 
+bool LogFilterModel::isVmConsole(const LogEntry &line)
+{
+    return line.stream == QLatin1String("serial") || line.stream == QLatin1String("vm");
+}
+
+void LogFilterModel::setShowVmConsole(bool show)
+{
+    if (show == m_showVmConsole)
+        return;
+    m_showVmConsole = show;
+    refilter();
+}
+
 bool LogFilterModel::accepts(const LogEntry &line) const
 {
-    return inScope(line, m_scope, m_callId) && (m_search.isEmpty() || m_matcher.indexIn(line.text) >= 0);
+    const bool hidden = !m_showVmConsole && m_scope != Scope::VmConsole && isVmConsole(line);
+    return !hidden && inScope(line, m_scope, m_callId) && (m_search.isEmpty() || m_matcher.indexIn(line.text) >= 0);
 }
 
 void LogFilterModel::refilter()
