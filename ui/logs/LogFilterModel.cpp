@@ -18,14 +18,20 @@ LogFilterModel::LogFilterModel(LogModel *source, QObject *parent)
     // are scanned like the rest.
     connect(m_source, &QAbstractItemModel::rowsAboutToBeInserted, this,
             [this](const QModelIndex &, int first, int last) {
-                if (passesThrough())
+                m_insertingThrough = passesThrough();
+                if (m_insertingThrough)
                     beginInsertRows(QModelIndex(), first, last);
             });
-    connect(m_source, &QAbstractItemModel::rowsInserted, this, [this] {
-        if (passesThrough()) {
+    connect(m_source, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex &, int first, int last) {
+        const int vmLines = countVmConsole(first, last);
+        if (std::exchange(m_insertingThrough, false)) {
             m_scanned = m_source->rowCount();
             endInsertRows();
+            m_vmLines += vmLines;
+            if (!passesThrough())
+                refilter(); // the first VM console lines: hidden from now on
         } else {
+            m_vmLines += vmLines;
             scan(kSliceMs);
         }
     });
@@ -34,6 +40,7 @@ LogFilterModel::LogFilterModel(LogModel *source, QObject *parent)
         beginResetModel();
     });
     connect(m_source, &QAbstractItemModel::modelReset, this, [this] {
+        m_vmLines = countVmConsole(0, m_source->rowCount() - 1);
         m_rows.clear();
         m_scanned = passesThrough() ? m_source->rowCount() : 0;
         endResetModel();
@@ -41,6 +48,7 @@ LogFilterModel::LogFilterModel(LogModel *source, QObject *parent)
             scan(kSliceMs);
     });
     m_scanned = m_source->rowCount();
+    m_vmLines = countVmConsole(0, m_source->rowCount() - 1);
 }
 
 bool LogFilterModel::inScope(const LogEntry &line, Scope scope, const QString &callId)
@@ -112,6 +120,14 @@ QVariant LogFilterModel::data(const QModelIndex &index, int role) const
 bool LogFilterModel::isVmConsole(const LogEntry &line)
 {
     return line.stream == QLatin1String("serial") || line.stream == QLatin1String("vm");
+}
+
+int LogFilterModel::countVmConsole(int first, int last) const
+{
+    int n = 0;
+    for (int row = first; row <= last; ++row)
+        n += isVmConsole(m_source->entry(row)) ? 1 : 0;
+    return n;
 }
 
 void LogFilterModel::setShowVmConsole(bool show)

@@ -25,6 +25,7 @@ struct Replayed {
     std::vector<LogEntry> lines;
     std::vector<std::pair<QString, QString>> calls; // call id, tool
     QHash<QString, QJsonObject> inputs;             // call id → input
+    std::vector<std::pair<QString, bool>> finished; // call id, ok
     qsizetype egressLines = 0;
 };
 
@@ -50,6 +51,9 @@ Replayed linesOf(const std::vector<Event> &events)
         } else if (kind == EventKind::ExecutionStarted) {
             auto started = payloads::ExecutionStarted::from(e);
             r.calls.emplace_back(std::move(started.callId), std::move(started.tool));
+        } else if (kind == EventKind::ExecutionFinished) {
+            const auto done = payloads::ExecutionFinished::from(e);
+            r.finished.emplace_back(done.callId, done.ok);
         } else if (kind == EventKind::ModelToolCall) {
             auto call = payloads::ModelToolCall::from(e);
             r.inputs.insert(call.callId, call.input);
@@ -235,6 +239,13 @@ int LogsView::tabFor(const QString &callId, const QString &tool)
     return i;
 }
 
+void LogsView::markFinished(const QString &callId, bool ok)
+{
+    for (int i = 1; i < m_tabs->count(); ++i)
+        if (m_tabs->tabData(i).toString() == callId)
+            m_tabs->setTabText(i, (ok ? QStringLiteral("✓ ") : QStringLiteral("✗ ")) + m_tabs->tabText(i));
+}
+
 void LogsView::appendLine(LogEntry line)
 {
     if (isEgress(line) && m_egressLines++ == 0)
@@ -257,9 +268,7 @@ void LogsView::apply(const Event &event)
         tabFor(started.callId, started.tool);
     } else if (kind == EventKind::ExecutionFinished) {
         const auto finished = payloads::ExecutionFinished::from(event);
-        for (int i = 1; i < m_tabs->count(); ++i)
-            if (m_tabs->tabData(i).toString() == finished.callId)
-                m_tabs->setTabText(i, (finished.ok ? QStringLiteral("✓ ") : QStringLiteral("✗ ")) + m_tabs->tabText(i));
+        markFinished(finished.callId, finished.ok);
     } else if (kind == EventKind::LogLine) {
         appendLine(lineOf(event));
     }
@@ -323,6 +332,8 @@ void LogsView::replay(const std::vector<Event> &events)
             m_callInputs.insert(r.inputs);
             for (const auto &[callId, tool] : r.calls)
                 tabFor(callId, tool);
+            for (const auto &[callId, ok] : r.finished) // a stored session's tabs say how each call ended
+                markFinished(callId, ok);
             m_egressLines = r.egressLines;
             m_model->reset(std::move(r.lines));
             for (const Event &e : std::exchange(m_heldLive, {}))

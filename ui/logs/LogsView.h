@@ -78,6 +78,7 @@ public:
 
 private:
     int tabFor(const QString &callId, const QString &tool);
+    void markFinished(const QString &callId, bool ok);
     void applyFilter();
     void updateEmptyState();
     void replay(const std::vector<Event> &events);

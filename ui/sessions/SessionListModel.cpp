@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
+#include <QRegularExpression>
 
 namespace airlock {
 namespace {
@@ -109,12 +110,21 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
     }
 }
 
+// The locale's short time without seconds (some locales' "short" keeps them):
+// "14:02", "2:02 PM".
+static QString shortTimeFormat()
+{
+    QString format = QLocale().timeFormat(QLocale::ShortFormat);
+    format.remove(QRegularExpression(QStringLiteral("[:.]ss?")));
+    return format;
+}
+
 QString SessionListModel::relativeDate(qint64 updatedMs, const QDateTime &now)
 {
     const QDateTime when = QDateTime::fromMSecsSinceEpoch(updatedMs);
     const qint64 days = when.date().daysTo(now.date());
     if (days == 0)
-        return QLocale().toString(when.time(), QLocale::ShortFormat);
+        return QLocale().toString(when.time(), shortTimeFormat());
     if (days == 1)
         return tr("Yesterday");
     if (when.date().year() == now.date().year())

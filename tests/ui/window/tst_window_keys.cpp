@@ -19,6 +19,7 @@ using namespace airlock;
 class TestWindowKeys final : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase();
     void ctrlCommaOpensSettings();
     void ctrlNStartsASession();
     void ctrlQQuitsFromTheSessionMenu();
@@ -38,6 +39,13 @@ void showActive(MainWindow &w)
 }
 
 } // namespace
+
+void TestWindowKeys::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    // Quit saves the layout: into a settings file of this test's own.
+    qputenv("XDG_CONFIG_HOME", m_dir.filePath(QStringLiteral("config")).toUtf8());
+}
 
 void TestWindowKeys::ctrlCommaOpensSettings()
 {

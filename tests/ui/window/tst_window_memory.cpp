@@ -37,6 +37,9 @@ private:
 void TestWindowMemory::initTestCase()
 {
     QVERIFY(m_dir.isValid());
+    // A settings file of its own: what this test saves (layout, last session) must
+    // not reach other tests sharing the build's test-home, nor theirs this one.
+    qputenv("XDG_CONFIG_HOME", m_dir.filePath(QStringLiteral("config")).toUtf8());
     m_db = m_dir.filePath(QStringLiteral("airlock.db"));
     auto store = EventStore::open(m_db);
     QVERIFY(store.ok());
