@@ -108,6 +108,23 @@ void TestSessionList::rowsShowDatesAndOneClickOpens()
     QTest::keyClick(list, Qt::Key_Down);
     QVERIFY(loaded.wait(10000));
     QCOMPARE(loaded.takeFirst().at(0).toString(), QStringLiteral("s-old"));
+
+    // The current row of the focused list is outlined: the accent around it, and a
+    // light line inside where the row is filled with the accent (selected).
+    QVERIFY(list->hasFocus());
+    const QRect current = list->visualRect(list->currentIndex());
+    const QImage shot = list->viewport()->grab().toImage();
+    const QColor inner = list->palette().color(QPalette::Active, QPalette::HighlightedText);
+    int hits = 0, band = 0;
+    for (int x = current.left() + 4; x < current.right() - 4; ++x, ++band) {
+        const QColor c = shot.pixelColor(x, current.top() + 2);
+        hits +=
+            std::abs(c.red() - inner.red()) + std::abs(c.green() - inner.green()) + std::abs(c.blue() - inner.blue()) <
+                    40
+                ? 1
+                : 0;
+    }
+    QVERIFY2(hits > band * 9 / 10, qPrintable(QStringLiteral("%1 of %2").arg(hits).arg(band)));
 }
 
 void TestSessionList::searchFindsWhatWasSaid()
