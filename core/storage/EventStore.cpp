@@ -338,6 +338,29 @@ Result<std::vector<SessionSummary>> EventStore::sessions()
     return out;
 }
 
+Result<std::vector<EventStore::ContentMatch>> EventStore::searchContent(const QString &text, int limit)
+{
+    // What a person said, what the model answered, what a call was given and gave
+    // back; not log lines (a million of them would drown the list) nor JSON keys.
+    auto stmt = m_db->prepare(
+        "SELECT session_id, min(seq), hay FROM ("
+        "  SELECT session_id, seq, coalesce(json_extract(payload, '$.text'), json_extract(payload, '$.result'),"
+        "                                   json_extract(payload, '$.input')) AS hay"
+        "  FROM events WHERE kind IN ('user.message', 'model.text_delta', 'model.tool_call', 'exec.finished'))"
+        " WHERE instr(lower(hay), lower(?1)) > 0 GROUP BY session_id LIMIT ?2");
+    if (!stmt)
+        return stmt.error();
+    stmt->bind(1, text);
+    stmt->bind(2, qint64(limit));
+    std::vector<ContentMatch> out;
+    int rc;
+    while ((rc = stmt->step()) == SQLITE_ROW)
+        out.push_back({stmt->columnText(0), stmt->columnText(2)});
+    if (rc != SQLITE_DONE)
+        return m_db->errorFor(rc, QStringLiteral("search sessions"));
+    return out;
+}
+
 Result<QString> EventStore::resolveSessionId(const QString &idOrPrefix)
 {
     const QString needle = idOrPrefix.trimmed();

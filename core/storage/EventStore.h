@@ -61,6 +61,13 @@ public:
 
     Result<std::vector<SessionSummary>> sessions();
     Result<SessionSummary> session(const QString &sessionId);
+    // Sessions whose messages, call inputs or results contain `text` (case-insensitive
+    // for ASCII), each with the first text that matched: the sidebar's content search.
+    struct ContentMatch {
+        QString sessionId;
+        QString text; // the whole matching message, input or result
+    };
+    Result<std::vector<ContentMatch>> searchContent(const QString &text, int limit = 200);
     // Resolves a full id or a unique prefix of at least 4 characters.
     Result<QString> resolveSessionId(const QString &idOrPrefix);
     Result<std::optional<Event>> head(const QString &sessionId);

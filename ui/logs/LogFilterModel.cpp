@@ -18,14 +18,20 @@ LogFilterModel::LogFilterModel(LogModel *source, QObject *parent)
     // are scanned like the rest.
     connect(m_source, &QAbstractItemModel::rowsAboutToBeInserted, this,
             [this](const QModelIndex &, int first, int last) {
-                if (passesThrough())
+                m_insertingThrough = passesThrough();
+                if (m_insertingThrough)
                     beginInsertRows(QModelIndex(), first, last);
             });
-    connect(m_source, &QAbstractItemModel::rowsInserted, this, [this] {
-        if (passesThrough()) {
+    connect(m_source, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex &, int first, int last) {
+        const int vmLines = countVmConsole(first, last);
+        if (std::exchange(m_insertingThrough, false)) {
             m_scanned = m_source->rowCount();
             endInsertRows();
+            m_vmLines += vmLines;
+            if (!passesThrough())
+                refilter(); // the first VM console lines: hidden from now on
         } else {
+            m_vmLines += vmLines;
             scan(kSliceMs);
         }
     });
@@ -34,6 +40,7 @@ LogFilterModel::LogFilterModel(LogModel *source, QObject *parent)
         beginResetModel();
     });
     connect(m_source, &QAbstractItemModel::modelReset, this, [this] {
+        m_vmLines = countVmConsole(0, m_source->rowCount() - 1);
         m_rows.clear();
         m_scanned = passesThrough() ? m_source->rowCount() : 0;
         endResetModel();
@@ -41,6 +48,7 @@ LogFilterModel::LogFilterModel(LogModel *source, QObject *parent)
             scan(kSliceMs);
     });
     m_scanned = m_source->rowCount();
+    m_vmLines = countVmConsole(0, m_source->rowCount() - 1);
 }
 
 bool LogFilterModel::inScope(const LogEntry &line, Scope scope, const QString &callId)
@@ -53,7 +61,7 @@ bool LogFilterModel::inScope(const LogEntry &line, Scope scope, const QString &c
     case Scope::VmConsole:
         // The VM boots inside the call that first needs it, so its console lines carry
         // that call's id: they belong to the console and to the call alike.
-        return line.stream == QLatin1String("serial") || line.stream == QLatin1String("vm");
+        return isVmConsole(line);
     case Scope::Egress:
         return line.stream == QLatin1String("egress");
     }
@@ -109,9 +117,31 @@ QVariant LogFilterModel::data(const QModelIndex &index, int role) const
     return m_source->data(m_source->index(sourceRow(index.row()), 0), role);
 }
 
+bool LogFilterModel::isVmConsole(const LogEntry &line)
+{
+    return line.stream == QLatin1String("serial") || line.stream == QLatin1String("vm");
+}
+
+int LogFilterModel::countVmConsole(int first, int last) const
+{
+    int n = 0;
+    for (int row = first; row <= last; ++row)
+        n += isVmConsole(m_source->entry(row)) ? 1 : 0;
+    return n;
+}
+
+void LogFilterModel::setShowVmConsole(bool show)
+{
+    if (show == m_showVmConsole)
+        return;
+    m_showVmConsole = show;
+    refilter();
+}
+
 bool LogFilterModel::accepts(const LogEntry &line) const
 {
-    return inScope(line, m_scope, m_callId) && (m_search.isEmpty() || m_matcher.indexIn(line.text) >= 0);
+    const bool hidden = !m_showVmConsole && m_scope != Scope::VmConsole && isVmConsole(line);
+    return !hidden && inScope(line, m_scope, m_callId) && (m_search.isEmpty() || m_matcher.indexIn(line.text) >= 0);
 }
 
 void LogFilterModel::refilter()

@@ -43,6 +43,11 @@ public:
     Scope scope() const { return m_scope; }
     void setSearch(const QString &text);
     QString search() const { return m_search; }
+    // Whether All and a call's scope include the VM's console lines (kernel and
+    // serial output, rarely what a person looks for); the VmConsole scope always does.
+    void setShowVmConsole(bool show);
+    bool showsVmConsole() const { return m_showVmConsole; }
+    static bool isVmConsole(const LogEntry &line);
 
     // True while lines of the source remain unscanned for the current filter.
     bool isScanning() const;
@@ -59,7 +64,12 @@ Q_SIGNALS:
     void scanFinished();
 
 private:
-    bool passesThrough() const { return m_scope == Scope::All && m_search.isEmpty(); }
+    // Everything is shown as it is: no mapping at all (hidden VM console lines need one).
+    bool passesThrough() const
+    {
+        return m_scope == Scope::All && m_search.isEmpty() && (m_showVmConsole || m_vmLines == 0);
+    }
+    int countVmConsole(int first, int last) const;
     bool accepts(const LogEntry &line) const;
     void refilter();
     // Scans from where the last slice stopped, for at most `budgetMs` (< 0: to the end).
@@ -69,6 +79,9 @@ private:
     Scope m_scope = Scope::All;
     QString m_callId;
     QString m_search;
+    bool m_showVmConsole = false;
+    int m_vmLines = 0; // VM console lines in the source
+    bool m_insertingThrough = false;
     QStringMatcher m_matcher;
     std::vector<int> m_rows; // source rows shown, ascending; unused while passing through
     int m_scanned = 0;       // source rows looked at for the current filter

@@ -2,6 +2,7 @@
 
 #include <QColor>
 #include <QFont>
+#include <QFontDatabase>
 #include <QGuiApplication>
 #include <QPalette>
 
@@ -45,8 +46,16 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
         // Over 4.5:1 contrast: the first of each pair on a near-black Base, the second on white.
         if (e.stream == QLatin1String("stderr"))
             return darkPalette() ? QColor(0xff, 0x8a, 0x80) : QColor(0xc6, 0x28, 0x28);
+        // The VM console is background: grey, still readable (4.5:1), and in italics.
         if (e.stream == QLatin1String("serial") || e.stream == QLatin1String("vm"))
-            return darkPalette() ? QColor(0x9e, 0xb4, 0xc0) : QColor(0x54, 0x6e, 0x7a);
+            return darkPalette() ? QColor(0x8c, 0x96, 0x9c) : QColor(0x69, 0x76, 0x7e);
+        return {};
+    case Qt::FontRole:
+        if (e.stream == QLatin1String("serial") || e.stream == QLatin1String("vm")) {
+            QFont italic = QFontDatabase::systemFont(QFontDatabase::FixedFont); // as LogsView's lines
+            italic.setItalic(true);
+            return italic;
+        }
         return {};
     case Qt::ToolTipRole:
         return e.callId.isEmpty() ? e.stream : QStringLiteral("%1 · %2").arg(e.callId, e.stream);

@@ -24,6 +24,8 @@ namespace {
 struct Replayed {
     std::vector<LogEntry> lines;
     std::vector<std::pair<QString, QString>> calls; // call id, tool
+    QHash<QString, QJsonObject> inputs;             // call id → input
+    std::vector<std::pair<QString, bool>> finished; // call id, ok
     qsizetype egressLines = 0;
 };
 
@@ -49,9 +51,24 @@ Replayed linesOf(const std::vector<Event> &events)
         } else if (kind == EventKind::ExecutionStarted) {
             auto started = payloads::ExecutionStarted::from(e);
             r.calls.emplace_back(std::move(started.callId), std::move(started.tool));
+        } else if (kind == EventKind::ExecutionFinished) {
+            const auto done = payloads::ExecutionFinished::from(e);
+            r.finished.emplace_back(done.callId, done.ok);
+        } else if (kind == EventKind::ModelToolCall) {
+            auto call = payloads::ModelToolCall::from(e);
+            r.inputs.insert(call.callId, call.input);
+        } else if (kind == EventKind::ApprovalGranted) {
+            auto granted = payloads::ApprovalGranted::from(e);
+            if (granted.editedInput) // what ran is the edit
+                r.inputs.insert(granted.callId, *granted.editedInput);
         }
     }
     return r;
+}
+
+QString elided(const QString &text, int chars)
+{
+    return text.size() <= chars ? text : text.left(chars - 1) + QChar(0x2026);
 }
 
 } // namespace
@@ -59,8 +76,8 @@ Replayed linesOf(const std::vector<Event> &events)
 LogsView::LogsView(QWidget *parent)
     : QWidget(parent), m_model(new LogModel(this)), m_filter(new LogFilterModel(m_model, this)),
       m_sources(new QTabBar(this)), m_tabs(new QTabBar(this)), m_search(new QLineEdit(this)),
-      m_follow(new QCheckBox(tr("Follow"), this)), m_stack(new QStackedWidget(this)), m_list(new QTableView(this)),
-      m_egressEmpty(new QLabel(this))
+      m_follow(new QCheckBox(tr("Follow"), this)), m_showVm(new QCheckBox(tr("Show VM console"), this)),
+      m_stack(new QStackedWidget(this)), m_list(new QTableView(this)), m_egressEmpty(new QLabel(this))
 {
     setObjectName(QStringLiteral("logsView"));
     m_list->setObjectName(QStringLiteral("logLines"));
@@ -97,6 +114,13 @@ LogsView::LogsView(QWidget *parent)
     m_search->setPlaceholderText(tr("Search logs"));
     m_search->setClearButtonEnabled(true);
     m_follow->setChecked(true);
+    // Kernel and serial lines ("PCI: Fatal…") are the VM's, not the call's: behind a
+    // toggle, so a call's own stdout and stderr are what one reads first.
+    m_showVm->setObjectName(QStringLiteral("showVmConsole"));
+    m_showVm->setToolTip(tr("Also show the microVM's console (boot and kernel messages) between the lines of "
+                            "each call"));
+    m_showVm->setChecked(false);
+    connect(m_showVm, &QCheckBox::toggled, m_filter, &LogFilterModel::setShowVmConsole);
 
     // Truthful about why it is empty: no tool can reach the network in this build.
     m_egressEmpty->setObjectName(QStringLiteral("egressEmptyState"));
@@ -112,6 +136,7 @@ LogsView::LogsView(QWidget *parent)
     auto *top = new QHBoxLayout;
     top->addWidget(m_sources, 1);
     top->addWidget(m_search);
+    top->addWidget(m_showVm);
     top->addWidget(m_follow);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(2, 2, 2, 2);
@@ -161,6 +186,7 @@ void LogsView::applyFilter()
 {
     const Source shown = source();
     m_tabs->setVisible(shown == Source::Logs);
+    m_showVm->setVisible(shown == Source::Logs);
     switch (shown) {
     case Source::Logs: {
         const QString callId = m_tabs->tabData(m_tabs->currentIndex()).toString();
@@ -185,15 +211,39 @@ void LogsView::updateEmptyState()
                                                                                : m_list);
 }
 
-int LogsView::tabFor(const QString &callId, const QString &label)
+QString LogsView::callLabel(const QString &tool, const QJsonObject &input)
+{
+    // What a person would call the call: the command it runs, else the tool and
+    // what it touches.
+    const QString command = input.value(QLatin1String("command")).toString().simplified();
+    if (!command.isEmpty())
+        return command;
+    for (const char *key : {"path", "file", "url", "query", "pattern", "name"}) {
+        const QString target = input.value(QLatin1String(key)).toString().simplified();
+        if (!target.isEmpty())
+            return QStringLiteral("%1 %2").arg(tool, target);
+    }
+    return tool;
+}
+
+int LogsView::tabFor(const QString &callId, const QString &tool)
 {
     for (int i = 1; i < m_tabs->count(); ++i)
         if (m_tabs->tabData(i).toString() == callId)
             return i;
-    const int i = m_tabs->addTab(label);
+    const QString label = callLabel(tool, m_callInputs.value(callId));
+    const int i = m_tabs->addTab(elided(label, kTabChars));
     m_tabs->setTabData(i, callId);
-    m_tabs->setTabToolTip(i, callId);
+    m_tabs->setTabToolTip(i,
+                          label == tool ? tr("%1 (%2)").arg(tool, callId) : tr("%1\n%2 (%3)").arg(label, tool, callId));
     return i;
+}
+
+void LogsView::markFinished(const QString &callId, bool ok)
+{
+    for (int i = 1; i < m_tabs->count(); ++i)
+        if (m_tabs->tabData(i).toString() == callId)
+            m_tabs->setTabText(i, (ok ? QStringLiteral("✓ ") : QStringLiteral("✗ ")) + m_tabs->tabText(i));
 }
 
 void LogsView::appendLine(LogEntry line)
@@ -206,14 +256,19 @@ void LogsView::appendLine(LogEntry line)
 void LogsView::apply(const Event &event)
 {
     const auto kind = event.knownKind();
-    if (kind == EventKind::ExecutionStarted) {
+    if (kind == EventKind::ModelToolCall) {
+        const auto call = payloads::ModelToolCall::from(event);
+        m_callInputs.insert(call.callId, call.input);
+    } else if (kind == EventKind::ApprovalGranted) {
+        const auto granted = payloads::ApprovalGranted::from(event);
+        if (granted.editedInput)
+            m_callInputs.insert(granted.callId, *granted.editedInput);
+    } else if (kind == EventKind::ExecutionStarted) {
         const auto started = payloads::ExecutionStarted::from(event);
         tabFor(started.callId, started.tool);
     } else if (kind == EventKind::ExecutionFinished) {
         const auto finished = payloads::ExecutionFinished::from(event);
-        for (int i = 1; i < m_tabs->count(); ++i)
-            if (m_tabs->tabData(i).toString() == finished.callId)
-                m_tabs->setTabText(i, (finished.ok ? QStringLiteral("✓ ") : QStringLiteral("✗ ")) + m_tabs->tabText(i));
+        markFinished(finished.callId, finished.ok);
     } else if (kind == EventKind::LogLine) {
         appendLine(lineOf(event));
     }
@@ -226,6 +281,7 @@ void LogsView::clear()
     m_heldLive.clear();
     m_model->reset({});
     m_egressLines = 0;
+    m_callInputs.clear();
     while (m_tabs->count() > 1)
         m_tabs->removeTab(1);
     updateEmptyState();
@@ -273,8 +329,11 @@ void LogsView::replay(const std::vector<Event> &events)
             if (generation != m_generation)
                 return; // another session was opened meanwhile
             m_replaying = false;
+            m_callInputs.insert(r.inputs);
             for (const auto &[callId, tool] : r.calls)
                 tabFor(callId, tool);
+            for (const auto &[callId, ok] : r.finished) // a stored session's tabs say how each call ended
+                markFinished(callId, ok);
             m_egressLines = r.egressLines;
             m_model->reset(std::move(r.lines));
             for (const Event &e : std::exchange(m_heldLive, {}))

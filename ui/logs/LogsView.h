@@ -14,6 +14,8 @@
 
 #include "core/events/Event.h"
 
+#include <QHash>
+#include <QJsonObject>
 #include <QPointer>
 #include <QWidget>
 
@@ -40,7 +42,8 @@ public:
 
     explicit LogsView(QWidget *parent = nullptr);
 
-    // Takes LogLine, ExecutionStarted and ExecutionFinished events; ignores the rest.
+    // Takes LogLine, ExecutionStarted and ExecutionFinished events, and the model's
+    // calls and approvals (for what each call ran: its tab title); ignores the rest.
     void apply(const Event &event);
     // One line, as a LogLine event carries it.
     void appendLine(LogEntry line);
@@ -63,9 +66,19 @@ public:
     // True while the Egress source shows its empty state instead of a list.
     bool showsEgressEmptyState() const;
     void setSearch(const QString &text);
+    // "Show VM console": the VM's console lines among a call's own output (off:
+    // only in the VM console source).
+    QCheckBox *vmConsoleToggle() const { return m_showVm; }
+
+    // A call's tab title: what it ran or touched ("npm test", "read_file src/a.c"),
+    // from the model's input; the tool's name when the input says nothing more.
+    static QString callLabel(const QString &tool, const QJsonObject &input);
+    // The longest tab title; longer ones are elided (the tooltip has all of it).
+    static constexpr int kTabChars = 32;
 
 private:
-    int tabFor(const QString &callId, const QString &label);
+    int tabFor(const QString &callId, const QString &tool);
+    void markFinished(const QString &callId, bool ok);
     void applyFilter();
     void updateEmptyState();
     void replay(const std::vector<Event> &events);
@@ -77,6 +90,8 @@ private:
     QTabBar *m_tabs;
     QLineEdit *m_search;
     QCheckBox *m_follow;
+    QCheckBox *m_showVm;
+    QHash<QString, QJsonObject> m_callInputs; // call id → the input it ran with
     QStackedWidget *m_stack;
     QTableView *m_list;
     QLabel *m_egressEmpty;

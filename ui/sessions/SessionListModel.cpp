@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
+#include <QRegularExpression>
 
 namespace airlock {
 namespace {
@@ -34,6 +35,22 @@ void runOffThread(QObject *receiver, Op op, std::function<void(QString)> done)
     OffThread::run(receiver, std::move(op), [done](const QString &error) { done(error); });
 }
 
+struct SearchResult {
+    std::vector<EventStore::ContentMatch> matches;
+    QString error;
+};
+
+SearchResult searchContent(const QString &path, const QString &text)
+{
+    auto store = EventStore::open(path);
+    if (!store)
+        return {{}, store.error().message};
+    auto matches = (*store)->searchContent(text);
+    if (!matches)
+        return {{}, matches.error().message};
+    return {std::move(*matches), {}};
+}
+
 } // namespace
 
 SessionListModel::SessionListModel(QObject *parent)
@@ -45,6 +62,10 @@ SessionListModel::SessionListModel(QObject *parent)
     connect(&m_debounce, &QTimer::timeout, this, [this] { reload(m_path); });
     connect(m_watcher, &QFileSystemWatcher::fileChanged, this, [this] { m_debounce.start(); });
     connect(m_watcher, &QFileSystemWatcher::directoryChanged, this, [this] { m_debounce.start(); });
+    // One store query per pause in typing, not one per key.
+    m_searchDebounce.setSingleShot(true);
+    m_searchDebounce.setInterval(200);
+    connect(&m_searchDebounce, &QTimer::timeout, this, &SessionListModel::runSearch);
 }
 
 SessionListModel::~SessionListModel() = default;
@@ -67,6 +88,15 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
             .arg(s.id)
             .arg(s.eventCount)
             .arg(QDateTime::fromMSecsSinceEpoch(s.updatedMs).toString(QLocale().dateTimeFormat(QLocale::ShortFormat)));
+    case DateRole:
+        return relativeDate(s.updatedMs, QDateTime::currentDateTime());
+    case MatchRole:
+        return m_search.isEmpty() || s.title.contains(m_search, Qt::CaseInsensitive) ||
+               (s.title.isEmpty() && tr("Untitled session").contains(m_search, Qt::CaseInsensitive)) ||
+               m_contentMatches.contains(s.id);
+    case SnippetRole:
+        return m_search.isEmpty() || s.title.contains(m_search, Qt::CaseInsensitive) ? QString()
+                                                                                     : m_contentMatches.value(s.id);
     case IdRole:
         return s.id;
     case TitleRole:
@@ -78,6 +108,84 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
     default:
         return {};
     }
+}
+
+// The locale's short time without seconds (some locales' "short" keeps them):
+// "14:02", "2:02 PM".
+static QString shortTimeFormat()
+{
+    QString format = QLocale().timeFormat(QLocale::ShortFormat);
+    format.remove(QRegularExpression(QStringLiteral("[:.]ss?")));
+    return format;
+}
+
+QString SessionListModel::relativeDate(qint64 updatedMs, const QDateTime &now)
+{
+    const QDateTime when = QDateTime::fromMSecsSinceEpoch(updatedMs);
+    const qint64 days = when.date().daysTo(now.date());
+    if (days == 0)
+        return QLocale().toString(when.time(), shortTimeFormat());
+    if (days == 1)
+        return tr("Yesterday");
+    if (when.date().year() == now.date().year())
+        return QLocale().toString(when.date(), QStringLiteral("d MMM"));
+    return QLocale().toString(when.date(), QStringLiteral("d MMM yyyy"));
+}
+
+QString SessionListModel::snippetAround(const QString &text, const QString &needle)
+{
+    constexpr qsizetype kBefore = 24, kLength = 90;
+    const QString line = text.simplified();
+    const qsizetype at = std::max<qsizetype>(0, line.indexOf(needle, 0, Qt::CaseInsensitive));
+    const qsizetype from = std::max<qsizetype>(0, at - kBefore);
+    QString snippet = line.mid(from, kLength);
+    if (from > 0)
+        snippet.prepend(QChar(0x2026));
+    if (from + kLength < line.size())
+        snippet.append(QChar(0x2026));
+    return snippet;
+}
+
+void SessionListModel::setSearch(const QString &text)
+{
+    const QString needle = text.trimmed();
+    if (needle == m_search)
+        return;
+    m_search = needle;
+    m_contentMatches.clear();
+    ++m_searchGeneration;
+    m_searchDone = needle.isEmpty();
+    searchChanged(); // titles filter at once
+    if (needle.isEmpty())
+        m_searchDebounce.stop();
+    else
+        m_searchDebounce.start();
+}
+
+void SessionListModel::runSearch()
+{
+    if (m_search.isEmpty() || m_path.isEmpty())
+        return;
+    const quint64 generation = m_searchGeneration;
+    const QString path = m_path, needle = m_search;
+    OffThread::run(
+        this, [path, needle] { return searchContent(path, needle); },
+        [this, generation, needle](SearchResult r) {
+            if (generation != m_searchGeneration)
+                return; // typed on meanwhile: a newer search follows
+            m_contentMatches.clear();
+            for (const EventStore::ContentMatch &m : r.matches)
+                m_contentMatches.insert(m.sessionId, snippetAround(m.text, needle));
+            m_searchDone = true;
+            searchChanged();
+            Q_EMIT searchFinished();
+        });
+}
+
+void SessionListModel::searchChanged()
+{
+    if (!m_rows.empty())
+        Q_EMIT dataChanged(index(0), index(rowCount() - 1), {MatchRole, SnippetRole});
 }
 
 int SessionListModel::rowOf(const QString &sessionId) const
@@ -132,6 +240,8 @@ void SessionListModel::applyLoaded(std::vector<SessionSummary> rows, QString err
     }
     watch();
     Q_EMIT loaded();
+    if (!same && !m_search.isEmpty())
+        m_searchDebounce.start(); // new sessions may match too
 }
 
 void SessionListModel::renameSession(const QString &sessionId, const QString &title)

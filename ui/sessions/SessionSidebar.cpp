@@ -1,6 +1,7 @@
 #include "ui/sessions/SessionSidebar.h"
 
 #include "ui/sessions/SessionListModel.h"
+#include "ui/sessions/SessionRowDelegate.h"
 
 #include <QAction>
 #include <QInputDialog>
@@ -11,6 +12,7 @@
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QStackedWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace airlock {
@@ -21,19 +23,28 @@ SessionSidebar::SessionSidebar(SessionListModel *model, QWidget *parent)
 {
     setObjectName(QStringLiteral("sessionSidebar"));
     m_filter->setSourceModel(model);
-    m_filter->setFilterCaseSensitivity(Qt::CaseInsensitive);
+    // The model decides what matches (titles, and content through the store).
+    m_filter->setFilterRole(SessionListModel::MatchRole);
+    m_filter->setFilterFixedString(QStringLiteral("true"));
 
     m_search->setPlaceholderText(tr("Search sessions"));
     m_search->setClearButtonEnabled(true);
     m_search->setObjectName(QStringLiteral("sessionSearch"));
-    connect(m_search, &QLineEdit::textChanged, m_filter, &QSortFilterProxyModel::setFilterFixedString);
+    m_search->setToolTip(tr("Searches titles and what was said in each session"));
+    connect(m_search, &QLineEdit::textChanged, model, &SessionListModel::setSearch);
 
     m_list->setModel(m_filter);
     m_list->setObjectName(QStringLiteral("sessionList"));
     m_list->setUniformItemSizes(true);
     m_list->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    connect(m_list, &QListView::activated, this, [this](const QModelIndex &index) {
-        Q_EMIT sessionActivated(index.data(SessionListModel::IdRole).toString());
+    m_list->setItemDelegate(new SessionRowDelegate(m_list)); // owned by the list
+    // One click opens a session, as does moving to it with the keys (the list has
+    // focus: a row that becomes current because the list changed opens nothing).
+    connect(m_list, &QListView::activated, this, [this](const QModelIndex &index) { open(index, true); });
+    connect(m_list, &QListView::clicked, this, [this](const QModelIndex &index) { open(index, false); });
+    connect(m_list->selectionModel(), &QItemSelectionModel::currentChanged, this, [this](const QModelIndex &index) {
+        if (m_list->hasFocus() && !m_selecting)
+            open(index, false);
     });
 
     auto *rename = new QAction(tr("Rename…"), m_list); // owned by the list
@@ -66,6 +77,29 @@ SessionSidebar::SessionSidebar(SessionListModel *model, QWidget *parent)
     connect(model, &SessionListModel::loaded, this, &SessionSidebar::updateState);
     connect(model, &QAbstractItemModel::modelReset, this, &SessionSidebar::updateState);
     updateState();
+}
+
+void SessionSidebar::open(const QModelIndex &index, bool again)
+{
+    if (!index.isValid())
+        return;
+    const QString id = index.data(SessionListModel::IdRole).toString();
+    // A click makes a row current and then reports the click: one opening, not two.
+    if (!again && id == m_justOpened)
+        return;
+    m_justOpened = id;
+    QTimer::singleShot(0, this, [this] { m_justOpened.clear(); });
+    Q_EMIT sessionActivated(id);
+}
+
+void SessionSidebar::selectSession(const QString &sessionId)
+{
+    const int row = m_model->rowOf(sessionId);
+    if (row < 0)
+        return;
+    m_selecting = true;
+    m_list->setCurrentIndex(m_filter->mapFromSource(m_model->index(row, 0)));
+    m_selecting = false;
 }
 
 QModelIndex SessionSidebar::currentSource() const
@@ -123,8 +157,7 @@ void SessionSidebar::updateState()
         m_emptyState->setText(tr("Sessions could not be loaded:\n%1").arg(m_model->loadError()));
         m_stack->setCurrentWidget(m_emptyState);
     } else if (m_model->rowCount() == 0) {
-        m_emptyState->setText(tr("No sessions yet.\n\nStart one from a terminal with\n"
-                                 "airlock chat \"your first prompt\"\n\n"
+        m_emptyState->setText(tr("No sessions yet.\n\nStart one with Session › New session (Ctrl+N).\n\n"
                                  "Every message, tool call and approval is recorded here."));
         m_stack->setCurrentWidget(m_emptyState);
     } else {

@@ -26,6 +26,8 @@ public:
     // delete asks for confirmation, naming what will be lost.
     void promptRename();
     void confirmDelete();
+    // Makes the session's row current without opening it (the window opens it).
+    void selectSession(const QString &sessionId);
 
 Q_SIGNALS:
     void sessionActivated(const QString &sessionId);
@@ -33,6 +35,8 @@ Q_SIGNALS:
 private:
     void updateState();
     QModelIndex currentSource() const;
+    // Asks the window to show the row's session; `again`: even if it just did.
+    void open(const QModelIndex &index, bool again);
 
     SessionListModel *m_model;
     QSortFilterProxyModel *m_filter;
@@ -40,6 +44,8 @@ private:
     QListView *m_list;
     QLabel *m_emptyState;
     QStackedWidget *m_stack;
+    QString m_justOpened; // within this event-loop turn
+    bool m_selecting = false;
 };
 
 } // namespace airlock

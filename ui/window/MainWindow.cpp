@@ -13,9 +13,12 @@
 #include "ui/sessions/SessionSidebar.h"
 #include "ui/settings/SettingsDialog.h"
 #include "ui/theme/AppIcon.h"
+#include "ui/theme/FocusRing.h"
+#include "ui/window/WindowLayoutMemory.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QLabel>
@@ -25,6 +28,7 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QSystemTrayIcon>
+#include <QTableView>
 
 namespace airlock {
 namespace {
@@ -37,6 +41,17 @@ QLabel *emptyStateLabel(const QString &text, QWidget *parent)
     label->setMargin(12);
     label->setEnabled(false); // greyed: a placeholder, not content
     return label;
+}
+
+// The platform's keys for a standard action, and ours when it has none: many Linux
+// desktops define no Preferences or Quit key, and README promises Ctrl+, and Ctrl+Q.
+QList<QKeySequence> withFallback(QKeySequence::StandardKey key, const QKeySequence &fallback)
+{
+    QList<QKeySequence> keys = QKeySequence::keyBindings(key);
+    keys.removeAll(QKeySequence());
+    if (!keys.contains(fallback))
+        keys.append(fallback);
+    return keys;
 }
 
 } // namespace
@@ -77,16 +92,19 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     m_filesDock->setWidget(m_files);
     m_previewDock->setWidget(m_preview);
     tabifyDockWidget(m_filesDock, m_previewDock);
-    // The chat gets the room; docks start small and keep what the user gives them.
-    resizeDocks({m_logsDock}, {170}, Qt::Vertical);
-    resizeDocks({m_filesDock}, {300}, Qt::Horizontal);
+    // The chat gets the room; the docks get theirs on the first show (see
+    // applyDefaultDockSizes) and keep what the user gives them.
     m_filesDock->raise();
 
     auto *file = menuBar()->addMenu(tr("&Session"));
     QAction *newAction = file->addAction(tr("&New session"), this, &MainWindow::newSession);
     newAction->setShortcut(QKeySequence::New);
     QAction *settings = file->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
-    settings->setShortcut(QKeySequence::Preferences);
+    settings->setShortcuts(withFallback(QKeySequence::Preferences, QKeySequence(Qt::CTRL | Qt::Key_Comma)));
+    file->addSeparator();
+    QAction *quit = file->addAction(tr("&Quit"), this, &MainWindow::close); // closing saves the layout
+    quit->setShortcuts(withFallback(QKeySequence::Quit, QKeySequence(Qt::CTRL | Qt::Key_Q)));
+    quit->setMenuRole(QAction::QuitRole);
     auto *view = menuBar()->addMenu(tr("&View"));
     for (QDockWidget *dock : {m_logsDock, m_filesDock, m_previewDock})
         view->addAction(dock->toggleViewAction());
@@ -104,6 +122,7 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     connect(m_chat, &ChatPanel::statusChanged, this, [this](const QString &m) { statusBar()->showMessage(m); });
     connect(m_chat, &ChatPanel::sessionCreated, this, [this](const QString &sessionId) {
         m_sessions->reload(m_databasePath);
+        m_layout->rememberSession(sessionId);
         openFeed(sessionId, true); // a new session's events reach the views through a feed too
     });
     // The running agent's events go to the feed, which hands them on in order.
@@ -130,10 +149,47 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
             showWaitingCount(0);
     });
     connect(transcript(), &TranscriptView::fileChangeActivated, this, &MainWindow::showFileChange);
+    m_layout = new WindowLayoutMemory(this, m_databasePath); // owned by the window
+    m_layout->restoreGeometry();
+    FocusRing::install(qApp);
+    connect(m_sessions, &SessionListModel::loaded, this, &MainWindow::reopenLastSession);
     m_sessions->reload(m_databasePath);
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    // Dock sizes given before the first show are squeezed by the first layout: set
+    // them once the window has its real size.
+    if (!std::exchange(m_shownOnce, true) && !m_layout->restoreDocks())
+        applyDefaultDockSizes();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    m_layout->save();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::applyDefaultDockSizes()
+{
+    const int lines = QFontMetrics(m_logs->list()->font()).height() + 2;
+    resizeDocks({m_logsDock}, {std::max(height() / 3, 14 * lines)}, Qt::Vertical);
+    resizeDocks({m_filesDock}, {300}, Qt::Horizontal);
+}
+
+void MainWindow::reopenLastSession()
+{
+    if (std::exchange(m_reopenTried, true) || m_feed || !m_chat->sessionId().isEmpty())
+        return;
+    const QString last = m_layout->lastSession();
+    if (last.isEmpty() || m_sessions->rowOf(last) < 0)
+        return; // deleted since, or never one: the empty state says what to do
+    m_sidebar->selectSession(last);
+    showSession(last);
+}
 
 QDockWidget *MainWindow::makeDock(const QString &title, const QString &objectName, const QString &emptyText,
                                   Qt::DockWidgetArea area)
@@ -149,6 +205,7 @@ void MainWindow::showSession(const QString &sessionId)
 {
     if (m_feed && m_feed->sessionId() == sessionId && m_chat->sessionId() == sessionId && m_chat->agent())
         return; // running here: its feed is live already
+    m_layout->rememberSession(sessionId);
     m_chatPlaceholder->setText(tr("Loading session %1…").arg(sessionId));
     m_chatStack->setCurrentWidget(m_chatPlaceholder);
     m_chat->openSession(sessionId);

@@ -23,6 +23,7 @@ class PreviewView;
 class SessionFeed;
 class SessionSidebar;
 class TranscriptView;
+class WindowLayoutMemory;
 
 class MainWindow final : public QMainWindow {
     Q_OBJECT
@@ -60,7 +61,17 @@ public:
     void markLastCallChanges();
     int waitingCount() const { return m_waiting; }
 
+protected:
+    void showEvent(QShowEvent *event) override;
+    void closeEvent(QCloseEvent *event) override;
+
 private:
+    // Once the list is first loaded: the session shown when the window last closed,
+    // if it still exists and nothing else was opened meanwhile.
+    void reopenLastSession();
+    // Room for the chat and for logs that can be read: a third of the window, about
+    // twelve lines, for the Logs dock (used when no saved layout was restored).
+    void applyDefaultDockSizes();
     // Replaces the feed (and what follows it) with one for `sessionId`; `created`:
     // a session just created here, whose events all arrive live.
     void openFeed(const QString &sessionId, bool created = false);
@@ -85,6 +96,9 @@ private:
     QDockWidget *m_logsDock = nullptr;
     QDockWidget *m_filesDock = nullptr;
     QDockWidget *m_previewDock = nullptr;
+    WindowLayoutMemory *m_layout = nullptr; // geometry, docks, last session (settings file)
+    bool m_shownOnce = false;
+    bool m_reopenTried = false;
 };
 
 } // namespace airlock

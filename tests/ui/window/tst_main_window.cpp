@@ -77,7 +77,7 @@ void TestMainWindow::emptyStateTellsWhatToDo()
     QVERIFY(empty);
     QTRY_VERIFY(empty->isVisible());
     QVERIFY2(empty->text().contains(QLatin1String("No sessions yet")), qPrintable(empty->text()));
-    QVERIFY(empty->text().contains(QLatin1String("airlock chat")));
+    QVERIFY(empty->text().contains(QLatin1String("Ctrl+N")));
     QVERIFY(w.findChild<QWidget *>(QStringLiteral("chatArea"))->isVisible());
     for (QDockWidget *dock : {w.logsDock(), w.filesDock(), w.previewDock()}) {
         QVERIFY(dock);
