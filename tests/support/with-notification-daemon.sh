@@ -33,12 +33,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A display of our own: the first free number from 90 up (a lock file marks a used one).
-display=90
-while [ -e "/tmp/.X$display-lock" ] || [ -e "/tmp/.X11-unix/X$display" ]; do display=$((display + 1)); done
-Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >"$dir/xvfb.log" 2>&1 &
+# A display of our own: Xvfb picks a free number itself and says which (-displayfd),
+# so tests that run in parallel never share one.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$dir/display" >"$dir/xvfb.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do [ -e "/tmp/.X11-unix/X$display" ] && break; sleep 0.05; done
+for _ in $(seq 1 100); do [ -s "$dir/display" ] && break; sleep 0.05; done
+display=$(head -n1 "$dir/display")
+[ -n "$display" ] || { echo "with-notification-daemon: Xvfb did not start:" >&2; cat "$dir/xvfb.log" >&2; exit 1; }
 
 # Two private session buses: one with dunst, one left empty.
 start_bus() { # NAME: starts a bus, prints its address

@@ -83,8 +83,8 @@ QString DesktopNotifier::touchedBy(const QJsonObject &input)
 void DesktopNotifier::notifyWaiting(const QString &callId, const QString &tool, const QJsonObject &input)
 {
     const QString touched = touchedBy(input);
-    const QString body = touched.isEmpty() ? tr("%1 is waiting for your decision.").arg(tool)
-                                           : tr("%1 wants to use %2. It waits for your decision.").arg(tool, touched);
+    const QString body = touched.isEmpty() ? tr("%1 waits for your decision.").arg(tool)
+                                           : tr("%1 (%2) waits for your decision.").arg(tool, touched);
     m_callId = callId;
     m_closeWhenShown = false;
     show(tr("Approval needed"), body);
@@ -96,6 +96,9 @@ void DesktopNotifier::settle(const QString &callId)
         return;
     if (m_pending) {
         m_closeWhenShown = true; // closed as soon as the server says its id
+#ifdef AIRLOCK_HAVE_FREEDESKTOP_NOTIFY
+        m_queued.clear();
+#endif
         return;
     }
 #ifdef AIRLOCK_HAVE_FREEDESKTOP_NOTIFY
@@ -120,8 +123,10 @@ void DesktopNotifier::show(const QString &summary, const QString &body)
         fallBack(summary, body);
         return;
     }
-    if (m_service == Service::Asking) {
-        m_queued = {summary, body}; // the latest call wins, as a replaced notification would
+    if (m_service == Service::Asking || m_pending) {
+        // Sent when the server has answered (with the id to replace); the latest
+        // call wins, as a replaced notification would.
+        m_queued = {summary, body};
         return;
     }
     if (m_service == Service::Unknown || m_service == Service::Missing) {
@@ -134,21 +139,16 @@ void DesktopNotifier::show(const QString &summary, const QString &body)
         connect(watcher, &QDBusPendingCallWatcher::finished, this, [this](QDBusPendingCallWatcher *w) {
             w->deleteLater();
             const QDBusPendingReply<QStringList> reply = *w;
+            m_service = reply.isError()                                    ? Service::Missing
+                        : reply.value().contains(QLatin1String("actions")) ? Service::WithActions
+                                                                           : Service::WithoutActions;
             const QStringList queued = std::exchange(m_queued, {});
-            if (queued.isEmpty()) { // settled meanwhile: nothing to say
-                m_service = reply.isError()                                    ? Service::Missing
-                            : reply.value().contains(QLatin1String("actions")) ? Service::WithActions
-                                                                               : Service::WithoutActions;
-                return;
-            }
-            if (reply.isError()) {
-                m_service = Service::Missing;
+            if (queued.isEmpty())
+                return; // settled meanwhile: nothing to say
+            if (m_service == Service::Missing)
                 fallBack(queued.value(0), queued.value(1));
-                return;
-            }
-            m_service =
-                reply.value().contains(QLatin1String("actions")) ? Service::WithActions : Service::WithoutActions;
-            show(queued.value(0), queued.value(1));
+            else
+                show(queued.value(0), queued.value(1));
         });
         return;
     }
@@ -156,7 +156,7 @@ void DesktopNotifier::show(const QString &summary, const QString &body)
     QStringList actions;
     if (m_service == Service::WithActions)
         actions = {QStringLiteral("approve"), tr("Approve once"), QStringLiteral("default"), tr("Open")};
-    const QVariantMap hints = {{QStringLiteral("urgency"), QVariant::fromValue(uchar(2))}, // critical: it blocks a run
+    const QVariantMap hints = {{QStringLiteral("urgency"), QVariant::fromValue(uchar(1))}, // normal; it never expires
                                {QStringLiteral("category"), QStringLiteral("im.received")},
                                {QStringLiteral("desktop-entry"), QStringLiteral("airlock")}};
     QDBusMessage notify = notificationCall(QStringLiteral("Notify"));
@@ -179,6 +179,8 @@ void DesktopNotifier::show(const QString &summary, const QString &body)
         if (std::exchange(m_closeWhenShown, false)) {
             closeShown();
             m_callId.clear();
+        } else if (const QStringList queued = std::exchange(m_queued, {}); !queued.isEmpty()) {
+            show(queued.value(0), queued.value(1)); // a newer call, asked meanwhile, replaces it
         }
     });
 }

@@ -134,7 +134,7 @@ void TestApprovalNotification::approveOnTheNotificationRunsThatCall()
     QVERIFY(shown.wait(30000));
     const uint id = shown.first().first().toUInt();
     QTRY_COMPARE(displayed(), 1);
-    QCOMPARE(lastRecordedBody(), QStringLiteral("echo is waiting for your decision."));
+    QCOMPARE(lastRecordedBody(), QStringLiteral("echo waits for your decision."));
     QCOMPARE(w->notifier()->callId(), QStringLiteral("toolu_n1"));
     QVERIFY(w->chat()->agent()->isAwaiting(QStringLiteral("toolu_n1")));
 

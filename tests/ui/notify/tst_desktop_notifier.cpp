@@ -93,7 +93,7 @@ void TestDesktopNotifier::approveActionApprovesThatCall()
     const QStringList got = recorded(id);
     QCOMPARE(got.value(1), QStringLiteral("Airlock"));
     QCOMPARE(got.value(2), QStringLiteral("Approval needed"));
-    QCOMPARE(got.value(3), QStringLiteral("write_file wants to use notes/today.md. It waits for your decision."));
+    QCOMPARE(got.value(3), QStringLiteral("write_file (notes/today.md) waits for your decision."));
     QCOMPARE(displayed(), 1);
 
     // dunst's context menu lists the notification's actions; picking "Approve once"
@@ -123,13 +123,22 @@ void TestDesktopNotifier::newerCallReplacesItAndOpenNamesIt()
     QVERIFY(shown.wait(5000));
     QCOMPARE(shown.at(1).first().toUInt(), first); // replaced, not a second one
     QCOMPARE(displayed(), 1);
-    QTRY_COMPARE(recorded(first).value(3), QStringLiteral("exec wants to use make test. It waits for your decision."));
+    QTRY_COMPARE(recorded(first).value(3), QStringLiteral("exec (make test) waits for your decision."));
     QCOMPARE(notifier.callId(), QStringLiteral("toolu_b"));
+    // Two calls asked before the server answered the first: still one notification, the latest.
+    notifier.notifyWaiting(QStringLiteral("toolu_x"), QStringLiteral("write_file"), kWrite);
+    notifier.notifyWaiting(QStringLiteral("toolu_y"), QStringLiteral("fetch"),
+                           {{QStringLiteral("url"), QStringLiteral("https://example.test/a")}});
+    QTRY_COMPARE(shown.count(), 4);
+    QCOMPARE(shown.at(3).first().toUInt(), first);
+    QCOMPARE(displayed(), 1);
+    QTRY_COMPARE(recorded(first).value(3), QStringLiteral("fetch (https://example.test/a) waits for your decision."));
+    QCOMPARE(notifier.callId(), QStringLiteral("toolu_y"));
 
     // A click on the notification is its default action: open the window at this call.
     dunstctl({QStringLiteral("action"), QStringLiteral("0")});
     QVERIFY(open.wait(5000));
-    QCOMPARE(open.first().first().toString(), QStringLiteral("toolu_b"));
+    QCOMPARE(open.first().first().toString(), QStringLiteral("toolu_y"));
     QCOMPARE(approve.count(), 0);
 }
 
@@ -187,7 +196,7 @@ void TestDesktopNotifier::noServiceFallsBackToTheTray()
     QVERIFY(fellBack.wait(5000));
     QCOMPARE(shown.count(), 0);
     QCOMPARE(summary, QStringLiteral("Approval needed"));
-    QCOMPARE(body, QStringLiteral("write_file wants to use notes/today.md. It waits for your decision."));
+    QCOMPARE(body, QStringLiteral("write_file (notes/today.md) waits for your decision."));
     QCOMPARE(displayed(), 0); // nothing reached the daemon on the other bus
     QDBusConnection::disconnectFromBus(QStringLiteral("airlock-empty-bus"));
 }
