@@ -12,7 +12,10 @@
 #include <QPluginLoader>
 #include <QSplitter>
 #include <QStackedWidget>
+#include <QTimer>
 #include <QVBoxLayout>
+
+#include <utility>
 
 #ifdef Q_OS_UNIX
 #include <unistd.h>
@@ -94,7 +97,10 @@ PreviewView::PreviewView(QWidget *parent)
 
 void PreviewView::setWorkspace(const QString &dir)
 {
-    m_workspace = dir.isEmpty() ? QString() : QFileInfo(dir).absoluteFilePath();
+    const QString workspace = dir.isEmpty() ? QString() : QFileInfo(dir).absoluteFilePath();
+    if (workspace != m_workspace)
+        m_shownFile.clear(); // another session's folder: its changes are not this page's
+    m_workspace = workspace;
     if (m_page)
         m_page->setAllowedRoot(m_workspace);
 }
@@ -148,11 +154,17 @@ bool PreviewView::ensureEngine()
     return true;
 }
 
+QString PreviewView::absolutePath(const QString &path) const
+{
+    return QDir::cleanPath(QDir::isAbsolutePath(path) || m_workspace.isEmpty()
+                               ? QFileInfo(path).absoluteFilePath()
+                               : QDir(m_workspace).absoluteFilePath(path));
+}
+
 void PreviewView::previewFile(const QString &htmlPath)
 {
-    const QString path = QDir::isAbsolutePath(htmlPath) || m_workspace.isEmpty()
-                             ? QFileInfo(htmlPath).absoluteFilePath()
-                             : QDir(m_workspace).absoluteFilePath(htmlPath);
+    const QString path = absolutePath(htmlPath);
+    m_shownFile.clear();
     if (m_workspace.isEmpty()) {
         showMessage(tr("This session has no workspace yet: there is nothing to preview."));
         return;
@@ -165,8 +177,32 @@ void PreviewView::previewFile(const QString &htmlPath)
     if (!ensureEngine())
         return;
     m_refusedNote->setVisible(false);
+    m_shownFile = path;
     m_page->load(QUrl::fromLocalFile(path));
     m_pageStack->setCurrentWidget(m_page->widget());
+}
+
+void PreviewView::fileChanged(const QString &path)
+{
+    if (m_shownFile.isEmpty() || !m_page || m_workspace.isEmpty())
+        return;
+    const QString changed = absolutePath(path);
+    // What the page is made of: the file itself, and the stylesheets and scripts of
+    // the workspace it may link (a rewritten style.css changes the page as much).
+    const QString suffix = QFileInfo(changed).suffix().toLower();
+    const bool asset =
+        (suffix == QLatin1String("css") || suffix == QLatin1String("js") || suffix == QLatin1String("mjs")) &&
+        changed.startsWith(QDir::cleanPath(m_workspace) + QLatin1Char('/'));
+    if (changed != m_shownFile && !asset)
+        return;
+    if (std::exchange(m_reloadQueued, true))
+        return;
+    // After the events of this round: a call that writes several files reloads once.
+    QTimer::singleShot(0, this, [this] {
+        m_reloadQueued = false;
+        if (m_page && !m_shownFile.isEmpty())
+            m_page->load(QUrl::fromLocalFile(m_shownFile));
+    });
 }
 
 void PreviewView::runJavaScript(const QString &script, std::function<void(const QVariant &)> done)

@@ -31,6 +31,12 @@ public:
 
     // Renders an HTML file from the workspace (absolute, or relative to it).
     void previewFile(const QString &htmlPath);
+    // The workspace file the page shows (absolute); empty: none.
+    QString shownFile() const { return m_shownFile; }
+    // A call changed `path` (relative to the workspace, or absolute): the page is
+    // reloaded when it is the file shown or a stylesheet or script beside it, so the
+    // preview never shows an older version than the disk has.
+    void fileChanged(const QString &path);
     void addScreenshot(const QImage &image, const QString &caption);
 
     bool isEngineLoaded() const { return m_page != nullptr; }
@@ -62,7 +68,11 @@ private:
     void showMessage(const QString &text);
     void showScreenshot(int index);
 
+    QString absolutePath(const QString &path) const;
+
     QString m_workspace;
+    QString m_shownFile;         // what the page shows, to reload it when a call rewrites it
+    bool m_reloadQueued = false; // one reload for the several files a call changes
     QLabel *m_refusedNote;
     QStackedWidget *m_pageStack;
     QLabel *m_pageMessage;

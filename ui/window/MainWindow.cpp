@@ -2,12 +2,14 @@
 
 #include "core/events/EventPayloads.h"
 #include "core/sessions/SessionFeed.h"
+#include "ui/approval/ApprovalCard.h"
 #include "ui/chat/ChatPanel.h"
 #include "ui/chat/TranscriptModel.h"
 #include "ui/chat/TranscriptView.h"
 #include "ui/chat/UsageMeterLabel.h"
 #include "ui/files/FilesView.h"
 #include "ui/logs/LogsView.h"
+#include "ui/notify/DesktopNotifier.h"
 #include "ui/preview/PreviewView.h"
 #include "ui/sessions/SessionListModel.h"
 #include "ui/sessions/SessionSidebar.h"
@@ -61,7 +63,8 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
       m_sidebar(new SessionSidebar(m_sessions, this)),
       m_chatPlaceholder(emptyStateLabel(tr("Select a session on the left, or start one with airlock chat."), this)),
       m_chat(new ChatPanel(m_databasePath, std::move(agentSetup), this)), m_logs(new LogsView(this)),
-      m_files(new FilesView(this)), m_preview(new PreviewView(this)), m_chatStack(new QStackedWidget(this))
+      m_files(new FilesView(this)), m_preview(new PreviewView(this)), m_notifier(new DesktopNotifier(this)),
+      m_chatStack(new QStackedWidget(this))
 {
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Airlock"));
@@ -143,6 +146,23 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
         }
     });
     connect(m_chat, &ChatPanel::approvalWaiting, this, &MainWindow::notifyApproval);
+    // The notification's actions: approve that exact call once (if it still waits),
+    // or bring the window up at its card. A settled call's notification goes away.
+    m_notifier->setFallback([this](const QString &summary, const QString &body) { showTrayMessage(summary, body); });
+    connect(m_notifier, &DesktopNotifier::approveRequested, this, [this](const QString &callId) {
+        if (m_chat->agent() && m_chat->agent()->isAwaiting(callId))
+            (void)m_chat->agent()->approve(callId, AgentSession::Scope::Once);
+    });
+    connect(m_notifier, &DesktopNotifier::openRequested, this, [this](const QString &callId) {
+        showNormal();
+        raise();
+        activateWindow();
+        m_chat->showPending(callId);
+    });
+    connect(m_chat, &ChatPanel::waitingCountChanged, m_notifier, [this] {
+        if (!m_chat->agent() || !m_chat->agent()->isAwaiting(m_notifier->callId()))
+            m_notifier->settle(m_notifier->callId());
+    });
     // The run that asked is over: nothing waits for it any more.
     connect(m_chat, &ChatPanel::runFinished, this, [this] {
         if (m_waitingCalls.settleAll())
@@ -282,6 +302,7 @@ void MainWindow::onEvent(const Event &event)
         m_changedByCall.clear();
     } else if (event.knownKind() == EventKind::FileChanged) {
         m_changedByCall << payloads::FileChanged::from(event).path;
+        m_preview->fileChanged(m_changedByCall.last()); // a page a call rewrote is shown anew
     } else if (event.knownKind() == EventKind::ExecutionFinished) {
         if (!m_changedByCall.isEmpty())
             m_files->markChanged(std::exchange(m_changedByCall, {}));
@@ -299,9 +320,19 @@ void MainWindow::notifyApproval(const QString &tool)
 {
     if (isActiveWindow())
         return;
-    // The taskbar entry asks for attention; a tray icon, where the desktop has a
-    // tray, says what waits.
+    // The taskbar entry asks for attention; the desktop's notification (else a tray
+    // message) says which call waits and what it touches.
     QApplication::alert(this);
+    const QString callId = m_chat->approvalCard()->callId(); // the card shows the first waiting call
+    QJsonObject input;
+    for (const WaitingCalls::Call &call : m_waitingCalls.calls())
+        if (call.callId == callId)
+            input = call.input;
+    m_notifier->notifyWaiting(callId, tool, input);
+}
+
+void MainWindow::showTrayMessage(const QString &summary, const QString &body)
+{
     if (!QSystemTrayIcon::isSystemTrayAvailable())
         return;
     if (!m_tray) {
@@ -313,7 +344,7 @@ void MainWindow::notifyApproval(const QString &tool)
         });
     }
     m_tray->show();
-    m_tray->showMessage(tr("Airlock: approval needed"), tr("%1 is waiting for your decision.").arg(tool));
+    m_tray->showMessage(tr("Airlock: %1").arg(summary), body);
 }
 
 void MainWindow::showWaitingCount(int count)

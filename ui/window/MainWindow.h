@@ -17,6 +17,7 @@ namespace airlock {
 
 class SessionListModel;
 class ChatPanel;
+class DesktopNotifier;
 class FilesView;
 class LogsView;
 class PreviewView;
@@ -51,6 +52,7 @@ public:
     SessionFeed *feed() const { return m_feed; }
     // Draws attention to a call that waits while the window is not in front.
     void notifyApproval(const QString &tool);
+    DesktopNotifier *notifier() const { return m_notifier; }
     // A live event of the session shown (from its feed).
     void onEvent(const Event &event);
     // The title and the tray icon say how many calls wait for a decision (as the
@@ -89,6 +91,8 @@ private:
     FilesView *m_files;
     PreviewView *m_preview;
     QSystemTrayIcon *m_tray = nullptr; // created the first time it is needed
+    DesktopNotifier *m_notifier;       // the desktop's notification, else the tray's message
+    void showTrayMessage(const QString &summary, const QString &body);
     int m_waiting = 0;
     WaitingCalls m_waitingCalls; // folded over the feed
     QStringList m_changedByCall; // paths the running call changed, as recorded
