@@ -9,6 +9,7 @@
 #include "ui/approval/ArgumentEditor.h"
 #include "ui/chat/ChatPanel.h"
 #include "ui/files/DiffView.h"
+#include "ui/sessions/SessionListModel.h"
 #include "ui/window/MainWindow.h"
 
 #include "tests/support/ScriptedAgent.h"
@@ -59,6 +60,10 @@ std::unique_ptr<MainWindow> TestApprovalCard::openWindow()
     w->show();
     if (!QTest::qWaitForWindowExposed(w.get()))
         qFatal("the window was not shown");
+    // The session list loads off the UI thread; a late load must not reopen the
+    // chat under a card that is already up.
+    if (!QTest::qWaitFor([&w] { return w->sessions()->isLoaded(); }, 10000))
+        qFatal("the session list did not load");
     w->newSession();
     return w;
 }
