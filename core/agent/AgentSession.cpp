@@ -24,16 +24,43 @@ namespace airlock {
 
 namespace {
 
-// What the window's card shows for a call that waits, with what it would write.
-PendingApproval pendingApproval(const QueuedCall &call)
+// Why an "always allow" rule for exactly this call would never allow it (the
+// simple-command and env checks skip allow rules), asked of a copy of the policy
+// with the rule in front; empty when the rule would decide Allow.
+QString whyRuleWouldNotApply(const PolicyEngine &policy, const PolicyCall &call, const PolicyRule &rule)
 {
-    return PendingApproval{call.id,
-                           call.tool,
-                           call.def->source,
-                           call.input,
-                           call.def->annotations,
-                           call.decision,
-                           call.def->plannedWrite ? call.def->plannedWrite(call.input) : std::nullopt};
+    PolicyEngine with = policy;
+    with.prependRule(rule);
+    const PolicyDecision decided = with.decide(call);
+    if (decided.verdict == PolicyVerdict::Allow && decided.rule == rule.name)
+        return {};
+    // The same check without the rule says why, without naming a rule nobody saved.
+    const PolicyDecision without = policy.decide(call);
+    const QString reason = without.rule == decided.rule ? without.reason : decided.reason;
+    return reason.isEmpty() ? QStringLiteral("policy rule \"%1\" decides first").arg(decided.rule) : reason;
+}
+
+PolicyRule sessionRule(const PolicyCall &call)
+{
+    return PolicyRule::alwaysAllow(call, QStringLiteral("session"),
+                                   QStringLiteral("always-this-session:%1").arg(call.tool));
+}
+
+// What the window's card shows for a call that waits, with what it would write.
+PendingApproval pendingApproval(const QueuedCall &call, const PolicyEngine &policy)
+{
+    PendingApproval p{call.id,
+                      call.tool,
+                      call.def->source,
+                      call.input,
+                      call.def->annotations,
+                      call.decision,
+                      call.def->plannedWrite ? call.def->plannedWrite(call.input) : std::nullopt,
+                      call.def->shellField,
+                      {}};
+    const PolicyCall pc = call.policyCall();
+    p.sessionRuleUnavailable = whyRuleWouldNotApply(policy, pc, sessionRule(pc));
+    return p;
 }
 
 // Counts for people: "9,998,000", whatever the system's locale.
@@ -503,7 +530,7 @@ void AgentSession::triage()
     std::vector<PendingApproval> asks;
     for (const QueuedCall &call : m_calls.calls())
         if (call.stage == QueuedCall::Stage::Waiting)
-            asks.push_back(pendingApproval(call));
+            asks.push_back(pendingApproval(call, m_policy));
     const int turn = m_turn;
     for (const PendingApproval &ask : asks)
         if (m_turn == turn && isAwaiting(ask.callId))
@@ -702,6 +729,11 @@ Status AgentSession::approve(const QString &callId, Scope scope, std::optional<Q
         pc, scopeName(scope),
         QStringLiteral("%1:%2").arg(
             project ? QStringLiteral("always-this-project") : QStringLiteral("always-this-session"), call.tool));
+    // A rule the policy would skip (a compound shell command) must not be saved as
+    // if it would spare the next ask: say so, and the call keeps waiting.
+    if (const QString why = whyRuleWouldNotApply(m_policy, pc, rule); !why.isEmpty())
+        return Error::make(Error::Code::BadInput,
+                           QStringLiteral("cannot remember this for the %1: %2").arg(scopeName(scope), why));
     if (!project) {
         grant(callId, input, payload, std::move(rule));
         return {};
@@ -736,7 +768,7 @@ void AgentSession::onProjectRuleWritten(int turn, const QString &callId, const Q
                                   {QStringLiteral("call_id"), callId}});
         const QueuedCall *call = sameTurn ? m_calls.find(callId) : nullptr;
         if (call && call->stage == QueuedCall::Stage::Waiting)
-            Q_EMIT approvalNeeded(pendingApproval(*call));
+            Q_EMIT approvalNeeded(pendingApproval(*call, m_policy));
         return;
     }
     if (!sameTurn || !m_calls.isWaiting(callId)) {
@@ -781,6 +813,14 @@ void AgentSession::settleByPolicy()
             record(EventKind::PolicyDecision, call->decision.eventPayload(id));
     for (const QString &id : settled) // after the loop: a listener may change the calls
         Q_EMIT approvalSettled(id);
+}
+
+std::optional<PlannedFileWrite> AgentSession::plannedWrite(const QString &callId, const QJsonObject &input) const
+{
+    for (const QueuedCall &call : m_calls.calls())
+        if (call.id == callId && call.stage == QueuedCall::Stage::Waiting && call.def && call.def->plannedWrite)
+            return call.def->plannedWrite(input);
+    return std::nullopt;
 }
 
 Status AgentSession::deny(const QString &callId, const QString &reason)

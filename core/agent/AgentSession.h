@@ -74,6 +74,10 @@ struct PendingApproval {
     ToolAnnotations annotations;
     PolicyDecision decision;               // why it is asked
     std::optional<PlannedFileWrite> write; // what approving would write, when the tool can say
+    QString shellField;                    // the input field with a shell command line, if any
+    // Why "always for this session/project" would save a rule the policy never
+    // applies to this call (a compound shell command…); empty: such a rule works.
+    QString sessionRuleUnavailable;
 };
 
 class AgentSession final : public QObject {
@@ -117,6 +121,10 @@ public:
     Status approve(const QString &callId, Scope scope = Scope::Once,
                    std::optional<QJsonObject> editedInput = std::nullopt);
     Status deny(const QString &callId, const QString &reason);
+    // What a waiting call would write with `input` instead of its own (an edit on
+    // the card): the tool's pure plannedWrite, no disk. Nothing for an unknown call
+    // or a tool that writes no host file.
+    std::optional<PlannedFileWrite> plannedWrite(const QString &callId, const QJsonObject &input) const;
     // The model of the following turns (the provider stays); recorded in the log.
     Status setModel(const QString &model);
     const QString &model() const { return m_options.provider.model; }

@@ -13,6 +13,7 @@ AgentTool AgentTool::fromDescription(const QJsonObject &d, std::shared_ptr<Sandb
     const QJsonObject a = d.value(QLatin1String("annotations")).toObject();
     t.annotations.readOnly = a.value(QLatin1String("readOnlyHint")).toBool(false);
     t.annotations.destructive = a.value(QLatin1String("destructiveHint")).toBool(!t.annotations.readOnly);
+    t.annotations.destructiveStated = a.value(QLatin1String("destructiveHint")).isBool();
     t.annotations.openWorld = a.value(QLatin1String("openWorldHint")).toBool(true);
     t.sandbox = std::move(sandbox);
     t.sandboxTool = t.spec.name;

@@ -15,6 +15,9 @@ struct ToolAnnotations {
     bool readOnly = false;   // MCP readOnlyHint: the tool changes nothing
     bool destructive = true; // MCP destructiveHint
     bool openWorld = true;   // MCP openWorldHint: reaches outside the sandbox
+    // The tool set destructiveHint itself: MCP's default (true) says nothing about
+    // a tool that never mentions it, so only a stated hint earns a warning.
+    bool destructiveStated = false;
 };
 
 struct PolicyCall {

@@ -1,5 +1,8 @@
 #include "ui/approval/ApprovalCard.h"
 
+#include "ui/approval/ArgumentEditor.h"
+#include "ui/approval/CallDescription.h"
+#include "ui/approval/CallTargets.h"
 #include "ui/files/DiffView.h"
 
 #include "core/policy/PolicyRule.h"
@@ -13,9 +16,12 @@
 #include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QStackedWidget>
 #include <QTextEdit>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace airlock {
 namespace {
@@ -44,32 +50,59 @@ QString valueHtml(const QJsonValue &v)
 } // namespace
 
 ApprovalCard::ApprovalCard(QWidget *parent)
-    : QWidget(parent), m_title(new QLabel(this)), m_badges(new QLabel(this)), m_arguments(new QLabel(this)),
-      m_policy(new QLabel(this)), m_network(new QLabel(this)), m_error(new QLabel(this)),
-      m_modes(new QStackedWidget(this)), m_reason(new QLineEdit(this)), m_editor(new QPlainTextEdit(this)),
-      m_approve(new QPushButton(this)), m_project(new QPushButton(this)), m_diff(new DiffView(this))
+    : QWidget(parent), m_title(new QLabel(this)), m_badges(new QLabel(this)), m_kind(new QLabel(this)),
+      m_targets(new QLabel(this)), m_arguments(new QLabel), m_argumentsArea(new QScrollArea(this)),
+      m_policy(new QLabel(this)), m_network(new QLabel(this)), m_ruleNote(new QLabel(this)), m_error(new QLabel(this)),
+      m_modes(new QStackedWidget(this)), m_reason(new QLineEdit(this)), m_editor(new ArgumentEditor),
+      m_editorArea(new QScrollArea(this)), m_approve(new QPushButton(this)), m_session(new QPushButton(this)),
+      m_project(new QPushButton(this)), m_runEdited(new QPushButton(this)), m_diff(new DiffView(this))
 {
     setObjectName(QStringLiteral("approvalCard"));
     setFocusPolicy(Qt::StrongFocus);
-    // A card that cannot be missed, as tall as its content and no taller.
+    // A card that cannot be missed, as tall as its content and no taller; what
+    // is long scrolls inside it, so the window never grows for a card.
     setAttribute(Qt::WA_StyledBackground);
     setStyleSheet(QStringLiteral("#approvalCard { border: 2px solid #ef6c00; border-radius: 6px; }"));
     setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
     m_modes->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
-    m_editor->setMaximumHeight(fontMetrics().lineSpacing() * 10);
+    const int line = fontMetrics().lineSpacing();
+    m_kind->setObjectName(QStringLiteral("approvalKind"));
+    m_kind->setWordWrap(true);
+    // What the call touches: first, whole, wrapped anywhere (a long path has no spaces).
+    m_targets->setObjectName(QStringLiteral("approvalTargets"));
+    m_targets->setTextFormat(Qt::RichText);
+    m_targets->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_targets->setWordWrap(true);
+    m_targets->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_arguments->setObjectName(QStringLiteral("approvalArguments"));
     m_arguments->setTextFormat(Qt::RichText);
     m_arguments->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_arguments->setWordWrap(true);
+    m_arguments->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_argumentsArea->setObjectName(QStringLiteral("approvalArgumentsArea"));
+    m_argumentsArea->setWidget(m_arguments);
+    m_argumentsArea->setWidgetResizable(true);
+    m_argumentsArea->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_argumentsArea->setFrameShape(QFrame::NoFrame);
+    m_argumentsArea->setMaximumHeight(line * 8);
+    m_argumentsArea->setMinimumHeight(line + 4);
+    m_argumentsArea->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
     m_policy->setWordWrap(true);
     // Where egress will list the hosts a call may reach and the credentials it
     // would get; until then the true answer is "none".
     m_network->setObjectName(QStringLiteral("approvalNetwork"));
     m_network->setWordWrap(true);
-    m_network->setText(tr("<span style=\"color:gray;\">Network: none. Sandboxes in this build cannot reach any "
-                          "host, and no credentials are injected.</span>"));
+    m_network->setText(tr("<span style=\"color:gray;\">Network: none, no credentials.</span>"));
+    m_network->setToolTip(tr("Sandboxes in this build cannot reach any host, and no credentials are injected."));
+    m_ruleNote->setObjectName(QStringLiteral("approvalRuleNote"));
+    m_ruleNote->setWordWrap(true);
+    m_ruleNote->hide();
     m_diff->setObjectName(QStringLiteral("approvalDiff"));
-    m_diff->setMaximumHeight(fontMetrics().lineSpacing() * 14);
+    // A useful height when there is room (about 14 lines), a few lines when not; it scrolls.
+    m_diff->setPreferredLines(14);
+    m_diff->setLineWrapMode(QPlainTextEdit::WidgetWidth); // long lines whole, no scroll bar eating a line
+    m_diff->setMinimumHeight(line * 4);
+    m_diff->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
     m_diff->hide();
     m_error->setObjectName(QStringLiteral("approvalError"));
     m_error->setStyleSheet(QStringLiteral("color:#c62828;"));
@@ -83,8 +116,8 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     m_approve->setObjectName(QStringLiteral("approveOnce"));
     m_approve->setText(tr("Approve once (Enter)"));
     m_approve->setDefault(true);
-    auto *always = new QPushButton(tr("Always for this session"), buttons);
-    always->setObjectName(QStringLiteral("approveSession"));
+    m_session->setText(tr("Always for this session"));
+    m_session->setObjectName(QStringLiteral("approveSession"));
     m_project->setText(tr("Always for this project"));
     m_project->setObjectName(QStringLiteral("approveProject"));
     auto *edit = new QPushButton(tr("Edit arguments…"), buttons);
@@ -92,13 +125,14 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     auto *deny = new QPushButton(tr("Deny (Esc)"), buttons);
     deny->setObjectName(QStringLiteral("deny"));
     row->addWidget(m_approve);
-    row->addWidget(always);
+    row->addWidget(m_session);
     row->addWidget(m_project);
     row->addWidget(edit);
     row->addStretch(1);
     row->addWidget(deny);
     connect(m_approve, &QPushButton::clicked, this, [this] { Q_EMIT approved(m_callId, AgentSession::Scope::Once); });
-    connect(always, &QPushButton::clicked, this, [this] { Q_EMIT approved(m_callId, AgentSession::Scope::Session); });
+    connect(m_session, &QPushButton::clicked, this,
+            [this] { Q_EMIT approved(m_callId, AgentSession::Scope::Session); });
     connect(m_project, &QPushButton::clicked, this,
             [this] { Q_EMIT approved(m_callId, AgentSession::Scope::Project); });
     connect(edit, &QPushButton::clicked, this, &ApprovalCard::startEdit);
@@ -115,24 +149,36 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     // card may show the next call, and an Enter there would approve it.
     m_reason->installEventFilter(this);
 
-    // Edit the arguments as JSON; the agent validates them against the schema.
+    // Edit the arguments field by field; the agent validates them again on approval.
     auto *editRow = new QWidget(this);
     auto *editLayout = new QVBoxLayout(editRow);
     editLayout->setContentsMargins(0, 0, 0, 0);
-    m_editor->setObjectName(QStringLiteral("argumentEditor"));
-    m_editor->setFont(QFont(QStringLiteral("monospace")));
-    auto *runEdited = new QPushButton(tr("Approve with these arguments"), editRow);
-    runEdited->setObjectName(QStringLiteral("approveEdited"));
-    editLayout->addWidget(m_editor);
-    editLayout->addWidget(runEdited, 0, Qt::AlignRight);
-    connect(runEdited, &QPushButton::clicked, this, [this] {
-        QJsonParseError err{};
-        const QJsonDocument doc = QJsonDocument::fromJson(m_editor->toPlainText().toUtf8(), &err);
-        if (err.error != QJsonParseError::NoError || !doc.isObject()) {
-            showEditError(tr("Not a JSON object: %1").arg(err.errorString()));
+    m_editorArea->setObjectName(QStringLiteral("argumentEditorArea"));
+    m_editorArea->setWidget(m_editor);
+    m_editorArea->setWidgetResizable(true);
+    m_editorArea->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_editorArea->setMaximumHeight(line * 16);
+    m_editorArea->setMinimumHeight(line * 5);
+    m_runEdited->setText(tr("Approve with these arguments"));
+    m_runEdited->setObjectName(QStringLiteral("approveEdited"));
+    editLayout->addWidget(m_editorArea);
+    editLayout->addWidget(m_runEdited, 0, Qt::AlignRight);
+    connect(m_editor, &ArgumentEditor::validityChanged, this, [this](bool valid) {
+        m_runEdited->setEnabled(valid);
+        m_runEdited->setToolTip(valid ? QString() : m_editor->problems());
+    });
+    connect(m_editor, &ArgumentEditor::edited, this, [this](const QJsonObject &input) {
+        m_runEdited->setToolTip(m_editor->isValid() ? QString() : m_editor->problems());
+        if (m_modes->currentIndex() == 2)
+            Q_EMIT argumentsEdited(m_callId, input);
+    });
+    connect(m_runEdited, &QPushButton::clicked, this, [this] {
+        const std::optional<QJsonObject> input = m_editor->input();
+        if (!input || !m_editor->isValid()) {
+            showEditError(m_editor->problems());
             return;
         }
-        Q_EMIT approvedEdited(m_callId, doc.object());
+        Q_EMIT approvedEdited(m_callId, *input);
     });
 
     m_modes->addWidget(buttons);
@@ -140,42 +186,88 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     m_modes->addWidget(editRow);
 
     auto *layout = new QVBoxLayout(this);
+    // Lines are few at 1280×800: what it is and what it does share the first,
+    // why it is asked and where it may reach share one under the diff.
     auto *header = new QHBoxLayout;
-    header->addWidget(m_title, 1);
+    header->addWidget(m_title);
+    header->addWidget(m_kind, 1);
     header->addWidget(m_badges);
     layout->addLayout(header);
-    layout->addWidget(m_arguments);
+    layout->addWidget(m_targets);
+    layout->addWidget(m_argumentsArea);
     layout->addWidget(m_diff);
-    layout->addWidget(m_policy);
-    layout->addWidget(m_network);
+    auto *why = new QHBoxLayout;
+    why->addWidget(m_policy, 1);
+    why->addWidget(m_network, 1);
+    layout->addLayout(why);
     layout->addWidget(m_error);
     layout->addWidget(m_modes);
+    layout->addWidget(m_ruleNote);
     hide();
 }
 
-QString ApprovalCard::argumentsHtml(const QJsonObject &input, const QJsonObject &schema)
+QString ApprovalCard::argumentsHtml(const QJsonObject &input, const QJsonObject &schema, const QStringList &fields,
+                                    const QHash<QString, QString> &replaced)
 {
     const QJsonObject props = schema.value(QLatin1String("properties")).toObject();
-    QStringList keys = props.keys();
-    for (const QString &k : input.keys())
-        if (!keys.contains(k))
-            keys << k; // fields the schema does not describe are shown too
     QString html = QStringLiteral("<table cellspacing=\"4\">");
-    for (const QString &key : keys) {
+    for (const QString &key : fields) {
         if (!input.contains(key))
             continue;
         const QString description = props.value(key).toObject().value(QLatin1String("description")).toString();
+        const QString value =
+            replaced.contains(key)
+                ? QStringLiteral("<i style=\"color:gray;\">%1</i>").arg(replaced.value(key).toHtmlEscaped())
+                : valueHtml(input.value(key));
         html +=
             QStringLiteral("<tr><td valign=\"top\"><b>%1</b>%2</td><td>%3</td></tr>")
                 .arg(key.toHtmlEscaped(),
                      description.isEmpty()
                          ? QString()
                          : QStringLiteral("<br><span style=\"color:gray;\">%1</span>").arg(description.toHtmlEscaped()),
-                     valueHtml(input.value(key)));
+                     value);
     }
     if (input.isEmpty())
         html += QStringLiteral("<tr><td><i>no arguments</i></td></tr>");
     return html + QStringLiteral("</table>");
+}
+
+void ApprovalCard::layOutArguments()
+{
+    const QJsonObject props = m_schema.value(QLatin1String("properties")).toObject();
+    QStringList targets, others;
+    int targetChars = 0;
+    for (const QString &key : CallTargets::orderedFields(m_input, m_schema, m_shellField)) {
+        if (CallTargets::isTarget(key, props.value(key).toObject(), m_shellField)) {
+            targets << key;
+            targetChars += int(QJsonDocument(QJsonArray{m_input.value(key)}).toJson().size());
+        } else {
+            others << key;
+        }
+    }
+    // A target a few lines long stays above, never cut; a very long one (a script
+    // as a command) heads the scrolled part instead of pushing the window.
+    const bool targetsFit = targetChars <= 600;
+    if (!targetsFit) {
+        others = targets + others;
+        targets.clear();
+    }
+    QHash<QString, QString> replaced;
+    if (!m_writtenField.isEmpty() && m_diff->isVisible()) {
+        const QString content = m_input.value(m_writtenField).toString();
+        replaced.insert(m_writtenField,
+                        tr("%n line(s), %1 bytes: see the change below", nullptr, int(content.count(u'\n') + 1))
+                            .arg(content.toUtf8().size()));
+    }
+    m_targets->setText(targets.isEmpty() ? QString() : argumentsHtml(m_input, m_schema, targets));
+    m_targets->setVisible(!targets.isEmpty());
+    m_targets->setMinimumHeight(0);
+    if (!targets.isEmpty() && m_targets->width() > 0)
+        m_targets->setMinimumHeight(m_targets->heightForWidth(m_targets->width()));
+    m_arguments->setText(argumentsHtml(m_input, m_schema, others, replaced));
+    m_argumentsArea->setVisible(!others.isEmpty() || m_input.isEmpty());
+    fitArguments();
+    updateGeometry();
 }
 
 void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inputSchema, const QString &projectFile)
@@ -191,20 +283,42 @@ void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inpu
             tr("Adds this rule to %1:\n%2")
                 .arg(projectFile, QString::fromUtf8(QJsonDocument(rule).toJson(QJsonDocument::Indented))));
     }
+    m_session->setToolTip(tr("Allows exactly this call again, without asking, until the session ends"));
+    // A rule the policy would never apply is not offered: it would only ask again.
+    const bool canRemember = call.sessionRuleUnavailable.isEmpty();
+    m_session->setEnabled(canRemember);
+    m_project->setEnabled(canRemember);
+    if (!canRemember) {
+        const QString why = tr("Can't remember this: %1. The same call will be asked again; approve it once, or add "
+                               "a policy rule for it.")
+                                .arg(call.sessionRuleUnavailable);
+        m_session->setToolTip(why);
+        m_project->setToolTip(why);
+        m_ruleNote->setText(QStringLiteral("<span style=\"color:gray;\">%1</span>").arg(why.toHtmlEscaped()));
+    }
+    m_ruleNote->setVisible(!canRemember);
     m_callId = call.callId;
     m_input = call.input;
     m_schema = inputSchema;
+    m_shellField = call.shellField;
+    // The field a write's diff shows (content a tool writes as it is given).
+    m_writtenField.clear();
+    if (call.write)
+        for (auto it = call.input.begin(); it != call.input.end(); ++it)
+            if (it.value().isString() && it.value().toString().toUtf8() == call.write->content)
+                m_writtenField = it.key();
     m_title->setText(tr("<b>%1</b> wants to run &nbsp;<span style=\"color:gray;\">%2</span>")
                          .arg(call.tool.toHtmlEscaped(), call.source.toHtmlEscaped()));
     QStringList badges;
     if (call.annotations.readOnly)
         badges << badge(tr("read-only"), "#2e7d32");
-    if (call.annotations.destructive && !call.annotations.readOnly)
+    if (CallDescription::isDestructive(call.annotations))
         badges << badge(tr("destructive"), "#c62828");
-    if (call.annotations.openWorld)
-        badges << badge(tr("open-world"), "#6a1b9a");
     m_badges->setText(badges.join(QLatin1Char(' ')));
-    m_arguments->setText(argumentsHtml(call.input, inputSchema));
+    m_badges->setToolTip(CallDescription::isDestructive(call.annotations)
+                             ? tr("The tool says it can delete or overwrite things")
+                             : QString());
+    m_kind->setText(CallDescription::sentence(call, inputSchema));
     m_policy->setText(tr("<span style=\"color:gray;\">Asked because of policy rule <b>%1</b>%2</span>")
                           .arg(call.decision.rule.toHtmlEscaped(),
                                call.decision.reason.isEmpty()
@@ -212,6 +326,7 @@ void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inpu
                                    : QStringLiteral(": ") + call.decision.reason.toHtmlEscaped()));
     m_error->hide();
     m_diff->hide();
+    layOutArguments();
     m_reason->clear();
     showMode(0);
     // A card that replaces another right away (the next call of a batch) ignores
@@ -260,8 +375,11 @@ void ApprovalCard::showEditError(const QString &message)
 
 void ApprovalCard::showDiff(const QString &unifiedDiff)
 {
+    const bool wasShown = m_diff->isVisible();
     m_diff->setDiff(unifiedDiff.isEmpty() ? tr("(the file would not change)") : unifiedDiff);
     m_diff->show();
+    if (!wasShown)
+        layOutArguments(); // the content is shown once: in the diff
     updateGeometry();
 }
 
@@ -272,15 +390,21 @@ QString ApprovalCard::diffText() const
 
 void ApprovalCard::startDeny()
 {
+    layOutArguments(); // back from the editor: what is denied is shown
     showMode(1);
     m_reason->setFocus();
 }
 
 void ApprovalCard::startEdit()
 {
-    m_editor->setPlainText(QString::fromUtf8(QJsonDocument(m_input).toJson(QJsonDocument::Indented)));
+    // The editor shows every argument: the read-only copy above gives it the room.
+    m_targets->hide();
+    m_argumentsArea->hide();
+    m_editor->setCall(m_input, m_schema, m_shellField);
+    m_runEdited->setEnabled(m_editor->isValid());
+    m_runEdited->setToolTip(m_editor->isValid() ? QString() : m_editor->problems());
     showMode(2);
-    m_editor->setFocus();
+    m_editor->focusFirstField();
 }
 
 void ApprovalCard::showMode(int index)
@@ -304,6 +428,31 @@ bool ApprovalCard::eventFilter(QObject *watched, QEvent *event)
         }
     }
     return QWidget::eventFilter(watched, event);
+}
+
+// The scrolled arguments take the height of their text up to eight lines, no more:
+// a short note must not hold the room the diff needs.
+void ApprovalCard::fitArguments()
+{
+    const int width = m_argumentsArea->viewport()->width();
+    if (width <= 0)
+        return;
+    const int wanted = m_arguments->heightForWidth(width) + 2 * m_argumentsArea->frameWidth();
+    m_argumentsArea->setMaximumHeight(
+        std::clamp(wanted, fontMetrics().lineSpacing() + 4, fontMetrics().lineSpacing() * 8));
+}
+
+void ApprovalCard::resizeEvent(QResizeEvent *event)
+{
+    QWidget::resizeEvent(event);
+    fitArguments();
+    // What a call touches is never cut: its label is as tall as its wrapped text
+    // at the width it has (the card's own size hint does not know that width).
+    if (m_targets->isVisible()) {
+        const int needed = m_targets->heightForWidth(m_targets->width());
+        if (needed > 0 && needed != m_targets->minimumHeight())
+            m_targets->setMinimumHeight(needed);
+    }
 }
 
 void ApprovalCard::keyPressEvent(QKeyEvent *event)

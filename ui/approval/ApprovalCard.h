@@ -1,25 +1,31 @@
 #pragma once
 
 // The approval moment: one pending call shown in full — tool and where it comes
-// from, risk badges from its annotations, every argument laid out by the tool's
-// schema, the policy rule that sent it here — and the decision in one keystroke:
-// Enter approves once, Esc denies (with a reason that goes back to the model).
+// from, what it does in a sentence, what it touches first (path, host, command…,
+// never cut), the other arguments and the diff of a write scrolling inside the
+// card (the window never grows for a card), the policy rule that sent it here —
+// and the decision in one keystroke: Enter approves once, Esc denies (with a
+// reason that goes back to the model). "Edit arguments" opens a schema-aware
+// editor (ArgumentEditor); each readable edit is announced (argumentsEdited) so
+// the diff can follow it.
 
 #include "core/agent/AgentSession.h"
 
 #include <QElapsedTimer>
+#include <QHash>
 #include <QJsonObject>
 #include <QWidget>
 
 class QLabel;
 class QLineEdit;
-class QPlainTextEdit;
 class QPushButton;
+class QScrollArea;
 class QStackedWidget;
 
 namespace airlock {
+class ArgumentEditor;
 class DiffView;
-}
+} // namespace airlock
 
 namespace airlock {
 
@@ -42,18 +48,30 @@ public:
     static constexpr int kArmDelayMs = 400;
     bool acceptsEnter() const;
 
-    // Rendered arguments (public for tests and screenshots).
-    static QString argumentsHtml(const QJsonObject &input, const QJsonObject &schema);
+    // Rendered arguments (public for tests and screenshots): `fields` in order;
+    // `replaced` shows a note instead of a field's value (content a diff shows).
+    static QString argumentsHtml(const QJsonObject &input, const QJsonObject &schema, const QStringList &fields,
+                                 const QHash<QString, QString> &replaced = {});
+
+    // Parts, for tests.
+    QLabel *targetsLabel() const { return m_targets; }
+    QLabel *argumentsLabel() const { return m_arguments; }
+    QScrollArea *argumentsArea() const { return m_argumentsArea; }
+    DiffView *diffView() const { return m_diff; }
+    ArgumentEditor *argumentEditor() const { return m_editor; }
 
 Q_SIGNALS:
     void approved(const QString &callId, airlock::AgentSession::Scope scope);
     void approvedEdited(const QString &callId, const QJsonObject &input);
     void denied(const QString &callId, const QString &reason);
+    // The editor holds readable arguments different from before (valid or not).
+    void argumentsEdited(const QString &callId, const QJsonObject &input);
     // Ctrl+Shift+Enter: every waiting call, approved once.
     void approveAllRequested();
 
 protected:
     void keyPressEvent(QKeyEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
     bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
@@ -61,22 +79,33 @@ private:
     static bool isEditableText(const QWidget *w);
     void startDeny();
     void startEdit();
+    void layOutArguments();
+    void fitArguments();
 
     QString m_callId;
     QElapsedTimer m_armedAfter; // valid while a replaced card waits before taking Enter
     QJsonObject m_input;
     QJsonObject m_schema;
+    QString m_shellField;
+    QString m_writtenField; // the field whose value is the content a diff shows
     QLabel *m_title;
     QLabel *m_badges;
+    QLabel *m_kind;
+    QLabel *m_targets;
     QLabel *m_arguments;
+    QScrollArea *m_argumentsArea;
     QLabel *m_policy;
     QLabel *m_network;
+    QLabel *m_ruleNote; // why "always" cannot be offered
     QLabel *m_error;
     QStackedWidget *m_modes; // buttons | deny reason | argument editor
     QLineEdit *m_reason;
-    QPlainTextEdit *m_editor;
+    ArgumentEditor *m_editor;
+    QScrollArea *m_editorArea;
     QPushButton *m_approve;
+    QPushButton *m_session;
     QPushButton *m_project;
+    QPushButton *m_runEdited;
     DiffView *m_diff;
 };
 

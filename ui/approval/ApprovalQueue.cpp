@@ -8,6 +8,8 @@
 #include <QSignalBlocker>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace airlock {
 
 ApprovalQueue::ApprovalQueue(QWidget *parent)
@@ -18,6 +20,10 @@ ApprovalQueue::ApprovalQueue(QWidget *parent)
     m_approveAll->setObjectName(QStringLiteral("approveAll"));
     m_approveAll->setToolTip(tr("Approve every waiting call once (Ctrl+Shift+Enter on the card)"));
     m_list->setUniformItemSizes(true);
+    // Lines are shortened summaries (the card shows a call whole): no scroll bar
+    // taking a row's height from the card above.
+    m_list->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_list->setTextElideMode(Qt::ElideRight);
     m_list->setMaximumHeight(m_list->fontMetrics().lineSpacing() * 5 + 8);
     m_list->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
     setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
@@ -84,6 +90,10 @@ void ApprovalQueue::setCalls(const QList<PendingApproval> &calls, const QString 
     m_heading->setText(tr("%n calls wait for your decision; they run in this order. Select one to see it in full.",
                           nullptr, int(calls.size())));
     m_seen &= waiting; // forget calls that are decided
+    // As tall as its rows, five at most: room under it goes to the card's diff.
+    const int rows = int(std::min<qsizetype>(calls.size(), 5));
+    const int rowHeight = m_list->count() ? m_list->sizeHintForRow(0) : m_list->fontMetrics().lineSpacing();
+    m_list->setMaximumHeight(rows * rowHeight + 2 * m_list->frameWidth());
     m_approveAll->setText(tr("Approve all %1").arg(calls.size()));
     const QString why = whyNotApproveAll();
     m_approveAll->setEnabled(why.isEmpty());

@@ -14,8 +14,17 @@
 namespace airlock {
 
 PendingApprovals::PendingApprovals(ApprovalCard *card, ApprovalQueue *queue, QObject *parent)
-    : QObject(parent), m_approval(card), m_queue(queue)
+    : QObject(parent), m_approval(card), m_queue(queue), m_editPause(new QTimer(this))
 {
+    m_editPause->setSingleShot(true);
+    m_editPause->setInterval(kEditPauseMs);
+    connect(m_editPause, &QTimer::timeout, this, &PendingApprovals::showEditedDiff);
+    // The diff follows the edit: what approving the edited arguments would write.
+    connect(m_approval, &ApprovalCard::argumentsEdited, this, [this](const QString &id, const QJsonObject &input) {
+        m_editedCall = id;
+        m_editedInput = input;
+        m_editPause->start();
+    });
     // A decided call leaves the card through AgentSession::approvalSettled.
     connect(m_approval, &ApprovalCard::approved, this, [this](const QString &id, AgentSession::Scope scope) {
         if (!m_agent)
@@ -144,9 +153,21 @@ void PendingApprovals::approveAll()
     }
 }
 
+void PendingApprovals::showEditedDiff()
+{
+    if (!m_agent || m_approval->callId() != m_editedCall)
+        return;
+    // The tool's own pure mapping (no disk): which file, what bytes.
+    if (const std::optional<PlannedFileWrite> write = m_agent->plannedWrite(m_editedCall, m_editedInput))
+        showWriteDiff(m_editedCall, *write);
+    else
+        ++m_diffRequest; // nothing to write (a path the sandbox refuses): drop any diff on its way
+}
+
 // The sandbox said which workspace file the call writes (PendingApproval::write).
 void PendingApprovals::showWriteDiff(const QString &callId, const PlannedFileWrite &write)
 {
+    const quint64 request = ++m_diffRequest;
     const QString path = write.hostPath, relative = write.relativePath;
     const QByteArray after = write.content;
     OffThread::run(
@@ -158,8 +179,9 @@ void PendingApprovals::showWriteDiff(const QString &callId, const PlannedFileWri
                 before = f.read(8 * 1024 * 1024);
             return UnifiedDiff::make(before, after, relative);
         },
-        [this, callId](const QString &diff) {
-            if (m_approval->callId() == callId) // still the call on the card
+        [this, callId, request](const QString &diff) {
+            // Still the call on the card, and no newer edit asked for another diff.
+            if (m_approval->callId() == callId && request == m_diffRequest)
                 m_approval->showDiff(diff);
         });
 }

@@ -12,6 +12,8 @@
 #include <QObject>
 #include <QPointer>
 
+class QTimer;
+
 namespace airlock {
 
 class ApprovalCard;
@@ -20,6 +22,9 @@ class ApprovalQueue;
 class PendingApprovals final : public QObject {
     Q_OBJECT
 public:
+    // How long typing in the argument editor pauses before the diff is redone.
+    static constexpr int kEditPauseMs = 250;
+
     PendingApprovals(ApprovalCard *card, ApprovalQueue *queue, QObject *parent = nullptr);
 
     // The agent whose calls wait (null: none; a destroyed agent counts as none).
@@ -46,6 +51,9 @@ Q_SIGNALS:
 private:
     void refreshQueue();
     void showWriteDiff(const QString &callId, const PlannedFileWrite &write);
+    // The diff of what the card's edited arguments would write, a moment after the
+    // last keystroke.
+    void showEditedDiff();
     void showStatus(const QString &message) { Q_EMIT statusChanged(message); }
 
     QPointer<AgentSession> m_agent;
@@ -53,6 +61,10 @@ private:
     QList<PendingApproval> m_pendingCalls; // waiting for a decision, in the model's order
     ApprovalCard *m_approval;
     ApprovalQueue *m_queue;
+    QTimer *m_editPause; // debounces edits before a diff is computed
+    QString m_editedCall;
+    QJsonObject m_editedInput;
+    quint64 m_diffRequest = 0; // only the newest diff asked for is shown
 };
 
 } // namespace airlock

@@ -15,6 +15,21 @@ DiffView::DiffView(QWidget *parent) : QPlainTextEdit(parent)
     setPlaceholderText(tr("No changes."));
 }
 
+void DiffView::setPreferredLines(int lines)
+{
+    m_preferredLines = lines;
+    updateGeometry();
+}
+
+QSize DiffView::sizeHint() const
+{
+    QSize hint = QPlainTextEdit::sizeHint();
+    if (m_preferredLines > 0)
+        hint.setHeight(fontMetrics().lineSpacing() * m_preferredLines + 2 * frameWidth() +
+                       int(document()->documentMargin() * 2) + contentsMargins().top() + contentsMargins().bottom());
+    return hint;
+}
+
 DiffView::LineKind DiffView::kindOf(QStringView line)
 {
     if (line.startsWith(u"+++") || line.startsWith(u"---"))

@@ -18,9 +18,14 @@ public:
     QString diff() const { return m_diff; }
     static LineKind kindOf(QStringView line);
     static QColor background(LineKind kind);
+    // How tall the view asks to be, in lines of its font (0: Qt's default); a
+    // layout short of room may still make it smaller, and it scrolls.
+    void setPreferredLines(int lines);
+    QSize sizeHint() const override;
 
 private:
     QString m_diff;
+    int m_preferredLines = 0;
 };
 
 } // namespace airlock

@@ -10,6 +10,7 @@
 #include "tests/support/AnthropicScript.h"
 #include "ui/approval/ApprovalCard.h"
 #include "ui/approval/ApprovalQueue.h"
+#include "ui/approval/ArgumentEditor.h"
 #include "ui/chat/ChatPanel.h"
 #include "ui/chat/PromptEdit.h"
 #include "ui/chat/TranscriptModel.h"
@@ -218,12 +219,15 @@ void TestChatWindow::invalidEditIsRefusedValidEditRuns()
     ApprovalCard *card = w->chat()->approvalCard();
     QTRY_VERIFY_WITH_TIMEOUT(card->isVisible(), 30000);
     card->findChild<QPushButton *>(QStringLiteral("editArguments"))->click();
-    auto *editor = card->findChild<QPlainTextEdit *>(QStringLiteral("argumentEditor"));
+    // The arguments as one JSON object: the editor's "Raw JSON" mode.
+    card->argumentEditor()->setRaw(true);
+    QPlainTextEdit *editor = card->argumentEditor()->rawEditor();
     QTRY_VERIFY(editor->isVisible());
     QVERIFY(editor->toPlainText().contains(QLatin1String("rm -rf /")));
     editor->setPlainText(QStringLiteral(R"({"text": "this is much longer than twenty characters"})"));
-    card->findChild<QPushButton *>(QStringLiteral("approveEdited"))->click();
-    auto *error = card->findChild<QLabel *>(QStringLiteral("approvalError"));
+    // Refused as it is typed: the problem is shown and the button is off.
+    QVERIFY(!card->findChild<QPushButton *>(QStringLiteral("approveEdited"))->isEnabled());
+    auto *error = card->findChild<QLabel *>(QStringLiteral("argumentProblems"));
     QTRY_VERIFY(error->isVisible());
     QVERIFY2(error->text().contains(QLatin1String("/text")), qPrintable(error->text()));
     QVERIFY(card->isVisible()); // still waiting
