@@ -148,14 +148,18 @@ QJsonArray MicroVmSandbox::toolDescriptions()
                            {QStringLiteral("required"), QJsonArray::fromStringList(required)},
                            {QStringLiteral("additionalProperties"), false}};
     };
+    // `destructive` unset: the tool cannot know (a shell command may be anything), so
+    // it does not claim it; the policy still treats it as MCP's default (destructive),
+    // and the approval card says what the call does instead of a blanket badge.
     auto tool = [](const char *name, const char *description, QJsonObject inputSchema, bool readOnly,
-                   bool destructive) {
+                   std::optional<bool> destructive) {
+        QJsonObject annotations{{QStringLiteral("readOnlyHint"), readOnly}, {QStringLiteral("openWorldHint"), false}};
+        if (destructive)
+            annotations.insert(QStringLiteral("destructiveHint"), *destructive);
         return QJsonObject{{QStringLiteral("name"), QString::fromUtf8(name)},
                            {QStringLiteral("description"), QString::fromUtf8(description)},
                            {QStringLiteral("inputSchema"), inputSchema},
-                           {QStringLiteral("annotations"), QJsonObject{{QStringLiteral("readOnlyHint"), readOnly},
-                                                                       {QStringLiteral("destructiveHint"), destructive},
-                                                                       {QStringLiteral("openWorldHint"), false}}}};
+                           {QStringLiteral("annotations"), annotations}};
     };
     const QJsonObject path = str("Path relative to the workspace");
     auto integer = [](int minimum, const char *description) {
@@ -175,7 +179,7 @@ QJsonArray MicroVmSandbox::toolDescriptions()
     return QJsonArray{
         tool("exec",
              "Run a shell command in the sandbox VM (Linux, busybox, no network). Returns exit_code, stdout, stderr.",
-             schema(execProps, {QStringLiteral("command")}), false, true),
+             schema(execProps, {QStringLiteral("command")}), false, std::nullopt),
         tool(
             "read_file",
             "Read part of a workspace file: at most `length` bytes (default 262144, at most 1048576) from byte "
