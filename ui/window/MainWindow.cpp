@@ -8,6 +8,7 @@
 #include "ui/chat/UsageMeterLabel.h"
 #include "ui/files/FilesView.h"
 #include "ui/logs/LogsView.h"
+#include "ui/onboarding/WelcomePanel.h"
 #include "ui/preview/PreviewView.h"
 #include "ui/sessions/SessionListModel.h"
 #include "ui/sessions/SessionSidebar.h"
@@ -58,6 +59,13 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     m_chatStack->setObjectName(QStringLiteral("chatArea"));
     m_chatStack->addWidget(m_chatPlaceholder);
     m_chatStack->addWidget(m_chat);
+    // Before a session is open: a first run sets up a provider here, then chats.
+    auto *welcome = new WelcomePanel(m_chatStack); // owned by the stack
+    m_chatStack->addWidget(welcome);
+    m_chatStack->setCurrentWidget(welcome);
+    connect(welcome, &WelcomePanel::newSessionRequested, this, &MainWindow::newSession);
+    connect(m_chat, &ChatPanel::newSessionRequested, this, &MainWindow::newSession);
+    connect(m_chat, &ChatPanel::openSettingsRequested, this, &MainWindow::openSettings);
     splitter->addWidget(m_chatStack);
     splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
