@@ -114,14 +114,14 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     keyRow->addWidget(storeButton);
     auto *providerPage = new QWidget(this);
     auto *providerForm = new QFormLayout(providerPage);
-    providerForm->addRow(tr("Provider"), m_provider);
-    providerForm->addRow(tr("Base URL"), m_baseUrl);
-    providerForm->addRow(tr("Model"), m_model);
+    providerForm->addRow(tr("Provider"), overridable(m_provider, "AIRLOCK_PROVIDER"));
+    providerForm->addRow(tr("Base URL"), overridable(m_baseUrl, "AIRLOCK_BASE_URL"));
+    providerForm->addRow(tr("Model"), overridable(m_model, "AIRLOCK_MODEL"));
     providerForm->addRow(tr("API key"), m_keyFromKeychain);
     providerForm->addRow(QString(), keyRow);
     providerForm->addRow(QString(), m_keyStatus);
     providerForm->addRow(QString(), m_keyFromEnv);
-    providerForm->addRow(tr("Variable"), m_keyEnv);
+    providerForm->addRow(tr("Variable"), overridable(m_keyEnv, "AIRLOCK_API_KEY_ENV"));
     auto keyMode = [this] {
         m_key->setEnabled(m_keyFromKeychain->isChecked());
         m_keyEnv->setEnabled(m_keyFromEnv->isChecked());
@@ -147,8 +147,12 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     workspaceRow->addWidget(browse);
     auto *sandboxPage = new QWidget(this);
     auto *sandboxForm = new QFormLayout(sandboxPage);
-    sandboxForm->addRow(tr("Default sandbox"), m_sandbox);
-    sandboxForm->addRow(tr("Workspace folder"), workspaceRow);
+    sandboxForm->addRow(tr("Default sandbox"), overridable(m_sandbox, "AIRLOCK_SANDBOX"));
+    auto *workspaceBox = new QWidget(sandboxPage);
+    workspaceBox->setObjectName(QStringLiteral("workspaceRow"));
+    workspaceRow->setContentsMargins(0, 0, 0, 0);
+    workspaceBox->setLayout(workspaceRow);
+    sandboxForm->addRow(tr("Workspace folder"), overridable(workspaceBox, "AIRLOCK_WORKSPACE"));
     // Limits: what a runaway agent may spend before it is stopped (0: no limit).
     m_maxTurns->setObjectName(QStringLiteral("maxTurns"));
     m_maxTurns->setRange(1, 500);
@@ -246,7 +250,61 @@ SettingsDialog::SettingsDialog(QWidget *parent)
 
     load();
     keyMode();
+    applyOverrides();
     resize(640, 520);
+}
+
+QWidget *SettingsDialog::overridable(QWidget *field, const char *variable)
+{
+    auto *box = new QWidget(this);
+    auto *column = new QVBoxLayout(box);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(2);
+    column->addWidget(field);
+    auto *note = statusLabel(field->objectName() + QStringLiteral("Override"), box);
+    note->hide();
+    column->addWidget(note);
+    m_overridable.append({field, variable, note, {}});
+    return box;
+}
+
+// The window starts agents with these variables over the saved settings: showing
+// the saved value would say something other than what runs.
+void SettingsDialog::applyOverrides()
+{
+    for (Overridable &o : m_overridable) {
+        const QString value = qEnvironmentVariable(o.variable).trimmed();
+        if (value.isEmpty())
+            continue;
+        QWidget *input = o.field;
+        if (auto *box = qobject_cast<QComboBox *>(input)) {
+            o.saved = box->currentData();
+            const int i = box->findData(value);
+            if (i >= 0)
+                box->setCurrentIndex(i);
+            box->setEnabled(false);
+        } else {
+            auto *edit = qobject_cast<QLineEdit *>(input);
+            if (!edit) // a row (the workspace): its line edit
+                edit = input->findChild<QLineEdit *>();
+            o.saved = edit->text();
+            edit->setText(value);
+            edit->setReadOnly(true);
+            input->setEnabled(false);
+        }
+        o.note->setText(
+            tr("overridden by %1=%2 (unset it to use this setting)").arg(QString::fromLatin1(o.variable), value));
+        o.note->setEnabled(true);
+        o.note->show();
+    }
+}
+
+QString SettingsDialog::overrideNote(const QString &fieldObjectName) const
+{
+    for (const Overridable &o : m_overridable)
+        if (o.field->objectName() == fieldObjectName && !o.note->isHidden())
+            return o.note->text();
+    return QString();
 }
 
 QString SettingsDialog::settingsPath()
@@ -370,6 +428,18 @@ bool SettingsDialog::save()
         s.setValue(QStringLiteral("tools/files"), tools);
         s.setValue(QStringLiteral("policy/rules"), rules);
         s.setValue(QStringLiteral("appearance/theme"), m_theme->currentData().toString());
+        // An overridden field shows the variable's value: the file keeps its own.
+        const QHash<QWidget *, QString> keys = {{m_provider, QStringLiteral("provider/kind")},
+                                                {m_baseUrl, QStringLiteral("provider/base_url")},
+                                                {m_model, QStringLiteral("provider/model")},
+                                                {m_keyEnv, QStringLiteral("provider/key_env")},
+                                                {m_sandbox, QStringLiteral("sandbox/default")}};
+        for (const Overridable &o : m_overridable) {
+            if (o.note->isHidden())
+                continue;
+            const QString key = keys.value(o.field, QStringLiteral("sandbox/workspace"));
+            s.setValue(key, o.saved.toString());
+        }
     } // QSettings writes when it goes out of scope: a small INI file
     // The window changes theme now, not at the next start.
     if (ThemeController *theme = ThemeController::of(QCoreApplication::instance()))
