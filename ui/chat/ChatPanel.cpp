@@ -217,6 +217,7 @@ void ChatPanel::send(const QString &text)
             m_workspace = started.workspace;
             Q_EMIT workspaceChanged(started.workspace);
             attach(std::move(*started.agent));
+            m_modelPicker->setProvider(m_agent->provider().kind); // its models only
             if (Status s = m_agent->send(text); !s) {
                 setRunning(false);
                 m_prompt->setPlainText(text);
