@@ -82,11 +82,11 @@ SettingsDialog::SettingsDialog(QWidget *parent)
       m_keyFromKeychain(new QRadioButton(tr("In the keychain"), this)),
       m_keyFromEnv(new QRadioButton(tr("From an environment variable"), this)), m_key(new QLineEdit(this)),
       m_keyEnv(new QLineEdit(this)), m_keyStatus(statusLabel(QStringLiteral("keyStatus"), this)),
-      m_sandbox(new QComboBox(this)), m_theme(new QComboBox(this)), m_workspace(new QLineEdit(this)),
-      m_maxTurns(new QSpinBox(this)), m_tokenBudget(new QSpinBox(this)), m_costBudget(new QDoubleSpinBox(this)),
-      m_toolTimeout(new QSpinBox(this)), m_tools(new QListWidget(this)), m_policy(new QPlainTextEdit(this)),
-      m_policyStatus(statusLabel(QStringLiteral("policyStatus"), this)), m_call(new QPlainTextEdit(this)),
-      m_decision(statusLabel(QStringLiteral("ruleDecision"), this))
+      m_sandbox(new QComboBox(this)), m_theme(new QComboBox(this)), m_readOnlyTools(new QComboBox(this)),
+      m_workspace(new QLineEdit(this)), m_maxTurns(new QSpinBox(this)), m_tokenBudget(new QSpinBox(this)),
+      m_costBudget(new QDoubleSpinBox(this)), m_toolTimeout(new QSpinBox(this)), m_tools(new QListWidget(this)),
+      m_policy(new QPlainTextEdit(this)), m_policyStatus(statusLabel(QStringLiteral("policyStatus"), this)),
+      m_call(new QPlainTextEdit(this)), m_decision(statusLabel(QStringLiteral("ruleDecision"), this))
 {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
@@ -225,8 +225,22 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     auto *testButton = new QPushButton(tr("Test this rule"), this);
     testButton->setObjectName(QStringLiteral("testRule"));
     connect(testButton, &QPushButton::clicked, this, [this] { (void)testCall(m_call->toPlainText().toUtf8()); });
+    // Whether a tool's own read-only claim is enough to run it is the policy's call,
+    // made here in view, not a silent default.
+    m_readOnlyTools->setObjectName(QStringLiteral("readOnlyTools"));
+    m_readOnlyTools->addItem(tr("Run without asking"), QStringLiteral("run"));
+    m_readOnlyTools->addItem(tr("Ask, like any other tool"), QStringLiteral("ask"));
+    m_readOnlyTools->setToolTip(tr("For tools that declare themselves read-only and that no rule matches. A "
+                                   "project's airlock.json can set it too: \"policy\": {\"read_only_tools\": "
+                                   "\"ask\"}."));
+    connect(m_readOnlyTools, &QComboBox::currentIndexChanged, this, &SettingsDialog::validatePolicy);
     auto *policyPage = new QWidget(this);
     auto *policyLayout = new QVBoxLayout(policyPage);
+    auto *readOnlyRow = new QHBoxLayout;
+    readOnlyRow->addWidget(new QLabel(tr("Read-only tools:"), policyPage));
+    readOnlyRow->addWidget(m_readOnlyTools);
+    readOnlyRow->addStretch(1);
+    policyLayout->addLayout(readOnlyRow);
     policyLayout->addWidget(new QLabel(tr("Rules, first match decides (JSON)"), policyPage));
     policyLayout->addWidget(m_policy, 1);
     policyLayout->addWidget(m_policyStatus);
@@ -339,6 +353,7 @@ AgentChoices SettingsDialog::loadChoices()
     c.toolFiles = s.value(QStringLiteral("tools/files")).toStringList();
     if (!s.value(QStringLiteral("policy/rules")).toString().trimmed().isEmpty())
         c.policyFile = policyPath();
+    c.readOnlyTools = s.value(QStringLiteral("policy/read_only_tools")).toString();
     return c;
 }
 
@@ -370,6 +385,8 @@ void SettingsDialog::load()
     m_theme->setCurrentIndex(theme < 0 ? 0 : theme);
     m_tools->clear();
     m_tools->addItems(s.value(QStringLiteral("tools/files")).toStringList());
+    const int readOnly = m_readOnlyTools->findData(s.value(QStringLiteral("policy/read_only_tools")).toString());
+    m_readOnlyTools->setCurrentIndex(readOnly < 0 ? 0 : readOnly);
     m_policy->setPlainText(s.value(QStringLiteral("policy/rules")).toString());
     validatePolicy();
     refreshKeyStatus();
@@ -384,7 +401,9 @@ void SettingsDialog::validatePolicy()
 {
     const QByteArray json = m_policy->toPlainText().trimmed().toUtf8();
     if (json.isEmpty()) {
-        m_policyStatus->setText(tr("No rules: read-only tools run, everything else asks."));
+        m_policyStatus->setText(m_readOnlyTools->currentData() == QLatin1String("ask")
+                                    ? tr("No rules: every call asks.")
+                                    : tr("No rules: read-only tools run, everything else asks."));
         return;
     }
     auto engine = PolicyFile::parse(json, QStringLiteral("settings"));
@@ -427,6 +446,7 @@ bool SettingsDialog::save()
             tools << m_tools->item(i)->text();
         s.setValue(QStringLiteral("tools/files"), tools);
         s.setValue(QStringLiteral("policy/rules"), rules);
+        s.setValue(QStringLiteral("policy/read_only_tools"), m_readOnlyTools->currentData().toString());
         s.setValue(QStringLiteral("appearance/theme"), m_theme->currentData().toString());
         // An overridden field shows the variable's value: the file keeps its own.
         const QHash<QWidget *, QString> keys = {{m_provider, QStringLiteral("provider/kind")},
@@ -479,6 +499,8 @@ Result<PolicyDecision> SettingsDialog::testCall(const QByteArray &callJson)
             return fail(tr("the rules are invalid: %1").arg(parsed.error().message));
         engine = std::move(*parsed);
     }
+    engine.setReadOnlyTools(m_readOnlyTools->currentData() == QLatin1String("ask") ? PolicyEngine::ReadOnlyTools::Ask
+                                                                                   : PolicyEngine::ReadOnlyTools::Run);
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(callJson, &parseError);
     if (!doc.isObject())

@@ -92,6 +92,7 @@ private:
     QLabel *m_keyStatus;
     QComboBox *m_sandbox;
     QComboBox *m_theme;
+    QComboBox *m_readOnlyTools; // run | ask: the policy's choice for read-only tools
     QLineEdit *m_workspace;
     QSpinBox *m_maxTurns;
     QSpinBox *m_tokenBudget; // thousands of tokens
