@@ -115,6 +115,12 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
 
     connect(m_approvals, &PendingApprovals::statusChanged, this, &ChatPanel::showStatus);
     connect(m_approvals, &PendingApprovals::approvalWaiting, this, &ChatPanel::approvalWaiting);
+    // The prompt stays editable while a turn runs, so the card, which keeps away
+    // from a field being typed in, is given the keyboard when the prompt is empty.
+    connect(m_approvals, &PendingApprovals::approvalWaiting, this, [this] {
+        if (m_prompt->hasFocus() && m_prompt->toPlainText().trimmed().isEmpty() && m_approval->isVisible())
+            m_approval->setFocus(Qt::OtherFocusReason);
+    });
     connect(m_approvals, &PendingApprovals::waitingCountChanged, this, &ChatPanel::waitingCountChanged);
     // A waiting call's row in the transcript brings it onto the card.
     connect(m_transcript, &QAbstractItemView::clicked, this, [this](const QModelIndex &index) {

@@ -90,6 +90,7 @@ void TestPromptWhileRunning::startToolTurn(MainWindow &w)
     QTest::keyClicks(prompt, QStringLiteral("Say hi with the tool"));
     QTest::keyClick(prompt, Qt::Key_Return);
     QTRY_VERIFY_WITH_TIMEOUT(w.chat()->approvalCard()->isVisible(), 30000);
+    QTRY_VERIFY(w.chat()->approvalCard()->hasFocus()); // announced: the card has the keyboard
 }
 
 void TestPromptWhileRunning::screenshot(QWidget &w, const QString &name)
