@@ -61,6 +61,13 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         setup.policy.appendRules(parsed->rules()); // after the project's own rules
     }
 
+    if (!c.readOnlyTools.isEmpty()) {
+        const auto readOnly = PolicyEngine::readOnlyToolsFromName(c.readOnlyTools);
+        if (!readOnly)
+            return bad(QStringLiteral("read-only tools: \"%1\" is not run or ask").arg(c.readOnlyTools));
+        setup.policy.setReadOnlyTools(*readOnly);
+    }
+
     std::shared_ptr<IsolateSandbox> isolate;
     for (const QString &file : c.toolFiles) {
         if (!isolate)

@@ -33,6 +33,7 @@ AgentChoices AgentChoices::overriddenBy(const AgentChoices &over) const
     take(c.sandbox, over.sandbox);
     take(c.workspace, over.workspace);
     take(c.policyFile, over.policyFile);
+    take(c.readOnlyTools, over.readOnlyTools);
     if (!over.toolFiles.isEmpty())
         c.toolFiles = over.toolFiles;
     if (over.maxTurns > 0)

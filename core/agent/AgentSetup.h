@@ -37,6 +37,7 @@ struct AgentChoices {
     QString policyFile;
     QString projectDir;      // set by ProjectFile::applyTo: where project approvals are written
     QJsonArray projectRules; // the project file's policy rules (before --policy rules)
+    QString readOnlyTools;   // "run" | "ask": may a read-only tool run without asking ("": run)
     // Limits; 0: the default (25 turns per prompt, no budgets, each tool's own timeout).
     int maxTurns = 0;
     qint64 maxTotalTokens = 0;

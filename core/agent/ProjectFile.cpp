@@ -132,6 +132,8 @@ Status ProjectFile::applyTo(const QString &projectDir, AgentChoices &c)
     if (!c.workspaceQuotaMb && p.limits.workspaceQuotaMb)
         c.workspaceQuotaMb = p.limits.workspaceQuotaMb;
     c.projectRules = p.rules;
+    if (!p.readOnlyTools.isEmpty())
+        c.readOnlyTools = p.readOnlyTools; // the project's policy over the settings'
     c.projectDir = dir.absolutePath();
     return {};
 }

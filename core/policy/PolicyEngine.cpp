@@ -37,6 +37,13 @@ Result<PolicyEngine> PolicyEngine::fromJsonValue(const QJsonValue &json, const Q
                            QStringLiteral("%1: a policy is {\"rules\": [...]} or an array of rules").arg(source));
     }
     PolicyEngine engine;
+    if (json.isObject() && json.toObject().contains(u"read_only_tools")) {
+        const auto choice = readOnlyToolsFromName(json.toObject().value(u"read_only_tools").toString());
+        if (!choice)
+            return Error::make(Error::Code::BadInput,
+                               QStringLiteral("%1: read_only_tools must be \"run\" or \"ask\"").arg(source));
+        engine.m_readOnlyTools = *choice;
+    }
     for (qsizetype i = 0; i < rules.size(); ++i) {
         const QString defaultName = QStringLiteral("%1#%2").arg(source).arg(i + 1);
         if (!rules.at(i).isObject())
@@ -116,9 +123,15 @@ PolicyDecision PolicyEngine::decide(const PolicyCall &call) const
             reason += QStringLiteral(", so allow rule '%1' does not apply").arg(skippedAllow);
         return {PolicyVerdict::Ask, QStringLiteral("default:shell-env"), reason};
     }
-    if (call.annotations.readOnly)
+    if (call.annotations.readOnly) {
+        if (m_readOnlyTools == ReadOnlyTools::Ask)
+            return {PolicyVerdict::Ask, QStringLiteral("default:read-only-ask"),
+                    QStringLiteral("the tool is annotated read-only, and this policy asks for read-only tools too "
+                                   "(read-only tools: ask)")};
         return {PolicyVerdict::Allow, QStringLiteral("default:read-only"),
-                QStringLiteral("the tool is annotated read-only")};
+                QStringLiteral("the tool is annotated read-only, and this policy runs read-only tools without "
+                               "asking (read-only tools: run)")};
+    }
     return {PolicyVerdict::Ask, QStringLiteral("default:ask"), QStringLiteral("no rule matched")};
 }
 
@@ -127,7 +140,24 @@ QJsonObject PolicyEngine::toJson() const
     QJsonArray rules;
     for (const PolicyRule &rule : m_rules)
         rules.append(rule.toJson());
-    return QJsonObject{{QStringLiteral("rules"), rules}};
+    QJsonObject out{{QStringLiteral("rules"), rules}};
+    if (m_readOnlyTools != ReadOnlyTools::Run)
+        out.insert(QStringLiteral("read_only_tools"), readOnlyToolsName(m_readOnlyTools));
+    return out;
+}
+
+std::optional<PolicyEngine::ReadOnlyTools> PolicyEngine::readOnlyToolsFromName(const QString &name)
+{
+    if (name == QLatin1String("run"))
+        return ReadOnlyTools::Run;
+    if (name == QLatin1String("ask"))
+        return ReadOnlyTools::Ask;
+    return std::nullopt;
+}
+
+QString PolicyEngine::readOnlyToolsName(ReadOnlyTools choice)
+{
+    return choice == ReadOnlyTools::Ask ? QStringLiteral("ask") : QStringLiteral("run");
 }
 
 } // namespace airlock

@@ -190,7 +190,14 @@ Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QStrin
                     QStringLiteral("must be an object {\"rules\": [...]}, not %1").arg(Reader::typeName(policy)));
         } else {
             const QJsonObject po = policy.toObject();
-            r.checkKeys(po, QStringLiteral("policy"), {QStringLiteral("rules")});
+            r.checkKeys(po, QStringLiteral("policy"), {QStringLiteral("rules"), QStringLiteral("read_only_tools")});
+            if (po.contains(u"read_only_tools")) {
+                const QString choice = po.value(u"read_only_tools").toString();
+                if (!PolicyEngine::readOnlyToolsFromName(choice))
+                    r.error(QStringLiteral("policy.read_only_tools"), QStringLiteral("must be \"run\" or \"ask\""));
+                else
+                    config.readOnlyTools = choice;
+            }
             if (po.contains(u"rules")) {
                 PolicyFile::parseRules(d, po.value(u"rules"), QStringLiteral("policy.rules"), source,
                                        config.policyRules, errors);

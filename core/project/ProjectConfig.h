@@ -8,7 +8,9 @@
 //     "api_key_env": "ANTHROPIC_API_KEY",
 //     "tools": ["tools/*.js"],            // globs, relative to the project folder
 //     "sandbox": "isolate" | "microvm", "workspace": ".",
-//     "policy": {"rules": [ … ]},         // see PolicyRule
+//     "policy": {"rules": [ … ],          // see PolicyRule
+//                "read_only_tools": "ask"}, // or "run" (the default): whether a tool
+//                                           // declaring itself read-only asks first
 //     "limits": {"max_turns": 25, "token_budget": 200000, "cost_budget_usd": 1.5,
 //                "tool_timeout_ms": 30000, "workspace_quota_mb": 512}
 //   }
@@ -39,6 +41,7 @@ struct ProjectConfig {
     QStringList tools;             // globs as written
     QJsonArray rules;              // policy.rules as written (each one valid)
     QList<PolicyRule> policyRules; // the same, parsed; origin names their place in the file
+    QString readOnlyTools;         // policy.read_only_tools: "run" | "ask" (empty: not set)
     ProjectLimits limits;
     StrictJsonDocument document; // positions, for later errors (e.g. a tools glob matching nothing)
 

@@ -205,6 +205,19 @@ Status SecretStore::checkAvailable() const
     return {};
 }
 
+namespace {
+const QLatin1String kNoKeyFor("no API key for ");
+const QLatin1String kEnvEmpty(" is not set or empty");
+} // namespace
+
+bool SecretStore::isMissingApiKey(const Error &error)
+{
+    return error.code == Error::Code::BadInput &&
+           (error.message.startsWith(kNoKeyFor) ||
+            (error.message.startsWith(QLatin1String("the environment variable ")) &&
+             error.message.endsWith(kEnvEmpty)));
+}
+
 Result<QString> SecretStore::apiKey(const QString &provider, const QString &envVar) const
 {
     if (!envVar.isEmpty()) {

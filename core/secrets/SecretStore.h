@@ -33,6 +33,11 @@ public:
     // else from the keychain entry "api-key:<provider>".
     Result<QString> apiKey(const QString &provider, const QString &envVar = QString()) const;
     static QString apiKeyEntry(const QString &provider) { return QStringLiteral("api-key:") + provider; }
+    // True for apiKey's errors that mean "no key is set" (none stored, or the named
+    // variable is empty), not a failing keychain: a front end words those for
+    // itself (the window points at Settings; the CLI keeps these words, which name
+    // its flags). Recognised here, beside where they are made, so they cannot drift.
+    static bool isMissingApiKey(const Error &error);
 
 private:
     QString m_service;

@@ -1,5 +1,7 @@
 #include "ui/chat/AgentLauncher.h"
 
+#include "core/secrets/SecretStore.h"
+
 #include <QObject>
 #include <QThread>
 
@@ -16,6 +18,7 @@ AgentLauncher::Started AgentLauncher::build(const AgentSetupFactory &factory, co
     auto setup = factory();
     if (!setup) {
         out.error = setup.error().message;
+        out.missingApiKey = SecretStore::isMissingApiKey(setup.error());
         return out;
     }
     QHash<QString, QJsonObject> schemas;

@@ -24,7 +24,8 @@ public:
         QHash<QString, QJsonObject> schemas; // input schemas by tool name
         QString model;
         QString workspace;
-        QString error; // set: nothing was started
+        QString error;              // set: nothing was started
+        bool missingApiKey = false; // the error is "no API key set" (SecretStore::isMissingApiKey)
     };
 
     // Runs on a worker thread. An empty `sessionId` creates a session; an empty

@@ -10,12 +10,16 @@
 #include "ui/chat/TranscriptModel.h"
 #include "ui/chat/TranscriptView.h"
 #include "ui/chat/UsageMeterLabel.h"
+#include "ui/onboarding/ProviderSetupPanel.h"
 
 #include <QAbstractItemView>
 #include <QApplication>
+#include <QDateTime>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QPushButton>
 #include <QThread>
+#include <QTimer>
 #include <QVBoxLayout>
 
 namespace airlock {
@@ -25,18 +29,70 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
       m_transcript(new TranscriptView(this)), m_approval(new ApprovalCard(this)), m_queue(new ApprovalQueue(this)),
       m_approvals(new PendingApprovals(m_approval, m_queue, this)), m_modelPicker(new ModelPicker(this)),
       m_prompt(new PromptEdit(this)), m_send(new QPushButton(tr("Send"), this)),
-      m_stop(new QPushButton(tr("Stop"), this)), m_meter(new UsageMeterLabel(this))
+      m_stop(new QPushButton(tr("Stop"), this)), m_meter(new UsageMeterLabel(this)), m_errorBox(new QWidget(this)),
+      m_error(new QLabel(m_errorBox)), m_setup(new ProviderSetupPanel(m_errorBox)), m_queuedBox(new QWidget(this)),
+      m_queuedLabel(new QLabel(m_queuedBox)), m_newSession(new QPushButton(tr("New session"), this)),
+      m_retryTimer(new QTimer(this))
 {
     setObjectName(QStringLiteral("chatPanel"));
     m_send->setObjectName(QStringLiteral("send"));
     m_stop->setObjectName(QStringLiteral("stop"));
     m_stop->hide();
+    m_newSession->setObjectName(QStringLiteral("newSession"));
+    m_newSession->setToolTip(tr("An empty chat (Ctrl+N)"));
+
+    // Errors that stop a prompt before any event exists (no key, a bad setting)
+    // are shown here, in the chat area, where the person looks after sending.
+    m_errorBox->setObjectName(QStringLiteral("chatErrorBox"));
+    m_error->setObjectName(QStringLiteral("chatError"));
+    m_error->setWordWrap(true);
+    m_error->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_error->setStyleSheet(QStringLiteral("color: palette(highlighted-text); background: #b3261e; padding: 6px;"));
+    auto *openSettings = new QPushButton(tr("Open Settings"), m_errorBox);
+    openSettings->setObjectName(QStringLiteral("chatErrorSettings"));
+    connect(openSettings, &QPushButton::clicked, this, &ChatPanel::openSettingsRequested);
+    auto *errorLayout = new QVBoxLayout(m_errorBox);
+    errorLayout->setContentsMargins(0, 0, 0, 0);
+    auto *errorRow = new QHBoxLayout;
+    errorRow->addWidget(m_error, 1);
+    errorRow->addWidget(openSettings, 0, Qt::AlignTop);
+    errorLayout->addLayout(errorRow);
+    errorLayout->addWidget(m_setup);
+    m_setup->hide();
+    m_errorBox->hide();
+    // A key set up here is used by the next prompt: the kept one is sent again.
+    connect(m_setup, &ProviderSetupPanel::configured, this, [this] {
+        clearError();
+        send(m_prompt->toPlainText().trimmed());
+    });
+
+    // What was typed while a turn ran waits here, visibly, until the turn ends.
+    m_queuedBox->setObjectName(QStringLiteral("queuedMessage"));
+    m_queuedLabel->setObjectName(QStringLiteral("queuedLabel"));
+    m_queuedLabel->setWordWrap(true);
+    auto *editQueued = new QPushButton(tr("Edit"), m_queuedBox);
+    editQueued->setObjectName(QStringLiteral("editQueued"));
+    auto *cancelQueued = new QPushButton(tr("Cancel"), m_queuedBox);
+    cancelQueued->setObjectName(QStringLiteral("cancelQueued"));
+    connect(editQueued, &QPushButton::clicked, this, [this] { unqueue(true); });
+    connect(cancelQueued, &QPushButton::clicked, this, [this] { unqueue(false); });
+    auto *queuedRow = new QHBoxLayout(m_queuedBox);
+    queuedRow->setContentsMargins(0, 0, 0, 0);
+    queuedRow->addWidget(m_queuedLabel, 1);
+    queuedRow->addWidget(editQueued);
+    queuedRow->addWidget(cancelQueued);
+    m_queuedBox->hide();
+
+    m_retryTimer->setInterval(1000);
+    connect(m_retryTimer, &QTimer::timeout, this, &ChatPanel::tickRetry);
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_transcript, 1);
+    layout->addWidget(m_errorBox);
     layout->addWidget(m_approval);
     layout->addWidget(m_queue);
+    layout->addWidget(m_queuedBox);
     auto *row = new QHBoxLayout;
     row->addWidget(m_prompt, 1);
     auto *buttons = new QVBoxLayout;
@@ -48,15 +104,23 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
     auto *status = new QHBoxLayout;
     status->addWidget(m_modelPicker);
     status->addWidget(m_meter, 1);
+    status->addWidget(m_newSession);
     layout->addLayout(status);
 
+    connect(m_newSession, &QPushButton::clicked, this, &ChatPanel::newSessionRequested);
     connect(m_prompt, &PromptEdit::submitted, this, &ChatPanel::send);
-    connect(m_prompt, &PromptEdit::stopRequested, this, &ChatPanel::stop);
+    connect(m_prompt, &PromptEdit::stopRequested, this, &ChatPanel::escapeFromPrompt);
     connect(m_send, &QPushButton::clicked, this, [this] { send(m_prompt->toPlainText().trimmed()); });
     connect(m_stop, &QPushButton::clicked, this, &ChatPanel::stop);
 
     connect(m_approvals, &PendingApprovals::statusChanged, this, &ChatPanel::showStatus);
     connect(m_approvals, &PendingApprovals::approvalWaiting, this, &ChatPanel::approvalWaiting);
+    // The prompt stays editable while a turn runs, so the card, which keeps away
+    // from a field being typed in, is given the keyboard when the prompt is empty.
+    connect(m_approvals, &PendingApprovals::approvalWaiting, this, [this] {
+        if (m_prompt->hasFocus() && m_prompt->toPlainText().trimmed().isEmpty() && m_approval->isVisible())
+            m_approval->setFocus(Qt::OtherFocusReason);
+    });
     connect(m_approvals, &PendingApprovals::waitingCountChanged, this, &ChatPanel::waitingCountChanged);
     // A waiting call's row in the transcript brings it onto the card.
     connect(m_transcript, &QAbstractItemView::clicked, this, [this](const QModelIndex &index) {
@@ -85,6 +149,8 @@ void ChatPanel::openSession(const QString &sessionId)
         return;
     m_agent.reset(); // a running agent stops; what it recorded stays
     clearPending();
+    unqueue(true);
+    clearError();
     resetModelChoice();
     m_sessionId = sessionId;
     m_meter->reset(); // the window hands the transcript and the meter the session's feed
@@ -95,6 +161,8 @@ void ChatPanel::newSession()
 {
     m_agent.reset();
     clearPending();
+    unqueue(true);
+    clearError();
     resetModelChoice();
     m_sessionId.clear();
     m_meter->reset();
@@ -105,14 +173,21 @@ void ChatPanel::newSession()
 
 void ChatPanel::send(const QString &text)
 {
-    if (text.isEmpty() || isRunning())
+    if (text.isEmpty())
         return;
+    if (isRunning()) {
+        queue(text);
+        return;
+    }
+    clearError();
     m_prompt->clear();
     if (m_agent) {
-        if (Status s = m_agent->send(text); !s)
-            showStatus(s.error().message);
-        else
+        if (Status s = m_agent->send(text); !s) {
+            m_prompt->setPlainText(text); // nothing is lost
+            showError(s.error().message, false);
+        } else {
             setRunning(true);
+        }
         return;
     }
     // First prompt: build the agent off the UI thread (keychain, tool files, the
@@ -134,8 +209,12 @@ void ChatPanel::send(const QString &text)
             m_starting = false;
             if (!started.error.isEmpty()) {
                 setRunning(false);
-                showStatus(started.error);
                 m_prompt->setPlainText(text); // nothing is lost
+                // Worded for the window: the builder's own words name CLI flags.
+                if (started.missingApiKey)
+                    showError(tr("No API key set. Open Settings (Ctrl+,) → Provider, or paste one here."), true);
+                else
+                    showError(started.error, false);
                 return;
             }
             m_schemas = std::move(started.schemas);
@@ -144,9 +223,11 @@ void ChatPanel::send(const QString &text)
             m_workspace = started.workspace;
             Q_EMIT workspaceChanged(started.workspace);
             attach(std::move(*started.agent));
+            m_modelPicker->setProvider(m_agent->provider().kind); // its models only
             if (Status s = m_agent->send(text); !s) {
                 setRunning(false);
-                showStatus(s.error().message);
+                m_prompt->setPlainText(text);
+                showError(s.error().message, false);
             }
         });
 }
@@ -164,8 +245,11 @@ void ChatPanel::attach(std::unique_ptr<AgentSession> agent)
             [this](AgentSession::Outcome outcome, const QString &message) {
                 setRunning(false);
                 clearPending();
+                m_retryAtMs = 0;
+                m_retryTimer->stop();
                 showStatus(message.isEmpty() ? tr("Ready") : message);
                 Q_EMIT runFinished(outcome, message);
+                sendQueued(outcome);
             });
     if (isNew)
         Q_EMIT sessionCreated(m_sessionId);
@@ -183,6 +267,37 @@ void ChatPanel::onEvent(const Event &event)
 {
     Q_EMIT eventRecorded(event); // the transcript and the meter have it through the window's feed
     m_transcript->scrollToBottom();
+    // The wire name, so this builds before and after EventKind::ModelRetrying exists.
+    if (event.kind == QLatin1String("model.retrying")) {
+        showRetrying(event);
+    } else if (m_retryAtMs &&
+               (event.knownKind() == EventKind::ModelTextDelta || event.knownKind() == EventKind::ModelToolCall ||
+                event.knownKind() == EventKind::Error)) {
+        // The model answers again: the retry note is over, not left standing.
+        m_retryAtMs = 0;
+        m_retryTimer->stop();
+        showStatus(tr("Running…"));
+    }
+}
+
+void ChatPanel::showRetrying(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    m_retryAtMs = QDateTime::currentMSecsSinceEpoch() + p.value(QStringLiteral("delay_ms")).toInteger();
+    m_retryTimer->start();
+    tickRetry();
+}
+
+void ChatPanel::tickRetry()
+{
+    const qint64 left = m_retryAtMs - QDateTime::currentMSecsSinceEpoch();
+    if (!m_retryAtMs || left <= 0) {
+        m_retryTimer->stop();
+        if (m_retryAtMs)
+            showStatus(tr("Rate limited — retrying now"));
+        return;
+    }
+    showStatus(tr("Rate limited — retrying in %1 s").arg((left + 999) / 1000));
 }
 
 void ChatPanel::showPending(const QString &callId)
@@ -226,11 +341,89 @@ void ChatPanel::stop()
         m_agent->cancel();
 }
 
+void ChatPanel::escapeFromPrompt()
+{
+    if (const QList<PendingApproval> &waiting = m_approvals->calls(); !waiting.isEmpty()) {
+        // The card decides calls, the prompt never does: a call nobody looked at stays.
+        if (!m_approval->isVisible())
+            showPending(waiting.first().callId);
+        m_approval->setFocus(Qt::ShortcutFocusReason);
+        showStatus(tr("A call is waiting for your decision"));
+        return;
+    }
+    stop();
+}
+
+void ChatPanel::queue(const QString &text)
+{
+    m_queued = m_queued.isEmpty() ? text : m_queued + QStringLiteral("\n\n") + text;
+    m_prompt->clear(); // the text is in the queue, shown above the box
+    m_queuedLabel->setText(tr("Queued, sends when this turn ends: %1").arg(m_queued));
+    m_queuedBox->show();
+}
+
+// Edit puts the queued text back into the box (before anything typed since);
+// Cancel drops it, which the person asked for.
+void ChatPanel::unqueue(bool backToPrompt)
+{
+    if (m_queued.isEmpty())
+        return;
+    const QString text = std::exchange(m_queued, {});
+    m_queuedBox->hide();
+    if (!backToPrompt)
+        return;
+    const QString typed = m_prompt->toPlainText();
+    m_prompt->setPlainText(typed.trimmed().isEmpty() ? text : text + QStringLiteral("\n\n") + typed);
+    m_prompt->moveCursor(QTextCursor::End);
+}
+
+void ChatPanel::sendQueued(AgentSession::Outcome outcome)
+{
+    if (m_queued.isEmpty())
+        return;
+    if (outcome != AgentSession::Outcome::EndTurn) {
+        // Stopped, failed or over a limit: the person decides whether to send it.
+        unqueue(true);
+        showStatus(tr("The turn did not finish; your queued message is back in the box."));
+        return;
+    }
+    const QString text = std::exchange(m_queued, {});
+    m_queuedBox->hide();
+    // After runFinished has returned: the agent is not inside its own signal.
+    QTimer::singleShot(0, this, [this, text] {
+        if (isRunning()) {
+            queue(text);
+            return;
+        }
+        send(text);
+    });
+}
+
+void ChatPanel::showError(const QString &message, bool offerSetup)
+{
+    m_error->setText(message);
+    m_setup->setVisible(offerSetup);
+    m_errorBox->show();
+    showStatus(message);
+}
+
+void ChatPanel::clearError()
+{
+    m_errorBox->hide();
+    m_setup->hide();
+    m_error->clear();
+}
+
+QString ChatPanel::errorText() const
+{
+    return m_errorBox->isHidden() ? QString() : m_error->text();
+}
+
 void ChatPanel::setRunning(bool running)
 {
     m_send->setVisible(!running);
     m_stop->setVisible(running);
-    m_prompt->setReadOnly(running);
+    // The box stays editable while a turn runs: Enter then queues what was typed.
     // Ready for the next prompt: where the keyboard goes, unless the person is elsewhere.
     if (!running && (!QApplication::focusWidget() || isAncestorOf(QApplication::focusWidget())))
         m_prompt->setFocus();

@@ -17,7 +17,9 @@
 #include <memory>
 
 class QComboBox;
+class QLabel;
 class QPushButton;
+class QTimer;
 
 namespace airlock {
 
@@ -26,6 +28,7 @@ class ApprovalQueue;
 class ModelPicker;
 class PendingApprovals;
 class PromptEdit;
+class ProviderSetupPanel;
 class TranscriptView;
 class UsageMeterLabel;
 
@@ -51,8 +54,16 @@ public:
     bool isRunning() const;
 
     // Sends a prompt as if typed (the prompt box's Enter does this).
+    // While a turn runs the text is queued and sent when the turn ends normally.
     void send(const QString &text);
     void stop();
+    // The prompt's Esc: stops a streaming turn, but never decides a call the person
+    // has not looked at: with a call waiting it goes to the card instead.
+    void escapeFromPrompt();
+    // The message queued to send when the running turn ends (empty: none).
+    const QString &queuedMessage() const { return m_queued; }
+    // The error shown in the chat area (empty: none).
+    QString errorText() const;
     // Approves every waiting call once, in the model's order.
     void approveAll();
     // Shows a waiting call on the approval card (from the queue or the transcript).
@@ -72,6 +83,9 @@ Q_SIGNALS:
     void workspaceChanged(const QString &dir);
     // Every event of the running agent, as it is recorded.
     void eventRecorded(const airlock::Event &event);
+    // The person asked for an empty chat (the New session button) or for Settings.
+    void newSessionRequested();
+    void openSettingsRequested();
 
 private:
     void attach(std::unique_ptr<AgentSession> agent);
@@ -81,6 +95,13 @@ private:
     void resetModelChoice();
     void setRunning(bool running);
     void showStatus(const QString &message);
+    void showError(const QString &message, bool offerSetup);
+    void clearError();
+    void queue(const QString &text);
+    void unqueue(bool backToPrompt);
+    void sendQueued(AgentSession::Outcome outcome);
+    void showRetrying(const Event &event);
+    void tickRetry();
 
     QString m_databasePath;
     AgentSetupFactory m_factory;
@@ -92,7 +113,9 @@ private:
     QString m_workspace; // shared with the agent's sandbox, if any
     bool m_starting = false;
 
-    QString m_chosenModel; // from the picker; empty: the configured one
+    QString m_chosenModel;  // from the picker; empty: the configured one
+    QString m_queued;       // typed while a turn ran: sent when it ends
+    qint64 m_retryAtMs = 0; // when a rate-limited request is tried again (0: not waiting)
 
     TranscriptView *m_transcript;
     ApprovalCard *m_approval;
@@ -103,6 +126,13 @@ private:
     QPushButton *m_send;
     QPushButton *m_stop;
     UsageMeterLabel *m_meter;
+    QWidget *m_errorBox;
+    QLabel *m_error;
+    ProviderSetupPanel *m_setup; // "paste one here" when no key is set
+    QWidget *m_queuedBox;
+    QLabel *m_queuedLabel;
+    QPushButton *m_newSession;
+    QTimer *m_retryTimer;
 };
 
 } // namespace airlock

@@ -7,6 +7,7 @@
 #include <QKeyEvent>
 #include <QLineEdit>
 #include <QSignalBlocker>
+#include <QStandardItemModel>
 #include <QTimer>
 
 namespace airlock {
@@ -21,8 +22,7 @@ ModelPicker::ModelPicker(QWidget *parent) : QComboBox(parent), m_prices(PriceTab
     lineEdit()->setPlaceholderText(tr("model from Settings"));
     setToolTip(tr("The model for the next turns of this chat (the provider is set in Settings)"));
     // Suggestions: the models with known prices; any other name can be typed.
-    addItem(QString());
-    addItems(m_prices.models());
+    fill(suggestions());
     setCurrentIndex(0);
 
     // Chosen, not typed or scrolled past: a model is taken when picked from the open
@@ -36,6 +36,42 @@ ModelPicker::ModelPicker(QWidget *parent) : QComboBox(parent), m_prices(PriceTab
             Q_EMIT modelChosen(text);
     });
     connect(lineEdit(), &QLineEdit::returnPressed, this, [this] { Q_EMIT modelChosen(currentText()); });
+}
+
+// Price-table names carry the provider in them: Anthropic's are claude-*.
+QStringList ModelPicker::suggestions() const
+{
+    QStringList names;
+    for (const QString &m : m_prices.models())
+        if (!m_provider || (*m_provider == ProviderKind::Anthropic) == m.startsWith(QLatin1String("claude-")))
+            names << m;
+    return names;
+}
+
+void ModelPicker::fill(const QStringList &names)
+{
+    const QSignalBlocker quiet(this);
+    const QString current = currentText();
+    clear();
+    addItem(QString());
+    addItems(names);
+    if (!m_listError.isEmpty()) {
+        // Said in the list where the models would be, not only in a tooltip.
+        addItem(tr("Couldn't list models: %1").arg(m_listError));
+        if (auto *items = qobject_cast<QStandardItemModel *>(model()))
+            items->item(count() - 1)->setFlags(Qt::ItemIsEnabled); // not selectable: not a model
+    }
+    setEditText(current);
+}
+
+void ModelPicker::setProvider(ProviderKind kind)
+{
+    if (m_provider == kind)
+        return;
+    m_provider = kind;
+    m_listed.clear();
+    m_listError.clear();
+    fill(suggestions());
 }
 
 void ModelPicker::showModel(const QString &model)
@@ -62,27 +98,27 @@ void ModelPicker::listModelsFrom(const ProviderConfig &provider)
     if (endpoint == m_modelsListedFrom)
         return;
     m_modelsListedFrom = endpoint;
+    setProvider(provider.kind);
     // The list is filled on this picker's thread, and not at all once it is gone.
     OffThread::run(
         this, [provider] { return ModelCatalog::fetch(provider); },
         [this](const Result<QStringList> &models) {
             if (!models) {
                 m_modelsListedFrom.clear(); // asked again next time the list opens
-                setToolTip(tr("The model for the next turns of this chat. The endpoint's list is not available: %1")
-                               .arg(models.error().message));
+                m_listError = models.error().message;
+                setToolTip(tr("The model for the next turns of this chat. Couldn't list models: %1").arg(m_listError));
+                fill(m_listed.isEmpty() ? suggestions() : m_listed);
+                Q_EMIT listed(m_listError);
                 return;
             }
-            const QSignalBlocker quiet(this);
-            const QString current = currentText();
-            // The endpoint's models first, then the priced names it did not list.
-            QStringList names = *models;
-            for (int i = 1; i < count(); ++i)
-                if (!names.contains(itemText(i)))
-                    names << itemText(i);
-            clear();
-            addItem(QString());
-            addItems(names);
-            setEditText(current);
+            m_listError.clear();
+            // The endpoint's models first, then this provider's priced names it did not list.
+            m_listed = *models;
+            for (const QString &m : suggestions())
+                if (!m_listed.contains(m))
+                    m_listed << m;
+            fill(m_listed);
+            Q_EMIT listed(QString());
         });
 }
 

@@ -82,11 +82,11 @@ SettingsDialog::SettingsDialog(QWidget *parent)
       m_keyFromKeychain(new QRadioButton(tr("In the keychain"), this)),
       m_keyFromEnv(new QRadioButton(tr("From an environment variable"), this)), m_key(new QLineEdit(this)),
       m_keyEnv(new QLineEdit(this)), m_keyStatus(statusLabel(QStringLiteral("keyStatus"), this)),
-      m_sandbox(new QComboBox(this)), m_theme(new QComboBox(this)), m_workspace(new QLineEdit(this)),
-      m_maxTurns(new QSpinBox(this)), m_tokenBudget(new QSpinBox(this)), m_costBudget(new QDoubleSpinBox(this)),
-      m_toolTimeout(new QSpinBox(this)), m_tools(new QListWidget(this)), m_policy(new QPlainTextEdit(this)),
-      m_policyStatus(statusLabel(QStringLiteral("policyStatus"), this)), m_call(new QPlainTextEdit(this)),
-      m_decision(statusLabel(QStringLiteral("ruleDecision"), this))
+      m_sandbox(new QComboBox(this)), m_theme(new QComboBox(this)), m_readOnlyTools(new QComboBox(this)),
+      m_workspace(new QLineEdit(this)), m_maxTurns(new QSpinBox(this)), m_tokenBudget(new QSpinBox(this)),
+      m_costBudget(new QDoubleSpinBox(this)), m_toolTimeout(new QSpinBox(this)), m_tools(new QListWidget(this)),
+      m_policy(new QPlainTextEdit(this)), m_policyStatus(statusLabel(QStringLiteral("policyStatus"), this)),
+      m_call(new QPlainTextEdit(this)), m_decision(statusLabel(QStringLiteral("ruleDecision"), this))
 {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
@@ -114,14 +114,14 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     keyRow->addWidget(storeButton);
     auto *providerPage = new QWidget(this);
     auto *providerForm = new QFormLayout(providerPage);
-    providerForm->addRow(tr("Provider"), m_provider);
-    providerForm->addRow(tr("Base URL"), m_baseUrl);
-    providerForm->addRow(tr("Model"), m_model);
+    providerForm->addRow(tr("Provider"), overridable(m_provider, "AIRLOCK_PROVIDER"));
+    providerForm->addRow(tr("Base URL"), overridable(m_baseUrl, "AIRLOCK_BASE_URL"));
+    providerForm->addRow(tr("Model"), overridable(m_model, "AIRLOCK_MODEL"));
     providerForm->addRow(tr("API key"), m_keyFromKeychain);
     providerForm->addRow(QString(), keyRow);
     providerForm->addRow(QString(), m_keyStatus);
     providerForm->addRow(QString(), m_keyFromEnv);
-    providerForm->addRow(tr("Variable"), m_keyEnv);
+    providerForm->addRow(tr("Variable"), overridable(m_keyEnv, "AIRLOCK_API_KEY_ENV"));
     auto keyMode = [this] {
         m_key->setEnabled(m_keyFromKeychain->isChecked());
         m_keyEnv->setEnabled(m_keyFromEnv->isChecked());
@@ -147,8 +147,12 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     workspaceRow->addWidget(browse);
     auto *sandboxPage = new QWidget(this);
     auto *sandboxForm = new QFormLayout(sandboxPage);
-    sandboxForm->addRow(tr("Default sandbox"), m_sandbox);
-    sandboxForm->addRow(tr("Workspace folder"), workspaceRow);
+    sandboxForm->addRow(tr("Default sandbox"), overridable(m_sandbox, "AIRLOCK_SANDBOX"));
+    auto *workspaceBox = new QWidget(sandboxPage);
+    workspaceBox->setObjectName(QStringLiteral("workspaceRow"));
+    workspaceRow->setContentsMargins(0, 0, 0, 0);
+    workspaceBox->setLayout(workspaceRow);
+    sandboxForm->addRow(tr("Workspace folder"), overridable(workspaceBox, "AIRLOCK_WORKSPACE"));
     // Limits: what a runaway agent may spend before it is stopped (0: no limit).
     m_maxTurns->setObjectName(QStringLiteral("maxTurns"));
     m_maxTurns->setRange(1, 500);
@@ -221,8 +225,22 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     auto *testButton = new QPushButton(tr("Test this rule"), this);
     testButton->setObjectName(QStringLiteral("testRule"));
     connect(testButton, &QPushButton::clicked, this, [this] { (void)testCall(m_call->toPlainText().toUtf8()); });
+    // Whether a tool's own read-only claim is enough to run it is the policy's call,
+    // made here in view, not a silent default.
+    m_readOnlyTools->setObjectName(QStringLiteral("readOnlyTools"));
+    m_readOnlyTools->addItem(tr("Run without asking"), QStringLiteral("run"));
+    m_readOnlyTools->addItem(tr("Ask, like any other tool"), QStringLiteral("ask"));
+    m_readOnlyTools->setToolTip(tr("For tools that declare themselves read-only and that no rule matches. A "
+                                   "project's airlock.json can set it too: \"policy\": {\"read_only_tools\": "
+                                   "\"ask\"}."));
+    connect(m_readOnlyTools, &QComboBox::currentIndexChanged, this, &SettingsDialog::validatePolicy);
     auto *policyPage = new QWidget(this);
     auto *policyLayout = new QVBoxLayout(policyPage);
+    auto *readOnlyRow = new QHBoxLayout;
+    readOnlyRow->addWidget(new QLabel(tr("Read-only tools:"), policyPage));
+    readOnlyRow->addWidget(m_readOnlyTools);
+    readOnlyRow->addStretch(1);
+    policyLayout->addLayout(readOnlyRow);
     policyLayout->addWidget(new QLabel(tr("Rules, first match decides (JSON)"), policyPage));
     policyLayout->addWidget(m_policy, 1);
     policyLayout->addWidget(m_policyStatus);
@@ -246,7 +264,61 @@ SettingsDialog::SettingsDialog(QWidget *parent)
 
     load();
     keyMode();
+    applyOverrides();
     resize(640, 520);
+}
+
+QWidget *SettingsDialog::overridable(QWidget *field, const char *variable)
+{
+    auto *box = new QWidget(this);
+    auto *column = new QVBoxLayout(box);
+    column->setContentsMargins(0, 0, 0, 0);
+    column->setSpacing(2);
+    column->addWidget(field);
+    auto *note = statusLabel(field->objectName() + QStringLiteral("Override"), box);
+    note->hide();
+    column->addWidget(note);
+    m_overridable.append({field, variable, note, {}});
+    return box;
+}
+
+// The window starts agents with these variables over the saved settings: showing
+// the saved value would say something other than what runs.
+void SettingsDialog::applyOverrides()
+{
+    for (Overridable &o : m_overridable) {
+        const QString value = qEnvironmentVariable(o.variable).trimmed();
+        if (value.isEmpty())
+            continue;
+        QWidget *input = o.field;
+        if (auto *box = qobject_cast<QComboBox *>(input)) {
+            o.saved = box->currentData();
+            const int i = box->findData(value);
+            if (i >= 0)
+                box->setCurrentIndex(i);
+            box->setEnabled(false);
+        } else {
+            auto *edit = qobject_cast<QLineEdit *>(input);
+            if (!edit) // a row (the workspace): its line edit
+                edit = input->findChild<QLineEdit *>();
+            o.saved = edit->text();
+            edit->setText(value);
+            edit->setReadOnly(true);
+            input->setEnabled(false);
+        }
+        o.note->setText(
+            tr("overridden by %1=%2 (unset it to use this setting)").arg(QString::fromLatin1(o.variable), value));
+        o.note->setEnabled(true);
+        o.note->show();
+    }
+}
+
+QString SettingsDialog::overrideNote(const QString &fieldObjectName) const
+{
+    for (const Overridable &o : m_overridable)
+        if (o.field->objectName() == fieldObjectName && !o.note->isHidden())
+            return o.note->text();
+    return QString();
 }
 
 QString SettingsDialog::settingsPath()
@@ -281,6 +353,7 @@ AgentChoices SettingsDialog::loadChoices()
     c.toolFiles = s.value(QStringLiteral("tools/files")).toStringList();
     if (!s.value(QStringLiteral("policy/rules")).toString().trimmed().isEmpty())
         c.policyFile = policyPath();
+    c.readOnlyTools = s.value(QStringLiteral("policy/read_only_tools")).toString();
     return c;
 }
 
@@ -312,6 +385,8 @@ void SettingsDialog::load()
     m_theme->setCurrentIndex(theme < 0 ? 0 : theme);
     m_tools->clear();
     m_tools->addItems(s.value(QStringLiteral("tools/files")).toStringList());
+    const int readOnly = m_readOnlyTools->findData(s.value(QStringLiteral("policy/read_only_tools")).toString());
+    m_readOnlyTools->setCurrentIndex(readOnly < 0 ? 0 : readOnly);
     m_policy->setPlainText(s.value(QStringLiteral("policy/rules")).toString());
     validatePolicy();
     refreshKeyStatus();
@@ -326,7 +401,9 @@ void SettingsDialog::validatePolicy()
 {
     const QByteArray json = m_policy->toPlainText().trimmed().toUtf8();
     if (json.isEmpty()) {
-        m_policyStatus->setText(tr("No rules: read-only tools run, everything else asks."));
+        m_policyStatus->setText(m_readOnlyTools->currentData() == QLatin1String("ask")
+                                    ? tr("No rules: every call asks.")
+                                    : tr("No rules: read-only tools run, everything else asks."));
         return;
     }
     auto engine = PolicyFile::parse(json, QStringLiteral("settings"));
@@ -369,7 +446,20 @@ bool SettingsDialog::save()
             tools << m_tools->item(i)->text();
         s.setValue(QStringLiteral("tools/files"), tools);
         s.setValue(QStringLiteral("policy/rules"), rules);
+        s.setValue(QStringLiteral("policy/read_only_tools"), m_readOnlyTools->currentData().toString());
         s.setValue(QStringLiteral("appearance/theme"), m_theme->currentData().toString());
+        // An overridden field shows the variable's value: the file keeps its own.
+        const QHash<QWidget *, QString> keys = {{m_provider, QStringLiteral("provider/kind")},
+                                                {m_baseUrl, QStringLiteral("provider/base_url")},
+                                                {m_model, QStringLiteral("provider/model")},
+                                                {m_keyEnv, QStringLiteral("provider/key_env")},
+                                                {m_sandbox, QStringLiteral("sandbox/default")}};
+        for (const Overridable &o : m_overridable) {
+            if (o.note->isHidden())
+                continue;
+            const QString key = keys.value(o.field, QStringLiteral("sandbox/workspace"));
+            s.setValue(key, o.saved.toString());
+        }
     } // QSettings writes when it goes out of scope: a small INI file
     // The window changes theme now, not at the next start.
     if (ThemeController *theme = ThemeController::of(QCoreApplication::instance()))
@@ -409,6 +499,8 @@ Result<PolicyDecision> SettingsDialog::testCall(const QByteArray &callJson)
             return fail(tr("the rules are invalid: %1").arg(parsed.error().message));
         engine = std::move(*parsed);
     }
+    engine.setReadOnlyTools(m_readOnlyTools->currentData() == QLatin1String("ask") ? PolicyEngine::ReadOnlyTools::Ask
+                                                                                   : PolicyEngine::ReadOnlyTools::Run);
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(callJson, &parseError);
     if (!doc.isObject())

@@ -53,6 +53,8 @@ public:
     // Stores the key typed in the key field for the chosen provider (worker thread).
     void storeKey();
     QString keyStatus() const;
+    // The note beside a field that an AIRLOCK_* variable overrides (empty: none).
+    QString overrideNote(const QString &fieldObjectName) const;
 
 Q_SIGNALS:
     void saved(bool ok, const QString &error);
@@ -62,6 +64,16 @@ protected:
     void accept() override;
 
 private:
+    // A field an environment variable can override, with the note shown beneath it.
+    struct Overridable {
+        QWidget *field;
+        const char *variable;
+        QLabel *note;
+        QVariant saved; // what the settings file holds, kept when saving
+    };
+    QWidget *overridable(QWidget *field, const char *variable);
+    // Shows each AIRLOCK_* override in its field, read-only, with a note naming it.
+    void applyOverrides();
     void load();
     void validatePolicy();
     void refreshKeyStatus();
@@ -80,6 +92,7 @@ private:
     QLabel *m_keyStatus;
     QComboBox *m_sandbox;
     QComboBox *m_theme;
+    QComboBox *m_readOnlyTools; // run | ask: the policy's choice for read-only tools
     QLineEdit *m_workspace;
     QSpinBox *m_maxTurns;
     QSpinBox *m_tokenBudget; // thousands of tokens
@@ -91,6 +104,7 @@ private:
     QPlainTextEdit *m_call;
     QLabel *m_decision;
     quint64 m_keyGeneration = 0;
+    QList<Overridable> m_overridable;
 };
 
 } // namespace airlock

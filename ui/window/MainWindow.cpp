@@ -10,6 +10,7 @@
 #include "ui/files/FilesView.h"
 #include "ui/logs/LogsView.h"
 #include "ui/notify/DesktopNotifier.h"
+#include "ui/onboarding/WelcomePanel.h"
 #include "ui/preview/PreviewView.h"
 #include "ui/sessions/SessionListModel.h"
 #include "ui/sessions/SessionSidebar.h"
@@ -61,7 +62,7 @@ QList<QKeySequence> withFallback(QKeySequence::StandardKey key, const QKeySequen
 MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidget *parent)
     : QMainWindow(parent), m_databasePath(std::move(databasePath)), m_sessions(new SessionListModel(this)),
       m_sidebar(new SessionSidebar(m_sessions, this)),
-      m_chatPlaceholder(emptyStateLabel(tr("Select a session on the left, or start one with airlock chat."), this)),
+      m_chatPlaceholder(emptyStateLabel(tr("Select a session on the left, or start a new one (Ctrl+N)."), this)),
       m_chat(new ChatPanel(m_databasePath, std::move(agentSetup), this)), m_logs(new LogsView(this)),
       m_files(new FilesView(this)), m_preview(new PreviewView(this)), m_notifier(new DesktopNotifier(this)),
       m_chatStack(new QStackedWidget(this))
@@ -76,6 +77,13 @@ MainWindow::MainWindow(QString databasePath, AgentSetupFactory agentSetup, QWidg
     m_chatStack->setObjectName(QStringLiteral("chatArea"));
     m_chatStack->addWidget(m_chatPlaceholder);
     m_chatStack->addWidget(m_chat);
+    // Before a session is open: a first run sets up a provider here, then chats.
+    auto *welcome = new WelcomePanel(m_chatStack); // owned by the stack
+    m_chatStack->addWidget(welcome);
+    m_chatStack->setCurrentWidget(welcome);
+    connect(welcome, &WelcomePanel::newSessionRequested, this, &MainWindow::newSession);
+    connect(m_chat, &ChatPanel::newSessionRequested, this, &MainWindow::newSession);
+    connect(m_chat, &ChatPanel::openSettingsRequested, this, &MainWindow::openSettings);
     splitter->addWidget(m_chatStack);
     splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
