@@ -127,6 +127,8 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
         if (index.isValid())
             showPending(m_transcript->transcript()->entry(index.row()).callId);
     });
+    connect(m_transcript, &TranscriptView::retryRequested, this, &ChatPanel::retryLastTurn);
+    connect(m_transcript, &TranscriptView::openSettingsRequested, this, &ChatPanel::openSettingsRequested);
     connect(m_modelPicker, &ModelPicker::modelChosen, this, &ChatPanel::chooseModel);
     connect(m_modelPicker, &ModelPicker::listOpened, this, &ChatPanel::listModels);
 }
@@ -190,8 +192,28 @@ void ChatPanel::send(const QString &text)
         }
         return;
     }
-    // First prompt: build the agent off the UI thread (keychain, tool files, the
-    // JavaScript helper and the database are all I/O).
+    launch(text);
+}
+
+void ChatPanel::retryLastTurn()
+{
+    if (isRunning())
+        return;
+    clearError();
+    if (!m_agent) {
+        launch(QString()); // a reopened session: its agent comes back, then retries
+        return;
+    }
+    if (Status s = m_agent->retry(); !s)
+        showError(s.error().message, false);
+    else
+        setRunning(true);
+}
+
+// Builds the agent off the UI thread (keychain, tool files, the JavaScript helper and
+// the database are all I/O), then sends `text`; empty: retries the failed turn.
+void ChatPanel::launch(const QString &text)
+{
     m_starting = true;
     setRunning(true);
     showStatus(tr("Starting…"));
@@ -224,7 +246,7 @@ void ChatPanel::send(const QString &text)
             Q_EMIT workspaceChanged(started.workspace);
             attach(std::move(*started.agent));
             m_modelPicker->setProvider(m_agent->provider().kind); // its models only
-            if (Status s = m_agent->send(text); !s) {
+            if (Status s = text.isEmpty() ? m_agent->retry() : m_agent->send(text); !s) {
                 setRunning(false);
                 m_prompt->setPlainText(text);
                 showError(s.error().message, false);
@@ -267,8 +289,7 @@ void ChatPanel::onEvent(const Event &event)
 {
     Q_EMIT eventRecorded(event); // the transcript and the meter have it through the window's feed
     m_transcript->scrollToBottom();
-    // The wire name, so this builds before and after EventKind::ModelRetrying exists.
-    if (event.kind == QLatin1String("model.retrying")) {
+    if (event.knownKind() == EventKind::ModelRetrying) {
         showRetrying(event);
     } else if (m_retryAtMs &&
                (event.knownKind() == EventKind::ModelTextDelta || event.knownKind() == EventKind::ModelToolCall ||
@@ -284,6 +305,15 @@ void ChatPanel::showRetrying(const Event &event)
 {
     const QJsonObject p = event.payloadObject();
     m_retryAtMs = QDateTime::currentMSecsSinceEpoch() + p.value(QStringLiteral("delay_ms")).toInteger();
+    // Said as the provider's answer was: a rate limit, an overload, or a failed request.
+    const int status = p.value(QStringLiteral("status")).toInt();
+    const QString type = p.value(QStringLiteral("error_type")).toString();
+    if (status == 429 || type == QLatin1String("rate_limit_error"))
+        m_retryReason = tr("Rate limited");
+    else if (status == 529 || type == QLatin1String("overloaded_error"))
+        m_retryReason = tr("The model is overloaded");
+    else
+        m_retryReason = status ? tr("The request failed (HTTP %1)").arg(status) : tr("The connection failed");
     m_retryTimer->start();
     tickRetry();
 }
@@ -294,10 +324,10 @@ void ChatPanel::tickRetry()
     if (!m_retryAtMs || left <= 0) {
         m_retryTimer->stop();
         if (m_retryAtMs)
-            showStatus(tr("Rate limited — retrying now"));
+            showStatus(tr("%1 — retrying now").arg(m_retryReason));
         return;
     }
-    showStatus(tr("Rate limited — retrying in %1 s").arg((left + 999) / 1000));
+    showStatus(tr("%1 — retrying in %2 s").arg(m_retryReason).arg((left + 999) / 1000));
 }
 
 void ChatPanel::showPending(const QString &callId)

@@ -57,6 +57,8 @@ public:
     // While a turn runs the text is queued and sent when the turn ends normally.
     void send(const QString &text);
     void stop();
+    // The transcript's Retry: runs the failed turn again, with no new message.
+    void retryLastTurn();
     // The prompt's Esc: stops a streaming turn, but never decides a call the person
     // has not looked at: with a call waiting it goes to the card instead.
     void escapeFromPrompt();
@@ -95,6 +97,7 @@ private:
     void resetModelChoice();
     void setRunning(bool running);
     void showStatus(const QString &message);
+    void launch(const QString &text);
     void showError(const QString &message, bool offerSetup);
     void clearError();
     void queue(const QString &text);
@@ -115,6 +118,7 @@ private:
 
     QString m_chosenModel;  // from the picker; empty: the configured one
     QString m_queued;       // typed while a turn ran: sent when it ends
+    QString m_retryReason;  // what failed, for the countdown ("Rate limited")
     qint64 m_retryAtMs = 0; // when a rate-limited request is tried again (0: not waiting)
 
     TranscriptView *m_transcript;
