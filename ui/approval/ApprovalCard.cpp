@@ -197,7 +197,7 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     layout->addWidget(m_argumentsArea);
     layout->addWidget(m_diff);
     auto *why = new QHBoxLayout;
-    why->addWidget(m_policy, 1);
+    why->addWidget(m_policy, 3); // the reason gets the room; the network note is short
     why->addWidget(m_network, 1);
     layout->addLayout(why);
     layout->addWidget(m_error);

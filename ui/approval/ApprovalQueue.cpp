@@ -1,6 +1,9 @@
 #include "ui/approval/ApprovalQueue.h"
 
+#include "ui/approval/CallTargets.h"
+
 #include <QHBoxLayout>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QListWidget>
@@ -46,7 +49,18 @@ ApprovalQueue::ApprovalQueue(QWidget *parent)
 
 QString ApprovalQueue::summary(const PendingApproval &call, bool *complete)
 {
-    QString args = QString::fromUtf8(QJsonDocument(call.input).toJson(QJsonDocument::Compact));
+    // What the call touches first (its path, URL, command), as on the card, so a
+    // long content field never hides which file a row is about.
+    QStringList parts;
+    for (const QString &field : CallTargets::orderedFields(call.input, {}, call.shellField)) {
+        // One JSON value, compact (strings quoted, newlines as \n), from a one-item array.
+        const QString value =
+            QString::fromUtf8(QJsonDocument(QJsonArray{call.input.value(field)}).toJson(QJsonDocument::Compact))
+                .mid(1)
+                .chopped(1);
+        parts << QStringLiteral("%1: %2").arg(field, value);
+    }
+    QString args = parts.join(QStringLiteral(", "));
     const bool shortened = args.size() > 160;
     if (args.size() > 160)
         args = args.left(159) + QChar(0x2026);

@@ -10,6 +10,13 @@ PromptEdit::PromptEdit(QWidget *parent) : QPlainTextEdit(parent)
     setPlaceholderText(tr("Ask the agent… (Enter sends, Shift+Enter for a new line, Esc stops)"));
     setTabChangesFocus(true);
     setMaximumHeight(fontMetrics().lineSpacing() * 6 + 12);
+    setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Maximum);
+}
+
+QSize PromptEdit::sizeHint() const
+{
+    const QSize base = QPlainTextEdit::sizeHint();
+    return {base.width(), fontMetrics().lineSpacing() * 3 + 12};
 }
 
 void PromptEdit::keyPressEvent(QKeyEvent *event)

@@ -11,6 +11,10 @@ class PromptEdit final : public QPlainTextEdit {
 public:
     explicit PromptEdit(QWidget *parent = nullptr);
 
+    // Three lines by default, six at most: an approval card above needs the room more
+    // than an empty box does.
+    QSize sizeHint() const override;
+
 Q_SIGNALS:
     void submitted(const QString &text);
     void stopRequested();

@@ -53,6 +53,8 @@ TranscriptView::TranscriptView(QWidget *parent)
     setWordWrap(true);
     setResizeMode(QListView::Adjust);
     setFrameShape(QFrame::NoFrame);
+    // Three lines at least: while a card waits, the card's diff needs the room more.
+    setMinimumHeight(fontMetrics().lineSpacing() * 3);
     viewport()->setMouseTracking(true); // the hand cursor over Copy buttons and file links
     m_frame->setSingleShot(true);
     m_frame->setInterval(kFrameMs);

@@ -204,7 +204,9 @@ void MainWindow::closeEvent(QCloseEvent *event)
 void MainWindow::applyDefaultDockSizes()
 {
     const int lines = QFontMetrics(m_logs->list()->font()).height() + 2;
-    resizeDocks({m_logsDock}, {std::max(height() / 3, 14 * lines)}, Qt::Vertical);
+    // A quarter of the window, at least nine lines: readable logs, and room left in
+    // the chat column for an approval card and its diff at 1280×800.
+    resizeDocks({m_logsDock}, {std::max(height() / 4, 9 * lines)}, Qt::Vertical);
     resizeDocks({m_filesDock}, {300}, Qt::Horizontal);
 }
 

