@@ -112,6 +112,8 @@ QByteArray SessionExporter::toMarkdown(const SessionSummary &session, std::span<
     Transcript transcript;
     transcript.applyAll(events);
     for (const TranscriptEntry &e : transcript.entries()) {
+        if (e.hidden)
+            continue; // a retry note the turn went past, as the window hides it
         switch (e.kind) {
         case TranscriptEntry::Kind::UserMessage:
             md += QStringLiteral("**You:**\n\n") + e.text + QStringLiteral("\n\n");
@@ -126,9 +128,16 @@ QByteArray SessionExporter::toMarkdown(const SessionSummary &session, std::span<
                   fenced(QString::fromUtf8(QJsonDocument(e.input).toJson(QJsonDocument::Indented)),
                          QStringLiteral("json")) +
                   QLatin1Char('\n');
+            if (e.modelInput)
+                md += QStringLiteral("Edited by you before approving; the model asked for:\n\n") +
+                      fenced(QString::fromUtf8(QJsonDocument(*e.modelInput).toJson(QJsonDocument::Indented)),
+                             QStringLiteral("json")) +
+                      QLatin1Char('\n');
             if (!e.decision.isEmpty())
                 md += QStringLiteral("> Policy: **%1** (rule: %2)\n\n").arg(e.decision, e.rule);
-            if (e.state == TranscriptEntry::CallState::Denied && e.decidedBy != QLatin1String("policy"))
+            if (e.stoppedBeforeRun)
+                md += QStringLiteral("> Not run: you stopped the turn\n\n");
+            else if (e.state == TranscriptEntry::CallState::Denied && e.decidedBy != QLatin1String("policy"))
                 md += QStringLiteral("> Denied by %1: %2\n\n").arg(e.decidedBy, e.denialReason);
             else if (!e.scope.isEmpty())
                 md += QStringLiteral("> Approved by %1 (%2)\n\n").arg(e.decidedBy, e.scope);

@@ -16,6 +16,7 @@ class TestSessionExporter final : public QObject {
 private Q_SLOTS:
     void markdownListsChangedFilesWithTheirDiffs();
     void cutOffAnswerIsMarkedInBothFormats();
+    void exportSaysWhatTheWindowSays();
 };
 
 void TestSessionExporter::markdownListsChangedFilesWithTheirDiffs()
@@ -89,6 +90,50 @@ void TestSessionExporter::cutOffAnswerIsMarkedInBothFormats()
     QVERIFY(
         !SessionExporter::exportSession(session, events, SessionExporter::Format::Markdown).contains("Interrupted"));
     QVERIFY(SessionExporter::interruptedAnswers(events).isEmpty());
+}
+
+// As the transcript shows them: an edited call with what the model asked for, a
+// call settled by a stop as not run (not "denied by stop"), no retry note the turn
+// went past.
+void TestSessionExporter::exportSaysWhatTheWindowSays()
+{
+    EventChain c(QStringLiteral("s3"));
+    const QJsonObject asked{{QStringLiteral("command"), QStringLiteral("rm -rf build")}};
+    const QJsonObject ran{{QStringLiteral("command"), QStringLiteral("rm -rf build/tmp")}};
+    std::vector<Event> events{
+        c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("clean up")}}),
+        c.next(EventKind::ModelRetrying, {{QStringLiteral("attempt"), 1},
+                                          {QStringLiteral("max_attempts"), 2},
+                                          {QStringLiteral("delay_ms"), 1000},
+                                          {QStringLiteral("status"), 429},
+                                          {QStringLiteral("message"), QStringLiteral("rate limited")},
+                                          {QStringLiteral("turn"), 1}}),
+        c.next(EventKind::ModelTextDelta,
+               {{QStringLiteral("text"), QStringLiteral("Cleaning.")}, {QStringLiteral("turn"), 1}}),
+        c.next(EventKind::ModelToolCall, {{QStringLiteral("call_id"), QStringLiteral("c1")},
+                                          {QStringLiteral("tool"), QStringLiteral("exec")},
+                                          {QStringLiteral("input"), asked}}),
+        c.next(EventKind::ModelToolCall, {{QStringLiteral("call_id"), QStringLiteral("c2")},
+                                          {QStringLiteral("tool"), QStringLiteral("exec")},
+                                          {QStringLiteral("input"), asked}}),
+        c.next(EventKind::ApprovalGranted, {{QStringLiteral("call_id"), QStringLiteral("c1")},
+                                            {QStringLiteral("by"), QStringLiteral("user")},
+                                            {QStringLiteral("scope"), QStringLiteral("once")},
+                                            {QStringLiteral("edited_input"), ran}}),
+        c.next(EventKind::ApprovalDenied,
+               {{QStringLiteral("call_id"), QStringLiteral("c2")},
+                {QStringLiteral("by"), QStringLiteral("stop")},
+                {QStringLiteral("reason"), QStringLiteral("the user stopped the turn before deciding")}}),
+    };
+    SessionSummary session;
+    session.id = QStringLiteral("s3");
+    const QString md =
+        QString::fromUtf8(SessionExporter::exportSession(session, events, SessionExporter::Format::Markdown));
+    QVERIFY2(md.contains(QStringLiteral("Edited by you before approving; the model asked for:")), qPrintable(md));
+    QVERIFY(md.contains(QStringLiteral("rm -rf build/tmp"))); // what ran
+    QVERIFY(md.contains(QStringLiteral("> Not run: you stopped the turn")));
+    QVERIFY2(!md.contains(QStringLiteral("Denied by stop")), qPrintable(md));
+    QVERIFY2(!md.contains(QStringLiteral("etrying")), qPrintable(md));
 }
 
 QTEST_GUILESS_MAIN(TestSessionExporter)
