@@ -5,6 +5,7 @@
 #include "core/secrets/SecretStore.h"
 #include "core/util/OffThread.h"
 #include "ui/settings/SettingsDialog.h"
+#include "ui/settings/SettingsWidgets.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -21,15 +22,6 @@
 namespace airlock {
 namespace {
 
-QLabel *statusLabel(const QString &objectName, QWidget *parent)
-{
-    auto *label = new QLabel(parent);
-    label->setObjectName(objectName);
-    label->setWordWrap(true);
-    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    return label;
-}
-
 struct Tested {
     bool ok = false;
     QString text;
@@ -40,16 +32,16 @@ struct Tested {
 ProviderSetupPanel::ProviderSetupPanel(QWidget *parent)
     : QWidget(parent), m_provider(new QComboBox(this)), m_baseUrl(new QLineEdit(this)), m_key(new QLineEdit(this)),
       m_useEnv(new QCheckBox(tr("Read the key from an environment variable instead"), this)),
-      m_keyEnv(new QLineEdit(this)), m_keychain(statusLabel(QStringLiteral("setupKeychainStatus"), this)),
+      m_keyEnv(new QLineEdit(this)),
+      m_keychain(settings_widgets::statusLabel(QStringLiteral("setupKeychainStatus"), this)),
       m_test(new QPushButton(tr("Test connection"), this)),
-      m_connection(statusLabel(QStringLiteral("setupConnectionStatus"), this)),
+      m_connection(settings_widgets::statusLabel(QStringLiteral("setupConnectionStatus"), this)),
       m_save(new QPushButton(tr("Save and start chatting"), this)),
-      m_saveStatus(statusLabel(QStringLiteral("setupSaveStatus"), this))
+      m_saveStatus(settings_widgets::statusLabel(QStringLiteral("setupSaveStatus"), this))
 {
     setObjectName(QStringLiteral("providerSetup"));
     m_provider->setObjectName(QStringLiteral("setupProvider"));
-    m_provider->addItem(tr("Anthropic"), QStringLiteral("anthropic"));
-    m_provider->addItem(tr("OpenAI-compatible (OpenAI, Ollama, vLLM, llama.cpp…)"), QStringLiteral("openai"));
+    settings_widgets::addProviderChoices(m_provider);
     m_baseUrl->setObjectName(QStringLiteral("setupBaseUrl"));
     m_key->setObjectName(QStringLiteral("setupKey"));
     m_key->setEchoMode(QLineEdit::Password);

@@ -5,6 +5,7 @@
 #include "core/project/PolicyFile.h"
 #include "core/secrets/SecretStore.h"
 #include "core/util/OffThread.h"
+#include "ui/settings/SettingsWidgets.h"
 
 #include <QComboBox>
 #include <QCoreApplication>
@@ -66,35 +67,26 @@ Status writePolicyFile(const QString &path, const QByteArray &json)
     return {};
 }
 
-QLabel *statusLabel(const QString &objectName, QWidget *parent)
-{
-    auto *label = new QLabel(parent);
-    label->setObjectName(objectName);
-    label->setWordWrap(true);
-    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    return label;
-}
-
 } // namespace
 
 SettingsDialog::SettingsDialog(QWidget *parent)
     : QDialog(parent), m_provider(new QComboBox(this)), m_baseUrl(new QLineEdit(this)), m_model(new QLineEdit(this)),
       m_keyFromKeychain(new QRadioButton(tr("In the keychain"), this)),
       m_keyFromEnv(new QRadioButton(tr("From an environment variable"), this)), m_key(new QLineEdit(this)),
-      m_keyEnv(new QLineEdit(this)), m_keyStatus(statusLabel(QStringLiteral("keyStatus"), this)),
+      m_keyEnv(new QLineEdit(this)), m_keyStatus(settings_widgets::statusLabel(QStringLiteral("keyStatus"), this)),
       m_sandbox(new QComboBox(this)), m_theme(new QComboBox(this)), m_readOnlyTools(new QComboBox(this)),
       m_workspace(new QLineEdit(this)), m_maxTurns(new QSpinBox(this)), m_tokenBudget(new QSpinBox(this)),
       m_costBudget(new QDoubleSpinBox(this)), m_toolTimeout(new QSpinBox(this)), m_tools(new QListWidget(this)),
-      m_policy(new QPlainTextEdit(this)), m_policyStatus(statusLabel(QStringLiteral("policyStatus"), this)),
-      m_call(new QPlainTextEdit(this)), m_decision(statusLabel(QStringLiteral("ruleDecision"), this))
+      m_policy(new QPlainTextEdit(this)),
+      m_policyStatus(settings_widgets::statusLabel(QStringLiteral("policyStatus"), this)),
+      m_call(new QPlainTextEdit(this)), m_decision(settings_widgets::statusLabel(QStringLiteral("ruleDecision"), this))
 {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
 
     // Provider
     m_provider->setObjectName(QStringLiteral("provider"));
-    m_provider->addItem(tr("Anthropic"), QStringLiteral("anthropic"));
-    m_provider->addItem(tr("OpenAI-compatible (OpenAI, Ollama, vLLM, llama.cpp…)"), QStringLiteral("openai"));
+    settings_widgets::addProviderChoices(m_provider);
     m_baseUrl->setObjectName(QStringLiteral("baseUrl"));
     m_baseUrl->setPlaceholderText(tr("the provider's default"));
     m_model->setObjectName(QStringLiteral("model"));
@@ -275,7 +267,7 @@ QWidget *SettingsDialog::overridable(QWidget *field, const char *variable)
     column->setContentsMargins(0, 0, 0, 0);
     column->setSpacing(2);
     column->addWidget(field);
-    auto *note = statusLabel(field->objectName() + QStringLiteral("Override"), box);
+    auto *note = settings_widgets::statusLabel(field->objectName() + QStringLiteral("Override"), box);
     note->hide();
     column->addWidget(note);
     m_overridable.append({field, variable, note, {}});
