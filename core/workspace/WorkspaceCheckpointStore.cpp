@@ -3,7 +3,6 @@
 #include "core/workspace/WorkspaceWalker.h"
 
 #include <QCryptographicHash>
-#include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QElapsedTimer>
@@ -14,6 +13,7 @@
 #include <QJsonObject>
 #include <QSaveFile>
 #include <QSet>
+#include <QTemporaryFile>
 
 #include <algorithm>
 #include <cerrno>
@@ -132,12 +132,15 @@ Result<qint64> WorkspaceCheckpointStore::store(const QString &root, const QByteA
         return io(QStringLiteral("could not read %1 for the checkpoint: %2")
                       .arg(QString::fromUtf8(relPath), QString::fromLocal8Bit(std::strerror(errno))));
     struct stat st {};
-    ::fstat(fd, &st);
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return io(QStringLiteral("%1 changed while the checkpoint read it").arg(QString::fromUtf8(relPath)));
+    }
     item.mode = quint32(st.st_mode & 07777);
     const QString tmpDir = m_dir + QStringLiteral("/objects/tmp");
     QDir().mkpath(tmpDir);
-    QFile tmp(tmpDir + QStringLiteral("/%1-%2").arg(::getpid()).arg(quintptr(&item)));
-    if (!tmp.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+    QTemporaryFile tmp(tmpDir + QStringLiteral("/XXXXXX")); // removed unless renamed into place
+    if (!tmp.open()) {
         ::close(fd);
         return io(QStringLiteral("could not write to the checkpoint store %1").arg(m_dir));
     }
@@ -151,7 +154,6 @@ Result<qint64> WorkspaceCheckpointStore::store(const QString &root, const QByteA
         if (n < 0) {
             const int err = errno;
             ::close(fd);
-            tmp.remove();
             return io(QStringLiteral("could not read %1 for the checkpoint: %2")
                           .arg(QString::fromUtf8(relPath), QString::fromLocal8Bit(std::strerror(err))));
         }
@@ -160,7 +162,6 @@ Result<qint64> WorkspaceCheckpointStore::store(const QString &root, const QByteA
         sha.addData(QByteArrayView(buf.constData(), n));
         if (tmp.write(buf.constData(), n) != n) {
             ::close(fd);
-            tmp.remove();
             return io(QStringLiteral("the checkpoint store %1 is full or unwritable").arg(m_dir));
         }
         total += n;
@@ -170,13 +171,12 @@ Result<qint64> WorkspaceCheckpointStore::store(const QString &root, const QByteA
     item.hash = sha.result().toHex();
     item.size = total;
     const QString dest = objectPath(item.hash);
-    if (QFileInfo::exists(dest)) {
-        tmp.remove();
+    if (QFileInfo::exists(dest))
         return qint64(0);
-    }
     QDir().mkpath(QFileInfo(dest).absolutePath());
-    if (!tmp.rename(dest)) {
-        tmp.remove();
+    if (tmp.rename(dest)) {
+        tmp.setAutoRemove(false); // else Qt would remove it under its new name
+    } else {
         if (QFileInfo::exists(dest)) // stored meanwhile by someone else
             return qint64(0);
         return io(QStringLiteral("could not store an object in %1").arg(m_dir));
@@ -239,7 +239,6 @@ Result<WorkspaceCheckpointStore::Recorded> WorkspaceCheckpointStore::record(cons
         return s.error();
     out.files = int(manifest.size());
     m_last = std::move(manifest);
-    m_lastId = id;
     out.durationMs = timer.elapsed();
     return out;
 }
@@ -402,9 +401,8 @@ Result<WorkspaceCheckpointStore::Restored> WorkspaceCheckpointStore::restore(con
             d = slash > 0 ? d.left(slash) : QByteArray();
         }
     }
-    // The restored files have new inodes and ctimes: the next record reads them once.
-    m_last.clear();
-    m_lastId.clear();
+    // m_last stays valid: a restored file has a new inode and ctime, so the next
+    // record reads it again, and an untouched one still matches its signature.
     out.durationMs = timer.elapsed();
     return out;
 }
@@ -439,10 +437,6 @@ Status WorkspaceCheckpointStore::drop(const QString &id)
     if (!safeId(id))
         return Error::make(Error::Code::BadInput, QStringLiteral("\"%1\" cannot name a checkpoint").arg(id));
     QFile::remove(manifestPath(id));
-    if (id == m_lastId) {
-        m_last.clear();
-        m_lastId.clear();
-    }
     return collectGarbage();
 }
 
@@ -473,18 +467,17 @@ Result<QStringList> WorkspaceCheckpointStore::prune(int maxCount, qint64 maxByte
         if (Status s = collectGarbage(); !s)
             return s.error();
     }
-    if (dropped.contains(m_lastId)) {
-        m_last.clear();
-        m_lastId.clear();
-    }
     return dropped;
 }
 
 Status WorkspaceCheckpointStore::collectGarbage() const
 {
+    // Order does not matter here: every manifest, read once.
     QSet<QString> live;
-    for (const QString &id : ids()) {
-        auto m = load(id);
+    const QFileInfoList manifests =
+        QDir(m_dir + QStringLiteral("/checkpoints")).entryInfoList({QStringLiteral("*.json")}, QDir::Files);
+    for (const QFileInfo &fi : manifests) {
+        auto m = load(fi.completeBaseName());
         if (!m)
             return m.error(); // never delete objects a damaged manifest might still name
         for (const Item &i : std::as_const(*m))

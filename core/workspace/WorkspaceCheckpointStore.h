@@ -90,8 +90,8 @@ private:
 
     QString m_dir;
     WorkspaceLimits m_limits;
-    // The last manifest recorded or restored, so the next record reads only what changed.
-    QString m_lastId;
+    // The last manifest recorded, so the next record reads only what changed. Never
+    // stale: an entry is reused only when the file's signature and its object are there.
     Manifest m_last;
 };
 
