@@ -3,6 +3,7 @@
 #include "core/project/PolicyFile.h"
 #include "core/project/RuleToolCheck.h"
 #include "core/secrets/SecretStore.h"
+#include "core/storage/EventStore.h"
 #include "core/tools/JsonSchemaValidator.h"
 #include "sandbox/isolate/IsolateSandbox.h"
 #include "sandbox/microvm/MicroVmSandbox.h"
@@ -91,6 +92,9 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             vm.workspaceQuotaBytes = *c.workspaceQuotaMb > 0 ? *c.workspaceQuotaMb * 1024 * 1024 : -1;
         if (!QFileInfo(vm.workspaceDir).isDir())
             return bad(QStringLiteral("workspace %1 is not a folder").arg(vm.workspaceDir));
+        applyVmChoices(c.vm, vm);
+        if (vm.guest == QLatin1String("debian") && !c.sessionId.isEmpty())
+            vm.diskPath = sessionDir(c.sessionId) + QStringLiteral("/disk.qcow2");
         // The sandbox describes its own tools, so schema and implementation agree.
         auto sandbox = std::make_shared<MicroVmSandbox>(vm);
         for (const QJsonValue &d : MicroVmSandbox::toolDescriptions()) {
@@ -126,6 +130,23 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
     if (const QStringList problems = RuleToolCheck::check(setup.policy.rules(), schemas); !problems.isEmpty())
         return bad(problems.join(u'\n'));
     return setup;
+}
+
+void AgentSetupBuilder::applyVmChoices(const VmChoices &vm, MicroVmOptions &options)
+{
+    const bool debian = vm.image == QLatin1String("debian") || (vm.image.isEmpty() && !vm.packages.isEmpty());
+    options.guest = debian ? QStringLiteral("debian") : QStringLiteral("busybox");
+    options.packages = vm.packages;
+    options.memoryMiB = vm.memoryMb > 0 ? vm.memoryMb : (debian ? 1024 : options.memoryMiB);
+    if (vm.cpus > 0)
+        options.vcpus = vm.cpus;
+    if (vm.diskGb > 0)
+        options.diskBytes = qint64(vm.diskGb) << 30;
+}
+
+QString AgentSetupBuilder::sessionDir(const QString &sessionId)
+{
+    return QFileInfo(EventStore::defaultPath()).absolutePath() + QStringLiteral("/sessions/") + sessionId;
 }
 
 } // namespace airlock

@@ -8,12 +8,19 @@
 // it off the UI thread.
 
 #include "core/agent/AgentSetup.h"
+#include "sandbox/microvm/MicroVm.h"
 
 namespace airlock {
 
 class AgentSetupBuilder {
 public:
     static Result<AgentSetup> build(const AgentChoices &choices);
+    // The project's "vm" as the microVM takes it: a Debian guest when the project
+    // names one or any package, else the busybox guest; memory 1 GiB for Debian.
+    static void applyVmChoices(const VmChoices &vm, MicroVmOptions &options);
+    // Where a session keeps what outlives one run of Airlock (its VM disk):
+    // beside the session database, sessions/<id>/.
+    static QString sessionDir(const QString &sessionId);
 };
 
 } // namespace airlock

@@ -164,12 +164,28 @@ CommandSpec CliCommands::vm()
         {QStringLiteral("uri"), QStringLiteral("URI"),
          QStringLiteral("libvirt connection (default: qemu:///system as root, else qemu:///session)")},
         {QStringLiteral("verbose"), {}, QStringLiteral("print the VM's boot and agent notices on stderr")},
+        {QStringLiteral("project"), QStringLiteral("DIR"),
+         QStringLiteral("use DIR/airlock.json's \"vm\": guest, packages, memory, vCPUs, disk")},
+        {QStringLiteral("guest"), QStringLiteral("debian|busybox"),
+         QStringLiteral("the guest userland (default: debian when the project names packages)")},
+    };
+    CommandSpec image;
+    image.name = QStringLiteral("image");
+    image.summary = QStringLiteral("build, list or garbage-collect the cached Debian guest images");
+    image.arguments = {{QStringLiteral("ACTION"), QStringLiteral("build (default), list or gc"), true}};
+    image.options = {
+        {QStringLiteral("project"), QStringLiteral("DIR"),
+         QStringLiteral("build the image DIR/airlock.json's vm.packages name (default: the base image)")},
+        {QStringLiteral("rebuild"), {}, QStringLiteral("build again even when the image is cached")},
+        {QStringLiteral("json"), {}, QStringLiteral("progress and result as JSON lines")},
     };
     CommandSpec c;
     c.name = QStringLiteral("vm");
-    c.summary = QStringLiteral("run a command in a microVM sandbox, as the agent's tools do");
-    c.subcommands = {exec};
-    c.notes = {QStringLiteral("Exit 124 when the command timed out, 127 when the guest cannot run it.")};
+    c.summary = QStringLiteral("run a command in a microVM sandbox, as the agent's tools do; build guest images");
+    c.subcommands = {exec, image};
+    c.notes = {QStringLiteral("Exit 124 when the command timed out, 127 when the guest cannot run it."),
+               QStringLiteral("Images are cached in $AIRLOCK_IMAGE_CACHE (default ~/.cache/airlock/images), at most "
+                              "$AIRLOCK_IMAGE_CACHE_MAX_MB (default 10240) MiB.")};
     return c;
 }
 

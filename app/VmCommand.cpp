@@ -1,12 +1,19 @@
 #include "app/VmCommand.h"
 
+#include "app/AgentSetupBuilder.h"
 #include "app/Cli.h"
 #include "app/CliOutput.h"
+#include "core/agent/ProjectFile.h"
+#include "sandbox/microvm/GuestImageCache.h"
 #include "sandbox/microvm/MicroVm.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <cstdio>
 
@@ -21,10 +28,120 @@ void writeRaw(FILE *to, const QByteArray &bytes)
     std::fflush(to);
 }
 
+// The project's "vm" section (or nothing), for exec and image.
+Result<VmChoices> projectVm(const ParsedCommandLine &args)
+{
+    if (!args.isSet(QStringLiteral("project")))
+        return VmChoices{};
+    AgentChoices choices;
+    if (Status s = ProjectFile::applyTo(args.value(QStringLiteral("project")), choices); !s)
+        return s.error();
+    return choices.vm;
+}
+
+void printJson(const QJsonObject &o)
+{
+    writeRaw(stdout, QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
+}
+
+// A terminal gets a bar redrawn in place; anything else gets a line per step.
+class ProgressPrinter {
+public:
+    explicit ProgressPrinter(bool json) : m_json(json), m_tty(::isatty(STDERR_FILENO)) {}
+    void update(int pct, const QString &step)
+    {
+        if (m_json) {
+            printJson({{QStringLiteral("progress"), pct}, {QStringLiteral("step"), step}});
+            return;
+        }
+        if (m_tty) {
+            const int width = 30, filled = width * qBound(0, pct, 100) / 100;
+            const QByteArray bar = QByteArray(filled, '#') + QByteArray(width - filled, '.');
+            writeRaw(stderr,
+                     "\r\033[K[" + bar + "] " + QByteArray::number(pct).rightJustified(3) + "% " + step.toUtf8());
+            m_open = true;
+        } else if (step != m_lastStep) {
+            CliOutput::errLine(QStringLiteral("%1% %2").arg(pct).arg(step));
+        }
+        m_lastStep = step;
+    }
+    void finish()
+    {
+        if (m_open)
+            writeRaw(stderr, "\n");
+        m_open = false;
+    }
+
+private:
+    bool m_json, m_tty, m_open = false;
+    QString m_lastStep;
+};
+
+int runImage(const ParsedCommandLine &args)
+{
+    const QString action = args.positional.value(0, QStringLiteral("build"));
+    const bool json = args.isSet(QStringLiteral("json"));
+    GuestImageCache cache;
+    if (action == QLatin1String("list") || action == QLatin1String("gc")) {
+        if (action == QLatin1String("gc"))
+            for (const QString &k : cache.collectGarbage())
+                CliOutput::errLine(QStringLiteral("dropped image %1").arg(k));
+        for (const GuestImageCache::Entry &e : cache.entries()) {
+            if (json)
+                printJson({{QStringLiteral("key"), e.key},
+                           {QStringLiteral("packages"), QJsonArray::fromStringList(e.packages)},
+                           {QStringLiteral("bytes"), e.bytes},
+                           {QStringLiteral("last_used"),
+                            QDateTime::fromMSecsSinceEpoch(e.lastUsedMs).toUTC().toString(Qt::ISODate)},
+                           {QStringLiteral("sessions"), e.users}});
+            else
+                writeRaw(stdout, QStringLiteral("%1  %2 MiB  %3 session disk(s)  %4\n")
+                                     .arg(e.key.left(12))
+                                     .arg(e.bytes >> 20)
+                                     .arg(e.users)
+                                     .arg(e.packages.join(QLatin1Char(' ')))
+                                     .toUtf8());
+        }
+        return 0;
+    }
+    if (action != QLatin1String("build"))
+        return CliOutput::badUsage(QStringLiteral("vm image"),
+                                   QStringLiteral("unknown action \"%1\": build, list or gc").arg(action));
+    Result<VmChoices> vm = projectVm(args);
+    if (!vm)
+        return CliOutput::fail(Cli::BadUsage, vm.error().message);
+    Result<GuestImageRecipe> recipe = GuestImageRecipe::fromHost(vm->packages);
+    if (!recipe)
+        return CliOutput::fail(Cli::BadUsage, recipe.error().message);
+    ProgressPrinter progress(json);
+    Result<GuestImageCache::Image> image = cache.ensure(
+        *recipe, [&](int pct, const QString &step) { progress.update(pct, step); },
+        args.isSet(QStringLiteral("rebuild")));
+    progress.finish();
+    if (!image)
+        return CliOutput::fail(Cli::Failed, image.error().message);
+    if (json)
+        printJson({{QStringLiteral("image"), image->rootImage},
+                   {QStringLiteral("key"), image->key},
+                   {QStringLiteral("built"), image->built},
+                   {QStringLiteral("build_ms"), image->buildMs},
+                   {QStringLiteral("bytes"), image->bytes}});
+    else
+        writeRaw(stdout, QStringLiteral("%1 %2 (%3 MiB%4)\n")
+                             .arg(image->built ? QStringLiteral("built") : QStringLiteral("cached"), image->rootImage)
+                             .arg(image->bytes >> 20)
+                             .arg(image->built ? QStringLiteral(", %1 s").arg(double(image->buildMs) / 1000, 0, 'f', 1)
+                                               : QString())
+                             .toUtf8());
+    return 0;
+}
+
 } // namespace
 
 int VmCommand::run(const ParsedCommandLine &args)
 {
+    if (args.subcommand == QLatin1String("image"))
+        return runImage(args);
     // The parser has checked the subcommand's word (exec) and its options.
     const QString command = QStringLiteral("vm");
     MicroVmOptions options;
@@ -47,6 +164,15 @@ int VmCommand::run(const ParsedCommandLine &args)
     }
     if (args.isSet(QStringLiteral("uri")))
         options.uri = args.value(QStringLiteral("uri"));
+    Result<VmChoices> guest = projectVm(args);
+    if (!guest)
+        return CliOutput::fail(Cli::BadUsage, guest.error().message);
+    if (args.isSet(QStringLiteral("guest"))) {
+        guest->image = args.value(QStringLiteral("guest"));
+        if (guest->image != QLatin1String("debian") && guest->image != QLatin1String("busybox"))
+            return CliOutput::badUsage(command, QStringLiteral("--guest is debian or busybox"));
+    }
+    AgentSetupBuilder::applyVmChoices(*guest, options);
     const bool passStdin = args.isSet(QStringLiteral("stdin"));
     const bool verbose = args.isSet(QStringLiteral("verbose"));
     request.argv = args.passedOn;

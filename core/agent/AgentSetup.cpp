@@ -46,6 +46,13 @@ AgentChoices AgentChoices::overriddenBy(const AgentChoices &over) const
         c.toolTimeoutMs = over.toolTimeoutMs;
     if (over.workspaceQuotaMb)
         c.workspaceQuotaMb = over.workspaceQuotaMb;
+    take(c.vm.image, over.vm.image);
+    if (!over.vm.packages.isEmpty())
+        c.vm.packages = over.vm.packages;
+    for (auto [field, value] : {std::pair{&c.vm.memoryMb, over.vm.memoryMb}, std::pair{&c.vm.cpus, over.vm.cpus},
+                                std::pair{&c.vm.diskGb, over.vm.diskGb}})
+        if (value > 0)
+            *field = value;
     return c;
 }
 

@@ -23,6 +23,13 @@ struct AgentSetup {
     QString workspaceDir; // the folder shared with the sandbox, if any
 };
 
+// The microVM's guest, from the project file's "vm"; empty or 0: the defaults.
+struct VmChoices {
+    QString image; // debian | busybox | "" (debian when packages are named)
+    QStringList packages;
+    int memoryMb = 0, cpus = 0, diskGb = 0;
+};
+
 // What the user chose; empty fields take defaults.
 struct AgentChoices {
     QString provider = QStringLiteral("anthropic"); // anthropic | openai
@@ -44,6 +51,7 @@ struct AgentChoices {
     double maxCostUsd = 0;
     int toolTimeoutMs = 0;
     std::optional<qint64> workspaceQuotaMb;
+    VmChoices vm;
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
     // These choices, with every field `over` sets taking its place.

@@ -131,6 +131,14 @@ Status ProjectFile::applyTo(const QString &projectDir, AgentChoices &c)
         c.toolTimeoutMs = *p.limits.toolTimeoutMs;
     if (!c.workspaceQuotaMb && p.limits.workspaceQuotaMb)
         c.workspaceQuotaMb = p.limits.workspaceQuotaMb;
+    if (c.vm.image.isEmpty() && p.vm.image)
+        c.vm.image = *p.vm.image;
+    if (c.vm.packages.isEmpty())
+        c.vm.packages = p.vm.packages;
+    for (auto [field, value] : {std::pair{&c.vm.memoryMb, p.vm.memoryMb}, std::pair{&c.vm.cpus, p.vm.cpus},
+                                std::pair{&c.vm.diskGb, p.vm.diskGb}})
+        if (*field <= 0 && value)
+            *field = *value;
     c.projectRules = p.rules;
     if (!p.readOnlyTools.isEmpty())
         c.readOnlyTools = p.readOnlyTools; // the project's policy over the settings'

@@ -1,5 +1,6 @@
 #include "core/project/ProjectConfig.h"
 
+#include "core/project/DebianPackageName.h"
 #include "core/project/JsonPath.h"
 #include "core/project/PolicyFile.h"
 
@@ -124,7 +125,7 @@ QStringList ProjectConfig::knownKeys()
     return {QStringLiteral("$schema"),  QStringLiteral("provider"),    QStringLiteral("model"),
             QStringLiteral("base_url"), QStringLiteral("api_key_env"), QStringLiteral("tools"),
             QStringLiteral("sandbox"),  QStringLiteral("workspace"),   QStringLiteral("policy"),
-            QStringLiteral("limits")};
+            QStringLiteral("limits"),   QStringLiteral("vm")};
 }
 
 Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QString &source)
@@ -227,6 +228,56 @@ Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QStrin
             if (auto v = r.positiveInteger(lo, at, "tool_timeout_ms", kMaxInt))
                 config.limits.toolTimeoutMs = int(*v);
             config.limits.workspaceQuotaMb = r.positiveInteger(lo, at, "workspace_quota_mb", qint64(1) << 40);
+        }
+    }
+
+    if (p.contains(u"vm")) {
+        const QJsonValue vm = p.value(u"vm");
+        if (!vm.isObject()) {
+            r.error(QStringLiteral("vm"), QStringLiteral("must be an object, not %1").arg(Reader::typeName(vm)));
+        } else {
+            const QJsonObject vo = vm.toObject();
+            const QString at = QStringLiteral("vm");
+            r.checkKeys(vo, at,
+                        {QStringLiteral("image"), QStringLiteral("packages"), QStringLiteral("memory_mb"),
+                         QStringLiteral("cpus"), QStringLiteral("disk_gb")});
+            config.vm.image = r.string(vo, at, "image", {QStringLiteral("debian"), QStringLiteral("busybox")});
+            if (vo.contains(u"packages")) {
+                const QJsonValue pk = vo.value(u"packages");
+                const QString ppath = jsonpath::key(at, QStringLiteral("packages"));
+                if (!pk.isArray()) {
+                    r.error(ppath, QStringLiteral("must be an array of Debian package names such as [\"nodejs\"], "
+                                                  "not %1")
+                                       .arg(Reader::typeName(pk)));
+                } else {
+                    const QJsonArray list = pk.toArray();
+                    for (qsizetype i = 0; i < list.size(); ++i) {
+                        const QString ipath = jsonpath::index(ppath, i);
+                        if (!list.at(i).isString()) {
+                            r.error(ipath,
+                                    QStringLiteral("must be a string, not %1").arg(Reader::typeName(list.at(i))));
+                        } else if (Status s = checkDebianPackageName(list.at(i).toString()); !s) {
+                            r.error(ipath, s.error().message);
+                        } else {
+                            config.vm.packages << list.at(i).toString();
+                        }
+                    }
+                }
+            }
+            if (config.vm.image == QLatin1String("busybox") && !config.vm.packages.isEmpty())
+                r.error(QStringLiteral("vm.image"),
+                        QStringLiteral("the busybox guest has no packages: use \"debian\" or drop vm.packages"));
+            if (auto v = r.positiveInteger(vo, at, "memory_mb", 1 << 20)) {
+                if (*v < 128)
+                    r.error(jsonpath::key(at, QStringLiteral("memory_mb")),
+                            QStringLiteral("must be at least 128 (a Linux guest needs it), not %1").arg(*v));
+                else
+                    config.vm.memoryMb = int(*v);
+            }
+            if (auto v = r.positiveInteger(vo, at, "cpus", 64))
+                config.vm.cpus = int(*v);
+            if (auto v = r.positiveInteger(vo, at, "disk_gb", 4096))
+                config.vm.diskGb = int(*v);
         }
     }
 

@@ -12,7 +12,10 @@
 //                "read_only_tools": "ask"}, // or "run" (the default): whether a tool
 //                                           // declaring itself read-only asks first
 //     "limits": {"max_turns": 25, "token_budget": 200000, "cost_budget_usd": 1.5,
-//                "tool_timeout_ms": 30000, "workspace_quota_mb": 512}
+//                "tool_timeout_ms": 30000, "workspace_quota_mb": 512},
+//     "vm": {"image": "debian" | "busybox",  // debian: the default when packages are named
+//            "packages": ["nodejs", "npm"],  // Debian packages added to the guest's base
+//            "memory_mb": 1024, "cpus": 2, "disk_gb": 8}
 //   }
 // Every key has one type; an unknown key, a duplicated key or a wrong type is an
 // error naming its JSON path and line: a typo must never drop a restriction.
@@ -36,6 +39,12 @@ struct ProjectLimits {
     std::optional<qint64> workspaceQuotaMb;
 };
 
+struct ProjectVm {
+    std::optional<QString> image; // debian | busybox
+    QStringList packages;
+    std::optional<int> memoryMb, cpus, diskGb;
+};
+
 struct ProjectConfig {
     std::optional<QString> provider, model, baseUrl, apiKeyEnv, sandbox, workspace;
     QStringList tools;             // globs as written
@@ -43,6 +52,7 @@ struct ProjectConfig {
     QList<PolicyRule> policyRules; // the same, parsed; origin names their place in the file
     QString readOnlyTools;         // policy.read_only_tools: "run" | "ask" (empty: not set)
     ProjectLimits limits;
+    ProjectVm vm;
     StrictJsonDocument document; // positions, for later errors (e.g. a tools glob matching nothing)
 
     // `source` names the file in errors. All problems found are reported, one a line.

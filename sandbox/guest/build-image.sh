@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds the microVM guest image from Debian packages only, into the build tree:
 #   vmlinux          the distribution kernel's uncompressed ELF image (PVH direct boot)
-#   initramfs.cpio.gz busybox-static, the virtio/9p modules, /init and the agent
+#   initramfs.cpio.gz busybox-static, the virtio/9p modules, /init and the agent;
+#                    also the disk modules (virtio_blk, ext4, overlay) and /init-stage2,
+#                    for guests whose root is a Debian disk (airlock.root=/dev/vda)
 # Reproducible: fixed mtimes and owners, sorted cpio (newc, --reproducible), gzip -n.
 #
-# usage: build-image.sh KERNEL_PACKAGE OUT_DIR AGENT_BINARY INIT_SCRIPT BUSYBOX
+# usage: build-image.sh KERNEL_PACKAGE OUT_DIR AGENT_BINARY INIT_SCRIPT BUSYBOX STAGE2_INIT
 set -euo pipefail
 
-pkg=$1 out=$2 agent=$3 init=$4 busybox=$5
+pkg=$1 out=$2 agent=$3 init=$4 busybox=$5 stage2=$6
 work="$out/work"
 log() { printf 'guest-image: %s\n' "$*" >&2; }
 
@@ -46,27 +48,33 @@ root="$work/root"
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,workspace,lib/modules,etc,root}
 install -m 0755 "$busybox" "$root/bin/busybox"
-for applet in sh mount umount insmod mkdir cat echo ls sleep ip poweroff reboot true false env id uname sync; do
+for applet in sh mount umount insmod mkdir cat echo ls sleep ip poweroff reboot true false env id uname sync switch_root cp mv; do
   ln -s busybox "$root/bin/$applet"
 done
 install -m 0755 "$init" "$root/init"
+install -m 0755 "$stage2" "$root/init-stage2"
 install -m 0755 "$agent" "$root/sbin/airlock-agent"
-# Modules in load order (no modprobe in the initramfs).
-modules="virtio_ring virtio virtio_mmio virtio_console netfs fscache 9pnet 9pnet_virtio 9p"
-: > "$root/lib/modules/order"
-for m in $modules; do
-  src=$(find "$work/kernel/lib/modules/$kver" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
-  if [ -z "$src" ]; then
-    # Built in: nothing to load.
-    grep -q "/$m.ko" "$work/kernel/lib/modules/$kver/modules.builtin" 2>/dev/null && continue
-    log "module $m not found for $kver"; exit 1
-  fi
-  case "$src" in
-    *.xz) xz -dc "$src" > "$root/lib/modules/$m.ko" ;;
-    *) cp "$src" "$root/lib/modules/$m.ko" ;;
-  esac
-  echo "$m" >> "$root/lib/modules/order"
-done
+# Modules in load order (no modprobe in the initramfs): always, and for a disk root.
+# ext4 asks the crypto API for crc32c, which nothing could load on demand here.
+add_modules() { # ORDER_FILE MODULE...
+  local order=$1 m src; shift
+  : > "$root/lib/modules/$order"
+  for m in "$@"; do
+    src=$(find "$work/kernel/lib/modules/$kver" -name "$m.ko" -o -name "$m.ko.xz" | head -n1)
+    if [ -z "$src" ]; then
+      # Built in: nothing to load.
+      grep -q "/$m.ko" "$work/kernel/lib/modules/$kver/modules.builtin" 2>/dev/null && continue
+      log "module $m not found for $kver"; exit 1
+    fi
+    case "$src" in
+      *.xz) xz -dc "$src" > "$root/lib/modules/$m.ko" ;;
+      *) cp "$src" "$root/lib/modules/$m.ko" ;;
+    esac
+    echo "$m" >> "$root/lib/modules/$order"
+  done
+}
+add_modules order virtio_ring virtio virtio_mmio virtio_console netfs fscache 9pnet 9pnet_virtio 9p
+add_modules order-disk virtio_blk crc16 mbcache jbd2 crc32c_generic ext4 overlay
 echo "$kver" > "$root/etc/airlock-kernel"
 printf 'root:x:0:0:root:/root:/bin/sh\n' > "$root/etc/passwd"
 printf 'root:x:0:\n' > "$root/etc/group"

@@ -86,6 +86,26 @@ QString domainXml(const VmConfig &c)
     mmio();
     w.writeEndElement();
 
+    if (!c.diskImage.isEmpty()) {
+        w.writeStartElement(QStringLiteral("disk"));
+        w.writeAttribute(QStringLiteral("type"), QStringLiteral("file"));
+        w.writeAttribute(QStringLiteral("device"), QStringLiteral("disk"));
+        w.writeStartElement(QStringLiteral("driver"));
+        w.writeAttribute(QStringLiteral("name"), QStringLiteral("qemu"));
+        w.writeAttribute(QStringLiteral("type"), QStringLiteral("qcow2"));
+        w.writeAttribute(QStringLiteral("discard"), QStringLiteral("unmap")); // freed guest blocks shrink the file
+        w.writeEndElement();
+        w.writeStartElement(QStringLiteral("source"));
+        w.writeAttribute(QStringLiteral("file"), c.diskImage);
+        w.writeEndElement();
+        w.writeStartElement(QStringLiteral("target"));
+        w.writeAttribute(QStringLiteral("dev"), QStringLiteral("vda"));
+        w.writeAttribute(QStringLiteral("bus"), QStringLiteral("virtio"));
+        w.writeEndElement();
+        mmio();
+        w.writeEndElement(); // disk
+    }
+
     if (!c.workspaceDir.isEmpty()) {
         w.writeStartElement(QStringLiteral("filesystem"));
         w.writeAttribute(QStringLiteral("type"), QStringLiteral("mount"));

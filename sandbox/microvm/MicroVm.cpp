@@ -1,7 +1,9 @@
 #include "sandbox/microvm/MicroVm.h"
 
 #include "sandbox/microvm/DomainXml.h"
+#include "sandbox/microvm/GuestImageCache.h"
 #include "sandbox/microvm/HostProbe.h"
+#include "sandbox/microvm/SessionDisk.h"
 #include "sandbox/microvm/WorkspaceUsage.h"
 
 #include <QCoreApplication>
@@ -12,6 +14,7 @@
 #include <QJsonDocument>
 #include <QRegularExpression>
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
@@ -208,6 +211,8 @@ Status MicroVm::boot()
     // crash or a reset) keeps the first measure.
     if (m_quotaBytes > 0 && m_baseline < 0)
         m_baseline = WorkspaceUsage::measure(m_options.workspaceDir).bytes;
+    if (Status s = prepareDisk(); !s)
+        return s;
     bool autoType = false;
     if (m_virtType.isEmpty()) {
         m_virtType = qEnvironmentVariable("AIRLOCK_VM_VIRT_TYPE", m_options.virtType);
@@ -287,6 +292,10 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
     c.kernel = QFileInfo(kernel).absoluteFilePath();
     c.initrd = QFileInfo(initrd).absoluteFilePath();
     c.cmdline = kernelCommandLine(m_virtType == QLatin1String("kvm") ? 0 : HostProbe::tscKhz());
+    if (!m_diskPath.isEmpty()) {
+        c.diskImage = QFileInfo(m_diskPath).absoluteFilePath();
+        c.cmdline += QStringLiteral(" airlock.root=/dev/vda");
+    }
     if (!m_options.workspaceDir.isEmpty())
         c.workspaceDir = QFileInfo(m_options.workspaceDir).absoluteFilePath();
     c.shareMode =
@@ -335,6 +344,138 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
                 QStringLiteral("no answer from the guest agent within %1 ms").arg(m_options.bootTimeoutMs));
         }
     }
+}
+
+Status MicroVm::prepareDisk()
+{
+    if (m_options.guest != QLatin1String("debian") || !m_diskPath.isEmpty())
+        return {};
+    GuestImageCache cache(m_options.imageCacheDir.isEmpty() ? GuestImageCache::defaultDir() : m_options.imageCacheDir);
+    Result<GuestImageRecipe> recipe = GuestImageRecipe::fromHost(m_options.packages);
+    if (!recipe)
+        return recipe.error();
+    std::optional<GuestImageCache::Image> image = cache.find(*recipe);
+    if (!image) {
+        if (m_notice)
+            m_notice(QStringLiteral("vm"), QStringLiteral("building the Debian guest image (%1 packages; once per "
+                                                          "package list, cached in %2)")
+                                               .arg(recipe->packages.size())
+                                               .arg(cache.dir()));
+        int last = -1;
+        Result<GuestImageCache::Image> built = cache.ensure(*recipe, [&](int pct, const QString &step) {
+            if (m_notice && pct != last)
+                m_notice(QStringLiteral("image"), QStringLiteral("%1% %2").arg(pct).arg(step));
+            last = pct;
+        });
+        if (!built)
+            return Error::make(built.error().code, built.error().message);
+        image = *built;
+        if (m_notice)
+            m_notice(QStringLiteral("vm"), QStringLiteral("guest image built in %1 s (%2 MiB)")
+                                               .arg(double(built->buildMs) / 1000.0, 0, 'f', 1)
+                                               .arg(built->bytes >> 20));
+    }
+    const QString disk =
+        m_options.diskPath.isEmpty() ? m_options.runtimeDir + QStringLiteral("/disk.qcow2") : m_options.diskPath;
+    const qint64 size = m_options.diskBytes > 0 ? m_options.diskBytes : (4LL << 30);
+    if (Status s = SessionDisk::ensure(disk, image->rootImage, size); !s)
+        return s;
+    if (!m_options.diskPath.isEmpty())
+        (void)cache.addUser(image->key, disk); // a kept disk keeps its image from GC
+    m_rootImage = image->rootImage;
+    m_diskPath = disk;
+    return {};
+}
+
+Result<QJsonObject> MicroVm::qmp(const QJsonObject &command)
+{
+    if (!m_lv->dom)
+        return Error::make(Error::Code::Internal, QStringLiteral("the VM is not running"));
+    char *reply = nullptr;
+    const QByteArray cmd = QJsonDocument(command).toJson(QJsonDocument::Compact);
+    if (virDomainQemuMonitorCommand(m_lv->dom, cmd.constData(), &reply, 0) < 0)
+        return Error::make(Error::Code::Io,
+                           QStringLiteral("QEMU refused %1: %2")
+                               .arg(command.value(QStringLiteral("execute")).toString(), lastLibvirtError()));
+    const QJsonObject out = QJsonDocument::fromJson(QByteArray(reply)).object();
+    std::free(reply);
+    if (out.contains(QStringLiteral("error")))
+        return Error::make(
+            Error::Code::Io,
+            QStringLiteral("QEMU: %1")
+                .arg(out.value(QStringLiteral("error")).toObject().value(QStringLiteral("desc")).toString()));
+    return out;
+}
+
+Result<QString> MicroVm::diskNodeName()
+{
+    Result<QJsonObject> r = qmp(QJsonObject{{QStringLiteral("execute"), QStringLiteral("query-block")}});
+    if (!r)
+        return r.error();
+    const QString want = QFileInfo(m_diskPath).absoluteFilePath();
+    for (const QJsonValue &dev : r->value(QStringLiteral("return")).toArray()) {
+        const QJsonObject inserted = dev.toObject().value(QStringLiteral("inserted")).toObject();
+        if (inserted.value(QStringLiteral("file")).toString() == want)
+            return inserted.value(QStringLiteral("node-name")).toString();
+    }
+    return Error::make(Error::Code::Internal, QStringLiteral("QEMU does not show the session disk %1").arg(want));
+}
+
+Status MicroVm::checkpointDisk(const QString &name)
+{
+    if (m_diskPath.isEmpty())
+        return {};
+    if (!m_running)
+        return SessionDisk::createSnapshot(m_diskPath, name);
+    // What the guest has written but not flushed is in its page cache, not on the disk.
+    ExecRequest sync;
+    sync.argv = {QStringLiteral("sync")};
+    sync.timeoutMs = 30000;
+    Result<ExecResult> synced = exec(sync, {});
+    if (!synced)
+        return Error::make(synced.error().code,
+                           QStringLiteral("cannot checkpoint the disk: sync failed: %1").arg(synced.error().message));
+    Result<QString> node = diskNodeName();
+    if (!node)
+        return node.error();
+    auto snapshot = [&](const char *op) {
+        return qmp(QJsonObject{{QStringLiteral("execute"), QString::fromLatin1(op)},
+                               {QStringLiteral("arguments"),
+                                QJsonObject{{QStringLiteral("device"), *node}, {QStringLiteral("name"), name}}}});
+    };
+    (void)snapshot("blockdev-snapshot-delete-internal-sync"); // one of this name from an earlier try
+    if (Result<QJsonObject> r = snapshot("blockdev-snapshot-internal-sync"); !r)
+        return Error::make(r.error().code, QStringLiteral("cannot checkpoint the disk: %1").arg(r.error().message));
+    return {};
+}
+
+Status MicroVm::revertDisk(const QString &name)
+{
+    if (m_diskPath.isEmpty())
+        return Error::make(Error::Code::NotFound, QStringLiteral("this VM has no disk to return to a checkpoint"));
+    destroy();
+    if (m_notice)
+        m_notice(QStringLiteral("vm"), QStringLiteral("VM stopped to return its disk to checkpoint %1; the next call "
+                                                      "boots it as it was")
+                                           .arg(name));
+    return SessionDisk::applySnapshot(m_diskPath, name);
+}
+
+Status MicroVm::dropDiskCheckpoint(const QString &name)
+{
+    if (m_diskPath.isEmpty())
+        return {};
+    if (m_running) {
+        Result<QString> node = diskNodeName();
+        if (!node)
+            return node.error();
+        Result<QJsonObject> r =
+            qmp(QJsonObject{{QStringLiteral("execute"), QStringLiteral("blockdev-snapshot-delete-internal-sync")},
+                            {QStringLiteral("arguments"),
+                             QJsonObject{{QStringLiteral("device"), *node}, {QStringLiteral("name"), name}}}});
+        return r ? Status{} : Status{r.error()};
+    }
+    return SessionDisk::deleteSnapshot(m_diskPath, name);
 }
 
 void MicroVm::destroy()

@@ -61,6 +61,16 @@ struct MicroVmOptions {
     QString sessionId;    // the domain is airlock-<sessionId>
     QString workspaceDir; // shared read-write at /workspace; empty: none
     QString imageDir;     // holds vmlinux + initramfs.cpio.gz; empty: guestImageDir()
+    // The guest's userland: "busybox" (the initramfs alone) or "debian" (a root disk
+    // built from Debian packages: the base and `packages`, cached by GuestImageCache;
+    // built at the first boot when missing, its progress reported as stream "image").
+    QString guest = QStringLiteral("busybox");
+    QStringList packages;
+    QString imageCacheDir; // empty: GuestImageCache::defaultDir()
+    // debian: the session's disk (qcow2 over the image), kept with the session;
+    // empty: one in runtimeDir, gone with the VM.
+    QString diskPath;
+    qint64 diskBytes = 0; // the disk's size; 0: the image's (4 GiB at least)
     QString virtType;     // kvm | qemu | empty (auto: kvm when it really works locally)
     QString machine = QStringLiteral("microvm");
     int memoryMiB = 256;
@@ -153,6 +163,17 @@ public:
     // Destroys the domain (idempotent).
     void destroy();
 
+    // The session disk (debian guests; empty before the first boot or for busybox).
+    QString diskPath() const { return m_diskPath; }
+    // Records the disk as checkpoint `name`: the guest's writes are flushed first
+    // (sync), then a qcow2 internal snapshot is taken live, or offline when the VM is
+    // not running. Nothing to do (ok) without a disk.
+    Status checkpointDisk(const QString &name);
+    // Returns the disk to checkpoint `name`: the VM is destroyed first (the next call
+    // boots the guest as the disk was).
+    Status revertDisk(const QString &name);
+    Status dropDiskCheckpoint(const QString &name);
+
     // The workspace quota in bytes (0: none) and how much the workspace has grown
     // since this VM's first boot; fails with the quota message when `adding` more
     // bytes would pass the quota.
@@ -167,6 +188,11 @@ public:
 
 private:
     Status bootOnce(qint64 deadlineMs);
+    // debian: finds (or builds) the image and makes the session disk.
+    Status prepareDisk();
+    // A QMP command through libvirt (the VM must be running).
+    Result<QJsonObject> qmp(const QJsonObject &command);
+    Result<QString> diskNodeName();
     Status ensureConnection();
     Result<wire::Frame> request(wire::Json header, std::string_view payload = {});
     Result<wire::Frame> awaitReply(std::int64_t id, qint64 deadlineMs);
@@ -187,6 +213,8 @@ private:
     AgentChannel m_channel;
     bool m_running = false;
     bool m_ownsRuntimeDir = false;
+    QString m_rootImage; // debian: the cached image the disk is layered on
+    QString m_diskPath;
     int m_bootAttempts = 0;
     qint64 m_lastBootMs = 0;
     std::int64_t m_lastId = 0;

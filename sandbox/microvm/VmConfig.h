@@ -25,6 +25,7 @@ struct VmConfig {
     QString kernel;       // uncompressed ELF vmlinux (PVH direct boot)
     QString initrd;       // initramfs.cpio.gz
     QString cmdline;      // see kernelCommandLine()
+    QString diskImage;    // qcow2 root disk (virtio-blk, /dev/vda); empty: none
     QString workspaceDir; // host folder shared read-write; empty: no share
     QString workspaceTag = QStringLiteral("airlock_ws");
     ShareMode shareMode = ShareMode::Mapped;

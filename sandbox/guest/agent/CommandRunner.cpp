@@ -63,7 +63,9 @@ void CommandRunner::start(const Frame &f)
         m_channel.sendError(id, "exec needs a non-empty argv");
         return;
     }
-    std::map<std::string, std::string> env{{"PATH", "/bin:/sbin:/usr/bin:/usr/sbin"}, {"HOME", "/root"}};
+    std::map<std::string, std::string> env{{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+                                           {"HOME", "/root"},
+                                           {"LANG", "C.UTF-8"}};
     for (const auto &[k, v] : f.header["env"].toObject())
         env[k] = v.toString();
     std::string cwd = f.header["cwd"].toString();

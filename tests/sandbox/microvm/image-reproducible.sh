@@ -9,7 +9,8 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/work/deb"
 # Reuse the downloaded package: the test is about packing, not about apt.
 cp "$image"/work/deb/"$pkg"_*.deb "$tmp/work/deb/"
-bash "$src/sandbox/guest/build-image.sh" "$pkg" "$tmp" "$agent" "$src/resources/guest/init" "$busybox" 2>/dev/null
+bash "$src/sandbox/guest/build-image.sh" "$pkg" "$tmp" "$agent" "$src/resources/guest/init" "$busybox" \
+  "$src/resources/guest/init-stage2" 2>/dev/null
 for f in vmlinux initramfs.cpio.gz; do
   a=$(sha256sum < "$image/$f") b=$(sha256sum < "$tmp/$f")
   if [ "$a" != "$b" ]; then
