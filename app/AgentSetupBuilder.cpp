@@ -97,7 +97,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             vm.diskPath = sessionDir(c.sessionId) + QStringLiteral("/disk.qcow2");
         // The sandbox describes its own tools, so schema and implementation agree.
         auto sandbox = std::make_shared<MicroVmSandbox>(vm);
-        for (const QJsonValue &d : MicroVmSandbox::toolDescriptions()) {
+        for (const QJsonValue &d : MicroVmSandbox::toolDescriptions(vm.guest)) {
             AgentTool t = AgentTool::fromDescription(d.toObject(), sandbox, QStringLiteral("builtin:microvm"));
             t.plannedWrite = [tool = t.spec.name, workspace = vm.workspaceDir](const QJsonObject &input) {
                 return MicroVmSandbox::plannedWrite(tool, input, workspace);

@@ -64,6 +64,17 @@ public:
     // Thread-safe: asks the call in flight to stop; run() then returns an error.
     virtual void cancel(const QString &callId) = 0;
     virtual void dispose() = 0;
+
+    // A sandbox with state of its own beyond the shared workspace (a VM's disk)
+    // records it before each call that may change it, so an undo can return to the
+    // moment before that call. Blocking (worker thread). The workspace itself is
+    // checkpointed by the agent, not here.
+    virtual bool keepsCheckpoints() const { return false; }
+    virtual Status checkpoint(const QString &callId);
+    // Returns the sandbox's state to checkpoint `callId` (a VM is stopped; the next
+    // call boots it as it was then).
+    virtual Status revertTo(const QString &callId);
+    virtual Status dropCheckpoint(const QString &callId);
 };
 
 } // namespace airlock

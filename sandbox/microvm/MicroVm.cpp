@@ -377,8 +377,7 @@ Status MicroVm::prepareDisk()
     }
     const QString disk =
         m_options.diskPath.isEmpty() ? m_options.runtimeDir + QStringLiteral("/disk.qcow2") : m_options.diskPath;
-    const qint64 size = m_options.diskBytes > 0 ? m_options.diskBytes : (4LL << 30);
-    if (Status s = SessionDisk::ensure(disk, image->rootImage, size); !s)
+    if (Status s = SessionDisk::ensure(disk, image->rootImage, diskBytes()); !s)
         return s;
     if (!m_options.diskPath.isEmpty())
         (void)cache.addUser(image->key, disk); // a kept disk keeps its image from GC
@@ -476,6 +475,17 @@ Status MicroVm::dropDiskCheckpoint(const QString &name)
         return r ? Status{} : Status{r.error()};
     }
     return SessionDisk::deleteSnapshot(m_diskPath, name);
+}
+
+void MicroVm::shutDown()
+{
+    if (m_running && !m_diskPath.isEmpty()) {
+        ExecRequest sync;
+        sync.argv = {QStringLiteral("sync")};
+        sync.timeoutMs = 10000;
+        (void)exec(sync, {}); // a guest that does not answer is destroyed as it is
+    }
+    destroy();
 }
 
 void MicroVm::destroy()

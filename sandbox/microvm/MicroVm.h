@@ -163,8 +163,14 @@ public:
     // Destroys the domain (idempotent).
     void destroy();
 
+    // Flushes a Debian guest's writes to its disk (sync), then destroys the domain:
+    // what a session keeps must be on its disk when Airlock quits.
+    void shutDown();
+
+    const MicroVmOptions &options() const { return m_options; }
     // The session disk (debian guests; empty before the first boot or for busybox).
     QString diskPath() const { return m_diskPath; }
+    qint64 diskBytes() const { return m_options.diskBytes > 0 ? m_options.diskBytes : (4LL << 30); }
     // Records the disk as checkpoint `name`: the guest's writes are flushed first
     // (sync), then a qcow2 internal snapshot is taken live, or offline when the VM is
     // not running. Nothing to do (ok) without a disk.

@@ -136,8 +136,14 @@ qint64 intInput(const QJsonObject &in, const QString &key, qint64 fallback)
 
 } // namespace
 
-QJsonArray MicroVmSandbox::toolDescriptions()
+QJsonArray MicroVmSandbox::toolDescriptions(const QString &guest)
 {
+    const QByteArray execText =
+        guest == QLatin1String("debian")
+            ? "Run a shell command in the sandbox VM (Debian 12 with bash, coreutils, git, python3, make, curl and the "
+              "project's packages; no network; changes to / persist for the session). Returns exit_code, stdout, "
+              "stderr."
+            : "Run a shell command in the sandbox VM (Linux, busybox, no network). Returns exit_code, stdout, stderr.";
     auto str = [](const char *description) {
         return QJsonObject{{QStringLiteral("type"), QStringLiteral("string")},
                            {QStringLiteral("description"), QString::fromUtf8(description)}};
@@ -177,9 +183,7 @@ QJsonArray MicroVmSandbox::toolDescriptions()
         {QStringLiteral("timeout_ms"),
          QJsonObject{{QStringLiteral("type"), QStringLiteral("integer")}, {QStringLiteral("minimum"), 1}}}};
     return QJsonArray{
-        tool("exec",
-             "Run a shell command in the sandbox VM (Linux, busybox, no network). Returns exit_code, stdout, stderr.",
-             schema(execProps, {QStringLiteral("command")}), false, std::nullopt),
+        tool("exec", execText.constData(), schema(execProps, {QStringLiteral("command")}), false, std::nullopt),
         tool(
             "read_file",
             "Read part of a workspace file: at most `length` bytes (default 262144, at most 1048576) from byte "
@@ -239,7 +243,7 @@ Status MicroVmSandbox::prepare(const LogSink &log)
 void MicroVmSandbox::dispose()
 {
     QMutexLocker lock(&m_lifecycle);
-    m_vm->destroy();
+    m_vm->shutDown();
 }
 
 void MicroVmSandbox::cancel(const QString &callId)
@@ -294,12 +298,19 @@ Result<SandboxOutcome> MicroVmSandbox::run(const SandboxCall &call, const LogSin
             return Error::make(Error::Code::Io, QStringLiteral("the call was cancelled before it started"));
         m_current = call.callId;
     }
+    QString oomKill; // the guest kernel's own line, when it killed for memory during the call
     m_vm->setNoticeSink([&](const QString &stream, const QString &line) {
+        if (stream == QLatin1String("serial") && oomKill.isEmpty() &&
+            line.contains(QLatin1String("Out of memory: Killed")))
+            oomKill = line.mid(line.indexOf(QLatin1String("Out of memory"))).trimmed();
         if (log)
             log(SandboxLogLine{call.callId, stream, line});
     });
     Result<QJsonValue> r = runTool(call, log);
     m_vm->setNoticeSink({});
+    if (r && r->isObject() && call.tool == QLatin1String("exec"))
+        if (QString why = resourceFailure(r->toObject(), oomKill); !why.isEmpty())
+            r = Error::make(Error::Code::Io, why);
     {
         QMutexLocker lock(&m_mutex);
         m_current.clear();
@@ -317,6 +328,51 @@ Result<SandboxOutcome> MicroVmSandbox::run(const SandboxCall &call, const LogSin
         return out;
     }
     return r.error();
+}
+
+QString MicroVmSandbox::resourceFailure(const QJsonObject &exec, const QString &oomKill) const
+{
+    const MicroVmOptions &o = m_vm->options();
+    const int exitCode = exec.value(QStringLiteral("exit_code")).toInt();
+    const QString tail = exec.value(QStringLiteral("stderr")).toString().right(400).trimmed();
+    if (!oomKill.isEmpty())
+        return QStringLiteral("the guest ran out of memory (%1 MiB): %2. The VM keeps running; give it more with "
+                              "\"vm\": {\"memory_mb\": N} in airlock.json (exit code %3)%4")
+            .arg(o.memoryMiB)
+            .arg(oomKill)
+            .arg(exitCode)
+            .arg(tail.isEmpty() ? QString() : QStringLiteral("; stderr ends: ") + tail);
+    const QString all =
+        exec.value(QStringLiteral("stdout")).toString() + exec.value(QStringLiteral("stderr")).toString();
+    if (exitCode != 0 && all.contains(QLatin1String("No space left on device")))
+        return QStringLiteral("the command ran out of disk space (exit code %1): %2 The VM keeps running; free space, "
+                              "or give the guest a larger disk with \"vm\": {\"disk_gb\": N} in airlock.json%3")
+            .arg(exitCode)
+            .arg(o.guest == QLatin1String("debian")
+                     ? QStringLiteral("the guest's disk is %1 GiB, and /workspace is on the host's disk.")
+                           .arg(double(m_vm->diskBytes()) / double(1LL << 30), 0, 'f', 1)
+                     : QStringLiteral("the busybox guest keeps files in memory, and /workspace is on the host's "
+                                      "disk."))
+            .arg(tail.isEmpty() ? QString() : QStringLiteral("; stderr ends: ") + tail);
+    return {};
+}
+
+Status MicroVmSandbox::checkpoint(const QString &callId)
+{
+    QMutexLocker lifecycle(&m_lifecycle);
+    return m_vm->checkpointDisk(callId);
+}
+
+Status MicroVmSandbox::revertTo(const QString &callId)
+{
+    QMutexLocker lifecycle(&m_lifecycle);
+    return m_vm->revertDisk(callId);
+}
+
+Status MicroVmSandbox::dropCheckpoint(const QString &callId)
+{
+    QMutexLocker lifecycle(&m_lifecycle);
+    return m_vm->dropDiskCheckpoint(callId);
 }
 
 Result<QJsonValue> MicroVmSandbox::runTool(const SandboxCall &call, const LogSink &log)

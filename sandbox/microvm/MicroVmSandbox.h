@@ -47,13 +47,20 @@ public:
     Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override;
     void cancel(const QString &callId) override;
     void dispose() override;
+    // Debian guests: the session disk is checkpointed before each call that may
+    // change it (MicroVm::checkpointDisk), and an undo returns it there.
+    bool keepsCheckpoints() const override { return m_vm->options().guest == QLatin1String("debian"); }
+    Status checkpoint(const QString &callId) override;
+    Status revertTo(const QString &callId) override;
+    Status dropCheckpoint(const QString &callId) override;
 
     MicroVm &vm() { return *m_vm; }
     // The tools above as the agent offers them to the model, in the form
     // AgentTool::fromDescription reads: {name, description, inputSchema,
     // annotations: {readOnlyHint, destructiveHint, openWorldHint}}. Nothing reaches
     // outside the VM (openWorldHint false); exec's shell line is input "command".
-    static QJsonArray toolDescriptions();
+    // `guest`: busybox | debian (exec's description says which userland it has).
+    static QJsonArray toolDescriptions(const QString &guest = QStringLiteral("busybox"));
     // Maps a tool path to the guest path under /workspace, or fails.
     static Result<QString> guestPath(const QString &path);
     // The host file under workspaceDir (the folder shared as /workspace) and the bytes
@@ -64,6 +71,8 @@ public:
 
 private:
     Result<QJsonValue> runTool(const SandboxCall &call, const LogSink &log);
+    // The error for a command that failed for want of memory or disk (empty: it did not).
+    QString resourceFailure(const QJsonObject &exec, const QString &oomKill) const;
 
     std::unique_ptr<MicroVm> m_vm;
     QMutex m_mutex;     // guards m_current
