@@ -54,6 +54,10 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
     setup.options.maxTotalTokens = c.maxTotalTokens;
     setup.options.maxCostUsd = c.maxCostUsd;
     setup.options.sessionId = c.sessionId;
+    if (c.checkpointMaxCount)
+        setup.options.checkpoints.maxCount = *c.checkpointMaxCount;
+    if (c.checkpointMaxMb)
+        setup.options.checkpoints.maxBytes = *c.checkpointMaxMb * 1024 * 1024;
     if (!c.policyFile.isEmpty()) {
         auto parsed = PolicyFile::load(c.policyFile); // strict: duplicate keys, types, JSON paths
         if (!parsed)

@@ -46,6 +46,10 @@ AgentChoices AgentChoices::overriddenBy(const AgentChoices &over) const
         c.toolTimeoutMs = over.toolTimeoutMs;
     if (over.workspaceQuotaMb)
         c.workspaceQuotaMb = over.workspaceQuotaMb;
+    if (over.checkpointMaxCount)
+        c.checkpointMaxCount = over.checkpointMaxCount;
+    if (over.checkpointMaxMb)
+        c.checkpointMaxMb = over.checkpointMaxMb;
     return c;
 }
 

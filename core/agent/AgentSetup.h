@@ -44,6 +44,9 @@ struct AgentChoices {
     double maxCostUsd = 0;
     int toolTimeoutMs = 0;
     std::optional<qint64> workspaceQuotaMb;
+    // The project's "checkpoints" limits; unset: ProjectCheckpoints' defaults.
+    std::optional<int> checkpointMaxCount;
+    std::optional<qint64> checkpointMaxMb;
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
     // These choices, with every field `over` sets taking its place.

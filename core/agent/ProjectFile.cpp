@@ -131,6 +131,10 @@ Status ProjectFile::applyTo(const QString &projectDir, AgentChoices &c)
         c.toolTimeoutMs = *p.limits.toolTimeoutMs;
     if (!c.workspaceQuotaMb && p.limits.workspaceQuotaMb)
         c.workspaceQuotaMb = p.limits.workspaceQuotaMb;
+    if (!c.checkpointMaxCount && p.checkpoints.maxCount)
+        c.checkpointMaxCount = p.checkpoints.maxCount;
+    if (!c.checkpointMaxMb && p.checkpoints.maxMb)
+        c.checkpointMaxMb = p.checkpoints.maxMb;
     c.projectRules = p.rules;
     if (!p.readOnlyTools.isEmpty())
         c.readOnlyTools = p.readOnlyTools; // the project's policy over the settings'

@@ -12,7 +12,8 @@
 //                "read_only_tools": "ask"}, // or "run" (the default): whether a tool
 //                                           // declaring itself read-only asks first
 //     "limits": {"max_turns": 25, "token_budget": 200000, "cost_budget_usd": 1.5,
-//                "tool_timeout_ms": 30000, "workspace_quota_mb": 512}
+//                "tool_timeout_ms": 30000, "workspace_quota_mb": 512},
+//     "checkpoints": {"max_count": 50, "max_mb": 512} // kept per session, for undo
 //   }
 // Every key has one type; an unknown key, a duplicated key or a wrong type is an
 // error naming its JSON path and line: a typo must never drop a restriction.
@@ -36,6 +37,14 @@ struct ProjectLimits {
     std::optional<qint64> workspaceQuotaMb;
 };
 
+// How many workspace checkpoints (one before each call that may change the shared
+// workspace) a session keeps, and how much room their files may take; the oldest
+// go first. Unset: the agent's defaults (CheckpointOptions: 50, 512 MiB).
+struct ProjectCheckpoints {
+    std::optional<int> maxCount;
+    std::optional<qint64> maxMb;
+};
+
 struct ProjectConfig {
     std::optional<QString> provider, model, baseUrl, apiKeyEnv, sandbox, workspace;
     QStringList tools;             // globs as written
@@ -43,6 +52,7 @@ struct ProjectConfig {
     QList<PolicyRule> policyRules; // the same, parsed; origin names their place in the file
     QString readOnlyTools;         // policy.read_only_tools: "run" | "ask" (empty: not set)
     ProjectLimits limits;
+    ProjectCheckpoints checkpoints;
     StrictJsonDocument document; // positions, for later errors (e.g. a tools glob matching nothing)
 
     // `source` names the file in errors. All problems found are reported, one a line.

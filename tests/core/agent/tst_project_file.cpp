@@ -28,6 +28,7 @@ private Q_SLOTS:
     void errorsGiveLineAndColumn();
     void limitsAreRead();
     void limitsFromFlagsWin();
+    void checkpointLimitsAreRead();
     void addRuleRefusesABrokenFile_data();
     void addRuleRefusesABrokenFile();
     void addRuleRefusesABrokenRule();
@@ -172,6 +173,12 @@ void TestProjectFile::brokenFilesAreErrorsNamingThePath_data()
                                     << "limits.workspace_quota_mb";
     QTest::newRow("quota beyond exact") << QByteArray(R"({"limits": {"workspace_quota_mb": 1e300}})")
                                         << "limits.workspace_quota_mb";
+    QTest::newRow("checkpoints not an object") << QByteArray(R"({"checkpoints": 50})") << "checkpoints";
+    QTest::newRow("checkpoints typo") << QByteArray(R"({"checkpoints": {"max": 5}})") << "checkpoints.max";
+    QTest::newRow("checkpoints count zero")
+        << QByteArray(R"({"checkpoints": {"max_count": 0}})") << "checkpoints.max_count";
+    QTest::newRow("checkpoints size a string")
+        << QByteArray(R"({"checkpoints": {"max_mb": "512"}})") << "checkpoints.max_mb";
     QTest::newRow("turns a string") << QByteArray(R"({"limits": {"max_turns": "10"}})") << "limits.max_turns";
     QTest::newRow("cost negative") << QByteArray(R"({"limits": {"cost_budget_usd": -1}})") << "limits.cost_budget_usd";
     QTest::newRow("huge number") << QByteArray(R"({"limits": {"max_turns": 1e999}})") << "out of range";
@@ -267,6 +274,27 @@ void TestProjectFile::limitsAreRead()
     const AgentChoices merged = saved.overriddenBy(c);
     QCOMPARE(merged.maxTurns, 7);
     QCOMPARE(merged.workspaceQuotaMb, std::optional<qint64>(512));
+}
+
+void TestProjectFile::checkpointLimitsAreRead()
+{
+    QTemporaryDir dir;
+    write(dir.filePath(QStringLiteral("airlock.json")), R"({"checkpoints": {"max_count": 7, "max_mb": 64}})");
+    AgentChoices c;
+    const Status s = ProjectFile::applyTo(dir.path(), c);
+    QVERIFY2(s.ok(), s.ok() ? "" : qPrintable(s.error().message));
+    QCOMPARE(c.checkpointMaxCount, std::optional<int>(7));
+    QCOMPARE(c.checkpointMaxMb, std::optional<qint64>(64));
+    const AgentChoices merged = AgentChoices().overriddenBy(c);
+    QCOMPARE(merged.checkpointMaxCount, std::optional<int>(7));
+    // Unset, the agent's defaults hold.
+    QTemporaryDir plain;
+    write(plain.filePath(QStringLiteral("airlock.json")), R"({"model": "m"})");
+    AgentChoices d;
+    QVERIFY(ProjectFile::applyTo(plain.path(), d).ok());
+    QVERIFY(!d.checkpointMaxCount);
+    QCOMPARE(CheckpointOptions().maxCount, 50);
+    QCOMPARE(CheckpointOptions().maxBytes, qint64(512) * 1024 * 1024);
 }
 
 void TestProjectFile::limitsFromFlagsWin()

@@ -342,6 +342,8 @@ QString EntryHtml::of(const TranscriptEntry &e, const QPalette &pal, Options opt
             return colored(QStringLiteral("\u25a0 <b>%1</b>").arg(escaped(e.text)), mutedText(pal));
         case TranscriptEntry::NoticeKind::Retrying:
             return colored(QStringLiteral("\u21bb %1").arg(escaped(retryNote(e))), mutedText(pal));
+        case TranscriptEntry::NoticeKind::Undone: // the person's doing, like a stop
+            return colored(QStringLiteral("\u21b6 <b>%1</b>").arg(escaped(e.text)), mutedText(pal));
         case TranscriptEntry::NoticeKind::Plain:
             break;
         }
