@@ -120,11 +120,9 @@ int undo(const QString &sessionId, const QString &toCall)
         return failWith(undone.error());
     const auto u = payloads::Undo::from(*undone);
     CliOutput::outLine(
-        QStringLiteral("session %1: undid %2; the workspace is back to before call %3 (%4 files put back, "
-                       "%5 removed). The model hears of it with the next prompt.")
-            .arg(undone->sessionId, u.undone.join(QStringLiteral(", ")), u.callId)
-            .arg(u.written)
-            .arg(u.removed));
+        QStringLiteral("session %1: undid %2; the workspace is back to before call %3 (%4). The model hears of it "
+                       "with the next prompt.")
+            .arg(undone->sessionId, u.undone.join(QStringLiteral(", ")), u.callId, u.counts()));
     return Cli::Ok;
 }
 

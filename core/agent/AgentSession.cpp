@@ -987,11 +987,8 @@ void AgentSession::onUndone(const Result<payloads::Undo> &undone)
     record(EventKind::Undo, undone->toJson());
     m_notes = m_notes.isEmpty() ? ConversationRebuilder::undoNote(*undone)
                                 : m_notes + QLatin1Char('\n') + ConversationRebuilder::undoNote(*undone);
-    Q_EMIT undoFinished(true, QStringLiteral("undid %1: the workspace is back to before call %2 (%3 files put back, "
-                                             "%4 removed)")
-                                  .arg(undone->undone.join(QStringLiteral(", ")), undone->callId)
-                                  .arg(undone->written)
-                                  .arg(undone->removed));
+    Q_EMIT undoFinished(true, QStringLiteral("undid %1: the workspace is back to before call %2 (%3)")
+                                  .arg(undone->undone.join(QStringLiteral(", ")), undone->callId, undone->counts()));
 }
 
 void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs,

@@ -196,12 +196,9 @@ QString ConversationRebuilder::undoNote(const payloads::Undo &undo)
 {
     const QString calls = undo.undone.isEmpty() ? undo.callId : undo.undone.join(QStringLiteral(", "));
     return QStringLiteral("[Airlock: the user undid %1 %2. The workspace is back to how it was before call %3 ran: "
-                          "what %4 changed there is gone (%5 files put back, %6 removed). Anything done outside the "
-                          "workspace was not undone.]")
+                          "what %4 changed there is gone (%5). Anything done outside the workspace was not undone.]")
         .arg(undo.undone.size() > 1 ? QStringLiteral("calls") : QStringLiteral("call"), calls, undo.callId,
-             undo.undone.size() > 1 ? QStringLiteral("those calls") : QStringLiteral("it"))
-        .arg(undo.written)
-        .arg(undo.removed);
+             undo.undone.size() > 1 ? QStringLiteral("those calls") : QStringLiteral("it"), undo.counts());
 }
 
 QString ConversationRebuilder::withNotes(const QString &notes, const QString &prompt)

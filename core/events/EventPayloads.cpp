@@ -348,6 +348,12 @@ Undo Undo::from(const Event &event)
     return u;
 }
 
+QString Undo::counts() const
+{
+    return (written == 1 ? QStringLiteral("1 file put back") : QStringLiteral("%1 files put back").arg(written)) +
+           QStringLiteral(", %1 removed").arg(removed);
+}
+
 QJsonObject Undo::toJson() const
 {
     return {{kCallId, callId},   {kCheckpoint, checkpoint}, {kUndone, QJsonArray::fromStringList(undone)},

@@ -186,6 +186,8 @@ struct Undo {
     int written = 0; // files and links put back
     int removed = 0; // files, links and folders that were not there before the call
     qint64 durationMs = 0;
+    // For people: "1 file put back, 2 removed".
+    QString counts() const;
     static Undo from(const Event &event);
     QJsonObject toJson() const;
 };

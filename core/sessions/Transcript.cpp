@@ -402,13 +402,9 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
                 also.push_back(index);
             }
         }
-        TranscriptEntry note =
-            entry(TranscriptEntry::Kind::Notice,
-                  QStringLiteral("Undone by you: %1. The workspace is back to before call %2 (%3 files put back, %4 "
-                                 "removed).")
-                      .arg(undo.undone.join(QStringLiteral(", ")), undo.callId)
-                      .arg(undo.written)
-                      .arg(undo.removed));
+        TranscriptEntry note = entry(TranscriptEntry::Kind::Notice,
+                                     QStringLiteral("Undone by you: %1. The workspace is back to before call %2 (%3).")
+                                         .arg(undo.undone.join(QStringLiteral(", ")), undo.callId, undo.counts()));
         note.noticeKind = TranscriptEntry::NoticeKind::Undone;
         note.callId = undo.callId;
         Change c = append(std::move(note));

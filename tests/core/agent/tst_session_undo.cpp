@@ -12,6 +12,7 @@
 #include "core/storage/SessionStateDir.h"
 #include "tests/core/providers/FakeModelServer.h"
 #include "tests/support/AnthropicScript.h"
+#include "tests/support/OpenAiScript.h"
 
 #include <QDir>
 #include <QFile>
@@ -26,6 +27,7 @@ using namespace airlock;
 using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
+using airlock::test::OpenAiScript;
 
 namespace {
 
@@ -114,6 +116,7 @@ private Q_SLOTS:
     void undoRefusesWhatItCannotDo();
     void checkpointsArePrunedToTheLimit();
     void deletingTheSessionDeletesItsCheckpoints();
+    void openAiCompatibleModelHearsOfTheUndoToo();
 
 private:
     // Three writing calls and one read-only call in two turns, all auto-approved.
@@ -415,6 +418,43 @@ void TestSessionUndo::deletingTheSessionDeletesItsCheckpoints()
     QVERIFY(store.ok());
     QVERIFY((*store)->deleteSession(id).ok());
     QVERIFY(!QFileInfo::exists(folder));
+}
+
+void TestSessionUndo::openAiCompatibleModelHearsOfTheUndoToo()
+{
+    m_server->enqueue(FakeResponse::sse(
+        OpenAiScript()
+            .toolCalls({{QStringLiteral("call_a"), pathInput("keep.txt", "v2\n")}}, QStringLiteral("write_file"))
+            .end(QStringLiteral("tool_calls"))));
+    m_server->enqueue(FakeResponse::sse(OpenAiScript().text(QStringLiteral("Done.")).end(QStringLiteral("stop"))));
+    AgentOptions o = options();
+    o.provider.kind = ProviderKind::OpenAi;
+    o.provider.baseUrl = m_server->baseUrl() + QStringLiteral("/v1");
+    o.provider.model = QStringLiteral("llama3.1");
+    QDir().mkpath(QFileInfo(m_db).absolutePath());
+    auto s = AgentSession::create(m_db, o, tools(), PolicyEngine());
+    QVERIFY(s.ok());
+    QVERIFY((*s)->send(QStringLiteral("edit")).ok());
+    QVERIFY(waitForRun(**s));
+    QCOMPARE(read(m_workspace + "/keep.txt"), QByteArray("v2\n"));
+    QSignalSpy finished(s->get(), &AgentSession::undoFinished);
+    QVERIFY((*s)->undo().ok());
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(read(m_workspace + "/keep.txt"), QByteArray("v1\n"));
+
+    m_server->enqueue(FakeResponse::sse(OpenAiScript().text(QStringLiteral("Noted.")).end(QStringLiteral("stop"))));
+    QVERIFY((*s)->send(QStringLiteral("again?")).ok());
+    QVERIFY(waitForRun(**s));
+    // A plain user message, as the Chat Completions format has it (no tool message needed).
+    const QJsonArray messages =
+        QJsonDocument::fromJson(m_server->requests().back().body).object().value(QLatin1String("messages")).toArray();
+    const QJsonObject last = messages.last().toObject();
+    QCOMPARE(last.value(QLatin1String("role")).toString(), QStringLiteral("user"));
+    const QString text = last.value(QLatin1String("content")).toString();
+    QVERIFY2(text.startsWith(QLatin1String("[Airlock: the user undid call call_a.")), qPrintable(text));
+    QVERIFY(text.endsWith(QLatin1String("again?")));
+    QCOMPARE(messages.at(messages.size() - 2).toObject().value(QLatin1String("role")).toString(),
+             QStringLiteral("assistant"));
 }
 
 QTEST_GUILESS_MAIN(TestSessionUndo)
