@@ -117,6 +117,7 @@ private Q_SLOTS:
     void checkpointsArePrunedToTheLimit();
     void deletingTheSessionDeletesItsCheckpoints();
     void openAiCompatibleModelHearsOfTheUndoToo();
+    void aCheckpointThatFailsIsSaidAndTheCallStillRuns();
 
 private:
     // Three writing calls and one read-only call in two turns, all auto-approved.
@@ -455,6 +456,38 @@ void TestSessionUndo::openAiCompatibleModelHearsOfTheUndoToo()
     QVERIFY(text.endsWith(QLatin1String("again?")));
     QCOMPARE(messages.at(messages.size() - 2).toObject().value(QLatin1String("role")).toString(),
              QStringLiteral("assistant"));
+}
+
+void TestSessionUndo::aCheckpointThatFailsIsSaidAndTheCallStillRuns()
+{
+    m_server->enqueue(FakeResponse::sse(
+        AnthropicScript()
+            .toolUse(QStringLiteral("toolu_1"), QStringLiteral("write_file"), pathInput("keep.txt", "v2\n"))
+            .end(QStringLiteral("tool_use"))));
+    m_server->enqueue(
+        FakeResponse::sse(AnthropicScript().text(QStringLiteral("Done.")).end(QStringLiteral("end_turn"))));
+    // A store folder that cannot be made: below a plain file.
+    write(m_workspace + QStringLiteral("/../plain"), "x");
+    AgentOptions o = options();
+    o.checkpoints.storeDir = m_workspace + QStringLiteral("/../plain/sessions/x/checkpoints");
+    QDir().mkpath(QFileInfo(m_db).absolutePath());
+    auto s = AgentSession::create(m_db, o, tools(), PolicyEngine());
+    QVERIFY(s.ok());
+    connect(s->get(), &AgentSession::eventRecorded, this, [this](const Event &e) { m_events.push_back(e); });
+    QVERIFY((*s)->send(QStringLiteral("edit")).ok());
+    QVERIFY(waitForRun(**s));
+    QCOMPARE(read(m_workspace + "/keep.txt"), QByteArray("v2\n")); // the work went on
+    bool said = false;
+    for (const Event &e : m_events) {
+        QVERIFY(e.knownKind() != EventKind::Checkpoint);
+        if (e.knownKind() == EventKind::Error) {
+            const auto error = payloads::Error::from(e);
+            said = error.where == QLatin1String("checkpoint") && error.callId == QLatin1String("toolu_1") &&
+                   error.message.contains(QLatin1String("cannot be undone"));
+        }
+    }
+    QVERIFY(said);
+    QCOMPARE((*s)->undo().error().code, Error::Code::NotFound);
 }
 
 QTEST_GUILESS_MAIN(TestSessionUndo)
