@@ -3,7 +3,7 @@
 #include "core/project/PolicyFile.h"
 #include "core/project/RuleToolCheck.h"
 #include "core/secrets/SecretStore.h"
-#include "core/storage/EventStore.h"
+#include "core/storage/SessionStateDir.h"
 #include "core/tools/JsonSchemaValidator.h"
 #include "sandbox/isolate/IsolateSandbox.h"
 #include "sandbox/microvm/MicroVmSandbox.h"
@@ -55,6 +55,10 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
     setup.options.maxTotalTokens = c.maxTotalTokens;
     setup.options.maxCostUsd = c.maxCostUsd;
     setup.options.sessionId = c.sessionId;
+    if (c.checkpointMaxCount)
+        setup.options.checkpoints.maxCount = *c.checkpointMaxCount;
+    if (c.checkpointMaxMb)
+        setup.options.checkpoints.maxBytes = *c.checkpointMaxMb * 1024 * 1024;
     if (!c.policyFile.isEmpty()) {
         auto parsed = PolicyFile::load(c.policyFile); // strict: duplicate keys, types, JSON paths
         if (!parsed)
@@ -93,8 +97,8 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         if (!QFileInfo(vm.workspaceDir).isDir())
             return bad(QStringLiteral("workspace %1 is not a folder").arg(vm.workspaceDir));
         applyVmChoices(c.vm, vm);
-        if (vm.guest == QLatin1String("debian") && !c.sessionId.isEmpty())
-            vm.diskPath = sessionDir(c.sessionId) + QStringLiteral("/disk.qcow2");
+        if (vm.guest == QLatin1String("debian") && SessionStateDir::isSafeId(c.sessionId))
+            vm.diskPath = sessionDiskPath(c.sessionId);
         // The sandbox describes its own tools, so schema and implementation agree.
         auto sandbox = std::make_shared<MicroVmSandbox>(vm);
         for (const QJsonValue &d : MicroVmSandbox::toolDescriptions(vm.guest)) {
@@ -144,9 +148,9 @@ void AgentSetupBuilder::applyVmChoices(const VmChoices &vm, MicroVmOptions &opti
         options.diskBytes = qint64(vm.diskGb) << 30;
 }
 
-QString AgentSetupBuilder::sessionDir(const QString &sessionId)
+QString AgentSetupBuilder::sessionDiskPath(const QString &sessionId)
 {
-    return QFileInfo(EventStore::defaultPath()).absolutePath() + QStringLiteral("/sessions/") + sessionId;
+    return SessionStateDir::of(sessionId) + QStringLiteral("/vm/disk.qcow2");
 }
 
 } // namespace airlock

@@ -18,9 +18,9 @@ public:
     // The project's "vm" as the microVM takes it: a Debian guest when the project
     // names one or any package, else the busybox guest; memory 1 GiB for Debian.
     static void applyVmChoices(const VmChoices &vm, MicroVmOptions &options);
-    // Where a session keeps what outlives one run of Airlock (its VM disk):
-    // beside the session database, sessions/<id>/.
-    static QString sessionDir(const QString &sessionId);
+    // Where a session's Debian VM keeps its disk: SessionStateDir's vm/ (deleted
+    // with the session).
+    static QString sessionDiskPath(const QString &sessionId);
 };
 
 } // namespace airlock

@@ -106,7 +106,7 @@ CommandSpec CliCommands::sessions()
     const OptionSpec json{QStringLiteral("json"), {}, QStringLiteral("one JSON object per line")};
     CommandSpec c;
     c.name = QStringLiteral("sessions");
-    c.summary = QStringLiteral("list, show, export and verify recorded sessions (read-only)");
+    c.summary = QStringLiteral("list, show, export and verify recorded sessions; undo their calls");
     c.subcommands = {
         {QStringLiteral("list"), QStringLiteral("list the recorded sessions"), {}, {json}},
         {QStringLiteral("show"), QStringLiteral("print a session's events as stored"), {id}, {json}},
@@ -116,7 +116,14 @@ CommandSpec CliCommands::sessions()
          {{QStringLiteral("format"), QStringLiteral("md|json"),
            QStringLiteral("md (default): a readable transcript; json: every event")}}},
         {QStringLiteral("verify"), QStringLiteral("check a session's hash chain, head and seal"), {id}},
+        {QStringLiteral("undo"),
+         QStringLiteral("put the session's workspace back to before its latest call (or CALL_ID)"),
+         {id},
+         {{QStringLiteral("to"), QStringLiteral("CALL_ID"),
+           QStringLiteral("undo this call and every checkpointed call after it")}}},
     };
+    c.notes = {QStringLiteral("Only undo writes: it restores the workspace from the checkpoint kept before the call "
+                              "and records it; the model hears of it with the next prompt (chat --session ID).")};
     return c;
 }
 

@@ -1,7 +1,10 @@
 #include "app/SessionsCommand.h"
 
+#include "app/AgentSetupBuilder.h"
+
 #include "app/Cli.h"
 #include "app/CliOutput.h"
+#include "core/agent/SessionUndo.h"
 #include "core/events/ChainVerifier.h"
 #include "core/events/EventJson.h"
 #include "core/sessions/SessionExporter.h"
@@ -10,6 +13,7 @@
 #include "core/storage/SessionAudit.h"
 
 #include <QDateTime>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 
@@ -104,6 +108,34 @@ int list(EventStore &store, bool json)
     return Cli::Ok;
 }
 
+// The one subcommand that writes: the workspace comes back from its checkpoint and a
+// session.undo event is appended to the log.
+int undo(const QString &sessionId, const QString &toCall)
+{
+    const QString db = EventStore::defaultPath();
+    if (!QFileInfo::exists(db))
+        return failWith(
+            Error::make(Error::Code::NotFound,
+                        QStringLiteral("no session with id \"%1\": there are no sessions yet").arg(sessionId)));
+    // A Debian VM's session disk goes back with the workspace (offline: a VM still
+    // running on it holds its lock, and the undo then fails before changing anything).
+    auto undone = SessionUndo::undoStored(db, sessionId, toCall, [](const QString &id, const QString &checkpoint) {
+        MicroVmOptions o;
+        o.sessionId = id;
+        o.guest = QStringLiteral("debian");
+        o.diskPath = AgentSetupBuilder::sessionDiskPath(id);
+        return MicroVm(o).revertDisk(checkpoint);
+    });
+    if (!undone)
+        return failWith(undone.error());
+    const auto u = payloads::Undo::from(*undone);
+    CliOutput::outLine(
+        QStringLiteral("session %1: undid %2; the workspace is back to before call %3 (%4). The model hears of it "
+                       "with the next prompt.")
+            .arg(undone->sessionId, u.undone.join(QStringLiteral(", ")), u.callId, u.counts()));
+    return Cli::Ok;
+}
+
 } // namespace
 
 int SessionsCommand::run(const ParsedCommandLine &parsed)
@@ -121,8 +153,10 @@ int SessionsCommand::run(const ParsedCommandLine &parsed)
         return CliOutput::badUsage(command, QStringLiteral("sessions list takes no arguments"));
     if (format != QLatin1String("md") && format != QLatin1String("json"))
         return CliOutput::badUsage(command, QStringLiteral("unknown format \"%1\": use md or json").arg(format));
+    if (sub == QLatin1String("undo"))
+        return undo(args.front(), parsed.value(QStringLiteral("to")));
 
-    // Every subcommand only reads: it works on a read-only file and never migrates.
+    // Every other subcommand only reads: it works on a read-only file and never migrates.
     EventStore::OpenOptions readOnly;
     readOnly.readOnly = true;
     auto store = EventStore::open(EventStore::defaultPath(), readOnly);
@@ -185,6 +219,17 @@ int SessionsCommand::run(const ParsedCommandLine &parsed)
         // stderr with --json, so that stdout stays one event per line).
         (void)transcript.endOfRecord();
         for (const TranscriptEntry &e : transcript.entries()) {
+            if (e.kind == TranscriptEntry::Kind::ToolCall && e.undone) {
+                const QString note = QStringLiteral("undone: call %1 (%2); its workspace changes were undone at "
+                                                    "event %3")
+                                         .arg(e.callId, e.tool)
+                                         .arg(e.undoneAtSeq);
+                if (json)
+                    CliOutput::errLine(note);
+                else
+                    CliOutput::outLine(note);
+                continue;
+            }
             if (e.kind != TranscriptEntry::Kind::AssistantText || !e.interrupted)
                 continue;
             const QString note = QStringLiteral("interrupted: the answer at events %1-%2 (turn %3) was cut off; no "

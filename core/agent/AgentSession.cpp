@@ -10,8 +10,10 @@
 #include "core/sandbox/Sandbox.h"
 #include "core/storage/AsyncEventWriter.h"
 #include "core/storage/EventStore.h"
+#include "core/storage/SessionStateDir.h"
 #include "core/tools/JsonSchemaValidator.h"
 #include "core/util/JsonText.h"
+#include "core/workspace/WorkspaceCheckpointStore.h"
 
 #include <QDir>
 #include <QJsonArray>
@@ -71,6 +73,16 @@ QString counted(qint64 n)
     return c.toString(n);
 }
 
+// A checkpoint's name: unique in the session even when a later turn reuses a call
+// id (the seq of the call's exec.started), and readable in the store's folder.
+QString checkpointName(qint64 startedSeq, const QString &callId)
+{
+    QString safe;
+    for (const QChar c : callId.left(100))
+        safe += (c.isLetterOrNumber() && c.unicode() < 128) || c == u'-' || c == u'_' ? c : QChar(u'_');
+    return QStringLiteral("%1-%2").arg(startedSeq).arg(safe);
+}
+
 const PriceTable &builtinPrices()
 {
     static const PriceTable table = PriceTable::builtin();
@@ -121,6 +133,9 @@ AgentSession::AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain 
     for (AgentTool &t : m_tools)
         if (t.sandboxTool.isEmpty())
             t.sandboxTool = t.spec.name;
+    const CheckpointOptions &cp = m_options.checkpoints;
+    if (!m_options.workspaceDir.isEmpty() && !cp.storeDir.isEmpty() && cp.maxCount > 0)
+        m_checkpoints = std::make_shared<WorkspaceCheckpointStore>(cp.storeDir); // no disk until a call
 }
 
 AgentSession::~AgentSession()
@@ -147,9 +162,10 @@ std::unique_ptr<AgentSession> AgentSession::create(std::unique_ptr<AsyncEventWri
                                                    std::vector<AgentTool> tools, PolicyEngine policy)
 {
     const QString title = options.title;
-    std::unique_ptr<AgentSession> session(new AgentSession(
-        std::move(events), EventChain(options.sessionId.isEmpty() ? newSessionId() : options.sessionId),
-        std::move(options), std::move(tools), std::move(policy)));
+    // Named before `options` is moved: the order arguments are evaluated in is unspecified.
+    EventChain chain(options.sessionId.isEmpty() ? newSessionId() : options.sessionId);
+    std::unique_ptr<AgentSession> session(
+        new AgentSession(std::move(events), std::move(chain), std::move(options), std::move(tools), std::move(policy)));
     QJsonObject created{{QStringLiteral("provider"), session->m_options.provider.kind == ProviderKind::Anthropic
                                                          ? QStringLiteral("anthropic")
                                                          : QStringLiteral("openai")},
@@ -172,6 +188,11 @@ std::unique_ptr<AgentSession> AgentSession::create(std::unique_ptr<AsyncEventWri
 Result<std::unique_ptr<AgentSession>> AgentSession::create(const QString &databasePath, AgentOptions options,
                                                            std::vector<AgentTool> tools, PolicyEngine policy)
 {
+    // Checkpoints live beside the database, in the session's own folder.
+    if (options.sessionId.isEmpty())
+        options.sessionId = newSessionId();
+    if (options.checkpoints.storeDir.isEmpty() && SessionStateDir::isSafeId(options.sessionId))
+        options.checkpoints.storeDir = SessionStateDir::checkpoints(databasePath, options.sessionId);
     auto writer = AsyncEventWriter::open(databasePath);
     if (!writer)
         return writer.error();
@@ -199,6 +220,9 @@ Result<std::unique_ptr<AgentSession>> AgentSession::resume(const QString &databa
     }
     if (events.empty())
         return Error::make(Error::Code::NotFound, QStringLiteral("session %1 has no events").arg(sessionId));
+    const QString id = events.front().sessionId;
+    if (options.checkpoints.storeDir.isEmpty() && SessionStateDir::isSafeId(id))
+        options.checkpoints.storeDir = SessionStateDir::checkpoints(databasePath, id);
     auto writer = AsyncEventWriter::open(databasePath);
     if (!writer)
         return writer.error();
@@ -248,6 +272,8 @@ Result<std::unique_ptr<AgentSession>> AgentSession::resume(std::unique_ptr<Async
             {EventKind::ModelChanged, {{QStringLiteral("model"), session->m_options.provider.model}}});
     session->m_messages = std::move(conversation.messages);
     session->m_canRetry = conversation.lastRunFailed;
+    session->m_notes = conversation.pendingNotes;
+    session->m_undo.applyAll(events);
     // Recorded with the next prompt, so that listeners connected after resume() see them.
     for (const QString &callId : conversation.interruptedCalls)
         session->m_pending.push_back({EventKind::ExecutionFinished,
@@ -292,6 +318,7 @@ Event AgentSession::append(EventKind kind, const QJsonObject &payload)
 {
     Event e = m_chain.next(kind, payload);
     m_writer->submit(e);
+    m_undo.apply(e);
     m_budget.apply(e); // the budget counts what the log holds
     Q_EMIT eventRecorded(e);
     return e;
@@ -386,6 +413,8 @@ Status AgentSession::send(const QString &prompt)
 {
     if (m_busy)
         return Error::make(Error::Code::BadInput, QStringLiteral("a run is still in progress in this session"));
+    if (m_undoing)
+        return Error::make(Error::Code::Busy, QStringLiteral("an undo is still putting the workspace back"));
     if (prompt.trimmed().isEmpty())
         return Error::make(Error::Code::BadInput, QStringLiteral("the prompt is empty"));
     m_busy = true;
@@ -396,11 +425,13 @@ Status AgentSession::send(const QString &prompt)
     for (const auto &[kind, payload] : std::exchange(m_pending, {}))
         record(kind, payload);
     record(EventKind::UserMessage, {{QStringLiteral("text"), prompt}});
+    // What the person did since (an undo) goes first, as a resume rebuilds it.
+    const QString text = ConversationRebuilder::withNotes(std::exchange(m_notes, {}), prompt);
     // Results of the previous run's last calls, if any, share this user turn.
     if (!m_messages.isEmpty() && m_messages.back().role == ChatMessage::Role::User && m_messages.back().text.isEmpty())
-        m_messages.back().text = prompt;
+        m_messages.back().text = text;
     else
-        m_messages.append(ChatMessage::user(prompt));
+        m_messages.append(ChatMessage::user(text));
     startTurn();
     return {};
 }
@@ -850,30 +881,131 @@ void AgentSession::execute(const QueuedCall &call)
     const QString callId = call.id;
     const SandboxCall sandboxCall{call.id, def->sandboxTool, call.input, def->timeoutMs};
     m_running = callId; // before anything a listener could re-enter through
-    record(EventKind::ExecutionStarted, {{QStringLiteral("call_id"), callId},
-                                         {QStringLiteral("tool"), call.tool},
-                                         {QStringLiteral("sandbox"), def->sandbox->kind()},
-                                         {QStringLiteral("source"), def->source}});
+    const Event started = record(EventKind::ExecutionStarted, {{QStringLiteral("call_id"), callId},
+                                                               {QStringLiteral("tool"), call.tool},
+                                                               {QStringLiteral("sandbox"), def->sandbox->kind()},
+                                                               {QStringLiteral("source"), def->source}});
     // Only sandboxes that can write the shared folder need the before-and-after walk.
     const QString workspace = def->sandbox->sharesWorkspace() ? m_options.workspaceDir : QString();
-    m_executor->run(sandboxCall, def->sandbox, workspace, [this, callId](ToolExecutor::Executed done) {
-        // What the call changed in the workspace, recorded before its result, even
-        // when it failed: a failed command may have written half its files.
-        WorkspaceChanges changes = done.changes;
-        const int maxFiles = m_options.limits.maxFileChangeEvents;
-        for (std::size_t i = 0; i < changes.files.size() && (maxFiles < 0 || i < std::size_t(maxFiles)); ++i)
-            record(EventKind::FileChanged, changes.files[i].eventPayload(callId));
-        if (maxFiles >= 0 && changes.files.size() > std::size_t(maxFiles)) {
-            changes.incomplete = true;
-            changes.notes << QStringLiteral("Change record incomplete: %1 more changed files are not itemised.")
-                                 .arg(counted(qint64(changes.files.size()) - maxFiles));
-        }
-        const Result<SandboxOutcome> &r = done.outcome;
-        if (!r)
-            finishCall(callId, false, r.error().message, -1, changes);
-        else
-            finishCall(callId, r->ok, r->ok ? r->result : QJsonValue(r->error), r->durationMs, changes, done.cutFrom);
-    });
+    // A call that may change that folder is checkpointed first, so it can be undone.
+    ToolExecutor::CheckpointJob checkpoint;
+    if (!workspace.isEmpty() && m_checkpoints && !def->annotations.readOnly)
+        checkpoint = {m_checkpoints, checkpointName(started.seq, callId), m_options.checkpoints.maxCount,
+                      m_options.checkpoints.maxBytes, statefulSandboxes()};
+    const QString checkpointId = checkpoint.id;
+    m_executor->run(
+        sandboxCall, def->sandbox, workspace,
+        [this, callId, checkpointId](ToolExecutor::Executed done) {
+            if (done.checkpoint) {
+                if (*done.checkpoint) {
+                    const ToolExecutor::CheckpointTaken &taken = **done.checkpoint;
+                    payloads::Checkpoint p{callId,
+                                           checkpointId,
+                                           taken.recorded.files,
+                                           taken.recorded.stored,
+                                           taken.recorded.bytesAdded,
+                                           taken.recorded.durationMs,
+                                           taken.recorded.incomplete,
+                                           taken.pruned,
+                                           taken.sandboxMs};
+                    record(EventKind::Checkpoint, p.toJson());
+                } else {
+                    // The call ran all the same: a full disk must not stop the work, but
+                    // the person must know this call cannot be undone.
+                    record(EventKind::Error,
+                           {{QStringLiteral("message"), QStringLiteral("no checkpoint of the workspace was kept before "
+                                                                       "this call, so it cannot be undone: %1")
+                                                            .arg(done.checkpoint->error().message)},
+                            {QStringLiteral("where"), QStringLiteral("checkpoint")},
+                            {QStringLiteral("call_id"), callId}});
+                }
+            }
+            // What the call changed in the workspace, recorded before its result, even
+            // when it failed: a failed command may have written half its files.
+            WorkspaceChanges changes = done.changes;
+            const int maxFiles = m_options.limits.maxFileChangeEvents;
+            for (std::size_t i = 0; i < changes.files.size() && (maxFiles < 0 || i < std::size_t(maxFiles)); ++i)
+                record(EventKind::FileChanged, changes.files[i].eventPayload(callId));
+            if (maxFiles >= 0 && changes.files.size() > std::size_t(maxFiles)) {
+                changes.incomplete = true;
+                changes.notes << QStringLiteral("Change record incomplete: %1 more changed files are not itemised.")
+                                     .arg(counted(qint64(changes.files.size()) - maxFiles));
+            }
+            const Result<SandboxOutcome> &r = done.outcome;
+            if (!r)
+                finishCall(callId, false, r.error().message, -1, changes);
+            else
+                finishCall(callId, r->ok, r->ok ? r->result : QJsonValue(r->error), r->durationMs, changes,
+                           done.cutFrom);
+        },
+        std::move(checkpoint));
+}
+
+std::vector<std::shared_ptr<Sandbox>> AgentSession::statefulSandboxes() const
+{
+    std::vector<std::shared_ptr<Sandbox>> out;
+    for (const AgentTool &t : m_tools)
+        if (t.sandbox && t.sandbox->keepsCheckpoints() && std::find(out.begin(), out.end(), t.sandbox) == out.end())
+            out.push_back(t.sandbox);
+    return out;
+}
+
+Result<UndoPlan> AgentSession::planUndo(const QString &callId) const
+{
+    if (!m_checkpoints)
+        return Error::make(Error::Code::NotFound,
+                           QStringLiteral("this session keeps no checkpoints (it shares no workspace with a sandbox)"));
+    return m_undo.plan(callId);
+}
+
+Status AgentSession::undo(const QString &callId)
+{
+    if (m_busy)
+        return Error::make(Error::Code::Busy,
+                           QStringLiteral("a run is still in progress in this session: stop it or wait, then undo"));
+    if (m_undoing)
+        return Error::make(Error::Code::Busy, QStringLiteral("an undo is already putting the workspace back"));
+    auto plan = planUndo(callId);
+    if (!plan)
+        return plan.error();
+    m_undoing = true;
+    // Restored on the session's pool: this (the UI's) thread never waits on disk.
+    auto out = std::make_shared<std::optional<Result<payloads::Undo>>>();
+    m_executor
+        ->ordered([out, plan = *plan, store = m_checkpoints, workspace = m_options.workspaceDir,
+                   stateful = statefulSandboxes()] {
+            *out = SessionUndo::restore(plan, *store, workspace, [&stateful](const QString &checkpoint) -> Status {
+                for (const std::shared_ptr<Sandbox> &s : stateful)
+                    if (Status r = s->revertTo(checkpoint); !r)
+                        return Error::make(r.error().code,
+                                           QStringLiteral("the %1 sandbox: %2").arg(s->kind(), r.error().message));
+                return {};
+            });
+            return Status{};
+        })
+        .then(this, [this, out](Status) {
+            // Never from inside undo(): callers connect to undoFinished() after calling it.
+            QMetaObject::invokeMethod(
+                this, [this, out] { onUndone(**out); }, Qt::QueuedConnection);
+        });
+    return {};
+}
+
+void AgentSession::onUndone(const Result<payloads::Undo> &undone)
+{
+    m_undoing = false;
+    if (!undone) {
+        const QString message = QStringLiteral("could not undo: %1").arg(undone.error().message);
+        record(EventKind::Error,
+               {{QStringLiteral("message"), message}, {QStringLiteral("where"), QStringLiteral("undo")}});
+        Q_EMIT undoFinished(false, message);
+        return;
+    }
+    record(EventKind::Undo, undone->toJson());
+    m_notes = m_notes.isEmpty() ? ConversationRebuilder::undoNote(*undone)
+                                : m_notes + QLatin1Char('\n') + ConversationRebuilder::undoNote(*undone);
+    Q_EMIT undoFinished(true, QStringLiteral("undid %1: the workspace is back to before call %2 (%3)")
+                                  .arg(undone->undone.join(QStringLiteral(", ")), undone->callId, undone->counts()));
 }
 
 void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs,
@@ -954,6 +1086,8 @@ Status AgentSession::retry()
 {
     if (m_busy)
         return Error::make(Error::Code::Busy, QStringLiteral("a run is still in progress in this session"));
+    if (m_undoing)
+        return Error::make(Error::Code::Busy, QStringLiteral("an undo is still putting the workspace back"));
     if (!m_canRetry)
         return Error::make(Error::Code::BadInput,
                            QStringLiteral("the last run did not fail: there is nothing to retry"));

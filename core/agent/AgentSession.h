@@ -21,6 +21,7 @@
 #include "core/agent/CallLimits.h"
 #include "core/agent/CallQueue.h"
 #include "core/agent/PriceTable.h"
+#include "core/agent/SessionUndo.h"
 #include "core/agent/TurnStream.h"
 #include "core/events/EventChain.h"
 #include "core/policy/PolicyEngine.h"
@@ -42,6 +43,17 @@ namespace airlock {
 
 class AsyncEventWriter;
 class ToolExecutor;
+class WorkspaceCheckpointStore;
+
+// Checkpoints of the shared workspace, one before each call that may change it (its
+// tool is not marked read-only), so that calls can be undone (SessionUndo).
+struct CheckpointOptions {
+    // Where they are kept. Empty: beside the database a session is created or resumed
+    // with (SessionStateDir::checkpoints); none for a session handed its event sink.
+    QString storeDir;
+    int maxCount = 50; // 0: no checkpoints
+    qint64 maxBytes = qint64(512) * 1024 * 1024;
+};
 
 struct AgentOptions {
     ProviderConfig provider;
@@ -51,6 +63,7 @@ struct AgentOptions {
     double maxCostUsd = 0;            // per session, estimated from `prices`; 0: no budget
     std::optional<PriceTable> prices; // for the cost budget; unset: the built-in table
     CallLimits limits;                // what one call may make the session record and send
+    CheckpointOptions checkpoints;    // with a workspaceDir: what undo can go back to
     enum class Approval { Ask, AutoApprove, DenyAll };
     Approval approval = Approval::Ask;
     QString title;        // for a new session
@@ -142,6 +155,18 @@ public:
     // Refused while busy, or when the last run did not fail.
     Status retry();
     bool canRetry() const { return !m_busy && m_canRetry; }
+    // Puts the shared workspace back to how it was before call `callId` (empty: the
+    // latest checkpointed call not undone yet), undoing it and the checkpointed calls
+    // after it (SessionUndo). The files are restored off this thread; undoFinished()
+    // follows, after the session.undo event. The model hears of it with the next
+    // prompt. Refused while a run or another undo is going on, or when the call
+    // cannot be undone (the error says why).
+    Status undo(const QString &callId = {});
+    bool isUndoing() const { return m_undoing; }
+    // What an undo would do now, without doing it (for a confirmation).
+    // The sandboxes whose own state (a VM's disk) is checkpointed and undone too.
+    std::vector<std::shared_ptr<Sandbox>> statefulSandboxes() const;
+    Result<UndoPlan> planUndo(const QString &callId = {}) const;
     // Waits until every recorded event is on disk (for the CLI's exit).
     Status flush();
     // The same without waiting: finishes when every event recorded so far is on
@@ -158,6 +183,8 @@ Q_SIGNALS:
     // for another call, or cancelled.
     void approvalSettled(const QString &callId);
     void runFinished(airlock::AgentSession::Outcome outcome, const QString &message);
+    // An undo() ended: `message` says what was undone, or why it failed.
+    void undoFinished(bool ok, const QString &message);
 
 private:
     AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain chain, AgentOptions options,
@@ -187,6 +214,7 @@ private:
     void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1,
                     const WorkspaceChanges &changes = {}, qint64 cutFrom = -1);
     void endRun(Outcome outcome, const QString &message);
+    void onUndone(const Result<payloads::Undo> &undone);
     // model.turn_ended {stop_reason: "cancelled", by: "user"} for the current turn.
     void recordStopped();
     static QString stoppedResultText(); // what an approved call that never ran answers
@@ -201,6 +229,11 @@ private:
     PolicyEngine m_policy;
     Budget m_budget;
     std::unique_ptr<ToolExecutor> m_executor; // also our child, so it moves threads with us
+    // Used on the executor's pool only (by a call's worker, or an undo), never at once.
+    std::shared_ptr<WorkspaceCheckpointStore> m_checkpoints; // null: no checkpoints
+    SessionUndo m_undo;                                      // what can be undone, from the events
+    QString m_notes; // for the model with the next prompt (an undo), not sent yet
+    bool m_undoing = false;
 
     QList<ChatMessage> m_messages;
     ChatMessage m_assistant;    // the turn being streamed

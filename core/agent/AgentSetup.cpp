@@ -53,6 +53,10 @@ AgentChoices AgentChoices::overriddenBy(const AgentChoices &over) const
                                 std::pair{&c.vm.diskGb, over.vm.diskGb}})
         if (value > 0)
             *field = value;
+    if (over.checkpointMaxCount)
+        c.checkpointMaxCount = over.checkpointMaxCount;
+    if (over.checkpointMaxMb)
+        c.checkpointMaxMb = over.checkpointMaxMb;
     return c;
 }
 

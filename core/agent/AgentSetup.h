@@ -52,6 +52,9 @@ struct AgentChoices {
     int toolTimeoutMs = 0;
     std::optional<qint64> workspaceQuotaMb;
     VmChoices vm;
+    // The project's "checkpoints" limits; unset: ProjectCheckpoints' defaults.
+    std::optional<int> checkpointMaxCount;
+    std::optional<qint64> checkpointMaxMb;
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
     // These choices, with every field `over` sets taking its place.

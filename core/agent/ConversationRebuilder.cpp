@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <utility>
 
 namespace airlock {
 namespace {
@@ -21,8 +22,13 @@ QString str(const QJsonObject &o, const char *key)
 // Builds the message list while walking the events in order.
 class Builder {
 public:
-    void userText(const QString &text)
+    void note(const QString &text)
     {
+        m_out.pendingNotes += (m_out.pendingNotes.isEmpty() ? QString() : QStringLiteral("\n")) + text;
+    }
+    void userText(const QString &prompt)
+    {
+        const QString text = ConversationRebuilder::withNotes(std::exchange(m_out.pendingNotes, {}), prompt);
         closeAssistant();
         interruptPending(); // a provider needs every call answered before the next prompt
         // Results of the previous calls and the next prompt go in one user turn.
@@ -186,6 +192,20 @@ QString ConversationRebuilder::deniedResultText(const QString &by, const QString
         .arg(reason.isEmpty() ? QString() : QStringLiteral(": ") + reason);
 }
 
+QString ConversationRebuilder::undoNote(const payloads::Undo &undo)
+{
+    const QString calls = undo.undone.isEmpty() ? undo.callId : undo.undone.join(QStringLiteral(", "));
+    return QStringLiteral("[Airlock: the user undid %1 %2. The workspace is back to how it was before call %3 ran: "
+                          "what %4 changed there is gone (%5). Anything done outside the workspace was not undone.]")
+        .arg(undo.undone.size() > 1 ? QStringLiteral("calls") : QStringLiteral("call"), calls, undo.callId,
+             undo.undone.size() > 1 ? QStringLiteral("those calls") : QStringLiteral("it"), undo.counts());
+}
+
+QString ConversationRebuilder::withNotes(const QString &notes, const QString &prompt)
+{
+    return notes.isEmpty() ? prompt : notes + QStringLiteral("\n\n") + prompt;
+}
+
 RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events)
 {
     bool lastRunFailed = false;
@@ -248,6 +268,9 @@ RebuiltConversation ConversationRebuilder::rebuild(std::span<const Event> events
         case EventKind::ApprovalGranted:
             if (p.value(QLatin1String("edited_input")).isObject())
                 editedInputs.insert(str(p, "call_id"), p.value(QLatin1String("edited_input")).toObject());
+            break;
+        case EventKind::Undo:
+            b.note(undoNote(payloads::Undo::from(e)));
             break;
         case EventKind::ExecutionFinished: {
             const bool ok = p.value(QLatin1String("ok")).toBool();

@@ -7,6 +7,7 @@
 // agent can record them as interrupted before it continues.
 
 #include "core/events/Event.h"
+#include "core/events/EventPayloads.h"
 #include "core/providers/ChatRequest.h"
 
 #include <QJsonObject>
@@ -29,6 +30,9 @@ struct RebuiltConversation {
     // The log ends with a model failure (an error event of a turn): the turn can be
     // retried from `messages`.
     bool lastRunFailed = false;
+    // What the person did since the last prompt that the model must hear (an undo),
+    // not sent yet: it goes before the next prompt's text (see withNotes).
+    QString pendingNotes;
 };
 
 class ConversationRebuilder {
@@ -46,6 +50,12 @@ public:
     // What the model hears for an approval.denied: a denial, or for by "stop" that
     // nobody decided. Logs of older versions (by "cancel") read as they always did.
     static QString deniedResultText(const QString &by, const QString &reason);
+    // What the model hears of a session.undo, before the next prompt: a plain text
+    // part of the user's message, which both the Anthropic and the OpenAI formats
+    // carry as it is (a tool result would need a call to answer).
+    static QString undoNote(const payloads::Undo &undo);
+    // A prompt's text as the model gets it, with the notes that wait for it.
+    static QString withNotes(const QString &notes, const QString &prompt);
 };
 
 } // namespace airlock

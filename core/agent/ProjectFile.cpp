@@ -139,6 +139,10 @@ Status ProjectFile::applyTo(const QString &projectDir, AgentChoices &c)
                                 std::pair{&c.vm.diskGb, p.vm.diskGb}})
         if (*field <= 0 && value)
             *field = *value;
+    if (!c.checkpointMaxCount && p.checkpoints.maxCount)
+        c.checkpointMaxCount = p.checkpoints.maxCount;
+    if (!c.checkpointMaxMb && p.checkpoints.maxMb)
+        c.checkpointMaxMb = p.checkpoints.maxMb;
     c.projectRules = p.rules;
     if (!p.readOnlyTools.isEmpty())
         c.readOnlyTools = p.readOnlyTools; // the project's policy over the settings'

@@ -4,6 +4,10 @@
 #include "core/util/JsonText.h"
 #include "core/workspace/WorkspaceSnapshot.h"
 
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -202,60 +206,109 @@ ToolExecutor::~ToolExecutor()
     });
 }
 
+namespace {
+
+Result<ToolExecutor::CheckpointTaken> takeCheckpoint(const ToolExecutor::CheckpointJob &job, const QString &workspace)
+{
+    // The session's folder holds more than checkpoints (a VM's disk): only its owner reads it.
+    const QString sessionDir = QFileInfo(job.store->storeDir()).absolutePath();
+    if (!QFileInfo::exists(sessionDir)) {
+        if (!QDir().mkpath(sessionDir))
+            return Error::make(Error::Code::Io, QStringLiteral("could not create %1").arg(sessionDir));
+        QFile::setPermissions(sessionDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    }
+    QElapsedTimer timer;
+    timer.start();
+    for (const std::shared_ptr<Sandbox> &s : job.stateful)
+        if (Status cp = s->checkpoint(job.id); !cp)
+            return Error::make(cp.error().code,
+                               QStringLiteral("the %1 sandbox: %2").arg(s->kind(), cp.error().message));
+    const qint64 sandboxMs = job.stateful.empty() ? -1 : timer.elapsed();
+    auto recorded = job.store->record(job.id, workspace);
+    if (!recorded)
+        return recorded.error();
+    ToolExecutor::CheckpointTaken taken{std::move(*recorded), {}, sandboxMs};
+    auto pruned = job.store->prune(job.maxCount, job.maxBytes);
+    if (!pruned)
+        return pruned.error();
+    for (const QString &old : *pruned)
+        for (const std::shared_ptr<Sandbox> &s : job.stateful)
+            (void)s->dropCheckpoint(old); // one left behind costs disk space, not correctness
+    taken.pruned = std::move(*pruned);
+    return taken;
+}
+
+} // namespace
+
 void ToolExecutor::run(const SandboxCall &call, std::shared_ptr<Sandbox> sandbox, const QString &workspace,
                        std::function<void(Executed)> done)
+{
+    run(call, std::move(sandbox), workspace, std::move(done), CheckpointJob{});
+}
+
+void ToolExecutor::run(const SandboxCall &call, std::shared_ptr<Sandbox> sandbox, const QString &workspace,
+                       std::function<void(Executed)> done, CheckpointJob checkpoint)
 {
     m_runningCall = call.callId;
     m_runningSandbox = sandbox;
     m_runningCancelled = std::make_shared<std::atomic<bool>>(false);
     const std::shared_ptr<std::atomic<bool>> cancelled = m_runningCancelled;
     const Sandbox::LogSink sink = logSink();
-    QtConcurrent::run(m_pool.get(), [sandbox, call, sink, workspace, cancelled, limits = m_limits]() -> Executed {
-        std::optional<WorkspaceSnapshot> before;
-        QString snapshotProblem;
-        if (!workspace.isEmpty()) {
-            auto taken = WorkspaceSnapshot::take(workspace, limits.workspace);
-            if (taken)
-                before = std::move(*taken);
-            else
-                snapshotProblem = taken.error().message;
-        }
-        // Stop pressed during the walk (or while a VM boot was awaited) is not
-        // lost: the sandbox only hears of cancels for the call it is running.
-        Executed out{cancelled->load() ? Result<SandboxOutcome>(Error::make(
-                                             Error::Code::Io, QStringLiteral("cancelled before it started")))
-                                       : sandbox->run(call, sink),
-                     {}};
-        // Cut here, off the session's thread: a giant result costs time to measure.
-        if (out.outcome && out.outcome->ok)
-            out.outcome->result = bounded(out.outcome->result, limits.maxResultBytes, &out.cutFrom);
-        else if (out.outcome)
-            out.outcome->error = jsonText(bounded(out.outcome->error, limits.maxResultBytes, &out.cutFrom));
-        if (before) {
-            auto changes = before->diffAgainstNow();
-            if (changes)
-                out.changes = std::move(*changes);
-            else
-                out.changes = {{}, true, {changes.error().message}};
-        } else if (!snapshotProblem.isEmpty()) {
-            out.changes = {{}, true, {snapshotProblem}};
-        }
-        return out;
-    }).then(this, [this, callId = call.callId, done = std::move(done)](Executed executed) {
-        // Never from inside run(): a call that ended before this continuation was
-        // attached would otherwise be answered while its caller still starts it.
-        QMetaObject::invokeMethod(
-            this,
-            [this, callId, done, executed = std::move(executed)]() mutable {
-                if (m_runningCall == callId) {
-                    m_runningCall.clear();
-                    m_runningSandbox.reset();
-                    m_runningCancelled.reset();
-                }
-                done(std::move(executed));
-            },
-            Qt::QueuedConnection);
-    });
+    QtConcurrent::run(
+        m_pool.get(),
+        [sandbox, call, sink, workspace, cancelled, limits = m_limits,
+         checkpoint = std::move(checkpoint)]() -> Executed {
+            std::optional<Result<CheckpointTaken>> taken;
+            if (checkpoint.store && !workspace.isEmpty())
+                taken = takeCheckpoint(checkpoint, workspace);
+            std::optional<WorkspaceSnapshot> before;
+            QString snapshotProblem;
+            if (!workspace.isEmpty()) {
+                auto taken = WorkspaceSnapshot::take(workspace, limits.workspace);
+                if (taken)
+                    before = std::move(*taken);
+                else
+                    snapshotProblem = taken.error().message;
+            }
+            // Stop pressed during the walk (or while a VM boot was awaited) is not
+            // lost: the sandbox only hears of cancels for the call it is running.
+            Executed out{cancelled->load() ? Result<SandboxOutcome>(Error::make(
+                                                 Error::Code::Io, QStringLiteral("cancelled before it started")))
+                                           : sandbox->run(call, sink),
+                         {},
+                         -1,
+                         std::move(taken)};
+            // Cut here, off the session's thread: a giant result costs time to measure.
+            if (out.outcome && out.outcome->ok)
+                out.outcome->result = bounded(out.outcome->result, limits.maxResultBytes, &out.cutFrom);
+            else if (out.outcome)
+                out.outcome->error = jsonText(bounded(out.outcome->error, limits.maxResultBytes, &out.cutFrom));
+            if (before) {
+                auto changes = before->diffAgainstNow();
+                if (changes)
+                    out.changes = std::move(*changes);
+                else
+                    out.changes = {{}, true, {changes.error().message}};
+            } else if (!snapshotProblem.isEmpty()) {
+                out.changes = {{}, true, {snapshotProblem}};
+            }
+            return out;
+        })
+        .then(this, [this, callId = call.callId, done = std::move(done)](Executed executed) {
+            // Never from inside run(): a call that ended before this continuation was
+            // attached would otherwise be answered while its caller still starts it.
+            QMetaObject::invokeMethod(
+                this,
+                [this, callId, done, executed = std::move(executed)]() mutable {
+                    if (m_runningCall == callId) {
+                        m_runningCall.clear();
+                        m_runningSandbox.reset();
+                        m_runningCancelled.reset();
+                    }
+                    done(std::move(executed));
+                },
+                Qt::QueuedConnection);
+        });
 }
 
 void ToolExecutor::cancelRunning()

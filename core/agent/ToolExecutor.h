@@ -16,6 +16,7 @@
 #include "core/sandbox/Sandbox.h"
 #include "core/util/Result.h"
 #include "core/workspace/WorkspaceChanges.h"
+#include "core/workspace/WorkspaceCheckpointStore.h"
 
 #include <QFuture>
 #include <QJsonValue>
@@ -34,11 +35,29 @@ namespace airlock {
 class ToolExecutor final : public QObject {
     Q_OBJECT
 public:
+    // Before a call: the workspace recorded in `store` as checkpoint `id`, then the
+    // oldest checkpoints pruned to the limits, so the call can be undone.
+    struct CheckpointJob {
+        std::shared_ptr<WorkspaceCheckpointStore> store; // null: no checkpoint
+        QString id;
+        int maxCount = 0;
+        qint64 maxBytes = 0;
+        // Sandboxes with state of their own (a VM's disk), checkpointed with the
+        // workspace under the same id, and pruned with it.
+        std::vector<std::shared_ptr<Sandbox>> stateful;
+    };
+    struct CheckpointTaken {
+        WorkspaceCheckpointStore::Recorded recorded;
+        QStringList pruned;
+        qint64 sandboxMs = -1; // the stateful sandboxes' checkpoints (-1: none)
+    };
     // A call's outcome and what it changed in the shared workspace.
     struct Executed {
         Result<SandboxOutcome> outcome;
         WorkspaceChanges changes;
         qint64 cutFrom = -1; // the result's size as the tool gave it, when it was cut
+        // Set when a checkpoint was asked for: what was recorded, or why not.
+        std::optional<Result<CheckpointTaken>> checkpoint{};
     };
     // Log lines of one call (or of a boot, with no call id) ready to be recorded.
     struct LogBatch {
@@ -64,6 +83,10 @@ public:
 
     // Runs `call` off this thread; `done` is called on this object's thread (never
     // after it is gone). `workspace`: the folder to walk before and after; empty: none.
+    // `checkpoint`: recorded first (of `workspace`), on the same worker: a call never
+    // starts before the state it may change is kept, and this thread never waits on disk.
+    void run(const SandboxCall &call, std::shared_ptr<Sandbox> sandbox, const QString &workspace,
+             std::function<void(Executed)> done, CheckpointJob checkpoint);
     void run(const SandboxCall &call, std::shared_ptr<Sandbox> sandbox, const QString &workspace,
              std::function<void(Executed)> done);
     // Stops the running call: a sandbox that has not started it yet never will.

@@ -24,6 +24,8 @@ constexpr std::array kKinds = {
     std::pair{EventKind::ExecutionFinished, "exec.finished"},
     std::pair{EventKind::Usage, "usage"},
     std::pair{EventKind::Error, "error"},
+    std::pair{EventKind::Checkpoint, "workspace.checkpoint"},
+    std::pair{EventKind::Undo, "session.undo"},
 };
 
 constexpr auto kAllKinds = [] {

@@ -34,6 +34,10 @@ enum class EventKind {
     Usage,             // {input_tokens, output_tokens, cache_*, cost_usd?}
     Error,             // {message, where?, call_id?, turn?, status?, error_type?}: status is the HTTP status and
                        //  error_type the provider's type (e.g. authentication_error) when the model failed
+    Checkpoint,        // {call_id, checkpoint, files, stored, bytes_added, duration_ms, incomplete?, pruned?}: the
+                       //  shared workspace as it was before the call, kept so the call can be undone
+    Undo,              // {call_id, checkpoint, undone, written, removed, duration_ms}: the workspace was put back
+                       //  to before call_id; `undone` lists it and the checkpointed calls after it
 };
 
 // Stable wire name, e.g. "model.tool_call".

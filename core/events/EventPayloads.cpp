@@ -1,5 +1,7 @@
 #include "core/events/EventPayloads.h"
 
+#include <QJsonArray>
+
 namespace airlock::payloads {
 namespace {
 
@@ -50,10 +52,27 @@ constexpr auto kCacheCreation = QLatin1String("cache_creation_input_tokens");
 constexpr auto kCostUsd = QLatin1String("cost_usd");
 constexpr auto kMessage = QLatin1String("message");
 constexpr auto kWhere = QLatin1String("where");
+constexpr auto kCheckpoint = QLatin1String("checkpoint");
+constexpr auto kFiles = QLatin1String("files");
+constexpr auto kStored = QLatin1String("stored");
+constexpr auto kBytesAdded = QLatin1String("bytes_added");
+constexpr auto kIncomplete = QLatin1String("incomplete");
+constexpr auto kPruned = QLatin1String("pruned");
+constexpr auto kSandboxMs = QLatin1String("sandbox_ms");
+constexpr auto kUndone = QLatin1String("undone");
+constexpr auto kWritten = QLatin1String("written");
 
 QString str(const QJsonObject &o, QLatin1String key)
 {
     return o.value(key).toString();
+}
+
+QStringList strings(const QJsonObject &o, QLatin1String key)
+{
+    QStringList out;
+    for (const QJsonValue &v : o.value(key).toArray())
+        out << v.toString();
+    return out;
 }
 
 std::optional<int> optionalInt(const QJsonObject &o, QLatin1String key)
@@ -289,6 +308,60 @@ QJsonObject Error::toJson() const
     if (!errorType.isEmpty())
         o.insert(kErrorType, errorType);
     return o;
+}
+
+Checkpoint Checkpoint::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    Checkpoint c;
+    c.callId = str(p, kCallId);
+    c.checkpoint = str(p, kCheckpoint);
+    c.files = p.value(kFiles).toInt();
+    c.stored = p.value(kStored).toInt();
+    c.bytesAdded = p.value(kBytesAdded).toInteger();
+    c.durationMs = p.value(kDurationMs).toInteger();
+    c.incomplete = p.value(kIncomplete).toBool();
+    c.pruned = strings(p, kPruned);
+    c.sandboxMs = p.contains(kSandboxMs) ? p.value(kSandboxMs).toInteger() : -1;
+    return c;
+}
+
+QJsonObject Checkpoint::toJson() const
+{
+    QJsonObject o{{kCallId, callId}, {kCheckpoint, checkpoint}, {kFiles, files},
+                  {kStored, stored}, {kBytesAdded, bytesAdded}, {kDurationMs, durationMs}};
+    if (incomplete)
+        o.insert(kIncomplete, true);
+    if (!pruned.isEmpty())
+        o.insert(kPruned, QJsonArray::fromStringList(pruned));
+    if (sandboxMs >= 0)
+        o.insert(kSandboxMs, sandboxMs);
+    return o;
+}
+
+Undo Undo::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    Undo u;
+    u.callId = str(p, kCallId);
+    u.checkpoint = str(p, kCheckpoint);
+    u.undone = strings(p, kUndone);
+    u.written = p.value(kWritten).toInt();
+    u.removed = p.value(kRemoved).toInt();
+    u.durationMs = p.value(kDurationMs).toInteger();
+    return u;
+}
+
+QString Undo::counts() const
+{
+    return (written == 1 ? QStringLiteral("1 file put back") : QStringLiteral("%1 files put back").arg(written)) +
+           QStringLiteral(", %1 removed").arg(removed);
+}
+
+QJsonObject Undo::toJson() const
+{
+    return {{kCallId, callId},   {kCheckpoint, checkpoint}, {kUndone, QJsonArray::fromStringList(undone)},
+            {kWritten, written}, {kRemoved, removed},       {kDurationMs, durationMs}};
 }
 
 } // namespace airlock::payloads

@@ -10,6 +10,7 @@
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -159,6 +160,36 @@ struct Error {
     int status = 0;          // the model's HTTP status, when known
     QString errorType{};     // the provider's error type, e.g. "authentication_error"
     static Error from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+// The shared workspace as it was before a call, kept so the call can be undone.
+struct Checkpoint {
+    QString callId;
+    QString checkpoint; // its name in the session's checkpoint store
+    int files = 0;      // entries recorded
+    int stored = 0;     // files whose bytes were read (new or changed)
+    qint64 bytesAdded = 0;
+    qint64 durationMs = 0;
+    bool incomplete = false; // the walk hit a limit: paths past it are not restored
+    QStringList pruned{};    // older checkpoints dropped for the limits
+    qint64 sandboxMs = -1;   // a stateful sandbox's own checkpoint (a VM disk), -1: none
+    static Checkpoint from(const Event &event);
+    QJsonObject toJson() const;
+};
+
+// The workspace was put back to before `callId`: it and the checkpointed calls
+// after it (`undone`, in order) are undone.
+struct Undo {
+    QString callId;
+    QString checkpoint;
+    QStringList undone;
+    int written = 0; // files and links put back
+    int removed = 0; // files, links and folders that were not there before the call
+    qint64 durationMs = 0;
+    // For people: "1 file put back, 2 removed".
+    QString counts() const;
+    static Undo from(const Event &event);
     QJsonObject toJson() const;
 };
 

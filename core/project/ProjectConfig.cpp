@@ -125,7 +125,7 @@ QStringList ProjectConfig::knownKeys()
     return {QStringLiteral("$schema"),  QStringLiteral("provider"),    QStringLiteral("model"),
             QStringLiteral("base_url"), QStringLiteral("api_key_env"), QStringLiteral("tools"),
             QStringLiteral("sandbox"),  QStringLiteral("workspace"),   QStringLiteral("policy"),
-            QStringLiteral("limits"),   QStringLiteral("vm")};
+            QStringLiteral("limits"),   QStringLiteral("vm"),          QStringLiteral("checkpoints")};
 }
 
 Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QString &source)
@@ -278,6 +278,22 @@ Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QStrin
                 config.vm.cpus = int(*v);
             if (auto v = r.positiveInteger(vo, at, "disk_gb", 4096))
                 config.vm.diskGb = int(*v);
+        }
+    }
+
+    if (p.contains(u"checkpoints")) {
+        const QJsonValue checkpoints = p.value(u"checkpoints");
+        if (!checkpoints.isObject()) {
+            r.error(QStringLiteral("checkpoints"),
+                    QStringLiteral("must be an object {\"max_count\": 50, \"max_mb\": 512}, not %1")
+                        .arg(Reader::typeName(checkpoints)));
+        } else {
+            const QJsonObject co = checkpoints.toObject();
+            const QString at = QStringLiteral("checkpoints");
+            r.checkKeys(co, at, {QStringLiteral("max_count"), QStringLiteral("max_mb")});
+            if (auto v = r.positiveInteger(co, at, "max_count", 100000))
+                config.checkpoints.maxCount = int(*v);
+            config.checkpoints.maxMb = r.positiveInteger(co, at, "max_mb", qint64(1) << 30);
         }
     }
 

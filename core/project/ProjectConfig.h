@@ -15,7 +15,8 @@
 //                "tool_timeout_ms": 30000, "workspace_quota_mb": 512},
 //     "vm": {"image": "debian" | "busybox",  // debian: the default when packages are named
 //            "packages": ["nodejs", "npm"],  // Debian packages added to the guest's base
-//            "memory_mb": 1024, "cpus": 2, "disk_gb": 8}
+//            "memory_mb": 1024, "cpus": 2, "disk_gb": 8},
+//     "checkpoints": {"max_count": 50, "max_mb": 512} // kept per session, for undo
 //   }
 // Every key has one type; an unknown key, a duplicated key or a wrong type is an
 // error naming its JSON path and line: a typo must never drop a restriction.
@@ -45,6 +46,14 @@ struct ProjectVm {
     std::optional<int> memoryMb, cpus, diskGb;
 };
 
+// How many workspace checkpoints (one before each call that may change the shared
+// workspace) a session keeps, and how much room their files may take; the oldest
+// go first. Unset: the agent's defaults (CheckpointOptions: 50, 512 MiB).
+struct ProjectCheckpoints {
+    std::optional<int> maxCount;
+    std::optional<qint64> maxMb;
+};
+
 struct ProjectConfig {
     std::optional<QString> provider, model, baseUrl, apiKeyEnv, sandbox, workspace;
     QStringList tools;             // globs as written
@@ -53,6 +62,7 @@ struct ProjectConfig {
     QString readOnlyTools;         // policy.read_only_tools: "run" | "ask" (empty: not set)
     ProjectLimits limits;
     ProjectVm vm;
+    ProjectCheckpoints checkpoints;
     StrictJsonDocument document; // positions, for later errors (e.g. a tools glob matching nothing)
 
     // `source` names the file in errors. All problems found are reported, one a line.

@@ -148,6 +148,8 @@ QByteArray SessionExporter::toMarkdown(const SessionSummary &session, std::span<
                       QLatin1Char('\n');
             else if (e.state == TranscriptEntry::CallState::Failed)
                 md += QStringLiteral("**Failed** `%1`:\n\n").arg(e.callId) + fenced(e.error) + QLatin1Char('\n');
+            if (e.undone)
+                md += QStringLiteral("> **Undone:** what this call changed in the workspace was undone\n\n");
             break;
         }
         case TranscriptEntry::Kind::Notice:

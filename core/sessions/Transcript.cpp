@@ -381,6 +381,36 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     case EventKind::ModelChanged:
         return append(entry(TranscriptEntry::Kind::Notice,
                             QStringLiteral("Model: %1").arg(payloads::ModelChanged::from(event).model)));
+    case EventKind::Checkpoint: {
+        int index = -1;
+        const auto taken = payloads::Checkpoint::from(event);
+        TranscriptEntry *call = callEntry(taken.callId, &index);
+        if (!call)
+            return std::nullopt;
+        call->checkpoint = taken.checkpoint;
+        call->lastSeq = event.seq;
+        return Change{index, false, {}};
+    }
+    case EventKind::Undo: {
+        const auto undo = payloads::Undo::from(event);
+        std::vector<int> also;
+        for (const QString &id : undo.undone) {
+            int index = -1;
+            if (TranscriptEntry *call = callEntry(id, &index); call && !call->undone) {
+                call->undone = true;
+                call->undoneAtSeq = event.seq;
+                also.push_back(index);
+            }
+        }
+        TranscriptEntry note = entry(TranscriptEntry::Kind::Notice,
+                                     QStringLiteral("Undone by you: %1. The workspace is back to before call %2 (%3).")
+                                         .arg(undo.undone.join(QStringLiteral(", ")), undo.callId, undo.counts()));
+        note.noticeKind = TranscriptEntry::NoticeKind::Undone;
+        note.callId = undo.callId;
+        Change c = append(std::move(note));
+        c.alsoChanged = std::move(also);
+        return c;
+    }
     case EventKind::SessionCreated:
     case EventKind::Usage:
         return std::nullopt;

@@ -28,9 +28,9 @@ struct TranscriptEntry {
     enum class Kind { UserMessage, AssistantText, ToolCall, Notice, Error };
     enum class CallState { Proposed, AwaitingApproval, Approved, Denied, Running, Succeeded, Failed };
 
-    // What a notice says: a plain fact, that the person stopped the turn, or that a
-    // failed request to the model is about to be sent again.
-    enum class NoticeKind { Plain, Stopped, Retrying };
+    // What a notice says: a plain fact, that the person stopped the turn, that a
+    // failed request to the model is about to be sent again, or that calls were undone.
+    enum class NoticeKind { Plain, Stopped, Retrying, Undone };
 
     Kind kind = Kind::Notice;
     qint64 firstSeq = 0;
@@ -78,6 +78,12 @@ struct TranscriptEntry {
     qint64 durationMs = -1;
     int logLines = 0;
     std::vector<RecordedFileChange> files; // in the order they were reported, one per path
+    // The workspace checkpoint taken before the call ran (empty: none, so it cannot be
+    // undone), and whether an undo has put the workspace back to before it or an
+    // earlier call (its changes are gone; it stays in the record).
+    QString checkpoint;
+    bool undone = false;
+    qint64 undoneAtSeq = 0; // the session.undo event that undid it
 };
 
 QString callStateName(TranscriptEntry::CallState state);

@@ -3,6 +3,7 @@
 #include "core/events/EventChain.h"
 #include "core/storage/InstallationKey.h"
 #include "core/storage/SchemaMigrations.h"
+#include "core/storage/SessionStateDir.h"
 
 #include <QHash>
 #include <QJsonObject>
@@ -504,7 +505,13 @@ Status EventStore::deleteSession(const QString &sessionId)
             return m_db->errorFor(rc, QStringLiteral("delete a session"));
         }
     }
-    return m_db->exec("COMMIT");
+    if (Status s = m_db->exec("COMMIT"); !s)
+        return s;
+    // What the session kept beside its events (workspace checkpoints, a VM's disk)
+    // goes with them. An id that cannot name a folder never had one.
+    if (!SessionStateDir::isSafeId(sessionId))
+        return {};
+    return SessionStateDir::remove(path(), sessionId);
 }
 
 } // namespace airlock

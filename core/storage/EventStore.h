@@ -78,6 +78,7 @@ public:
     // Runs `reads` in one read transaction, so that every read in it sees the same
     // committed state while another process appends (WAL snapshot isolation).
     Status readConsistently(const std::function<Status()> &reads);
+    // Deletes the events and the session's folder beside the database (SessionStateDir).
     Status deleteSession(const QString &sessionId);
     // The seq of the session's last event of `kind`, or 0 if it has none.
     Result<qint64> lastSeqOfKind(const QString &sessionId, EventKind kind);

@@ -420,12 +420,24 @@ Result<QString> MicroVm::diskNodeName()
     return Error::make(Error::Code::Internal, QStringLiteral("QEMU does not show the session disk %1").arg(want));
 }
 
+QString MicroVm::knownDiskPath() const
+{
+    if (!m_diskPath.isEmpty())
+        return m_diskPath;
+    // Not booted in this process yet: a kept session disk is still this VM's.
+    return m_options.guest == QLatin1String("debian") && QFileInfo::exists(m_options.diskPath) ? m_options.diskPath
+                                                                                               : QString();
+}
+
 Status MicroVm::checkpointDisk(const QString &name)
 {
-    if (m_diskPath.isEmpty())
-        return {};
-    if (!m_running)
-        return SessionDisk::createSnapshot(m_diskPath, name);
+    const QString disk = knownDiskPath();
+    if (disk.isEmpty())
+        return {}; // no disk yet: returning to here means starting from the image
+    if (!m_running) {
+        (void)SessionDisk::deleteSnapshot(disk, name); // one of this name from an earlier try
+        return SessionDisk::createSnapshot(disk, name);
+    }
     // What the guest has written but not flushed is in its page cache, not on the disk.
     ExecRequest sync;
     sync.argv = {QStringLiteral("sync")};
@@ -450,19 +462,37 @@ Status MicroVm::checkpointDisk(const QString &name)
 
 Status MicroVm::revertDisk(const QString &name)
 {
-    if (m_diskPath.isEmpty())
-        return Error::make(Error::Code::NotFound, QStringLiteral("this VM has no disk to return to a checkpoint"));
+    if (m_options.guest != QLatin1String("debian"))
+        return {}; // the busybox guest keeps nothing between boots
+    const QString disk = knownDiskPath().isEmpty() ? m_options.diskPath : knownDiskPath();
     destroy();
+    if (disk.isEmpty() || !QFileInfo::exists(disk))
+        return {}; // no disk yet: the next boot starts from the image, as it was
+    Result<QStringList> snaps = SessionDisk::snapshots(disk);
+    if (!snaps)
+        return snaps.error();
+    if (!snaps->contains(name)) {
+        // Checkpoint `name` was recorded while the session had no disk yet: before
+        // it, the machine was the image itself.
+        if (!QFile::remove(disk))
+            return Error::make(Error::Code::Io, QStringLiteral("cannot remove the session disk %1").arg(disk));
+        m_diskPath.clear();
+        if (m_notice)
+            m_notice(QStringLiteral("vm"), QStringLiteral("VM disk dropped: checkpoint %1 is from before it was "
+                                                          "made; the next call boots from the image")
+                                               .arg(name));
+        return {};
+    }
     if (m_notice)
         m_notice(QStringLiteral("vm"), QStringLiteral("VM stopped to return its disk to checkpoint %1; the next call "
                                                       "boots it as it was")
                                            .arg(name));
-    return SessionDisk::applySnapshot(m_diskPath, name);
+    return SessionDisk::applySnapshot(disk, name);
 }
 
 Status MicroVm::dropDiskCheckpoint(const QString &name)
 {
-    if (m_diskPath.isEmpty())
+    if (knownDiskPath().isEmpty())
         return {};
     if (m_running) {
         Result<QString> node = diskNodeName();
@@ -474,7 +504,7 @@ Status MicroVm::dropDiskCheckpoint(const QString &name)
                              QJsonObject{{QStringLiteral("device"), *node}, {QStringLiteral("name"), name}}}});
         return r ? Status{} : Status{r.error()};
     }
-    return SessionDisk::deleteSnapshot(m_diskPath, name);
+    return SessionDisk::deleteSnapshot(knownDiskPath(), name);
 }
 
 void MicroVm::shutDown()

@@ -199,6 +199,8 @@ private:
     // A QMP command through libvirt (the VM must be running).
     Result<QJsonObject> qmp(const QJsonObject &command);
     Result<QString> diskNodeName();
+    // The disk in use, or the session's kept disk before this process booted it.
+    QString knownDiskPath() const;
     Status ensureConnection();
     Result<wire::Frame> request(wire::Json header, std::string_view payload = {});
     Result<wire::Frame> awaitReply(std::int64_t id, qint64 deadlineMs);

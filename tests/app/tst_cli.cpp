@@ -3,10 +3,15 @@
 
 #include "core/events/ChainVerifier.h"
 #include "core/events/EventChain.h"
+#include "core/events/EventPayloads.h"
 #include "core/storage/EventStore.h"
+#include "core/storage/SessionStateDir.h"
+#include "core/workspace/WorkspaceCheckpointStore.h"
 
 #include <QCryptographicHash>
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
@@ -55,8 +60,12 @@ private Q_SLOTS:
     void cutOffAnswerIsShownAsInterrupted();
     void readOnlyDatabaseIsReadable_data();
     void readOnlyDatabaseIsReadable();
+    void undoPutsTheWorkspaceBack();
+    void undoSaysWhyItCannot();
 
 private:
+    // A session whose call call_2 wrote a workspace file after a real checkpoint.
+    QString seedCheckpointedSession(const QString &id, const QString &workspace);
     Run airlock(const QStringList &args);
     // As a user who cannot write the database (root ignores file modes: then as nobody).
     Run airlockWithoutWriteAccess(const QStringList &args);
@@ -493,6 +502,115 @@ void TestCli::readOnlyDatabaseIsReadable()
     ::chmod(QFile::encodeName(folder).constData(), 0755);
     QVERIFY(QFile::setPermissions(m_dbPath, QFile::ReadOwner | QFile::WriteOwner));
     QCOMPARE(QFileInfo(m_dbPath).lastModified().toString(Qt::ISODateWithMs).toLatin1(), before);
+}
+
+QString TestCli::seedCheckpointedSession(const QString &id, const QString &workspace)
+{
+    QDir().mkpath(workspace);
+    QFile before(workspace + QStringLiteral("/notes.txt"));
+    if (!before.open(QIODevice::WriteOnly))
+        qFatal("cannot write the workspace");
+    before.write("before\n");
+    before.close();
+    QDir().mkpath(QFileInfo(m_dbPath).absolutePath());
+    WorkspaceCheckpointStore checkpoints(SessionStateDir::checkpoints(m_dbPath, id));
+    auto taken = checkpoints.record(QStringLiteral("9-call_2"), workspace);
+    if (!taken)
+        qFatal("%s", qPrintable(taken.error().message));
+    // What the call then did: changed one file, added another.
+    QFile changed(workspace + QStringLiteral("/notes.txt"));
+    if (!changed.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        qFatal("cannot write the workspace");
+    changed.write("after\n");
+    changed.close();
+    QFile added(workspace + QStringLiteral("/added.txt"));
+    if (!added.open(QIODevice::WriteOnly))
+        qFatal("cannot write the workspace");
+    added.close();
+
+    auto store = EventStore::open(m_dbPath);
+    if (!store)
+        qFatal("%s", qPrintable(store.error().message));
+    EventChain c(id);
+    const auto call = [&](const char *callId, const char *tool) {
+        return c.next(EventKind::ModelToolCall, {{QStringLiteral("call_id"), QString::fromLatin1(callId)},
+                                                 {QStringLiteral("tool"), QString::fromLatin1(tool)},
+                                                 {QStringLiteral("input"), QJsonObject()}});
+    };
+    payloads::Checkpoint checkpoint{QStringLiteral("call_2"), QStringLiteral("9-call_2"), taken->files, taken->stored,
+                                    taken->bytesAdded,        taken->durationMs,          false,        {}};
+    std::vector<Event> events{
+        c.next(EventKind::SessionCreated, {{QStringLiteral("workspace"), workspace}}),
+        c.next(EventKind::UserMessage, {{QStringLiteral("text"), QStringLiteral("edit the notes")}}),
+        call("call_1", "read_file"),
+        call("call_2", "write_file"),
+        c.next(EventKind::ExecutionFinished, {{QStringLiteral("call_id"), QStringLiteral("call_1")},
+                                              {QStringLiteral("ok"), true},
+                                              {QStringLiteral("result"), QStringLiteral("before")}}),
+        c.next(EventKind::ExecutionStarted, {{QStringLiteral("call_id"), QStringLiteral("call_2")},
+                                             {QStringLiteral("tool"), QStringLiteral("write_file")}}),
+        c.next(EventKind::Checkpoint, checkpoint.toJson()),
+        c.next(EventKind::ExecutionFinished, {{QStringLiteral("call_id"), QStringLiteral("call_2")},
+                                              {QStringLiteral("ok"), true},
+                                              {QStringLiteral("result"), QStringLiteral("written")}}),
+    };
+    if (!(*store)->append(events))
+        qFatal("append failed");
+    return id;
+}
+
+void TestCli::undoPutsTheWorkspaceBack()
+{
+    const QString workspace = m_home.filePath(QStringLiteral("undo-workspace"));
+    const QString id = seedCheckpointedSession(QStringLiteral("undo0001"), workspace);
+    Run r = airlock({QStringLiteral("sessions"), QStringLiteral("undo"), QStringLiteral("undo")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.out.contains("undid call_2"), r.out.constData());
+    QFile notes(workspace + QStringLiteral("/notes.txt"));
+    QVERIFY(notes.open(QIODevice::ReadOnly));
+    QCOMPARE(notes.readAll(), QByteArray("before\n"));
+    QVERIFY(!QFile::exists(workspace + QStringLiteral("/added.txt")));
+
+    // The record: a session.undo event, the chain intact, the call shown undone.
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("show"), id});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("session.undo"), r.out.constData());
+    QVERIFY2(r.out.contains("undone: call call_2 (write_file)"), r.out.constData());
+    QVERIFY(!r.out.contains("undone: call call_1"));
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("verify"), id});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    // Nothing is left to undo.
+    r = airlock({QStringLiteral("sessions"), QStringLiteral("undo"), id});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("undone already"), r.err.constData());
+}
+
+void TestCli::undoSaysWhyItCannot()
+{
+    const QString plain = seedSession(QStringLiteral("plain001"));
+    const QString workspace = m_home.filePath(QStringLiteral("undo-workspace-2"));
+    const QString id = seedCheckpointedSession(QStringLiteral("undo0002"), workspace);
+    const struct {
+        QStringList args;
+        const char *says;
+    } cases[] = {
+        {{plain}, "has no checkpoint to go back to"},
+        {{id, QStringLiteral("--to"), QStringLiteral("call_1")}, "call call_1 (read_file) has no checkpoint"},
+        {{id, QStringLiteral("--to"), QStringLiteral("call_9")}, "has no call call_9"},
+        {{QStringLiteral("zzzz9999")}, "no session with id \"zzzz9999\""},
+        {{}, "exactly one session id"},
+    };
+    for (const auto &c : cases) {
+        const Run r = airlock(QStringList{QStringLiteral("sessions"), QStringLiteral("undo")} + c.args);
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(c.says), r.err.constData());
+        QCOMPARE(r.err.count('\n'), 1); // one clear line
+        QVERIFY(r.out.isEmpty());
+    }
+    // Nothing was changed by the refusals.
+    QFile notes(workspace + QStringLiteral("/notes.txt"));
+    QVERIFY(notes.open(QIODevice::ReadOnly));
+    QCOMPARE(notes.readAll(), QByteArray("after\n"));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

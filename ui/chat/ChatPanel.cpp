@@ -1,5 +1,6 @@
 #include "ui/chat/ChatPanel.h"
 
+#include "core/agent/SessionUndo.h"
 #include "core/util/OffThread.h"
 #include "ui/approval/ApprovalCard.h"
 #include "ui/approval/ApprovalQueue.h"
@@ -17,6 +18,7 @@
 #include <QDateTime>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QThread>
 #include <QTimer>
@@ -128,6 +130,7 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
             showPending(m_transcript->transcript()->entry(index.row()).callId);
     });
     connect(m_transcript, &TranscriptView::retryRequested, this, &ChatPanel::retryLastTurn);
+    connect(m_transcript, &TranscriptView::undoRequested, this, &ChatPanel::undoCall);
     connect(m_transcript, &TranscriptView::openSettingsRequested, this, &ChatPanel::openSettingsRequested);
     connect(m_modelPicker, &ModelPicker::modelChosen, this, &ChatPanel::chooseModel);
     connect(m_modelPicker, &ModelPicker::listOpened, this, &ChatPanel::listModels);
@@ -210,6 +213,58 @@ void ChatPanel::retryLastTurn()
         setRunning(true);
 }
 
+void ChatPanel::undoCall(const QString &callId)
+{
+    if (isRunning() || (m_agent && m_agent->isUndoing())) {
+        showError(tr("Stop the run (or wait for it to end), then undo."), false);
+        return;
+    }
+    if (m_sessionId.isEmpty())
+        return;
+    auto *box = new QMessageBox(QMessageBox::Question, tr("Undo this call"),
+                                tr("Put the workspace back to how it was before call %1? This call and the calls "
+                                   "after it that changed the workspace are undone, and what they changed there is "
+                                   "lost. Anything done outside the workspace stays done. The model is told with your "
+                                   "next message.")
+                                    .arg(callId),
+                                QMessageBox::Cancel, this); // deletes itself when closed
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setObjectName(QStringLiteral("undoCallDialog"));
+    QPushButton *confirm = box->addButton(tr("Undo"), QMessageBox::DestructiveRole);
+    box->setDefaultButton(QMessageBox::Cancel);
+    connect(box, &QMessageBox::buttonClicked, this, [this, callId, confirm](QAbstractButton *clicked) {
+        if (clicked != confirm || isRunning())
+            return;
+        clearError();
+        if (m_agent) {
+            if (Status s = m_agent->undo(callId); !s)
+                showError(s.error().message, false);
+            else
+                showStatus(tr("Undoing…"));
+            return;
+        }
+        // A reopened session without its agent: undone in the store; the event joins
+        // the window's feed like one the agent records.
+        showStatus(tr("Undoing…"));
+        OffThread::run(
+            this,
+            [db = m_databasePath, sessionId = m_sessionId, callId] {
+                return SessionUndo::undoStored(db, sessionId, callId);
+            },
+            [this](Result<Event> undone) {
+                if (!undone) {
+                    showStatus(tr("Ready"));
+                    showError(tr("Could not undo: %1").arg(undone.error().message), false);
+                    return;
+                }
+                Q_EMIT eventRecorded(*undone);
+                showStatus(
+                    tr("Undone: the workspace is back to before call %1").arg(payloads::Undo::from(*undone).callId));
+            });
+    });
+    box->open();
+}
+
 // Builds the agent off the UI thread (keychain, tool files, the JavaScript helper and
 // the database are all I/O), then sends `text`; empty: retries the failed turn.
 void ChatPanel::launch(const QString &text)
@@ -263,6 +318,14 @@ void ChatPanel::attach(std::unique_ptr<AgentSession> agent)
     connect(m_agent.get(), &AgentSession::eventRecorded, this, &ChatPanel::onEvent);
     connect(m_agent.get(), &AgentSession::approvalNeeded, m_approvals, &PendingApprovals::onApprovalNeeded);
     connect(m_agent.get(), &AgentSession::approvalSettled, m_approvals, &PendingApprovals::onApprovalSettled);
+    connect(m_agent.get(), &AgentSession::undoFinished, this, [this](bool ok, const QString &message) {
+        if (ok) {
+            showStatus(message.left(1).toUpper() + message.mid(1));
+            return;
+        }
+        showStatus(tr("Ready"));
+        showError(message, false);
+    });
     connect(m_agent.get(), &AgentSession::runFinished, this,
             [this](AgentSession::Outcome outcome, const QString &message) {
                 setRunning(false);

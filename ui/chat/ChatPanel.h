@@ -59,6 +59,10 @@ public:
     void stop();
     // The transcript's Retry: runs the failed turn again, with no new message.
     void retryLastTurn();
+    // Asks first (undoCallDialog), then puts the workspace back to before call
+    // `callId`: through the agent when one is attached, else from the store; both
+    // off the UI thread. Refused while a run goes on.
+    void undoCall(const QString &callId);
     // The prompt's Esc: stops a streaming turn, but never decides a call the person
     // has not looked at: with a call waiting it goes to the card instead.
     void escapeFromPrompt();

@@ -314,6 +314,10 @@ bool TranscriptDelegate::editorEvent(QEvent *event, QAbstractItemModel *model, c
         Q_EMIT retryRequested();
         return true;
     }
+    if (href == EntryHtml::undoHref() && transcript) {
+        Q_EMIT undoRequested(transcript->entry(index.row()).callId);
+        return true;
+    }
     if (href == EntryHtml::settingsHref()) {
         Q_EMIT openSettingsRequested();
         return true;

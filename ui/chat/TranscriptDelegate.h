@@ -90,6 +90,8 @@ Q_SIGNALS:
     // An error row's Retry button, or its "Check the API key in Settings" link.
     void retryRequested();
     void openSettingsRequested();
+    // A tool-call row's "Undo this call".
+    void undoRequested(const QString &callId);
 
 private:
     struct RowHeight {

@@ -73,6 +73,7 @@ TranscriptView::TranscriptView(QWidget *parent)
     connect(m_delegate, &TranscriptDelegate::fileChangeActivated, this, &TranscriptView::fileChangeActivated);
     connect(m_delegate, &TranscriptDelegate::retryRequested, this, &TranscriptView::retryRequested);
     connect(m_delegate, &TranscriptDelegate::openSettingsRequested, this, &TranscriptView::openSettingsRequested);
+    connect(m_delegate, &TranscriptDelegate::undoRequested, this, &TranscriptView::undoRequested);
 
     m_findBar->hide();
     auto *find = new QAction(tr("Find in transcript"), this);

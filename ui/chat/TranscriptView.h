@@ -66,6 +66,8 @@ Q_SIGNALS:
     void retryRequested();
     // "Check the API key in Settings" under an authentication error was clicked.
     void openSettingsRequested();
+    // "Undo this call" on a tool-call row was clicked.
+    void undoRequested(const QString &callId);
 
 protected:
     void dataChanged(const QModelIndex &topLeft, const QModelIndex &bottomRight,

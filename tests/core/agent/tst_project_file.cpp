@@ -28,6 +28,8 @@ private Q_SLOTS:
     void errorsGiveLineAndColumn();
     void limitsAreRead();
     void limitsFromFlagsWin();
+    void vmIsRead();
+    void checkpointLimitsAreRead();
     void addRuleRefusesABrokenFile_data();
     void addRuleRefusesABrokenFile();
     void addRuleRefusesABrokenRule();
@@ -172,6 +174,25 @@ void TestProjectFile::brokenFilesAreErrorsNamingThePath_data()
                                     << "limits.workspace_quota_mb";
     QTest::newRow("quota beyond exact") << QByteArray(R"({"limits": {"workspace_quota_mb": 1e300}})")
                                         << "limits.workspace_quota_mb";
+    QTest::newRow("checkpoints not an object") << QByteArray(R"({"checkpoints": 50})") << "checkpoints";
+    QTest::newRow("checkpoints typo") << QByteArray(R"({"checkpoints": {"max": 5}})") << "checkpoints.max";
+    QTest::newRow("checkpoints count zero")
+        << QByteArray(R"({"checkpoints": {"max_count": 0}})") << "checkpoints.max_count";
+    QTest::newRow("checkpoints size a string")
+        << QByteArray(R"({"checkpoints": {"max_mb": "512"}})") << "checkpoints.max_mb";
+    QTest::newRow("vm not an object") << QByteArray(R"({"vm": ["nodejs"]})") << "vm";
+    QTest::newRow("vm typo") << QByteArray(R"({"vm": {"package": ["nodejs"]}})") << "vm.package";
+    QTest::newRow("vm package an option") << QByteArray(R"({"vm": {"packages": ["-oAPT::X=1"]}})") << "vm.packages[0]";
+    QTest::newRow("vm package with a space")
+        << QByteArray(R"({"vm": {"packages": ["git", "node js"]}})") << "vm.packages[1]";
+    QTest::newRow("vm package shell") << QByteArray(R"({"vm": {"packages": ["a;rm -rf /"]}})") << "vm.packages[0]";
+    QTest::newRow("vm package not a string") << QByteArray(R"({"vm": {"packages": [1]}})") << "vm.packages[0]";
+    QTest::newRow("vm image unknown") << QByteArray(R"({"vm": {"image": "ubuntu"}})") << "vm.image";
+    QTest::newRow("vm busybox with packages")
+        << QByteArray(R"({"vm": {"image": "busybox", "packages": ["git"]}})") << "vm.image";
+    QTest::newRow("vm memory too small") << QByteArray(R"({"vm": {"memory_mb": 64}})") << "vm.memory_mb";
+    QTest::newRow("vm cpus zero") << QByteArray(R"({"vm": {"cpus": 0}})") << "vm.cpus";
+    QTest::newRow("vm disk fractional") << QByteArray(R"({"vm": {"disk_gb": 1.5}})") << "vm.disk_gb";
     QTest::newRow("turns a string") << QByteArray(R"({"limits": {"max_turns": "10"}})") << "limits.max_turns";
     QTest::newRow("cost negative") << QByteArray(R"({"limits": {"cost_budget_usd": -1}})") << "limits.cost_budget_usd";
     QTest::newRow("huge number") << QByteArray(R"({"limits": {"max_turns": 1e999}})") << "out of range";
@@ -267,6 +288,48 @@ void TestProjectFile::limitsAreRead()
     const AgentChoices merged = saved.overriddenBy(c);
     QCOMPARE(merged.maxTurns, 7);
     QCOMPARE(merged.workspaceQuotaMb, std::optional<qint64>(512));
+}
+
+void TestProjectFile::vmIsRead()
+{
+    QTemporaryDir dir;
+    write(dir.filePath(QStringLiteral("airlock.json")),
+          R"({"vm": {"packages": ["nodejs", "npm", "python3-pytest", "libc6:amd64", "git=1:2.39.5-0+deb12u2"],
+                     "memory_mb": 1024, "cpus": 2, "disk_gb": 8}})");
+    AgentChoices c;
+    const Status s = ProjectFile::applyTo(dir.path(), c);
+    QVERIFY2(s.ok(), s.ok() ? "" : qPrintable(s.error().message));
+    QCOMPARE(c.vm.packages.size(), 5);
+    QCOMPARE(c.vm.memoryMb, 1024);
+    QCOMPARE(c.vm.cpus, 2);
+    QCOMPARE(c.vm.diskGb, 8);
+    QVERIFY(c.vm.image.isEmpty()); // debian follows from the packages
+    AgentChoices flags;
+    flags.vm.memoryMb = 2048;
+    const AgentChoices merged = c.overriddenBy(flags);
+    QCOMPARE(merged.vm.memoryMb, 2048);
+    QCOMPARE(merged.vm.cpus, 2);
+}
+
+void TestProjectFile::checkpointLimitsAreRead()
+{
+    QTemporaryDir dir;
+    write(dir.filePath(QStringLiteral("airlock.json")), R"({"checkpoints": {"max_count": 7, "max_mb": 64}})");
+    AgentChoices c;
+    const Status s = ProjectFile::applyTo(dir.path(), c);
+    QVERIFY2(s.ok(), s.ok() ? "" : qPrintable(s.error().message));
+    QCOMPARE(c.checkpointMaxCount, std::optional<int>(7));
+    QCOMPARE(c.checkpointMaxMb, std::optional<qint64>(64));
+    const AgentChoices merged = AgentChoices().overriddenBy(c);
+    QCOMPARE(merged.checkpointMaxCount, std::optional<int>(7));
+    // Unset, the agent's defaults hold.
+    QTemporaryDir plain;
+    write(plain.filePath(QStringLiteral("airlock.json")), R"({"model": "m"})");
+    AgentChoices d;
+    QVERIFY(ProjectFile::applyTo(plain.path(), d).ok());
+    QVERIFY(!d.checkpointMaxCount);
+    QCOMPARE(CheckpointOptions().maxCount, 50);
+    QCOMPARE(CheckpointOptions().maxBytes, qint64(512) * 1024 * 1024);
 }
 
 void TestProjectFile::limitsFromFlagsWin()

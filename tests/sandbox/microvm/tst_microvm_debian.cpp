@@ -8,6 +8,7 @@
 
 #include "sandbox/microvm/GuestImageCache.h"
 #include "sandbox/microvm/MicroVm.h"
+#include "sandbox/microvm/MicroVmSandbox.h"
 #include "sandbox/microvm/SessionDisk.h"
 
 #include <QDir>
@@ -70,6 +71,7 @@ private Q_SLOTS:
     void nodeAndPythonProjectsPassTheirTests();
     void sessionDiskKeepsAnInstalledPackage();
     void undoOfRmRfUsrLeavesAWorkingGuest();
+    void sandboxUndoesToBeforeTheDiskExisted();
 
 private:
     MicroVmOptions options(const QString &session, const QString &disk);
@@ -211,6 +213,43 @@ void TestMicroVmDebian::undoOfRmRfUsrLeavesAWorkingGuest()
     QVERIFY(snaps.ok());
     QVERIFY(snaps->contains(QStringLiteral("call-1")));
     vm.destroy();
+}
+
+void TestMicroVmDebian::sandboxUndoesToBeforeTheDiskExisted()
+{
+    const QString disk = m_tmp.filePath(QStringLiteral("fresh/vm/disk.qcow2"));
+    MicroVmSandbox sandbox(options(QStringLiteral("sandbox"), disk));
+    QVERIFY(sandbox.keepsCheckpoints());
+    QVERIFY(sandbox.checkpoint(QStringLiteral("1-first")).ok()); // before any boot: no disk yet
+    auto exec = [&](const QString &cmd) {
+        Result<SandboxOutcome> r = sandbox.run(
+            SandboxCall{QStringLiteral("c"), QStringLiteral("exec"), {{QStringLiteral("command"), cmd}}, 120000}, {});
+        return r && r->ok ? r->result.toObject() : QJsonObject{{QStringLiteral("exit_code"), -1}};
+    };
+    QCOMPARE(exec(QStringLiteral("touch /root/made-in-session")).value(QStringLiteral("exit_code")).toInt(), 0);
+    QVERIFY(QFile::exists(disk));
+    QVERIFY(sandbox.checkpoint(QStringLiteral("2-second")).ok());
+    QCOMPARE(exec(QStringLiteral("rm /root/made-in-session")).value(QStringLiteral("exit_code")).toInt(), 0);
+    QVERIFY(sandbox.revertTo(QStringLiteral("2-second")).ok());
+    QCOMPARE(exec(QStringLiteral("test -e /root/made-in-session")).value(QStringLiteral("exit_code")).toInt(), 0);
+    QVERIFY(sandbox.revertTo(QStringLiteral("1-first")).ok());
+    QVERIFY(!QFile::exists(disk)); // back to the image itself
+    QCOMPARE(exec(QStringLiteral("test -e /root/made-in-session")).value(QStringLiteral("exit_code")).toInt(), 1);
+    // A command that runs the guest out of memory fails the call and says what to change.
+    Result<SandboxOutcome> oom =
+        sandbox.run(SandboxCall{QStringLiteral("oom"),
+                                QStringLiteral("exec"),
+                                {{QStringLiteral("command"),
+                                  QStringLiteral("python3 -c 'x = bytearray(4 << 30)' || "
+                                                 "python3 -c 'x = [bytearray(1 << 20) for _ in range(4096)]'")}},
+                                120000},
+                    {});
+    QVERIFY(oom.ok());
+    QVERIFY2(!oom->ok && oom->error.contains(QLatin1String("ran out of memory")) &&
+                 oom->error.contains(QLatin1String("memory_mb")),
+             qPrintable(oom->error));
+    QCOMPARE(exec(QStringLiteral("true")).value(QStringLiteral("exit_code")).toInt(), 0); // still usable
+    sandbox.dispose();
 }
 
 QTEST_GUILESS_MAIN(TestMicroVmDebian)

@@ -314,6 +314,11 @@ QLatin1String EntryHtml::retryHref()
     return QLatin1String("airlock-action:retry");
 }
 
+QLatin1String EntryHtml::undoHref()
+{
+    return QLatin1String("airlock-action:undo");
+}
+
 QLatin1String EntryHtml::settingsHref()
 {
     return QLatin1String("airlock-action:settings");
@@ -342,6 +347,8 @@ QString EntryHtml::of(const TranscriptEntry &e, const QPalette &pal, Options opt
             return colored(QStringLiteral("\u25a0 <b>%1</b>").arg(escaped(e.text)), mutedText(pal));
         case TranscriptEntry::NoticeKind::Retrying:
             return colored(QStringLiteral("\u21bb %1").arg(escaped(retryNote(e))), mutedText(pal));
+        case TranscriptEntry::NoticeKind::Undone: // the person's doing, like a stop
+            return colored(QStringLiteral("\u21b6 <b>%1</b>").arg(escaped(e.text)), mutedText(pal));
         case TranscriptEntry::NoticeKind::Plain:
             break;
         }
@@ -374,6 +381,8 @@ QString EntryHtml::of(const TranscriptEntry &e, const QPalette &pal, Options opt
         facts << QStringLiteral("denied by %1: %2").arg(escaped(e.decidedBy), escaped(e.denialReason));
     else if (!e.scope.isEmpty())
         facts << QStringLiteral("approved by %1 (%2)").arg(escaped(e.decidedBy), escaped(e.scope));
+    if (e.undone)
+        facts << QStringLiteral("<b>undone</b>: what it changed in the workspace was put back");
     if (e.logLines > 0)
         facts << QStringLiteral("%1 log lines").arg(e.logLines);
     if (e.durationMs >= 0 && !terminal) // a terminal result has it on its status line
@@ -400,6 +409,10 @@ QString EntryHtml::of(const TranscriptEntry &e, const QPalette &pal, Options opt
         // "not run: you stopped the turn" says it all
     } else if (e.state == TranscriptEntry::CallState::Failed)
         html += colored(QStringLiteral("<b>Failed</b>"), errorText(pal)) + preBlock(resultText(e));
+    // Offered once the call is over: its checkpoint is what the workspace goes back to.
+    const bool over = e.state == TranscriptEntry::CallState::Succeeded || e.state == TranscriptEntry::CallState::Failed;
+    if (!e.checkpoint.isEmpty() && !e.undone && over)
+        html += QStringLiteral("<p>%1</p>").arg(actionButton(EntryHtml::undoHref(), QStringLiteral("Undo this call")));
     return html;
 }
 

@@ -27,8 +27,9 @@ public:
     // The scheme every changed-file link starts with.
     static QLatin1String fileScheme();
     // Links that act rather than show: run the failed turn again, open Settings,
-    // show a long output whole.
+    // show a long output whole, undo a call (on a row whose call has a checkpoint).
     static QLatin1String retryHref();
+    static QLatin1String undoHref();
     static QLatin1String settingsHref();
     static QLatin1String showAllHref();
     static QLatin1String actionScheme();
