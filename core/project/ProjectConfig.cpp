@@ -1,8 +1,8 @@
 #include "core/project/ProjectConfig.h"
 
-#include "core/project/DebianPackageName.h"
 #include "core/project/JsonPath.h"
 #include "core/project/PolicyFile.h"
+#include "core/util/DebianPackageName.h"
 
 #include <QJsonObject>
 #include <QRegularExpression>

@@ -1,6 +1,6 @@
 #include "sandbox/microvm/GuestImageRecipe.h"
 
-#include "core/project/DebianPackageName.h"
+#include "core/util/DebianPackageName.h"
 
 #include <QCryptographicHash>
 #include <QDir>

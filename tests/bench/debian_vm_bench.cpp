@@ -23,6 +23,7 @@
 #include <QThread>
 
 #include <algorithm>
+#include <future>
 #include <vector>
 
 #include <unistd.h>
@@ -164,22 +165,32 @@ int main(int argc, char **argv)
     for (int i = 0; i < 11; ++i) {
         const QString id = QStringLiteral("%1-call").arg(i);
         execMs(vm, {QStringLiteral("sh"), QStringLiteral("-c"), QStringLiteral("echo %1 >> /root/log").arg(i)});
+        // As the agent does it (ToolExecutor): the disk and the workspace side by side.
         QElapsedTimer c;
         c.start();
-        if (!vm.checkpointDisk(id))
-            return 1;
-        const double disk = double(c.nsecsElapsed()) / 1e6;
+        auto disk = std::async(std::launch::async, [&] {
+            QElapsedTimer d;
+            d.start();
+            return vm.checkpointDisk(id) ? double(d.nsecsElapsed()) / 1e6 : -1.0;
+        });
+        QElapsedTimer w;
+        w.start();
         if (!store.record(id, workspace))
+            return 1;
+        const double ws = double(w.nsecsElapsed()) / 1e6;
+        const double diskMs = disk.get();
+        if (diskMs < 0)
             return 1;
         const double all = double(c.nsecsElapsed()) / 1e6;
         if (i > 0) { // the first record reads every file once
-            cpDisk.push_back(disk);
-            cpWs.push_back(all - disk);
+            cpDisk.push_back(diskMs);
+            cpWs.push_back(ws);
             cpAll.push_back(all);
         }
     }
     printBenchResult(QByteArray("debian_checkpoint_p50_ms_" + tg).constData(), median(cpAll), "ms",
-                     "disk part alone: guest sync + live qcow2 snapshot (ms)", median(cpDisk), "<= 50");
+                     "disk part alone (guest sync + live qcow2 snapshot), run beside the workspace walk (ms)",
+                     median(cpDisk), "<= 50");
     printBenchResult("workspace_checkpoint_5000_files_p50_ms", median(cpWs), "ms", "disk part, same run (ms)",
                      median(cpDisk), "reported");
 

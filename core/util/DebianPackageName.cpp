@@ -1,4 +1,4 @@
-#include "core/project/DebianPackageName.h"
+#include "core/util/DebianPackageName.h"
 
 #include <QRegularExpression>
 
