@@ -33,11 +33,13 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             p.kind == ProviderKind::Anthropic ? QStringLiteral("claude-sonnet-4-5") : QStringLiteral("gpt-4o-mini");
     if (!c.anthropicVersion.isEmpty())
         p.anthropicVersion = c.anthropicVersion;
-    auto key = SecretStore().apiKey(c.provider, c.apiKeyEnv);
-    if (key)
-        p.apiKey = *key;
-    else if (p.kind == ProviderKind::Anthropic || !c.apiKeyEnv.isEmpty())
-        return key.error(); // an OpenAI-compatible local server (Ollama, llama.cpp) may need no key
+    if (!c.withoutModel) {
+        auto key = SecretStore().apiKey(c.provider, c.apiKeyEnv);
+        if (key)
+            p.apiKey = *key;
+        else if (p.kind == ProviderKind::Anthropic || !c.apiKeyEnv.isEmpty())
+            return key.error(); // an OpenAI-compatible local server (Ollama, llama.cpp) may need no key
+    }
 
     if (!c.projectRules.isEmpty()) {
         // ProjectFile read these strictly; parsed again here so each rule knows its origin.

@@ -144,14 +144,38 @@ CommandSpec CliCommands::tool()
          QStringLiteral("the isolate's heap limit in MiB (8 to 16384, default 128)")},
         {QStringLiteral("json"), {}, QStringLiteral("print exec.* events as JSON lines")},
     };
+    CommandSpec call;
+    call.name = QStringLiteral("call");
+    call.summary = QStringLiteral("one call of any registered tool through validation, policy, approval and the "
+                                  "event log, without a model");
+    call.arguments = {
+        {QStringLiteral("NAME"), QStringLiteral("the tool: a VM tool (exec, write_file, …) or a JS tool")}};
+    call.options = {
+        {QStringLiteral("input"), QStringLiteral("JSON"), QStringLiteral("the call's input object (default: {})")},
+        {QStringLiteral("project"), QStringLiteral("DIR"),
+         QStringLiteral("read DIR/airlock.json (tools, sandbox, vm, policy)")},
+        {QStringLiteral("workspace"), QStringLiteral("DIR"),
+         QStringLiteral("microvm: the folder shared as /workspace")},
+        {QStringLiteral("sandbox"), QStringLiteral("NAME"), QStringLiteral("microvm: offer the VM's tools")},
+        {QStringLiteral("tool"), QStringLiteral("FILE.js"), QStringLiteral("offer the tools FILE.js defines"), true},
+        {QStringLiteral("policy"), QStringLiteral("FILE"), QStringLiteral("policy rules (as for chat)")},
+        {QStringLiteral("session"), QStringLiteral("ID"),
+         QStringLiteral("record the call in this session (its VM disk too)")},
+        {QStringLiteral("auto-approve"), {}, QStringLiteral("run without asking when the policy says ask")},
+        {QStringLiteral("deny-all"), {}, QStringLiteral("deny when the policy says ask")},
+        {QStringLiteral("dry-run"), {}, QStringLiteral("try the call in a throwaway fork (not available yet)")},
+        {QStringLiteral("json"), {}, QStringLiteral("every event of the call as a JSON line")},
+    };
     CommandSpec c;
     c.name = QStringLiteral("tool");
-    c.summary = QStringLiteral("run a JavaScript tool or print its schema, without a model");
+    c.summary = QStringLiteral("run or call a tool, or print its schema, without a model");
     c.subcommands = {
         run,
         {QStringLiteral("schema"), QStringLiteral("print the tool's name, description and JSON Schema"), {file}},
+        call,
     };
-    c.notes = {QStringLiteral("Exit 1 when the tool failed; 2 for bad usage or bad input (schema, syntax, import).")};
+    c.notes = {QStringLiteral("Exit 1 when the tool failed (or, for call, was denied); 2 for bad usage or bad input "
+                              "(schema, syntax, import).")};
     return c;
 }
 

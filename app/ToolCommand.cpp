@@ -1,5 +1,7 @@
 #include "app/ToolCommand.h"
 
+#include "app/ToolCallCommand.h"
+
 #include "app/Cli.h"
 #include "app/CliOutput.h"
 #include "core/events/EventJson.h"
@@ -172,6 +174,8 @@ int schema(const Options &o, const QByteArray &source)
 int ToolCommand::run(const ParsedCommandLine &args)
 {
     // The parser has checked the subcommand's word and its options.
+    if (args.subcommand == QLatin1String("call"))
+        return ToolCallCommand::run(args);
     const bool isRun = args.subcommand == QLatin1String("run");
     Options options;
     if (const QString err = parse(args, options); !err.isEmpty())

@@ -35,7 +35,8 @@ struct AgentChoices {
     QString provider = QStringLiteral("anthropic"); // anthropic | openai
     QString baseUrl;
     QString model;
-    QString apiKeyEnv; // read the key from this variable; else the keychain
+    QString apiKeyEnv;         // read the key from this variable; else the keychain
+    bool withoutModel = false; // `airlock tool call`: no model is asked, so no key is needed
     QString anthropicVersion;
     QStringList toolFiles;
     QString sandbox;   // "" | isolate | microvm

@@ -62,6 +62,9 @@ private Q_SLOTS:
     void readOnlyDatabaseIsReadable();
     void undoPutsTheWorkspaceBack();
     void undoSaysWhyItCannot();
+    void toolCallGoesThroughTheLoopAndTheLog();
+    void toolCallRefusesBadInputBeforeAnything();
+    void toolCallWithoutATerminalIsDenied();
 
 private:
     // A session whose call call_2 wrote a workspace file after a real checkpoint.
@@ -123,6 +126,71 @@ Run TestCli::airlock(const QStringList &args)
         qFatal("airlock %s did not finish", qPrintable(args.join(u' ')));
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
             p.readAllStandardError()};
+}
+
+namespace {
+const QString kAddTool = QStringLiteral(AIRLOCK_SOURCE_DIR "/tests/sandbox/isolate/tools/module_add.js");
+}
+
+void TestCli::toolCallGoesThroughTheLoopAndTheLog()
+{
+    const Run r = airlock({QStringLiteral("tool"), QStringLiteral("call"), QStringLiteral("add"),
+                           QStringLiteral("--tool"), kAddTool, QStringLiteral("--input"),
+                           QStringLiteral(R"({"a": 2, "b": 40})"), QStringLiteral("--auto-approve")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QCOMPARE(r.out.trimmed(), QByteArray("42"));
+    // Recorded like a model's call: proposed, decided, approved, run, finished; the chain holds.
+    const Run list = airlock({QStringLiteral("sessions"), QStringLiteral("list"), QStringLiteral("--json")});
+    QCOMPARE(list.exitCode, 0);
+    const QString id =
+        QJsonDocument::fromJson(list.out.split('\n').first()).object().value(QStringLiteral("id")).toString();
+    QVERIFY(!id.isEmpty());
+    const Run show = airlock({QStringLiteral("sessions"), QStringLiteral("show"), id, QStringLiteral("--json")});
+    QCOMPARE(show.exitCode, 0);
+    for (const char *kind : {"model.tool_call", "policy.decision", "approval.granted", "exec.started", "exec.finished"})
+        QVERIFY2(show.out.contains(QByteArray(QByteArray("\"") + kind + "\"")), kind);
+    QCOMPARE(airlock({QStringLiteral("sessions"), QStringLiteral("verify"), id}).exitCode, 0);
+    // --json: the events themselves, one a line.
+    const Run json =
+        airlock({QStringLiteral("tool"), QStringLiteral("call"), QStringLiteral("add"), QStringLiteral("--tool"),
+                 kAddTool, QStringLiteral("--input"), QStringLiteral(R"({"a": 1, "b": 1})"),
+                 QStringLiteral("--auto-approve"), QStringLiteral("--json")});
+    QCOMPARE(json.exitCode, 0);
+    QVERIFY(json.out.contains("\"exec.finished\""));
+}
+
+void TestCli::toolCallRefusesBadInputBeforeAnything()
+{
+    const QStringList base{QStringLiteral("tool"),
+                           QStringLiteral("call"),
+                           QStringLiteral("add"),
+                           QStringLiteral("--tool"),
+                           kAddTool,
+                           QStringLiteral("--auto-approve")};
+    Run r = airlock(base + QStringList{QStringLiteral("--input"), QStringLiteral(R"({"a": 1, "b": 500})")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("invalid input for add") && r.err.contains("nothing was run"), r.err.constData());
+    r = airlock(base + QStringList{QStringLiteral("--input"), QStringLiteral("{\"a\": 1,")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("--input must be a JSON object"), r.err.constData());
+    r = airlock({QStringLiteral("tool"), QStringLiteral("call"), QStringLiteral("subtract"), QStringLiteral("--tool"),
+                 kAddTool});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("no tool named \"subtract\"") && r.err.contains("add"), r.err.constData());
+    r = airlock(base + QStringList{QStringLiteral("--dry-run")});
+    QCOMPARE(r.exitCode, 2);
+    QVERIFY2(r.err.contains("not available yet"), r.err.constData());
+    QVERIFY(!QFile::exists(m_dbPath)); // none of these made a session
+}
+
+void TestCli::toolCallWithoutATerminalIsDenied()
+{
+    const Run r =
+        airlock({QStringLiteral("tool"), QStringLiteral("call"), QStringLiteral("add"), QStringLiteral("--tool"),
+                 kAddTool, QStringLiteral("--input"), QStringLiteral(R"({"a": 2, "b": 3})")});
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("was not run: denied"), r.err.constData());
+    QVERIFY(r.out.isEmpty());
 }
 
 QString TestCli::seedSession(const QString &id, int extraDeltas)
