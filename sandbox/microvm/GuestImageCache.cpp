@@ -83,6 +83,14 @@ Result<GuestImageCache::Image> GuestImageCache::ensure(const GuestImageRecipe &r
         if (std::optional<Image> img = find(recipe))
             return *img;
 
+    // A session disk reads its image's blocks as they were when the disk was made:
+    // replacing them under it would corrupt what the session installed.
+    if (const int users = rebuild ? liveUsers(key) : 0; users > 0)
+        return Error::make(Error::Code::Busy,
+                           QStringLiteral("not rebuilding image %1: %2 kept session disk(s) are layered on it and "
+                                          "would be corrupted; delete those sessions first (airlock vm image list)")
+                               .arg(key.left(12))
+                               .arg(users));
     const QString work = m_dir + QStringLiteral("/.build-") + key;
     Result<GuestImageBuilder::Built> built = GuestImageBuilder::build(recipe, work, progress);
     if (!built) {
@@ -101,10 +109,6 @@ Result<GuestImageCache::Image> GuestImageCache::ensure(const GuestImageRecipe &r
         return Error::make(Error::Code::Io, QStringLiteral("cannot write %1").arg(mf.fileName()));
     mf.close();
     const QString dir = imageDir(key);
-    // A rebuild keeps the users list: the old image's disks now point at the new file
-    // name's content, which is why a rebuild is only done when asked for.
-    if (QFileInfo::exists(dir + QStringLiteral("/users")))
-        QDir().rename(dir + QStringLiteral("/users"), work + QStringLiteral("/users"));
     QDir(dir).removeRecursively();
     if (!QDir().rename(work, dir))
         return Error::make(Error::Code::Io, QStringLiteral("cannot move the built image to %1").arg(dir));

@@ -46,8 +46,8 @@ public:
 
     // The image for `recipe`, if it is built.
     std::optional<Image> find(const GuestImageRecipe &recipe) const;
-    // The image for `recipe`, built first when it is not (or `rebuild`). Then drops
-    // old images over the size limit.
+    // The image for `recipe`, built first when it is not (or `rebuild`, refused while
+    // a kept session disk is layered on it). Then drops old images over the size limit.
     Result<Image> ensure(const GuestImageRecipe &recipe, const GuestImageBuilder::ProgressSink &progress,
                          bool rebuild = false);
     // Records that the disk at `diskPath` is layered on image `key` (GC keeps it).

@@ -45,6 +45,17 @@ Status checked(const QStringList &args, const QString &what)
     return {};
 }
 
+// `qemu-img info` of a disk, read without taking its lock (a running VM holds it).
+Result<QJsonObject> diskInfo(const QString &diskPath)
+{
+    Result<Run> r = qemuImg({QStringLiteral("info"), QStringLiteral("-U"), QStringLiteral("--output=json"), diskPath});
+    if (!r)
+        return r.error();
+    if (r->exitCode != 0)
+        return Error::make(Error::Code::Corrupt, QStringLiteral("%1 is not a disk image: %2").arg(diskPath, r->err));
+    return QJsonDocument::fromJson(r->out).object();
+}
+
 } // namespace
 
 Status SessionDisk::ensure(const QString &diskPath, const QString &baseImage, qint64 minBytes)
@@ -80,25 +91,20 @@ Status SessionDisk::ensure(const QString &diskPath, const QString &baseImage, qi
 
 Result<QString> SessionDisk::backingFile(const QString &diskPath)
 {
-    Result<Run> r = qemuImg({QStringLiteral("info"), QStringLiteral("-U"), QStringLiteral("--output=json"), diskPath});
-    if (!r)
-        return r.error();
-    if (r->exitCode != 0)
-        return Error::make(Error::Code::Corrupt, QStringLiteral("%1 is not a disk image: %2").arg(diskPath, r->err));
-    const QJsonObject info = QJsonDocument::fromJson(r->out).object();
-    return info.value(QStringLiteral("full-backing-filename"))
-        .toString(info.value(QStringLiteral("backing-filename")).toString());
+    Result<QJsonObject> info = diskInfo(diskPath);
+    if (!info)
+        return info.error();
+    return info->value(QStringLiteral("full-backing-filename"))
+        .toString(info->value(QStringLiteral("backing-filename")).toString());
 }
 
 Result<QStringList> SessionDisk::snapshots(const QString &diskPath)
 {
-    Result<Run> r = qemuImg({QStringLiteral("info"), QStringLiteral("-U"), QStringLiteral("--output=json"), diskPath});
-    if (!r)
-        return r.error();
-    if (r->exitCode != 0)
-        return Error::make(Error::Code::Corrupt, QStringLiteral("%1 is not a disk image: %2").arg(diskPath, r->err));
+    Result<QJsonObject> info = diskInfo(diskPath);
+    if (!info)
+        return info.error();
     QStringList names;
-    for (const QJsonValue &s : QJsonDocument::fromJson(r->out).object().value(QStringLiteral("snapshots")).toArray())
+    for (const QJsonValue &s : info->value(QStringLiteral("snapshots")).toArray())
         names << s.toObject().value(QStringLiteral("name")).toString();
     return names;
 }

@@ -135,6 +135,15 @@ void TestMicroVmDebian::imageIsBuiltOnceAndCached()
     QVERIFY(again.ok());
     QVERIFY(!again->built);
     QCOMPARE(again->rootImage, first->rootImage);
+    // A rebuild under a kept session's disk would corrupt it: refused, nothing touched.
+    const QString disk = m_tmp.filePath(QStringLiteral("user.qcow2"));
+    QVERIFY(SessionDisk::ensure(disk, first->rootImage, 0).ok());
+    QVERIFY(cache.addUser(first->key, disk).ok());
+    Result<GuestImageCache::Image> rebuilt = cache.ensure(*recipe, {}, true);
+    QVERIFY(!rebuilt.ok());
+    QCOMPARE(rebuilt.error().code, Error::Code::Busy);
+    QVERIFY(QFile::exists(first->rootImage));
+    QFile::remove(disk);
     // Another package list is another image.
     Result<GuestImageRecipe> other = GuestImageRecipe::fromHost({QStringLiteral("jq")});
     QVERIFY(other.ok());
