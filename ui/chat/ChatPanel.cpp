@@ -5,6 +5,7 @@
 #include "ui/approval/ApprovalCard.h"
 #include "ui/approval/ApprovalQueue.h"
 #include "ui/chat/AgentLauncher.h"
+#include "ui/chat/ImageBuildProgress.h"
 #include "ui/chat/ModelPicker.h"
 #include "ui/chat/PendingApprovals.h"
 #include "ui/chat/PromptEdit.h"
@@ -31,8 +32,9 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
       m_transcript(new TranscriptView(this)), m_approval(new ApprovalCard(this)), m_queue(new ApprovalQueue(this)),
       m_approvals(new PendingApprovals(m_approval, m_queue, this)), m_modelPicker(new ModelPicker(this)),
       m_prompt(new PromptEdit(this)), m_send(new QPushButton(tr("Send"), this)),
-      m_stop(new QPushButton(tr("Stop"), this)), m_meter(new UsageMeterLabel(this)), m_errorBox(new QWidget(this)),
-      m_error(new QLabel(m_errorBox)), m_setup(new ProviderSetupPanel(m_errorBox)), m_queuedBox(new QWidget(this)),
+      m_stop(new QPushButton(tr("Stop"), this)), m_meter(new UsageMeterLabel(this)),
+      m_imageBuild(new ImageBuildProgress(this)), m_errorBox(new QWidget(this)), m_error(new QLabel(m_errorBox)),
+      m_setup(new ProviderSetupPanel(m_errorBox)), m_queuedBox(new QWidget(this)),
       m_queuedLabel(new QLabel(m_queuedBox)), m_newSession(new QPushButton(tr("New session"), this)),
       m_retryTimer(new QTimer(this))
 {
@@ -95,6 +97,7 @@ ChatPanel::ChatPanel(QString databasePath, AgentSetupFactory factory, QWidget *p
     layout->addWidget(m_approval);
     layout->addWidget(m_queue);
     layout->addWidget(m_queuedBox);
+    layout->addWidget(m_imageBuild);
     auto *row = new QHBoxLayout;
     row->addWidget(m_prompt, 1);
     auto *buttons = new QVBoxLayout;
@@ -159,6 +162,7 @@ void ChatPanel::openSession(const QString &sessionId)
     resetModelChoice();
     m_sessionId = sessionId;
     m_meter->reset(); // the window hands the transcript and the meter the session's feed
+    m_imageBuild->reset();
     setRunning(false);
 }
 
@@ -171,6 +175,7 @@ void ChatPanel::newSession()
     resetModelChoice();
     m_sessionId.clear();
     m_meter->reset();
+    m_imageBuild->reset();
     m_transcript->transcript()->reset(Transcript());
     setRunning(false);
     m_prompt->setFocus();
@@ -351,6 +356,7 @@ void ChatPanel::listModels()
 void ChatPanel::onEvent(const Event &event)
 {
     Q_EMIT eventRecorded(event); // the transcript and the meter have it through the window's feed
+    m_imageBuild->apply(event);
     m_transcript->scrollToBottom();
     if (event.knownKind() == EventKind::ModelRetrying) {
         showRetrying(event);

@@ -25,6 +25,7 @@ namespace airlock {
 
 class ApprovalCard;
 class ApprovalQueue;
+class ImageBuildProgress;
 class ModelPicker;
 class PendingApprovals;
 class PromptEdit;
@@ -49,6 +50,7 @@ public:
     ApprovalQueue *approvalQueue() const { return m_queue; }
     QComboBox *modelPicker() const;
     UsageMeterLabel *usageMeter() const { return m_meter; }
+    ImageBuildProgress *imageBuildProgress() const { return m_imageBuild; }
     PromptEdit *prompt() const { return m_prompt; }
     AgentSession *agent() const { return m_agent.get(); }
     bool isRunning() const;
@@ -134,6 +136,7 @@ private:
     QPushButton *m_send;
     QPushButton *m_stop;
     UsageMeterLabel *m_meter;
+    ImageBuildProgress *m_imageBuild;
     QWidget *m_errorBox;
     QLabel *m_error;
     ProviderSetupPanel *m_setup; // "paste one here" when no key is set
