@@ -163,7 +163,10 @@ CommandSpec CliCommands::tool()
          QStringLiteral("record the call in this session (its VM disk too)")},
         {QStringLiteral("auto-approve"), {}, QStringLiteral("run without asking when the policy says ask")},
         {QStringLiteral("deny-all"), {}, QStringLiteral("deny when the policy says ask")},
-        {QStringLiteral("dry-run"), {}, QStringLiteral("try the call in a throwaway fork (not available yet)")},
+        {QStringLiteral("dry-run"),
+         {},
+         QStringLiteral("try the call in a throwaway fork of the sandbox and the workspace: prints its output and the "
+                        "files it would change, keeps nothing")},
         {QStringLiteral("json"), {}, QStringLiteral("every event of the call as a JSON line")},
     };
     CommandSpec c;

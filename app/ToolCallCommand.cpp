@@ -45,9 +45,7 @@ int ToolCallCommand::run(const ParsedCommandLine &args)
     if (args.positional.size() != 1)
         return CliOutput::badUsage(command, QStringLiteral("give exactly one tool NAME"));
     const QString name = args.positional.front();
-    if (args.isSet(QStringLiteral("dry-run")))
-        return CliOutput::fail(Cli::BadUsage, QStringLiteral("--dry-run is not available yet: a throwaway fork of the "
-                                                             "VM and workspace is not built (nothing was run)"));
+    const bool dryRun = args.isSet(QStringLiteral("dry-run"));
     const bool autoApprove = args.isSet(QStringLiteral("auto-approve"));
     const bool denyAll = args.isSet(QStringLiteral("deny-all"));
     const bool json = args.isSet(QStringLiteral("json"));
@@ -112,13 +110,17 @@ int ToolCallCommand::run(const ParsedCommandLine &args)
     const QString callId = QStringLiteral("cli_%1").arg(AgentSession::newSessionId().left(12));
     options.streamFactory = ScriptedCallStream::factory(callId, name, input);
     options.prepareEarly = false;
-    options.title = QStringLiteral("airlock tool call %1").arg(name);
+    options.title =
+        QStringLiteral("airlock tool call %1%2").arg(name, dryRun ? QStringLiteral(" --dry-run") : QString());
+    // The person asked to try it: a call the policy allows or would ask about is
+    // tried in a throwaway fork and never run for real (a denying rule still holds).
+    options.dryRun = dryRun;
     const bool terminal = ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO);
     if (autoApprove)
         options.approval = AgentOptions::Approval::AutoApprove;
-    else if (denyAll || !terminal)
+    else if (denyAll || (!terminal && !dryRun)) // a trial asked for needs no one else to ask
         options.approval = AgentOptions::Approval::DenyAll;
-    if (!autoApprove && !denyAll && !terminal && !json)
+    if (!autoApprove && !denyAll && !terminal && !json && !dryRun)
         CliOutput::errLine(QStringLiteral("note: no terminal to ask on, so a call that needs approval is denied; "
                                           "pass --auto-approve or allow it with --policy rules"));
     std::vector<AgentTool> tools = std::move(setup->tools);
@@ -130,7 +132,16 @@ int ToolCallCommand::run(const ParsedCommandLine &args)
     AgentSession &s = **created;
 
     QJsonObject finished; // the call's execution.finished payload
+    QJsonObject tried;    // its exec.dry_run payload, with --dry-run
+    QString triedText;
     QString denied;
+    QObject::connect(&s, &AgentSession::dryRunFinished, &s,
+                     [&](const QString &id, const QJsonObject &report, const QString &text) {
+                         if (id != callId)
+                             return;
+                         tried = report;
+                         triedText = text;
+                     });
     QObject::connect(&s, &AgentSession::eventRecorded, &s, [&](const Event &e) {
         if (json) {
             CliOutput::out(EventJson::toLine(e) + '\n');
@@ -170,6 +181,17 @@ int ToolCallCommand::run(const ParsedCommandLine &args)
         CliOutput::errLine(QStringLiteral("session %1").arg(s.sessionId()));
     if (!denied.isEmpty())
         return CliOutput::fail(Cli::Failed, QStringLiteral("%1 was not run: denied (%2)").arg(name, denied));
+    if (dryRun) {
+        if (tried.isEmpty())
+            return CliOutput::fail(Cli::Failed,
+                                   QStringLiteral("%1 was not tried (see the session's events)").arg(name));
+        if (!json) {
+            CliOutput::out(triedText.toUtf8());
+            CliOutput::errLine(QStringLiteral("dry run: nothing was kept; the workspace and the sandbox are as they "
+                                              "were"));
+        }
+        return tried.value(QStringLiteral("ok")).toBool() ? Cli::Ok : Cli::Failed;
+    }
     if (finished.isEmpty())
         return CliOutput::fail(Cli::Failed, QStringLiteral("%1 did not run (see the session's events)").arg(name));
     const bool ok = finished.value(QStringLiteral("ok")).toBool();

@@ -4,6 +4,7 @@
 #include "core/agent/ConversationRebuilder.h"
 #include "core/agent/HttpTurnStream.h"
 #include "core/agent/ProjectFile.h"
+#include "core/agent/SideEvents.h"
 #include "core/agent/ToolExecutor.h"
 #include "core/events/EventPayloads.h"
 #include "core/providers/StreamItemEvent.h"
@@ -16,6 +17,7 @@
 #include "core/workspace/WorkspaceCheckpointStore.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QLocale>
 #include <QRandomGenerator>
@@ -59,7 +61,8 @@ PendingApproval pendingApproval(const QueuedCall &call, const PolicyEngine &poli
                       call.decision,
                       call.def->plannedWrite ? call.def->plannedWrite(call.input) : std::nullopt,
                       call.def->shellField,
-                      {}};
+                      {},
+                      call.def->sandbox && call.def->sandbox->canFork()};
     const PolicyCall pc = call.policyCall();
     p.sessionRuleUnavailable = whyRuleWouldNotApply(policy, pc, sessionRule(pc));
     return p;
@@ -136,6 +139,9 @@ AgentSession::AgentSession(std::unique_ptr<AsyncEventWriter> writer, EventChain 
     const CheckpointOptions &cp = m_options.checkpoints;
     if (!m_options.workspaceDir.isEmpty() && !cp.storeDir.isEmpty() && cp.maxCount > 0)
         m_checkpoints = std::make_shared<WorkspaceCheckpointStore>(cp.storeDir); // no disk until a call
+    if (m_options.sideEvents)
+        m_options.sideEvents->attach(this,
+                                     [this](EventKind kind, const QJsonObject &payload) { record(kind, payload); });
 }
 
 AgentSession::~AgentSession()
@@ -144,6 +150,8 @@ AgentSession::~AgentSession()
     // recorded as interrupted when the session resumes, as after a crash.
     m_calls.clear();
     cancel();
+    if (m_options.sideEvents)
+        m_options.sideEvents->detach(this);
     // No log line reaches us from here on; a tool still running (now cancelled) or a
     // boot holds only copies and ends on its own, its pool waited for elsewhere.
     m_executor.reset();
@@ -618,6 +626,14 @@ void AgentSession::decide(QueuedCall &call)
     case PolicyVerdict::Ask:
         break;
     }
+    // A dry run asked for is the person's decision to try it: it never runs for real.
+    if (m_options.dryRun && m_options.approval != AgentOptions::Approval::DenyAll) {
+        record(EventKind::ApprovalGranted, {{QStringLiteral("call_id"), call.id},
+                                            {QStringLiteral("by"), QStringLiteral("dry-run")},
+                                            {QStringLiteral("scope"), QStringLiteral("once")}});
+        call.stage = QueuedCall::Stage::Approved;
+        return;
+    }
     if (m_options.approval == AgentOptions::Approval::AutoApprove) {
         record(EventKind::ApprovalGranted, {{QStringLiteral("call_id"), call.id},
                                             {QStringLiteral("by"), QStringLiteral("auto-approve")},
@@ -660,6 +676,20 @@ void AgentSession::advance()
             if (!call->def->sandbox) {
                 finishCall(call->id, false, QStringLiteral("no sandbox is available to run %1").arg(call->tool));
                 continue;
+            }
+            if (m_options.dryRun) {
+                m_running = call->id;
+                startTry(*call, call->input, [this, id = call->id](const QString &text) {
+                    if (QueuedCall *c = m_calls.find(id))
+                        notRun(*c, QStringLiteral("Not run: this was a dry run; the call was tried in a throwaway "
+                                                  "fork and nothing it did was kept.\n") +
+                                       text);
+                    if (m_running == id) {
+                        m_running.clear();
+                        advance();
+                    }
+                });
+                return;
             }
             execute(*call);
             return;
@@ -825,6 +855,7 @@ void AgentSession::grant(const QString &callId, const QJsonObject &input, QJsonO
         payload.insert(QStringLiteral("rule"), rule->toJson());
         m_policy.prependRule(std::move(*rule));
     }
+    cancelTry(callId);
     call->input = input;
     call->editedByUser = payload.contains(QLatin1String("edited_input"));
     call->stage = QueuedCall::Stage::Approved;
@@ -867,6 +898,7 @@ Status AgentSession::denyAs(const QString &callId, const QString &reason, const 
     QueuedCall *call = m_calls.find(callId);
     if (!call || call->stage != QueuedCall::Stage::Waiting)
         return Error::make(Error::Code::NotFound, QStringLiteral("no call %1 is waiting for approval").arg(callId));
+    cancelTry(callId);
     record(EventKind::ApprovalDenied,
            {{QStringLiteral("call_id"), callId}, {QStringLiteral("by"), by}, {QStringLiteral("reason"), reason}});
     answer(*call, ConversationRebuilder::deniedResultText(by, reason), true);
@@ -939,6 +971,103 @@ void AgentSession::execute(const QueuedCall &call)
                            done.cutFrom);
         },
         std::move(checkpoint));
+}
+
+Status AgentSession::tryFirst(const QString &callId, std::optional<QJsonObject> editedInput)
+{
+    QueuedCall *call = m_calls.find(callId);
+    if (!call || call->stage != QueuedCall::Stage::Waiting)
+        return Error::make(Error::Code::NotFound, QStringLiteral("no call %1 is waiting for approval").arg(callId));
+    if (m_trying.contains(callId))
+        return Error::make(Error::Code::Busy, QStringLiteral("call %1 is being tried already").arg(callId));
+    if (!call->def->sandbox || !call->def->sandbox->canFork())
+        return Error::make(
+            Error::Code::BadInput,
+            QStringLiteral("%1 cannot be tried first: its sandbox makes no throwaway fork").arg(call->tool));
+    QJsonObject input = call->input;
+    if (editedInput) {
+        const auto violations = JsonSchemaValidator(call->def->spec.inputSchema).validate(*editedInput);
+        if (!violations.empty())
+            return Error::make(Error::Code::BadInput, QStringLiteral("the edited input is not valid for %1:\n%2")
+                                                          .arg(call->tool, JsonSchemaValidator::describe(violations)));
+        input = *editedInput;
+    }
+    startTry(*call, input, {});
+    return {};
+}
+
+namespace {
+
+// A trial's record fits one event: diffs go first, then the log, then files.
+QJsonObject fitted(QJsonObject payload, qint64 maxBytes)
+{
+    const auto fits = [&] { return Event::canonicalPayload(payload).size() <= maxBytes; };
+    if (fits())
+        return payload;
+    QJsonArray files = payload.value(QLatin1String("files")).toArray();
+    for (qsizetype i = 0; i < files.size(); ++i) {
+        QJsonObject f = files.at(i).toObject();
+        if (f.contains(QLatin1String("diff"))) {
+            f.remove(QStringLiteral("diff"));
+            f.insert(QStringLiteral("no_diff"), QStringLiteral("not recorded: the trial's record was too large"));
+        }
+        files[i] = f;
+    }
+    payload.insert(QStringLiteral("files"), files);
+    if (fits())
+        return payload;
+    payload.remove(QStringLiteral("log_tail"));
+    payload.insert(QStringLiteral("result"), QStringLiteral("[not recorded: too large]"));
+    while (!fits() && !files.isEmpty()) {
+        files.removeLast();
+        payload.insert(QStringLiteral("files"), files);
+        payload.insert(QStringLiteral("incomplete"), true);
+    }
+    return payload;
+}
+
+} // namespace
+
+void AgentSession::startTry(const QueuedCall &call, const QJsonObject &input,
+                            std::function<void(const QString &text)> then)
+{
+    const AgentTool *def = call.def;
+    const QString callId = call.id;
+    const QString tool = call.tool;
+    m_trying.insert(callId, def->sandbox);
+    const QString workspace = def->sandbox->sharesWorkspace() ? m_options.workspaceDir : QString();
+    // Beside the session's checkpoints (the same disk as its other state, never a
+    // tmpfs that a copy of a large workspace would fill); else the temp folder.
+    const QString scratch = m_options.checkpoints.storeDir.isEmpty()
+                                ? QString()
+                                : QFileInfo(m_options.checkpoints.storeDir).absolutePath() + QStringLiteral("/tries");
+    m_executor->tryRun(SandboxCall{trialCallId(callId), def->sandboxTool, input, def->timeoutMs}, def->sandbox,
+                       workspace, scratch, [this, callId, tool, then = std::move(then)](Result<DryRun::Report> report) {
+                           m_trying.remove(callId);
+                           QJsonObject payload;
+                           QString text;
+                           if (report) {
+                               payload = report->eventPayload(callId, tool);
+                               text = report->text();
+                           } else {
+                               payload = {{QStringLiteral("call_id"), callId},
+                                          {QStringLiteral("tool"), tool},
+                                          {QStringLiteral("ok"), false},
+                                          {QStringLiteral("error"), report.error().message},
+                                          {QStringLiteral("files"), QJsonArray()}};
+                               text = QStringLiteral("The trial could not run: %1\n").arg(report.error().message);
+                           }
+                           record(EventKind::DryRun, fitted(payload, m_options.limits.maxEventBytes));
+                           Q_EMIT dryRunFinished(callId, payload, text);
+                           if (then)
+                               then(text);
+                       });
+}
+
+void AgentSession::cancelTry(const QString &callId)
+{
+    if (const auto it = m_trying.constFind(callId); it != m_trying.cend() && *it)
+        (*it)->cancel(trialCallId(callId));
 }
 
 std::vector<std::shared_ptr<Sandbox>> AgentSession::statefulSandboxes() const
@@ -1055,6 +1184,8 @@ void AgentSession::cancel()
     if (!m_busy)
         return;
     m_cancelled = true;
+    for (const QString &id : m_trying.keys())
+        cancelTry(id);
     if (m_stream)
         m_stream->cancel(); // ends with a Cancelled error item
     if (!m_running.isEmpty())

@@ -32,6 +32,7 @@
 #include "core/workspace/WorkspaceChanges.h"
 
 #include <QFuture>
+#include <QHash>
 #include <QObject>
 #include <QSet>
 
@@ -42,6 +43,7 @@
 namespace airlock {
 
 class AsyncEventWriter;
+class SideEvents;
 class ToolExecutor;
 class WorkspaceCheckpointStore;
 
@@ -76,6 +78,12 @@ struct AgentOptions {
     QString sessionId; // for a new session: the id to use (see newSessionId); empty: a fresh one
     // Makes each turn's model stream; empty: the provider's HTTP API (HttpTurnStream).
     TurnStreamFactory streamFactory;
+    // Every call that would run (allowed, or approved) is tried in a throwaway fork
+    // instead (DryRun) and answered "not run": `airlock tool call --dry-run`.
+    bool dryRun = false;
+    // Events made beside the loop on other threads (the egress gate's records),
+    // recorded by this session while it lives.
+    std::shared_ptr<SideEvents> sideEvents;
 };
 
 // A call waiting for a person's decision.
@@ -91,6 +99,8 @@ struct PendingApproval {
     // Why "always for this session/project" would save a rule the policy never
     // applies to this call (a compound shell command…); empty: such a rule works.
     QString sessionRuleUnavailable;
+    // Whether the call's sandbox can try it first in a throwaway fork (tryFirst).
+    bool canTry = false;
 };
 
 class AgentSession final : public QObject {
@@ -134,6 +144,14 @@ public:
     Status approve(const QString &callId, Scope scope = Scope::Once,
                    std::optional<QJsonObject> editedInput = std::nullopt);
     Status deny(const QString &callId, const QString &reason);
+    // "Try first": runs a waiting call (with `editedInput` instead of its own, when
+    // given and valid) in its sandbox's throwaway fork over a copy of the workspace
+    // (DryRun), off this thread. The call keeps waiting; an exec.dry_run event
+    // records what the trial did, then dryRunFinished(). Deciding the call (or
+    // stopping the turn) cancels a trial still running. Refused for a call not
+    // waiting, one being tried, or a sandbox that cannot fork.
+    Status tryFirst(const QString &callId, std::optional<QJsonObject> editedInput = std::nullopt);
+    bool isTrying(const QString &callId) const { return m_trying.contains(callId); }
     // What a waiting call would write with `input` instead of its own (an edit on
     // the card): the tool's pure plannedWrite, no disk. Nothing for an unknown call
     // or a tool that writes no host file.
@@ -183,6 +201,9 @@ Q_SIGNALS:
     // for another call, or cancelled.
     void approvalSettled(const QString &callId);
     void runFinished(airlock::AgentSession::Outcome outcome, const QString &message);
+    // A trial (tryFirst, or a dry-run session's call) ended: `report` is the
+    // exec.dry_run payload as recorded, `text` the same for people (DryRun::Report::text).
+    void dryRunFinished(const QString &callId, const QJsonObject &report, const QString &text);
     // An undo() ended: `message` says what was undone, or why it failed.
     void undoFinished(bool ok, const QString &message);
 
@@ -210,6 +231,13 @@ private:
     void notRun(QueuedCall &call, const QString &reason);
     Status denyAs(const QString &callId, const QString &reason, const QString &by);
     void execute(const QueuedCall &call);
+    // Runs `call` with `input` in a fork (DryRun); records and announces the report,
+    // then `then` (with the report's text).
+    void startTry(const QueuedCall &call, const QJsonObject &input, std::function<void(const QString &text)> then);
+    void cancelTry(const QString &callId);
+    // The id a trial runs under in the sandbox: never the call's own, so a trial
+    // being cancelled and the approved call starting never meet in the sandbox.
+    static QString trialCallId(const QString &callId) { return callId + QStringLiteral(":try"); }
     // `cutFrom`: the size of the result as the tool gave it, when it was cut to the limit.
     void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1,
                     const WorkspaceChanges &changes = {}, qint64 cutFrom = -1);
@@ -236,11 +264,12 @@ private:
     bool m_undoing = false;
 
     QList<ChatMessage> m_messages;
-    ChatMessage m_assistant;    // the turn being streamed
-    ChatMessage m_results;      // answers to its calls
-    CallQueue m_calls;          // calls of the current turn, in the model's order
-    QString m_running;          // call id being executed
-    QSet<QString> m_savingRule; // calls whose project rule is being written
+    ChatMessage m_assistant;                           // the turn being streamed
+    ChatMessage m_results;                             // answers to its calls
+    CallQueue m_calls;                                 // calls of the current turn, in the model's order
+    QString m_running;                                 // call id being executed
+    QSet<QString> m_savingRule;                        // calls whose project rule is being written
+    QHash<QString, std::shared_ptr<Sandbox>> m_trying; // calls being tried now, and where
     std::unique_ptr<TurnStream> m_stream;
     int m_turn = 0; // turns started in this session
 

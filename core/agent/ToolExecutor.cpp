@@ -321,6 +321,25 @@ void ToolExecutor::run(const SandboxCall &call, std::shared_ptr<Sandbox> sandbox
         });
 }
 
+void ToolExecutor::tryRun(const SandboxCall &call, std::shared_ptr<Sandbox> sandbox, const QString &workspace,
+                          const QString &scratchDir, std::function<void(Result<DryRun::Report>)> done)
+{
+    QtConcurrent::run(m_pool.get(),
+                      [sandbox, call, workspace, scratchDir, limits = m_limits]() -> Result<DryRun::Report> {
+                          Result<DryRun::Report> r =
+                              DryRun::run(*sandbox, call, workspace, scratchDir, limits.workspace);
+                          if (r && r->outcome && r->outcome->ok)
+                              r->outcome->result = bounded(r->outcome->result, limits.maxResultBytes, nullptr);
+                          else if (r && r->outcome)
+                              r->outcome->error = jsonText(bounded(r->outcome->error, limits.maxResultBytes, nullptr));
+                          return r;
+                      })
+        .then(this, [this, done = std::move(done)](Result<DryRun::Report> report) {
+            QMetaObject::invokeMethod(
+                this, [done, report = std::move(report)]() mutable { done(std::move(report)); }, Qt::QueuedConnection);
+        });
+}
+
 void ToolExecutor::cancelRunning()
 {
     if (m_runningCall.isEmpty())

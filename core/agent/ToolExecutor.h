@@ -13,6 +13,7 @@
 // (a cancelled call, a boot), ends on the BackgroundFinisher.
 
 #include "core/agent/CallLimits.h"
+#include "core/agent/DryRun.h"
 #include "core/sandbox/Sandbox.h"
 #include "core/util/Result.h"
 #include "core/workspace/WorkspaceChanges.h"
@@ -89,6 +90,11 @@ public:
              std::function<void(Executed)> done, CheckpointJob checkpoint);
     void run(const SandboxCall &call, std::shared_ptr<Sandbox> sandbox, const QString &workspace,
              std::function<void(Executed)> done);
+    // Tries `call` in the sandbox's throwaway fork over a copy of `workspace` made in
+    // `scratchDir` (DryRun), off this thread; `done` on this object's thread. Its
+    // result is cut to the limits like a call's. Stop it with sandbox->cancel(call.callId).
+    void tryRun(const SandboxCall &call, std::shared_ptr<Sandbox> sandbox, const QString &workspace,
+                const QString &scratchDir, std::function<void(Result<DryRun::Report>)> done);
     // Stops the running call: a sandbox that has not started it yet never will.
     void cancelRunning();
     // Starts prepare() of each sandbox; errors are left to the call that needs it.

@@ -26,6 +26,8 @@ constexpr std::array kKinds = {
     std::pair{EventKind::Error, "error"},
     std::pair{EventKind::Checkpoint, "workspace.checkpoint"},
     std::pair{EventKind::Undo, "session.undo"},
+    std::pair{EventKind::DryRun, "exec.dry_run"},
+    std::pair{EventKind::Egress, "egress.request"},
 };
 
 constexpr auto kAllKinds = [] {

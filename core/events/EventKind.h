@@ -38,6 +38,12 @@ enum class EventKind {
                        //  shared workspace as it was before the call, kept so the call can be undone
     Undo,              // {call_id, checkpoint, undone, written, removed, duration_ms}: the workspace was put back
                        //  to before call_id; `undone` lists it and the checkpointed calls after it
+    DryRun,            // {call_id, tool, ok, result? | error?, duration_ms, copy_ms?, copied_files?, files: [{path,
+                       //  change, diff?, added, removed…}], incomplete?, notes?, log_tail?}: a waiting call was tried
+                       //  in a throwaway fork (DryRun); nothing it did was kept, and the call still waits
+    Egress,            // {call_id?, sandbox, method, scheme, host, port, path, decision: allow|deny, rule, reason?,
+                       //  status?, bytes_sent, bytes_received, duration_ms, credentials?: [names], hop?}: one request a
+                       //  sandbox made, through the egress gate, allowed or refused
 };
 
 // Stable wire name, e.g. "model.tool_call".

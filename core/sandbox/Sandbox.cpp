@@ -21,4 +21,12 @@ Status Sandbox::dropCheckpoint(const QString &)
     return {};
 }
 
+Result<SandboxOutcome> Sandbox::runInFork(const SandboxCall &call, const QString &, const LogSink &)
+{
+    return Error::make(Error::Code::BadInput,
+                       QStringLiteral("the %1 sandbox cannot try a call first (no throwaway fork of it can be made); "
+                                      "%2 can only be approved or denied")
+                           .arg(kind(), call.tool));
+}
+
 } // namespace airlock

@@ -75,6 +75,15 @@ public:
     // call boots it as it was then).
     virtual Status revertTo(const QString &callId);
     virtual Status dropCheckpoint(const QString &callId);
+
+    // A dry run ("Try first"): runs `call` in a throwaway fork of this sandbox whose
+    // workspace is `workspaceCopy` (a copy of the shared folder, made by the caller)
+    // and whose own state (a VM's disk) starts as this sandbox's is now. Nothing the
+    // call does reaches this sandbox or the real workspace, and the fork is gone when
+    // this returns. A fork has no network. Blocking (worker thread); cancel(callId)
+    // stops it like a call. Sandboxes that cannot fork refuse (the default).
+    virtual bool canFork() const { return false; }
+    virtual Result<SandboxOutcome> runInFork(const SandboxCall &call, const QString &workspaceCopy, const LogSink &log);
 };
 
 } // namespace airlock

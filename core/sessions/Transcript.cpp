@@ -2,6 +2,8 @@
 
 #include "core/events/EventPayloads.h"
 
+#include <QJsonArray>
+
 #include <utility>
 
 namespace airlock {
@@ -411,8 +413,24 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
         c.alsoChanged = std::move(also);
         return c;
     }
+    case EventKind::DryRun: {
+        const QJsonObject p = event.payloadObject();
+        const int files = int(p.value(QLatin1String("files")).toArray().size());
+        const bool ok = p.value(QLatin1String("ok")).toBool();
+        TranscriptEntry note = entry(
+            TranscriptEntry::Kind::Notice,
+            QStringLiteral("Tried call %1 (%2) in a throwaway fork first: %3, it would change %4 file%5. Nothing was "
+                           "kept.")
+                .arg(p.value(QLatin1String("call_id")).toString(), p.value(QLatin1String("tool")).toString(),
+                     ok ? QStringLiteral("it succeeded") : QStringLiteral("it failed"))
+                .arg(files)
+                .arg(files == 1 ? QString() : QStringLiteral("s")));
+        note.callId = p.value(QLatin1String("call_id")).toString();
+        return append(std::move(note));
+    }
     case EventKind::SessionCreated:
     case EventKind::Usage:
+    case EventKind::Egress: // the Logs dock's Egress tab shows these
         return std::nullopt;
     }
     return std::nullopt;

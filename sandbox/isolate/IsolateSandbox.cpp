@@ -38,6 +38,11 @@ Result<QJsonArray> IsolateSandbox::loadToolFile(const QString &path)
     return tools;
 }
 
+Result<SandboxOutcome> IsolateSandbox::runInFork(const SandboxCall &call, const QString &, const LogSink &log)
+{
+    return run(call, log);
+}
+
 void IsolateSandbox::setEnv(const QString &tool, const QJsonObject &env)
 {
     std::lock_guard lock(m_mutex);

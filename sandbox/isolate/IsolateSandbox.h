@@ -26,6 +26,13 @@ public:
     Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override;
     void cancel(const QString &callId) override;
     void dispose() override;
+    // Every call already runs in a fresh context and no tool here shares the
+    // workspace, so a trial is a call like any other, run apart from the session's
+    // state (it has none). It must never reach the network: a trial that sent a
+    // request would not be a trial.
+    bool canFork() const override { return true; }
+    Result<SandboxOutcome> runInFork(const SandboxCall &call, const QString &workspaceCopy,
+                                     const LogSink &log) override;
 
     // Reads a tool file and returns the descriptions of the tools it defines
     // (name, description, inputSchema, annotations); they can then be run by name.

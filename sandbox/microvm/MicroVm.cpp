@@ -377,6 +377,10 @@ Status MicroVm::prepareDisk()
     }
     const QString disk =
         m_options.diskPath.isEmpty() ? m_options.runtimeDir + QStringLiteral("/disk.qcow2") : m_options.diskPath;
+    if (!m_options.forkOfDisk.isEmpty() && m_options.diskPath.isEmpty() && QFileInfo::exists(m_options.forkOfDisk) &&
+        !QFileInfo::exists(disk))
+        if (Status s = SessionDisk::overlay(disk, m_options.forkOfDisk); !s)
+            return s;
     if (Status s = SessionDisk::ensure(disk, image->rootImage, diskBytes()); !s)
         return s;
     if (!m_options.diskPath.isEmpty())

@@ -71,7 +71,11 @@ struct MicroVmOptions {
     // empty: one in runtimeDir, gone with the VM.
     QString diskPath;
     qint64 diskBytes = 0; // the disk's size; 0: the image's (4 GiB at least)
-    QString virtType;     // kvm | qemu | empty (auto: kvm when it really works locally)
+    // debian, with diskPath empty: the disk starts as a throwaway copy-on-write
+    // overlay of this session disk (a dry run's fork), gone with the VM. The disk
+    // named here must not be written while this VM lives: its own VM is stopped.
+    QString forkOfDisk;
+    QString virtType; // kvm | qemu | empty (auto: kvm when it really works locally)
     QString machine = QStringLiteral("microvm");
     int memoryMiB = 256;
     int vcpus = 1;

@@ -4,6 +4,7 @@
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QMutexLocker>
 
@@ -249,6 +250,10 @@ void MicroVmSandbox::dispose()
 void MicroVmSandbox::cancel(const QString &callId)
 {
     QMutexLocker lock(&m_mutex);
+    if (m_fork && !callId.isEmpty() && callId == m_forkCall) {
+        m_fork->cancel(callId); // the trial of a call waiting for approval, not the call itself
+        return;
+    }
     if (!m_current.isEmpty() && (callId.isEmpty() || callId == m_current))
         m_vm->cancel();
     else if (!callId.isEmpty())
@@ -355,6 +360,52 @@ QString MicroVmSandbox::resourceFailure(const QJsonObject &exec, const QString &
                                       "disk."))
             .arg(tail.isEmpty() ? QString() : QStringLiteral("; stderr ends: ") + tail);
     return {};
+}
+
+Result<SandboxOutcome> MicroVmSandbox::runInFork(const SandboxCall &call, const QString &workspaceCopy,
+                                                 const LogSink &log)
+{
+    // Held throughout: the session's VM neither boots nor runs while its disk backs
+    // the fork (a call approved meanwhile waits for the trial, which it cancels).
+    QMutexLocker lifecycle(&m_lifecycle);
+    MicroVmOptions o = m_vm->options();
+    o.sessionId += QStringLiteral("-try");
+    o.workspaceDir = workspaceCopy;
+    o.runtimeDir.clear();
+    o.diskPath.clear();
+    o.forkOfDisk.clear();
+    if (o.guest == QLatin1String("debian")) {
+        const QString disk = m_vm->options().diskPath.isEmpty() ? m_vm->diskPath() : m_vm->options().diskPath;
+        if (!disk.isEmpty() && QFileInfo::exists(disk)) {
+            if (m_vm->isRunning()) {
+                if (log)
+                    log(SandboxLogLine{call.callId, QStringLiteral("vm"),
+                                       QStringLiteral("stopping the session's VM: its disk backs the trial's fork, and "
+                                                      "the next call boots it again")});
+                m_vm->shutDown();
+            }
+            o.forkOfDisk = disk;
+        }
+    }
+    auto fork = std::make_shared<MicroVmSandbox>(std::move(o));
+    {
+        QMutexLocker lock(&m_mutex);
+        // Cancelled while the session's VM was being stopped: the fork never starts.
+        if (m_cancelledEarly == call.callId) {
+            m_cancelledEarly.clear();
+            return Error::make(Error::Code::Io, QStringLiteral("the trial was cancelled before it started"));
+        }
+        m_fork = fork;
+        m_forkCall = call.callId;
+    }
+    Result<SandboxOutcome> out = fork->run(call, log);
+    {
+        QMutexLocker lock(&m_mutex);
+        m_fork.reset();
+        m_forkCall.clear();
+    }
+    fork->vm().destroy(); // nothing of it is kept: no sync first
+    return out;
 }
 
 Status MicroVmSandbox::checkpoint(const QString &callId)

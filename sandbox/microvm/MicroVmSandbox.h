@@ -53,6 +53,12 @@ public:
     Status checkpoint(const QString &callId) override;
     Status revertTo(const QString &callId) override;
     Status dropCheckpoint(const QString &callId) override;
+    // A trial runs in a second VM over a copy of the workspace; a Debian guest's
+    // disk there is a throwaway overlay of the session disk (whose VM is stopped
+    // first, so nothing writes under the overlay).
+    bool canFork() const override { return true; }
+    Result<SandboxOutcome> runInFork(const SandboxCall &call, const QString &workspaceCopy,
+                                     const LogSink &log) override;
 
     MicroVm &vm() { return *m_vm; }
     // The tools above as the agent offers them to the model, in the form
@@ -78,7 +84,9 @@ private:
     QMutex m_mutex;     // guards m_current
     QMutex m_lifecycle; // one boot or call at a time: a call waits for a boot already going
     QString m_current;
-    QString m_cancelledEarly; // a call cancelled before it got the VM
+    QString m_cancelledEarly;               // a call cancelled before it got the VM
+    std::shared_ptr<MicroVmSandbox> m_fork; // a trial running now (guarded by m_mutex)
+    QString m_forkCall;
 };
 
 } // namespace airlock

@@ -89,6 +89,14 @@ Status SessionDisk::ensure(const QString &diskPath, const QString &baseImage, qi
     return {};
 }
 
+Status SessionDisk::overlay(const QString &diskPath, const QString &of)
+{
+    return checked({QStringLiteral("create"), QStringLiteral("-q"), QStringLiteral("-f"), QStringLiteral("qcow2"),
+                    QStringLiteral("-F"), QStringLiteral("qcow2"), QStringLiteral("-b"),
+                    QFileInfo(of).absoluteFilePath(), diskPath},
+                   QStringLiteral("cannot fork the session disk %1").arg(of));
+}
+
 Result<QString> SessionDisk::backingFile(const QString &diskPath)
 {
     Result<QJsonObject> info = diskInfo(diskPath);

@@ -20,6 +20,9 @@ public:
     // `minBytes` when it is not there. An existing disk is kept as it is, but its
     // base image must still exist: the message says what to do when it does not.
     static Status ensure(const QString &diskPath, const QString &baseImage, qint64 minBytes);
+    // Creates `diskPath` as a throwaway overlay of the qcow2 disk `of` (which must not
+    // be written while the overlay lives): a dry run's fork of a session's disk.
+    static Status overlay(const QString &diskPath, const QString &of);
     // The base image an existing disk is layered on.
     static Result<QString> backingFile(const QString &diskPath);
     static Result<QStringList> snapshots(const QString &diskPath);

@@ -64,6 +64,7 @@ private Q_SLOTS:
     void undoSaysWhyItCannot();
     void toolCallGoesThroughTheLoopAndTheLog();
     void toolCallRefusesBadInputBeforeAnything();
+    void toolCallDryRunTriesAndKeepsNothing();
     void toolCallWithoutATerminalIsDenied();
 
 private:
@@ -177,10 +178,42 @@ void TestCli::toolCallRefusesBadInputBeforeAnything()
                  kAddTool});
     QCOMPARE(r.exitCode, 2);
     QVERIFY2(r.err.contains("no tool named \"subtract\"") && r.err.contains("add"), r.err.constData());
-    r = airlock(base + QStringList{QStringLiteral("--dry-run")});
+    r = airlock(base + QStringList{QStringLiteral("--dry-run"), QStringLiteral("--input"), QStringLiteral("[1]")});
     QCOMPARE(r.exitCode, 2);
-    QVERIFY2(r.err.contains("not available yet"), r.err.constData());
+    QVERIFY2(r.err.contains("--input must be a JSON object"), r.err.constData());
     QVERIFY(!QFile::exists(m_dbPath)); // none of these made a session
+}
+
+void TestCli::toolCallDryRunTriesAndKeepsNothing()
+{
+    // No terminal and no flag: a dry run is the person's own request to try it.
+    const Run r = airlock({QStringLiteral("tool"), QStringLiteral("call"), QStringLiteral("add"),
+                           QStringLiteral("--tool"), kAddTool, QStringLiteral("--input"),
+                           QStringLiteral(R"({"a": 2, "b": 40})"), QStringLiteral("--dry-run")});
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.out.contains("Output:\n42"), r.out.constData());
+    QVERIFY2(r.err.contains("dry run: nothing was kept"), r.err.constData());
+    const Run json =
+        airlock({QStringLiteral("tool"), QStringLiteral("call"), QStringLiteral("add"), QStringLiteral("--tool"),
+                 kAddTool, QStringLiteral("--input"), QStringLiteral(R"({"a": 1, "b": 1})"),
+                 QStringLiteral("--dry-run"), QStringLiteral("--json")});
+    QCOMPARE(json.exitCode, 0);
+    // Tried, recorded, and answered as not run: it never started for real.
+    QVERIFY2(json.out.contains("\"exec.dry_run\""), json.out.constData());
+    QVERIFY(json.out.contains("\"not_run\":true"));
+    QVERIFY(!json.out.contains("\"exec.started\""));
+    // A denying rule still holds: nothing is tried.
+    QTemporaryDir dir;
+    QFile policy(dir.filePath(QStringLiteral("policy.json")));
+    QVERIFY(policy.open(QIODevice::WriteOnly));
+    policy.write(R"({"rules": [{"tool": "add", "decision": "deny", "reason": "no adding"}]})");
+    policy.close();
+    const Run denied =
+        airlock({QStringLiteral("tool"), QStringLiteral("call"), QStringLiteral("add"), QStringLiteral("--tool"),
+                 kAddTool, QStringLiteral("--input"), QStringLiteral(R"({"a": 1, "b": 1})"),
+                 QStringLiteral("--dry-run"), QStringLiteral("--policy"), policy.fileName()});
+    QCOMPARE(denied.exitCode, 1);
+    QVERIFY2(denied.err.contains("denied"), denied.err.constData());
 }
 
 void TestCli::toolCallWithoutATerminalIsDenied()

@@ -11,6 +11,7 @@
 #include "core/sandbox/Sandbox.h"
 
 #include <QDir>
+#include <QFile>
 #include <QJsonArray>
 #include <QTimer>
 
@@ -56,6 +57,42 @@ public:
     void dispose() override {}
 };
 
+// write_file for real, in the workspace it is given (or, tried first, in the copy
+// of it that a dry run hands its fork); every other call answers "done".
+class WritingSandbox final : public Sandbox {
+public:
+    explicit WritingSandbox(QString workspace) : m_workspace(std::move(workspace)) {}
+    QString kind() const override { return QStringLiteral("writing"); }
+    bool sharesWorkspace() const override { return true; }
+    Status prepare(const LogSink &) override { return {}; }
+    Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override
+    {
+        return runIn(m_workspace, call, log);
+    }
+    bool canFork() const override { return true; }
+    Result<SandboxOutcome> runInFork(const SandboxCall &call, const QString &copy, const LogSink &log) override
+    {
+        return runIn(copy, call, log);
+    }
+    void cancel(const QString &) override {}
+    void dispose() override {}
+
+private:
+    static Result<SandboxOutcome> runIn(const QString &root, const SandboxCall &call, const LogSink &log)
+    {
+        if (call.tool == QLatin1String("write_file")) {
+            QFile f(QDir(root).filePath(call.input.value(QStringLiteral("path")).toString()));
+            if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate))
+                return SandboxOutcome{false, {}, f.errorString(), 1};
+            f.write(call.input.value(QStringLiteral("content")).toString().toUtf8());
+        }
+        if (log)
+            log(SandboxLogLine{call.callId, QStringLiteral("stdout"), QStringLiteral("ran %1").arg(call.tool)});
+        return SandboxOutcome{true, QStringLiteral("done"), {}, 1};
+    }
+    QString m_workspace;
+};
+
 inline std::vector<StreamItem> toolTurn(const QString &callId, const QString &tool, const QJsonObject &input)
 {
     return {StreamItem::toolCall(callId, tool, input),
@@ -73,9 +110,10 @@ inline QJsonObject stringProperty(const QString &description)
 }
 
 // exec and write_file as the microVM describes them (schema and annotations).
-inline std::vector<AgentTool> approvalTools(const QString &workspace)
+inline std::vector<AgentTool> approvalTools(const QString &workspace, std::shared_ptr<Sandbox> sandbox = {})
 {
-    auto sandbox = std::make_shared<AnsweringSandbox>();
+    if (!sandbox)
+        sandbox = std::make_shared<AnsweringSandbox>();
     const QJsonObject annotations{{QStringLiteral("readOnlyHint"), false},
                                   {QStringLiteral("destructiveHint"), true},
                                   {QStringLiteral("openWorldHint"), false}};

@@ -55,7 +55,8 @@ ApprovalCard::ApprovalCard(QWidget *parent)
       m_policy(new QLabel(this)), m_network(new QLabel(this)), m_ruleNote(new QLabel(this)), m_error(new QLabel(this)),
       m_modes(new QStackedWidget(this)), m_reason(new QLineEdit(this)), m_editor(new ArgumentEditor),
       m_editorArea(new QScrollArea(this)), m_approve(new QPushButton(this)), m_session(new QPushButton(this)),
-      m_project(new QPushButton(this)), m_runEdited(new QPushButton(this)), m_diff(new DiffView(this))
+      m_project(new QPushButton(this)), m_runEdited(new QPushButton(this)), m_diff(new DiffView(this)),
+      m_try(new QPushButton(this)), m_trialNote(new QLabel(this)), m_trial(new DiffView(this))
 {
     setObjectName(QStringLiteral("approvalCard"));
     setFocusPolicy(Qt::StrongFocus);
@@ -104,6 +105,14 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     m_diff->setMinimumHeight(line * 4);
     m_diff->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
     m_diff->hide();
+    m_trialNote->setObjectName(QStringLiteral("approvalTrialNote"));
+    m_trialNote->setWordWrap(true);
+    m_trialNote->hide();
+    m_trial->setObjectName(QStringLiteral("approvalTrial"));
+    m_trial->setPreferredLines(12);
+    m_trial->setLineWrapMode(QPlainTextEdit::WidgetWidth);
+    m_trial->setMinimumHeight(line * 4);
+    m_trial->hide();
     m_error->setObjectName(QStringLiteral("approvalError"));
     m_error->setStyleSheet(QStringLiteral("color:#c62828;"));
     m_error->setWordWrap(true);
@@ -124,10 +133,16 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     edit->setObjectName(QStringLiteral("editArguments"));
     auto *deny = new QPushButton(tr("Deny (Esc)"), buttons);
     deny->setObjectName(QStringLiteral("deny"));
+    m_try->setObjectName(QStringLiteral("tryFirst"));
+    m_try->setText(tr("Try first"));
+    m_try->setToolTip(tr("Runs this call in a throwaway copy of the sandbox and the workspace, and shows what it "
+                         "printed and which files it would change. Nothing it does is kept; the call still waits "
+                         "for your decision."));
     row->addWidget(m_approve);
     row->addWidget(m_session);
     row->addWidget(m_project);
     row->addWidget(edit);
+    row->addWidget(m_try);
     row->addStretch(1);
     row->addWidget(deny);
     connect(m_approve, &QPushButton::clicked, this, [this] { Q_EMIT approved(m_callId, AgentSession::Scope::Once); });
@@ -136,6 +151,7 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     connect(m_project, &QPushButton::clicked, this,
             [this] { Q_EMIT approved(m_callId, AgentSession::Scope::Project); });
     connect(edit, &QPushButton::clicked, this, &ApprovalCard::startEdit);
+    connect(m_try, &QPushButton::clicked, this, [this] { Q_EMIT tryRequested(m_callId); });
     connect(deny, &QPushButton::clicked, this, &ApprovalCard::startDeny);
 
     // Deny with a reason.
@@ -196,6 +212,8 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     layout->addWidget(m_targets);
     layout->addWidget(m_argumentsArea);
     layout->addWidget(m_diff);
+    layout->addWidget(m_trialNote);
+    layout->addWidget(m_trial);
     auto *why = new QHBoxLayout;
     why->addWidget(m_policy, 3); // the reason gets the room; the network note is short
     why->addWidget(m_network, 1);
@@ -326,6 +344,11 @@ void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inpu
                                    : QStringLiteral(": ") + call.decision.reason.toHtmlEscaped()));
     m_error->hide();
     m_diff->hide();
+    m_trialNote->hide();
+    m_trial->hide();
+    m_try->setVisible(call.canTry);
+    m_try->setEnabled(true);
+    m_try->setText(tr("Try first"));
     layOutArguments();
     m_reason->clear();
     showMode(0);
@@ -386,6 +409,34 @@ void ApprovalCard::showDiff(const QString &unifiedDiff)
 QString ApprovalCard::diffText() const
 {
     return m_diff->isVisible() ? m_diff->diff() : QString();
+}
+
+void ApprovalCard::showTrying()
+{
+    m_try->setEnabled(false);
+    m_try->setText(tr("Trying…"));
+    m_trialNote->setText(tr("<span style=\"color:gray;\">Trying the call in a throwaway fork…</span>"));
+    m_trialNote->show();
+    updateGeometry();
+}
+
+void ApprovalCard::showTrial(const QString &report, bool ok)
+{
+    m_try->setEnabled(true);
+    m_try->setText(tr("Try again"));
+    m_trialNote->setText(
+        (ok ? tr("<b>Tried first</b> in a throwaway fork: it succeeded. Nothing it did was kept.")
+            : tr("<b>Tried first</b> in a throwaway fork: <span style=\"color:#c62828;\">it failed</span>. Nothing it "
+                 "did was kept.")));
+    m_trialNote->show();
+    m_trial->setDiff(report);
+    m_trial->show();
+    updateGeometry();
+}
+
+QString ApprovalCard::trialText() const
+{
+    return m_trial->isVisible() ? m_trial->diff() : QString();
 }
 
 void ApprovalCard::startDeny()

@@ -43,6 +43,12 @@ public:
     // What a file write would change, as a unified diff (shown under the arguments).
     void showDiff(const QString &unifiedDiff);
     QString diffText() const;
+    // "Try first": the trial of this call is running, or has ended with `report`
+    // (what it printed and the files it would change, with diffs; `ok` whether the
+    // call succeeded in the fork). A later showCall() clears it.
+    void showTrying();
+    void showTrial(const QString &report, bool ok);
+    QString trialText() const;
 
     // How long Enter is ignored after the card switched straight to another call.
     static constexpr int kArmDelayMs = 400;
@@ -58,6 +64,8 @@ public:
     QLabel *argumentsLabel() const { return m_arguments; }
     QScrollArea *argumentsArea() const { return m_argumentsArea; }
     DiffView *diffView() const { return m_diff; }
+    DiffView *trialView() const { return m_trial; }
+    QPushButton *tryButton() const { return m_try; }
     ArgumentEditor *argumentEditor() const { return m_editor; }
 
 Q_SIGNALS:
@@ -68,6 +76,8 @@ Q_SIGNALS:
     void argumentsEdited(const QString &callId, const QJsonObject &input);
     // Ctrl+Shift+Enter: every waiting call, approved once.
     void approveAllRequested();
+    // "Try first" pressed: run the call in a throwaway fork and show what it did.
+    void tryRequested(const QString &callId);
 
 protected:
     void keyPressEvent(QKeyEvent *event) override;
@@ -107,6 +117,9 @@ private:
     QPushButton *m_project;
     QPushButton *m_runEdited;
     DiffView *m_diff;
+    QPushButton *m_try;
+    QLabel *m_trialNote; // what the trial was, above its report
+    DiffView *m_trial;   // the trial's output and the diffs of what it would change
 };
 
 } // namespace airlock

@@ -43,14 +43,35 @@ PendingApprovals::PendingApprovals(ApprovalCard *card, ApprovalQueue *queue, QOb
             (void)m_agent->deny(id, reason);
     });
     connect(m_approval, &ApprovalCard::approveAllRequested, this, &PendingApprovals::approveAll);
+    connect(m_approval, &ApprovalCard::tryRequested, this, [this](const QString &id) {
+        if (!m_agent)
+            return;
+        if (const Status s = m_agent->tryFirst(id); !s)
+            m_approval->showEditError(s.error().message);
+        else
+            m_approval->showTrying();
+    });
     connect(m_queue, &ApprovalQueue::selected, this, &PendingApprovals::showPending);
     connect(m_queue, &ApprovalQueue::approveAllRequested, this, &PendingApprovals::approveAll);
 }
 
 void PendingApprovals::setAgent(AgentSession *agent, QHash<QString, QJsonObject> schemas)
 {
+    if (m_agent)
+        disconnect(m_agent, &AgentSession::dryRunFinished, this, nullptr);
     m_agent = agent;
     m_schemas = std::move(schemas);
+    if (agent)
+        connect(agent, &AgentSession::dryRunFinished, this,
+                [this](const QString &id, const QJsonObject &report, const QString &text) {
+                    const bool ok = report.value(QLatin1String("ok")).toBool();
+                    if (!std::any_of(m_pendingCalls.cbegin(), m_pendingCalls.cend(),
+                                     [&](const PendingApproval &c) { return c.callId == id; }))
+                        return; // decided meanwhile
+                    m_trials.insert(id, {text, ok});
+                    if (m_approval->callId() == id)
+                        m_approval->showTrial(text, ok);
+                });
 }
 
 void PendingApprovals::onApprovalNeeded(const PendingApproval &call)
@@ -94,6 +115,10 @@ void PendingApprovals::showPending(const QString &callId)
         // A file write shows what it would change, read off the UI thread.
         if (call.write)
             showWriteDiff(call.callId, *call.write);
+        if (const auto trial = m_trials.constFind(call.callId); trial != m_trials.cend())
+            m_approval->showTrial(trial->first, trial->second);
+        else if (m_agent->isTrying(call.callId))
+            m_approval->showTrying();
     }
     refreshQueue();
 }
@@ -106,6 +131,7 @@ void PendingApprovals::onApprovalSettled(const QString &callId)
         return;
     const qsizetype at = it - m_pendingCalls.begin();
     m_pendingCalls.erase(it);
+    m_trials.remove(callId);
     if (m_approval->callId() == callId) {
         // The next waiting call takes the card (the one after, else the one before);
         // the card stays up, so it knows it switched and holds Enter back a moment.
@@ -128,6 +154,7 @@ void PendingApprovals::refreshQueue()
 void PendingApprovals::clearPending()
 {
     m_pendingCalls.clear();
+    m_trials.clear();
     m_approval->clear();
     refreshQueue();
 }

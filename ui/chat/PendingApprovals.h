@@ -64,7 +64,8 @@ private:
     QTimer *m_editPause; // debounces edits before a diff is computed
     QString m_editedCall;
     QJsonObject m_editedInput;
-    quint64 m_diffRequest = 0; // only the newest diff asked for is shown
+    quint64 m_diffRequest = 0;                         // only the newest diff asked for is shown
+    QHash<QString, std::pair<QString, bool>> m_trials; // a waiting call's last trial: report, ok
 };
 
 } // namespace airlock

@@ -6,6 +6,7 @@
 // again; `rm -rf /usr` followed by a return to the checkpoint leaves a working
 // guest; a misspelled package fails the build naming the package.
 
+#include "core/agent/DryRun.h"
 #include "sandbox/microvm/GuestImageCache.h"
 #include "sandbox/microvm/MicroVm.h"
 #include "sandbox/microvm/MicroVmSandbox.h"
@@ -16,6 +17,9 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
+
+#include <thread>
 
 #include <unistd.h>
 
@@ -72,6 +76,7 @@ private Q_SLOTS:
     void sessionDiskKeepsAnInstalledPackage();
     void undoOfRmRfUsrLeavesAWorkingGuest();
     void sandboxUndoesToBeforeTheDiskExisted();
+    void dryRunOfRmChangesNothing();
 
 private:
     MicroVmOptions options(const QString &session, const QString &disk);
@@ -258,6 +263,96 @@ void TestMicroVmDebian::sandboxUndoesToBeforeTheDiskExisted()
                  oom->error.contains(QLatin1String("memory_mb")),
              qPrintable(oom->error));
     QCOMPARE(exec(QStringLiteral("true")).value(QStringLiteral("exit_code")).toInt(), 0); // still usable
+    // A full disk (reserved at once with fallocate: no gigabytes written under TCG)
+    // fails the call naming disk_gb; once freed, the guest goes on.
+    Result<SandboxOutcome> full =
+        sandbox.run(SandboxCall{QStringLiteral("full"),
+                                QStringLiteral("exec"),
+                                {{QStringLiteral("command"),
+                                  // Free blocks, the reserve for root included, less 1 MiB; then 8 MiB more.
+                                  QStringLiteral("fallocate -l $(( $(stat -f -c '%f*%S' /) - 1048576 )) /root/fill; "
+                                                 "head -c 8388608 /dev/zero > /root/more2 && sync")}},
+                                120000},
+                    {});
+    QVERIFY(full.ok());
+    QVERIFY2(!full->ok && full->error.contains(QLatin1String("ran out of disk space")) &&
+                 full->error.contains(QLatin1String("disk_gb")),
+             qPrintable(full->ok ? QStringLiteral("it succeeded") : full->error));
+    QCOMPARE(exec(QStringLiteral("rm -f /root/fill /root/more2 && echo ok > /root/after"))
+                 .value(QStringLiteral("exit_code"))
+                 .toInt(),
+             0);
+    sandbox.dispose();
+}
+
+// "Try first": the call runs in a fork (a second VM over a throwaway overlay of the
+// session disk and a copy of the workspace); the report shows what it did, and
+// neither the host's workspace nor the session's disk keeps any of it.
+void TestMicroVmDebian::dryRunOfRmChangesNothing()
+{
+    QTemporaryDir dir;
+    const QString ws = dir.filePath(QStringLiteral("ws"));
+    writeFile(ws + QStringLiteral("/keep.txt"), "one\ntwo\n");
+    writeFile(ws + QStringLiteral("/src/main.py"), "print('hi')\n");
+    MicroVmOptions o = options(QStringLiteral("try"), dir.filePath(QStringLiteral("state/vm/disk.qcow2")));
+    o.workspaceDir = ws;
+    MicroVmSandbox sandbox(o);
+    auto exec = [&](const QString &cmd) {
+        Result<SandboxOutcome> r = sandbox.run(
+            SandboxCall{QStringLiteral("c"), QStringLiteral("exec"), {{QStringLiteral("command"), cmd}}, 120000}, {});
+        return r && r->ok ? r->result.toObject() : QJsonObject{{QStringLiteral("exit_code"), -1}};
+    };
+    QCOMPARE(exec(QStringLiteral("echo kept > /root/marker")).value(QStringLiteral("exit_code")).toInt(), 0);
+    QVERIFY(sandbox.vm().isRunning());
+
+    const SandboxCall call{
+        QStringLiteral("t:try"),
+        QStringLiteral("exec"),
+        {{QStringLiteral("command"),
+          QStringLiteral("cat /root/marker; rm -rf /usr /root/marker /workspace/keep.txt; "
+                         "echo new > /workspace/made.txt; echo more >> /workspace/src/main.py; echo done")}},
+        120000};
+    const QString scratch = dir.filePath(QStringLiteral("state/tries"));
+    Result<DryRun::Report> report = DryRun::run(sandbox, call, ws, scratch, WorkspaceLimits{});
+    QVERIFY2(report.ok(), report.ok() ? "" : qPrintable(report.error().message));
+    QVERIFY2(report->outcome.ok() && report->outcome->ok,
+             qPrintable(report->outcome.ok() ? report->outcome->error : report->outcome.error().message));
+    const QJsonObject result = report->outcome->result.toObject();
+    // The fork started from the session's disk as it was: the marker was there.
+    QCOMPARE(result.value(QStringLiteral("stdout")).toString(), QStringLiteral("kept\ndone\n"));
+    QStringList changed;
+    for (const FileChange &f : report->changes.files)
+        changed << FileChange::kindName(f.kind) + QLatin1Char(' ') + f.path;
+    QCOMPARE(changed, (QStringList{QStringLiteral("deleted keep.txt"), QStringLiteral("created made.txt"),
+                                   QStringLiteral("modified src/main.py")}));
+    QVERIFY(report->text().contains(QLatin1String("+more")));
+    QVERIFY(report->text().contains(QLatin1String("-two")));
+
+    // Nothing of it reached the host's workspace, the session's disk, or the scratch folder.
+    QVERIFY(QFile::exists(ws + QStringLiteral("/keep.txt")));
+    QVERIFY(!QFile::exists(ws + QStringLiteral("/made.txt")));
+    QFile main(ws + QStringLiteral("/src/main.py"));
+    QVERIFY(main.open(QIODevice::ReadOnly));
+    QCOMPARE(main.readAll(), QByteArray("print('hi')\n"));
+    QVERIFY(QDir(scratch).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).isEmpty());
+    const QJsonObject after = exec(QStringLiteral("python3 -c 'print(6*7)' && cat /root/marker"));
+    QCOMPARE(after.value(QStringLiteral("exit_code")).toInt(), 0);
+    QCOMPARE(after.value(QStringLiteral("stdout")).toString(), QStringLiteral("42\nkept\n"));
+
+    // A trial cancelled from another thread ends the fork, not the session's VM.
+    const SandboxCall slow{QStringLiteral("s:try"),
+                           QStringLiteral("exec"),
+                           {{QStringLiteral("command"), QStringLiteral("sleep 600")}},
+                           700000};
+    std::thread canceller([&] {
+        QThread::msleep(15000);
+        sandbox.cancel(QStringLiteral("s:try"));
+    });
+    Result<DryRun::Report> cancelled = DryRun::run(sandbox, slow, ws, scratch, WorkspaceLimits{});
+    canceller.join();
+    QVERIFY(cancelled.ok());
+    QVERIFY(!cancelled->outcome.ok() || !cancelled->outcome->ok);
+    QCOMPARE(exec(QStringLiteral("true")).value(QStringLiteral("exit_code")).toInt(), 0);
     sandbox.dispose();
 }
 

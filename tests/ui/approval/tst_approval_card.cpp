@@ -15,6 +15,7 @@
 #include "tests/support/ScriptedAgent.h"
 
 #include <QCheckBox>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPlainTextEdit>
@@ -36,6 +37,7 @@ private Q_SLOTS:
     void theEditorValidatesEachFieldAsYouType();
     void alwaysIsRefusedWithItsReasonForAPipe();
     void theBadgeLineSaysWhatIsKnown();
+    void tryFirstShowsWhatTheCallWouldChange();
 
 private:
     std::unique_ptr<MainWindow> openWindow();
@@ -44,19 +46,26 @@ private:
     QTemporaryDir m_dir;
     std::shared_ptr<TurnScript> m_script;
     int m_windows = 0;
+    bool m_writing = false; // the tools write the workspace for real (and can be tried first)
 };
 
 void TestApprovalCard::init()
 {
     m_script = std::make_shared<TurnScript>();
+    m_writing = false;
 }
 
 std::unique_ptr<MainWindow> TestApprovalCard::openWindow()
 {
     const QString workspace = m_dir.path();
-    auto w = std::make_unique<MainWindow>(
-        m_dir.filePath(QStringLiteral("w%1.db").arg(++m_windows)),
-        [script = m_script, workspace]() -> Result<AgentSetup> { return scriptedSetup(script, workspace); });
+    auto w = std::make_unique<MainWindow>(m_dir.filePath(QStringLiteral("w%1.db").arg(++m_windows)),
+                                          [script = m_script, workspace, writing = m_writing]() -> Result<AgentSetup> {
+                                              AgentSetup setup = scriptedSetup(script, workspace);
+                                              if (writing)
+                                                  setup.tools = approvalTools(
+                                                      workspace, std::make_shared<WritingSandbox>(workspace));
+                                              return setup;
+                                          });
     w->show();
     if (!QTest::qWaitForWindowExposed(w.get()))
         qFatal("the window was not shown");
@@ -308,6 +317,49 @@ void TestApprovalCard::theBadgeLineSaysWhatIsKnown()
     QVERIFY2(kind->text().contains(QLatin1String("Reaches the network: example.com.")), qPrintable(kind->text()));
     QVERIFY(kind->text().contains(QLatin1String("Read-only")));
     QVERIFY(card.targetsLabel()->text().contains(QLatin1String("https://example.com/page")));
+}
+
+void TestApprovalCard::tryFirstShowsWhatTheCallWouldChange()
+{
+    m_writing = true;
+    const QString file = m_dir.filePath(QStringLiteral("tried.txt"));
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("kept line\nold line\n");
+    }
+    m_script->turns.push_back(toolTurn(QStringLiteral("toolu_try"), QStringLiteral("write_file"),
+                                       {{QStringLiteral("path"), QStringLiteral("tried.txt")},
+                                        {QStringLiteral("content"), QStringLiteral("kept line\nnew line\n")}}));
+    m_script->turns.push_back(textTurn(QStringLiteral("written")));
+    auto w = openWindow();
+    w->chat()->send(QStringLiteral("change it"));
+    ApprovalCard *card = w->chat()->approvalCard();
+    QTRY_VERIFY_WITH_TIMEOUT(card->isVisible() && card->callId() == QLatin1String("toolu_try"), 10000);
+    QVERIFY(card->tryButton()->isVisible());
+    QVERIFY(card->trialText().isEmpty());
+    QTest::mouseClick(card->tryButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!card->trialText().isEmpty(), 10000);
+    const QString trial = card->trialText();
+    QVERIFY2(trial.contains(QLatin1String("-old line")) && trial.contains(QLatin1String("+new line")),
+             qPrintable(trial));
+    QVERIFY(trial.contains(QLatin1String("modified tried.txt")));
+    QVERIFY(inside(card->trialView(), w.get()));
+    screenshot(*w, QStringLiteral("approval-try-first.png"));
+    {
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll(), QByteArray("kept line\nold line\n")); // the trial kept nothing
+    }
+    QVERIFY(card->isVisible()); // still the person's decision
+    QTest::mouseClick(card->findChild<QPushButton *>(QStringLiteral("approveOnce")), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!card->isVisible(), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            QFile f(file);
+            return f.open(QIODevice::ReadOnly) && f.readAll() == QByteArray("kept line\nnew line\n");
+        }(),
+        10000);
 }
 
 QTEST_MAIN(TestApprovalCard)
