@@ -156,6 +156,18 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
         return finish(EgressAuditRecord::Outcome::Denied,
                       denied(QStringLiteral("egress denied: the method %1 is not allowed through the gate")
                                  .arg(QString::fromLatin1(method))));
+    // Decided first, so that every later refusal's record names the destination.
+    EgressDecision decision = request.binding.isEmpty() ? m_policy.decide(method, request.url)
+                                                        : m_policy.decideBinding(method, request.binding, request.url);
+    const auto describe = [&](const EgressDecision &d) {
+        record.scheme = d.target.scheme;
+        record.host = d.target.host;
+        record.port = d.target.port;
+        record.path = QString::fromUtf8(d.target.path);
+        record.rule = d.rule;
+        record.ruleDescription = d.description;
+    };
+    describe(decision);
     if (request.body.size() > m_options.maxRequestBytes)
         return finish(EgressAuditRecord::Outcome::Denied,
                       denied(QStringLiteral("egress denied: the request body is %1 bytes, over the limit of %2")
@@ -192,8 +204,6 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
         sandboxHeaders.append({name, value});
     }
 
-    EgressDecision decision = request.binding.isEmpty() ? m_policy.decide(method, request.url)
-                                                        : m_policy.decideBinding(method, request.binding, request.url);
     QByteArray body = request.body;
     bool hasBody = !request.body.isEmpty() || method == "POST" || method == "PUT" || method == "PATCH";
     bool leftOrigin = false; // a hop went to another origin: no credentials from here on
@@ -204,12 +214,7 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
         record.time = QDateTime::currentDateTimeUtc();
         record.hop = hop;
         record.method = method;
-        record.scheme = decision.target.scheme;
-        record.host = decision.target.host;
-        record.port = decision.target.port;
-        record.path = QString::fromUtf8(decision.target.path);
-        record.rule = decision.rule;
-        record.ruleDescription = decision.description;
+        describe(decision);
         record.address.clear();
         record.status = 0;
         record.bytesUp = record.bytesDown = 0;
