@@ -20,6 +20,10 @@ struct EgressDecision {
     // private-range check may let through.
     QString literalAddress;
     QString message; // denied: why, in words for people and the model
+    // decideTunnel only: the origin is allowed, but not blind — its rule adds
+    // credentials or limits methods or paths, which a CONNECT tunnel cannot show.
+    // The proxy must intercept and send each request through the gate's fetch.
+    bool needsInterception = false;
 };
 
 } // namespace airlock

@@ -214,6 +214,66 @@ EgressDecision EgressPolicy::decideBinding(const QByteArray &methodIn, const QSt
     return d;
 }
 
+EgressDecision EgressPolicy::decideTunnel(const QString &hostIn, int port) const
+{
+    EgressDecision d;
+    auto host = EgressHost::normalise(hostIn);
+    if (!host || port < 1 || port > 65535) {
+        d.message = QStringLiteral("egress denied: \"%1:%2\" is not a host and port to connect to%3")
+                        .arg(hostIn.left(200))
+                        .arg(port)
+                        .arg(host ? QString() : QStringLiteral(" (") + host.error().message + u')');
+        return d;
+    }
+    EgressTarget t;
+    t.scheme = QStringLiteral("https");
+    t.host = *host;
+    t.port = port;
+    t.path = t.pathView = "/";
+    d.target = t;
+    const QString where = EgressHost::forUrl(t.host) + u':' + QString::number(port);
+    for (const EgressRule &rule : m_rules) {
+        if (!rule.schemes.contains(u"https") || !rule.matchesHost(t.host))
+            continue;
+        if (rule.ports.isEmpty() ? port != 443 : !rule.ports.contains(port))
+            continue;
+        d.rule = rule.origin;
+        d.description = rule.describe();
+        const bool whole = rule.methods.isEmpty() && rule.path == "/";
+        if (rule.decision == EgressRule::Decision::Deny) {
+            d.needsInterception = !whole;
+            d.message = whole ? QStringLiteral("egress denied: %1 (%2) in airlock.json refuses connections to %3")
+                                    .arg(rule.origin, d.description, where)
+                              : QStringLiteral("egress denied: %1 (%2) in airlock.json refuses part of %3, which a "
+                                               "CONNECT tunnel cannot tell apart")
+                                    .arg(rule.origin, d.description, where);
+            return d;
+        }
+        d.allowed = true;
+        d.needsInterception = !whole || !rule.inject.isEmpty();
+        d.inject = rule.inject;
+        if (rule.namesAddress(t.host))
+            d.literalAddress = t.host;
+        return d;
+    }
+    for (const EgressBinding &b : m_bindings) {
+        if (b.type != EgressBinding::Type::Service || !b.url.sameOrigin(t))
+            continue;
+        d.allowed = true;
+        d.rule = b.origin;
+        d.description = QStringLiteral("binding %1 → %2").arg(b.name, b.url.url());
+        d.inject = b.inject;
+        d.needsInterception = !b.inject.isEmpty() || b.url.path != "/";
+        if (EgressHost::kindOf(b.url.host) != EgressHost::Kind::Name)
+            d.literalAddress = b.url.host;
+        return d;
+    }
+    d.message = QStringLiteral("egress denied: no rule in airlock.json allows connections to %1 (add an "
+                               "\"egress.rules\" entry for https to it)")
+                    .arg(where);
+    return d;
+}
+
 EgressSummary EgressPolicy::summary() const
 {
     EgressSummary s;

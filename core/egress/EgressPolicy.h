@@ -53,6 +53,14 @@ public:
     // under the binding's URL; a path that leaves it is denied.
     EgressDecision decideBinding(const QByteArray &method, const QString &binding, const QString &relativeUrl) const;
 
+    // Decides a CONNECT tunnel to host:port (the guest's HTTPS proxy), which the
+    // gate cannot look inside. The first rule (or binding) covering https to that
+    // origin decides: a deny rule refuses the tunnel; an allow rule with no
+    // methods, path "/" and no inject allows it blind; any other allow sets
+    // needsInterception. A deny rule for part of the origin refuses the tunnel
+    // with needsInterception set (interception could honour it).
+    EgressDecision decideTunnel(const QString &host, int port) const;
+
     EgressSummary summary() const;
 
 private:

@@ -16,9 +16,11 @@ namespace airlock {
 
 struct EgressAuditRecord {
     enum class Outcome {
-        Answered, // the server answered (any status)
-        Denied,   // refused by the gate: no rule, a deny rule, a private address, a bound
-        Failed,   // allowed, but the transfer failed (connection, TLS, timeout, cancelled)
+        Answered,     // the server answered (any status)
+        Denied,       // refused by the gate: no rule, a deny rule, a private address, a bound
+        Failed,       // allowed, but the transfer failed (connection, TLS, timeout, cancelled)
+        TunnelOpened, // a CONNECT tunnel was connected (method "CONNECT")
+        TunnelClosed, // it closed: bytes each way as relayed, its whole duration
     };
 
     QDateTime time; // when this hop started (UTC)
@@ -51,6 +53,10 @@ struct EgressAuditRecord {
             return QStringLiteral("denied");
         case Outcome::Failed:
             return QStringLiteral("failed");
+        case Outcome::TunnelOpened:
+            return QStringLiteral("tunnel_opened");
+        case Outcome::TunnelClosed:
+            return QStringLiteral("tunnel_closed");
         }
         return {};
     }

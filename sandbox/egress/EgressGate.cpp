@@ -8,11 +8,22 @@
 #include <QFile>
 #include <QSet>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace airlock {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr qsizetype kMaxUrlLength = 64 * 1024;
 
 bool isToken(const QByteArray &s)
 {
@@ -64,6 +75,27 @@ Error denied(const QString &message)
 {
     return Error::make(Error::Code::BadInput, message);
 }
+
+} // namespace
+
+// Every address must be public, or the one the deciding rule names literally.
+Status EgressGate::checkAddresses(const EgressDecision &decision, const QStringList &addresses)
+{
+    for (const QString &address : addresses) {
+        const QString special = EgressHost::specialUse(address);
+        if (special.isEmpty() || address == decision.literalAddress)
+            continue;
+        const bool literal = EgressHost::kindOf(decision.target.host) != EgressHost::Kind::Name;
+        return denied(literal ? QStringLiteral("egress denied: %1 is %2; only a rule naming %1 itself may reach it")
+                                    .arg(address, special)
+                              : QStringLiteral("egress denied: %1 resolved to %2, %3; only a rule naming %2 itself "
+                                               "may reach it")
+                                    .arg(decision.target.host, address, special));
+    }
+    return {};
+}
+
+namespace {
 
 } // namespace
 
@@ -156,6 +188,11 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
         return finish(EgressAuditRecord::Outcome::Denied,
                       denied(QStringLiteral("egress denied: the method %1 is not allowed through the gate")
                                  .arg(QString::fromLatin1(method))));
+    if (request.url.size() > kMaxUrlLength)
+        return finish(EgressAuditRecord::Outcome::Denied,
+                      denied(QStringLiteral("egress denied: the URL is %1 characters long, over the limit of %2")
+                                 .arg(request.url.size())
+                                 .arg(kMaxUrlLength)));
     // Decided first, so that every later refusal's record names the destination.
     EgressDecision decision = request.binding.isEmpty() ? m_policy.decide(method, request.url)
                                                         : m_policy.decideBinding(method, request.binding, request.url);
@@ -208,6 +245,7 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
     bool hasBody = !request.body.isEmpty() || method == "POST" || method == "PUT" || method == "PATCH";
     bool leftOrigin = false; // a hop went to another origin: no credentials from here on
     EgressTarget origin = decision.target;
+    QString previousUrl; // the hop that redirected, for messages
 
     for (int hop = 0;; ++hop) {
         hopTimer.restart();
@@ -221,7 +259,10 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
         record.credentials.clear();
 
         if (!decision.allowed)
-            return finish(EgressAuditRecord::Outcome::Denied, denied(decision.message));
+            return finish(
+                EgressAuditRecord::Outcome::Denied,
+                denied(hop == 0 ? decision.message
+                                : decision.message + QStringLiteral(" (redirected there from %1)").arg(previousUrl)));
         if (request.cancelled && request.cancelled->load())
             return finish(
                 EgressAuditRecord::Outcome::Failed,
@@ -233,19 +274,8 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
         auto addresses = EgressResolver::resolve(target.host);
         if (!addresses)
             return finish(EgressAuditRecord::Outcome::Failed, addresses.error());
-        for (const QString &address : *addresses) {
-            const QString special = EgressHost::specialUse(address);
-            if (special.isEmpty() || address == decision.literalAddress)
-                continue;
-            const bool literal = EgressHost::kindOf(target.host) != EgressHost::Kind::Name;
-            return finish(EgressAuditRecord::Outcome::Denied,
-                          denied(literal ? QStringLiteral("egress denied: %1 is %2; only a rule naming %1 itself may "
-                                                          "reach it")
-                                               .arg(address, special)
-                                         : QStringLiteral("egress denied: %1 resolved to %2, %3; only a rule naming "
-                                                          "%2 itself may reach it")
-                                               .arg(target.host, address, special)));
-        }
+        if (Status s = checkAddresses(decision, *addresses); !s)
+            return finish(EgressAuditRecord::Outcome::Denied, s.error());
 
         // 3. Headers.
         const bool injects = !decision.inject.isEmpty() && !leftOrigin;
@@ -357,6 +387,7 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
                 body.clear();
                 hasBody = false;
             }
+            previousUrl = hopUrl;
             if (!next->sameOrigin(origin))
                 leftOrigin = true;
             decision = m_policy.decide(method, *next);
@@ -388,6 +419,135 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
             m_audit(record);
         return response;
     }
+}
+
+namespace {
+
+// One TCP connection to a checked address, within the deadline; -1 and `why` on failure.
+int connectTo(const QString &address, int port, Clock::time_point deadline,
+              const std::shared_ptr<std::atomic<bool>> &cancelled, QString &why)
+{
+    sockaddr_storage storage{};
+    socklen_t length = 0;
+    const QByteArray text = address.toLatin1();
+    if (address.contains(u':')) {
+        auto *a = reinterpret_cast<sockaddr_in6 *>(&storage);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(quint16(port));
+        if (inet_pton(AF_INET6, text.constData(), &a->sin6_addr) != 1)
+            return why = QStringLiteral("bad address"), -1;
+        length = sizeof(sockaddr_in6);
+    } else {
+        auto *a = reinterpret_cast<sockaddr_in *>(&storage);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(quint16(port));
+        if (inet_pton(AF_INET, text.constData(), &a->sin_addr) != 1)
+            return why = QStringLiteral("bad address"), -1;
+        length = sizeof(sockaddr_in);
+    }
+    const int fd = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return why = QString::fromLocal8Bit(std::strerror(errno)), -1;
+    if (::connect(fd, reinterpret_cast<sockaddr *>(&storage), length) != 0 && errno != EINPROGRESS) {
+        why = QString::fromLocal8Bit(std::strerror(errno));
+        ::close(fd);
+        return -1;
+    }
+    while (true) {
+        if (cancelled && cancelled->load()) {
+            why = QStringLiteral("cancelled");
+            ::close(fd);
+            return -1;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) {
+            why = QStringLiteral("timed out");
+            ::close(fd);
+            return -1;
+        }
+        pollfd p{fd, POLLOUT, 0};
+        const int n = ::poll(&p, 1, int(std::min<qint64>(left, 100)));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            continue;
+        int error = 0;
+        socklen_t size = sizeof error;
+        if (n < 0 || ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0 || error != 0) {
+            why = QString::fromLocal8Bit(std::strerror(n < 0 ? errno : error));
+            ::close(fd);
+            return -1;
+        }
+        break;
+    }
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+} // namespace
+
+Result<EgressTunnel> EgressGate::openTunnel(const EgressTunnelRequest &request) const
+{
+    QElapsedTimer timer;
+    timer.start();
+    const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(std::max(request.timeoutMs, 1));
+    EgressAuditRecord record;
+    record.time = QDateTime::currentDateTimeUtc();
+    record.sandbox = request.sandbox;
+    record.callId = request.callId;
+    record.method = "CONNECT";
+    record.port = request.port;
+    const EgressDecision decision = m_policy.decideTunnel(request.host, request.port);
+    record.scheme = QStringLiteral("https");
+    record.host = decision.target.host.isEmpty() ? request.host.left(255) : decision.target.host;
+    record.rule = decision.rule;
+    record.ruleDescription = decision.description;
+    const auto refuse = [&](EgressAuditRecord::Outcome outcome, const Error &error) -> Result<EgressTunnel> {
+        record.outcome = outcome;
+        record.refusal = error.message;
+        record.durationMs = timer.elapsed();
+        if (m_audit)
+            m_audit(record);
+        return error;
+    };
+    if (!decision.allowed)
+        return refuse(EgressAuditRecord::Outcome::Denied, denied(decision.message));
+    if (decision.needsInterception)
+        return refuse(EgressAuditRecord::Outcome::Denied,
+                      Error::make(Error::Code::Conflict,
+                                  QStringLiteral("egress: %1:%2 cannot be tunnelled blind: %3 (%4) adds credentials "
+                                                 "or limits methods or paths, so its requests must be intercepted "
+                                                 "and sent through the gate")
+                                      .arg(EgressHost::forUrl(decision.target.host))
+                                      .arg(request.port)
+                                      .arg(decision.rule, decision.description)));
+    auto addresses = EgressResolver::resolve(decision.target.host);
+    if (!addresses)
+        return refuse(EgressAuditRecord::Outcome::Failed, addresses.error());
+    if (Status s = checkAddresses(decision, *addresses); !s)
+        return refuse(EgressAuditRecord::Outcome::Denied, s.error());
+    QStringList failures;
+    for (const QString &address : *addresses) {
+        QString why;
+        const int fd = connectTo(address, request.port, deadline, request.cancelled, why);
+        if (fd < 0) {
+            failures << address + QStringLiteral(": ") + why;
+            if (why == u"cancelled" || why == u"timed out")
+                break;
+            continue;
+        }
+        record.address = address;
+        record.outcome = EgressAuditRecord::Outcome::TunnelOpened;
+        record.durationMs = timer.elapsed();
+        if (m_audit)
+            m_audit(record);
+        return EgressTunnel(fd, record, m_audit);
+    }
+    return refuse(EgressAuditRecord::Outcome::Failed,
+                  Error::make(Error::Code::Io, QStringLiteral("egress: cannot connect to %1:%2 (%3)")
+                                                   .arg(EgressHost::forUrl(decision.target.host))
+                                                   .arg(request.port)
+                                                   .arg(failures.join(QStringLiteral("; ")))));
 }
 
 } // namespace airlock

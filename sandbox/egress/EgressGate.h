@@ -26,6 +26,7 @@
 #include "core/egress/EgressPolicy.h"
 #include "core/sandbox/EgressExchange.h"
 #include "sandbox/egress/EgressAuditRecord.h"
+#include "sandbox/egress/EgressTunnel.h"
 
 #include <QByteArrayView>
 
@@ -76,6 +77,13 @@ public:
     Result<EgressResponse> fetchStreaming(const EgressRequest &request, const EgressStreamReceiver &receiver) const;
     // fetch as the sandboxes' EgressFetch. The gate must outlive it.
     EgressFetch asFetch() const;
+    // A blind CONNECT tunnel for the guest's HTTPS proxy, to an origin whose rule
+    // allows it whole (EgressPolicy::decideTunnel): decided, resolved and
+    // address-checked like fetch, then connected. An origin that needs
+    // interception (its rule adds credentials or limits methods or paths) is
+    // refused with Error::Code::Conflict: its requests must go through fetch.
+    // Records: one when it opens (or is refused), one when it closes.
+    Result<EgressTunnel> openTunnel(const EgressTunnelRequest &request) const;
 
     const EgressPolicy &policy() const { return m_policy; }
 
@@ -83,6 +91,7 @@ private:
     EgressGate(EgressPolicy policy, EgressSecretResolver secrets, EgressAuditSink audit, Options options,
                QByteArray caBundle);
     Result<EgressResponse> run(const EgressRequest &request, const EgressStreamReceiver *receiver) const;
+    static Status checkAddresses(const EgressDecision &decision, const QStringList &addresses);
 
     EgressPolicy m_policy;
     EgressSecretResolver m_secrets;

@@ -291,6 +291,33 @@ private Q_SLOTS:
         QCOMPARE(p.bindingForGuestHost(QStringLiteral("x.billing.airlock.internal")), std::nullopt);
     }
 
+    void tunnelsAreBlindOnlyForWholeOrigins()
+    {
+        const EgressPolicy p = policy(R"({"bindings": {
+            "BILLING": {"type": "service", "url": "https:\/\/billing.example.internal",
+                        "inject": {"Authorization": "Bearer ${secret:BILLING_TOKEN}"}}},
+            "egress": {"rules": [
+              {"host": "files.example.com", "path": "/private/", "decision": "deny"},
+              {"host": "*.example.com", "decision": "allow"},
+              {"host": "api.github.com", "methods": ["GET"], "decision": "allow"},
+              {"host": "evil.com", "decision": "deny"},
+              {"host": "plain.example.org", "scheme": "http", "port": 443, "decision": "allow"}]}})");
+        EgressDecision d = p.decideTunnel(QStringLiteral("www.example.com"), 443);
+        QVERIFY(d.allowed && !d.needsInterception);
+        QCOMPARE(d.rule, QStringLiteral("egress.rules[1]"));
+        d = p.decideTunnel(QStringLiteral("files.example.com"), 443); // a deny for part of it
+        QVERIFY(!d.allowed && d.needsInterception);
+        d = p.decideTunnel(QStringLiteral("api.github.com"), 443); // methods limited
+        QVERIFY(d.allowed && d.needsInterception);
+        d = p.decideTunnel(QStringLiteral("billing.example.internal"), 443); // credentials
+        QVERIFY(d.allowed && d.needsInterception);
+        d = p.decideTunnel(QStringLiteral("evil.com"), 443);
+        QVERIFY(!d.allowed && !d.needsInterception);
+        QVERIFY(!p.decideTunnel(QStringLiteral("www.example.com"), 8443).allowed);
+        QVERIFY(!p.decideTunnel(QStringLiteral("plain.example.org"), 443).allowed); // an http rule is no tunnel
+        QVERIFY(!p.decideTunnel(QStringLiteral("bad host"), 443).allowed);
+    }
+
     void summaryNamesHostsAndCredentials()
     {
         const EgressPolicy p = policy(R"({"bindings": {

@@ -15,6 +15,8 @@
 
 #include <thread>
 
+#include <unistd.h>
+
 using namespace airlock;
 using airlock::test::EgressTestServer;
 using airlock::test::TestCertificate;
@@ -210,6 +212,8 @@ private Q_SLOTS:
         QCOMPARE(audit.records.last().rule, QStringLiteral("bindings.BILLING"));
         QCOMPARE(audit.records.last().binding, QStringLiteral("BILLING"));
         QCOMPARE(audit.records.last().credentials, QStringList{QStringLiteral("BILLING_TOKEN")});
+        QCOMPARE(audit.records.last().bytesUp, qint64(7));
+        QCOMPARE(audit.records.last().path, QStringLiteral("/api/v1/invoices"));
 
         // Paths that try to leave the binding's origin or path.
         for (const QString &bad :
@@ -601,6 +605,65 @@ private Q_SLOTS:
         QVERIFY2(m.error().message.contains(QStringLiteral("the secret MISSING")), qPrintable(m.error().message));
         QCOMPARE(audit.records.last().outcome, EgressAuditRecord::Outcome::Denied);
         QVERIFY(audit.records.last().address.isEmpty());
+    }
+
+    void tunnelsAreDecidedAndCheckedLikeFetch()
+    {
+        Audit audit;
+        auto gate = makeGate(
+            rules({ruleFor(m_plain->port(), {}, QStringLiteral("https")),
+                   ruleFor(m_tls->port(), QStringLiteral(R"("inject": {"X-Api-Key": "${secret:API_KEY}"})"),
+                           QStringLiteral("https")),
+                   QStringLiteral(R"({"host": "localhost", "port": %1, "decision": "allow"})").arg(m_plain2->port())}),
+            audit, tlsOptions());
+        EgressTunnelRequest req;
+        req.sandbox = QStringLiteral("microvm");
+        req.callId = QStringLiteral("call-9");
+        req.host = QStringLiteral("2130706433");
+        req.port = m_plain->port();
+        auto tunnel = gate->openTunnel(req);
+        QVERIFY2(tunnel, tunnel ? "" : qPrintable(tunnel.error().message));
+        QCOMPARE(tunnel->address(), QStringLiteral("127.0.0.1"));
+        // The tunnel is raw TCP: speak HTTP through it, as a TLS client would speak TLS.
+        const QByteArray ask = "GET /echo/tunnel HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+        QCOMPARE(::write(tunnel->socket(), ask.constData(), size_t(ask.size())), ssize_t(ask.size()));
+        QByteArray answer;
+        char buffer[4096];
+        for (ssize_t n; (n = ::read(tunnel->socket(), buffer, sizeof buffer)) > 0;)
+            answer.append(buffer, qsizetype(n));
+        QVERIFY2(answer.startsWith("HTTP/1.1 200"), answer.constData());
+        QVERIFY(answer.contains("/echo/tunnel"));
+        tunnel->countBytes(ask.size(), answer.size());
+        tunnel->close();
+        QCOMPARE(audit.records.size(), 2);
+        QCOMPARE(audit.records[0].outcome, EgressAuditRecord::Outcome::TunnelOpened);
+        QCOMPARE(audit.records[0].method, QByteArray("CONNECT"));
+        QCOMPARE(audit.records[1].outcome, EgressAuditRecord::Outcome::TunnelClosed);
+        QCOMPARE(audit.records[1].bytesDown, qint64(answer.size()));
+        QCOMPARE(audit.records[1].callId, QStringLiteral("call-9"));
+
+        // An injecting rule needs interception; a denied host, a private address by name.
+        req.host = QStringLiteral("127.0.0.1");
+        req.port = m_tls->port();
+        auto intercept = gate->openTunnel(req);
+        QVERIFY(!intercept);
+        QCOMPARE(intercept.error().code, Error::Code::Conflict);
+        QVERIFY2(intercept.error().message.contains(QStringLiteral("must be intercepted")),
+                 qPrintable(intercept.error().message));
+        req.host = QStringLiteral("evil.example");
+        req.port = 443;
+        auto denied = gate->openTunnel(req);
+        QVERIFY(!denied);
+        QCOMPARE(denied.error().message, QStringLiteral("egress denied: no rule in airlock.json allows connections to "
+                                                        "evil.example:443 (add an \"egress.rules\" entry for https "
+                                                        "to it)"));
+        req.host = QStringLiteral("localhost");
+        req.port = m_plain2->port();
+        auto local = gate->openTunnel(req);
+        QVERIFY(!local);
+        QVERIFY2(local.error().message.contains(QStringLiteral("only a rule naming")),
+                 qPrintable(local.error().message));
+        QCOMPARE(audit.records.last().outcome, EgressAuditRecord::Outcome::Denied);
     }
 
     void pathNormalisationIsWhatTheServerReceives()
