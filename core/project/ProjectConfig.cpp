@@ -125,7 +125,8 @@ QStringList ProjectConfig::knownKeys()
     return {QStringLiteral("$schema"),  QStringLiteral("provider"),    QStringLiteral("model"),
             QStringLiteral("base_url"), QStringLiteral("api_key_env"), QStringLiteral("tools"),
             QStringLiteral("sandbox"),  QStringLiteral("workspace"),   QStringLiteral("policy"),
-            QStringLiteral("limits"),   QStringLiteral("vm"),          QStringLiteral("checkpoints")};
+            QStringLiteral("limits"),   QStringLiteral("vm"),          QStringLiteral("checkpoints"),
+            QStringLiteral("egress"),   QStringLiteral("bindings")};
 }
 
 Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QString &source)
@@ -296,6 +297,11 @@ Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QStrin
             config.checkpoints.maxMb = r.positiveInteger(co, at, "max_mb", qint64(1) << 30);
         }
     }
+
+    QList<EgressProblem> egressProblems;
+    config.egress = EgressPolicy::fromProject(p, egressProblems);
+    for (const EgressProblem &problem : egressProblems)
+        r.error(problem.path, problem.message);
 
     if (!errors.isEmpty())
         return Error::make(Error::Code::BadInput, errors.join(u'\n'));

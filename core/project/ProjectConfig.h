@@ -16,11 +16,14 @@
 //     "vm": {"image": "debian" | "busybox",  // debian: the default when packages are named
 //            "packages": ["nodejs", "npm"],  // Debian packages added to the guest's base
 //            "memory_mb": 1024, "cpus": 2, "disk_gb": 8},
-//     "checkpoints": {"max_count": 50, "max_mb": 512} // kept per session, for undo
+//     "checkpoints": {"max_count": 50, "max_mb": 512}, // kept per session, for undo
+//     "egress": {"rules": [ … ]},         // see EgressRule, EgressPolicy
+//     "bindings": {"BILLING": {"type": "service", "url": "https://…"}} // see EgressBinding
 //   }
 // Every key has one type; an unknown key, a duplicated key or a wrong type is an
 // error naming its JSON path and line: a typo must never drop a restriction.
 
+#include "core/egress/EgressPolicy.h"
 #include "core/policy/PolicyRule.h"
 #include "core/project/StrictJson.h"
 
@@ -63,6 +66,7 @@ struct ProjectConfig {
     ProjectLimits limits;
     ProjectVm vm;
     ProjectCheckpoints checkpoints;
+    EgressPolicy egress;         // "egress" and "bindings" (see EgressPolicy)
     StrictJsonDocument document; // positions, for later errors (e.g. a tools glob matching nothing)
 
     // `source` names the file in errors. All problems found are reported, one a line.

@@ -26,7 +26,9 @@ ALLOWED = {
     "core/workspace": ["core/util"],
     "core/providers": ["core/events", "core/util"],
     "core/policy": ["core/project", "core/util"],
-    "core/project": ["core/policy", "core/util"],
+    "core/project": ["core/egress", "core/policy", "core/util"],
+    # The egress rules read JSON paths the project reader's way (JsonPath.h only).
+    "core/egress": ["core/project", "core/util"],
     # The agent knows sandboxes by core's interface and keys as a ProviderConfig:
     # no core/secrets (the keychain is wired in app/).
     "core/agent": ["core/events", "core/policy", "core/project", "core/providers", "core/sandbox",
@@ -36,6 +38,7 @@ ALLOWED = {
     "sandbox/guest": ["sandbox/wire"],  # the guest agent and its protocol: no Qt, nothing of the host
     "sandbox/isolate": ["core/sandbox", "core/util", "sandbox/wire"],
     "sandbox/microvm": ["core/sandbox", "core/util", "sandbox/guest/protocol", "sandbox/wire"],
+    "sandbox/egress": ["core/egress", "core/project", "core/sandbox", "core/util"],
     "sandbox": ["core/sandbox", "core/util"],
     "ui": ["core", "ui"],
     "app": ["core", "ui", "sandbox", "app"],
@@ -46,7 +49,8 @@ SYSTEM_RULES = [
     (re.compile(r"^(v8\.h|v8-[^/]*\.h|libplatform/)"), ["sandbox/isolate/jsd/", "sandbox/isolate/V8Platform."],
      "only the isolate helper (airlock-jsd) embeds V8"),
     (re.compile(r"^libvirt/"), ["sandbox/microvm/"], "only the microVM library talks to libvirt"),
-    (re.compile(r"^curl/"), ["core/providers/"], "only the providers call libcurl"),
+    (re.compile(r"^curl/"), ["core/providers/", "sandbox/egress/"],
+     "only the providers and the egress gate call libcurl"),
 ]
 
 QUOTED = re.compile(r'^\s*#\s*include\s*"([^"]+)"')

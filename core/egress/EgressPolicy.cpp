@@ -1,0 +1,304 @@
+#include "core/egress/EgressPolicy.h"
+
+#include "core/egress/EgressHost.h"
+#include "core/project/JsonPath.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+
+#include <algorithm>
+
+namespace airlock {
+
+EgressPolicy::EgressPolicy(QList<EgressRule> rules, QList<EgressBinding> bindings)
+    : m_rules(std::move(rules)), m_bindings(std::move(bindings))
+{
+}
+
+EgressPolicy EgressPolicy::fromProject(const QJsonObject &project, QList<EgressProblem> &problems)
+{
+    QList<EgressRule> rules;
+    QList<EgressBinding> bindings;
+    if (project.contains(u"egress")) {
+        const QJsonValue egress = project.value(u"egress");
+        const QString at = QStringLiteral("egress");
+        if (!egress.isObject()) {
+            problems << EgressProblem{at, QStringLiteral("must be an object {\"rules\": [...]}, not %1")
+                                              .arg(EgressHeaderTemplate::jsonTypeName(egress))};
+        } else {
+            const QJsonObject eo = egress.toObject();
+            for (auto it = eo.begin(); it != eo.end(); ++it)
+                if (it.key() != u"rules")
+                    problems << EgressProblem{jsonpath::key(at, it.key()),
+                                              QStringLiteral("unknown key \"%1\" (known: rules)").arg(it.key())};
+            const QJsonValue list = eo.value(u"rules");
+            const QString rat = jsonpath::key(at, QStringLiteral("rules"));
+            if (!list.isUndefined() && !list.isArray()) {
+                problems << EgressProblem{
+                    rat,
+                    QStringLiteral("must be an array of rules, not %1").arg(EgressHeaderTemplate::jsonTypeName(list))};
+            } else {
+                const QJsonArray array = list.toArray();
+                for (qsizetype i = 0; i < array.size(); ++i)
+                    if (auto rule = EgressRule::fromJson(array.at(i), jsonpath::index(rat, i), problems))
+                        rules << *rule;
+            }
+        }
+    }
+    if (project.contains(u"bindings")) {
+        const QJsonValue value = project.value(u"bindings");
+        const QString at = QStringLiteral("bindings");
+        if (!value.isObject()) {
+            problems << EgressProblem{at, QStringLiteral("must be an object {\"NAME\": {\"type\": …}, …}, not %1")
+                                              .arg(EgressHeaderTemplate::jsonTypeName(value))};
+        } else {
+            const QJsonObject bo = value.toObject();
+            QStringList seen;
+            for (auto it = bo.begin(); it != bo.end(); ++it) {
+                const QString path = jsonpath::key(at, it.key());
+                const QString folded = it.key().toLower();
+                if (seen.contains(folded)) {
+                    problems << EgressProblem{path, QStringLiteral("\"%1\" differs from another binding's name only "
+                                                                   "in case (a guest reaches it as %2.%3, which has "
+                                                                   "no case)")
+                                                        .arg(it.key(), folded, EgressBinding::kGuestDomain)};
+                    continue;
+                }
+                seen << folded;
+                if (auto b = EgressBinding::fromJson(it.key(), it.value(), path, problems))
+                    bindings << *b;
+            }
+        }
+    }
+    return EgressPolicy(std::move(rules), std::move(bindings));
+}
+
+Result<EgressPolicy> EgressPolicy::fromJsonText(const QByteArray &json, const QString &source)
+{
+    QJsonParseError err{};
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &err);
+    if (err.error != QJsonParseError::NoError || !doc.isObject())
+        return Error::make(Error::Code::BadInput,
+                           QStringLiteral("%1: not a JSON object (%2)").arg(source, err.errorString()));
+    QList<EgressProblem> problems;
+    EgressPolicy policy = fromProject(doc.object(), problems);
+    if (problems.isEmpty())
+        return policy;
+    QStringList lines;
+    for (const EgressProblem &p : problems)
+        lines << source + QStringLiteral(": ") + p.path + QStringLiteral(": ") + p.message;
+    return Error::make(Error::Code::BadInput, lines.join(u'\n'));
+}
+
+const EgressBinding *EgressPolicy::binding(const QString &name) const
+{
+    for (const EgressBinding &b : m_bindings)
+        if (b.name == name)
+            return &b;
+    return nullptr;
+}
+
+std::optional<QString> EgressPolicy::bindingForGuestHost(const QString &hostIn) const
+{
+    QString host = hostIn.trimmed().toLower();
+    if (host.endsWith(u'.'))
+        host.chop(1);
+    const QString suffix = u'.' + EgressBinding::kGuestDomain;
+    if (!host.endsWith(suffix))
+        return std::nullopt;
+    const QString label = host.left(host.size() - suffix.size());
+    for (const EgressBinding &b : m_bindings)
+        if (b.type == EgressBinding::Type::Service && b.name.toLower() == label)
+            return b.name;
+    return std::nullopt;
+}
+
+EgressDecision EgressPolicy::denyNoRule(const QByteArray &method, const EgressTarget &target) const
+{
+    EgressDecision d;
+    d.target = target;
+    d.message = QStringLiteral("egress denied: no rule in airlock.json allows %1 %2 (add an \"egress.rules\" entry "
+                               "to allow it)")
+                    .arg(QString::fromLatin1(method), target.url());
+    return d;
+}
+
+EgressDecision EgressPolicy::decide(const QByteArray &method, const QString &url) const
+{
+    auto target = EgressTarget::parse(url);
+    if (!target) {
+        EgressDecision d;
+        d.message = QStringLiteral("egress denied: ") + target.error().message;
+        return d;
+    }
+    return decide(method, *target);
+}
+
+EgressDecision EgressPolicy::decide(const QByteArray &methodIn, const EgressTarget &target) const
+{
+    const QByteArray method = methodIn.toUpper();
+    for (const EgressRule &rule : m_rules) {
+        if (!rule.matches(method, target))
+            continue;
+        EgressDecision d;
+        d.target = target;
+        d.rule = rule.origin;
+        d.description = rule.describe();
+        if (rule.decision == EgressRule::Decision::Deny) {
+            d.message = QStringLiteral("egress denied: %1 (%2) in airlock.json refuses %3 %4")
+                            .arg(rule.origin, d.description, QString::fromLatin1(method), target.url());
+            return d;
+        }
+        d.allowed = true;
+        d.inject = rule.inject;
+        if (rule.namesAddress(target.host))
+            d.literalAddress = target.host;
+        return d;
+    }
+    for (const EgressBinding &b : m_bindings) {
+        if (!b.covers(target))
+            continue;
+        EgressDecision d;
+        d.allowed = true;
+        d.target = target;
+        d.rule = b.origin;
+        d.description = QStringLiteral("binding %1 → %2").arg(b.name, b.url.url());
+        d.inject = b.inject;
+        if (EgressHost::kindOf(b.url.host) != EgressHost::Kind::Name)
+            d.literalAddress = b.url.host;
+        return d;
+    }
+    return denyNoRule(method, target);
+}
+
+EgressDecision EgressPolicy::decideBinding(const QByteArray &methodIn, const QString &name,
+                                           const QString &relativeUrl) const
+{
+    const QByteArray method = methodIn.toUpper();
+    const EgressBinding *b = binding(name);
+    EgressDecision d;
+    if (!b || b->type != EgressBinding::Type::Service) {
+        QStringList names;
+        for (const EgressBinding &x : m_bindings)
+            if (x.type == EgressBinding::Type::Service)
+                names << x.name;
+        d.message = QStringLiteral("egress denied: no service binding \"%1\" in airlock.json (%2)")
+                        .arg(name, names.isEmpty() ? QStringLiteral("it has none")
+                                                   : QStringLiteral("known: ") + names.join(QStringLiteral(", ")));
+        return d;
+    }
+    auto target = EgressTarget::underBase(b->url, relativeUrl);
+    if (!target) {
+        d.rule = b->origin;
+        d.message = target.error().message;
+        return d;
+    }
+    for (const EgressRule &rule : m_rules) {
+        if (rule.decision == EgressRule::Decision::Deny && rule.matches(method, *target)) {
+            d.target = *target;
+            d.rule = rule.origin;
+            d.description = rule.describe();
+            d.message = QStringLiteral("egress denied: %1 (%2) in airlock.json refuses %3 %4 (binding %5)")
+                            .arg(rule.origin, d.description, QString::fromLatin1(method), target->url(), name);
+            return d;
+        }
+    }
+    d.allowed = true;
+    d.target = *target;
+    d.rule = b->origin;
+    d.description = QStringLiteral("binding %1 → %2").arg(b->name, b->url.url());
+    d.inject = b->inject;
+    if (EgressHost::kindOf(b->url.host) != EgressHost::Kind::Name)
+        d.literalAddress = b->url.host;
+    return d;
+}
+
+EgressDecision EgressPolicy::decideTunnel(const QString &hostIn, int port) const
+{
+    EgressDecision d;
+    auto host = EgressHost::normalise(hostIn);
+    if (!host || port < 1 || port > 65535) {
+        d.message = QStringLiteral("egress denied: \"%1:%2\" is not a host and port to connect to%3")
+                        .arg(hostIn.left(200))
+                        .arg(port)
+                        .arg(host ? QString() : QStringLiteral(" (") + host.error().message + u')');
+        return d;
+    }
+    EgressTarget t;
+    t.scheme = QStringLiteral("https");
+    t.host = *host;
+    t.port = port;
+    t.path = t.pathView = "/";
+    d.target = t;
+    const QString where = EgressHost::forUrl(t.host) + u':' + QString::number(port);
+    for (const EgressRule &rule : m_rules) {
+        if (!rule.schemes.contains(u"https") || !rule.matchesHost(t.host))
+            continue;
+        if (rule.ports.isEmpty() ? port != 443 : !rule.ports.contains(port))
+            continue;
+        d.rule = rule.origin;
+        d.description = rule.describe();
+        const bool whole = rule.methods.isEmpty() && rule.path == "/";
+        if (rule.decision == EgressRule::Decision::Deny) {
+            d.needsInterception = !whole;
+            d.message = whole ? QStringLiteral("egress denied: %1 (%2) in airlock.json refuses connections to %3")
+                                    .arg(rule.origin, d.description, where)
+                              : QStringLiteral("egress denied: %1 (%2) in airlock.json refuses part of %3, which a "
+                                               "CONNECT tunnel cannot tell apart")
+                                    .arg(rule.origin, d.description, where);
+            return d;
+        }
+        d.allowed = true;
+        d.needsInterception = !whole || !rule.inject.isEmpty();
+        d.inject = rule.inject;
+        if (rule.namesAddress(t.host))
+            d.literalAddress = t.host;
+        return d;
+    }
+    for (const EgressBinding &b : m_bindings) {
+        if (b.type != EgressBinding::Type::Service || !b.url.sameOrigin(t))
+            continue;
+        d.allowed = true;
+        d.rule = b.origin;
+        d.description = QStringLiteral("binding %1 → %2").arg(b.name, b.url.url());
+        d.inject = b.inject;
+        d.needsInterception = !b.inject.isEmpty() || b.url.path != "/";
+        if (EgressHost::kindOf(b.url.host) != EgressHost::Kind::Name)
+            d.literalAddress = b.url.host;
+        return d;
+    }
+    d.message = QStringLiteral("egress denied: no rule in airlock.json allows connections to %1 (add an "
+                               "\"egress.rules\" entry for https to it)")
+                    .arg(where);
+    return d;
+}
+
+EgressSummary EgressPolicy::summary() const
+{
+    EgressSummary s;
+    for (const EgressRule &r : m_rules) {
+        if (r.decision != EgressRule::Decision::Allow)
+            continue;
+        QString line = r.describe().mid(QStringLiteral("allow ").size());
+        if (!r.inject.isEmpty()) {
+            QStringList names;
+            for (const EgressHeaderTemplate &t : r.inject)
+                names << QString::fromLatin1(t.name());
+            line += QStringLiteral(" (adds ") + names.join(QStringLiteral(", ")) + u')';
+        }
+        s.reach << line;
+        s.credentials << r.credentialNames();
+    }
+    for (const EgressBinding &b : m_bindings) {
+        if (b.type != EgressBinding::Type::Service)
+            continue;
+        s.reach << QStringLiteral("%1 → %2").arg(b.name, b.url.url());
+        s.credentials << b.credentialNames();
+    }
+    s.credentials.removeDuplicates();
+    std::sort(s.credentials.begin(), s.credentials.end());
+    return s;
+}
+
+} // namespace airlock

@@ -1,0 +1,142 @@
+// The egress gate's cost: latency added to a small request (p50, p99) and the
+// throughput of a 100 MB download through the streaming path, each against a
+// direct libcurl transfer to the same local server (python3 http.server on
+// 127.0.0.1) measured in the same run, interleaved. Both sides open a fresh
+// connection per request, as the gate does.
+
+#include "sandbox/egress/EgressGate.h"
+#include "tests/bench/BenchJson.h"
+#include "tests/sandbox/egress/EgressTestServer.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <vector>
+
+using namespace airlock;
+
+namespace {
+
+size_t countBody(char *, size_t size, size_t n, void *userdata) noexcept
+{
+    *static_cast<qint64 *>(userdata) += qint64(size * n);
+    return size * n;
+}
+
+// A plain libcurl GET: what a sandbox with the network would do on its own.
+qint64 directGet(const QByteArray &url)
+{
+    CURL *c = curl_easy_init();
+    qint64 bytes = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url.constData());
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024); // the gate's read size: only the gate's work differs
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, countBody);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &bytes);
+    const CURLcode rc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    if (rc != CURLE_OK)
+        qFatal("direct request to %s failed: %s", url.constData(), curl_easy_strerror(rc));
+    return bytes;
+}
+
+double percentile(std::vector<double> v, double p)
+{
+    std::sort(v.begin(), v.end());
+    const size_t i = std::min(v.size() - 1, size_t(p * double(v.size() - 1) + 0.5));
+    return v[i];
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    test::EgressTestServer server;
+    if (!server.ok())
+        qFatal("egress_bench: the test server (python3) did not start");
+    auto policy = EgressPolicy::fromJsonText(
+        QStringLiteral(R"({"egress": {"rules": [{"host": "127.0.0.1", "scheme": "http", "port": %1,
+                          "decision": "allow"}]}})")
+            .arg(server.port())
+            .toUtf8(),
+        QStringLiteral("bench"));
+    if (!policy)
+        qFatal("%s", qPrintable(policy.error().message));
+    qint64 audited = 0;
+    auto gate = EgressGate::create(*policy, {}, [&](const EgressAuditRecord &) { ++audited; });
+    if (!gate)
+        qFatal("%s", qPrintable(gate.error().message));
+
+    // Small requests, interleaved so both sides see the same server and machine.
+    const QString small = server.url(QStringLiteral("/echo/small"));
+    const int warmup = 30, rounds = 500;
+    std::vector<double> direct, gated;
+    EgressRequest request;
+    request.sandbox = QStringLiteral("bench");
+    request.url = small;
+    QElapsedTimer t;
+    for (int i = 0; i < warmup + rounds; ++i) {
+        t.start();
+        directGet(small.toUtf8());
+        const double d = double(t.nsecsElapsed()) / 1e6;
+        t.start();
+        auto r = (*gate)->fetch(request);
+        const double g = double(t.nsecsElapsed()) / 1e6;
+        if (!r || r->status != 200)
+            qFatal("gate request failed: %s", r ? "status" : qPrintable(r.error().message));
+        if (i >= warmup) {
+            direct.push_back(d);
+            gated.push_back(g);
+        }
+    }
+    const double d50 = percentile(direct, 0.5), g50 = percentile(gated, 0.5);
+    const double d99 = percentile(direct, 0.99), g99 = percentile(gated, 0.99);
+    printBenchResult("egress_small_request_p50_ms", g50, "ms", "direct libcurl p50 (ms)", d50, "");
+    printBenchResult("egress_small_request_p50_added_ms", g50 - d50, "ms", "direct libcurl p50 (ms)", d50,
+                     "<= 1 ms added");
+    printBenchResult("egress_small_request_p99_ms", g99, "ms", "direct libcurl p99 (ms)", d99, "");
+    printBenchResult("egress_small_request_p99_added_ms", g99 - d99, "ms", "direct libcurl p99 (ms)", d99, "");
+
+    // 100 MB through the streaming path (the body never held whole), best of 7
+    // each (the machine is shared: the best run is the least disturbed one).
+    const qint64 size = 100 * 1000 * 1000;
+    const QString big = server.url(QStringLiteral("/big?n=%1").arg(size));
+    double bestDirect = 0, bestGate = 0;
+    const int downloads = 7;
+    for (int i = 0; i < downloads; ++i) {
+        t.start();
+        const qint64 got = directGet(big.toUtf8());
+        const double ds = double(t.nsecsElapsed()) / 1e9;
+        if (got != size)
+            qFatal("direct download returned %lld bytes", static_cast<long long>(got));
+        bestDirect = std::max(bestDirect, double(size) / 1e6 / ds);
+
+        qint64 streamed = 0;
+        EgressRequest download = request;
+        download.url = big;
+        download.timeoutMs = 120000;
+        EgressStreamReceiver receiver{{}, [&](QByteArrayView chunk) {
+                                          streamed += chunk.size();
+                                          return true;
+                                      }};
+        t.start();
+        auto r = (*gate)->fetchStreaming(download, receiver);
+        const double gs = double(t.nsecsElapsed()) / 1e9;
+        if (!r || streamed != size)
+            qFatal("gate download failed: %s", r ? "short" : qPrintable(r.error().message));
+        bestGate = std::max(bestGate, double(size) / 1e6 / gs);
+    }
+    printBenchResult("egress_download_100mb_mb_per_s", bestGate, "MB/s", "direct libcurl (MB/s)", bestDirect, "");
+    printBenchResult("egress_download_100mb_ratio", bestGate / bestDirect, "ratio", "direct libcurl = 1", 1.0,
+                     ">= 0.8");
+    if (audited != rounds + warmup + downloads)
+        qFatal("egress_bench: %lld audit records, expected %d", static_cast<long long>(audited),
+               rounds + warmup + downloads);
+    return 0;
+}
