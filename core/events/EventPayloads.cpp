@@ -1,6 +1,7 @@
 #include "core/events/EventPayloads.h"
 
 #include <QJsonArray>
+#include <QLocale>
 
 namespace airlock::payloads {
 namespace {
@@ -362,6 +363,100 @@ QJsonObject Undo::toJson() const
 {
     return {{kCallId, callId},   {kCheckpoint, checkpoint}, {kUndone, QJsonArray::fromStringList(undone)},
             {kWritten, written}, {kRemoved, removed},       {kDurationMs, durationMs}};
+}
+
+EgressRequest EgressRequest::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    EgressRequest r;
+    r.callId = str(p, kCallId);
+    r.sandbox = str(p, kSandbox);
+    r.binding = p.value(QLatin1String("binding")).toString();
+    r.method = p.value(QLatin1String("method")).toString();
+    r.scheme = p.value(QLatin1String("scheme")).toString();
+    r.host = p.value(QLatin1String("host")).toString();
+    r.path = p.value(QLatin1String("path")).toString();
+    r.port = p.value(QLatin1String("port")).toInt();
+    r.decision = p.value(kDecision).toString();
+    r.outcome = p.value(QLatin1String("outcome")).toString();
+    r.rule = p.value(kRule).toString();
+    r.reason = p.value(kReason).toString();
+    r.status = p.value(kStatus).toInt();
+    r.bytesSent = p.value(QLatin1String("bytes_sent")).toInteger();
+    r.bytesReceived = p.value(QLatin1String("bytes_received")).toInteger();
+    r.durationMs = p.value(QLatin1String("duration_ms")).toInteger();
+    for (const QJsonValue &v : p.value(QLatin1String("credentials")).toArray())
+        r.credentials << v.toString();
+    r.hop = p.value(QLatin1String("hop")).toInt();
+    r.address = p.value(QLatin1String("address")).toString();
+    return r;
+}
+
+QJsonObject EgressRequest::toJson() const
+{
+    QJsonObject p{{QString(kSandbox), sandbox},
+                  {QStringLiteral("method"), method},
+                  {QStringLiteral("scheme"), scheme},
+                  {QStringLiteral("host"), host},
+                  {QStringLiteral("port"), port},
+                  {QStringLiteral("path"), path},
+                  {QString(kDecision), decision},
+                  {QStringLiteral("outcome"), outcome},
+                  {QString(kRule), rule},
+                  {QStringLiteral("bytes_sent"), bytesSent},
+                  {QStringLiteral("bytes_received"), bytesReceived},
+                  {QStringLiteral("duration_ms"), durationMs}};
+    if (!callId.isEmpty())
+        p.insert(kCallId, callId);
+    if (!binding.isEmpty())
+        p.insert(QStringLiteral("binding"), binding);
+    if (!reason.isEmpty())
+        p.insert(kReason, reason);
+    if (status != 0)
+        p.insert(kStatus, status);
+    if (!credentials.isEmpty())
+        p.insert(QStringLiteral("credentials"), QJsonArray::fromStringList(credentials));
+    if (hop != 0)
+        p.insert(QStringLiteral("hop"), hop);
+    if (!address.isEmpty())
+        p.insert(QStringLiteral("address"), address);
+    return p;
+}
+
+QString EgressRequest::text() const
+{
+    const QLocale c = QLocale::c();
+    const bool defaultPort = (scheme == QLatin1String("https") && port == 443) ||
+                             (scheme == QLatin1String("http") && port == 80) || port == 0;
+    QString where = method == QLatin1String("CONNECT")
+                        ? QStringLiteral("%1:%2").arg(host).arg(port)
+                        : scheme + QStringLiteral("://") + host +
+                              (defaultPort ? QString() : QStringLiteral(":%1").arg(port)) + path;
+    QString line = method + u' ' + where;
+    if (!binding.isEmpty())
+        line += QStringLiteral(" (binding %1)").arg(binding);
+    if (hop > 0)
+        line += QStringLiteral(" [redirect %1]").arg(hop);
+    if (outcome == QLatin1String("denied"))
+        line += QStringLiteral(" → DENIED: ") + reason;
+    else if (outcome == QLatin1String("failed"))
+        line += QStringLiteral(" → failed: ") + reason;
+    else if (outcome == QLatin1String("tunnel_opened"))
+        line += QStringLiteral(" → tunnel open");
+    else if (outcome == QLatin1String("tunnel_closed"))
+        line += QStringLiteral(" → tunnel closed");
+    else
+        line += QStringLiteral(" → %1").arg(status);
+    if (bytesSent > 0 || bytesReceived > 0)
+        line += QStringLiteral(" · %1 ↑ %2 ↓")
+                    .arg(c.formattedDataSize(bytesSent, 1, QLocale::DataSizeSIFormat),
+                         c.formattedDataSize(bytesReceived, 1, QLocale::DataSizeSIFormat));
+    if (durationMs > 0)
+        line += QStringLiteral(" · %1 ms").arg(durationMs);
+    if (!credentials.isEmpty())
+        line += QStringLiteral(" · adds ") + credentials.join(QStringLiteral(", "));
+    line += rule.isEmpty() ? QStringLiteral(" · no rule") : QStringLiteral(" · ") + rule;
+    return line;
 }
 
 } // namespace airlock::payloads

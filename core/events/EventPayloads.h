@@ -193,4 +193,27 @@ struct Undo {
     QJsonObject toJson() const;
 };
 
+// One request (or redirect hop, or CONNECT tunnel) a sandbox made through the
+// egress gate, allowed or refused. Names only: no header value, body or query.
+struct EgressRequest {
+    QString callId;
+    QString sandbox; // isolate | microvm
+    QString binding; // the service binding named, if any
+    QString method, scheme, host, path;
+    int port = 0;
+    QString decision; // allow | deny
+    QString outcome;  // answered | denied | failed | tunnel_opened | tunnel_closed
+    QString rule;     // JSON path of the deciding rule or binding; empty: none matched
+    QString reason;   // why it was refused or failed
+    int status = 0;
+    qint64 bytesSent = 0, bytesReceived = 0, durationMs = 0;
+    QStringList credentials; // secret names added
+    int hop = 0;
+    QString address; // the IP address connected to
+    // One line for the Logs dock: "GET https://host/path → 200 · 1.2 kB ↓ · rule egress.rules[0]".
+    QString text() const;
+    static EgressRequest from(const Event &event);
+    QJsonObject toJson() const;
+};
+
 } // namespace airlock::payloads

@@ -5,6 +5,8 @@
 // Credential *names* only; no header value, body or query is kept (they may carry
 // what the sandbox read from a service).
 
+#include "core/events/EventPayloads.h"
+
 #include <QByteArray>
 #include <QDateTime>
 #include <QString>
@@ -43,6 +45,9 @@ struct EgressAuditRecord {
     QString ruleDescription; // that rule in words
     QStringList credentials; // secret names whose values were added to this hop
     int hop = 0;             // 0: the request itself; n: its n-th redirect
+
+    // The session's audit event (EventKind::Egress) for this record.
+    payloads::EgressRequest toEvent() const;
 
     static QString outcomeName(Outcome o)
     {

@@ -40,13 +40,20 @@ LogEntry lineOf(const Event &event)
     return {std::move(line.callId), std::move(line.stream), std::move(line.text)};
 }
 
+// An egress audit event as a line of the Egress source.
+LogEntry egressLineOf(const Event &event)
+{
+    const auto request = payloads::EgressRequest::from(event);
+    return {request.callId, QStringLiteral("egress"), request.text()};
+}
+
 Replayed linesOf(const std::vector<Event> &events)
 {
     Replayed r;
     for (const Event &e : events) {
         const auto kind = e.knownKind();
-        if (kind == EventKind::LogLine) {
-            r.lines.push_back(lineOf(e));
+        if (kind == EventKind::LogLine || kind == EventKind::Egress) {
+            r.lines.push_back(kind == EventKind::Egress ? egressLineOf(e) : lineOf(e));
             r.egressLines += isEgress(r.lines.back()) ? 1 : 0;
         } else if (kind == EventKind::ExecutionStarted) {
             auto started = payloads::ExecutionStarted::from(e);
@@ -122,11 +129,12 @@ LogsView::LogsView(QWidget *parent)
     m_showVm->setChecked(false);
     connect(m_showVm, &QCheckBox::toggled, m_filter, &LogFilterModel::setShowVmConsole);
 
-    // Truthful about why it is empty: no tool can reach the network in this build.
+    // Says what would appear here, and why it may stay empty: deny by default.
     m_egressEmpty->setObjectName(QStringLiteral("egressEmptyState"));
-    m_egressEmpty->setText(tr("No outbound requests yet. Tools cannot make any in this build: JavaScript tools "
-                              "have no fetch, and the microVM has no network interface. The egress proxy that "
-                              "would log them here is not part of this build."));
+    m_egressEmpty->setText(tr("No outbound requests yet. Every request a tool makes (fetch in a JavaScript tool, "
+                              "curl, git or pip in the microVM) passes the egress gate and is listed here, allowed "
+                              "or denied. Nothing may leave unless a rule in the project's \"egress\" or a "
+                              "service binding allows it."));
     m_egressEmpty->setWordWrap(true);
     m_egressEmpty->setAlignment(Qt::AlignCenter);
     m_egressEmpty->setMargin(16);
@@ -271,6 +279,8 @@ void LogsView::apply(const Event &event)
         markFinished(finished.callId, finished.ok);
     } else if (kind == EventKind::LogLine) {
         appendLine(lineOf(event));
+    } else if (kind == EventKind::Egress) {
+        appendLine(egressLineOf(event));
     }
 }
 

@@ -5,6 +5,7 @@
 // a colour readable on light and dark palettes.
 
 #include "core/events/EventChain.h"
+#include "core/events/EventPayloads.h"
 #include "core/sessions/SessionFeed.h"
 #include "core/storage/EventStore.h"
 #include "ui/logs/LogFilterModel.h"
@@ -250,7 +251,7 @@ void TestLogsView::vmConsoleAndEgressHaveSourcesOfTheirOwn()
     QVERIFY(view.showsEgressEmptyState());
     auto *empty = view.findChild<QLabel *>(QStringLiteral("egressEmptyState"));
     QVERIFY(empty && empty->text().startsWith(QStringLiteral("No outbound requests yet")));
-    QVERIFY(empty->text().contains(QStringLiteral("not part of this build")));
+    QVERIFY(empty->text().contains(QStringLiteral("egress gate")));
     view.show();
     QVERIFY(QTest::qWaitForWindowExposed(&view));
     const QString artifacts = QStringLiteral(AIRLOCK_BINARY_DIR "/test-artifacts");
@@ -270,13 +271,27 @@ void TestLogsView::vmConsoleAndEgressHaveSourcesOfTheirOwn()
     line(QString(), QStringLiteral("serial"), QStringLiteral("airlock-agent: ready"));
     line(QStringLiteral("c1"), QStringLiteral("serial"), QStringLiteral("during the call"));
     line(QStringLiteral("c1"), QStringLiteral("stdout"), QStringLiteral("hello"));
-    line(QString(), QStringLiteral("egress"), QStringLiteral("GET https://example.org/ 200"));
+    payloads::EgressRequest request;
+    request.callId = QStringLiteral("c1");
+    request.sandbox = QStringLiteral("microvm");
+    request.method = QStringLiteral("GET");
+    request.scheme = QStringLiteral("https");
+    request.host = QStringLiteral("example.org");
+    request.port = 443;
+    request.path = QStringLiteral("/");
+    request.decision = QStringLiteral("allow");
+    request.outcome = QStringLiteral("answered");
+    request.status = 200;
+    request.rule = QStringLiteral("egress.rules[0]");
+    request.credentials = {QStringLiteral("EXAMPLE_TOKEN")};
+    view.apply(c.next(EventKind::Egress, request.toJson()));
     view.model()->flushPending();
     QCOMPARE(view.tabs()->count(), 2); // the VM console and egress add no execution tabs
 
     QVERIFY(!view.showsEgressEmptyState()); // a request arrived
     QCOMPARE(view.filtered()->rowCount(), 1);
-    QCOMPARE(view.filtered()->index(0, 0).data().toString(), QStringLiteral("GET https://example.org/ 200"));
+    QCOMPARE(view.filtered()->index(0, 0).data().toString(),
+             QStringLiteral("GET https://example.org/ → 200 · adds EXAMPLE_TOKEN · egress.rules[0]"));
 
     view.showSource(LogsView::Source::VmConsole);
     QVERIFY(view.tabs()->isHidden());
@@ -290,7 +305,9 @@ void TestLogsView::vmConsoleAndEgressHaveSourcesOfTheirOwn()
     view.showSource(LogsView::Source::Logs);
     QVERIFY(!view.tabs()->isHidden());
     view.tabs()->setCurrentIndex(1);
-    QCOMPARE(view.filtered()->rowCount(), 1); // c1: its stdout (its serial line only with "Show VM console")
+    // c1: its stdout and the request it made (its serial line only with "Show VM console")
+    QCOMPARE(view.filtered()->rowCount(), 2);
+    QCOMPARE(view.filtered()->index(1, 0).data().toString().left(24), QStringLiteral("GET https://example.org/"));
     view.tabs()->setCurrentIndex(0);
     QCOMPARE(view.filtered()->rowCount(), 2); // All: every line but the VM console's
 
@@ -348,10 +365,17 @@ void TestLogsView::replayedEgressLeavesTheEmptyState()
     {
         auto store = EventStore::open(db);
         EventChain c(QStringLiteral("s"));
-        QVERIFY((*store)
-                    ->append({c.next(EventKind::LogLine, {{QStringLiteral("stream"), QStringLiteral("egress")},
-                                                          {QStringLiteral("text"), QStringLiteral("GET /")}})})
-                    .ok());
+        payloads::EgressRequest denied;
+        denied.sandbox = QStringLiteral("isolate");
+        denied.method = QStringLiteral("POST");
+        denied.scheme = QStringLiteral("https");
+        denied.host = QStringLiteral("evil.example");
+        denied.port = 8443;
+        denied.path = QStringLiteral("/upload");
+        denied.decision = QStringLiteral("deny");
+        denied.outcome = QStringLiteral("denied");
+        denied.reason = QStringLiteral("no egress rule allows POST https://evil.example:8443/upload");
+        QVERIFY((*store)->append({c.next(EventKind::Egress, denied.toJson())}).ok());
     }
     LogsView view;
     view.showSource(LogsView::Source::Egress);
@@ -359,6 +383,9 @@ void TestLogsView::replayedEgressLeavesTheEmptyState()
     view.loadSession(db, QStringLiteral("s"));
     QTRY_COMPARE_WITH_TIMEOUT(view.filtered()->rowCount(), 1, 10000);
     QVERIFY(!view.showsEgressEmptyState());
+    QCOMPARE(view.filtered()->index(0, 0).data().toString(),
+             QStringLiteral("POST https://evil.example:8443/upload → DENIED: no egress rule allows POST "
+                            "https://evil.example:8443/upload · no rule"));
 }
 
 void TestLogsView::liveEventsDuringTheReplayComeAfterIt()
