@@ -50,6 +50,33 @@ PolicyRule sessionRule(const PolicyCall &call)
                                    QStringLiteral("always-this-session:%1").arg(call.tool));
 }
 
+// Every string in `value` (object keys too: a tool may name a file after a secret)
+// through `redact`.
+QJsonValue redactStrings(const QJsonValue &value, const std::function<QString(const QString &)> &redact)
+{
+    if (value.isString())
+        return redact(value.toString());
+    if (value.isArray()) {
+        QJsonArray out;
+        for (const QJsonValue &v : value.toArray())
+            out.append(redactStrings(v, redact));
+        return out;
+    }
+    if (value.isObject()) {
+        QJsonObject out;
+        const QJsonObject in = value.toObject();
+        for (auto it = in.begin(); it != in.end(); ++it)
+            out.insert(redact(it.key()), redactStrings(it.value(), redact));
+        return out;
+    }
+    return value;
+}
+
+QJsonObject redactStrings(const QJsonObject &payload, const std::function<QString(const QString &)> &redact)
+{
+    return redactStrings(QJsonValue(payload), redact).toObject();
+}
+
 // What the window's card shows for a call that waits, with what it would write.
 PendingApproval pendingApproval(const QueuedCall &call, const PolicyEngine &policy)
 {
@@ -62,7 +89,8 @@ PendingApproval pendingApproval(const QueuedCall &call, const PolicyEngine &poli
                       call.def->plannedWrite ? call.def->plannedWrite(call.input) : std::nullopt,
                       call.def->shellField,
                       {},
-                      call.def->sandbox && call.def->sandbox->canFork()};
+                      call.def->sandbox && call.def->sandbox->canFork(),
+                      call.def->network};
     const PolicyCall pc = call.policyCall();
     p.sessionRuleUnavailable = whyRuleWouldNotApply(policy, pc, sessionRule(pc));
     return p;
@@ -292,8 +320,10 @@ Result<std::unique_ptr<AgentSession>> AgentSession::resume(std::unique_ptr<Async
     return session;
 }
 
-Event AgentSession::record(EventKind kind, const QJsonObject &payload)
+Event AgentSession::record(EventKind kind, const QJsonObject &unredacted)
 {
+    // Secrets never reach the log, or anything read from it.
+    const QJsonObject payload = m_options.redact ? redactStrings(unredacted, m_options.redact) : unredacted;
     const QByteArray bytes = Event::canonicalPayload(payload);
     if (!bytes.isEmpty() && bytes.size() <= m_options.limits.maxEventBytes) {
         return append(kind, payload);
@@ -434,7 +464,8 @@ Status AgentSession::send(const QString &prompt)
         record(kind, payload);
     record(EventKind::UserMessage, {{QStringLiteral("text"), prompt}});
     // What the person did since (an undo) goes first, as a resume rebuilds it.
-    const QString text = ConversationRebuilder::withNotes(std::exchange(m_notes, {}), prompt);
+    const QString text = ConversationRebuilder::withNotes(std::exchange(m_notes, {}),
+                                                          m_options.redact ? m_options.redact(prompt) : prompt);
     // Results of the previous run's last calls, if any, share this user turn.
     if (!m_messages.isEmpty() && m_messages.back().role == ChatMessage::Role::User && m_messages.back().text.isEmpty())
         m_messages.back().text = text;

@@ -84,6 +84,11 @@ struct AgentOptions {
     // Events made beside the loop on other threads (the egress gate's records),
     // recorded by this session while it lives.
     std::shared_ptr<SideEvents> sideEvents;
+    // Replaces every secret the session knows ("[secret:NAME]") in a text: applied
+    // to every string of every event before it is recorded (so before logs, exports,
+    // the window and what the model hears of a tool's result) and to the person's
+    // prompts before they go to the model. Empty: the session knows no secret.
+    std::function<QString(const QString &)> redact;
 };
 
 // A call waiting for a person's decision.
@@ -101,6 +106,8 @@ struct PendingApproval {
     QString sessionRuleUnavailable;
     // Whether the call's sandbox can try it first in a throwaway fork (tryFirst).
     bool canTry = false;
+    // Where the call may reach through the egress gate, and the credentials added.
+    EgressSummary network;
 };
 
 class AgentSession final : public QObject {

@@ -4,6 +4,7 @@
 // description, input schema), what the policy weighs (annotations, shell field),
 // and which sandbox runs it.
 
+#include "core/egress/EgressSummary.h"
 #include "core/policy/PolicyCall.h"
 #include "core/providers/ChatRequest.h"
 #include "core/sandbox/Sandbox.h"
@@ -29,6 +30,10 @@ struct AgentTool {
     // the composition root from the sandbox's own path mapping; an approval card uses
     // it to show the diff without knowing any tool by name.
     std::function<std::optional<PlannedFileWrite>(const QJsonObject &input)> plannedWrite;
+    // What a call of this tool may reach through the session's egress gate and which
+    // credential names the gate would add (the approval card's Network line). Empty:
+    // no network (the tool's sandbox has no way out, or no rule allows anything).
+    EgressSummary network;
 
     // From a tool description {name, description, inputSchema, annotations} as JS
     // tools and MCP servers give them; annotations use MCP's hint names and

@@ -89,12 +89,10 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     m_argumentsArea->setMinimumHeight(line + 4);
     m_argumentsArea->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
     m_policy->setWordWrap(true);
-    // Where egress will list the hosts a call may reach and the credentials it
-    // would get; until then the true answer is "none".
+    // The hosts a call may reach through the egress gate and the credential names
+    // the gate would add (values are never shown, nor read for this): showCall.
     m_network->setObjectName(QStringLiteral("approvalNetwork"));
     m_network->setWordWrap(true);
-    m_network->setText(tr("<span style=\"color:gray;\">Network: none, no credentials.</span>"));
-    m_network->setToolTip(tr("Sandboxes in this build cannot reach any host, and no credentials are injected."));
     m_ruleNote->setObjectName(QStringLiteral("approvalRuleNote"));
     m_ruleNote->setWordWrap(true);
     m_ruleNote->hide();
@@ -337,6 +335,7 @@ void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inpu
                              ? tr("The tool says it can delete or overwrite things")
                              : QString());
     m_kind->setText(CallDescription::sentence(call, inputSchema));
+    showNetwork(call.network);
     m_policy->setText(tr("<span style=\"color:gray;\">Asked because of policy rule <b>%1</b>%2</span>")
                           .arg(call.decision.rule.toHtmlEscaped(),
                                call.decision.reason.isEmpty()
@@ -366,6 +365,25 @@ void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inpu
     const bool typingElsewhere = focus && !isAncestorOf(focus) && isEditableText(focus);
     if (!typingElsewhere)
         setFocus();
+}
+
+void ApprovalCard::showNetwork(const EgressSummary &network)
+{
+    if (network.isEmpty()) {
+        m_network->setText(tr("<span style=\"color:gray;\">Network: none, no credentials.</span>"));
+        m_network->setToolTip(tr("No egress rule or service binding allows this tool's sandbox to reach any host; "
+                                 "every request it tried would be refused and logged in the Egress tab."));
+        return;
+    }
+    QString html = tr("<span style=\"color:gray;\">Network: may reach %1</span>")
+                       .arg(network.reach.join(QStringLiteral(", ")).toHtmlEscaped());
+    if (!network.credentials.isEmpty())
+        html += tr("<br><span style=\"color:#ef6c00;\">Adds credentials: <b>%1</b></span>")
+                    .arg(network.credentials.join(QStringLiteral(", ")).toHtmlEscaped());
+    m_network->setText(html);
+    m_network->setToolTip(tr("Requests leave only through the egress gate, which allows what the project's "
+                             "\"egress\" rules and \"bindings\" name and adds the named credentials itself: the "
+                             "tool never sees their values. Every request is listed in the Egress tab."));
 }
 
 bool ApprovalCard::isEditableText(const QWidget *w)

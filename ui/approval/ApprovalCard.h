@@ -87,6 +87,7 @@ protected:
 private:
     void showMode(int index);
     static bool isEditableText(const QWidget *w);
+    void showNetwork(const EgressSummary &network);
     void startDeny();
     void startEdit();
     void layOutArguments();

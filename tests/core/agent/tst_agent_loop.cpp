@@ -97,6 +97,7 @@ private Q_SLOTS:
     void aProjectRuleThatCannotBeWrittenAsksAgain();
     void aCancelWhileTheRuleIsWrittenKeepsTheRule();
     void closingDoesNotWaitAndLosesNothing();
+    void secretsAreRedactedBeforeTheLogAndTheModel();
 
 private:
     std::unique_ptr<AgentSession> makeSession(AgentOptions options = {});
@@ -183,6 +184,41 @@ void TestAgentLoop::aScriptedStreamDrivesTheLoop()
     QCOMPARE(results.toolResults.first().content, QStringLiteral("echo: hi"));
     QVERIFY(s->flush().ok());
     QCOMPARE(storedKinds(s->sessionId()), m_kinds);
+}
+
+void TestAgentLoop::secretsAreRedactedBeforeTheLogAndTheModel()
+{
+    const QString secret = QStringLiteral("hunter2-0123456789");
+    // The tool echoes what it is given: the model asks it to echo the secret, and
+    // the person typed it into the prompt too.
+    m_script->turns.push_back(
+        {StreamItem::toolCall(QStringLiteral("toolu_1"), QStringLiteral("echo"),
+                              QJsonObject{{QStringLiteral("text"), QString(QStringLiteral("key=") + secret)}}),
+         StreamItem::stop(StopReason::ToolUse, QStringLiteral("tool_use"))});
+    m_script->turns.push_back(textTurn(QStringLiteral("done")));
+    AgentOptions options;
+    options.approval = AgentOptions::Approval::AutoApprove;
+    options.redact = [secret](const QString &text) {
+        return QString(text).replace(secret, QStringLiteral("[secret:PW]"));
+    };
+    auto s = makeSession(options);
+    QVERIFY(s->send(QStringLiteral("my password is ") + secret).ok());
+    QCOMPARE(waitForRun(*s), AgentSession::Outcome::EndTurn);
+    QCOMPARE(m_script->requests.size(), std::size_t(2));
+    QCOMPARE(m_script->requests[0].messages.first().text, QStringLiteral("my password is [secret:PW]"));
+    QCOMPARE(m_script->requests[1].messages.back().toolResults.first().content,
+             QStringLiteral("echo: key=[secret:PW]"));
+    QVERIFY(s->flush().ok());
+    s.reset();
+    // Every byte of the store: the database and its write-ahead log.
+    QByteArray bytes;
+    for (const QString &path : QStringList{m_db, m_db + QStringLiteral("-wal")}) {
+        QFile f(path);
+        if (f.open(QIODevice::ReadOnly))
+            bytes += f.readAll();
+    }
+    QVERIFY(bytes.contains("[secret:PW]"));
+    QVERIFY(!bytes.contains(secret.toUtf8()));
 }
 
 void TestAgentLoop::aTokenBudgetCountsTheRecordedUsage()

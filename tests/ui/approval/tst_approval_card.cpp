@@ -5,6 +5,7 @@
 // one types, "always" is refused with its reason when the policy could never use
 // the rule, and the badge line says what is known instead of "destructive".
 
+#include "core/egress/EgressPolicy.h"
 #include "ui/approval/ApprovalCard.h"
 #include "ui/approval/ArgumentEditor.h"
 #include "ui/chat/ChatPanel.h"
@@ -38,6 +39,7 @@ private Q_SLOTS:
     void alwaysIsRefusedWithItsReasonForAPipe();
     void theBadgeLineSaysWhatIsKnown();
     void tryFirstShowsWhatTheCallWouldChange();
+    void theNetworkLineNamesHostsAndCredentials();
 
 private:
     std::unique_ptr<MainWindow> openWindow();
@@ -317,6 +319,37 @@ void TestApprovalCard::theBadgeLineSaysWhatIsKnown()
     QVERIFY2(kind->text().contains(QLatin1String("Reaches the network: example.com.")), qPrintable(kind->text()));
     QVERIFY(kind->text().contains(QLatin1String("Read-only")));
     QVERIFY(card.targetsLabel()->text().contains(QLatin1String("https://example.com/page")));
+}
+
+void TestApprovalCard::theNetworkLineNamesHostsAndCredentials()
+{
+    ApprovalCard card;
+    card.resize(900, 400);
+    PendingApproval call;
+    call.callId = QStringLiteral("n");
+    call.tool = QStringLiteral("invoices");
+    call.source = QStringLiteral("js:/tools/invoices.js");
+    card.showCall(call, {});
+    auto *network = card.findChild<QLabel *>(QStringLiteral("approvalNetwork"));
+    QVERIFY(network);
+    QVERIFY2(network->text().contains(QLatin1String("Network: none, no credentials.")), qPrintable(network->text()));
+
+    // From the project's policy (EgressPolicy::fromJsonText + summary), names only.
+    auto policy = EgressPolicy::fromJsonText(
+        R"({"egress": {"rules": [{"host": "*.github.com", "port": 443, "methods": ["GET"], "path": "/repos/",
+                                  "decision": "allow"}]},
+            "bindings": {"BILLING": {"type": "service", "url": "https://billing.example.internal",
+                                     "inject": {"Authorization": "Bearer ${secret:BILLING_TOKEN}"}}}})",
+        QStringLiteral("airlock.json"));
+    QVERIFY2(policy.ok(), policy.ok() ? "" : qPrintable(policy.error().message));
+    call.network = policy->summary();
+    card.showCall(call, {});
+    const QString text = network->text();
+    QVERIFY2(text.contains(QLatin1String("github.com")), qPrintable(text));
+    QVERIFY2(text.contains(QLatin1String("billing.example.internal")), qPrintable(text));
+    QVERIFY2(text.contains(QLatin1String("BILLING_TOKEN")), qPrintable(text));
+    QVERIFY(!text.contains(QLatin1String("Bearer"))); // the template's text is not shown, only names
+    screenshot(card, QStringLiteral("approval-network.png"));
 }
 
 void TestApprovalCard::tryFirstShowsWhatTheCallWouldChange()
