@@ -57,6 +57,8 @@ AgentChoices AgentChoices::overriddenBy(const AgentChoices &over) const
         c.checkpointMaxCount = over.checkpointMaxCount;
     if (over.checkpointMaxMb)
         c.checkpointMaxMb = over.checkpointMaxMb;
+    if (!over.egress.rules().isEmpty() || !over.egress.bindings().isEmpty())
+        c.egress = over.egress;
     return c;
 }
 

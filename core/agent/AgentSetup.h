@@ -7,6 +7,7 @@
 // the keychain, tool files and helper processes: call a factory off the UI thread.
 
 #include "core/agent/AgentSession.h"
+#include "core/egress/EgressPolicy.h"
 
 #include <QJsonArray>
 #include <QStringList>
@@ -56,6 +57,9 @@ struct AgentChoices {
     // The project's "checkpoints" limits; unset: ProjectCheckpoints' defaults.
     std::optional<int> checkpointMaxCount;
     std::optional<qint64> checkpointMaxMb;
+    // The project's "egress" rules and "bindings": what may leave a sandbox, through
+    // the session's egress gate, and which credentials the gate adds. Default: nothing.
+    EgressPolicy egress;
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
     // These choices, with every field `over` sets taking its place.

@@ -144,6 +144,7 @@ Status ProjectFile::applyTo(const QString &projectDir, AgentChoices &c)
     if (!c.checkpointMaxMb && p.checkpoints.maxMb)
         c.checkpointMaxMb = p.checkpoints.maxMb;
     c.projectRules = p.rules;
+    c.egress = p.egress; // only a project file says what may leave
     if (!p.readOnlyTools.isEmpty())
         c.readOnlyTools = p.readOnlyTools; // the project's policy over the settings'
     c.projectDir = dir.absolutePath();
