@@ -1,0 +1,61 @@
+#pragma once
+
+// Gives a session the values of the secrets its project file names (`"secrets":
+// {"NAME": {"env": "VAR"} | {}}`, see ProjectSecret): a declared secret with "env"
+// is read from that environment variable only (a headless run: never a keychain
+// fallback), any other from the keychain entry "secret:NAME".
+//
+// A name the project does not declare (a binding's `${secret:NAME}` with no entry
+// under "secrets") is looked up in the keychain as well: the names come from the
+// project file, never from the sandbox, so this widens nothing, and a secret set
+// with `airlock secrets set NAME` works without declaring it twice.
+//
+// Values are cached for the resolver's lifetime (a keychain read may take a prompt);
+// failures are not, so a secret set while a session runs is found on the next try.
+// Thread-safe: the egress gate resolves from its worker threads. A keychain read
+// blocks (see SecretStore): never call resolve() on the UI thread.
+
+#include "core/egress/EgressHeaderTemplate.h"
+#include "core/project/ProjectConfig.h"
+#include "core/secrets/SecretStore.h"
+#include "core/util/Result.h"
+
+#include <QList>
+#include <QMap>
+#include <QString>
+
+#include <memory>
+#include <utility>
+
+namespace airlock {
+
+class SecretResolver {
+public:
+    // `store` reads keychain entries; made with withoutKeychainHelp() its errors end
+    // pointing at "env" in the project file (the default store is).
+    explicit SecretResolver(QMap<QString, ProjectSecret> declared = {},
+                            SecretStore store = SecretStore(QStringLiteral("airlock"), withoutKeychainHelp()));
+
+    // The value of `name`. Errors (Error::Code::BadInput when nothing is set, so a
+    // front end can tell "not set" from "keychain broken"): an "env" variable unset
+    // or empty (naming it); no keychain entry (naming `airlock secrets set NAME`); a
+    // keychain that cannot answer here (pointing at "env" in the project file). A
+    // name that is not [A-Za-z_][A-Za-z0-9_]* is refused.
+    Result<QString> resolve(const QString &name) const;
+    // The same, as the egress gate wants it. The function shares this resolver's
+    // state (cache, declarations, store), so it stays valid after the resolver goes.
+    EgressSecretResolver asEgressResolver() const;
+    // Every value resolved so far, as (name, value), for the redactor.
+    QList<std::pair<QString, QString>> resolvedValues() const;
+
+    static QString keychainEntry(const QString &name) { return QStringLiteral("secret:") + name; }
+    static bool isValidName(const QString &name);
+    // Where to go when no keychain can be used: "env" in the project file.
+    static QString withoutKeychainHelp();
+
+private:
+    struct State;
+    std::shared_ptr<State> m_state;
+};
+
+} // namespace airlock
