@@ -1,7 +1,5 @@
 #include "core/secrets/SecretIndex.h"
 
-#include "core/storage/InstallationKey.h"
-
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -10,6 +8,7 @@
 #include <QJsonObject>
 #include <QLockFile>
 #include <QSaveFile>
+#include <QStandardPaths>
 
 #include <algorithm>
 
@@ -19,7 +18,17 @@ SecretIndex::SecretIndex(QString path) : m_path(std::move(path)) {}
 
 QString SecretIndex::defaultPath()
 {
-    return QFileInfo(InstallationKey::defaultPath()).absolutePath() + QStringLiteral("/secrets-index.json");
+    // The folder of the session-record key (core/storage/InstallationKey).
+#ifdef Q_OS_MACOS
+    const QString base =
+        QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) + QStringLiteral("/Airlock");
+#else
+    QString config = qEnvironmentVariable("XDG_CONFIG_HOME");
+    if (config.isEmpty())
+        config = QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation);
+    const QString base = config + QStringLiteral("/airlock");
+#endif
+    return base + QStringLiteral("/secrets-index.json");
 }
 
 Result<QStringList> SecretIndex::names() const

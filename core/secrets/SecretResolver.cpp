@@ -7,7 +7,7 @@
 namespace airlock {
 
 struct SecretResolver::State {
-    QMap<QString, ProjectSecret> declared;
+    QMap<QString, QString> declared; // name → environment variable ("": the keychain)
     SecretStore store;
     mutable QMutex mutex;
     QMap<QString, QString> cache; // guarded by mutex
@@ -24,9 +24,8 @@ QString SecretResolver::withoutKeychainHelp()
 
 Result<QString> SecretResolver::State::lookUp(const QString &name) const
 {
-    const auto declaredIt = declared.constFind(name);
-    if (declaredIt != declared.constEnd() && !declaredIt->env.isEmpty()) {
-        const QString var = declaredIt->env;
+    const QString var = declared.value(name);
+    if (!var.isEmpty()) {
         const QString value = qEnvironmentVariable(var.toLocal8Bit().constData()).trimmed();
         if (value.isEmpty())
             return Error::make(Error::Code::BadInput,
@@ -74,10 +73,9 @@ Result<QString> SecretResolver::State::resolve(const QString &name)
     return *it;
 }
 
-SecretResolver::SecretResolver(QMap<QString, ProjectSecret> declared, SecretStore store)
-    : m_state(std::make_shared<State>())
+SecretResolver::SecretResolver(QMap<QString, QString> envByName, SecretStore store) : m_state(std::make_shared<State>())
 {
-    m_state->declared = std::move(declared);
+    m_state->declared = std::move(envByName);
     m_state->store = std::move(store);
 }
 
@@ -92,7 +90,7 @@ Result<QString> SecretResolver::resolve(const QString &name) const
     return m_state->resolve(name);
 }
 
-EgressSecretResolver SecretResolver::asEgressResolver() const
+SecretResolver::Function SecretResolver::asEgressResolver() const
 {
     return [state = m_state](const QString &name) { return state->resolve(name); };
 }

@@ -1,7 +1,7 @@
 #pragma once
 
 // Gives a session the values of the secrets its project file names (`"secrets":
-// {"NAME": {"env": "VAR"} | {}}`, see ProjectSecret): a declared secret with "env"
+// {"NAME": {"env": "VAR"} | {}}`, ProjectConfig::secrets): a declared secret with "env"
 // is read from that environment variable only (a headless run: never a keychain
 // fallback), any other from the keychain entry "secret:NAME".
 //
@@ -15,8 +15,8 @@
 // Thread-safe: the egress gate resolves from its worker threads. A keychain read
 // blocks (see SecretStore): never call resolve() on the UI thread.
 
-#include "core/egress/EgressHeaderTemplate.h"
-#include "core/project/ProjectConfig.h"
+// core/secrets sees only core/util (tests/layering): the project's map and the
+// gate's function type are taken by shape, not by name.
 #include "core/secrets/SecretStore.h"
 #include "core/util/Result.h"
 
@@ -24,6 +24,7 @@
 #include <QMap>
 #include <QString>
 
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -31,10 +32,25 @@ namespace airlock {
 
 class SecretResolver {
 public:
-    // `store` reads keychain entries; made with withoutKeychainHelp() its errors end
-    // pointing at "env" in the project file (the default store is).
-    explicit SecretResolver(QMap<QString, ProjectSecret> declared = {},
+    // The same function type as EgressSecretResolver (core/egress/EgressHeaderTemplate.h).
+    using Function = std::function<Result<QString>(const QString &secretName)>;
+
+    // `envByName`: each declared secret's environment variable, empty for the
+    // keychain. `store` reads keychain entries; made with withoutKeychainHelp() its
+    // errors end pointing at "env" in the project file (the default store is).
+    explicit SecretResolver(QMap<QString, QString> envByName = {},
                             SecretStore store = SecretStore(QStringLiteral("airlock"), withoutKeychainHelp()));
+    // From ProjectConfig::secrets (a QMap<QString, ProjectSecret>, or any map whose
+    // values have an `env` string).
+    template <typename ProjectSecrets>
+    static SecretResolver fromProject(const ProjectSecrets &secrets,
+                                      SecretStore store = SecretStore(QStringLiteral("airlock"), withoutKeychainHelp()))
+    {
+        QMap<QString, QString> envByName;
+        for (auto it = secrets.begin(); it != secrets.end(); ++it)
+            envByName.insert(it.key(), it.value().env);
+        return SecretResolver(std::move(envByName), std::move(store));
+    }
 
     // The value of `name`. Errors (Error::Code::BadInput when nothing is set, so a
     // front end can tell "not set" from "keychain broken"): an "env" variable unset
@@ -44,7 +60,7 @@ public:
     Result<QString> resolve(const QString &name) const;
     // The same, as the egress gate wants it. The function shares this resolver's
     // state (cache, declarations, store), so it stays valid after the resolver goes.
-    EgressSecretResolver asEgressResolver() const;
+    Function asEgressResolver() const;
     // Every value resolved so far, as (name, value), for the redactor.
     QList<std::pair<QString, QString>> resolvedValues() const;
 

@@ -3,6 +3,8 @@
 // tests/support/with-secret-service.sh), and the errors where either is missing —
 // among them a headless box with no keychain at all.
 
+#include "core/egress/EgressHeaderTemplate.h"
+#include "core/project/ProjectConfig.h"
 #include "core/secrets/SecretResolver.h"
 
 #include <QTest>
@@ -16,6 +18,7 @@ class TestSecretResolver final : public QObject {
 private Q_SLOTS:
     void init();
     void envSource();
+    void fromTheProjectFile();
     void missingVariableIsNamed();
     void badNamesAreRefused();
     void keychainSource();
@@ -47,8 +50,7 @@ void TestSecretResolver::init()
 void TestSecretResolver::envSource()
 {
     qputenv("AIRLOCK_TEST_BILLING", "  bill-123456\n");
-    SecretResolver r({{QStringLiteral("BILLING_TOKEN"), ProjectSecret{QStringLiteral("AIRLOCK_TEST_BILLING")}}},
-                     store());
+    SecretResolver r({{QStringLiteral("BILLING_TOKEN"), QStringLiteral("AIRLOCK_TEST_BILLING")}}, store());
     auto v = r.resolve(QStringLiteral("BILLING_TOKEN"));
     QVERIFY2(v.ok(), v.ok() ? "" : qPrintable(v.error().message));
     QCOMPARE(*v, QStringLiteral("bill-123456"));
@@ -60,12 +62,29 @@ void TestSecretResolver::envSource()
     qunsetenv("AIRLOCK_TEST_BILLING");
 }
 
+void TestSecretResolver::fromTheProjectFile()
+{
+    auto project = ProjectConfig::parse(R"({"secrets": {"BILLING_TOKEN": {"env": "AIRLOCK_TEST_PROJECT_BILLING"},
+                                                        "GITHUB_TOKEN": {}}})",
+                                        QStringLiteral("airlock.json"));
+    QVERIFY(project.ok());
+    qputenv("AIRLOCK_TEST_PROJECT_BILLING", "project-bill-1");
+    const SecretResolver r = SecretResolver::fromProject(project->secrets, store());
+    const EgressSecretResolver gate = r.asEgressResolver(); // the gate's own type
+    QCOMPARE(*gate(QStringLiteral("BILLING_TOKEN")), QStringLiteral("project-bill-1"));
+    auto header =
+        EgressHeaderTemplate::parse(QStringLiteral("Authorization"), QStringLiteral("Bearer ${secret:BILLING_TOKEN}"));
+    QVERIFY(header.ok());
+    QCOMPARE(*header->render(gate), QByteArray("Bearer project-bill-1"));
+    qunsetenv("AIRLOCK_TEST_PROJECT_BILLING");
+}
+
 void TestSecretResolver::missingVariableIsNamed()
 {
     qunsetenv("AIRLOCK_TEST_UNSET");
     qputenv("AIRLOCK_TEST_EMPTY", " ");
-    SecretResolver r({{QStringLiteral("A"), ProjectSecret{QStringLiteral("AIRLOCK_TEST_UNSET")}},
-                      {QStringLiteral("B"), ProjectSecret{QStringLiteral("AIRLOCK_TEST_EMPTY")}}},
+    SecretResolver r({{QStringLiteral("A"), QStringLiteral("AIRLOCK_TEST_UNSET")},
+                      {QStringLiteral("B"), QStringLiteral("AIRLOCK_TEST_EMPTY")}},
                      store());
     for (const auto &[name, var] : {std::pair{"A", "AIRLOCK_TEST_UNSET"}, std::pair{"B", "AIRLOCK_TEST_EMPTY"}}) {
         auto v = r.resolve(QString::fromLatin1(name));
@@ -99,7 +118,7 @@ void TestSecretResolver::badNamesAreRefused()
 void TestSecretResolver::keychainSource()
 {
     QVERIFY(store().write(QStringLiteral("secret:GITHUB_TOKEN"), QStringLiteral("ghp_keychain_value")).ok());
-    SecretResolver r({{QStringLiteral("GITHUB_TOKEN"), ProjectSecret{}}}, store());
+    SecretResolver r({{QStringLiteral("GITHUB_TOKEN"), QString()}}, store());
     auto v = r.resolve(QStringLiteral("GITHUB_TOKEN"));
     QVERIFY2(v.ok(), v.ok() ? "" : qPrintable(v.error().message));
     QCOMPARE(*v, QStringLiteral("ghp_keychain_value"));
@@ -110,7 +129,7 @@ void TestSecretResolver::keychainSource()
 
 void TestSecretResolver::missingKeychainEntrySaysHowToSetIt()
 {
-    SecretResolver r({{QStringLiteral("NEVER_SET"), ProjectSecret{}}}, store());
+    SecretResolver r({{QStringLiteral("NEVER_SET"), QString()}}, store());
     auto v = r.resolve(QStringLiteral("NEVER_SET"));
     QVERIFY(!v.ok());
     QCOMPARE(v.error().code, Error::Code::BadInput);
@@ -132,7 +151,7 @@ void TestSecretResolver::egressResolverOutlivesTheResolverAndAnyThreadMayAsk()
     qputenv("AIRLOCK_TEST_E", "env-value");
     EgressSecretResolver fn;
     {
-        SecretResolver r({{QStringLiteral("E"), ProjectSecret{QStringLiteral("AIRLOCK_TEST_E")}}}, store());
+        SecretResolver r({{QStringLiteral("E"), QStringLiteral("AIRLOCK_TEST_E")}}, store());
         fn = r.asEgressResolver();
     }
     QList<int> calls(64);
@@ -150,8 +169,8 @@ void TestSecretResolver::egressResolverOutlivesTheResolverAndAnyThreadMayAsk()
 void TestSecretResolver::noKeychainPointsAtEnv()
 {
     qputenv("AIRLOCK_TEST_HEADLESS", "headless-value");
-    SecretResolver r({{QStringLiteral("FROM_ENV"), ProjectSecret{QStringLiteral("AIRLOCK_TEST_HEADLESS")}},
-                      {QStringLiteral("FROM_KEYCHAIN"), ProjectSecret{}}},
+    SecretResolver r({{QStringLiteral("FROM_ENV"), QStringLiteral("AIRLOCK_TEST_HEADLESS")},
+                      {QStringLiteral("FROM_KEYCHAIN"), QString()}},
                      store());
     QCOMPARE(*r.resolve(QStringLiteral("FROM_ENV")), QStringLiteral("headless-value")); // no keychain needed
     auto v = r.resolve(QStringLiteral("FROM_KEYCHAIN"));
