@@ -3,7 +3,8 @@
 // Gives a session the values of the secrets its project file names (`"secrets":
 // {"NAME": {"env": "VAR"} | {}}`, ProjectConfig::secrets): a declared secret with "env"
 // is read from that environment variable only (a headless run: never a keychain
-// fallback), any other from the keychain entry "secret:NAME".
+// fallback; surrounding whitespace trimmed, as for API keys), any other from the
+// keychain entry "secret:NAME".
 //
 // A name the project does not declare (a binding's `${secret:NAME}` with no entry
 // under "secrets") is looked up in the keychain as well: the names come from the
