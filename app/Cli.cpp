@@ -7,6 +7,7 @@
 #include "app/HelpText.h"
 #include "app/KeysCommand.h"
 #include "app/PolicyCommand.h"
+#include "app/SecretsCommand.h"
 #include "app/SessionsCommand.h"
 #include "app/ToolCommand.h"
 #include "app/VmCommand.h"
@@ -83,6 +84,8 @@ int Cli::run(int argc, char **argv)
         return KeysCommand::run(*parsed);
     if (command == QLatin1String("policy"))
         return PolicyCommand::run(*parsed);
+    if (command == QLatin1String("secrets"))
+        return SecretsCommand::run(*parsed);
     if (command == QLatin1String("sessions"))
         return SessionsCommand::run(*parsed);
     if (command == QLatin1String("tool"))

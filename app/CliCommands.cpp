@@ -4,7 +4,7 @@ namespace airlock {
 
 const QList<CommandSpec> &CliCommands::all()
 {
-    static const QList<CommandSpec> commands{chat(), keys(), policy(), sessions(), tool(), vm()};
+    static const QList<CommandSpec> commands{chat(), keys(), policy(), secrets(), sessions(), tool(), vm()};
     return commands;
 }
 
@@ -97,6 +97,28 @@ CommandSpec CliCommands::policy()
     c.name = QStringLiteral("policy");
     c.summary = QStringLiteral("try policy rules without a model");
     c.subcommands = {test};
+    return c;
+}
+
+CommandSpec CliCommands::secrets()
+{
+    const ArgumentSpec name{QStringLiteral("NAME"),
+                            QStringLiteral("the secret's name, as in ${secret:NAME} (letters, digits, _)")};
+    CommandSpec c;
+    c.name = QStringLiteral("secrets");
+    c.summary = QStringLiteral("keep the secrets a project names (bindings, egress credentials) in the keychain");
+    c.subcommands = {
+        {QStringLiteral("set"),
+         QStringLiteral("store a value, read from standard input (hidden on a terminal)"),
+         {name}},
+        {QStringLiteral("list"),
+         QStringLiteral("list the stored names, never values; marks names whose keychain entry is gone"),
+         {},
+         {{QStringLiteral("json"), {}, QStringLiteral("one JSON array of {name, keychain}")}}},
+        {QStringLiteral("remove"), QStringLiteral("remove a stored secret"), {name}},
+    };
+    c.notes = {QStringLiteral("Without a keychain (a headless box), name an environment variable in airlock.json "
+                              "instead: \"secrets\": {\"NAME\": {\"env\": \"VAR\"}}.")};
     return c;
 }
 

@@ -15,6 +15,7 @@ public:
     static CommandSpec chat();
     static CommandSpec keys();
     static CommandSpec policy();
+    static CommandSpec secrets();
     static CommandSpec sessions();
     static CommandSpec tool();
     static CommandSpec vm();

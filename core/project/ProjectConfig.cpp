@@ -126,7 +126,7 @@ QStringList ProjectConfig::knownKeys()
             QStringLiteral("base_url"), QStringLiteral("api_key_env"), QStringLiteral("tools"),
             QStringLiteral("sandbox"),  QStringLiteral("workspace"),   QStringLiteral("policy"),
             QStringLiteral("limits"),   QStringLiteral("vm"),          QStringLiteral("checkpoints"),
-            QStringLiteral("egress"),   QStringLiteral("bindings")};
+            QStringLiteral("egress"),   QStringLiteral("bindings"),    QStringLiteral("secrets")};
 }
 
 Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QString &source)
@@ -295,6 +295,48 @@ Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QStrin
             if (auto v = r.positiveInteger(co, at, "max_count", 100000))
                 config.checkpoints.maxCount = int(*v);
             config.checkpoints.maxMb = r.positiveInteger(co, at, "max_mb", qint64(1) << 30);
+        }
+    }
+
+    if (p.contains(u"secrets")) {
+        static const QRegularExpression identifier(QStringLiteral("^[A-Za-z_][A-Za-z0-9_]*$"));
+        const QJsonValue secrets = p.value(u"secrets");
+        if (!secrets.isObject()) {
+            r.error(QStringLiteral("secrets"),
+                    QStringLiteral("must be an object {\"NAME\": {\"env\": \"VAR\"} or {}}, not %1")
+                        .arg(Reader::typeName(secrets)));
+        } else {
+            const QJsonObject so = secrets.toObject();
+            for (auto it = so.begin(); it != so.end(); ++it) {
+                const QString at = jsonpath::key(QStringLiteral("secrets"), it.key());
+                if (!identifier.match(it.key()).hasMatch()) {
+                    r.error(at, QStringLiteral("\"%1\" is not a secret name (letters, digits and _, not starting "
+                                               "with a digit)")
+                                    .arg(it.key()));
+                    continue;
+                }
+                if (!it.value().isObject()) {
+                    r.error(at, QStringLiteral("must be an object: {\"env\": \"VAR\"} to read the value from an "
+                                               "environment variable, {} for the keychain; not %1")
+                                    .arg(Reader::typeName(it.value())));
+                    continue;
+                }
+                const QJsonObject one = it.value().toObject();
+                if (!r.checkKeys(one, at, {QStringLiteral("env")}))
+                    continue;
+                ProjectSecret secret;
+                if (auto env = r.string(one, at, "env")) {
+                    if (!identifier.match(*env).hasMatch()) {
+                        r.error(jsonpath::key(at, QStringLiteral("env")),
+                                QStringLiteral("\"%1\" is not an environment variable name").arg(*env));
+                        continue;
+                    }
+                    secret.env = *env;
+                } else if (one.contains(u"env")) {
+                    continue; // its error is reported
+                }
+                config.secrets.insert(it.key(), secret);
+            }
         }
     }
 

@@ -18,7 +18,9 @@
 //            "memory_mb": 1024, "cpus": 2, "disk_gb": 8},
 //     "checkpoints": {"max_count": 50, "max_mb": 512}, // kept per session, for undo
 //     "egress": {"rules": [ … ]},         // see EgressRule, EgressPolicy
-//     "bindings": {"BILLING": {"type": "service", "url": "https://…"}} // see EgressBinding
+//     "bindings": {"BILLING": {"type": "service", "url": "https://…"}}, // see EgressBinding
+//     "secrets": {"BILLING_TOKEN": {"env": "BILLING_TOKEN"}, // from that variable
+//                 "GITHUB_TOKEN": {}}                        // from the keychain
 //   }
 // Every key has one type; an unknown key, a duplicated key or a wrong type is an
 // error naming its JSON path and line: a typo must never drop a restriction.
@@ -29,6 +31,7 @@
 
 #include <QJsonArray>
 #include <QList>
+#include <QMap>
 #include <QStringList>
 
 #include <optional>
@@ -57,6 +60,15 @@ struct ProjectCheckpoints {
     std::optional<qint64> maxMb;
 };
 
+// Where a secret named in the project file gets its value: from the environment
+// variable `env` when set (headless runs), else from the keychain entry
+// "secret:<NAME>" (`airlock secrets set NAME`). The file names secrets, never values.
+struct ProjectSecret {
+    QString env; // empty: the keychain
+
+    bool operator==(const ProjectSecret &) const = default;
+};
+
 struct ProjectConfig {
     std::optional<QString> provider, model, baseUrl, apiKeyEnv, sandbox, workspace;
     QStringList tools;             // globs as written
@@ -66,8 +78,9 @@ struct ProjectConfig {
     ProjectLimits limits;
     ProjectVm vm;
     ProjectCheckpoints checkpoints;
-    EgressPolicy egress;         // "egress" and "bindings" (see EgressPolicy)
-    StrictJsonDocument document; // positions, for later errors (e.g. a tools glob matching nothing)
+    EgressPolicy egress;                  // "egress" and "bindings" (see EgressPolicy)
+    QMap<QString, ProjectSecret> secrets; // "secrets", by name ([A-Za-z_][A-Za-z0-9_]*)
+    StrictJsonDocument document;          // positions, for later errors (e.g. a tools glob matching nothing)
 
     // `source` names the file in errors. All problems found are reported, one a line.
     static Result<ProjectConfig> parse(const QByteArray &bytes, const QString &source);

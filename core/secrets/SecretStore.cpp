@@ -97,12 +97,13 @@ bool runJob(const QString &service, int timeoutMs, Setup setup, Read read)
 
 // Runs the probe and then the job, both bounded in time; an error when either fails.
 template <typename JobType, typename Setup, typename Read>
-Status runChecked(const QString &service, const QString &what, const QString &name, Setup setup, Read read)
+Status runChecked(const QString &service, const QString &help, const QString &what, const QString &name, Setup setup,
+                  Read read)
 {
     const int timeoutMs = KeychainProbe::timeoutMs();
     if (Status reachable = KeychainProbe::check(timeoutMs); !reachable)
         return Error::make(reachable.error().code, QStringLiteral("cannot %1 \"%2\" in the keychain: %3. %4")
-                                                       .arg(what, name, reachable.error().message, envHelp()));
+                                                       .arg(what, name, reachable.error().message, help));
     if (!runJob<JobType>(service, timeoutMs, setup, read))
         return Error::make(Error::Code::Io,
                            QStringLiteral("cannot %1 \"%2\" in the keychain: it did not answer within %3 s (waiting "
@@ -110,11 +111,12 @@ Status runChecked(const QString &service, const QString &what, const QString &na
                                           "AIRLOCK_KEYCHAIN_TIMEOUT_MS to wait longer). %4")
                                .arg(what, name)
                                .arg(timeoutMs / 1000.0)
-                               .arg(envHelp()));
+                               .arg(help));
     return {};
 }
 
-Error errorFor(QKeychain::Error code, const QString &detail, const QString &what, const QString &name)
+Error errorFor(QKeychain::Error code, const QString &detail, const QString &help, const QString &what,
+               const QString &name)
 {
     switch (code) {
     case QKeychain::EntryNotFound:
@@ -126,25 +128,30 @@ Error errorFor(QKeychain::Error code, const QString &detail, const QString &what
     case QKeychain::NoBackendAvailable:
     case QKeychain::NotImplemented:
         return Error::make(Error::Code::Io,
-                           QStringLiteral("cannot %1 \"%2\": %3. %4").arg(what, name, noServiceHelp(), envHelp()));
+                           QStringLiteral("cannot %1 \"%2\": %3. %4").arg(what, name, noServiceHelp(), help));
     default:
         // A missing D-Bus session, no Secret Service, a locked-out keyring: QtKeychain
         // reports them all as OtherError, with a backend-specific text.
         return Error::make(Error::Code::Io, QStringLiteral("cannot %1 \"%2\" in the keychain (%3): %4. %5")
-                                                .arg(what, name, detail, noServiceHelp(), envHelp()));
+                                                .arg(what, name, detail, noServiceHelp(), help));
     }
 }
 
 } // namespace
 
-SecretStore::SecretStore(QString service) : m_service(std::move(service)) {}
+SecretStore::SecretStore(QString service, QString withoutKeychain)
+    : m_service(std::move(service)),
+      m_withoutKeychain(withoutKeychain.isEmpty() ? envHelp() : std::move(withoutKeychain))
+{
+}
 
 Result<QString> SecretStore::read(const QString &name) const
 {
     QKeychain::Error code = QKeychain::NoError;
     QString detail, value;
     if (Status s = runChecked<QKeychain::ReadPasswordJob>(
-            m_service, QStringLiteral("read"), name, [&](QKeychain::ReadPasswordJob &job) { job.setKey(name); },
+            m_service, m_withoutKeychain, QStringLiteral("read"), name,
+            [&](QKeychain::ReadPasswordJob &job) { job.setKey(name); },
             [&](QKeychain::ReadPasswordJob &job) {
                 code = job.error();
                 detail = job.errorString();
@@ -153,7 +160,7 @@ Result<QString> SecretStore::read(const QString &name) const
         !s)
         return s.error();
     if (code != QKeychain::NoError)
-        return errorFor(code, detail, QStringLiteral("read"), name);
+        return errorFor(code, detail, m_withoutKeychain, QStringLiteral("read"), name);
     return value;
 }
 
@@ -164,7 +171,7 @@ Status SecretStore::write(const QString &name, const QString &value) const
     QKeychain::Error code = QKeychain::NoError;
     QString detail;
     if (Status s = runChecked<QKeychain::WritePasswordJob>(
-            m_service, QStringLiteral("store"), name,
+            m_service, m_withoutKeychain, QStringLiteral("store"), name,
             [&](QKeychain::WritePasswordJob &job) {
                 job.setKey(name);
                 job.setTextData(value);
@@ -176,7 +183,7 @@ Status SecretStore::write(const QString &name, const QString &value) const
         !s)
         return s.error();
     if (code != QKeychain::NoError)
-        return errorFor(code, detail, QStringLiteral("store"), name);
+        return errorFor(code, detail, m_withoutKeychain, QStringLiteral("store"), name);
     return {};
 }
 
@@ -185,7 +192,8 @@ Status SecretStore::remove(const QString &name) const
     QKeychain::Error code = QKeychain::NoError;
     QString detail;
     if (Status s = runChecked<QKeychain::DeletePasswordJob>(
-            m_service, QStringLiteral("remove"), name, [&](QKeychain::DeletePasswordJob &job) { job.setKey(name); },
+            m_service, m_withoutKeychain, QStringLiteral("remove"), name,
+            [&](QKeychain::DeletePasswordJob &job) { job.setKey(name); },
             [&](QKeychain::DeletePasswordJob &job) {
                 code = job.error();
                 detail = job.errorString();
@@ -193,7 +201,7 @@ Status SecretStore::remove(const QString &name) const
         !s)
         return s.error();
     if (code != QKeychain::NoError && code != QKeychain::EntryNotFound)
-        return errorFor(code, detail, QStringLiteral("remove"), name);
+        return errorFor(code, detail, m_withoutKeychain, QStringLiteral("remove"), name);
     return {};
 }
 
@@ -201,7 +209,7 @@ Status SecretStore::checkAvailable() const
 {
     if (Status s = KeychainProbe::check(KeychainProbe::timeoutMs()); !s)
         return Error::make(s.error().code,
-                           QStringLiteral("no usable keychain: %1. %2").arg(s.error().message, envHelp()));
+                           QStringLiteral("no usable keychain: %1. %2").arg(s.error().message, m_withoutKeychain));
     return {};
 }
 

@@ -19,8 +19,10 @@ namespace airlock {
 
 class SecretStore {
 public:
-    // `service` groups Airlock's entries in the keychain.
-    explicit SecretStore(QString service = QStringLiteral("airlock"));
+    // `service` groups Airlock's entries in the keychain. `withoutKeychain` ends every
+    // error that means "no keychain here" and says where to go instead (default: the
+    // API key's environment variable, `--api-key-env VAR`).
+    explicit SecretStore(QString service = QStringLiteral("airlock"), QString withoutKeychain = QString());
 
     Result<QString> read(const QString &name) const;
     Status write(const QString &name, const QString &value) const;
@@ -41,6 +43,7 @@ public:
 
 private:
     QString m_service;
+    QString m_withoutKeychain;
 };
 
 } // namespace airlock

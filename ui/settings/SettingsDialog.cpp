@@ -3,6 +3,8 @@
 #include "core/policy/PolicyCall.h"
 #include "core/policy/PolicyEngine.h"
 #include "core/project/PolicyFile.h"
+#include "core/secrets/SecretIndex.h"
+#include "core/secrets/SecretResolver.h"
 #include "core/secrets/SecretStore.h"
 #include "core/util/OffThread.h"
 #include "ui/settings/SettingsWidgets.h"
@@ -58,6 +60,40 @@ QString keyStatusText(const KeyOutcome &o)
     return o.error;
 }
 
+// The store the Secrets tab uses: its errors point at "env" in the project file.
+SecretStore secretStore()
+{
+    return SecretStore(QStringLiteral("airlock"), SecretResolver::withoutKeychainHelp());
+}
+
+// The names in the index, each marked by what the keychain says of it. Worker thread.
+void listSecrets(QStringList &names, QStringList &rows, QString &status)
+{
+    auto indexed = SecretIndex().names();
+    if (!indexed) {
+        status = indexed.error().message;
+        return;
+    }
+    names = *indexed;
+    const SecretStore store = secretStore();
+    const Status reachable = names.isEmpty() ? Status() : store.checkAvailable();
+    for (const QString &name : names) {
+        if (!reachable) {
+            rows << SettingsDialog::tr("%1 — keychain not reachable").arg(name);
+            continue;
+        }
+        auto value = store.read(SecretResolver::keychainEntry(name));
+        if (value)
+            rows << SettingsDialog::tr("%1 — stored ✓").arg(name);
+        else if (value.error().code == Error::Code::NotFound)
+            rows << SettingsDialog::tr("%1 — not in the keychain").arg(name);
+        else
+            rows << SettingsDialog::tr("%1 — %2").arg(name, value.error().message);
+    }
+    if (!reachable && status.isEmpty())
+        status = reachable.error().message;
+}
+
 Status writePolicyFile(const QString &path, const QByteArray &json)
 {
     QDir().mkpath(QFileInfo(path).absolutePath());
@@ -79,7 +115,9 @@ SettingsDialog::SettingsDialog(QWidget *parent)
       m_costBudget(new QDoubleSpinBox(this)), m_toolTimeout(new QSpinBox(this)), m_tools(new QListWidget(this)),
       m_policy(new QPlainTextEdit(this)),
       m_policyStatus(settings_widgets::statusLabel(QStringLiteral("policyStatus"), this)),
-      m_call(new QPlainTextEdit(this)), m_decision(settings_widgets::statusLabel(QStringLiteral("ruleDecision"), this))
+      m_call(new QPlainTextEdit(this)), m_decision(settings_widgets::statusLabel(QStringLiteral("ruleDecision"), this)),
+      m_secrets(new QListWidget(this)), m_secretName(new QLineEdit(this)), m_secretValue(new QLineEdit(this)),
+      m_secretsStatus(settings_widgets::statusLabel(QStringLiteral("secretsStatus"), this))
 {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
@@ -246,6 +284,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     tabs->addTab(sandboxPage, tr("Sandbox"));
     tabs->addTab(toolsPage, tr("Tools"));
     tabs->addTab(policyPage, tr("Policy"));
+    tabs->addTab(buildSecretsPage(), tr("Secrets"));
     tabs->addTab(appearancePage, tr("Appearance"));
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel, this);
     connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
@@ -257,6 +296,7 @@ SettingsDialog::SettingsDialog(QWidget *parent)
     load();
     keyMode();
     applyOverrides();
+    refreshSecrets();
     resize(640, 520);
 }
 
@@ -573,6 +613,142 @@ void SettingsDialog::setKeyStatus(const QString &text)
 {
     m_keyStatus->setText(text);
     Q_EMIT keyStatusChanged(text);
+}
+
+QWidget *SettingsDialog::buildSecretsPage()
+{
+    m_secrets->setObjectName(QStringLiteral("secretList"));
+    m_secretName->setObjectName(QStringLiteral("secretName"));
+    m_secretName->setPlaceholderText(QStringLiteral("GITHUB_TOKEN"));
+    m_secretValue->setObjectName(QStringLiteral("secretValue"));
+    m_secretValue->setEchoMode(QLineEdit::Password);
+    m_secretValue->setPlaceholderText(tr("the value (kept in the keychain, never shown)"));
+    auto *store = new QPushButton(tr("Store in keychain"), this);
+    store->setObjectName(QStringLiteral("storeSecret"));
+    connect(store, &QPushButton::clicked, this, &SettingsDialog::storeSecret);
+    connect(m_secretValue, &QLineEdit::returnPressed, this, &SettingsDialog::storeSecret);
+    auto *remove = new QPushButton(tr("Remove"), this);
+    remove->setObjectName(QStringLiteral("removeSecret"));
+    connect(remove, &QPushButton::clicked, this, &SettingsDialog::removeSecret);
+    // Choosing a row puts its name in the field, ready to set a new value.
+    connect(m_secrets, &QListWidget::currentRowChanged, this, [this](int row) {
+        if (auto *item = m_secrets->item(row))
+            m_secretName->setText(item->data(Qt::UserRole).toString());
+    });
+    auto *page = new QWidget(this);
+    auto *layout = new QVBoxLayout(page);
+    auto *intro = new QLabel(tr("Secrets a project's bindings and egress credentials use, by name: "
+                                "\"Bearer ${secret:NAME}\". In airlock.json, {\"env\": \"VAR\"} reads one from an "
+                                "environment variable instead."),
+                             page);
+    intro->setWordWrap(true);
+    layout->addWidget(intro);
+    layout->addWidget(m_secrets, 1);
+    auto *form = new QFormLayout;
+    form->addRow(tr("Name"), m_secretName);
+    form->addRow(tr("Value"), m_secretValue);
+    layout->addLayout(form);
+    auto *buttons = new QHBoxLayout;
+    buttons->addWidget(store);
+    buttons->addWidget(remove);
+    buttons->addStretch(1);
+    layout->addLayout(buttons);
+    layout->addWidget(m_secretsStatus);
+    return page;
+}
+
+void SettingsDialog::storeSecret()
+{
+    const QString name = m_secretName->text().trimmed();
+    const QString value = m_secretValue->text();
+    if (!SecretResolver::isValidName(name)) {
+        m_secretsStatus->setText(
+            tr("\"%1\" is not a secret name (letters, digits and _, not starting with a digit)").arg(name));
+        Q_EMIT secretsChanged(m_secretsStatus->text());
+        return;
+    }
+    if (value.isEmpty()) {
+        m_secretsStatus->setText(tr("Type the value first."));
+        Q_EMIT secretsChanged(m_secretsStatus->text());
+        return;
+    }
+    m_secretValue->clear(); // the field never holds the value longer than needed
+    m_secretsStatus->setText(tr("storing…"));
+    runSecretsJob([name, value] {
+        SecretsOutcome o;
+        if (Status s = secretStore().write(SecretResolver::keychainEntry(name), value); !s)
+            o.status = tr("%1 not stored: %2").arg(name, s.error().message);
+        else if (Status i = SecretIndex().add(name); !i)
+            o.status = tr("%1 stored, but not listed: %2").arg(name, i.error().message);
+        else
+            o.status = tr("%1 stored in the keychain").arg(name);
+        listSecrets(o.names, o.rows, o.status);
+        return o;
+    });
+}
+
+void SettingsDialog::removeSecret()
+{
+    const QListWidgetItem *item = m_secrets->currentItem();
+    const QString name = item ? item->data(Qt::UserRole).toString() : m_secretName->text().trimmed();
+    if (!SecretResolver::isValidName(name)) {
+        m_secretsStatus->setText(tr("Choose a secret to remove."));
+        Q_EMIT secretsChanged(m_secretsStatus->text());
+        return;
+    }
+    m_secretsStatus->setText(tr("removing…"));
+    runSecretsJob([name] {
+        SecretsOutcome o;
+        if (Status s = secretStore().remove(SecretResolver::keychainEntry(name)); !s)
+            o.status = tr("%1 not removed: %2").arg(name, s.error().message);
+        else if (Status i = SecretIndex().remove(name); !i)
+            o.status = i.error().message;
+        else
+            o.status = tr("%1 removed from the keychain").arg(name);
+        listSecrets(o.names, o.rows, o.status);
+        return o;
+    });
+}
+
+void SettingsDialog::refreshSecrets()
+{
+    runSecretsJob([] {
+        SecretsOutcome o;
+        listSecrets(o.names, o.rows, o.status);
+        if (o.status.isEmpty())
+            o.status =
+                o.names.isEmpty() ? tr("No secrets stored.") : tr("%n secret(s) stored.", "", int(o.names.size()));
+        return o;
+    });
+}
+
+void SettingsDialog::runSecretsJob(std::function<SecretsOutcome()> job)
+{
+    const quint64 generation = ++m_secretsGeneration;
+    OffThread::run(this, std::move(job), [this, generation](const SecretsOutcome &o) {
+        if (generation != m_secretsGeneration)
+            return;
+        m_secrets->clear();
+        for (qsizetype i = 0; i < o.names.size(); ++i) {
+            auto *item = new QListWidgetItem(o.rows.value(i, o.names[i]), m_secrets);
+            item->setData(Qt::UserRole, o.names[i]);
+        }
+        m_secretsStatus->setText(o.status);
+        Q_EMIT secretsChanged(o.status);
+    });
+}
+
+QStringList SettingsDialog::secretRows() const
+{
+    QStringList rows;
+    for (int i = 0; i < m_secrets->count(); ++i)
+        rows << m_secrets->item(i)->text();
+    return rows;
+}
+
+QString SettingsDialog::secretsStatus() const
+{
+    return m_secretsStatus->text();
 }
 
 } // namespace airlock

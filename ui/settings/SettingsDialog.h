@@ -3,8 +3,10 @@
 // Settings: the model provider (kind, base URL, model, and the API key — stored in
 // the OS keychain on a worker thread and never shown again in full — or the name of
 // an environment variable holding it), the default sandbox and workspace folder,
-// JavaScript tool files, the policy rules with a "test this rule" box, and the
-// theme (System, Light or Dark: applied on save, see ThemeController). Saved
+// JavaScript tool files, the policy rules with a "test this rule" box, the
+// project secrets kept in the keychain (names listed from SecretIndex, values typed
+// into a password field and stored or removed on a worker thread, never shown), and
+// the theme (System, Light or Dark: applied on save, see ThemeController). Saved
 // with QSettings ($XDG_CONFIG_HOME/airlock/settings.ini); the rules go to
 // policy.json beside it, written off the UI thread.
 
@@ -53,12 +55,21 @@ public:
     // Stores the key typed in the key field for the chosen provider (worker thread).
     void storeKey();
     QString keyStatus() const;
+    // Secrets tab: stores the value in the value field under the name in the name
+    // field, removes the selected secret, or lists them again (worker thread each;
+    // secretsChanged tells when done). The list shows names only.
+    void storeSecret();
+    void removeSecret();
+    void refreshSecrets();
+    QStringList secretRows() const;
+    QString secretsStatus() const;
     // The note beside a field that an AIRLOCK_* variable overrides (empty: none).
     QString overrideNote(const QString &fieldObjectName) const;
 
 Q_SIGNALS:
     void saved(bool ok, const QString &error);
     void keyStatusChanged(const QString &status);
+    void secretsChanged(const QString &status);
 
 protected:
     void accept() override;
@@ -81,6 +92,14 @@ private:
     void runKeyJob(std::function<QString()> job);
     void setKeyStatus(const QString &text);
     QString providerName() const;
+    QWidget *buildSecretsPage();
+    // Runs a keychain job for the Secrets tab off the UI thread; only the newest
+    // job's outcome is shown.
+    struct SecretsOutcome {
+        QStringList names, rows; // rows: what the list shows for each name
+        QString status;
+    };
+    void runSecretsJob(std::function<SecretsOutcome()> job);
 
     QComboBox *m_provider;
     QLineEdit *m_baseUrl;
@@ -104,6 +123,11 @@ private:
     QPlainTextEdit *m_call;
     QLabel *m_decision;
     quint64 m_keyGeneration = 0;
+    QListWidget *m_secrets;
+    QLineEdit *m_secretName;
+    QLineEdit *m_secretValue;
+    QLabel *m_secretsStatus;
+    quint64 m_secretsGeneration = 0;
     QList<Overridable> m_overridable;
 };
 
