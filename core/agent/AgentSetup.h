@@ -10,6 +10,7 @@
 #include "core/egress/EgressPolicy.h"
 
 #include <QJsonArray>
+#include <QMap>
 #include <QStringList>
 
 #include <functional>
@@ -60,6 +61,9 @@ struct AgentChoices {
     // The project's "egress" rules and "bindings": what may leave a sandbox, through
     // the session's egress gate, and which credentials the gate adds. Default: nothing.
     EgressPolicy egress;
+    // The project's "secrets": each name's environment variable, empty for the
+    // keychain entry "secret:NAME" (SecretResolver).
+    QMap<QString, QString> secretEnv;
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
     // These choices, with every field `over` sets taking its place.

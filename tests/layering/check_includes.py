@@ -30,15 +30,17 @@ ALLOWED = {
     # The egress rules read JSON paths the project reader's way (JsonPath.h only).
     "core/egress": ["core/project", "core/util"],
     # The agent knows sandboxes by core's interface and keys as a ProviderConfig:
-    # no core/secrets (the keychain is wired in app/).
-    "core/agent": ["core/events", "core/policy", "core/project", "core/providers", "core/sandbox",
+    # no core/secrets (the keychain is wired in app/). It carries the project's
+    # egress policy (core/egress: rules, no I/O) to the composition root.
+    "core/agent": ["core/egress", "core/events", "core/policy", "core/project", "core/providers", "core/sandbox",
                    "core/storage", "core/tools", "core/util", "core/workspace"],
     "core": [],  # a new core folder starts with no edges
     "sandbox/wire": [],  # the framing both private wires share: no Qt, nothing else
     "sandbox/guest": ["sandbox/wire"],  # the guest agent and its protocol: no Qt, nothing of the host
     "sandbox/isolate": ["core/sandbox", "core/util", "sandbox/wire"],
     "sandbox/microvm": ["core/sandbox", "core/util", "sandbox/guest/protocol", "sandbox/wire"],
-    "sandbox/egress": ["core/egress", "core/project", "core/sandbox", "core/util"],
+    # Its audit records become the session's events (core/events' payloads).
+    "sandbox/egress": ["core/egress", "core/events", "core/project", "core/sandbox", "core/util"],
     "sandbox": ["core/sandbox", "core/util"],
     "ui": ["core", "ui"],
     "app": ["core", "ui", "sandbox", "app"],
