@@ -14,6 +14,7 @@
 # The root uses the host's apt sources and Acquire settings (mirror, proxy), its
 # resolv.conf and its locally added CA certificates.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin" # debootstrap, chroot: not on every PATH
 
 extra=""
 while [ $# -gt 0 ]; do

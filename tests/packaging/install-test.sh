@@ -7,6 +7,7 @@
 # usage: install-test.sh BUILD_DIR SOURCE_DIR
 # Exit 77 (skipped, with the reason) only when not root or without debootstrap.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin" # debootstrap, chroot: not on every PATH
 build=$1 src=$2
 pkgs="$build/packages"
 
