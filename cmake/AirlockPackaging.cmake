@@ -13,11 +13,13 @@
 set(CPACK_PACKAGE_NAME "airlock")
 set(CPACK_PACKAGE_VENDOR "Airlock")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
-set(CPACK_PACKAGE_DESCRIPTION "Airlock is a desktop workbench for people who build AI agents: you chat with a \
-remote model, every tool call it asks for stops at an approval card, and an approved call runs in a \
-sandbox (a V8 isolate for JavaScript tools, a QEMU microVM managed by libvirt for commands and \
-files). Includes the airlock command-line interface.")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "workbench for prototyping AI agents with sandboxed tools")
+# Lines of at most 80 columns: the .deb's extended description shows them as they are.
+set(CPACK_PACKAGE_DESCRIPTION "Airlock is a desktop workbench for people who build AI agents. You chat\n\
+with a remote model; every tool call it asks for stops at an approval card,\n\
+and an approved call runs in a sandbox: a V8 isolate for JavaScript tools,\n\
+or a QEMU microVM managed by libvirt for commands and files. Every session\n\
+is an append-only event log. Includes the airlock command-line interface.")
 set(CPACK_PACKAGE_CHECKSUM SHA256)
 set(CPACK_OUTPUT_FILE_PREFIX "${PROJECT_BINARY_DIR}/packages")
 set(CPACK_STRIP_FILES ON)
