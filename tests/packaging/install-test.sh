@@ -35,4 +35,6 @@ sed -i "s/^Version: .*/Version: $version+1/" "$extra/repack/DEBIAN/control"
 dpkg-deb -Zxz -z1 --root-owner-group -b "$extra/repack" "$extra/newer/airlock_${version}+1_amd64.deb" >/dev/null
 rm -rf "$extra/repack"
 
-bash "$src/packaging/linux/debian-root.sh" --extra "$extra" -- bash /extra/in-root.sh
+# The root starts with an empty environment: what in-root.sh reads is passed here.
+bash "$src/packaging/linux/debian-root.sh" --extra "$extra" -- \
+  env AIRLOCK_PACKAGING_VM="${AIRLOCK_PACKAGING_VM:-1}" bash /extra/in-root.sh
