@@ -5,7 +5,7 @@ BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 FORMAT_DIRS := app core sandbox ui tests
 
-.PHONY: run test bench deps configure build format format-check asan clean fresh-check
+.PHONY: run test bench deps configure build package format format-check asan clean fresh-check
 
 run: build
 	@if [ "$$(uname -s)" = Linux ] && [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
@@ -29,6 +29,11 @@ configure: deps
 
 build: configure
 	cmake --build --preset $(PRESET) -j$(JOBS)
+
+# The installers (packaging/README.md): a .deb and a .tar.gz on Linux, a .dmg on macOS,
+# into $(BUILD_DIR)/packages. `make package PRESET=release` builds them without tests.
+package: build
+	cmake --build --preset $(PRESET) --target package
 
 asan:
 	$(MAKE) test PRESET=asan

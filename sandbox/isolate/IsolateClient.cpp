@@ -3,6 +3,7 @@
 #include "sandbox/isolate/Frame.h"
 
 #include <QCoreApplication>
+#include <QDir>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -102,7 +103,11 @@ QString IsolateClient::defaultHelperPath()
         dir = QCoreApplication::applicationDirPath();
     else
         dir = QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath().section(QLatin1Char('/'), 0, -2);
-    return dir + QStringLiteral("/airlock-jsd");
+    // The build tree keeps the helper beside the executable; an installed package puts
+    // it in <prefix>/lib/airlock, out of PATH (it is no command of its own).
+    const QString beside = dir + QStringLiteral("/airlock-jsd");
+    const QString installed = QDir::cleanPath(dir + QStringLiteral("/../lib/airlock/airlock-jsd"));
+    return !QFileInfo::exists(beside) && QFileInfo::exists(installed) ? installed : beside;
 }
 
 Status IsolateClient::start()
