@@ -146,7 +146,8 @@ Status GuestEgressBridge::connectTo(const QString &socketPath, qint64 deadlineMs
     while (true) {
         const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
-            return Error::make(Error::Code::Io, QStringLiteral("socket: %1").arg(QString::fromLocal8Bit(strerror(errno))));
+            return Error::make(Error::Code::Io,
+                               QStringLiteral("socket: %1").arg(QString::fromLocal8Bit(strerror(errno))));
         if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) {
             serve(fd);
             return {};
@@ -368,8 +369,10 @@ void GuestEgressBridge::reap(bool all)
 void GuestEgressBridge::refuse(Stream &s, const Error &e)
 {
     Json r;
-    r.set("op", "refused").set("sid", s.sid).set("status", std::int64_t(refusalStatus(e))).set("message",
-                                                                                                 toStd(e.message));
+    r.set("op", "refused")
+        .set("sid", s.sid)
+        .set("status", std::int64_t(refusalStatus(e)))
+        .set("message", toStd(e.message));
     send(r);
 }
 

@@ -46,11 +46,11 @@ struct EgressProxy::Client {
     std::string out;                    // for the client
     std::size_t unacked = 0;            // host data received and not yet credited back
     bool chunkedOut = false;
-    bool clientEof = false;  // tunnel: the client half-closed (end sent)
-    bool hostEnded = false;  // tunnel: the host sent end
-    bool shutWrite = false;  // tunnel: we half-closed the client
-    bool hostKnows = false;  // the host has (or had) a stream for it
-    bool hostDone = false;   // the host is finished with the stream
+    bool clientEof = false; // tunnel: the client half-closed (end sent)
+    bool hostEnded = false; // tunnel: the host sent end
+    bool shutWrite = false; // tunnel: we half-closed the client
+    bool hostKnows = false; // the host has (or had) a stream for it
+    bool hostDone = false;  // the host is finished with the stream
     bool dead = false;
 };
 
@@ -359,7 +359,8 @@ void EgressProxy::pumpBody(Client &c)
         c.bodyLeft -= n;
     } else {
         std::string decoded;
-        const std::size_t used = c.chunked.feed(std::string_view(c.in).substr(0, std::min(c.in.size(), c.credit)), decoded);
+        const std::size_t used =
+            c.chunked.feed(std::string_view(c.in).substr(0, std::min(c.in.size(), c.credit)), decoded);
         c.in.erase(0, used);
         if (c.chunked.failed()) {
             closeClient(c, true); // the host's half of the request is dropped with it

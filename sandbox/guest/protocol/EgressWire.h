@@ -40,6 +40,6 @@ namespace airlock::wire {
 inline constexpr const char *kEgressPortName = "org.airlock.egress.0";
 inline constexpr std::size_t kEgressWindow = 256 * 1024;
 inline constexpr std::size_t kEgressMaxData = 64 * 1024; // payload of one data frame
-inline constexpr int kEgressProxyPort = 3128;           // on the guest's 127.0.0.1
+inline constexpr int kEgressProxyPort = 3128;            // on the guest's 127.0.0.1
 
 } // namespace airlock::wire

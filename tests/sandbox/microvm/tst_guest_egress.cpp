@@ -44,9 +44,9 @@ public:
         posix_spawn_file_actions_adddup2(&fa, sv[1], 1);
         posix_spawn_file_actions_adddup2(&fa, err[1], 2);
         const QByteArray exe = AIRLOCK_BIN_DIR "/airlock-agent";
-        char *argv[] = {const_cast<char *>(exe.constData()), const_cast<char *>("--egress"),
-                        const_cast<char *>("--stdio"), const_cast<char *>("--listen"), const_cast<char *>("0"),
-                        nullptr};
+        char *argv[] = {
+            const_cast<char *>(exe.constData()), const_cast<char *>("--egress"), const_cast<char *>("--stdio"),
+            const_cast<char *>("--listen"),      const_cast<char *>("0"),        nullptr};
         const int rc = posix_spawn(&pid, exe.constData(), &fa, nullptr, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         ::close(sv[1]);
@@ -106,10 +106,10 @@ struct Curl {
 Curl curl(int proxyPort, const QStringList &args)
 {
     QProcess p;
-    p.start(QStringLiteral("curl"), QStringList{QStringLiteral("-sS"), QStringLiteral("--noproxy"), QString(),
-                                                QStringLiteral("-x"),
-                                                QStringLiteral("http://127.0.0.1:%1").arg(proxyPort)} +
-                                        args);
+    p.start(QStringLiteral("curl"),
+            QStringList{QStringLiteral("-sS"), QStringLiteral("--noproxy"), QString(), QStringLiteral("-x"),
+                        QStringLiteral("http://127.0.0.1:%1").arg(proxyPort)} +
+                args);
     p.waitForFinished(120000);
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, p.readAllStandardOutput(),
             p.readAllStandardError()};
@@ -189,7 +189,8 @@ void TestGuestEgress::deniedHostIsA403NamingTheRefusal()
 void TestGuestEgress::connectTunnelsToAnAllowedOrigin()
 {
     const qsizetype before = m_audit.all().size();
-    const Curl c = curl(m_proxy->port, {QStringLiteral("--cacert"), m_cert.certFile, m_tls->url(QStringLiteral("/echo/tls"))});
+    const Curl c =
+        curl(m_proxy->port, {QStringLiteral("--cacert"), m_cert.certFile, m_tls->url(QStringLiteral("/echo/tls"))});
     QVERIFY2(c.exitCode == 0, c.err.constData());
     QVERIFY2(c.out.contains("/echo/tls"), c.out.constData());
     const QList<EgressAuditRecord> records = m_audit.all().mid(before);
@@ -214,10 +215,9 @@ void TestGuestEgress::uploadBodyChunkedAndLength()
     QVERIFY2(len.exitCode == 0, len.err.constData());
     QVERIFY2(len.out.contains("\"method\": \"POST\""), len.out.left(200).constData());
     QVERIFY(len.out.contains(QByteArray(300 * 1024, 'b')));
-    const Curl chunked =
-        curl(m_proxy->port, {QStringLiteral("-H"), QStringLiteral("Transfer-Encoding: chunked"),
-                             QStringLiteral("--data-binary"), QLatin1Char('@') + file,
-                             QStringLiteral("http://svc.airlock.internal/echo/chunked")});
+    const Curl chunked = curl(m_proxy->port, {QStringLiteral("-H"), QStringLiteral("Transfer-Encoding: chunked"),
+                                              QStringLiteral("--data-binary"), QLatin1Char('@') + file,
+                                              QStringLiteral("http://svc.airlock.internal/echo/chunked")});
     QVERIFY2(chunked.exitCode == 0, chunked.err.constData());
     QVERIFY(chunked.out.contains(QByteArray(300 * 1024, 'b')));
 }
@@ -249,9 +249,9 @@ void TestGuestEgress::withoutAGateEverythingIsRefused()
 void TestGuestEgress::malformedRequestsAreAnsweredLocally()
 {
     // An origin-form request (a client that does not know it talks to a proxy).
-    const Curl c = curl(m_proxy->port, {QStringLiteral("-w"), QStringLiteral("\n%{http_code}"),
-                                        QStringLiteral("--request-target"), QStringLiteral("/plain"),
-                                        QStringLiteral("http://svc.airlock.internal/")});
+    const Curl c =
+        curl(m_proxy->port, {QStringLiteral("-w"), QStringLiteral("\n%{http_code}"), QStringLiteral("--request-target"),
+                             QStringLiteral("/plain"), QStringLiteral("http://svc.airlock.internal/")});
     QVERIFY2(c.out.endsWith("\n400") && c.out.contains("absolute http:// URL"), c.out.constData());
 }
 
