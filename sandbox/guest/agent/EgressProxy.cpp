@@ -328,7 +328,7 @@ void EgressProxy::handleHead(Client &c)
     }
     Json::Array headers;
     for (const auto &[k, v] : h->headers)
-        if (!hopByHop(k) && !iequals(k, "Content-Length"))
+        if (!hopByHop(k) && !iequals(k, "Content-Length") && !iequals(k, "Expect"))
             headers.push_back(headerPair(k, v));
     c.headMethod = h->method == "HEAD";
     c.body = h->body;
@@ -346,6 +346,10 @@ void EgressProxy::handleHead(Client &c)
         c.state = Client::State::Waiting;
         return;
     }
+    // A client that waits for leave to send its body (curl does for large ones)
+    // gets it at once: the host takes the body whole before it asks the server.
+    if (const std::string *expect = h->header("Expect"); expect && iequals(*expect, "100-continue"))
+        c.out += "HTTP/1.1 100 Continue\r\n\r\n";
     c.state = Client::State::Body;
     pumpBody(c);
 }

@@ -220,6 +220,15 @@ void TestGuestEgress::uploadBodyChunkedAndLength()
                                               QStringLiteral("http://svc.airlock.internal/echo/chunked")});
     QVERIFY2(chunked.exitCode == 0, chunked.err.constData());
     QVERIFY(chunked.out.contains(QByteArray(300 * 1024, 'b')));
+    // A client that asks leave to send its body gets it from the proxy at once.
+    const Curl expect =
+        curl(m_proxy->port, {QStringLiteral("-v"), QStringLiteral("-H"), QStringLiteral("Expect: 100-continue"),
+                             QStringLiteral("--data-binary"), QLatin1Char('@') + file,
+                             QStringLiteral("http://svc.airlock.internal/echo/e")});
+    QVERIFY2(expect.exitCode == 0, expect.err.constData());
+    QVERIFY2(expect.err.contains("HTTP/1.1 100 Continue"), expect.err.constData());
+    QVERIFY(expect.out.contains(QByteArray(300 * 1024, 'b')));
+    QVERIFY(!expect.out.contains("100-continue")); // not passed on to the server
 }
 
 void TestGuestEgress::largeDownloadStreamsWithBoundedMemory()
