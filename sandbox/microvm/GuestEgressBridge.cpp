@@ -269,14 +269,35 @@ void GuestEgressBridge::readLoop()
 void GuestEgressBridge::dispatch(const std::string &op, const Json &h, std::string payload)
 {
     const std::int64_t sid = h["sid"].toInt(0);
+    // A request whose body was still coming has no worker: it goes at once.
+    const auto dropUnstarted = [this](std::map<std::int64_t, std::shared_ptr<Stream>>::iterator it) {
+        Stream &s = *it->second;
+        s.cancel();
+        if (s.worker.joinable() || s.tunnel)
+            return std::next(it);
+        m_bodyBytes -= s.body.size();
+        return m_streams.erase(it);
+    };
     if (op == "reset") {
-        for (auto &[id, s] : m_streams)
-            s->cancel();
+        for (auto it = m_streams.begin(); it != m_streams.end();)
+            it = dropUnstarted(it);
         return;
     }
     if (op == "request" || op == "connect") {
         if (sid <= 0 || m_streams.count(sid))
             return;
+        if (m_streams.size() >= kMaxStreams) {
+            Json r;
+            r.set("op", "refused")
+                .set("sid", sid)
+                .set("status", std::int64_t(503))
+                .set("message", QStringLiteral("egress: the guest has %1 requests open at once, the most the "
+                                               "proxy carries; try again when some have finished")
+                                    .arg(kMaxStreams)
+                                    .toStdString());
+            send(r);
+            return;
+        }
         auto s = std::make_shared<Stream>();
         s->sid = sid;
         if (op == "connect") {
@@ -312,10 +333,13 @@ void GuestEgressBridge::dispatch(const std::string &op, const Json &h, std::stri
         if (s.worker.joinable())
             return; // data after end: ignored
         const std::size_t n = payload.size();
-        if (!s.bodyTooLarge && s.body.size() + qint64(n) <= kMaxRequestBody)
+        if (!s.bodyTooLarge && s.body.size() + qint64(n) <= kMaxRequestBody &&
+            m_bodyBytes.load() + qint64(n) <= kMaxBufferedBodies) {
             s.body.append(payload.data(), qsizetype(n));
-        else
-            s.bodyTooLarge = true;
+            m_bodyBytes += qint64(n);
+        } else {
+            s.bodyTooLarge = true; // what came is kept (and counted) until the stream ends
+        }
         Json c;
         c.set("op", "credit").set("sid", sid).set("bytes", std::int64_t(n));
         send(c);
@@ -332,7 +356,7 @@ void GuestEgressBridge::dispatch(const std::string &op, const Json &h, std::stri
         s.credit += std::size_t(std::max<std::int64_t>(0, h["bytes"].toInt(0)));
         s.wake();
     } else if (op == "close") {
-        s.cancel();
+        dropUnstarted(it);
     }
 }
 
@@ -393,14 +417,22 @@ std::size_t GuestEgressBridge::awaitCredit(Stream &s, std::size_t want)
 
 void GuestEgressBridge::runRequest(Stream &s)
 {
+    // The body's bytes count against kMaxBufferedBodies until this request is done.
+    struct Release {
+        std::atomic<qint64> &total;
+        qint64 bytes;
+        ~Release() { total -= bytes; }
+    } release{m_bodyBytes, s.body.size()};
     if (!m_gate)
         return refuse(s, Error::make(Error::Code::BadInput,
                                      QStringLiteral("egress refused: this VM has no egress gate, so nothing "
                                                     "may leave it")));
     if (s.bodyTooLarge)
-        return refuse(s, Error::make(Error::Code::BadInput, QStringLiteral("egress refused: the request body is over "
-                                                                           "the guest proxy's limit of %1 MiB")
-                                                                .arg(kMaxRequestBody >> 20)));
+        return refuse(s, Error::make(Error::Code::BadInput,
+                                     QStringLiteral("egress refused: the request body is over the guest proxy's "
+                                                    "limit of %1 MiB (or %2 MiB of bodies are waiting at once)")
+                                         .arg(kMaxRequestBody >> 20)
+                                         .arg(kMaxBufferedBodies >> 20)));
     EgressRequest r;
     r.sandbox = QStringLiteral("microvm");
     r.callId = callId();

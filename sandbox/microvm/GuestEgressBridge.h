@@ -16,7 +16,8 @@
 // calls block). Per stream at most a flow-control window is in flight each way:
 // a download waits in the gate's body callback for the guest's credit, so a
 // 100 MB body is never buffered here. A request body is buffered whole (the gate
-// takes it that way), up to kMaxRequestBody.
+// takes it that way), up to kMaxRequestBody, and kMaxBufferedBodies in all; at most
+// kMaxStreams streams at once (more are answered 503).
 
 #include "core/util/Result.h"
 #include "sandbox/egress/EgressGate.h"
@@ -41,6 +42,9 @@ class Json;
 class GuestEgressBridge {
 public:
     static constexpr qint64 kMaxRequestBody = 16LL << 20;
+    // Streams at once (each has a thread), and request bodies buffered at once.
+    static constexpr std::size_t kMaxStreams = 64;
+    static constexpr qint64 kMaxBufferedBodies = 64LL << 20;
 
     explicit GuestEgressBridge(std::shared_ptr<const EgressGate> gate);
     ~GuestEgressBridge(); // stop()
@@ -97,6 +101,7 @@ private:
     QString m_callId;
     std::atomic<qint64> m_peakInFlight{0};
     std::atomic<qint64> m_served{0};
+    std::atomic<qint64> m_bodyBytes{0}; // request bodies held now
 };
 
 } // namespace airlock

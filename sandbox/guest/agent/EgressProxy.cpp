@@ -25,6 +25,9 @@ using wire::Json;
 using wire::kEgressMaxData;
 using wire::kEgressWindow;
 
+// Each client holds at most about a window and a half: this bounds the whole.
+constexpr std::size_t kMaxClients = 128;
+
 struct EgressProxy::Client {
     enum class State {
         Head,     // reading the request head
@@ -102,6 +105,8 @@ const char *reasonOf(int status)
         return "Not Implemented";
     case 502:
         return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
     default:
         return "Error";
     }
@@ -192,6 +197,10 @@ int EgressProxy::run()
             }
             if (!c->out.empty())
                 events |= POLLOUT;
+            // Nothing wanted (no credit yet): left out, or a hung-up client would
+            // wake poll at once, again and again, until the credit comes.
+            if (events == 0)
+                continue;
             fds.push_back({c->fd, events, 0});
             order.push_back(c.get());
         }
@@ -247,7 +256,7 @@ void EgressProxy::accept()
         const int fd = ::accept4(m_listen, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd < 0)
             return;
-        if (!loopbackPeer(fd)) {
+        if (!loopbackPeer(fd) || m_clients.size() >= kMaxClients) {
             ::close(fd);
             continue;
         }

@@ -126,6 +126,7 @@ private Q_SLOTS:
     void connectTunnelsToAnAllowedOrigin();
     void uploadBodyChunkedAndLength();
     void largeDownloadStreamsWithBoundedMemory();
+    void uploadOverTheLimitIsRefused();
     void withoutAGateEverythingIsRefused();
     void malformedRequestsAreAnsweredLocally();
 
@@ -244,6 +245,24 @@ void TestGuestEgress::largeDownloadStreamsWithBoundedMemory()
     qInfo("100 MiB through the proxy: proxy peak RSS %lld KiB, host in flight at most %lld KiB", rss,
           m_proxy->bridge.peakInFlight() / 1024);
     QVERIFY2(rss > 0 && rss < 16 * 1024, qPrintable(QString::number(rss)));
+}
+
+void TestGuestEgress::uploadOverTheLimitIsRefused()
+{
+    const QString file = m_dir.filePath(QStringLiteral("huge.bin"));
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    QVERIFY(f.resize(GuestEgressBridge::kMaxRequestBody + 1));
+    f.close();
+    const Curl c =
+        curl(m_proxy->port, {QStringLiteral("-w"), QStringLiteral("\n%{http_code}"), QStringLiteral("--data-binary"),
+                             QLatin1Char('@') + file, QStringLiteral("http://svc.airlock.internal/echo/huge")});
+    QVERIFY2(c.out.endsWith("\n403") && c.out.contains("limit of 16 MiB"), c.out.right(300).constData());
+    // The bridge let go of what it had buffered: a small request still goes through.
+    const Curl after = curl(m_proxy->port, {QStringLiteral("--data-binary"), QStringLiteral("small"),
+                                            QStringLiteral("http://svc.airlock.internal/echo/after")});
+    QVERIFY2(after.exitCode == 0 && after.out.contains("\"body\": \"small\""), after.out.constData());
+    QFile::remove(file);
 }
 
 void TestGuestEgress::withoutAGateEverythingIsRefused()
