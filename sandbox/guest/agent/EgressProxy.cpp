@@ -42,6 +42,8 @@ struct EgressProxy::Client {
     State state = State::Head;
     std::string in; // the head, then bytes read from the client and not yet sent
     bool headMethod = false;
+    bool http10 = false; // the answer's body is delimited by closing, not chunked
+    bool rawOut = false; // pass the answer's body bytes as they are
     ProxyHead::Body body = ProxyHead::Body::None;
     std::uint64_t bodyLeft = 0;
     ChunkedDecoder chunked;
@@ -340,6 +342,7 @@ void EgressProxy::handleHead(Client &c)
         if (!hopByHop(k) && !iequals(k, "Content-Length") && !iequals(k, "Expect"))
             headers.push_back(headerPair(k, v));
     c.headMethod = h->method == "HEAD";
+    c.http10 = h->http10;
     c.body = h->body;
     c.bodyLeft = h->length;
     Json j;
@@ -447,8 +450,9 @@ void EgressProxy::handleFrame(const Frame &f)
                 continue;
             head += k + ": " + v + "\r\n";
         }
-        c.chunkedOut = !noBody;
-        head += noBody ? "Connection: close\r\n\r\n" : "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+        c.chunkedOut = !noBody && !c.http10;
+        c.rawOut = !noBody && c.http10;
+        head += c.chunkedOut ? "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" : "Connection: close\r\n\r\n";
         c.out += head;
         c.state = Client::State::Response;
     } else if (op == "connected") {
@@ -464,6 +468,8 @@ void EgressProxy::handleFrame(const Frame &f)
             c.out += f.payload;
         else if (c.state == Client::State::Response && c.chunkedOut)
             queueChunk(c, f.payload);
+        else if (c.state == Client::State::Response && c.rawOut)
+            c.out += f.payload;
     } else if (op == "end") {
         if (c.state == Client::State::Tunnel) {
             c.hostEnded = true;

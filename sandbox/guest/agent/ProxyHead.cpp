@@ -101,6 +101,7 @@ std::optional<ProxyHead> parseProxyHead(std::string_view head, int &status, std:
         return fail(400, "malformed method");
     if (version != "HTTP/1.1" && version != "HTTP/1.0")
         return fail(400, "only HTTP/1.0 and HTTP/1.1 are spoken here");
+    h.http10 = version == "HTTP/1.0";
     if (h.target.empty() || h.target.find_first_of(" \t\r\n") != std::string::npos)
         return fail(400, "malformed request target");
 

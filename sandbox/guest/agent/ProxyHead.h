@@ -22,8 +22,9 @@ struct ProxyHead {
     std::string target; // absolute URL, or host:port for CONNECT
     std::vector<std::pair<std::string, std::string>> headers;
     bool connect = false;
-    std::string host; // CONNECT: the host (brackets of an IPv6 literal removed)
-    int port = 0;     // CONNECT: the port
+    bool http10 = false; // an HTTP/1.0 client: no chunked answers for it
+    std::string host;    // CONNECT: the host (brackets of an IPv6 literal removed)
+    int port = 0;        // CONNECT: the port
     enum class Body { None, Length, Chunked };
     Body body = Body::None;
     std::uint64_t length = 0; // Body::Length

@@ -168,6 +168,11 @@ void TestGuestEgress::bindingGetsTheSecretTheGuestNeverSees()
     QCOMPARE(r.binding, QStringLiteral("SVC"));
     QCOMPARE(r.outcome, EgressAuditRecord::Outcome::Answered);
     QCOMPARE(r.credentials, QStringList{QStringLiteral("SVC_TOKEN")});
+    // An HTTP/1.0 client gets a body delimited by the close, not chunks.
+    const Curl old = curl(m_proxy->port, {QStringLiteral("--http1.0"), QStringLiteral("-i"),
+                                          QStringLiteral("http://svc.airlock.internal/echo/old")});
+    QVERIFY2(old.exitCode == 0, old.err.constData());
+    QVERIFY2(old.out.contains("\"path\": \"/echo/old\"") && !old.out.contains("chunked"), old.out.constData());
 }
 
 void TestGuestEgress::deniedHostIsA403NamingTheRefusal()
