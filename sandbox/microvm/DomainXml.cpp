@@ -123,17 +123,24 @@ QString domainXml(const VmConfig &c)
         w.writeEndElement();
     }
 
-    w.writeStartElement(QStringLiteral("channel"));
-    w.writeAttribute(QStringLiteral("type"), QStringLiteral("unix"));
-    w.writeStartElement(QStringLiteral("source"));
-    w.writeAttribute(QStringLiteral("mode"), QStringLiteral("bind"));
-    w.writeAttribute(QStringLiteral("path"), c.channelPath);
-    w.writeEndElement();
-    w.writeStartElement(QStringLiteral("target"));
-    w.writeAttribute(QStringLiteral("type"), QStringLiteral("virtio"));
-    w.writeAttribute(QStringLiteral("name"), c.channelName);
-    w.writeEndElement();
-    w.writeEndElement(); // channel
+    auto channel = [&](const QString &path, const QString &name) {
+        w.writeStartElement(QStringLiteral("channel"));
+        w.writeAttribute(QStringLiteral("type"), QStringLiteral("unix"));
+        w.writeStartElement(QStringLiteral("source"));
+        w.writeAttribute(QStringLiteral("mode"), QStringLiteral("bind"));
+        w.writeAttribute(QStringLiteral("path"), path);
+        w.writeEndElement();
+        w.writeStartElement(QStringLiteral("target"));
+        w.writeAttribute(QStringLiteral("type"), QStringLiteral("virtio"));
+        w.writeAttribute(QStringLiteral("name"), name);
+        w.writeEndElement();
+        w.writeEndElement(); // channel
+    };
+    channel(c.channelPath, c.channelName);
+    // The guest proxy's port: its own channel, so a download never queues behind
+    // (or ahead of) an exec's frames.
+    if (!c.egressChannelPath.isEmpty())
+        channel(c.egressChannelPath, c.egressChannelName);
 
     if (!c.consoleLog.isEmpty()) {
         w.writeStartElement(QStringLiteral("serial"));

@@ -9,7 +9,8 @@ namespace airlock {
 // The libvirt domain XML for a VmConfig: a transient domain, direct kernel boot, no
 // network interface at all, virtio devices on virtio-mmio for the microvm machine
 // (which has no PCI), ACPI on (the guest finds virtio-mmio through it), a
-// virtio-serial channel to a host socket, the serial console to a file.
+// virtio-serial channel to a host socket (and a second one for the guest's egress
+// proxy), the serial console to a file.
 QString domainXml(const VmConfig &config);
 
 // The guest kernel command line. `tscKhz` > 0 adds the TCG boot-hang fix of

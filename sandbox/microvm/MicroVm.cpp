@@ -1,6 +1,7 @@
 #include "sandbox/microvm/MicroVm.h"
 
 #include "sandbox/microvm/DomainXml.h"
+#include "sandbox/microvm/GuestEgressBridge.h"
 #include "sandbox/microvm/GuestImageCache.h"
 #include "sandbox/microvm/HostProbe.h"
 #include "sandbox/microvm/SessionDisk.h"
@@ -301,8 +302,10 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
     c.shareMode =
         m_options.uri.contains(QLatin1String("/session")) ? VmConfig::ShareMode::Squash : VmConfig::ShareMode::Mapped;
     c.channelPath = m_options.runtimeDir + QStringLiteral("/agent.sock");
+    c.egressChannelPath = m_options.runtimeDir + QStringLiteral("/egress.sock");
     c.consoleLog = consoleLogPath();
     QFile::remove(c.channelPath);
+    QFile::remove(c.egressChannelPath);
     QFile::remove(c.consoleLog);
     m_consoleOffset = 0;
     m_consolePartial.clear();
@@ -316,6 +319,15 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
 
     if (Status s = m_channel.connectTo(c.channelPath, deadlineMs); !s)
         return s;
+    // QEMU made both sockets when it started: the egress one is there already.
+    auto bridge = std::make_unique<GuestEgressBridge>(m_options.egress);
+    if (Status s = bridge->connectTo(c.egressChannelPath, deadlineMs); !s)
+        return s;
+    {
+        std::lock_guard lock(m_egressMutex);
+        bridge->setCallId(m_egressCallId);
+        m_egress = std::move(bridge);
+    }
     // The agent reads nothing until the guest has booted and opened its port: say
     // hello every half second until one is answered.
     while (true) {
@@ -522,10 +534,27 @@ void MicroVm::shutDown()
     destroy();
 }
 
+void MicroVm::setEgressCallId(const QString &callId)
+{
+    std::lock_guard lock(m_egressMutex);
+    m_egressCallId = callId;
+    if (m_egress)
+        m_egress->setCallId(callId);
+}
+
 void MicroVm::destroy()
 {
     stopQuotaWatcher();
     m_channel.close();
+    if (m_egress) {
+        // Tunnels and downloads end with the guest (each tunnel's close recorded).
+        std::unique_ptr<GuestEgressBridge> bridge;
+        {
+            std::lock_guard lock(m_egressMutex);
+            bridge = std::move(m_egress);
+        }
+        bridge->stop();
+    }
     m_running = false;
     if (m_lv->dom) {
         virDomainDestroy(m_lv->dom);

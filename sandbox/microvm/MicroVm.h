@@ -53,6 +53,9 @@
 
 namespace airlock {
 
+class EgressGate;
+class GuestEgressBridge;
+
 // The workspace quota when the project says nothing: room for a build, not a full disk.
 inline constexpr qint64 kDefaultWorkspaceQuota = 4LL << 30;
 
@@ -88,6 +91,11 @@ struct MicroVmOptions {
     // How long a file operation may take, and how long a silent agent has to answer a
     // liveness ping during a command, before the guest counts as wedged and is reset.
     int requestTimeoutMs = 30000;
+    // The session's egress gate: the guest's HTTP proxy (127.0.0.1:3128, in every
+    // command's HTTP_PROXY/HTTPS_PROXY) sends each request and CONNECT tunnel here
+    // over a second channel (GuestEgressBridge). Null: every request is refused,
+    // saying there is no gate.
+    std::shared_ptr<const EgressGate> egress;
 };
 
 struct ExecRequest {
@@ -137,6 +145,11 @@ public:
     Result<ExecResult> exec(const ExecRequest &request, const OutputSink &output);
     // Thread-safe: kills the command in flight (its process group).
     void cancel();
+    // Thread-safe: the tool call the guest's egress requests are made for from now
+    // on (the audit records name it); empty: none.
+    void setEgressCallId(const QString &callId);
+    // The bridge serving the guest's egress port while the VM runs (else null).
+    const GuestEgressBridge *egressBridge() const { return m_egress.get(); }
 
     // One bounded piece of a file: at most `length` bytes (and never more than one
     // frame) from `offset`, with the file's size.
@@ -223,6 +236,9 @@ private:
     struct Libvirt;
     std::unique_ptr<Libvirt> m_lv;
     AgentChannel m_channel;
+    std::unique_ptr<GuestEgressBridge> m_egress;
+    mutable std::mutex m_egressMutex; // guards m_egressCallId
+    QString m_egressCallId;
     bool m_running = false;
     bool m_ownsRuntimeDir = false;
     QString m_rootImage; // debian: the cached image the disk is layered on

@@ -311,7 +311,11 @@ Result<SandboxOutcome> MicroVmSandbox::run(const SandboxCall &call, const LogSin
         if (log)
             log(SandboxLogLine{call.callId, stream, line});
     });
+    // What the guest fetches while the call runs is recorded as the call's; what a
+    // background process fetches between calls, as no call's.
+    m_vm->setEgressCallId(call.callId);
     Result<QJsonValue> r = runTool(call, log);
+    m_vm->setEgressCallId({});
     m_vm->setNoticeSink({});
     if (r && r->isObject() && call.tool == QLatin1String("exec"))
         if (QString why = resourceFailure(r->toObject(), oomKill); !why.isEmpty())

@@ -31,6 +31,10 @@ struct VmConfig {
     ShareMode shareMode = ShareMode::Mapped;
     QString channelPath; // host Unix socket QEMU listens on (virtio-serial)
     QString channelName = QStringLiteral("org.airlock.agent.0");
+    // The guest proxy's egress port (GuestEgressBridge), a second virtio-serial
+    // channel; empty path: none.
+    QString egressChannelPath;
+    QString egressChannelName = QStringLiteral("org.airlock.egress.0");
     QString consoleLog;   // serial console written to this file
     int tcgCacheMiB = 64; // bounds QEMU's RSS under TCG (translation block cache)
 };

@@ -1,6 +1,7 @@
 #include "sandbox/guest/agent/CommandRunner.h"
 
 #include "sandbox/guest/agent/GuestPaths.h"
+#include "sandbox/guest/protocol/EgressWire.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -66,6 +67,13 @@ void CommandRunner::start(const Frame &f)
     std::map<std::string, std::string> env{{"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
                                            {"HOME", "/root"},
                                            {"LANG", "C.UTF-8"}};
+    // The guest has no network interface: what leaves goes through the egress proxy
+    // (EgressProxy), and from there through the host's gate. The caller's env wins.
+    const std::string proxy = "http://127.0.0.1:" + std::to_string(wire::kEgressProxyPort);
+    for (const char *k : {"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"})
+        env[k] = proxy;
+    for (const char *k : {"NO_PROXY", "no_proxy"})
+        env[k] = "localhost,127.0.0.1,::1";
     for (const auto &[k, v] : f.header["env"].toObject())
         env[k] = v.toString();
     std::string cwd = f.header["cwd"].toString();

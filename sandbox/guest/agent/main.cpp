@@ -9,29 +9,43 @@
 // The roles: Agent (the loop and dispatch), Channel (port and frames),
 // CommandRunner (exec, streamed output, timeouts), FileOps (file requests),
 // GuestPaths (how paths and errors read in replies).
+//
+// With --egress it is the guest's HTTP proxy instead (EgressProxy, a process of its
+// own, started beside the agent by /init): 127.0.0.1:3128 → the egress port.
 
 #include "sandbox/guest/agent/Agent.h"
+#include "sandbox/guest/agent/EgressProxy.h"
+#include "sandbox/guest/protocol/EgressWire.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 int main(int argc, char **argv)
 {
-    std::string port = "org.airlock.agent.0";
+    std::string port;
     bool stdio = false;
+    bool egress = false;
+    int listen = airlock::wire::kEgressProxyPort;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         if (a == "--stdio")
             stdio = true;
+        else if (a == "--egress")
+            egress = true;
+        else if (a == "--listen" && i + 1 < argc)
+            listen = std::atoi(argv[++i]); // 0: any free port, printed on stderr (tests)
         else if (a == "--port" && i + 1 < argc)
             port = argv[++i];
         else if (a == "--version") {
             std::printf("airlock-agent protocol %u\n", airlock::wire::kProtocolVersion);
             return 0;
         } else {
-            std::fprintf(stderr, "usage: airlock-agent [--port NAME | --stdio]\n");
+            std::fprintf(stderr, "usage: airlock-agent [--egress [--listen PORT]] [--port NAME | --stdio]\n");
             return 2;
         }
     }
-    return airlock::agent::Agent(port, stdio).run();
+    if (egress)
+        return airlock::agent::EgressProxy(port.empty() ? airlock::wire::kEgressPortName : port, stdio, listen).run();
+    return airlock::agent::Agent(port.empty() ? "org.airlock.agent.0" : port, stdio).run();
 }

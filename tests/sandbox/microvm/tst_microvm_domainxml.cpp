@@ -30,6 +30,7 @@ VmConfig config()
     c.cmdline = QStringLiteral("console=ttyS0");
     c.workspaceDir = QStringLiteral("/ws");
     c.channelPath = QStringLiteral("/run/a/agent.sock");
+    c.egressChannelPath = QStringLiteral("/run/a/egress.sock");
     c.consoleLog = QStringLiteral("/run/a/console.log");
     return c;
 }
@@ -78,6 +79,13 @@ void TestMicroVmDomainXml::microvmDomainHasEverythingTheNotesNeed()
              QStringLiteral("/run/a/agent.sock"));
     QCOMPARE(channel.firstChildElement(QStringLiteral("target")).attribute(QStringLiteral("name")),
              QStringLiteral("org.airlock.agent.0"));
+    // The guest proxy's own channel, on the same virtio-serial controller.
+    QCOMPARE(doc.elementsByTagName(QStringLiteral("channel")).size(), 2);
+    const QDomElement egress = doc.elementsByTagName(QStringLiteral("channel")).at(1).toElement();
+    QCOMPARE(egress.firstChildElement(QStringLiteral("source")).attribute(QStringLiteral("path")),
+             QStringLiteral("/run/a/egress.sock"));
+    QCOMPARE(egress.firstChildElement(QStringLiteral("target")).attribute(QStringLiteral("name")),
+             QStringLiteral("org.airlock.egress.0"));
     const QDomElement serial = doc.elementsByTagName(QStringLiteral("serial")).at(0).toElement();
     QCOMPARE(serial.attribute(QStringLiteral("type")), QStringLiteral("file"));
     QCOMPARE(serial.firstChildElement(QStringLiteral("source")).attribute(QStringLiteral("path")),
