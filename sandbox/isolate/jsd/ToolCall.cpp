@@ -235,12 +235,12 @@ bool ToolCall::deliverOps()
             m_job.responseBytes += result.body.size();
             const QJsonObject r = h.value(QStringLiteral("response")).toObject();
             const QJsonArray headers = r.value(QStringLiteral("headers")).toArray();
-            v8::Local<v8::Array> flat = v8::Array::New(isolate, int(headers.size() * 2));
-            uint32_t n = 0;
+            std::vector<v8::Local<v8::Value>> names;
             for (const QJsonValue &pair : headers) {
-                (void)flat->Set(m_context, n++, str(isolate, pair.toArray().at(0).toString()));
-                (void)flat->Set(m_context, n++, str(isolate, pair.toArray().at(1).toString()));
+                names.push_back(str(isolate, pair.toArray().at(0).toString()));
+                names.push_back(str(isolate, pair.toArray().at(1).toString()));
             }
+            v8::Local<v8::Array> flat = v8::Array::New(isolate, names.data(), names.size());
             std::unique_ptr<v8::BackingStore> store = bodyStore(isolate, result.body);
             if (!store)
                 return true; // over the ArrayBuffer budget: the call is stopped (memory), settle reports it
