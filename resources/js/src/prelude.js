@@ -273,18 +273,18 @@ let signalAborted;
 let signalReason;
 let signalListen; // (signal, fn) → a function that removes the listener
 
+// The signal's state lives in one private record that only the prelude's
+// accessors below (and the class) can reach; a tool cannot fake `aborted`.
 class AbortSignal {
-  #listeners = list();
-  #aborted = false;
-  #reason = undefined;
+  #state = { __proto__: null, listeners: list(), aborted: false, reason: undefined };
   onabort = null;
   static {
     abortSignal = (signal, reason) => signal.#abort(reason);
-    isSignal = (signal) => signal !== null && typeof signal === "object" && #aborted in signal;
-    signalAborted = (signal) => signal.#aborted;
-    signalReason = (signal) => signal.#reason;
+    isSignal = (signal) => signal !== null && typeof signal === "object" && #state in signal;
+    signalAborted = (signal) => signal.#state.aborted;
+    signalReason = (signal) => signal.#state.reason;
     signalListen = (signal, fn) => {
-      append(signal.#listeners, fn);
+      append(signal.#state.listeners, fn);
       return () => signal.#remove(fn);
     };
   }
@@ -299,31 +299,33 @@ class AbortSignal {
     return signal;
   }
   get aborted() {
-    return this.#aborted;
+    return this.#state.aborted;
   }
   get reason() {
-    return this.#reason;
+    return this.#state.reason;
   }
   addEventListener(type, fn) {
-    if (type === "abort" && typeof fn === "function") append(this.#listeners, fn);
+    if (type === "abort" && typeof fn === "function") append(this.#state.listeners, fn);
   }
   removeEventListener(type, fn) {
     if (type === "abort") this.#remove(fn);
   }
   #remove(fn) {
+    const state = this.#state;
     const kept = list();
-    for (let i = 0; i < this.#listeners.length; ++i) if (this.#listeners[i] !== fn) append(kept, this.#listeners[i]);
-    this.#listeners = kept;
+    for (let i = 0; i < state.listeners.length; ++i) if (state.listeners[i] !== fn) append(kept, state.listeners[i]);
+    state.listeners = kept;
   }
   throwIfAborted() {
-    if (this.#aborted) throw this.#reason;
+    if (this.#state.aborted) throw this.#state.reason;
   }
   #abort(reason) {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
+    const state = this.#state;
+    if (state.aborted) return;
+    state.aborted = true;
+    state.reason = reason;
     const event = { type: "abort", target: this };
-    const listeners = this.#listeners;
+    const listeners = state.listeners;
     for (let i = -1; i < listeners.length; ++i) {
       const fn = i < 0 ? this.onabort : listeners[i];
       if (typeof fn !== "function") continue;
@@ -336,10 +338,19 @@ class AbortSignal {
   }
 }
 
+// The signal is made in a constructor, not a field initializer: with the
+// initializer, V8 10.2 died on a CHECK when a tool constructed an AbortController
+// in a context deserialised from the startup snapshot.
 class AbortController {
-  signal = new AbortSignal();
+  #signal;
+  constructor() {
+    this.#signal = new AbortSignal();
+  }
+  get signal() {
+    return this.#signal;
+  }
   abort(reason) {
-    abortSignal(this.signal, reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason);
+    abortSignal(this.#signal, reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason);
   }
 }
 
@@ -599,8 +610,7 @@ function badInput(error) {
   return { __proto__: null, kind: "bad_input", message, fields };
 }
 
-const controller = new AbortController();
-const runSignal = controller.signal;
+const runSignal = new AbortSignal();
 
 const web = createFetch({
   hostFetch,

@@ -284,9 +284,11 @@ void ToolIsolate::hostFetch(const v8::FunctionCallbackInfo<v8::Value> &info)
     }
     if (body.size() > kMaxRequestBodyBytes)
         return throwTypeError(isolate, QStringLiteral("fetch refused: the request body is over 16 MiB"));
-    // The request may take what is left of the call's time, no more.
+    // The request may take what is left of the call's time and a little more, so
+    // that the call's own deadline (timeout), not the request's, ends a call that
+    // waits for it; the host cancels it when the call ends.
     const qint64 leftMs =
-        std::chrono::duration_cast<std::chrono::milliseconds>(self->m_deadline - Clock::now()).count();
+        1000 + std::chrono::duration_cast<std::chrono::milliseconds>(self->m_deadline - Clock::now()).count();
     const int op = ++job->nextOp;
     const QJsonObject request{{QStringLiteral("method"), qstr(isolate, info[0])},
                               {QStringLiteral("url"), qstr(isolate, info[1])},
