@@ -31,6 +31,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kMaxLogLines = 10000;
 constexpr qint64 kMaxLogBytes = 4 << 20;
+// Heap and buffer memory in use after a call above which it is collected at once.
+constexpr size_t kCollectAfterBytes = size_t(16) << 20;
 
 // Exit status of a helper that ran out of memory V8 could not recover from.
 constexpr int kExitOutOfMemory = 70;
@@ -619,6 +621,14 @@ void ToolIsolate::execute(Job &job)
         v8::Isolate::Scope isolateScope(m_isolate);
         prepared.reset();
         m_isolate->ContextDisposedNotification();
+        // A call that left much behind (large response bodies, large strings):
+        // collect it now, off the request path. Otherwise the next context's
+        // deserialisation may start a full collection half-way, which crashed
+        // V8 10.2 (a segmentation fault in marking).
+        v8::HeapStatistics heap;
+        m_isolate->GetHeapStatistics(&heap);
+        if (heap.used_heap_size() + heap.external_memory() > kCollectAfterBytes)
+            m_isolate->LowMemoryNotification();
     }
 }
 

@@ -315,6 +315,54 @@ private Q_SLOTS:
         QCOMPARE(m_audit.forCall(id).size(), 40);
     }
 
+    void patchedBuiltInsDoNotReachTheFetchPath()
+    {
+        const SandboxOutcome o = call(QStringLiteral("hostile"));
+        QVERIFY2(o.ok, qPrintable(o.error));
+        const QJsonObject r = o.result.toObject();
+        QCOMPARE(r.value(u"status").toInt(), 200);
+        QCOMPARE(r.value(u"path").toString(), QStringLiteral("/echo/h"));
+        QCOMPARE(r.value(u"body").toString(), QStringLiteral("b"));
+        QCOMPARE(r.value(u"type").toString(), QStringLiteral("application/json"));
+    }
+
+    void bodiesAreBounded()
+    {
+        QString id;
+        const SandboxOutcome o = call(QStringLiteral("bounds"), &id, 60000);
+        QVERIFY2(o.ok, qPrintable(o.error));
+        const QJsonObject r = o.result.toObject();
+        QVERIFY2(r.value(u"requestBody").toString().contains(QStringLiteral("over 16 MiB")),
+                 qPrintable(r.value(u"requestBody").toString()));
+        QVERIFY2(r.value(u"oneTooLarge").toString().contains(QStringLiteral("32 MiB")),
+                 qPrintable(r.value(u"oneTooLarge").toString()));
+        QCOMPARE(r.value(u"first").toInt(), 20 * 1024 * 1024);
+        QVERIFY2(r.value(u"second").toString().contains(QStringLiteral("at most 32 MiB")),
+                 qPrintable(r.value(u"second").toString()));
+        QVERIFY2(r.value(u"getWithBody").toString().contains(QStringLiteral("cannot have a body")),
+                 qPrintable(r.value(u"getWithBody").toString()));
+        QVERIFY2(r.value(u"badRedirect").toString().contains(QStringLiteral("redirect must be")),
+                 qPrintable(r.value(u"badRedirect").toString()));
+        // The oversized request body never left the isolate.
+        for (const EgressAuditRecord &rec : m_audit.forCall(id))
+            QVERIFY(rec.path != QLatin1String("/echo/b"));
+    }
+
+    void noFetchAtTopLevel()
+    {
+        const int before = m_audit.snapshot().size();
+        auto tools =
+            m_sandbox->loadToolFile(QStringLiteral(AIRLOCK_SOURCE_DIR "/tests/sandbox/isolate/tools/net_toplevel.js"));
+        QVERIFY2(tools.ok(), tools.ok() ? "" : qPrintable(tools.error().message));
+        for (int i = 0; i < 2; ++i) { // the second from a context with the file preloaded
+            const SandboxOutcome o = call(QStringLiteral("top"));
+            QVERIFY2(o.ok, qPrintable(o.error));
+            QVERIFY2(o.result.toString().contains(QStringLiteral("only while a tool runs")),
+                     qPrintable(o.result.toString()));
+        }
+        QCOMPARE(m_audit.snapshot().size(), before);
+    }
+
     void withoutEgressEveryFetchIsRefused()
     {
         IsolateSandbox bare(options());

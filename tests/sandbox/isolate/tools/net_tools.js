@@ -88,3 +88,38 @@ defineTool({ name: "plain", inputSchema: input, async run({ base }) {
   try { await fetch(base + "/echo/n"); return "fetched"; }
   catch (e) { return { isTypeError: e instanceof TypeError, message: e.message }; }
 }});
+
+// Built-ins a hostile tool may patch before it fetches: the prelude's fetch path
+// (queue, completeOp, Response) must not consult any of them.
+defineTool({ name: "hostile", inputSchema: input, async run({ base }) {
+  const trap = (what) => () => { throw new Error("trap: " + what); };
+  Map.prototype.get = trap("Map.get");
+  Map.prototype.set = trap("Map.set");
+  Map.prototype.delete = trap("Map.delete");
+  Array.prototype[Symbol.iterator] = trap("Array iterator");
+  Array.prototype.push = trap("Array.push");
+  String.prototype.toLowerCase = trap("toLowerCase");
+  String.prototype.slice = trap("slice");
+  String.prototype.charCodeAt = trap("charCodeAt");
+  ArrayBuffer.prototype.slice = trap("ArrayBuffer.slice");
+  JSON.parse = trap("JSON.parse");
+  Reflect.apply = trap("Reflect.apply");
+  Object.freeze = trap("Object.freeze");
+  Object.defineProperty(Object.prototype, "name", { get: trap("Object.prototype.name"), configurable: true });
+  const r = await fetch(base + "/echo/h", { method: "POST", body: "b", headers: { "X-H": "1" } });
+  const echo = await r.json();
+  return { status: r.status, path: echo.path, body: echo.body, type: r.headers.get("content-type") };
+}});
+
+defineTool({ name: "bounds", inputSchema: input, async run({ base }) {
+  const out = {};
+  const message = async (p) => { try { await p; return "fetched"; } catch (e) { return e instanceof TypeError ? e.message : "not a TypeError: " + e; } };
+  out.requestBody = await message(fetch(base + "/echo/b", { method: "POST", body: "x".repeat(16 * 1024 * 1024 + 1) }));
+  out.oneTooLarge = await message(fetch(base + "/big?n=" + (33 * 1024 * 1024)));
+  const first = await fetch(base + "/big?n=" + (20 * 1024 * 1024));
+  out.first = (await first.arrayBuffer()).byteLength;
+  out.second = await message(fetch(base + "/big?n=" + (20 * 1024 * 1024)));
+  out.getWithBody = await message(fetch(base + "/echo/g", { body: "x" }));
+  out.badRedirect = await message(fetch(base + "/echo/g", { redirect: "sometimes" }));
+  return out;
+}});
