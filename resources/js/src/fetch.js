@@ -121,13 +121,13 @@ function iterate(items) {
 export function createFetch(deps) {
   const hostFetch = deps.hostFetch;
   const hostCancelOp = deps.hostCancelOp;
-  const hostDecodeUtf8 = deps.hostDecodeUtf8;
+  const decodeUtf8 = deps.decodeUtf8; // ArrayBuffer → string
   const encodeUtf8 = deps.encodeUtf8; // string → Uint8Array
   const isSignal = deps.isSignal;
   const signalAborted = deps.signalAborted;
   const signalReason = deps.signalReason;
   const signalListen = deps.signalListen; // (signal, fn) → unlisten()
-  const runSignal = deps.runSignal;
+  const runSignal = deps.runSignal; // () → the call's signal
   const DOMException = deps.DOMException;
 
   // ---- Headers ----------------------------------------------------------------
@@ -318,7 +318,7 @@ export function createFetch(deps) {
   function bodyText(body) {
     if (body === null) return "";
     if (typeof body === "string") return body;
-    return hostDecodeUtf8(body);
+    return decodeUtf8(body);
   }
 
   function bodyBuffer(body) {
@@ -645,7 +645,8 @@ export function createFetch(deps) {
       }
       const signal = parts.signal;
       if (signal !== null && signalAborted(signal)) throw signalReason(signal);
-      if (signalAborted(runSignal)) throw signalReason(runSignal);
+      const callSignal = runSignal();
+      if (signalAborted(callSignal)) throw signalReason(callSignal);
       const entries = headersList(parts.headers);
       const headers = list();
       for (let i = 0; i < entries.length; ++i) {
@@ -666,7 +667,7 @@ export function createFetch(deps) {
         body: parts.body === null ? undefined : parts.body,
         unlisten: list(),
       };
-      append(record.unlisten, signalListen(runSignal, () => abortRecord(record, signalReason(runSignal))));
+      append(record.unlisten, signalListen(callSignal, () => abortRecord(record, signalReason(callSignal))));
       if (signal !== null) append(record.unlisten, signalListen(signal, () => abortRecord(record, signalReason(signal))));
       append(waiting, record);
       pump();

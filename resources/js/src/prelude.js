@@ -610,22 +610,45 @@ function badInput(error) {
   return { __proto__: null, kind: "bad_input", message, fields };
 }
 
-const runSignal = new AbortSignal();
+// The call's signal, made when the call starts: nothing is constructed from the
+// prelude's classes before the startup snapshot is taken (instances made then
+// have crashed V8 10.2 in contexts deserialised from it).
+let runSignalMade = null;
+function runSignal() {
+  if (runSignalMade === null) runSignalMade = new AbortSignal();
+  return runSignalMade;
+}
 
-const web = createFetch({
-  hostFetch,
-  hostCancelOp,
-  hostDecodeUtf8,
-  encodeUtf8: (text) => new TextEncoder().encode(text),
-  isSignal,
-  signalAborted,
-  signalReason,
-  signalListen,
-  runSignal,
-  DOMException,
-});
-const completeOp = web.completeOp;
-const makeService = web.makeService;
+// fetch, Request, Response and Headers are made on first use in each context, not
+// before the startup snapshot is taken: with them in the snapshot, deserialising a
+// context crashed V8 10.2 now and then (in marking). Their primordials are
+// captured when fetch.js is evaluated, before any tool code, all the same.
+let web = null;
+function webApi() {
+  if (web === null)
+    web = createFetch({
+      hostFetch,
+      hostCancelOp,
+      decodeUtf8: hostDecodeUtf8,
+      encodeUtf8: (text) => new TextEncoder().encode(text),
+      isSignal,
+      signalAborted,
+      signalReason,
+      signalListen,
+      runSignal,
+      DOMException,
+    });
+  return web;
+}
+function completeOp(op, ok, a, b, c, d, e, f) {
+  if (web !== null) web.completeOp(op, ok, a, b, c, d, e, f);
+}
+function makeService(name) {
+  return webApi().makeService(name);
+}
+function fetch(input, init) {
+  return webApi().fetch(input, init);
+}
 
 // Validates the input and starts the tool: { kind: "bad_input", message, fields }
 // or { kind: "run", tool, value } with run()'s return value, which the host awaits
@@ -644,12 +667,12 @@ function invoke(name, inputJson, envJson, servicesJson) {
   for (let i = 0; i < services.length; ++i)
     ObjectDefineProperty(bindings, services[i], { __proto__: null, value: makeService(services[i]), enumerable: true });
   const env = ObjectFreeze(bindings);
-  const value = ReflectApply(tool.run, tool.api, [parsed.data, { env, log: makeLogger(""), signal: runSignal }]);
+  const value = ReflectApply(tool.run, tool.api, [parsed.data, { env, log: makeLogger(""), signal: runSignal() }]);
   return { __proto__: null, kind: "run", tool: tool.name, value };
 }
 
 function abort(reason) {
-  abortSignal(runSignal, new DOMException(reason, "AbortError"));
+  abortSignal(runSignal(), new DOMException(reason, "AbortError"));
 }
 
 // ---- globals a tool sees -----------------------------------------------------------
@@ -670,10 +693,7 @@ const globals = {
   AbortController,
   AbortSignal,
   DOMException,
-  fetch: web.fetch,
-  Request: web.Request,
-  Response: web.Response,
-  Headers: web.Headers,
+  fetch,
   TextEncoder,
   TextDecoder,
   atob,
@@ -683,6 +703,14 @@ const globals = {
 };
 for (const [key, value] of Object.entries(globals))
   ObjectDefineProperty(globalThis, key, { value, writable: true, configurable: true, enumerable: false });
+// The classes made on first use: accessors until then (assigning replaces one).
+for (const key of ["Request", "Response", "Headers"])
+  ObjectDefineProperty(globalThis, key, {
+    get: () => webApi()[key],
+    set: (value) => ObjectDefineProperty(globalThis, key, { value, writable: true, configurable: true, enumerable: false }),
+    configurable: true,
+    enumerable: false,
+  });
 
 globalThis.__airlockPrelude = {
   describe,

@@ -32,25 +32,22 @@ bool looksLikeModule(const QByteArray &source)
     return statement.match(QString::fromUtf8(source)).hasMatch();
 }
 
-// A response body as an ArrayBuffer's memory, taken from the isolate's own
-// allocator so that it counts against the call's ArrayBuffer budget like any
-// buffer the tool makes. Null when over the budget (the allocator has then
-// stopped the call with the memory error).
-std::unique_ptr<v8::BackingStore> bodyStore(v8::Isolate *isolate, const QByteArray &body)
+// A response body as an ArrayBuffer of the isolate's own allocator, so that it
+// counts against the call's ArrayBuffer budget like any buffer the tool makes.
+// Empty when over the budget (the allocator has then stopped the call with the
+// memory error): checked first, since V8 treats a failed ArrayBuffer::New as fatal.
+v8::Local<v8::ArrayBuffer> bodyBuffer(v8::Isolate *isolate, const QByteArray &body)
 {
     if (body.isEmpty())
-        return v8::ArrayBuffer::NewBackingStore(isolate, 0);
+        return v8::ArrayBuffer::New(isolate, 0);
     v8::ArrayBuffer::Allocator *allocator = isolate->GetArrayBufferAllocator();
-    void *data = allocator->AllocateUninitialized(size_t(body.size()));
-    if (!data)
-        return nullptr;
-    std::memcpy(data, body.constData(), size_t(body.size()));
-    return v8::ArrayBuffer::NewBackingStore(
-        data, size_t(body.size()),
-        [](void *bytes, size_t length, void *owner) {
-            static_cast<v8::ArrayBuffer::Allocator *>(owner)->Free(bytes, length);
-        },
-        allocator);
+    void *probe = allocator->AllocateUninitialized(size_t(body.size()));
+    if (!probe)
+        return {};
+    allocator->Free(probe, size_t(body.size()));
+    v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, size_t(body.size()));
+    std::memcpy(buffer->Data(), body.constData(), size_t(body.size()));
+    return buffer;
 }
 
 } // namespace
@@ -170,7 +167,7 @@ std::optional<Frame> ToolCall::settle(v8::Local<v8::Promise> promise)
         if (due < 0 && !opsPending)
             return m_errors.make("never_settled",
                                  QStringLiteral("the tool awaits a promise that can never settle: it is still pending "
-                                                "and no timer is left that could settle it"));
+                                                "and no timer or request is left that could settle it"));
         const double nowMs =
             double(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count()) /
             1000.0;
@@ -182,7 +179,7 @@ std::optional<Frame> ToolCall::settle(v8::Local<v8::Promise> promise)
                         : std::min<std::chrono::microseconds>(std::chrono::microseconds(qint64((due - nowMs) * 1000.0)),
                                                               std::chrono::milliseconds(5));
             if (opsPending)
-                waitForOps(wait);
+                waitForOps(wait, !abortDelivered);
             else
                 std::this_thread::sleep_for(wait);
             if (Clock::now() >= m_host.deadline && m_job.cause() == StopCause::None)
@@ -197,10 +194,11 @@ std::optional<Frame> ToolCall::settle(v8::Local<v8::Promise> promise)
     }
 }
 
-void ToolCall::waitForOps(std::chrono::microseconds most)
+void ToolCall::waitForOps(std::chrono::microseconds most, bool wakeOnCancel)
 {
     std::unique_lock lock(m_job.inbox.mutex);
-    m_job.inbox.arrived.wait_for(lock, most, [&] { return !m_job.inbox.results.empty() || m_job.cancelled.load(); });
+    m_job.inbox.arrived.wait_for(
+        lock, most, [&] { return !m_job.inbox.results.empty() || (wakeOnCancel && m_job.cancelled.load()); });
 }
 
 bool ToolCall::deliverOps()
@@ -241,15 +239,15 @@ bool ToolCall::deliverOps()
                 names.push_back(str(isolate, pair.toArray().at(1).toString()));
             }
             v8::Local<v8::Array> flat = v8::Array::New(isolate, names.data(), names.size());
-            std::unique_ptr<v8::BackingStore> store = bodyStore(isolate, result.body);
-            if (!store)
+            v8::Local<v8::ArrayBuffer> buffer = bodyBuffer(isolate, result.body);
+            if (buffer.IsEmpty())
                 return true; // over the ArrayBuffer budget: the call is stopped (memory), settle reports it
             args.push_back(v8::Integer::New(isolate, r.value(QStringLiteral("status")).toInt()));
             args.push_back(str(isolate, r.value(QStringLiteral("statusText")).toString()));
             args.push_back(str(isolate, r.value(QStringLiteral("url")).toString()));
             args.push_back(v8::Boolean::New(isolate, r.value(QStringLiteral("redirected")).toBool()));
             args.push_back(flat);
-            args.push_back(v8::ArrayBuffer::New(isolate, std::move(store)));
+            args.push_back(buffer);
         }
         result.body.clear();
         if (complete->Call(m_context, v8::Undefined(isolate), int(args.size()), args.data()).IsEmpty()) {

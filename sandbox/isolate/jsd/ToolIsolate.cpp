@@ -214,25 +214,22 @@ void throwTypeError(v8::Isolate *isolate, const QString &message)
     isolate->ThrowException(v8::Exception::TypeError(str(isolate, message)));
 }
 
-// The bytes of a view or buffer, or nothing for a detached one.
+// The bytes of a view or buffer (none for a detached one).
 QByteArray bytesOf(v8::Local<v8::Value> value)
 {
-    std::shared_ptr<v8::BackingStore> store;
-    size_t offset = 0, size = 0;
     if (value->IsArrayBufferView()) {
         v8::Local<v8::ArrayBufferView> view = value.As<v8::ArrayBufferView>();
-        store = view->Buffer()->GetBackingStore();
-        offset = view->ByteOffset();
-        size = view->ByteLength();
-    } else if (value->IsArrayBuffer()) {
-        store = value.As<v8::ArrayBuffer>()->GetBackingStore();
-        size = store->ByteLength();
-    } else {
-        return {};
+        QByteArray out(qsizetype(view->ByteLength()), Qt::Uninitialized);
+        out.truncate(qsizetype(view->CopyContents(out.data(), size_t(out.size()))));
+        return out;
     }
-    if (!store->Data() || offset > store->ByteLength() || size > store->ByteLength() - offset)
-        return {};
-    return QByteArray(static_cast<const char *>(store->Data()) + offset, qsizetype(size));
+    if (value->IsArrayBuffer()) {
+        v8::Local<v8::ArrayBuffer> buffer = value.As<v8::ArrayBuffer>();
+        if (!buffer->Data())
+            return {};
+        return QByteArray(static_cast<const char *>(buffer->Data()), qsizetype(buffer->ByteLength()));
+    }
+    return {};
 }
 
 } // namespace
