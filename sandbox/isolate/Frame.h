@@ -11,17 +11,28 @@
 // log text, error stack), so large values never pass through a JSON parser.
 //
 // Messages, app → helper:
-//   run    {id, file, tool, input, env, timeoutMs, memoryMb, resultLimit}  body: source
+//   run    {id, file, tool, input, env, timeoutMs, memoryMb, resultLimit, services}
+//                                 body: source; services: binding names (env.NAME.fetch)
 //   schema {id, file, timeoutMs}                                            body: source
 //   cancel {id}
+//   op_result {id, op, ok: true, response: {status, statusText, headers: [[k, v]…],
+//              url, redirected}}  body: the response body (at most 32 MiB)
+//   op_result {id, op, ok: false, message}  the request was refused or failed
 // helper → app:
 //   ready  {pid, v8, seccomp, lockdown, snapshot}  once, after lock-down, pool warm
 //   log    {id, level}            body: one log line, streamed while the call runs
+//   op     {id, op, kind: "fetch", request: {method, url, binding, headers: [[k, v]…],
+//           redirect, timeoutMs}} body: the request body (at most 16 MiB); `op`
+//                                 numbers the call's host operations (at most 16 in
+//                                 flight); the app answers with op_result
+//   op_cancel {id, op}            the tool aborted the request: stop it, answer nothing
 //   result {id, isString, us}     body: the result (a string, or JSON text)
 //   schema {id, us}               body: JSON array of tool descriptions
 //   error  {id, code, message, us} body: the JavaScript stack, when there is one
 //   dying  {reason}               the helper is about to exit (out of memory V8 could
 //                                 not recover from); the app sends it nothing more
+// A call's end (result or error) ends its operations: the app cancels what is
+// still in flight, and the helper drops answers that come late.
 
 #include "core/util/Result.h"
 #include "sandbox/wire/FramePrefix.h"

@@ -1,6 +1,7 @@
 #include "sandbox/isolate/IsolateClient.h"
 
 #include "sandbox/isolate/Frame.h"
+#include "sandbox/isolate/HostOpPool.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -8,6 +9,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -68,14 +70,133 @@ struct IsolateClient::Pending {
     Reply reply;
     LogFn log;
     quint64 generation = 0;
+    EgressFetch fetch;
+    // The call's fetches in flight (op number → its cancel flag), under `mutex`.
+    std::map<int, std::shared_ptr<std::atomic<bool>>> ops;
 };
+
+namespace {
+
+EgressRequest::Redirect redirectMode(const QString &mode)
+{
+    if (mode == QLatin1String("manual"))
+        return EgressRequest::Redirect::Manual;
+    if (mode == QLatin1String("error"))
+        return EgressRequest::Redirect::Error;
+    return EgressRequest::Redirect::Follow;
+}
+
+QJsonArray headerArray(const HttpHeaderList &headers)
+{
+    QJsonArray out;
+    for (const auto &[name, value] : headers)
+        out.append(QJsonArray{QString::fromLatin1(name), QString::fromUtf8(value)});
+    return out;
+}
+
+} // namespace
 
 IsolateClient::IsolateClient() : IsolateClient(Options{}) {}
 
-IsolateClient::IsolateClient(Options options) : m_options(std::move(options)) {}
+IsolateClient::IsolateClient(Options options)
+    : m_options(std::move(options)), m_ops(std::make_unique<HostOpPool>(kFetchThreads))
+{
+}
+
+void IsolateClient::cancelOps(Pending &pending)
+{
+    std::lock_guard lock(pending.mutex);
+    for (auto &[op, cancelled] : pending.ops)
+        cancelled->store(true);
+}
+
+void IsolateClient::startOp(const std::shared_ptr<Pending> &pending, quint64 generation, Frame op)
+{
+    const QJsonObject &h = op.header;
+    const qint64 id = h.value(QStringLiteral("id")).toInteger();
+    const int number = h.value(QStringLiteral("op")).toInt();
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    {
+        std::lock_guard lock(pending->mutex);
+        if (pending->finished)
+            return; // the call is over: nobody waits for this answer
+        pending->ops[number] = cancelled;
+    }
+    EgressRequest request;
+    const QJsonObject r = h.value(QStringLiteral("request")).toObject();
+    request.method = r.value(QStringLiteral("method")).toString(QStringLiteral("GET")).toUtf8();
+    request.url = r.value(QStringLiteral("url")).toString();
+    request.binding = r.value(QStringLiteral("binding")).toString();
+    for (const QJsonValue &pair : r.value(QStringLiteral("headers")).toArray())
+        request.headers.append({pair.toArray().at(0).toString().toUtf8(), pair.toArray().at(1).toString().toUtf8()});
+    request.redirect = redirectMode(r.value(QStringLiteral("redirect")).toString());
+    request.timeoutMs = std::max(1, r.value(QStringLiteral("timeoutMs")).toInt(30000));
+    request.body = std::move(op.body);
+    request.cancelled = cancelled;
+
+    m_ops->submit([this, pending, generation, id, number, request = std::move(request)] {
+        Frame result;
+        result.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("op_result")},
+                                    {QStringLiteral("id"), id},
+                                    {QStringLiteral("op"), number}};
+        auto fail = [&](const QString &message) {
+            result.header[QStringLiteral("ok")] = false;
+            result.header[QStringLiteral("message")] = message;
+        };
+        if (request.cancelled->load()) {
+            fail(QStringLiteral("fetch cancelled"));
+        } else if (!pending->fetch) {
+            fail(QStringLiteral("fetch refused: this call has no network access"));
+        } else {
+            Result<EgressResponse> answer = pending->fetch(request);
+            if (!answer.ok()) {
+                fail(answer.error().message);
+            } else if (answer->body.size() > kMaxResponseBytes) {
+                fail(QStringLiteral("fetch failed: the response body (%1 bytes) is over the %2 MiB a tool may "
+                                    "receive")
+                         .arg(answer->body.size())
+                         .arg(kMaxResponseBytes >> 20));
+            } else {
+                result.header[QStringLiteral("ok")] = true;
+                result.header[QStringLiteral("response")] =
+                    QJsonObject{{QStringLiteral("status"), answer->status},
+                                {QStringLiteral("statusText"), QString::fromUtf8(answer->statusText)},
+                                {QStringLiteral("headers"), headerArray(answer->headers)},
+                                {QStringLiteral("url"), answer->url},
+                                {QStringLiteral("redirected"), answer->redirected}};
+                result.body = std::move(answer->body);
+            }
+        }
+        bool wanted;
+        {
+            std::lock_guard lock(pending->mutex);
+            pending->ops.erase(number);
+            wanted = !pending->finished && !request.cancelled->load();
+        }
+        if (wanted)
+            sendOpResult(generation, result);
+    });
+}
+
+void IsolateClient::sendOpResult(quint64 generation, const Frame &result)
+{
+    // Only to the helper that asked: after a restart its descriptor may be reused.
+    std::lock_guard lock(m_mutex);
+    if (m_generation != generation || m_fd < 0)
+        return;
+    std::lock_guard writeLock(m_writeMutex);
+    (void)frame::write(m_fd, result); // a dead helper shows up in the reader
+}
 
 IsolateClient::~IsolateClient()
 {
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto &[id, pending] : m_pending)
+            cancelOps(*pending);
+    }
+    m_ops.reset(); // waits for fetches already running (cancelled above)
+
     qint64 pid = -1;
     {
         std::lock_guard lock(m_mutex);
@@ -252,6 +373,16 @@ void IsolateClient::readLoop()
                     pending->log(h.value(QStringLiteral("level")).toString(), QString::fromUtf8(frame->body));
                 continue;
             }
+            if (type == QLatin1String("op")) {
+                startOp(pending, generation, std::move(*frame));
+                continue;
+            }
+            if (type == QLatin1String("op_cancel")) {
+                std::lock_guard lock(pending->mutex);
+                if (auto it = pending->ops.find(h.value(QStringLiteral("op")).toInt()); it != pending->ops.end())
+                    it->second->store(true);
+                continue;
+            }
             Reply reply;
             reply.helperUs = h.value(QStringLiteral("us")).toInteger();
             if (type == QLatin1String("result") || type == QLatin1String("schema")) {
@@ -270,6 +401,7 @@ void IsolateClient::readLoop()
                 pending->reply = std::move(reply);
                 pending->finished = true;
             }
+            cancelOps(*pending); // the call is over: so are its requests
             pending->done.notify_all();
         }
 
@@ -310,6 +442,7 @@ void IsolateClient::readLoop()
                     pending->finished = true;
                 }
             }
+            cancelOps(*pending);
             pending->done.notify_all();
         }
         ++m_restarts;
@@ -322,7 +455,7 @@ void IsolateClient::readLoop()
 }
 
 IsolateClient::Reply IsolateClient::call(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs,
-                                         const LogFn &log)
+                                         const LogFn &log, const EgressFetch &fetch)
 {
     auto fail = [](const QString &code, const QString &message) {
         Reply r;
@@ -335,6 +468,7 @@ IsolateClient::Reply IsolateClient::call(qint64 id, const QJsonObject &header, c
 
     auto pending = std::make_shared<Pending>();
     pending->log = log;
+    pending->fetch = fetch;
     int fd;
     qint64 pid;
     {
@@ -393,8 +527,9 @@ IsolateClient::Reply IsolateClient::run(Request request, const LogFn &log)
                        {QStringLiteral("env"), QString::fromUtf8(request.envJson)},
                        {QStringLiteral("timeoutMs"), request.timeoutMs},
                        {QStringLiteral("memoryMb"), request.memoryMb},
-                       {QStringLiteral("resultLimit"), request.resultLimit}};
-    return call(id, header, request.source, request.timeoutMs, log);
+                       {QStringLiteral("resultLimit"), request.resultLimit},
+                       {QStringLiteral("services"), QJsonArray::fromStringList(request.services)}};
+    return call(id, header, request.source, request.timeoutMs, log, request.fetch);
 }
 
 IsolateClient::Reply IsolateClient::schema(const QString &file, const QByteArray &source, int timeoutMs)
@@ -404,7 +539,7 @@ IsolateClient::Reply IsolateClient::schema(const QString &file, const QByteArray
                        {QStringLiteral("id"), id},
                        {QStringLiteral("file"), file},
                        {QStringLiteral("timeoutMs"), timeoutMs}};
-    return call(id, header, source, timeoutMs, {});
+    return call(id, header, source, timeoutMs, {}, {});
 }
 
 void IsolateClient::cancel(qint64 id)

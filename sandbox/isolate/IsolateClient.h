@@ -10,7 +10,13 @@
 // "helper_died" error and a fresh helper is started at once for the next call.
 // Thread-safe: any number of threads may call run() at the same time; the calls
 // are multiplexed over the one socket and run in parallel on the helper's workers.
+//
+// A tool's fetch reaches the app as an "op" frame: the call's Request::fetch
+// performs it on a pool thread (never the read thread) and the answer goes back
+// as "op_result". When the call ends, however it ends, its requests still in
+// flight are cancelled (EgressRequest::cancelled).
 
+#include "core/sandbox/EgressExchange.h"
 #include "core/util/Result.h"
 
 #include <QByteArray>
@@ -27,6 +33,9 @@
 #include <thread>
 
 namespace airlock {
+
+struct Frame;
+class HostOpPool;
 
 class IsolateClient {
 public:
@@ -49,7 +58,16 @@ public:
         int timeoutMs = 5000;
         int memoryMb = 0; // 0: the pool's limit; else a one-off isolate with this lower limit (at most the pool's)
         qint64 resultLimit = 1 << 20;
+        // Performs the call's fetches (the session's egress gate, wrapped); empty:
+        // every fetch is refused. Called on pool threads, several at once.
+        EgressFetch fetch;
+        QStringList services; // service binding names: env.NAME.fetch in the tool
     };
+
+    // Host threads performing fetches, for all calls together.
+    static constexpr int kFetchThreads = 16;
+    // The largest response body handed to a tool (the helper also bounds the total per call).
+    static constexpr qint64 kMaxResponseBytes = 32 << 20;
 
     // ok: `value` is the result (a string when isString, else JSON text).
     // Not ok: errorCode is one of bad_input, syntax, import, thrown, timeout, memory,
@@ -100,7 +118,11 @@ private:
 
     Status spawnLocked();
     void readLoop();
-    Reply call(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs, const LogFn &log);
+    void startOp(const std::shared_ptr<Pending> &pending, quint64 generation, Frame op);
+    void sendOpResult(quint64 generation, const Frame &result);
+    static void cancelOps(Pending &pending);
+    Reply call(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs, const LogFn &log,
+               const EgressFetch &fetch);
 
     Options m_options;
     mutable std::mutex m_mutex; // helper state and the pending calls
@@ -118,6 +140,7 @@ private:
     std::thread m_reader;
     std::atomic<qint64> m_nextId{0};
     std::atomic<int> m_restarts{0};
+    std::unique_ptr<HostOpPool> m_ops;
 };
 
 } // namespace airlock

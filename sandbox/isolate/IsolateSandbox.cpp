@@ -40,7 +40,24 @@ Result<QJsonArray> IsolateSandbox::loadToolFile(const QString &path)
 
 Result<SandboxOutcome> IsolateSandbox::runInFork(const SandboxCall &call, const QString &, const LogSink &log)
 {
-    return run(call, log);
+    return runCall(call, log, true);
+}
+
+Result<SandboxOutcome> IsolateSandbox::run(const SandboxCall &call, const LogSink &log)
+{
+    return runCall(call, log, false);
+}
+
+void IsolateSandbox::setEgress(EgressFetch fetch)
+{
+    std::lock_guard lock(m_mutex);
+    m_egress = std::move(fetch);
+}
+
+void IsolateSandbox::setServiceBindings(QStringList names)
+{
+    std::lock_guard lock(m_mutex);
+    m_services = std::move(names);
 }
 
 void IsolateSandbox::setEnv(const QString &tool, const QJsonObject &env)
@@ -50,9 +67,10 @@ void IsolateSandbox::setEnv(const QString &tool, const QJsonObject &env)
         it->second.env = env;
 }
 
-Result<SandboxOutcome> IsolateSandbox::run(const SandboxCall &call, const LogSink &log)
+Result<SandboxOutcome> IsolateSandbox::runCall(const SandboxCall &call, const LogSink &log, bool trial)
 {
     IsolateClient::Request request;
+    EgressFetch egress;
     {
         std::lock_guard lock(m_mutex);
         auto it = m_tools.find(call.tool);
@@ -64,6 +82,27 @@ Result<SandboxOutcome> IsolateSandbox::run(const SandboxCall &call, const LogSin
         request.envJson = QJsonDocument(it->second.env).toJson(QJsonDocument::Compact);
         request.id = m_client.reserveId();
         m_inFlight[call.callId] = request.id;
+        egress = m_egress;
+        request.services = m_services;
+    }
+    // A trial never reaches the gate at all: it makes no request, allowed or not.
+    if (trial) {
+        request.fetch = [](const EgressRequest &) -> Result<EgressResponse> {
+            return Error::make(Error::Code::Conflict,
+                               QStringLiteral("fetch refused: a trial run makes no network requests"));
+        };
+    } else if (!egress) {
+        request.fetch = [](const EgressRequest &) -> Result<EgressResponse> {
+            return Error::make(Error::Code::Conflict,
+                               QStringLiteral("fetch refused: this session has no network access"));
+        };
+    } else {
+        request.fetch = [egress, callId = call.callId](const EgressRequest &asked) {
+            EgressRequest r = asked;
+            r.sandbox = QStringLiteral("isolate");
+            r.callId = callId;
+            return egress(r);
+        };
     }
     request.tool = call.tool;
     request.inputJson = QJsonDocument(call.input).toJson(QJsonDocument::Compact);

@@ -4,6 +4,11 @@
 // IsolateClient. Tool files are loaded first (loadToolFile); a call then names a
 // tool by the name its defineTool gave it. Log lines arrive with stream "console"
 // and text "<level>: <line>" for non-info levels.
+//
+// Network: a tool's fetch (and env.NAME.fetch for each service binding) goes to
+// the session's egress gate given by setEgress, with sandbox "isolate" and the
+// call's id; without one, and always in a trial (runInFork), every fetch is
+// refused before any request is made.
 
 #include "core/sandbox/Sandbox.h"
 #include "sandbox/isolate/IsolateClient.h"
@@ -39,10 +44,18 @@ public:
     Result<QJsonArray> loadToolFile(const QString &path);
     // The bindings handed to a tool's run() as `env` (JSON object), per tool name.
     void setEnv(const QString &tool, const QJsonObject &env);
+    // Session-wide: where tools' requests go (the egress gate's asFetch). Empty:
+    // this session has no network access.
+    void setEgress(EgressFetch fetch);
+    // Session-wide: the service bindings every tool gets as env.NAME.fetch (the
+    // names only; URL and credentials stay with the gate).
+    void setServiceBindings(QStringList names);
 
     IsolateClient &client() { return m_client; }
 
 private:
+    Result<SandboxOutcome> runCall(const SandboxCall &call, const LogSink &log, bool trial);
+
     struct Tool {
         QString file;
         QByteArray source;
@@ -53,6 +66,8 @@ private:
     std::mutex m_mutex;
     std::map<QString, Tool> m_tools;
     std::map<QString, qint64> m_inFlight; // callId → helper call id, for cancel()
+    EgressFetch m_egress;
+    QStringList m_services;
 };
 
 } // namespace airlock

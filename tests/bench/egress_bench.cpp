@@ -2,9 +2,12 @@
 // throughput of a 100 MB download through the streaming path, each against a
 // direct libcurl transfer to the same local server (python3 http.server on
 // 127.0.0.1) measured in the same run, interleaved. Both sides open a fresh
-// connection per request, as the gate does.
+// connection per request, as the gate does. Then the same small request as a
+// JavaScript tool's fetch (isolate → airlock-jsd → IsolateClient → gate): a tool
+// call that fetches once, less the same call that does not, against direct libcurl.
 
 #include "sandbox/egress/EgressGate.h"
+#include "sandbox/isolate/IsolateClient.h"
 #include "tests/bench/BenchJson.h"
 #include "tests/sandbox/egress/EgressTestServer.h"
 
@@ -135,8 +138,76 @@ int main(int argc, char **argv)
     printBenchResult("egress_download_100mb_mb_per_s", bestGate, "MB/s", "direct libcurl (MB/s)", bestDirect, "");
     printBenchResult("egress_download_100mb_ratio", bestGate / bestDirect, "ratio", "direct libcurl = 1", 1.0,
                      ">= 0.8");
-    if (audited != rounds + warmup + downloads)
-        qFatal("egress_bench: %lld audit records, expected %d", static_cast<long long>(audited),
-               rounds + warmup + downloads);
+
+    // A tool's fetch: the same small request from JavaScript, through the helper.
+    IsolateClient::Options isolateOptions;
+    isolateOptions.helperPath = QStringLiteral(AIRLOCK_BIN_DIR "/airlock-jsd");
+    isolateOptions.workers = 1;
+    IsolateClient client(isolateOptions);
+    if (Status s = client.start(); !s.ok())
+        qFatal("egress_bench: %s", qPrintable(s.error().message));
+    const EgressFetch viaGate = (*gate)->asFetch();
+    IsolateClient::Request toolCall;
+    toolCall.file = QStringLiteral("bench_fetch.js");
+    toolCall.source = QByteArrayLiteral(R"(
+defineTool({ name: "get", inputSchema: z.object({ url: z.string().optional() }), async run({ url }) {
+  if (!url) return 0;
+  const r = await fetch(url);
+  return (await r.text()).length;
+}});)");
+    toolCall.fetch = [&](const EgressRequest &asked) {
+        EgressRequest r = asked;
+        r.sandbox = QStringLiteral("isolate");
+        return viaGate(r);
+    };
+    const QByteArray withFetch = QStringLiteral(R"({"url": "%1"})").arg(small).toUtf8();
+    std::vector<double> direct2, toolFetch, toolPlain;
+    const int toolRounds = 300;
+    const qint64 auditedBefore = audited;
+    int fetchedCalls = 0, helperDeaths = 0;
+    for (int i = 0; i < warmup + toolRounds; ++i) {
+        t.start();
+        directGet(small.toUtf8());
+        const double d = double(t.nsecsElapsed()) / 1e6;
+        toolCall.inputJson = withFetch;
+        t.start();
+        const IsolateClient::Reply fetched = client.run(toolCall);
+        const double f = double(t.nsecsElapsed()) / 1e6;
+        toolCall.inputJson = QByteArrayLiteral("{}");
+        t.start();
+        const IsolateClient::Reply plain = client.run(toolCall);
+        const double p = double(t.nsecsElapsed()) / 1e6;
+        // A helper that died (V8 10.2, see sandbox/isolate/README.md) is counted,
+        // and the round measured again; any other failure ends the benchmark.
+        if (fetched.errorCode == QLatin1String("helper_died") || plain.errorCode == QLatin1String("helper_died")) {
+            ++helperDeaths;
+            --i;
+            continue;
+        }
+        if (!fetched.ok || fetched.value == "0" || !plain.ok)
+            qFatal("egress_bench: tool call failed: %s", qPrintable(fetched.ok ? plain.message : fetched.message));
+        ++fetchedCalls;
+        if (i >= warmup) {
+            direct2.push_back(d);
+            toolFetch.push_back(f);
+            toolPlain.push_back(p);
+        }
+        if (helperDeaths > 20)
+            qFatal("egress_bench: the helper died %d times", helperDeaths);
+    }
+    const double td50 = percentile(direct2, 0.5);
+    const double fetchCost = percentile(toolFetch, 0.5) - percentile(toolPlain, 0.5);
+    printBenchResult("egress_isolate_fetch_p50_ms", fetchCost, "ms", "direct libcurl p50 (ms)", td50,
+                     "tool call with one fetch, less the same call without");
+    printBenchResult("egress_isolate_fetch_p50_added_ms", fetchCost - td50, "ms", "direct libcurl p50 (ms)", td50, "");
+    printBenchResult("egress_isolate_call_with_fetch_p50_ms", percentile(toolFetch, 0.5), "ms",
+                     "the same tool call without fetch p50 (ms)", percentile(toolPlain, 0.5), "");
+
+    printBenchResult("egress_isolate_helper_restarts", helperDeaths, "count", "tool calls measured (two per round)",
+                     double(2 * (warmup + toolRounds)), "0");
+    const qint64 expected = rounds + warmup + downloads;
+    if (auditedBefore != expected || audited - auditedBefore < fetchedCalls)
+        qFatal("egress_bench: %lld audit records, expected %lld + at least %d", static_cast<long long>(audited),
+               static_cast<long long>(expected), fetchedCalls);
     return 0;
 }

@@ -2,12 +2,19 @@
 
 // One request the helper works on: run a tool, or describe the tools a file defines.
 
+#include "sandbox/isolate/Frame.h"
+
 #include <QByteArray>
 #include <QString>
+#include <QStringList>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <mutex>
+#include <set>
 
 namespace airlock::jsd {
 
@@ -15,6 +22,19 @@ namespace airlock::jsd {
 // calls TerminateExecution (watchdog, heap callback) before calling it, so the
 // worker can name the cause once V8 unwinds.
 enum class StopCause : int { None = 0, Timeout, Memory, Cancelled };
+
+// Bounds on the host operations (fetch) of one call.
+inline constexpr int kMaxOpsInFlight = 16;
+inline constexpr qint64 kMaxRequestBodyBytes = 16 << 20;
+inline constexpr qint64 kMaxResponseBytesPerCall = 32 << 20; // all response bodies of the call together
+
+// Answers to a call's host operations (op_result frames), filled by the helper's
+// read loop and drained by the worker running the call (ToolCall::settle).
+struct OpInbox {
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::deque<Frame> results;
+};
 
 struct Job {
     enum class Kind { Run, Schema };
@@ -29,6 +49,15 @@ struct Job {
     int timeoutMs = 5000; // wall time, including awaited promises and timers
     int memoryMb = 0;     // 0 = the pool's isolates (their default heap limit)
     qint64 resultLimit = 1 << 20;
+    QStringList services; // names of the service bindings: env.NAME.fetch
+
+    // Host operations. The inbox is shared with the read loop; the rest belongs to
+    // the worker thread running the call.
+    OpInbox inbox;
+    int nextOp = 0;
+    std::set<int> pendingOps; // sent, not yet answered or cancelled
+    qint64 responseBytes = 0; // response bodies handed to the tool so far
+    bool loading = false;     // the tool file is being evaluated: no fetch at top level
 
     std::atomic<bool> cancelled{false};
     std::atomic<int> stopCause{int(StopCause::None)};

@@ -14,6 +14,8 @@
 
 #include <v8.h>
 
+#include <QJsonArray>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -176,6 +178,10 @@ int main(int argc, char **argv)
             runtime.cancel(id);
             continue;
         }
+        if (type == QLatin1String("op_result")) {
+            runtime.deliver(id, std::move(*frame));
+            continue;
+        }
         if (type != QLatin1String("run") && type != QLatin1String("schema"))
             continue;
         auto job = std::make_shared<jsd::Job>();
@@ -193,6 +199,9 @@ int main(int argc, char **argv)
         if (job->memoryMb != 0)
             job->memoryMb = std::clamp(job->memoryMb, 8, options.memoryMb);
         job->resultLimit = h.value(QStringLiteral("resultLimit")).toInteger(1 << 20);
+        for (const QJsonValue &name : h.value(QStringLiteral("services")).toArray())
+            if (name.isString() && job->services.size() < 64)
+                job->services.append(name.toString());
         runtime.submit(std::move(job));
     }
 }

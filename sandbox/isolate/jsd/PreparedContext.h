@@ -21,6 +21,7 @@ struct PreparedContext {
     v8::Global<v8::Function> nextTimer;
     v8::Global<v8::Function> fireNextTimer;
     v8::Global<v8::Function> abort;
+    v8::Global<v8::Function> completeOp; // settles a host operation's promise (fetch)
     v8::Global<v8::Object> z;
     v8::Global<v8::Value> defineTool;
     v8::Global<v8::Array> zodExports;

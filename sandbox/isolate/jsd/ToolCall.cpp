@@ -6,11 +6,14 @@
 #include "sandbox/isolate/jsd/Watchdog.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
 
 #include <algorithm>
+#include <cstring>
 #include <thread>
+#include <vector>
 
 namespace airlock::jsd {
 namespace {
@@ -29,6 +32,24 @@ bool looksLikeModule(const QByteArray &source)
     return statement.match(QString::fromUtf8(source)).hasMatch();
 }
 
+// A response body as an ArrayBuffer of the isolate's own allocator, so that it
+// counts against the call's ArrayBuffer budget like any buffer the tool makes.
+// Empty when over the budget (the allocator has then stopped the call with the
+// memory error): checked first, since V8 treats a failed ArrayBuffer::New as fatal.
+v8::Local<v8::ArrayBuffer> bodyBuffer(v8::Isolate *isolate, const QByteArray &body)
+{
+    if (body.isEmpty())
+        return v8::ArrayBuffer::New(isolate, 0);
+    v8::ArrayBuffer::Allocator *allocator = isolate->GetArrayBufferAllocator();
+    void *probe = allocator->AllocateUninitialized(size_t(body.size()));
+    if (!probe)
+        return {};
+    allocator->Free(probe, size_t(body.size()));
+    v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, size_t(body.size()));
+    std::memcpy(buffer->Data(), body.constData(), size_t(body.size()));
+    return buffer;
+}
+
 } // namespace
 
 ToolCall::ToolCall(const Host &host, PreparedContext &prepared, Job &job, v8::Local<v8::Context> context,
@@ -44,8 +65,10 @@ Frame ToolCall::run(CallPhase phase)
     if (phase != CallPhase::RunOnly) { // RunOnly: evaluated ahead of the request in this context
         const QString file = m_job.file.isEmpty() ? QStringLiteral("tool.js") : m_job.file;
         v8::Local<v8::String> source = str(m_isolate, m_job.source);
+        m_job.loading = true;
         const std::optional<Frame> failed =
             looksLikeModule(m_job.source) ? evaluateModule(file, source) : evaluateScript(file, source);
+        m_job.loading = false;
         if (failed)
             return *failed;
     }
@@ -131,6 +154,8 @@ std::optional<Frame> ToolCall::settle(v8::Local<v8::Promise> promise)
                 m_tryCatch.Reset(); // an abort listener's exception is the tool's business
             continue;
         }
+        if (deliverOps())
+            continue;
         v8::Local<v8::Value> next;
         if (!nextTimer->Call(m_context, v8::Undefined(isolate), 0, nullptr).ToLocal(&next)) {
             if (auto f = m_errors.stopped())
@@ -138,17 +163,25 @@ std::optional<Frame> ToolCall::settle(v8::Local<v8::Promise> promise)
             return m_errors.make("internal", QStringLiteral("timer bookkeeping failed"));
         }
         const double due = next->IsNumber() ? next.As<v8::Number>()->Value() : -1;
-        if (due < 0)
+        const bool opsPending = !m_job.pendingOps.empty();
+        if (due < 0 && !opsPending)
             return m_errors.make("never_settled",
                                  QStringLiteral("the tool awaits a promise that can never settle: it is still pending "
-                                                "and no timer is left that could settle it"));
+                                                "and no timer or request is left that could settle it"));
         const double nowMs =
             double(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count()) /
             1000.0;
-        if (due > nowMs) {
-            // Sleep towards the timer in short slices, so cancel and the deadline are noticed.
-            const auto wait = std::chrono::microseconds(qint64((due - nowMs) * 1000.0));
-            std::this_thread::sleep_for(std::min<std::chrono::microseconds>(wait, std::chrono::milliseconds(5)));
+        if (due < 0 || due > nowMs) {
+            // Sleep towards the timer (or until a host operation answers) in short
+            // slices, so cancel and the deadline are noticed.
+            const auto wait =
+                due < 0 ? std::chrono::microseconds(std::chrono::milliseconds(5))
+                        : std::min<std::chrono::microseconds>(std::chrono::microseconds(qint64((due - nowMs) * 1000.0)),
+                                                              std::chrono::milliseconds(5));
+            if (opsPending)
+                waitForOps(wait, !abortDelivered);
+            else
+                std::this_thread::sleep_for(wait);
             if (Clock::now() >= m_host.deadline && m_job.cause() == StopCause::None)
                 m_job.stop(m_job.cancelled ? StopCause::Cancelled : StopCause::Timeout);
             continue;
@@ -159,6 +192,71 @@ std::optional<Frame> ToolCall::settle(v8::Local<v8::Promise> promise)
                 return f;
         }
     }
+}
+
+void ToolCall::waitForOps(std::chrono::microseconds most, bool wakeOnCancel)
+{
+    std::unique_lock lock(m_job.inbox.mutex);
+    m_job.inbox.arrived.wait_for(
+        lock, most, [&] { return !m_job.inbox.results.empty() || (wakeOnCancel && m_job.cancelled.load()); });
+}
+
+bool ToolCall::deliverOps()
+{
+    std::deque<Frame> results;
+    {
+        std::lock_guard lock(m_job.inbox.mutex);
+        results.swap(m_job.inbox.results);
+    }
+    v8::Isolate *isolate = m_isolate;
+    v8::Local<v8::Function> complete = m_prepared.completeOp.Get(isolate);
+    bool delivered = false;
+    for (Frame &result : results) {
+        const QJsonObject &h = result.header;
+        const int op = h.value(QStringLiteral("op")).toInt();
+        // Answers to operations the tool cancelled (or never made) are dropped.
+        if (m_job.pendingOps.erase(op) == 0)
+            continue;
+        delivered = true;
+        v8::HandleScope handles(isolate);
+        bool ok = h.value(QStringLiteral("ok")).toBool();
+        QString message = h.value(QStringLiteral("message")).toString(QStringLiteral("the request failed"));
+        if (ok && m_job.responseBytes + result.body.size() > kMaxResponseBytesPerCall) {
+            ok = false;
+            message = QStringLiteral("fetch failed: the response bodies of one call may total at most %1 MiB")
+                          .arg(kMaxResponseBytesPerCall >> 20);
+        }
+        std::vector<v8::Local<v8::Value>> args{v8::Integer::New(isolate, op), v8::Boolean::New(isolate, ok)};
+        if (!ok) {
+            args.push_back(str(isolate, message));
+        } else {
+            m_job.responseBytes += result.body.size();
+            const QJsonObject r = h.value(QStringLiteral("response")).toObject();
+            const QJsonArray headers = r.value(QStringLiteral("headers")).toArray();
+            std::vector<v8::Local<v8::Value>> names;
+            for (const QJsonValue &pair : headers) {
+                names.push_back(str(isolate, pair.toArray().at(0).toString()));
+                names.push_back(str(isolate, pair.toArray().at(1).toString()));
+            }
+            v8::Local<v8::Array> flat = v8::Array::New(isolate, names.data(), names.size());
+            v8::Local<v8::ArrayBuffer> buffer = bodyBuffer(isolate, result.body);
+            if (buffer.IsEmpty())
+                return true; // over the ArrayBuffer budget: the call is stopped (memory), settle reports it
+            args.push_back(v8::Integer::New(isolate, r.value(QStringLiteral("status")).toInt()));
+            args.push_back(str(isolate, r.value(QStringLiteral("statusText")).toString()));
+            args.push_back(str(isolate, r.value(QStringLiteral("url")).toString()));
+            args.push_back(v8::Boolean::New(isolate, r.value(QStringLiteral("redirected")).toBool()));
+            args.push_back(flat);
+            args.push_back(buffer);
+        }
+        result.body.clear();
+        if (complete->Call(m_context, v8::Undefined(isolate), int(args.size()), args.data()).IsEmpty()) {
+            if (m_errors.stopped())
+                return true;    // settle reports it
+            m_tryCatch.Reset(); // a `then` the tool put on Object.prototype threw: its business
+        }
+    }
+    return delivered;
 }
 
 Frame ToolCall::describeTools()
@@ -180,10 +278,12 @@ v8::Local<v8::Value> ToolCall::field(v8::Local<v8::Object> record, const char *n
 Frame ToolCall::invokeTool()
 {
     // Validate the input and run the tool.
+    const QByteArray services =
+        QJsonDocument(QJsonArray::fromStringList(m_job.services)).toJson(QJsonDocument::Compact);
     v8::Local<v8::Value> args[] = {str(m_isolate, m_job.tool), str(m_isolate, m_job.inputJson),
-                                   str(m_isolate, m_job.envJson)};
+                                   str(m_isolate, m_job.envJson), str(m_isolate, services)};
     v8::Local<v8::Value> invoked;
-    if (!m_prepared.invoke.Get(m_isolate)->Call(m_context, v8::Undefined(m_isolate), 3, args).ToLocal(&invoked))
+    if (!m_prepared.invoke.Get(m_isolate)->Call(m_context, v8::Undefined(m_isolate), 4, args).ToLocal(&invoked))
         return m_errors.caught("thrown");
     // The prelude's record of the call: a null-prototype object with data properties
     // only, so reading it runs no tool code; checked all the same.

@@ -59,6 +59,12 @@ private:
     // Runs microtasks and timers until `promise` settles, the deadline passes or
     // nothing is left that could settle it.
     std::optional<Frame> settle(v8::Local<v8::Promise> promise);
+    // Hands the answers that arrived for the call's host operations to the prelude
+    // (completeOp). True if it handed over any.
+    bool deliverOps();
+    // Waits up to `most` for an answer to a host operation (or for cancel, until
+    // the abort has been delivered).
+    void waitForOps(std::chrono::microseconds most, bool wakeOnCancel);
     // Awaits `value` as `await` would; on success `value` is what it settled to.
     std::optional<Frame> awaitValue(v8::Local<v8::Value> &value);
     Frame describeTools();

@@ -9,6 +9,8 @@
 #include "sandbox/isolate/jsd/V8Strings.h"
 #include "sandbox/isolate/jsd/Watchdog.h"
 
+#include <QJsonArray>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -29,6 +31,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kMaxLogLines = 10000;
 constexpr qint64 kMaxLogBytes = 4 << 20;
+// Heap and buffer memory in use after a call above which it is collected at once.
+constexpr size_t kCollectAfterBytes = size_t(16) << 20;
 
 // Exit status of a helper that ran out of memory V8 could not recover from.
 constexpr int kExitOutOfMemory = 70;
@@ -203,6 +207,136 @@ void ToolIsolate::hostRandom(const v8::FunctionCallbackInfo<v8::Value> &info)
         }
 }
 
+namespace {
+
+void throwTypeError(v8::Isolate *isolate, const QString &message)
+{
+    isolate->ThrowException(v8::Exception::TypeError(str(isolate, message)));
+}
+
+// The bytes of a view or buffer (none for a detached one).
+QByteArray bytesOf(v8::Local<v8::Value> value)
+{
+    if (value->IsArrayBufferView()) {
+        v8::Local<v8::ArrayBufferView> view = value.As<v8::ArrayBufferView>();
+        QByteArray out(qsizetype(view->ByteLength()), Qt::Uninitialized);
+        out.truncate(qsizetype(view->CopyContents(out.data(), size_t(out.size()))));
+        return out;
+    }
+    if (value->IsArrayBuffer()) {
+        v8::Local<v8::ArrayBuffer> buffer = value.As<v8::ArrayBuffer>();
+        if (!buffer->Data())
+            return {};
+        return QByteArray(static_cast<const char *>(buffer->Data()), qsizetype(buffer->ByteLength()));
+    }
+    return {};
+}
+
+} // namespace
+
+// fetch(method, url, binding, headers [name, value, name, value…], redirect, body)
+// from the prelude: sends an "op" frame and returns the operation's number; the
+// answer comes back through ToolCall::settle and the prelude's completeOp. The
+// prelude has already checked the arguments; they are checked again here, where
+// the bounds are.
+void ToolIsolate::hostFetch(const v8::FunctionCallbackInfo<v8::Value> &info)
+{
+    v8::Isolate *isolate = info.GetIsolate();
+    ToolIsolate *self = from(isolate);
+    Job *job = self->m_job;
+    if (!job || self->m_preloading || job->loading || job->kind != Job::Kind::Run)
+        return throwTypeError(isolate, QStringLiteral("fetch is available only while a tool runs, not at the top "
+                                                      "level of its file"));
+    if (info.Length() < 6 || !info[0]->IsString() || !info[1]->IsString() || !info[2]->IsString() ||
+        !info[3]->IsArray() || !info[4]->IsString())
+        return throwTypeError(isolate, QStringLiteral("fetch: bad arguments"));
+    if (int(job->pendingOps.size()) >= kMaxOpsInFlight)
+        return throwTypeError(isolate, QStringLiteral("fetch refused: at most %1 requests may be in flight in one "
+                                                      "call")
+                                           .arg(kMaxOpsInFlight));
+    v8::Local<v8::Context> context = isolate->GetCurrentContext();
+    QJsonArray headers;
+    qint64 headerBytes = 0;
+    v8::Local<v8::Array> list = info[3].As<v8::Array>();
+    for (uint32_t i = 0; i + 1 < list->Length(); i += 2) {
+        v8::Local<v8::Value> name, value;
+        if (!list->Get(context, i).ToLocal(&name) || !list->Get(context, i + 1).ToLocal(&value) || !name->IsString() ||
+            !value->IsString())
+            return throwTypeError(isolate, QStringLiteral("fetch: bad header list"));
+        const QString n = qstr(isolate, name), v = qstr(isolate, value);
+        headerBytes += n.size() + v.size() + 4;
+        if (headerBytes > 256 * 1024)
+            return throwTypeError(isolate, QStringLiteral("fetch refused: request headers over 256 KiB"));
+        headers.append(QJsonArray{n, v});
+    }
+    QByteArray body;
+    if (info.Length() > 5 && info[5]->IsString()) {
+        if (info[5].As<v8::String>()->Length() > kMaxRequestBodyBytes)
+            return throwTypeError(isolate, QStringLiteral("fetch refused: the request body is over 16 MiB"));
+        body = qstr(isolate, info[5]).toUtf8();
+    } else if (info.Length() > 5 && (info[5]->IsArrayBufferView() || info[5]->IsArrayBuffer())) {
+        const size_t length = info[5]->IsArrayBuffer() ? info[5].As<v8::ArrayBuffer>()->ByteLength()
+                                                       : info[5].As<v8::ArrayBufferView>()->ByteLength();
+        if (length > size_t(kMaxRequestBodyBytes))
+            return throwTypeError(isolate, QStringLiteral("fetch refused: the request body is over 16 MiB"));
+        body = bytesOf(info[5]);
+    }
+    if (body.size() > kMaxRequestBodyBytes)
+        return throwTypeError(isolate, QStringLiteral("fetch refused: the request body is over 16 MiB"));
+    // The request may take what is left of the call's time and a little more, so
+    // that the call's own deadline (timeout), not the request's, ends a call that
+    // waits for it; the host cancels it when the call ends.
+    const qint64 leftMs =
+        1000 + std::chrono::duration_cast<std::chrono::milliseconds>(self->m_deadline - Clock::now()).count();
+    const int op = ++job->nextOp;
+    const QJsonObject request{{QStringLiteral("method"), qstr(isolate, info[0])},
+                              {QStringLiteral("url"), qstr(isolate, info[1])},
+                              {QStringLiteral("binding"), qstr(isolate, info[2])},
+                              {QStringLiteral("headers"), headers},
+                              {QStringLiteral("redirect"), qstr(isolate, info[4])},
+                              {QStringLiteral("timeoutMs"), qint64(std::max<qint64>(1, leftMs))}};
+    job->pendingOps.insert(op);
+    self->m_responder.send(Frame{QJsonObject{{QStringLiteral("type"), QStringLiteral("op")},
+                                             {QStringLiteral("id"), job->id},
+                                             {QStringLiteral("op"), op},
+                                             {QStringLiteral("kind"), QStringLiteral("fetch")},
+                                             {QStringLiteral("request"), request}},
+                                 body});
+    info.GetReturnValue().Set(op);
+}
+
+// cancelOp(op): the tool aborted the request; the host stops it, and its answer,
+// if one still comes, is dropped.
+void ToolIsolate::hostCancelOp(const v8::FunctionCallbackInfo<v8::Value> &info)
+{
+    ToolIsolate *self = from(info.GetIsolate());
+    Job *job = self->m_job;
+    if (!job || info.Length() < 1 || !info[0]->IsInt32())
+        return;
+    const int op = info[0].As<v8::Int32>()->Value();
+    if (job->pendingOps.erase(op) == 0)
+        return;
+    self->m_responder.send(Frame{QJsonObject{{QStringLiteral("type"), QStringLiteral("op_cancel")},
+                                             {QStringLiteral("id"), job->id},
+                                             {QStringLiteral("op"), op}},
+                                 {}});
+}
+
+// decodeUtf8(buffer): a body as text (invalid sequences become U+FFFD), without
+// decoding byte by byte in JavaScript.
+void ToolIsolate::hostDecodeUtf8(const v8::FunctionCallbackInfo<v8::Value> &info)
+{
+    v8::Isolate *isolate = info.GetIsolate();
+    if (info.Length() < 1)
+        return;
+    const QByteArray bytes = bytesOf(info[0]);
+    v8::Local<v8::String> text;
+    if (!v8::String::NewFromUtf8(isolate, bytes.constData(), v8::NewStringType::kNormal, int(bytes.size()))
+             .ToLocal(&text))
+        return throwTypeError(isolate, QStringLiteral("the body is too large to be one string"));
+    info.GetReturnValue().Set(text);
+}
+
 void ToolIsolate::hostNow(const v8::FunctionCallbackInfo<v8::Value> &info)
 {
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now().time_since_epoch()).count();
@@ -238,6 +372,14 @@ bool ToolIsolate::installPrelude(v8::Isolate *isolate, v8::Local<v8::Context> co
     host->Set(context, str(isolate, "log"), v8::Function::New(context, &ToolIsolate::hostLog).ToLocalChecked()).Check();
     host->Set(context, str(isolate, "now"), v8::Function::New(context, &ToolIsolate::hostNow).ToLocalChecked()).Check();
     host->Set(context, str(isolate, "random"), v8::Function::New(context, &ToolIsolate::hostRandom).ToLocalChecked())
+        .Check();
+    host->Set(context, str(isolate, "fetch"), v8::Function::New(context, &ToolIsolate::hostFetch).ToLocalChecked())
+        .Check();
+    host->Set(context, str(isolate, "cancelOp"),
+              v8::Function::New(context, &ToolIsolate::hostCancelOp).ToLocalChecked())
+        .Check();
+    host->Set(context, str(isolate, "decodeUtf8"),
+              v8::Function::New(context, &ToolIsolate::hostDecodeUtf8).ToLocalChecked())
         .Check();
     global->Set(context, str(isolate, "__airlockHost"), host).Check();
 
@@ -281,7 +423,11 @@ const intptr_t *ToolIsolate::externalReferences()
 {
     static const intptr_t references[] = {reinterpret_cast<intptr_t>(&ToolIsolate::hostLog),
                                           reinterpret_cast<intptr_t>(&ToolIsolate::hostNow),
-                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostRandom), 0};
+                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostRandom),
+                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostFetch),
+                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostCancelOp),
+                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostDecodeUtf8),
+                                          0};
     return references;
 }
 
@@ -340,6 +486,7 @@ std::unique_ptr<ToolIsolate::Prepared> ToolIsolate::newContext()
     fn("nextTimer", prepared->nextTimer);
     fn("fireNextTimer", prepared->fireNextTimer);
     fn("abort", prepared->abort);
+    fn("completeOp", prepared->completeOp);
     prepared->z.Reset(isolate, exports->Get(context, str(isolate, "z")).ToLocalChecked().As<v8::Object>());
     prepared->defineTool.Reset(isolate, exports->Get(context, str(isolate, "defineTool")).ToLocalChecked());
     prepared->zodExports.Reset(isolate,
@@ -471,6 +618,14 @@ void ToolIsolate::execute(Job &job)
         v8::Isolate::Scope isolateScope(m_isolate);
         prepared.reset();
         m_isolate->ContextDisposedNotification();
+        // A call that left much behind (large response bodies, large strings):
+        // collect it now, off the request path. Otherwise the next context's
+        // deserialisation may start a full collection half-way, which crashed
+        // V8 10.2 (a segmentation fault in marking).
+        v8::HeapStatistics heap;
+        m_isolate->GetHeapStatistics(&heap);
+        if (heap.used_heap_size() + heap.external_memory() > kCollectAfterBytes)
+            m_isolate->LowMemoryNotification();
     }
 }
 

@@ -100,6 +100,9 @@ private:
     static void hostLog(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostNow(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostRandom(const v8::FunctionCallbackInfo<v8::Value> &info);
+    static void hostFetch(const v8::FunctionCallbackInfo<v8::Value> &info);
+    static void hostCancelOp(const v8::FunctionCallbackInfo<v8::Value> &info);
+    static void hostDecodeUtf8(const v8::FunctionCallbackInfo<v8::Value> &info);
     static ToolIsolate *from(v8::Isolate *isolate);
     static const intptr_t *externalReferences();
     static bool installPrelude(v8::Isolate *isolate, v8::Local<v8::Context> context, bool codeCache);

@@ -43,10 +43,28 @@ void ToolRuntime::cancel(qint64 id)
     }
     if (job) {
         job->cancelled = true;
+        job->inbox.arrived.notify_all(); // a call waiting on a fetch notices at once
         // A running job: the worker's event loop delivers the abort and the
         // watchdog enforces the grace period; a queued one is refused when taken.
         m_watchdog.shorten(job.get(), std::chrono::steady_clock::now() + std::chrono::milliseconds(250));
     }
+}
+
+void ToolRuntime::deliver(qint64 id, Frame result)
+{
+    std::shared_ptr<Job> job;
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_active.find(id); it != m_active.end())
+            job = it->second;
+    }
+    if (!job)
+        return;
+    {
+        std::lock_guard lock(job->inbox.mutex);
+        job->inbox.results.push_back(std::move(result));
+    }
+    job->inbox.arrived.notify_all();
 }
 
 void ToolRuntime::workerLoop(int index)

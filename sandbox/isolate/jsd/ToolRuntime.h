@@ -38,6 +38,9 @@ public:
     // Asks a queued or running job to stop; a running one sees its `signal` abort
     // and is terminated after a short grace period.
     void cancel(qint64 id);
+    // The answer to one of a running job's host operations (an op_result frame);
+    // dropped if the job is gone.
+    void deliver(qint64 id, Frame result);
 
 private:
     void workerLoop(int index);
