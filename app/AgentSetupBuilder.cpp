@@ -1,10 +1,14 @@
 #include "app/AgentSetupBuilder.h"
 
+#include "core/agent/SideEvents.h"
 #include "core/project/PolicyFile.h"
 #include "core/project/RuleToolCheck.h"
+#include "core/secrets/SecretRedactor.h"
+#include "core/secrets/SecretResolver.h"
 #include "core/secrets/SecretStore.h"
 #include "core/storage/SessionStateDir.h"
 #include "core/tools/JsonSchemaValidator.h"
+#include "sandbox/egress/EgressGate.h"
 #include "sandbox/isolate/IsolateSandbox.h"
 #include "sandbox/microvm/MicroVmSandbox.h"
 
@@ -12,8 +16,73 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QJsonObject>
 
 namespace airlock {
+namespace {
+
+// The session's egress: one gate every sandbox request passes (its records become
+// the session's egress.request events), the secrets it adds, and the redaction
+// that keeps their values out of everything the session records.
+struct SessionEgress {
+    std::shared_ptr<const EgressGate> gate;
+    std::shared_ptr<SecretRedactor> redactor;
+};
+
+Result<SessionEgress> makeSessionEgress(const AgentChoices &c, const QString &apiKey, EgressAuditSink audit)
+{
+    SessionEgress out;
+    out.redactor = std::make_shared<SecretRedactor>();
+    const SecretResolver secrets(c.secretEnv);
+    // Every secret the project names, resolved now so its value is redacted from
+    // the first event on. One that cannot be resolved yet is not an error here:
+    // the gate says why when a request needs it.
+    QStringList names = c.secretEnv.keys();
+    for (const QString &name : c.egress.summary().credentials)
+        if (!names.contains(name))
+            names << name;
+    for (const QString &name : names)
+        if (auto value = secrets.resolve(name))
+            (void)out.redactor->add(name, *value); // too short to redact: refused, and then never injected either
+    if (!apiKey.isEmpty())
+        (void)out.redactor->add(QStringLiteral("API_KEY"), apiKey);
+    // A value the gate resolves later (set while the session runs, or changed) is
+    // redacted from then on.
+    EgressSecretResolver resolve = [resolveSecret = secrets.asEgressResolver(),
+                                    redactor = out.redactor](const QString &name) -> Result<QString> {
+        Result<QString> value = resolveSecret(name);
+        if (value && redactor->redact(*value) == *value)
+            (void)redactor->add(name, *value);
+        return value;
+    };
+    auto gate = EgressGate::create(c.egress, std::move(resolve), std::move(audit));
+    if (!gate)
+        return gate.error();
+    out.gate = std::move(*gate);
+    return out;
+}
+
+// The text bindings, as a tool's `env` holds them (service bindings are objects the
+// prelude makes; secrets are never in env).
+QJsonObject textBindings(const EgressPolicy &policy)
+{
+    QJsonObject env;
+    for (const EgressBinding &b : policy.bindings())
+        if (b.type == EgressBinding::Type::Text)
+            env.insert(b.name, b.value);
+    return env;
+}
+
+QStringList serviceBindings(const EgressPolicy &policy)
+{
+    QStringList names;
+    for (const EgressBinding &b : policy.bindings())
+        if (b.type == EgressBinding::Type::Service)
+            names << b.name;
+    return names;
+}
+
+} // namespace
 
 Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
 {
@@ -75,16 +144,38 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         setup.policy.setReadOnlyTools(*readOnly);
     }
 
+    std::optional<SessionEgress> egress;
+    if (!c.toolFiles.isEmpty() || c.sandbox == QLatin1String("microvm")) {
+        auto side = std::make_shared<SideEvents>();
+        auto made = makeSessionEgress(c, p.apiKey, [side](const EgressAuditRecord &record) {
+            side->post(EventKind::Egress, record.toEvent().toJson());
+        });
+        if (!made)
+            return made.error();
+        egress = std::move(*made);
+        setup.options.sideEvents = side;
+        setup.options.redact = [redactor = egress->redactor](const QString &text) { return redactor->redact(text); };
+    }
+
     std::shared_ptr<IsolateSandbox> isolate;
+    const QJsonObject env = textBindings(c.egress);
     for (const QString &file : c.toolFiles) {
-        if (!isolate)
+        if (!isolate) {
             isolate = std::make_shared<IsolateSandbox>();
+            isolate->setEgress([gate = egress->gate](const EgressRequest &request) { return gate->fetch(request); });
+            isolate->setServiceBindings(serviceBindings(c.egress));
+        }
         auto described = isolate->loadToolFile(file);
         if (!described)
             return described.error();
-        for (const QJsonValue &d : *described)
-            setup.tools.push_back(AgentTool::fromDescription(
-                d.toObject(), isolate, QStringLiteral("js:") + QFileInfo(file).absoluteFilePath()));
+        for (const QJsonValue &d : *described) {
+            AgentTool t = AgentTool::fromDescription(d.toObject(), isolate,
+                                                     QStringLiteral("js:") + QFileInfo(file).absoluteFilePath());
+            if (!env.isEmpty())
+                isolate->setEnv(t.spec.name, env);
+            t.network = c.egress.summary();
+            setup.tools.push_back(std::move(t));
+        }
     }
     if (c.sandbox == QLatin1String("microvm")) {
         MicroVmOptions vm;
@@ -101,6 +192,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         applyVmChoices(c.vm, vm);
         if (vm.guest == QLatin1String("debian") && SessionStateDir::isSafeId(c.sessionId))
             vm.diskPath = sessionDiskPath(c.sessionId);
+        vm.egress = egress->gate; // the guest's loopback proxy ends here
         // The sandbox describes its own tools, so schema and implementation agree.
         auto sandbox = std::make_shared<MicroVmSandbox>(vm);
         for (const QJsonValue &d : MicroVmSandbox::toolDescriptions(vm.guest)) {
@@ -111,6 +203,11 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             if (t.spec.name == QLatin1String("exec")) {
                 t.shellField = QStringLiteral("command"); // a command line: policy checks it is simple
                 t.timeoutMs = 120000;
+                // A command reaches what the project's egress allows (curl, git, pip
+                // through the guest's proxy); the file tools stay inside.
+                t.network = c.egress.summary();
+                if (!t.network.isEmpty())
+                    t.annotations.openWorld = true;
             }
             setup.tools.push_back(std::move(t));
         }
@@ -148,6 +245,15 @@ void AgentSetupBuilder::applyVmChoices(const VmChoices &vm, MicroVmOptions &opti
         options.vcpus = vm.cpus;
     if (vm.diskGb > 0)
         options.diskBytes = qint64(vm.diskGb) << 30;
+}
+
+Result<std::shared_ptr<const EgressGate>> AgentSetupBuilder::egressGate(const AgentChoices &choices,
+                                                                        EgressAuditSink audit)
+{
+    auto made = makeSessionEgress(choices, QString(), std::move(audit));
+    if (!made)
+        return made.error();
+    return made->gate;
 }
 
 QString AgentSetupBuilder::sessionDiskPath(const QString &sessionId)

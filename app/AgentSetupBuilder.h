@@ -8,6 +8,7 @@
 // it off the UI thread.
 
 #include "core/agent/AgentSetup.h"
+#include "sandbox/egress/EgressGate.h"
 #include "sandbox/microvm/MicroVm.h"
 
 namespace airlock {
@@ -21,6 +22,9 @@ public:
     // Where a session's Debian VM keeps its disk: SessionStateDir's vm/ (deleted
     // with the session).
     static QString sessionDiskPath(const QString &sessionId);
+    // The project's egress gate for a run that is no session (`airlock vm exec`):
+    // the same rules, secrets and checks as a session's; its records go to `audit`.
+    static Result<std::shared_ptr<const EgressGate>> egressGate(const AgentChoices &choices, EgressAuditSink audit);
 };
 
 } // namespace airlock

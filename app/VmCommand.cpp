@@ -29,14 +29,23 @@ void writeRaw(FILE *to, const QByteArray &bytes)
 }
 
 // The project's "vm" section (or nothing), for exec and image.
-Result<VmChoices> projectVm(const ParsedCommandLine &args)
+// The project's choices (its "vm", "egress", "bindings", "secrets"), or none.
+Result<AgentChoices> projectChoices(const ParsedCommandLine &args)
 {
-    if (!args.isSet(QStringLiteral("project")))
-        return VmChoices{};
     AgentChoices choices;
+    if (!args.isSet(QStringLiteral("project")))
+        return choices;
     if (Status s = ProjectFile::applyTo(args.value(QStringLiteral("project")), choices); !s)
         return s.error();
-    return choices.vm;
+    return choices;
+}
+
+Result<VmChoices> projectVm(const ParsedCommandLine &args)
+{
+    Result<AgentChoices> choices = projectChoices(args);
+    if (!choices)
+        return choices.error();
+    return choices->vm;
 }
 
 void printJson(const QJsonObject &o)
@@ -164,17 +173,27 @@ int VmCommand::run(const ParsedCommandLine &args)
     }
     if (args.isSet(QStringLiteral("uri")))
         options.uri = args.value(QStringLiteral("uri"));
-    Result<VmChoices> guest = projectVm(args);
-    if (!guest)
-        return CliOutput::fail(Cli::BadUsage, guest.error().message);
+    Result<AgentChoices> project = projectChoices(args);
+    if (!project)
+        return CliOutput::fail(Cli::BadUsage, project.error().message);
+    VmChoices guest = project->vm;
     if (args.isSet(QStringLiteral("guest"))) {
-        guest->image = args.value(QStringLiteral("guest"));
-        if (guest->image != QLatin1String("debian") && guest->image != QLatin1String("busybox"))
+        guest.image = args.value(QStringLiteral("guest"));
+        if (guest.image != QLatin1String("debian") && guest.image != QLatin1String("busybox"))
             return CliOutput::badUsage(command, QStringLiteral("--guest is debian or busybox"));
     }
-    AgentSetupBuilder::applyVmChoices(*guest, options);
-    const bool passStdin = args.isSet(QStringLiteral("stdin"));
+    AgentSetupBuilder::applyVmChoices(guest, options);
     const bool verbose = args.isSet(QStringLiteral("verbose"));
+    // The guest's proxy goes through the project's egress, as in a session; with
+    // --verbose each request is printed as the Logs dock's Egress tab shows it.
+    auto gate = AgentSetupBuilder::egressGate(*project, [verbose](const EgressAuditRecord &record) {
+        if (verbose)
+            CliOutput::errLine(QStringLiteral("[egress] ") + record.toEvent().text());
+    });
+    if (!gate)
+        return CliOutput::fail(Cli::Failed, gate.error().message);
+    options.egress = *gate;
+    const bool passStdin = args.isSet(QStringLiteral("stdin"));
     request.argv = args.passedOn;
     if (request.argv.isEmpty())
         return CliOutput::badUsage(command, QStringLiteral("no command after \"--\""));

@@ -378,6 +378,9 @@ Result<SandboxOutcome> MicroVmSandbox::runInFork(const SandboxCall &call, const 
     o.runtimeDir.clear();
     o.diskPath.clear();
     o.forkOfDisk.clear();
+    // A trial never reaches the network: whatever it asks for is refused (403, "this
+    // VM has no egress gate"), so nothing it sends leaves and nothing is charged.
+    o.egress.reset();
     if (o.guest == QLatin1String("debian")) {
         const QString disk = m_vm->options().diskPath.isEmpty() ? m_vm->diskPath() : m_vm->options().diskPath;
         if (!disk.isEmpty() && QFileInfo::exists(disk)) {
