@@ -1,6 +1,7 @@
 #include "core/egress/EgressPolicy.h"
 
 #include "core/egress/EgressHost.h"
+#include "core/egress/EgressMailAddress.h"
 #include "core/project/JsonPath.h"
 
 #include <QJsonArray>
@@ -178,12 +179,12 @@ EgressDecision EgressPolicy::decideBinding(const QByteArray &methodIn, const QSt
     const QByteArray method = methodIn.toUpper();
     const EgressBinding *b = binding(name);
     EgressDecision d;
-    if (!b || b->type != EgressBinding::Type::Service) {
+    if (!b || (b->type != EgressBinding::Type::Service && b->type != EgressBinding::Type::R2)) {
         QStringList names;
         for (const EgressBinding &x : m_bindings)
-            if (x.type == EgressBinding::Type::Service)
+            if (x.type == EgressBinding::Type::Service || x.type == EgressBinding::Type::R2)
                 names << x.name;
-        d.message = QStringLiteral("egress denied: no service binding \"%1\" in airlock.json (%2)")
+        d.message = QStringLiteral("egress denied: no service or r2 binding \"%1\" in airlock.json (%2)")
                         .arg(name, names.isEmpty() ? QStringLiteral("it has none")
                                                    : QStringLiteral("known: ") + names.join(QStringLiteral(", ")));
         return d;
@@ -209,8 +210,60 @@ EgressDecision EgressPolicy::decideBinding(const QByteArray &methodIn, const QSt
     d.rule = b->origin;
     d.description = QStringLiteral("binding %1 → %2").arg(b->name, b->url.url());
     d.inject = b->inject;
+    if (b->type == EgressBinding::Type::R2 && b->accessKeyId && b->secretAccessKey)
+        d.signing = EgressSigning{b->region, QStringLiteral("s3"), *b->accessKeyId, *b->secretAccessKey};
     if (EgressHost::kindOf(b->url.host) != EgressHost::Kind::Name)
         d.literalAddress = b->url.host;
+    return d;
+}
+
+EgressDecision EgressPolicy::decideMail(const QString &name, const QString &from, const QStringList &recipients) const
+{
+    EgressDecision d;
+    const EgressBinding *b = binding(name);
+    if (!b || b->type != EgressBinding::Type::Email) {
+        QStringList names;
+        for (const EgressBinding &x : m_bindings)
+            if (x.type == EgressBinding::Type::Email)
+                names << x.name;
+        d.message = QStringLiteral("email denied: no email binding \"%1\" in airlock.json (%2)")
+                        .arg(name, names.isEmpty() ? QStringLiteral("it has none")
+                                                   : QStringLiteral("known: ") + names.join(QStringLiteral(", ")));
+        return d;
+    }
+    d.target.scheme = b->smtp.scheme;
+    d.target.host = b->smtp.host;
+    d.target.port = b->smtp.port;
+    d.target.path = d.target.pathView = "/";
+    d.rule = b->origin;
+    d.description = QStringLiteral("binding %1 → %2").arg(b->name, b->smtp.url());
+    const auto refuse = [&](const QString &why) {
+        d.message = QStringLiteral("email denied: %1 (binding %2 in airlock.json)").arg(why, b->name);
+        return d;
+    };
+    if (!b->allowsSender(from))
+        return refuse(QStringLiteral("%1 is not an allowed sender (allowed: %2)")
+                          .arg(from, b->allowedFrom.join(QStringLiteral(", "))));
+    if (recipients.isEmpty())
+        return refuse(QStringLiteral("the message has no recipient"));
+    for (const QString &to : recipients)
+        if (!b->allowsRecipient(to))
+            return refuse(QStringLiteral("%1 is not an allowed recipient (allowed: %2)")
+                              .arg(to, b->allowedTo.join(QStringLiteral(", "))));
+    for (const EgressRule &rule : m_rules) {
+        if (rule.decision != EgressRule::Decision::Deny || !rule.matchesHost(b->smtp.host))
+            continue;
+        if (!rule.ports.isEmpty() && !rule.ports.contains(b->smtp.port))
+            continue;
+        d.rule = rule.origin;
+        d.description = rule.describe();
+        d.message = QStringLiteral("email denied: %1 (%2) in airlock.json refuses the host of %3 (binding %4)")
+                        .arg(rule.origin, d.description, b->smtp.url(), b->name);
+        return d;
+    }
+    d.allowed = true;
+    if (EgressHost::kindOf(b->smtp.host) != EgressHost::Kind::Name)
+        d.literalAddress = b->smtp.host;
     return d;
 }
 
@@ -291,9 +344,20 @@ EgressSummary EgressPolicy::summary() const
         s.credentials << r.credentialNames();
     }
     for (const EgressBinding &b : m_bindings) {
-        if (b.type != EgressBinding::Type::Service)
+        switch (b.type) {
+        case EgressBinding::Type::Text:
             continue;
-        s.reach << QStringLiteral("%1 → %2").arg(b.name, b.url.url());
+        case EgressBinding::Type::Service:
+            s.reach << QStringLiteral("%1 → %2").arg(b.name, b.url.url());
+            break;
+        case EgressBinding::Type::R2:
+            s.reach << QStringLiteral("%1 → bucket %2 at %3 (signed)").arg(b.name, b.bucket, b.url.url());
+            break;
+        case EgressBinding::Type::Email:
+            s.reach << QStringLiteral("%1 → email via %2 from %3 to %4")
+                           .arg(b.name, b.smtp.url(), b.allowedFrom.join(u'|'), b.allowedTo.join(u'|'));
+            break;
+        }
         s.credentials << b.credentialNames();
     }
     s.credentials.removeDuplicates();
