@@ -107,8 +107,8 @@ Result<EgressMailTransferResult> EgressMailTransfer::perform(const EgressMailTra
     State st;
     st.spec = &spec;
     char errorBuffer[CURL_ERROR_SIZE] = {};
-    const QString server = spec.scheme + QStringLiteral("://") + EgressHost::forUrl(spec.host) + u':' +
-                           QString::number(spec.port);
+    const QString server =
+        spec.scheme + QStringLiteral("://") + EgressHost::forUrl(spec.host) + u':' + QString::number(spec.port);
 
     const QByteArray url = (server + QStringLiteral("/localhost")).toUtf8();
     curl_easy_setopt(c, CURLOPT_URL, url.constData());
@@ -188,7 +188,8 @@ Result<EgressMailTransferResult> EgressMailTransfer::perform(const EgressMailTra
                                           "not check")
                                .arg(spec.host, st.refusedAddress));
     if (st.cancelled)
-        return Error::make(Error::Code::Conflict, QStringLiteral("email: sending through %1 was cancelled").arg(server));
+        return Error::make(Error::Code::Conflict,
+                           QStringLiteral("email: sending through %1 was cancelled").arg(server));
     if (rc == CURLE_OK)
         return result;
     const QString detail =
