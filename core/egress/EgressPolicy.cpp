@@ -181,12 +181,16 @@ EgressDecision EgressPolicy::decideBinding(const QByteArray &methodIn, const QSt
     EgressDecision d;
     if (!b || (b->type != EgressBinding::Type::Service && b->type != EgressBinding::Type::R2)) {
         QStringList names;
-        for (const EgressBinding &x : m_bindings)
+        bool buckets = false;
+        for (const EgressBinding &x : m_bindings) {
             if (x.type == EgressBinding::Type::Service || x.type == EgressBinding::Type::R2)
                 names << x.name;
-        d.message = QStringLiteral("egress denied: no service or r2 binding \"%1\" in airlock.json (%2)")
-                        .arg(name, names.isEmpty() ? QStringLiteral("it has none")
-                                                   : QStringLiteral("known: ") + names.join(QStringLiteral(", ")));
+            buckets = buckets || x.type == EgressBinding::Type::R2;
+        }
+        d.message = QStringLiteral("egress denied: no %1 binding \"%2\" in airlock.json (%3)")
+                        .arg(buckets ? QStringLiteral("service or r2") : QStringLiteral("service"), name,
+                             names.isEmpty() ? QStringLiteral("it has none")
+                                             : QStringLiteral("known: ") + names.join(QStringLiteral(", ")));
         return d;
     }
     auto target = EgressTarget::underBase(b->url, relativeUrl);

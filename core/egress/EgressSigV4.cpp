@@ -137,7 +137,7 @@ QByteArray EgressSigV4::signature(const EgressSigV4Request &r)
     return hmac(key, stringToSign(r)).toHex();
 }
 
-HttpHeaderList EgressSigV4::sign(const EgressSigV4Request &r)
+EgressSigV4Headers EgressSigV4::sign(const EgressSigV4Request &r)
 {
     QByteArray signedHeaders;
     canonicalRequest(r, &signedHeaders);

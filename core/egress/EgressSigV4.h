@@ -10,24 +10,27 @@
 // Signed: host, content-md5, content-type, range and every x-amz-* header given.
 // Pure: the caller gives the time and the keys; nothing is kept.
 
-#include "core/sandbox/EgressExchange.h"
-
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QDateTime>
+#include <QList>
 #include <QString>
+
+#include <utility>
 
 namespace airlock {
 
+using EgressSigV4Headers = QList<std::pair<QByteArray, QByteArray>>; // the same as HttpHeaderList
+
 struct EgressSigV4Request {
-    QByteArray method;       // upper case
-    QByteArray path;         // as sent: already URI-encoded ("/pub/a%20b")
-    QByteArray query;        // as sent, without "?" ("list-type=2&prefix=a%2F")
-    QByteArray host;         // the Host header's value ("127.0.0.1:4568", "bucket.s3.amazonaws.com")
-    HttpHeaderList headers;  // the request's other headers; those signed are picked out
-    QByteArray payloadHash;  // hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"
-    QDateTime time;          // UTC
-    QString region, service; // "auto" | "us-east-1"…, "s3"
+    QByteArray method;          // upper case
+    QByteArray path;            // as sent: already URI-encoded ("/pub/a%20b")
+    QByteArray query;           // as sent, without "?" ("list-type=2&prefix=a%2F")
+    QByteArray host;            // the Host header's value ("127.0.0.1:4568", "bucket.s3.amazonaws.com")
+    EgressSigV4Headers headers; // the request's other headers; those signed are picked out
+    QByteArray payloadHash;     // hex SHA-256 of the body, or "UNSIGNED-PAYLOAD"
+    QDateTime time;             // UTC
+    QString region, service;    // "auto" | "us-east-1"…, "s3"
     QByteArray accessKeyId;
     QByteArray secretAccessKey;
 };
@@ -46,7 +49,7 @@ public:
     static QByteArray signature(const EgressSigV4Request &r);
     // The headers to add to the request: x-amz-date, x-amz-content-sha256 and
     // Authorization (in that order).
-    static HttpHeaderList sign(const EgressSigV4Request &r);
+    static EgressSigV4Headers sign(const EgressSigV4Request &r);
 };
 
 } // namespace airlock

@@ -254,7 +254,7 @@ private Q_SLOTS:
                             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
         QCOMPARE(EgressSigV4::signature(r),
                  QByteArray("f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"));
-        const HttpHeaderList h = EgressSigV4::sign(r);
+        const EgressSigV4Headers h = EgressSigV4::sign(r);
         QCOMPARE(h.size(), 3);
         QCOMPARE(h.at(2).second,
                  QByteArray("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
