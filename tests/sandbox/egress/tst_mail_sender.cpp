@@ -422,6 +422,26 @@ private Q_SLOTS:
         QVERIFY2(sent.error().message.contains(QStringLiteral("cannot connect")), qPrintable(sent.error().message));
         QCOMPARE(down.audit.last().outcome, EgressAuditRecord::Outcome::Failed);
 
+        // A server that accepts the connection and never greets: the request's time
+        // limit ends it with a clear error.
+        const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QCOMPARE(::bind(silent, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
+        QCOMPARE(::listen(silent, 4), 0);
+        socklen_t len = sizeof a;
+        ::getsockname(silent, reinterpret_cast<sockaddr *>(&a), &len);
+        Gate mute(project(QStringLiteral("smtp://127.0.0.1:%1").arg(ntohs(a.sin_port))));
+        MailSender slow = mute.sender();
+        slow.timeoutMs = 1000;
+        sent = slow.send(sample());
+        ::close(silent);
+        QVERIFY(!sent);
+        QVERIFY2(sent.error().message.contains(QStringLiteral("did not answer in time")),
+                 qPrintable(sent.error().message));
+        QCOMPARE(mute.audit.last().outcome, EgressAuditRecord::Outcome::Failed);
+
         // A name that resolves to a loopback address is refused: only a binding
         // that names the address itself may reach it.
         Gate named(project(QStringLiteral("smtp://localhost:%1").arg(port)));
