@@ -14,6 +14,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <unistd.h>
+
 using namespace airlock;
 using airlock::test::NodeTestServer;
 
@@ -389,6 +394,34 @@ private Q_SLOTS:
         QVERIFY(audit.records.last().address.isEmpty());
         // And a binding name that is not an r2 binding.
         QVERIFY(!R2Bucket::open(**gate, QStringLiteral("PUB_R2_URL"), QStringLiteral("isolate"), {}));
+    }
+
+    void serverDownAndBounds()
+    {
+        // Nothing listens on the endpoint: the binding and the cause, as an error and a record.
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
+        socklen_t len = sizeof a;
+        ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
+        ::close(fd);
+        auto policy = EgressPolicy::fromJsonText(project(ntohs(a.sin_port)), QStringLiteral("airlock.json"));
+        Audit audit;
+        auto gate = EgressGate::create(*policy, secrets(QStringLiteral("S3RVER")), audit.sink());
+        auto b = R2Bucket::open(**gate, QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("isolate"), {});
+        auto got = b->get(QStringLiteral("x"));
+        QVERIFY(!got);
+        QVERIFY2(got.error().message.startsWith(QStringLiteral("r2 PUBLIC_BUCKET: get \"x\": egress: the request to")),
+                 qPrintable(got.error().message));
+        QCOMPARE(audit.records.last().outcome, EgressAuditRecord::Outcome::Failed);
+        QCOMPARE(audit.records.last().binding, QStringLiteral("PUBLIC_BUCKET"));
+
+        // An object over the gate's request bound is refused before it is sent.
+        auto big = bucket().put(QStringLiteral("big"), QByteArray(17 * 1024 * 1024, 'x'));
+        QVERIFY(!big);
+        QVERIFY2(big.error().message.contains(QStringLiteral("over the limit")), qPrintable(big.error().message));
     }
 
     void onlyIfConditions()
