@@ -173,6 +173,36 @@ EgressDecision EgressPolicy::decide(const QByteArray &methodIn, const EgressTarg
     return denyNoRule(method, target);
 }
 
+namespace {
+
+// What a signed request through an r2 binding may be: the R2 API's own requests,
+// never a bucket-level subresource (?policy, ?acl, ?cors…) or a bucket deletion.
+QString r2Refusal(const QByteArray &method, const EgressBinding &b, const EgressTarget &t)
+{
+    QStringList names;
+    for (const QByteArray &pair : t.query.split('&'))
+        if (!pair.isEmpty())
+            names << QString::fromLatin1(
+                QByteArray::fromPercentEncoding(pair.indexOf('=') < 0 ? pair : pair.left(pair.indexOf('='))));
+    const bool root = t.path == b.url.path || t.path == b.url.path + '/';
+    if (!root)
+        return (method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE") && names.isEmpty()
+                   ? QString()
+                   : QStringLiteral("object");
+    static const QStringList listing{QStringLiteral("list-type"),     QStringLiteral("prefix"),
+                                     QStringLiteral("delimiter"),     QStringLiteral("continuation-token"),
+                                     QStringLiteral("start-after"),   QStringLiteral("max-keys"),
+                                     QStringLiteral("encoding-type"), QStringLiteral("fetch-owner")};
+    if (method == "GET" && names.contains(QStringLiteral("list-type")) &&
+        std::all_of(names.begin(), names.end(), [](const QString &n) { return listing.contains(n); }))
+        return {};
+    if (method == "POST" && names == QStringList{QStringLiteral("delete")})
+        return {};
+    return QStringLiteral("bucket");
+}
+
+} // namespace
+
 EgressDecision EgressPolicy::decideBinding(const QByteArray &methodIn, const QString &name,
                                            const QString &relativeUrl) const
 {
@@ -198,6 +228,16 @@ EgressDecision EgressPolicy::decideBinding(const QByteArray &methodIn, const QSt
         d.rule = b->origin;
         d.message = target.error().message;
         return d;
+    }
+    if (b->type == EgressBinding::Type::R2) {
+        if (const QString why = r2Refusal(method, *b, *target); !why.isEmpty()) {
+            d.target = *target;
+            d.rule = b->origin;
+            d.message = QStringLiteral("egress denied: binding %1 signs object requests only (GET, HEAD, PUT or "
+                                       "DELETE of a key without a query, a listing, a batch delete), not %2 %3")
+                            .arg(b->name, QString::fromLatin1(method), target->url());
+            return d;
+        }
     }
     for (const EgressRule &rule : m_rules) {
         if (rule.decision == EgressRule::Decision::Deny && rule.matches(method, *target)) {

@@ -77,6 +77,22 @@ private Q_SLOTS:
         const EgressDecision plain = p.decide("GET", QStringLiteral("http://127.0.0.1:4568/pub/a/b.txt"));
         QVERIFY(plain.allowed);
         QVERIFY(!plain.signing);
+        // Only the R2 API's own requests are signed: no bucket subresources.
+        for (const auto &[method, url] :
+             QList<std::pair<QByteArray, QString>>{{"PUT", QStringLiteral("?policy")},
+                                                   {"DELETE", QStringLiteral("/")},
+                                                   {"DELETE", QStringLiteral("?")},
+                                                   {"GET", QStringLiteral("?acl")},
+                                                   {"GET", QStringLiteral("?list-type=2&acl")},
+                                                   {"PUT", QStringLiteral("/key?acl")},
+                                                   {"POST", QStringLiteral("/key")}}) {
+            const EgressDecision refused = p.decideBinding(method, QStringLiteral("PUBLIC_BUCKET"), url);
+            QVERIFY2(!refused.allowed, qPrintable(url));
+            QVERIFY(refused.message.contains(QStringLiteral("signs object requests only")));
+        }
+        QVERIFY(p.decideBinding("POST", QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("?delete")).allowed);
+        QVERIFY(p.decideBinding("DELETE", QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("/k")).allowed);
+        QVERIFY(p.decideBinding("HEAD", QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("/k")).allowed);
         // A text or email binding cannot be fetched through.
         QVERIFY(!p.decideBinding("GET", QStringLiteral("EMAIL"), QStringLiteral("/")).allowed);
     }
