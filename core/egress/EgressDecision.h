@@ -8,7 +8,19 @@
 #include <QList>
 #include <QString>
 
+#include <optional>
+
 namespace airlock {
+
+// How the gate signs a request made through an r2 binding: AWS Signature V4 for
+// `service` in `region`, with keys it renders from the templates at signing time.
+struct EgressSigning {
+    QString region;
+    QString service = QStringLiteral("s3");
+    EgressHeaderTemplate accessKeyId;
+    EgressHeaderTemplate secretAccessKey;
+    QStringList credentialNames() const;
+};
 
 struct EgressDecision {
     bool allowed = false;
@@ -24,6 +36,18 @@ struct EgressDecision {
     // credentials or limits methods or paths, which a CONNECT tunnel cannot show.
     // The proxy must intercept and send each request through the gate's fetch.
     bool needsInterception = false;
+    // decideBinding for an r2 binding only: the gate signs the request (and owns
+    // its Authorization and x-amz-date / x-amz-content-sha256 headers).
+    std::optional<EgressSigning> signing;
 };
+
+inline QStringList EgressSigning::credentialNames() const
+{
+    QStringList out = accessKeyId.secretNames();
+    for (const QString &n : secretAccessKey.secretNames())
+        if (!out.contains(n))
+            out << n;
+    return out;
+}
 
 } // namespace airlock

@@ -1,6 +1,7 @@
 #include "core/egress/EgressPolicy.h"
 
 #include "core/egress/EgressHost.h"
+#include "core/egress/EgressMailAddress.h"
 #include "core/project/JsonPath.h"
 
 #include <QJsonArray>
@@ -172,20 +173,54 @@ EgressDecision EgressPolicy::decide(const QByteArray &methodIn, const EgressTarg
     return denyNoRule(method, target);
 }
 
+namespace {
+
+// What a signed request through an r2 binding may be: the R2 API's own requests,
+// never a bucket-level subresource (?policy, ?acl, ?cors…) or a bucket deletion.
+QString r2Refusal(const QByteArray &method, const EgressBinding &b, const EgressTarget &t)
+{
+    QStringList names;
+    for (const QByteArray &pair : t.query.split('&'))
+        if (!pair.isEmpty())
+            names << QString::fromLatin1(
+                QByteArray::fromPercentEncoding(pair.indexOf('=') < 0 ? pair : pair.left(pair.indexOf('='))));
+    const bool root = t.path == b.url.path || t.path == b.url.path + '/';
+    if (!root)
+        return (method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE") && names.isEmpty()
+                   ? QString()
+                   : QStringLiteral("object");
+    static const QStringList listing{QStringLiteral("list-type"),     QStringLiteral("prefix"),
+                                     QStringLiteral("delimiter"),     QStringLiteral("continuation-token"),
+                                     QStringLiteral("start-after"),   QStringLiteral("max-keys"),
+                                     QStringLiteral("encoding-type"), QStringLiteral("fetch-owner")};
+    if (method == "GET" && names.contains(QStringLiteral("list-type")) &&
+        std::all_of(names.begin(), names.end(), [](const QString &n) { return listing.contains(n); }))
+        return {};
+    if (method == "POST" && names == QStringList{QStringLiteral("delete")})
+        return {};
+    return QStringLiteral("bucket");
+}
+
+} // namespace
+
 EgressDecision EgressPolicy::decideBinding(const QByteArray &methodIn, const QString &name,
                                            const QString &relativeUrl) const
 {
     const QByteArray method = methodIn.toUpper();
     const EgressBinding *b = binding(name);
     EgressDecision d;
-    if (!b || b->type != EgressBinding::Type::Service) {
+    if (!b || (b->type != EgressBinding::Type::Service && b->type != EgressBinding::Type::R2)) {
         QStringList names;
-        for (const EgressBinding &x : m_bindings)
-            if (x.type == EgressBinding::Type::Service)
+        bool buckets = false;
+        for (const EgressBinding &x : m_bindings) {
+            if (x.type == EgressBinding::Type::Service || x.type == EgressBinding::Type::R2)
                 names << x.name;
-        d.message = QStringLiteral("egress denied: no service binding \"%1\" in airlock.json (%2)")
-                        .arg(name, names.isEmpty() ? QStringLiteral("it has none")
-                                                   : QStringLiteral("known: ") + names.join(QStringLiteral(", ")));
+            buckets = buckets || x.type == EgressBinding::Type::R2;
+        }
+        d.message = QStringLiteral("egress denied: no %1 binding \"%2\" in airlock.json (%3)")
+                        .arg(buckets ? QStringLiteral("service or r2") : QStringLiteral("service"), name,
+                             names.isEmpty() ? QStringLiteral("it has none")
+                                             : QStringLiteral("known: ") + names.join(QStringLiteral(", ")));
         return d;
     }
     auto target = EgressTarget::underBase(b->url, relativeUrl);
@@ -193,6 +228,16 @@ EgressDecision EgressPolicy::decideBinding(const QByteArray &methodIn, const QSt
         d.rule = b->origin;
         d.message = target.error().message;
         return d;
+    }
+    if (b->type == EgressBinding::Type::R2) {
+        if (const QString why = r2Refusal(method, *b, *target); !why.isEmpty()) {
+            d.target = *target;
+            d.rule = b->origin;
+            d.message = QStringLiteral("egress denied: binding %1 signs object requests only (GET, HEAD, PUT or "
+                                       "DELETE of a key without a query, a listing, a batch delete), not %2 %3")
+                            .arg(b->name, QString::fromLatin1(method), target->url());
+            return d;
+        }
     }
     for (const EgressRule &rule : m_rules) {
         if (rule.decision == EgressRule::Decision::Deny && rule.matches(method, *target)) {
@@ -209,8 +254,60 @@ EgressDecision EgressPolicy::decideBinding(const QByteArray &methodIn, const QSt
     d.rule = b->origin;
     d.description = QStringLiteral("binding %1 → %2").arg(b->name, b->url.url());
     d.inject = b->inject;
+    if (b->type == EgressBinding::Type::R2 && b->accessKeyId && b->secretAccessKey)
+        d.signing = EgressSigning{b->region, QStringLiteral("s3"), *b->accessKeyId, *b->secretAccessKey};
     if (EgressHost::kindOf(b->url.host) != EgressHost::Kind::Name)
         d.literalAddress = b->url.host;
+    return d;
+}
+
+EgressDecision EgressPolicy::decideMail(const QString &name, const QString &from, const QStringList &recipients) const
+{
+    EgressDecision d;
+    const EgressBinding *b = binding(name);
+    if (!b || b->type != EgressBinding::Type::Email) {
+        QStringList names;
+        for (const EgressBinding &x : m_bindings)
+            if (x.type == EgressBinding::Type::Email)
+                names << x.name;
+        d.message = QStringLiteral("email denied: no email binding \"%1\" in airlock.json (%2)")
+                        .arg(name, names.isEmpty() ? QStringLiteral("it has none")
+                                                   : QStringLiteral("known: ") + names.join(QStringLiteral(", ")));
+        return d;
+    }
+    d.target.scheme = b->smtp.scheme;
+    d.target.host = b->smtp.host;
+    d.target.port = b->smtp.port;
+    d.target.path = d.target.pathView = "/";
+    d.rule = b->origin;
+    d.description = QStringLiteral("binding %1 → %2").arg(b->name, b->smtp.url());
+    const auto refuse = [&](const QString &why) {
+        d.message = QStringLiteral("email denied: %1 (binding %2 in airlock.json)").arg(why, b->name);
+        return d;
+    };
+    if (!b->allowsSender(from))
+        return refuse(QStringLiteral("%1 is not an allowed sender (allowed: %2)")
+                          .arg(from, b->allowedFrom.join(QStringLiteral(", "))));
+    if (recipients.isEmpty())
+        return refuse(QStringLiteral("the message has no recipient"));
+    for (const QString &to : recipients)
+        if (!b->allowsRecipient(to))
+            return refuse(QStringLiteral("%1 is not an allowed recipient (allowed: %2)")
+                              .arg(to, b->allowedTo.join(QStringLiteral(", "))));
+    for (const EgressRule &rule : m_rules) {
+        if (rule.decision != EgressRule::Decision::Deny || !rule.matchesHost(b->smtp.host))
+            continue;
+        if (!rule.ports.isEmpty() && !rule.ports.contains(b->smtp.port))
+            continue;
+        d.rule = rule.origin;
+        d.description = rule.describe();
+        d.message = QStringLiteral("email denied: %1 (%2) in airlock.json refuses the host of %3 (binding %4)")
+                        .arg(rule.origin, d.description, b->smtp.url(), b->name);
+        return d;
+    }
+    d.allowed = true;
+    if (EgressHost::kindOf(b->smtp.host) != EgressHost::Kind::Name)
+        d.literalAddress = b->smtp.host;
     return d;
 }
 
@@ -291,9 +388,20 @@ EgressSummary EgressPolicy::summary() const
         s.credentials << r.credentialNames();
     }
     for (const EgressBinding &b : m_bindings) {
-        if (b.type != EgressBinding::Type::Service)
+        switch (b.type) {
+        case EgressBinding::Type::Text:
             continue;
-        s.reach << QStringLiteral("%1 → %2").arg(b.name, b.url.url());
+        case EgressBinding::Type::Service:
+            s.reach << QStringLiteral("%1 → %2").arg(b.name, b.url.url());
+            break;
+        case EgressBinding::Type::R2:
+            s.reach << QStringLiteral("%1 → bucket %2 at %3 (signed)").arg(b.name, b.bucket, b.url.url());
+            break;
+        case EgressBinding::Type::Email:
+            s.reach << QStringLiteral("%1 → email via %2 from %3 to %4")
+                           .arg(b.name, b.smtp.url(), b.allowedFrom.join(u'|'), b.allowedTo.join(u'|'));
+            break;
+        }
         s.credentials << b.credentialNames();
     }
     s.credentials.removeDuplicates();

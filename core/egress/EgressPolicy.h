@@ -50,8 +50,16 @@ public:
     EgressDecision decide(const QByteArray &method, const QString &url) const;
     EgressDecision decide(const QByteArray &method, const EgressTarget &target) const;
     // Decides a request through a binding: `relativeUrl` ("/v1/invoices?x=1")
-    // under the binding's URL; a path that leaves it is denied.
+    // under the binding's URL; a path that leaves it is denied. A service binding
+    // adds its inject headers; an r2 binding sets `signing` (the gate signs).
     EgressDecision decideBinding(const QByteArray &method, const QString &binding, const QString &relativeUrl) const;
+
+    // Decides a message sent through an email binding: the binding's SMTP server
+    // (target scheme "smtp"/"smtps", its host and port), the envelope sender and
+    // every recipient checked against its allow lists (addresses already checked
+    // by EgressMailAddress). A deny rule for the server's host (any scheme, its
+    // port or none) refuses it too.
+    EgressDecision decideMail(const QString &binding, const QString &from, const QStringList &recipients) const;
 
     // Decides a CONNECT tunnel to host:port (the guest's HTTPS proxy), which the
     // gate cannot look inside. The first rule (or binding) covering https to that

@@ -45,6 +45,7 @@ struct EgressAuditRecord {
     QString ruleDescription; // that rule in words
     QStringList credentials; // secret names whose values were added to this hop
     int hop = 0;             // 0: the request itself; n: its n-th redirect
+    int recipients = 0;      // method "SMTP": envelope recipients (to, cc and bcc)
 
     // The session's audit event (EventKind::Egress) for this record.
     payloads::EgressRequest toEvent() const;

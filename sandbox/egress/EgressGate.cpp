@@ -1,6 +1,9 @@
 #include "sandbox/egress/EgressGate.h"
 
 #include "core/egress/EgressHost.h"
+#include "core/egress/EgressMailAddress.h"
+#include "core/egress/EgressSigV4.h"
+#include "sandbox/egress/EgressMailTransfer.h"
 #include "sandbox/egress/EgressResolver.h"
 #include "sandbox/egress/EgressTransfer.h"
 
@@ -310,6 +313,42 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
             }
         }
 
+        // 3b. An r2 binding's request is signed here, over exactly what is sent.
+        if (decision.signing) {
+            headers.removeIf([](const auto &h) {
+                const QByteArray lower = h.first.toLower();
+                return lower == "authorization" || lower == "x-amz-date" || lower == "x-amz-content-sha256" ||
+                       lower == "x-amz-security-token";
+            });
+            auto keyId = decision.signing->accessKeyId.render(m_secrets);
+            auto secret = keyId ? decision.signing->secretAccessKey.render(m_secrets) : keyId;
+            if (!keyId || !secret) {
+                const Error &e = keyId ? secret.error() : keyId.error();
+                return finish(EgressAuditRecord::Outcome::Denied,
+                              Error::make(e.code, e.message + QStringLiteral(" (needed to sign requests for %1 in "
+                                                                             "airlock.json)")
+                                                                  .arg(decision.rule)));
+            }
+            EgressSigV4Request sr;
+            sr.method = method;
+            sr.path = target.path;
+            sr.query = target.query;
+            sr.host = EgressHost::forUrl(target.host).toLatin1();
+            if (target.port != EgressTarget::defaultPort(target.scheme))
+                sr.host += ':' + QByteArray::number(target.port);
+            sr.headers = headers;
+            sr.payloadHash = EgressSigV4::sha256Hex(hasBody ? QByteArrayView(body) : QByteArrayView());
+            sr.time = QDateTime::currentDateTimeUtc();
+            sr.region = decision.signing->region;
+            sr.service = decision.signing->service;
+            sr.accessKeyId = *keyId;
+            sr.secretAccessKey = *secret;
+            headers.append(EgressSigV4::sign(sr));
+            for (const QString &n : decision.signing->credentialNames())
+                if (!record.credentials.contains(n))
+                    record.credentials << n;
+        }
+
         // 4. One exchange.
         EgressTransferSpec spec;
         spec.method = method;
@@ -327,6 +366,7 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
         spec.connectTimeoutMs = m_options.connectTimeoutMs;
         spec.cancelled = request.cancelled;
         spec.followRedirects = request.redirect != EgressRequest::Redirect::Manual;
+        spec.decodeContent = !decision.signing;
         const QString hopUrl = target.url();
         const bool redirected = hop > 0;
         if (receiver) {
@@ -399,7 +439,7 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
         response.statusText = result->statusText;
         response.url = hopUrl;
         response.redirected = hop > 0;
-        const bool decoded = !result->headers.isEmpty() && [&] {
+        const bool decoded = spec.decodeContent && !result->headers.isEmpty() && [&] {
             for (const auto &[n, v] : result->headers)
                 if (n.compare("content-encoding", Qt::CaseInsensitive) == 0)
                     return true;
@@ -548,6 +588,123 @@ Result<EgressTunnel> EgressGate::openTunnel(const EgressTunnelRequest &request) 
                                                    .arg(EgressHost::forUrl(decision.target.host))
                                                    .arg(request.port)
                                                    .arg(failures.join(QStringLiteral("; ")))));
+}
+
+Result<EgressMailReceipt> EgressGate::sendMail(const EgressMailRequest &request) const
+{
+    QElapsedTimer timer;
+    timer.start();
+    const int budgetMs =
+        std::clamp(request.timeoutMs > 0 ? request.timeoutMs : m_options.maxTotalMs, 1, m_options.maxTotalMs);
+    EgressAuditRecord record;
+    record.time = QDateTime::currentDateTimeUtc();
+    record.sandbox = request.sandbox;
+    record.callId = request.callId;
+    record.binding = request.binding;
+    record.method = "SMTP";
+    record.recipients = int(request.recipients.size());
+    const auto finish = [&](EgressAuditRecord::Outcome outcome, const Error &error) -> Result<EgressMailReceipt> {
+        record.outcome = outcome;
+        record.refusal = error.message;
+        record.durationMs = timer.elapsed();
+        if (m_audit)
+            m_audit(record);
+        return error;
+    };
+    if (const EgressBinding *b = m_policy.binding(request.binding); b && b->type == EgressBinding::Type::Email) {
+        record.scheme = b->smtp.scheme;
+        record.host = b->smtp.host;
+        record.port = b->smtp.port;
+        record.rule = b->origin;
+    }
+
+    auto from = EgressMailAddress::check(request.from);
+    if (!from)
+        return finish(EgressAuditRecord::Outcome::Denied,
+                      denied(QStringLiteral("email denied: the sender: ") + from.error().message));
+    QStringList recipients;
+    for (const QString &r : request.recipients) {
+        auto to = EgressMailAddress::check(r);
+        if (!to)
+            return finish(EgressAuditRecord::Outcome::Denied,
+                          denied(QStringLiteral("email denied: a recipient: ") + to.error().message));
+        if (!recipients.contains(*to, Qt::CaseInsensitive))
+            recipients << *to;
+    }
+    record.recipients = int(recipients.size());
+    if (request.message.size() > m_options.maxRequestBytes)
+        return finish(EgressAuditRecord::Outcome::Denied,
+                      denied(QStringLiteral("email denied: the message is %1 bytes, over the limit of %2")
+                                 .arg(request.message.size())
+                                 .arg(m_options.maxRequestBytes)));
+    if (request.message.contains('\0'))
+        return finish(EgressAuditRecord::Outcome::Denied,
+                      denied(QStringLiteral("email denied: the message contains a NUL byte")));
+    const EgressDecision decision = m_policy.decideMail(request.binding, *from, recipients);
+    record.rule = decision.rule;
+    record.ruleDescription = decision.description;
+    if (!decision.allowed)
+        return finish(EgressAuditRecord::Outcome::Denied, denied(decision.message));
+    const EgressBinding *b = m_policy.binding(request.binding);
+    if (request.cancelled && request.cancelled->load())
+        return finish(EgressAuditRecord::Outcome::Failed,
+                      Error::make(Error::Code::Conflict, QStringLiteral("email: sending was cancelled")));
+
+    auto addresses = EgressResolver::resolve(decision.target.host);
+    if (!addresses)
+        return finish(EgressAuditRecord::Outcome::Failed, addresses.error());
+    if (Status s = checkAddresses(decision, *addresses); !s)
+        return finish(EgressAuditRecord::Outcome::Denied, s.error());
+
+    EgressMailTransferSpec spec;
+    spec.scheme = b->smtp.scheme;
+    spec.host = b->smtp.host;
+    spec.port = b->smtp.port;
+    spec.addresses = *addresses;
+    spec.from = *from;
+    spec.recipients = recipients;
+    spec.message = request.message;
+    spec.caBundle = m_caBundle;
+    spec.deadline = Clock::now() + std::chrono::milliseconds(budgetMs);
+    spec.connectTimeoutMs = m_options.connectTimeoutMs;
+    spec.cancelled = request.cancelled;
+    if (b->username) {
+        auto user = b->username->render(m_secrets);
+        auto password = user && b->password ? b->password->render(m_secrets) : user;
+        if (!user || !password) {
+            const Error &e = user ? password.error() : user.error();
+            return finish(EgressAuditRecord::Outcome::Denied,
+                          Error::make(e.code, e.message + QStringLiteral(" (needed to log in for %1 in airlock.json)")
+                                                              .arg(decision.rule)));
+        }
+        spec.username = *user;
+        spec.password = *password;
+        record.credentials = b->credentialNames();
+        // A password never crosses a network in clear: STARTTLS is then required,
+        // unless the server is this machine.
+        spec.requireTls = !EgressHost::isLoopback(b->smtp.host);
+    }
+    auto sent = EgressMailTransfer::perform(spec);
+    if (!sent)
+        return finish(sent.error().message.startsWith(QStringLiteral("email denied"))
+                          ? EgressAuditRecord::Outcome::Denied
+                          : EgressAuditRecord::Outcome::Failed,
+                      sent.error());
+    record.outcome = EgressAuditRecord::Outcome::Answered;
+    record.address = sent->address;
+    record.status = sent->status;
+    record.bytesUp = sent->bytesUp;
+    record.durationMs = timer.elapsed();
+    if (m_audit)
+        m_audit(record);
+    EgressMailReceipt receipt;
+    receipt.server = b->smtp.url();
+    receipt.address = sent->address;
+    receipt.status = sent->status;
+    receipt.bytesUp = sent->bytesUp;
+    receipt.recipients = int(recipients.size());
+    receipt.tls = sent->tls;
+    return receipt;
 }
 
 } // namespace airlock

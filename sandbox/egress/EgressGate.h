@@ -26,6 +26,7 @@
 #include "core/egress/EgressPolicy.h"
 #include "core/sandbox/EgressExchange.h"
 #include "sandbox/egress/EgressAuditRecord.h"
+#include "sandbox/egress/EgressMail.h"
 #include "sandbox/egress/EgressTunnel.h"
 
 #include <QByteArrayView>
@@ -84,6 +85,17 @@ public:
     // refused with Error::Code::Conflict: its requests must go through fetch.
     // Records: one when it opens (or is refused), one when it closes.
     Result<EgressTunnel> openTunnel(const EgressTunnelRequest &request) const;
+
+    // Sends one message through an email binding. Before any connection: the
+    // envelope's addresses must be plain (EgressMailAddress) and allowed by the
+    // binding (EgressPolicy::decideMail), the message bounded by maxRequestBytes
+    // and free of NUL. Then the server is resolved and address-checked like a
+    // fetch (a private address only when the binding names it literally), TLS is
+    // verified (SMTPS; STARTTLS when offered, required when a password goes to a
+    // host that is not loopback), and AUTH uses the binding's username and password,
+    // resolved at this moment. One audit record: method "SMTP", the server, bytes
+    // up, the credential names, the recipient count.
+    Result<EgressMailReceipt> sendMail(const EgressMailRequest &request) const;
 
     const EgressPolicy &policy() const { return m_policy; }
 

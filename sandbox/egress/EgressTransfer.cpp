@@ -223,7 +223,8 @@ Result<EgressTransferResult> EgressTransfer::perform(const EgressTransferSpec &s
         ca.flags = CURL_BLOB_NOCOPY;
         curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca);
     }
-    curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); // every encoding curl decodes; the body is decoded
+    if (spec.decodeContent)
+        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); // every encoding curl decodes; the body is decoded
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, long(spec.connectTimeoutMs));
     // Larger reads: fewer callbacks per megabyte on big downloads.
     curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024);

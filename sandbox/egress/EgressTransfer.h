@@ -38,6 +38,9 @@ struct EgressTransferSpec {
     // A redirect the gate will follow: its body is read and dropped (bounded), and
     // the head/body callbacks are not called for it.
     bool followRedirects = false;
+    // Ask for and decode every content encoding curl knows (the body is then
+    // decoded). Off: no Accept-Encoding, the body exactly as stored (object storage).
+    bool decodeContent = true;
     // Streaming: called once with the final answer's status and headers, then with
     // each body chunk. Return false to stop the transfer. Unset: the body is kept.
     std::function<bool(int status, const QByteArray &statusText, const HttpHeaderList &headers)> onHead;
