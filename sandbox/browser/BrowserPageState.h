@@ -25,6 +25,7 @@ struct BrowserPageState {
     QString mainFrameId;
     qint64 loads = 0; // Page.loadEventFired so far
     bool mainFrameLoading = false;
+    qint64 navigations = 0;     // main-frame navigations requested or started so far
     std::set<QString> inflight; // request ids without an answer yet
     std::chrono::steady_clock::time_point lastNetworkChange = std::chrono::steady_clock::now();
 

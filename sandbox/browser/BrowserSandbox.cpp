@@ -241,8 +241,12 @@ Status BrowserSandbox::ensureBrowser(const LogSink &log, const QString &callId)
             log(SandboxLogLine{callId, QStringLiteral("stderr"), line});
     };
     if (m_cdp) {
-        if (m_cdp->alive() && !m_cdp->timedOut())
+        // One cheap round trip to the browser process: a dead pipe or a hung browser shows here.
+        if (m_cdp->alive() && !m_cdp->timedOut() &&
+            m_cdp->send(QStringLiteral("Browser.getVersion"), {}, {}, 5000, &m_cancelled).ok())
             return {};
+        if (m_cdp->alive()) // give a dying process a moment to be reaped, for the log line
+            (void)m_cdp->send(QStringLiteral("Browser.getVersion"), {}, {}, 1000);
         const QString why = m_cdp->alive() ? QStringLiteral("stopped answering") : m_cdp->exitDescription();
         say(QStringLiteral("browser: Chromium (pid %1) %2; starting a new one").arg(m_cdp->pid()).arg(why));
         stopBrowser();
@@ -380,8 +384,13 @@ void BrowserSandbox::onEvent(const QString &method, const QJsonObject &p, const 
     if (method == QLatin1String("Page.loadEventFired")) {
         ++st.loads;
     } else if (method == QLatin1String("Page.frameStartedLoading")) {
-        if (str(p, "frameId") == st.mainFrameId)
+        if (str(p, "frameId") == st.mainFrameId) {
             st.mainFrameLoading = true;
+            ++st.navigations;
+        }
+    } else if (method == QLatin1String("Page.frameRequestedNavigation")) {
+        if (str(p, "frameId") == st.mainFrameId)
+            ++st.navigations;
     } else if (method == QLatin1String("Page.frameStoppedLoading")) {
         if (str(p, "frameId") == st.mainFrameId)
             st.mainFrameLoading = false;
@@ -582,17 +591,38 @@ Status BrowserSandbox::waitForLoad(qint64 loadsBefore, bool networkIdle, int tim
     }
 }
 
-// After an action that may navigate (a click, Enter): let the browser say whether
-// a navigation started (one round trip to the page), then wait for it to end.
+// Before reading the page: a navigation in progress ends first (bounded).
 void BrowserSandbox::settle(int timeoutMs)
 {
-    (void)evaluate(QStringLiteral("1"), 5000);
     using namespace std::chrono;
     const auto deadline = steady_clock::now() + milliseconds(timeoutMs);
     BrowserPageState &st = *m_state;
     std::unique_lock lock(st.mutex);
     while (st.mainFrameLoading && !m_cancelled && steady_clock::now() < deadline)
         st.changed.wait_until(lock, std::min(deadline, steady_clock::now() + milliseconds(250)));
+}
+
+// After an action that may navigate (a click, Enter in a form): a form submission
+// or a link is scheduled by the page and reaches the browser a little later, so
+// wait for the page to run its pending tasks (a timer round trip), then a short
+// grace for a navigation to be requested, then for it to finish.
+void BrowserSandbox::settleAfterAction(int timeoutMs)
+{
+    qint64 before;
+    {
+        std::lock_guard lock(m_state->mutex);
+        before = m_state->navigations;
+    }
+    (void)evaluate(QStringLiteral("new Promise(r => setTimeout(r, 0))"), 5000);
+    {
+        using namespace std::chrono;
+        const auto grace = steady_clock::now() + milliseconds(150);
+        std::unique_lock lock(m_state->mutex);
+        while (m_state->navigations == before && !m_state->mainFrameLoading && !m_cancelled &&
+               steady_clock::now() < grace)
+            m_state->changed.wait_until(lock, grace);
+    }
+    settle(timeoutMs);
 }
 
 Result<SandboxOutcome> BrowserSandbox::run(const SandboxCall &call, const LogSink &log)
@@ -871,7 +901,7 @@ Result<QJsonObject> BrowserSandbox::click(const QJsonObject &in)
                 return r.error();
         }
     }
-    settle(10000);
+    settleAfterAction(10000);
     result.insert(QStringLiteral("x"), x);
     result.insert(QStringLiteral("y"), y);
     if (const auto url = evaluate(QStringLiteral("location.href")); url)
@@ -936,7 +966,8 @@ Result<QJsonObject> BrowserSandbox::type(const QJsonObject &in)
     }
     if (selector.isEmpty() && textArg.isEmpty() && key.isEmpty())
         return bad(QStringLiteral("browser_type: give text, a key, or both"));
-    settle(10000);
+    if (!key.isEmpty())
+        settleAfterAction(10000);
     if (const auto url = evaluate(QStringLiteral("location.href")); url)
         result.insert(QStringLiteral("url"), *url);
     return result;

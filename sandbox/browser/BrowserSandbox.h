@@ -84,6 +84,7 @@ private:
     Result<QJsonValue> evaluate(const QString &expression, int timeoutMs = -1);
     Status waitForLoad(qint64 loadsBefore, bool networkIdle, int timeoutMs);
     void settle(int timeoutMs);
+    void settleAfterAction(int timeoutMs);
 
     Result<QJsonObject> navigate(const QJsonObject &in, int timeoutMs);
     Result<QJsonObject> screenshot(const QJsonObject &in, const QString &callId);

@@ -112,8 +112,6 @@ CdpConnection::~CdpConnection()
 bool CdpConnection::alive() const
 {
     std::lock_guard lock(m_mutex);
-    if (m_closed)
-        return false;
     if (!m_reaped) {
         int status = 0;
         if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
@@ -121,7 +119,7 @@ bool CdpConnection::alive() const
             m_waitStatus = status;
         }
     }
-    return !m_reaped;
+    return !m_reaped && !m_closed;
 }
 
 QString CdpConnection::exitDescription() const
