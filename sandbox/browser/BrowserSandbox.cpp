@@ -269,18 +269,23 @@ Status BrowserSandbox::ensureBrowser(const LogSink &log, const QString &callId)
     QDir(profile).removeRecursively();
     if (!QDir().mkpath(profile))
         return Error::make(Error::Code::Io, QStringLiteral("browser: cannot create %1").arg(profile));
-    QStringList args{QStringLiteral("--remote-debugging-pipe"), QStringLiteral("--user-data-dir=") + profile,
-                     QStringLiteral("--no-first-run"), QStringLiteral("--no-default-browser-check"),
-                     QStringLiteral("--disable-background-networking"), QStringLiteral("--disable-component-update"),
-                     QStringLiteral("--disable-sync"), QStringLiteral("--metrics-recording-only"),
-                     QStringLiteral("--disable-default-apps"), QStringLiteral("--mute-audio"),
-                     QStringLiteral("--hide-scrollbars"),
-                     // Typed http:// URLs must not be tried as https:// first: HTTPS does not pass the proxy.
-                     QStringLiteral("--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable"),
-                     QStringLiteral("--proxy-server=http://127.0.0.1:%1").arg(m_proxy->port()),
-                     // Loopback too goes through the proxy: the gate decides.
-                     QStringLiteral("--proxy-bypass-list=<-loopback>"),
-                     QStringLiteral("--window-size=%1,%2").arg(m_viewport.width).arg(m_viewport.height)};
+    QStringList args{
+        QStringLiteral("--remote-debugging-pipe"), QStringLiteral("--user-data-dir=") + profile,
+        QStringLiteral("--no-first-run"), QStringLiteral("--no-default-browser-check"),
+        QStringLiteral("--disable-background-networking"), QStringLiteral("--disable-component-update"),
+        QStringLiteral("--disable-sync"), QStringLiteral("--metrics-recording-only"),
+        QStringLiteral("--disable-default-apps"), QStringLiteral("--mute-audio"), QStringLiteral("--hide-scrollbars"),
+        // A page the tools drive is never "in the background": no timer
+        // throttling or renderer backgrounding to slow it down.
+        QStringLiteral("--disable-background-timer-throttling"),
+        QStringLiteral("--disable-backgrounding-occluded-windows"), QStringLiteral("--disable-renderer-backgrounding"),
+        QStringLiteral("--disable-ipc-flooding-protection"), QStringLiteral("--force-color-profile=srgb"),
+        // Typed http:// URLs must not be tried as https:// first: HTTPS does not pass the proxy.
+        QStringLiteral("--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable"),
+        QStringLiteral("--proxy-server=http://127.0.0.1:%1").arg(m_proxy->port()),
+        // Loopback too goes through the proxy: the gate decides.
+        QStringLiteral("--proxy-bypass-list=<-loopback>"),
+        QStringLiteral("--window-size=%1,%2").arg(m_viewport.width).arg(m_viewport.height)};
     if (!QFileInfo(chromium).fileName().contains(QLatin1String("headless-shell")))
         args.prepend(QStringLiteral("--headless=new"));
     // Chromium's own sandbox needs user namespaces that root cannot use for it.
@@ -773,7 +778,16 @@ Result<QJsonObject> BrowserSandbox::screenshot(const QJsonObject &in, const QStr
 
     double x = 0, y = 0, w = 0, h = 0;
     bool beyondViewport = false;
-    const auto metrics = cdp(QStringLiteral("Page.getLayoutMetrics"));
+    const double dpr = m_viewport.deviceScaleFactor;
+    // optimizeForSpeed: Chromium's faster PNG encoder settings (larger files, same pixels).
+    QJsonObject params{{QStringLiteral("format"), format}, {QStringLiteral("optimizeForSpeed"), true}};
+    if (format == QLatin1String("jpeg"))
+        params.insert(QStringLiteral("quality"), std::clamp(intArg(in, "quality", 80), 1, 100));
+    // The plain viewport capture, when it is within the cap, needs no clip and no
+    // layout metrics: the browser's fastest path.
+    const bool plain =
+        mode == QLatin1String("viewport") && std::max(m_viewport.width, m_viewport.height) * dpr <= maxSide;
+    const auto metrics = plain ? Result<QJsonObject>(QJsonObject{}) : cdp(QStringLiteral("Page.getLayoutMetrics"));
     if (!metrics)
         return metrics.error();
     const QJsonObject visual = metrics->value(QLatin1String("cssVisualViewport")).toObject();
@@ -805,15 +819,14 @@ Result<QJsonObject> BrowserSandbox::screenshot(const QJsonObject &in, const QStr
     } else {
         return bad(QStringLiteral("browser_screenshot: mode must be viewport, fullPage or selector"));
     }
+    if (plain) {
+        w = m_viewport.width;
+        h = m_viewport.height;
+    }
     if (w < 1 || h < 1)
         return bad(QStringLiteral("browser_screenshot: nothing to capture (%1 x %2)").arg(w).arg(h));
-    const double dpr = m_viewport.deviceScaleFactor;
     const double scale = std::min(1.0, double(maxSide) / (std::max(w, h) * dpr));
-    QJsonObject params{{QStringLiteral("format"), format}};
-    if (format == QLatin1String("jpeg"))
-        params.insert(QStringLiteral("quality"), std::clamp(intArg(in, "quality", 80), 1, 100));
-    // A clip only when needed: the plain viewport capture is the browser's fastest path.
-    if (mode != QLatin1String("viewport") || scale < 1.0) {
+    if (!plain) {
         params.insert(QStringLiteral("clip"), QJsonObject{{QStringLiteral("x"), x},
                                                           {QStringLiteral("y"), y},
                                                           {QStringLiteral("width"), w},

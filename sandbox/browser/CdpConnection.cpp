@@ -114,9 +114,14 @@ bool CdpConnection::alive() const
     std::lock_guard lock(m_mutex);
     if (!m_reaped) {
         int status = 0;
-        if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
+        const pid_t r = waitpid(m_pid, &status, WNOHANG);
+        if (r == m_pid) {
             m_reaped = true;
             m_waitStatus = status;
+        } else if (r < 0 && errno == ECHILD) {
+            // Reaped by someone else (a SIGCHLD handler that waits for any child): gone, status unknown.
+            m_reaped = true;
+            m_statusKnown = false;
         }
     }
     return !m_reaped && !m_closed;
@@ -127,6 +132,8 @@ QString CdpConnection::exitDescription() const
     std::lock_guard lock(m_mutex);
     if (!m_reaped)
         return m_closed ? QStringLiteral("closed its DevTools pipe") : QStringLiteral("is running");
+    if (!m_statusKnown)
+        return QStringLiteral("has exited");
     if (WIFSIGNALED(m_waitStatus))
         return QStringLiteral("was killed by signal %1").arg(WTERMSIG(m_waitStatus));
     return QStringLiteral("exited with status %1").arg(WEXITSTATUS(m_waitStatus));

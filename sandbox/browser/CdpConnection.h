@@ -83,6 +83,7 @@ private:
     bool m_closed = false; // EOF or error on the pipe
     mutable bool m_reaped = false;
     mutable int m_waitStatus = 0;
+    mutable bool m_statusKnown = true;
     std::atomic<bool> m_timedOut{false};
 };
 
