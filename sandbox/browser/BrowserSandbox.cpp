@@ -738,8 +738,16 @@ Result<QJsonObject> BrowserSandbox::navigate(const QJsonObject &in, int timeoutM
     if (!nav)
         return nav.error();
     const QString errorText = nav->value(QLatin1String("errorText")).toString();
-    if (!errorText.isEmpty())
-        return Error::make(Error::Code::Io, QStringLiteral("browser_navigate: %1 failed: %2").arg(url, errorText));
+    if (!errorText.isEmpty()) {
+        // The proxy refuses CONNECT: say why, rather than Chromium's tunnel error alone.
+        const QString why =
+            url.startsWith(QLatin1String("https:"), Qt::CaseInsensitive)
+                ? QStringLiteral(" (HTTPS does not pass the session's egress gate from the browser yet; "
+                                 "only http:// pages load)")
+                : QString();
+        return Error::make(Error::Code::Io,
+                           QStringLiteral("browser_navigate: %1 failed: %2%3").arg(url, errorText, why));
+    }
     if (nav->contains(QLatin1String("loaderId"))) {
         if (const Status s = waitForLoad(loadsBefore, waitUntil == QLatin1String("networkidle"), timeoutMs); !s)
             return s.error();

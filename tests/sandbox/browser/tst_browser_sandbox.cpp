@@ -8,6 +8,7 @@
 #include "core/tools/JsonSchemaValidator.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMutex>
@@ -85,6 +86,9 @@ private Q_SLOTS:
     void uploadOutsideTheWorkspaceIsRefused();
     void screenshotIsAPngOfTheViewport();
     void deniedHostIsBlockedAndAudited();
+    void httpsIsRefusedClearly();
+    void downloadLandsInTheWorkspace();
+    void accessibilitySnapshot();
     void killedBrowserIsRestarted();
 };
 
@@ -333,6 +337,32 @@ void TestBrowserSandbox::deniedHostIsBlockedAndAudited()
             v.toObject().value(u"status").toInt() == 403)
             seen = true;
     QVERIFY2(seen, QJsonDocument(requests).toJson().constData());
+}
+
+void TestBrowserSandbox::httpsIsRefusedClearly()
+{
+    const SandboxOutcome o = call(QStringLiteral("browser_navigate"),
+                                  {{QStringLiteral("url"), QStringLiteral("https://127.0.0.1:%1/").arg(m_port)}});
+    QVERIFY(!o.ok);
+    QVERIFY2(o.error.contains(u"HTTPS does not pass"), qPrintable(o.error));
+}
+
+void TestBrowserSandbox::downloadLandsInTheWorkspace()
+{
+    ok(QStringLiteral("browser_navigate"), {{QStringLiteral("url"), url(QStringLiteral("/download.html"))}});
+    ok(QStringLiteral("browser_click"), {{QStringLiteral("selector"), QStringLiteral("#get")}});
+    const QString file = workspace() + QStringLiteral("/downloads/notes.txt");
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(file) && QFileInfo(file).size() == 19, 20000);
+}
+
+void TestBrowserSandbox::accessibilitySnapshot()
+{
+    ok(QStringLiteral("browser_navigate"), {{QStringLiteral("url"), url(QStringLiteral("/index.html"))}});
+    const QString tree = ok(QStringLiteral("browser_text"), {{QStringLiteral("mode"), QStringLiteral("accessibility")}})
+                             .value(u"text")
+                             .toString();
+    QVERIFY2(tree.contains(u"button \"Press me\""), qPrintable(tree));
+    QVERIFY(tree.contains(u"link \"The form\""));
 }
 
 void TestBrowserSandbox::killedBrowserIsRestarted()
