@@ -90,6 +90,7 @@ private Q_SLOTS:
     void downloadLandsInTheWorkspace();
     void accessibilitySnapshot();
     void killedBrowserIsRestarted();
+    void hungBrowserIsReplaced();
 };
 
 void TestBrowserSandbox::initTestCase()
@@ -387,6 +388,20 @@ void TestBrowserSandbox::killedBrowserIsRestarted()
     QVERIFY(m_browser->browserPid() != pid);
     QVERIFY2(m_log.join(u'\n').contains(QStringLiteral("(pid %1)").arg(pid)) &&
                  m_log.join(u'\n').contains(u"; starting a new one"),
+             qPrintable(m_log.join(u'\n')));
+}
+
+void TestBrowserSandbox::hungBrowserIsReplaced()
+{
+    const qint64 pid = m_browser->browserPid();
+    QVERIFY(pid > 0);
+    QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0); // alive, but answers nothing
+    m_log.clear();
+    const QJsonObject r =
+        ok(QStringLiteral("browser_navigate"), {{QStringLiteral("url"), url(QStringLiteral("/index.html"))}});
+    QVERIFY2(r.value(u"status").toInt() == 200, qPrintable(m_log.join(u'\n')));
+    QVERIFY(m_browser->browserPid() != pid);
+    QVERIFY2(m_log.join(u'\n').contains(QStringLiteral("(pid %1) stopped answering; starting a new one").arg(pid)),
              qPrintable(m_log.join(u'\n')));
 }
 
