@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -68,8 +69,9 @@ bool hopHeader(const QByteArray &name)
 
 } // namespace
 
-BrowserProxy::BrowserProxy(EgressFetch egress)
-    : m_egress(std::move(egress)), m_cancelled(std::make_shared<std::atomic<bool>>(false))
+BrowserProxy::BrowserProxy(EgressFetch egress, BrowserTunnelOpener tunnels)
+    : m_egress(std::move(egress)), m_tunnels(std::move(tunnels)),
+      m_cancelled(std::make_shared<std::atomic<bool>>(false))
 {
 }
 
@@ -194,10 +196,13 @@ void BrowserProxy::serve(int fd)
     request.redirect = EgressRequest::Redirect::Manual; // the browser follows, each hop through here again
     request.cancelled = m_cancelled;
     if (request.method == "CONNECT") {
-        ++m_refusedConnects;
-        return answer(fd, 403,
-                      "Airlock's browser proxy: HTTPS (CONNECT " + requestLine.at(1) +
-                          ") is not passed through the egress gate yet; only plain http:// pages load");
+        if (!m_tunnels) {
+            ++m_refusedConnects;
+            return answer(fd, 403,
+                          "Airlock's browser proxy: HTTPS (CONNECT " + requestLine.at(1) +
+                              ") is not passed through the egress gate in this session; only plain http:// pages load");
+        }
+        return relay(fd, requestLine.at(1), in.mid(headerEnd + 4));
     }
     const QUrl url(request.url);
     if (!url.isValid() || url.scheme() != QLatin1String("http"))
@@ -242,6 +247,57 @@ void BrowserProxy::serve(int fd)
     if (request.method != "HEAD")
         out += r->body;
     sendAll(fd, out);
+}
+
+// CONNECT host:port: the gate opens (or refuses) the tunnel; then bytes go both
+// ways unread until either side closes or the proxy stops.
+void BrowserProxy::relay(int client, const QByteArray &target, const QByteArray &early)
+{
+    const qsizetype colon = target.lastIndexOf(':');
+    bool portOk = false;
+    const int port = colon > 0 ? target.mid(colon + 1).toInt(&portOk) : 0;
+    QByteArray host = colon > 0 ? target.left(colon) : target;
+    if (host.startsWith('[') && host.endsWith(']'))
+        host = host.mid(1, host.size() - 2);
+    if (!portOk || port <= 0 || port > 65535 || host.isEmpty())
+        return answer(client, 400, "Airlock's browser proxy: CONNECT needs host:port");
+    auto tunnel = m_tunnels(QString::fromUtf8(host), port, callId(), m_cancelled);
+    if (!tunnel) {
+        ++m_refusedConnects;
+        return answer(client, 403, "Airlock egress: " + tunnel.error().message.toUtf8());
+    }
+    const int upstream = tunnel->socket;
+    qint64 up = 0, down = 0;
+    if (sendAll(client, "HTTP/1.1 200 Connection Established\r\n\r\n") &&
+        (early.isEmpty() || sendAll(upstream, early))) {
+        up += early.size();
+        timeval none{0, 0}; // the relay waits in poll(), not in recv()
+        ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+        char buffer[65536];
+        pollfd fds[2] = {{client, POLLIN, 0}, {upstream, POLLIN, 0}};
+        while (!m_stopping) {
+            const int n = ::poll(fds, 2, 1000);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                break;
+            bool done = false;
+            for (int i = 0; i < 2 && !done; ++i) {
+                if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                    continue;
+                const ssize_t got = ::recv(fds[i].fd, buffer, sizeof buffer, 0);
+                if (got <= 0 || !sendAll(fds[1 - i].fd, QByteArray::fromRawData(buffer, got))) {
+                    done = true;
+                    break;
+                }
+                (i == 0 ? up : down) += got;
+            }
+            if (done)
+                break;
+        }
+    }
+    if (tunnel->close)
+        tunnel->close(up, down);
 }
 
 } // namespace airlock

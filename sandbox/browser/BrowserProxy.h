@@ -6,9 +6,13 @@
 // (sandbox "browser", the current call's id). The gate decides, performs and
 // records it; a refusal comes back to the page as a 403 whose body says why.
 //
-// CONNECT (HTTPS) is refused with 403: passing HTTPS through the gate would need
-// the gate to intercept TLS with a CA that only this browser profile trusts,
-// which is not built. Without an EgressFetch every request is refused.
+// CONNECT (HTTPS) becomes a blind tunnel when a tunnel opener is given (the
+// gate's openTunnel: only for origins a rule allows whole; the browser then talks
+// TLS to the origin itself and verifies it as usual), and is refused with 403
+// otherwise. Requests to origins whose rules add credentials or limit methods or
+// paths would need the gate to intercept TLS with a CA that only this profile
+// trusts, which is not built: the gate refuses those tunnels. Without an
+// EgressFetch every plain request is refused.
 //
 // Threads: one accepting thread and one per connection (each answers one request
 // and closes: Connection: close). Thread-safe.
@@ -19,6 +23,7 @@
 #include <QString>
 
 #include <atomic>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -26,9 +31,19 @@
 
 namespace airlock {
 
+// One CONNECT tunnel the session's egress gate opened (EgressGate::openTunnel,
+// adapted by the composition root): the connected socket, and what to call once
+// the relay ends, with the bytes relayed each way (it closes the socket).
+struct BrowserTunnel {
+    int socket = -1;
+    std::function<void(qint64 up, qint64 down)> close;
+};
+using BrowserTunnelOpener = std::function<Result<BrowserTunnel>(const QString &host, int port, const QString &callId,
+                                                                const std::shared_ptr<std::atomic<bool>> &cancelled)>;
+
 class BrowserProxy {
 public:
-    explicit BrowserProxy(EgressFetch egress);
+    explicit BrowserProxy(EgressFetch egress, BrowserTunnelOpener tunnels = {});
     ~BrowserProxy(); // stop()
     BrowserProxy(const BrowserProxy &) = delete;
     BrowserProxy &operator=(const BrowserProxy &) = delete;
@@ -46,6 +61,7 @@ public:
 private:
     void acceptLoop();
     void serve(int fd);
+    void relay(int client, const QByteArray &host, const QByteArray &early);
     QString callId() const;
 
     struct Connection {
@@ -55,6 +71,7 @@ private:
     };
 
     EgressFetch m_egress;
+    BrowserTunnelOpener m_tunnels;
     int m_listenFd = -1;
     int m_port = 0;
     std::thread m_acceptor;

@@ -259,7 +259,7 @@ Status BrowserSandbox::ensureBrowser(const LogSink &log, const QString &callId)
     if (m_options.profileDir.isEmpty())
         return bad(QStringLiteral("browser: no profile folder configured"));
     if (!m_proxy) {
-        m_proxy = std::make_unique<BrowserProxy>(m_options.egress);
+        m_proxy = std::make_unique<BrowserProxy>(m_options.egress, m_options.tunnels);
         if (const Status s = m_proxy->start(); !s)
             return s;
     }
@@ -291,7 +291,7 @@ Status BrowserSandbox::ensureBrowser(const LogSink &log, const QString &callId)
     // Chromium's own sandbox needs user namespaces that root cannot use for it.
     if (::geteuid() == 0)
         args << QStringLiteral("--no-sandbox");
-    args << QStringLiteral("about:blank");
+    args << m_options.extraArguments << QStringLiteral("about:blank");
     auto launched = CdpConnection::launch(
         chromium, args, QDir(m_options.profileDir).absoluteFilePath(QStringLiteral("chromium.log")),
         [this](const QString &m, const QJsonObject &p, const QString &s) { onEvent(m, p, s); });
@@ -739,9 +739,9 @@ Result<QJsonObject> BrowserSandbox::navigate(const QJsonObject &in, int timeoutM
         return nav.error();
     const QString errorText = nav->value(QLatin1String("errorText")).toString();
     if (!errorText.isEmpty()) {
-        // The proxy refuses CONNECT: say why, rather than Chromium's tunnel error alone.
+        // Without tunnels the proxy refuses CONNECT: say why, rather than Chromium's tunnel error alone.
         const QString why =
-            url.startsWith(QLatin1String("https:"), Qt::CaseInsensitive)
+            !m_options.tunnels && url.startsWith(QLatin1String("https:"), Qt::CaseInsensitive)
                 ? QStringLiteral(" (HTTPS does not pass the session's egress gate from the browser yet; "
                                  "only http:// pages load)")
                 : QString();

@@ -17,10 +17,12 @@
 
 #include "core/sandbox/EgressExchange.h"
 #include "core/sandbox/Sandbox.h"
+#include "sandbox/browser/BrowserProxy.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QString>
+#include <QStringList>
 
 #include <atomic>
 #include <memory>
@@ -29,7 +31,6 @@
 namespace airlock {
 
 class CdpConnection;
-class BrowserProxy;
 struct BrowserPageState;
 
 class BrowserSandbox final : public Sandbox {
@@ -50,6 +51,11 @@ public:
         QString workspaceDir;
         // The session's egress gate; unset: every request the page makes is refused.
         EgressFetch egress;
+        // The gate's CONNECT tunnels (EgressGate::openTunnel) for https:// pages, for
+        // origins a rule allows whole; unset: HTTPS is refused.
+        BrowserTunnelOpener tunnels;
+        // Arguments added to Chromium's command line (tests: a certificate to trust).
+        QStringList extraArguments;
         Viewport viewport;
         // Long side of a screenshot, in pixels, unless a call asks for another.
         int maxScreenshotSide = 1568;

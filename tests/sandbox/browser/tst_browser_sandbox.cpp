@@ -4,6 +4,7 @@
 
 #include "sandbox/browser/BrowserSandbox.h"
 #include "sandbox/egress/EgressGate.h"
+#include "tests/sandbox/egress/EgressTestServer.h"
 
 #include "core/tools/JsonSchemaValidator.h"
 
@@ -87,6 +88,7 @@ private Q_SLOTS:
     void screenshotIsAPngOfTheViewport();
     void deniedHostIsBlockedAndAudited();
     void httpsIsRefusedClearly();
+    void httpsThroughTheGatesTunnel();
     void downloadLandsInTheWorkspace();
     void accessibilitySnapshot();
     void killedBrowserIsRestarted();
@@ -346,6 +348,90 @@ void TestBrowserSandbox::httpsIsRefusedClearly()
                                   {{QStringLiteral("url"), QStringLiteral("https://127.0.0.1:%1/").arg(m_port)}});
     QVERIFY(!o.ok);
     QVERIFY2(o.error.contains(u"HTTPS does not pass"), qPrintable(o.error));
+}
+
+// With the gate's tunnels, an https:// origin a rule allows whole loads (the
+// browser verifies the server itself: here a certificate made for this run, trusted
+// by its key hash for this browser only); one the rules do not allow is refused.
+void TestBrowserSandbox::httpsThroughTheGatesTunnel()
+{
+    const test::TestCertificate cert = test::TestCertificate::make(m_dir.path(), QStringLiteral("tls"));
+    QVERIFY(!cert.certFile.isEmpty());
+    test::EgressTestServer tls(cert);
+    QVERIFY(tls.ok());
+    // base64(sha256(SubjectPublicKeyInfo)), as --ignore-certificate-errors-spki-list takes it.
+    QProcess spki;
+    spki.start(QStringLiteral("sh"),
+               {QStringLiteral("-c"), QStringLiteral("openssl x509 -in '%1' -pubkey -noout | openssl pkey "
+                                                     "-pubin -outform der | openssl dgst -sha256 -binary "
+                                                     "| base64")
+                                          .arg(cert.certFile)});
+    QVERIFY(spki.waitForFinished(30000));
+    const QString hash = QString::fromLatin1(spki.readAllStandardOutput().trimmed());
+    QVERIFY(!hash.isEmpty());
+
+    const QByteArray rules =
+        QStringLiteral(R"({"egress": {"rules": [)"
+                       R"({"host": "127.0.0.1", "scheme": "https", "port": %1, "decision": "allow"}]}})")
+            .arg(tls.port())
+            .toUtf8();
+    auto policy = EgressPolicy::fromJsonText(rules, QStringLiteral("airlock.json"));
+    QVERIFY(policy.ok());
+    Audit audit;
+    auto gate = EgressGate::create(
+        *policy,
+        [](const QString &) -> Result<QString> { return Error::make(Error::Code::NotFound, QStringLiteral("none")); },
+        [&audit](const EgressAuditRecord &r) {
+            QMutexLocker lock(&audit.mutex);
+            audit.records << r;
+        });
+    QVERIFY(gate.ok());
+    const EgressGate *g = gate->get();
+
+    BrowserSandbox::Options o;
+    o.profileDir = m_dir.filePath(QStringLiteral("state-tls"));
+    o.workspaceDir = workspace();
+    o.egress = g->asFetch();
+    o.tunnels = [g](const QString &host, int port, const QString &callId,
+                    const std::shared_ptr<std::atomic<bool>> &cancelled) -> Result<BrowserTunnel> {
+        EgressTunnelRequest request{QStringLiteral("browser"), callId, host, port, 10000, cancelled};
+        auto tunnel = g->openTunnel(request);
+        if (!tunnel)
+            return tunnel.error();
+        auto held = std::make_shared<EgressTunnel>(std::move(*tunnel));
+        return BrowserTunnel{held->socket(), [held](qint64 up, qint64 down) {
+                                 held->countBytes(up, down);
+                                 held->close();
+                             }};
+    };
+    o.extraArguments << QStringLiteral("--ignore-certificate-errors-spki-list=") + hash;
+    BrowserSandbox browser(o);
+    SandboxCall c{QStringLiteral("tls-1"),
+                  QStringLiteral("browser_navigate"),
+                  {{QStringLiteral("url"), tls.url(QStringLiteral("/echo"))}},
+                  30000};
+    auto r = browser.run(c, {});
+    QVERIFY(r.ok());
+    QVERIFY2(r->ok, qPrintable(r->error));
+    QCOMPARE(r->result.toObject().value(u"status").toInt(), 200);
+
+    c.callId = QStringLiteral("tls-2");
+    c.input = {
+        {QStringLiteral("url"), QStringLiteral("https://127.0.0.1:%1/").arg(m_port)}}; // no https rule for this port
+    r = browser.run(c, {});
+    QVERIFY(r.ok());
+    QVERIFY(!r->ok);
+    browser.dispose();
+    QMutexLocker lock(&audit.mutex);
+    bool opened = false, refused = false;
+    for (const EgressAuditRecord &rec : std::as_const(audit.records)) {
+        if (rec.outcome == EgressAuditRecord::Outcome::TunnelOpened && rec.port == tls.port() && rec.callId == u"tls-1")
+            opened = true;
+        if (rec.outcome == EgressAuditRecord::Outcome::Denied && rec.port == m_port && rec.callId == u"tls-2")
+            refused = true;
+    }
+    QVERIFY(opened);
+    QVERIFY(refused);
 }
 
 void TestBrowserSandbox::downloadLandsInTheWorkspace()
