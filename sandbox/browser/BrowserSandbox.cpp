@@ -210,13 +210,15 @@ void BrowserSandbox::cancel(const QString &callId)
     }
     m_cancelled = true;
     m_state->changed.notify_all();
-    if (m_cdp)
-        m_cdp->wakeAll();
+    std::lock_guard lock(m_liveMutex);
+    if (m_live)
+        m_live->wakeAll();
 }
 
 qint64 BrowserSandbox::browserPid() const
 {
-    return m_cdp ? m_cdp->pid() : -1;
+    std::lock_guard lock(m_liveMutex);
+    return m_live ? m_live->pid() : -1;
 }
 
 QString BrowserSandbox::browserVersion() const
@@ -226,6 +228,12 @@ QString BrowserSandbox::browserVersion() const
 
 void BrowserSandbox::stopBrowser()
 {
+    {
+        // Other threads (cancel, the reader's event handler) stop using it first;
+        // the destructor then joins the reader, so this must not be held there.
+        std::lock_guard lock(m_liveMutex);
+        m_live = nullptr;
+    }
     m_cdp.reset(); // kills the process group
     m_session.clear();
     std::lock_guard lock(m_state->mutex);
@@ -298,6 +306,10 @@ Status BrowserSandbox::ensureBrowser(const LogSink &log, const QString &callId)
     if (!launched)
         return launched.error();
     m_cdp = std::move(*launched);
+    {
+        std::lock_guard lock(m_liveMutex);
+        m_live = m_cdp.get();
+    }
     {
         std::lock_guard lock(m_state->mutex);
         m_state->loads = 0;
@@ -411,8 +423,9 @@ void BrowserSandbox::onEvent(const QString &method, const QJsonObject &p, const 
                         {QStringLiteral("message"), str(p, "message").left(2000)},
                         {QStringLiteral("action"), accept ? QStringLiteral("accepted") : QStringLiteral("dismissed")}});
         lock.unlock();
-        if (m_cdp)
-            m_cdp->sendAsync(QStringLiteral("Page.handleJavaScriptDialog"), params, session);
+        std::lock_guard live(m_liveMutex);
+        if (m_live)
+            m_live->sendAsync(QStringLiteral("Page.handleJavaScriptDialog"), params, session);
         lock.lock();
     } else if (method == QLatin1String("Runtime.consoleAPICalled")) {
         QStringList parts;

@@ -113,6 +113,9 @@ private:
     int m_starts = 0;
     int m_shots = 0;
     std::atomic<bool> m_cancelled{false};
+    // The connection as other threads see it (cancel, browserPid, the event handler).
+    mutable std::mutex m_liveMutex;
+    CdpConnection *m_live = nullptr;
     mutable std::mutex m_callMutex; // guards m_currentCall
     QString m_currentCall;
 };
