@@ -723,6 +723,8 @@ Result<SandboxOutcome> BrowserSandbox::run(const SandboxCall &call, const LogSin
         r = upload(in);
     if (m_proxy)
         m_proxy->setCallId(QString());
+    if (m_cancelled && m_cdp) // a cancelled navigation must not go on loading behind the next call
+        m_cdp->sendAsync(QStringLiteral("Page.stopLoading"), {}, m_session);
     if (!r && m_cdp && m_cdp->timedOut() && log)
         log(SandboxLogLine{
             call.callId, QStringLiteral("stderr"),

@@ -19,6 +19,7 @@
 #include <QTest>
 
 #include <csignal>
+#include <thread>
 
 using namespace airlock;
 
@@ -91,6 +92,7 @@ private Q_SLOTS:
     void httpsThroughTheGatesTunnel();
     void downloadLandsInTheWorkspace();
     void accessibilitySnapshot();
+    void cancelStopsANavigation();
     void killedBrowserIsRestarted();
     void hungBrowserIsReplaced();
 };
@@ -450,6 +452,37 @@ void TestBrowserSandbox::accessibilitySnapshot()
                              .toString();
     QVERIFY2(tree.contains(u"button \"Press me\""), qPrintable(tree));
     QVERIFY(tree.contains(u"link \"The form\""));
+}
+
+// A page that never goes quiet: waiting for network idle ends only by cancel(),
+// with an error, and the browser goes on serving the next call.
+void TestBrowserSandbox::cancelStopsANavigation()
+{
+    std::atomic<bool> done{false};
+    SandboxOutcome outcome;
+    std::thread worker([&] {
+        SandboxCall c{QStringLiteral("cancel-me"),
+                      QStringLiteral("browser_navigate"),
+                      {{QStringLiteral("url"), url(QStringLiteral("/busy.html"))},
+                       {QStringLiteral("waitUntil"), QStringLiteral("networkidle")},
+                       {QStringLiteral("timeoutMs"), 600000}},
+                      600000};
+        auto r = m_browser->run(c, {});
+        outcome = r ? *r : SandboxOutcome{};
+        done = true;
+    });
+    QTRY_VERIFY_WITH_TIMEOUT(([&] {
+                                 m_browser->cancel(QStringLiteral("cancel-me"));
+                                 return done.load();
+                             }()),
+                             30000);
+    worker.join();
+    QVERIFY(!outcome.ok);
+    QVERIFY2(outcome.error.contains(u"cancelled"), qPrintable(outcome.error));
+    QCOMPARE(ok(QStringLiteral("browser_navigate"), {{QStringLiteral("url"), url(QStringLiteral("/index.html"))}})
+                 .value(u"status")
+                 .toInt(),
+             200);
 }
 
 void TestBrowserSandbox::killedBrowserIsRestarted()
