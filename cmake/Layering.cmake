@@ -14,7 +14,8 @@
 set(AIRLOCK_LAYER_CORE airlock_core airlock_providers airlock_policy airlock_project airlock_tools
     airlock_workspace airlock_secrets airlock_agent airlock_egress_policy)
 set(AIRLOCK_LAYER_UI airlock_ui airlock_preview)
-set(AIRLOCK_LAYER_SANDBOXES airlock_isolate airlock_microvm airlock_guest_protocol airlock_wire airlock_egress)
+set(AIRLOCK_LAYER_SANDBOXES airlock_isolate airlock_microvm airlock_guest_protocol airlock_wire airlock_egress
+    airlock_browser)
 set(AIRLOCK_LAYER_APP airlock_app_wiring airlock_cli airlock)
 # Names that stand for V8 or libvirt, also when linked as a bare library or path.
 set(_layer_v8_regex "^(V8::V8|.*[/]?lib(node|v8|v8_libplatform)\\.(so|a|dylib).*)$")

@@ -41,6 +41,8 @@ ALLOWED = {
     "sandbox/microvm": ["core/sandbox", "core/util", "sandbox/guest/protocol", "sandbox/wire"],
     # Its audit records become the session's events (core/events' payloads).
     "sandbox/egress": ["core/egress", "core/events", "core/project", "core/sandbox", "core/util"],
+    # The browser reaches the network only through an EgressFetch (core/sandbox).
+    "sandbox/browser": ["core/sandbox", "core/util"],
     "sandbox": ["core/sandbox", "core/util"],
     "ui": ["core", "ui"],
     "app": ["core", "ui", "sandbox", "app"],
