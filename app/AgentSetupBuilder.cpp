@@ -1,5 +1,7 @@
 #include "app/AgentSetupBuilder.h"
 
+#include "app/BrowserTools.h"
+
 #include "core/agent/SideEvents.h"
 #include "core/project/PolicyFile.h"
 #include "core/project/RuleToolCheck.h"
@@ -145,7 +147,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
     }
 
     std::optional<SessionEgress> egress;
-    if (!c.toolFiles.isEmpty() || c.sandbox == QLatin1String("microvm")) {
+    if (!c.toolFiles.isEmpty() || c.sandbox == QLatin1String("microvm") || c.browser) {
         auto side = std::make_shared<SideEvents>();
         auto made = makeSessionEgress(c, p.apiKey, [side](const EgressAuditRecord &record) {
             side->post(EventKind::Egress, record.toEvent().toJson());
@@ -212,6 +214,11 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             setup.tools.push_back(std::move(t));
         }
     }
+    if (c.browser)
+        BrowserTools::add(setup, c, egress->gate,
+                          !setup.workspaceDir.isEmpty() ? setup.workspaceDir
+                          : !c.workspace.isEmpty()      ? QFileInfo(c.workspace).absoluteFilePath()
+                                                        : QDir::currentPath());
     if (c.toolTimeoutMs > 0)
         for (AgentTool &t : setup.tools)
             t.timeoutMs = c.toolTimeoutMs;

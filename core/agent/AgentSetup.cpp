@@ -59,6 +59,8 @@ AgentChoices AgentChoices::overriddenBy(const AgentChoices &over) const
         c.checkpointMaxMb = over.checkpointMaxMb;
     if (!over.egress.rules().isEmpty() || !over.egress.bindings().isEmpty())
         c.egress = over.egress;
+    if (over.browser)
+        c.browser = true;
     if (!over.secretEnv.isEmpty())
         c.secretEnv = over.secretEnv;
     return c;

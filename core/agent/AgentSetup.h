@@ -64,6 +64,9 @@ struct AgentChoices {
     // The project's "secrets": each name's environment variable, empty for the
     // keychain entry "secret:NAME" (SecretResolver).
     QMap<QString, QString> secretEnv;
+    // The browser tools (a headless Chromium per session, its traffic through the
+    // session's egress gate): the project's "browser".
+    bool browser = false;
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
     // These choices, with every field `over` sets taking its place.

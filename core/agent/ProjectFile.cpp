@@ -145,6 +145,8 @@ Status ProjectFile::applyTo(const QString &projectDir, AgentChoices &c)
         c.checkpointMaxMb = p.checkpoints.maxMb;
     c.projectRules = p.rules;
     c.egress = p.egress; // only a project file says what may leave
+    if (p.browser)
+        c.browser = *p.browser;
     for (auto it = p.secrets.begin(); it != p.secrets.end(); ++it)
         c.secretEnv.insert(it.key(), it.value().env);
     if (!p.readOnlyTools.isEmpty())

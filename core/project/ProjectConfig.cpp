@@ -126,7 +126,8 @@ QStringList ProjectConfig::knownKeys()
             QStringLiteral("base_url"), QStringLiteral("api_key_env"), QStringLiteral("tools"),
             QStringLiteral("sandbox"),  QStringLiteral("workspace"),   QStringLiteral("policy"),
             QStringLiteral("limits"),   QStringLiteral("vm"),          QStringLiteral("checkpoints"),
-            QStringLiteral("egress"),   QStringLiteral("bindings"),    QStringLiteral("secrets")};
+            QStringLiteral("egress"),   QStringLiteral("bindings"),    QStringLiteral("secrets"),
+            QStringLiteral("browser")};
 }
 
 Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QString &source)
@@ -166,6 +167,15 @@ Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QStrin
     }
     config.sandbox = r.string(p, QString(), "sandbox", {QStringLiteral("isolate"), QStringLiteral("microvm")});
     config.workspace = r.string(p, QString(), "workspace");
+    if (p.contains(u"browser")) {
+        const QJsonValue browser = p.value(u"browser");
+        if (browser.isBool())
+            config.browser = browser.toBool();
+        else
+            r.error(QStringLiteral("browser"),
+                    QStringLiteral("must be true or false (whether the agent gets the browser tools), not %1")
+                        .arg(Reader::typeName(browser)));
+    }
 
     if (p.contains(u"tools")) {
         const QJsonValue tools = p.value(u"tools");

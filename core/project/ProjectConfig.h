@@ -20,7 +20,8 @@
 //     "egress": {"rules": [ … ]},         // see EgressRule, EgressPolicy
 //     "bindings": {"BILLING": {"type": "service", "url": "https://…"}}, // see EgressBinding
 //     "secrets": {"BILLING_TOKEN": {"env": "BILLING_TOKEN"}, // from that variable
-//                 "GITHUB_TOKEN": {}}                        // from the keychain
+//                 "GITHUB_TOKEN": {}},                       // from the keychain
+//     "browser": true                     // the browser tools (headless Chromium, through the gate)
 //   }
 // Every key has one type; an unknown key, a duplicated key or a wrong type is an
 // error naming its JSON path and line: a typo must never drop a restriction.
@@ -79,6 +80,7 @@ struct ProjectConfig {
     ProjectVm vm;
     ProjectCheckpoints checkpoints;
     EgressPolicy egress;                  // "egress" and "bindings" (see EgressPolicy)
+    std::optional<bool> browser;          // "browser": the headless Chromium tools (BrowserSandbox)
     QMap<QString, ProjectSecret> secrets; // "secrets", by name ([A-Za-z_][A-Za-z0-9_]*)
     StrictJsonDocument document;          // positions, for later errors (e.g. a tools glob matching nothing)
 

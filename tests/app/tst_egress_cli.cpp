@@ -45,6 +45,7 @@ private Q_SLOTS:
     void initTestCase();
     void cleanupTestCase();
     void aBoundServiceGetsTheCredentialAndNothingElseSeesIt();
+    void theBrowserToolsGoThroughTheSameGate();
 
 private:
     QTemporaryDir m_dir;
@@ -194,6 +195,52 @@ void TestEgressCli::aBoundServiceGetsTheCredentialAndNothingElseSeesIt()
     const QByteArray exported = exporter.readAllStandardOutput();
     QVERIFY2(exported.contains("[secret:SVC_TOKEN]"), exported.left(2000).constData());
     QVERIFY(!exported.contains(kSecret));
+}
+
+// `"browser": true`: the session's headless Chromium loads a page only through the
+// gate; a rule names the local server, and the request is an egress.request event
+// of the browser sandbox.
+void TestEgressCli::theBrowserToolsGoThroughTheSameGate()
+{
+    const QString project = m_dir.filePath(QStringLiteral("browser-project"));
+    QVERIFY(QDir().mkpath(project));
+    const QByteArray json =
+        QString::fromLatin1("{\"browser\": true, \"egress\": {\"rules\": [{\"host\": \"127.0.0.1\", "
+                            "\"scheme\": \"http\", \"port\": %1, \"methods\": [\"GET\"], "
+                            "\"decision\": \"allow\"}]}}")
+            .arg(m_port)
+            .toUtf8();
+    QFile f(project + QStringLiteral("/airlock.json"));
+    QVERIFY(f.open(QIODevice::WriteOnly) && f.write(json) == json.size());
+    f.close();
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("browser-data")));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
+    env.remove(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"));
+    QProcess call;
+    call.setProcessEnvironment(env);
+    call.setWorkingDirectory(project);
+    call.start(QStringLiteral(AIRLOCK_BIN_DIR "/airlock"),
+               {QStringLiteral("tool"), QStringLiteral("call"), QStringLiteral("browser_navigate"),
+                QStringLiteral("--project"), project, QStringLiteral("--auto-approve"), QStringLiteral("--json"),
+                QStringLiteral("--input"), QString::fromLatin1("{\"url\": \"http://127.0.0.1:%1/page\"}").arg(m_port)});
+    QVERIFY(call.waitForFinished(120000));
+    const QByteArray out = call.readAllStandardOutput();
+    QVERIFY2(call.exitCode() == 0, QByteArray(out.right(2000) + call.readAllStandardError()).constData());
+    bool recorded = false;
+    for (const QByteArray &line : out.split('\n')) {
+        const QJsonObject e = QJsonDocument::fromJson(line).object();
+        const QJsonObject p = e.value(QLatin1String("payload")).toObject();
+        if (e.value(QLatin1String("kind")).toString() == QLatin1String("egress.request") &&
+            p.value(QLatin1String("sandbox")).toString() == QLatin1String("browser") &&
+            p.value(QLatin1String("path")).toString() == QLatin1String("/page")) {
+            recorded = true;
+            QCOMPARE(p.value(QLatin1String("decision")).toString(), QStringLiteral("allow"));
+            QCOMPARE(p.value(QLatin1String("status")).toInt(), 200);
+            QCOMPARE(p.value(QLatin1String("rule")).toString(), QStringLiteral("egress.rules[0]"));
+        }
+    }
+    QVERIFY2(recorded, out.right(3000).constData());
 }
 
 QTEST_GUILESS_MAIN(TestEgressCli)

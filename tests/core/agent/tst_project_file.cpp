@@ -63,9 +63,15 @@ void TestProjectFile::readsTheProject()
     write(dir.filePath(QStringLiteral("airlock.json")), R"({
       "provider": "openai", "model": "llama3.1", "base_url": "http://127.0.0.1:11434/v1",
       "tools": ["tools/*.js"], "sandbox": "microvm", "workspace": "src",
-      "policy": {"rules": [{"name": "r1", "tool": "a", "decision": "allow"}]}})");
+      "policy": {"rules": [{"name": "r1", "tool": "a", "decision": "allow"}]},
+      "browser": true,
+      "bindings": {"REGION": {"type": "text", "value": "eu"}},
+      "secrets": {"TOKEN": {"env": "MY_TOKEN"}}})");
     AgentChoices c;
     QVERIFY(ProjectFile::applyTo(dir.path(), c).ok());
+    QVERIFY(c.browser);
+    QCOMPARE(c.egress.bindings().size(), 1);
+    QCOMPARE(c.secretEnv.value(QStringLiteral("TOKEN")), QStringLiteral("MY_TOKEN"));
     QCOMPARE(c.provider, QStringLiteral("openai"));
     QCOMPARE(c.model, QStringLiteral("llama3.1"));
     QCOMPARE(c.baseUrl, QStringLiteral("http://127.0.0.1:11434/v1"));
@@ -142,6 +148,7 @@ void TestProjectFile::brokenFilesAreErrorsNamingThePath_data()
     QTest::newRow("model is empty") << QByteArray(R"({"model": ""})") << "model";
     QTest::newRow("base_url not a URL") << QByteArray(R"({"base_url": "localhost:11434"})") << "base_url";
     QTest::newRow("api_key_env a number") << QByteArray(R"({"api_key_env": 1})") << "api_key_env";
+    QTest::newRow("browser a string") << QByteArray(R"({"browser": "yes"})") << "browser: must be true or false";
     QTest::newRow("unknown provider") << QByteArray(R"({"provider": "claude"})") << "provider";
     QTest::newRow("unknown sandbox") << QByteArray(R"({"sandbox": "docker"})") << "sandbox";
     QTest::newRow("workspace null") << QByteArray(R"({"workspace": null})") << "workspace";
