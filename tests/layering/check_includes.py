@@ -38,7 +38,8 @@ ALLOWED = {
     "sandbox/wire": [],  # the framing both private wires share: no Qt, nothing else
     "sandbox/guest": ["sandbox/wire"],  # the guest agent and its protocol: no Qt, nothing of the host
     "sandbox/isolate": ["core/sandbox", "core/util", "sandbox/wire"],
-    "sandbox/microvm": ["core/sandbox", "core/util", "sandbox/guest/protocol", "sandbox/wire"],
+    # The guest's proxy ends at the session's egress gate (GuestEgressBridge).
+    "sandbox/microvm": ["core/sandbox", "core/util", "sandbox/egress", "sandbox/guest/protocol", "sandbox/wire"],
     # Its audit records become the session's events (core/events' payloads).
     "sandbox/egress": ["core/egress", "core/events", "core/project", "core/sandbox", "core/util"],
     # The browser reaches the network only through an EgressFetch (core/sandbox).

@@ -6,6 +6,7 @@
 
 #include "sandbox/egress/EgressGate.h"
 
+#include "tests/support/EgressAuditLog.h"
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -18,24 +19,13 @@
 #include <unistd.h>
 
 using namespace airlock;
+using airlock::test::EgressAuditLog;
 using airlock::test::EgressTestServer;
 using airlock::test::TestCertificate;
 
 namespace {
 
 const QString kSecret = QStringLiteral("s3cret-value-0123");
-
-struct Audit {
-    QMutex mutex;
-    QList<EgressAuditRecord> records;
-    EgressAuditSink sink()
-    {
-        return [this](const EgressAuditRecord &r) {
-            QMutexLocker lock(&mutex);
-            records << r;
-        };
-    }
-};
 
 EgressSecretResolver secrets()
 {
@@ -105,7 +95,7 @@ QByteArray rules(const QStringList &list, const QString &bindings = {})
     return QString(out + u'}').toUtf8();
 }
 
-std::unique_ptr<EgressGate> makeGate(const QByteArray &json, Audit &audit, EgressGate::Options options = {})
+std::unique_ptr<EgressGate> makeGate(const QByteArray &json, EgressAuditLog &audit, EgressGate::Options options = {})
 {
     auto gate = EgressGate::create(policyFrom(json), secrets(), audit.sink(), options);
     if (!gate) {
@@ -159,7 +149,7 @@ private Q_SLOTS:
 
     void allowedRequestGetsInjectedHeader()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(
             rules({ruleFor(m_tls->port(), QStringLiteral(R"("inject": {"X-Api-Key": "key ${secret:API_KEY}"})"),
                            QStringLiteral("https"))}),
@@ -190,7 +180,7 @@ private Q_SLOTS:
 
     void bindingRequestGoesUnderItsUrl()
     {
-        Audit audit;
+        EgressAuditLog audit;
         const QString bindings = QStringLiteral(R"({"BILLING": {"type": "service", "url": "%1/api",
             "inject": {"Authorization": "Bearer ${secret:BILLING_TOKEN}"}}})")
                                      .arg(m_tls->origin());
@@ -237,7 +227,7 @@ private Q_SLOTS:
 
     void deniedHostIsClearAndAudited()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(rules({ruleFor(m_plain->port())}), audit);
         QVERIFY(gate);
         auto r = gate->fetch(get(QStringLiteral("https://evil.example/")));
@@ -266,7 +256,7 @@ private Q_SLOTS:
 
     void redirectToDeniedHostIsDenied()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(rules({ruleFor(m_plain->port())}), audit);
         auto r = gate->fetch(get(m_plain->url(QStringLiteral("/redirect?to=http://evil.example/steal"))));
         QVERIFY(!r);
@@ -285,7 +275,7 @@ private Q_SLOTS:
 
     void crossOriginRedirectDropsCredentials()
     {
-        Audit audit;
+        EgressAuditLog audit;
         // Both origins allowed, both inject: the second hop gets nothing.
         auto gate = makeGate(
             rules({ruleFor(m_tls->port(), QStringLiteral(R"("inject": {"X-Api-Key": "${secret:API_KEY}"})"),
@@ -327,7 +317,7 @@ private Q_SLOTS:
 
     void sandboxCredentialsNeverReachAnInjectingRule()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(
             rules({ruleFor(m_tls->port(), QStringLiteral(R"("inject": {"Authorization": "Bearer ${secret:API_KEY}"})"),
                            QStringLiteral("https"))}),
@@ -350,7 +340,7 @@ private Q_SLOTS:
 
     void hostHeaderDoesNotMoveTheCredential()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate =
             makeGate(rules({ruleFor(m_tls->port(), QStringLiteral(R"("inject": {"X-Api-Key": "${secret:API_KEY}"})"),
                                     QStringLiteral("https")),
@@ -376,7 +366,7 @@ private Q_SLOTS:
 
     void allowedNameResolvingToPrivateAddressIsRefused()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(rules({QStringLiteral(R"({"host": "localhost", "scheme": "http", "port": %1,
                                                       "decision": "allow"})")
                                         .arg(m_plain->port()),
@@ -411,7 +401,7 @@ private Q_SLOTS:
 
     void oversizeResponseIsRefused()
     {
-        Audit audit;
+        EgressAuditLog audit;
         EgressGate::Options o;
         o.maxResponseBytes = 10000;
         auto gate = makeGate(rules({ruleFor(m_plain->port())}), audit, o);
@@ -449,7 +439,7 @@ private Q_SLOTS:
 
     void streamingDeliversTheBodyInPieces()
     {
-        Audit audit;
+        EgressAuditLog audit;
         EgressGate::Options o;
         o.maxResponseBytes = 1000; // the buffered bound does not apply to streaming
         auto gate = makeGate(rules({ruleFor(m_plain->port())}), audit, o);
@@ -483,7 +473,7 @@ private Q_SLOTS:
 
     void cancelStopsTheTransfer()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(rules({ruleFor(m_plain->port())}), audit);
         EgressRequest req = get(m_plain->url(QStringLiteral("/slow?ms=20000")));
         req.cancelled = std::make_shared<std::atomic<bool>>(false);
@@ -510,7 +500,7 @@ private Q_SLOTS:
 
     void untrustedCertificateIsRefused()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(rules({ruleFor(m_tls->port(), {}, QStringLiteral("https"))}), audit); // no extra CA
         auto r = gate->fetch(get(m_tls->url(QStringLiteral("/echo"))));
         QVERIFY(!r);
@@ -531,7 +521,7 @@ private Q_SLOTS:
 
     void redirectModesAndMethods()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(rules({ruleFor(m_plain->port())}), audit);
         EgressRequest req = get(m_plain->url(QStringLiteral("/redirect?to=/echo&code=303")));
         req.method = "POST";
@@ -576,7 +566,7 @@ private Q_SLOTS:
 
     void badRequestsAreRefusedClearly()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(rules({ruleFor(m_plain->port())}), audit);
         EgressRequest split = get(m_plain->url(QStringLiteral("/echo")));
         split.headers = {{"X-A", "1\r\nX-Injected: 2"}};
@@ -609,7 +599,7 @@ private Q_SLOTS:
 
     void tunnelsAreDecidedAndCheckedLikeFetch()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(
             rules({ruleFor(m_plain->port(), {}, QStringLiteral("https")),
                    ruleFor(m_tls->port(), QStringLiteral(R"("inject": {"X-Api-Key": "${secret:API_KEY}"})"),
@@ -668,7 +658,7 @@ private Q_SLOTS:
 
     void pathNormalisationIsWhatTheServerReceives()
     {
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = makeGate(rules({ruleFor(m_plain->port(), QStringLiteral(R"("path": "/echo/repos/")"))}), audit);
         auto ok = gate->fetch(get(m_plain->url(QStringLiteral("/echo/%72epos/./x/../y"))));
         QVERIFY2(ok, ok ? "" : qPrintable(ok.error().message));

@@ -8,6 +8,7 @@
 
 #include "sandbox/egress/MailSender.h"
 
+#include "tests/support/EgressAuditLog.h"
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -21,29 +22,13 @@
 #include <unistd.h>
 
 using namespace airlock;
+using airlock::test::EgressAuditLog;
 using airlock::test::NodeTestServer;
 using airlock::test::TestCertificate;
 
 namespace {
 
 const QString kPassword = QStringLiteral("smtp-pa55-word");
-
-struct Audit {
-    QMutex mutex;
-    QList<EgressAuditRecord> records;
-    EgressAuditSink sink()
-    {
-        return [this](const EgressAuditRecord &r) {
-            QMutexLocker lock(&mutex);
-            records << r;
-        };
-    }
-    EgressAuditRecord last()
-    {
-        QMutexLocker lock(&mutex);
-        return records.isEmpty() ? EgressAuditRecord() : records.last();
-    }
-};
 
 EgressSecretResolver secrets(const QString &password = kPassword)
 {
@@ -63,7 +48,7 @@ QByteArray project(const QString &smtp, bool login = false)
 }
 
 struct Gate {
-    Audit audit;
+    EgressAuditLog audit;
     std::unique_ptr<EgressGate> gate;
     Gate(const QByteArray &json, const QString &caFile = {}, EgressSecretResolver s = secrets())
     {

@@ -7,6 +7,7 @@
 
 #include "sandbox/egress/R2Bucket.h"
 
+#include "tests/support/EgressAuditLog.h"
 #include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -20,21 +21,10 @@
 #include <unistd.h>
 
 using namespace airlock;
+using airlock::test::EgressAuditLog;
 using airlock::test::NodeTestServer;
 
 namespace {
-
-struct Audit {
-    QMutex mutex;
-    QList<EgressAuditRecord> records;
-    EgressAuditSink sink()
-    {
-        return [this](const EgressAuditRecord &r) {
-            QMutexLocker lock(&mutex);
-            records << r;
-        };
-    }
-};
 
 QByteArray project(int port, const QString &bucket = QStringLiteral("pub"))
 {
@@ -66,7 +56,7 @@ class TestR2Bucket : public QObject {
 
     QTemporaryDir m_dir;
     std::unique_ptr<NodeTestServer> m_server;
-    Audit m_audit;
+    EgressAuditLog m_audit;
     std::unique_ptr<EgressGate> m_gate;
 
     R2Bucket bucket() const
@@ -342,7 +332,7 @@ private Q_SLOTS:
     void wrongSecretIsAClearError()
     {
         auto policy = EgressPolicy::fromJsonText(project(m_server->port()), QStringLiteral("airlock.json"));
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = EgressGate::create(*policy, secrets(QStringLiteral("not-the-secret")), audit.sink());
         QVERIFY(gate);
         auto b = R2Bucket::open(**gate, QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("isolate"), {});
@@ -375,7 +365,7 @@ private Q_SLOTS:
         // A bucket that does not exist on the server: S3's own error, named.
         auto policy = EgressPolicy::fromJsonText(project(m_server->port(), QStringLiteral("nosuch")),
                                                  QStringLiteral("airlock.json"));
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = EgressGate::create(*policy, secrets(QStringLiteral("S3RVER")), audit.sink());
         auto b = R2Bucket::open(**gate, QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("isolate"), {});
         auto put = b->put(QStringLiteral("x"), "y");
@@ -408,7 +398,7 @@ private Q_SLOTS:
         ::getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
         ::close(fd);
         auto policy = EgressPolicy::fromJsonText(project(ntohs(a.sin_port)), QStringLiteral("airlock.json"));
-        Audit audit;
+        EgressAuditLog audit;
         auto gate = EgressGate::create(*policy, secrets(QStringLiteral("S3RVER")), audit.sink());
         auto b = R2Bucket::open(**gate, QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("isolate"), {});
         auto got = b->get(QStringLiteral("x"));
