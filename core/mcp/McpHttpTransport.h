@@ -1,0 +1,78 @@
+#pragma once
+
+// The Streamable HTTP transport (MCP 2025-03-26 and later): every message is a POST
+// of its own to the server's one endpoint with Accept: application/json,
+// text/event-stream; a request's answer comes back as one JSON object or as an
+// event stream (progress, the server's own requests, then the response). The
+// Mcp-Session-Id the server hands out is sent on every later request, and
+// MCP-Protocol-Version once the handshake agreed on one. A 404 on a request that
+// carried the session id means the server ended the session
+// (Handlers::requestFailed with sessionExpired); close() ends it with a DELETE.
+//
+// Over libcurl (as the model providers), one worker thread per POST in flight, so
+// a slow tools/call does not hold up a cancellation or a ping. Not done yet: the
+// optional GET stream for messages the server sends outside any request, and
+// resuming a dropped stream with Last-Event-ID.
+
+#include "core/mcp/McpTransport.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QPair>
+#include <QUrl>
+
+#include <atomic>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace airlock {
+
+struct McpHttpOptions {
+    QUrl url;
+    QList<QPair<QByteArray, QByteArray>> headers; // added to every request (Authorization…)
+    int connectTimeoutMs = 10'000;
+    qsizetype maxBodyBytes = 64 * 1024 * 1024; // a longer answer is an error
+};
+
+class McpHttpTransport final : public McpTransport {
+public:
+    explicit McpHttpTransport(McpHttpOptions options);
+    ~McpHttpTransport() override;
+    McpHttpTransport(const McpHttpTransport &) = delete;
+    McpHttpTransport &operator=(const McpHttpTransport &) = delete;
+
+    QString describe() const override;
+    Status start(Handlers handlers) override;
+    Status send(const QJsonObject &message) override;
+    void close() override;
+    void setProtocolVersion(const QString &version) override;
+    void resetSession() override;
+
+    // The session id the server gave (empty: none yet, or the server uses none).
+    QByteArray sessionId() const;
+
+private:
+    struct Worker {
+        std::thread thread;
+        std::atomic<bool> finished{false};
+    };
+    struct Exchange;
+    void post(const QJsonObject &message);
+    void perform(Exchange &exchange);
+    void deleteSession();
+
+    McpHttpOptions m_options;
+    Handlers m_handlers;
+    mutable std::mutex m_mutex; // guards the members below
+    bool m_started = false;
+    std::atomic<bool> m_closing{false};
+    bool m_closedReported = false;
+    QByteArray m_sessionId;
+    QByteArray m_protocolVersion;
+    std::list<std::unique_ptr<Worker>> m_workers;
+    std::list<void *> m_multis; // CURLM* of the transfers running now, to wake on close()
+};
+
+} // namespace airlock
