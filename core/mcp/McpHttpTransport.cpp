@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <functional>
 
 namespace airlock {
 
@@ -32,10 +33,15 @@ struct McpHttpTransport::Exchange {
     char curlError[CURL_ERROR_SIZE] = {};
     const Handlers *handlers = nullptr;
     qsizetype maxBody = 0;
+    std::function<void(const QByteArray &)> noteSession;
 
     bool success() const { return status >= 200 && status < 300; }
     void deliver(const QJsonObject &message)
     {
+        // Before the message: the client's next request (notifications/initialized
+        // right after the initialize result) must already carry the session id.
+        if (const QByteArray sid = headers.value("mcp-session-id"); !sid.isEmpty() && success() && noteSession)
+            noteSession(sid);
         if (isRequest && message.value(QLatin1String("id")) == id && !message.contains(QLatin1String("method")))
             answered = true;
         if (handlers->message)
@@ -141,6 +147,10 @@ void McpHttpTransport::post(const QJsonObject &message)
     Exchange x;
     x.handlers = &m_handlers;
     x.maxBody = m_options.maxBodyBytes;
+    x.noteSession = [this](const QByteArray &sid) {
+        std::lock_guard lock(m_mutex);
+        m_sessionId = sid;
+    };
     x.id = message.value(QLatin1String("id"));
     x.isRequest = message.contains(QLatin1String("id")) && message.contains(QLatin1String("method"));
     x.request.url = m_options.url;
