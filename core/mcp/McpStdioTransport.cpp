@@ -66,11 +66,28 @@ bool writeAll(int fd, const QByteArray &bytes)
         done += n;
     }
     if (!ok && errno == EPIPE) {
-        const timespec zero{0, 0};
-        sigtimedwait(&pipeSet, nullptr, &zero);
+        sigset_t pending;
+        sigpending(&pending);
+        int sig = 0;
+        if (sigismember(&pending, SIGPIPE))
+            sigwait(&pipeSet, &sig); // returns at once: it is pending
     }
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
     return ok;
+}
+
+// A pipe whose ends are not inherited by other children Airlock starts.
+int cloexecPipe(int fds[2])
+{
+#ifdef __linux__
+    return ::pipe2(fds, O_CLOEXEC);
+#else
+    if (::pipe(fds) != 0)
+        return -1;
+    ::fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    ::fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+#endif
 }
 
 } // namespace
@@ -98,13 +115,13 @@ Status McpStdioTransport::start(Handlers handlers)
     m_handlers = std::move(handlers);
 
     int in[2], out[2], err[2];
-    if (::pipe2(in, O_CLOEXEC) != 0)
+    if (cloexecPipe(in) != 0)
         return Error::make(Error::Code::Io, QStringLiteral("pipe: %1").arg(QString::fromLocal8Bit(strerror(errno))));
-    if (::pipe2(out, O_CLOEXEC) != 0) {
+    if (cloexecPipe(out) != 0) {
         ::close(in[0]), ::close(in[1]);
         return Error::make(Error::Code::Io, QStringLiteral("pipe: %1").arg(QString::fromLocal8Bit(strerror(errno))));
     }
-    if (::pipe2(err, O_CLOEXEC) != 0 || ::pipe2(m_wake, O_CLOEXEC) != 0) {
+    if (cloexecPipe(err) != 0 || cloexecPipe(m_wake) != 0) {
         for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]})
             ::close(fd);
         return Error::make(Error::Code::Io, QStringLiteral("pipe: %1").arg(QString::fromLocal8Bit(strerror(errno))));

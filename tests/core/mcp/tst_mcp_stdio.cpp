@@ -5,6 +5,7 @@
 #include "McpTestSupport.h"
 
 #include "core/mcp/McpSandbox.h"
+#include "core/tools/JsonSchemaValidator.h"
 
 #include <QDir>
 #include <QFile>
@@ -265,6 +266,43 @@ private Q_SLOTS:
                  qPrintable(r.error().message));
         QTRY_VERIFY2_WITH_TIMEOUT(log.contains(QStringLiteral(": timed out")), qPrintable(log.text()), 10'000);
         QVERIFY(client->ping());
+
+        // A call stopped by the person: the server hears why, the caller returns at once.
+        McpCallOptions keyed;
+        keyed.cancelKey = QStringLiteral("stop-me");
+        std::optional<Result<McpToolResult>> stopped;
+        std::thread call([&] { stopped = client->callTool(QStringLiteral("hang"), {}, keyed); });
+        // The request is in flight once the server has it; cancel() before that is a no-op,
+        // so it is repeated until the call returns.
+        while (true) {
+            client->cancel(QStringLiteral("stop-me"));
+            if (log.contains(QStringLiteral(": the person stopped the call")))
+                break;
+            QTest::qWait(20);
+        }
+        call.join();
+        QVERIFY(stopped && !*stopped);
+        QVERIFY2(stopped->error().message.contains(QLatin1String("was cancelled")),
+                 qPrintable(stopped->error().message));
+    }
+
+    void realSchemasAreEnforceable()
+    {
+        // The registry refuses a tool whose input schema it cannot enforce: every
+        // tool of both real servers must pass, or it could not be offered.
+        QTemporaryDir dir;
+        const QString root = QDir(dir.path()).canonicalPath();
+        auto fs = stdioClient(QStringLiteral(AIRLOCK_NODE), {serverScript("server-filesystem"), root}, nullptr);
+        QVERIFY(fs->connect());
+        auto fsTools = fs->listTools();
+        QVERIFY(fsTools);
+        auto evTools = m_everything->listTools();
+        QVERIFY(evTools);
+        QStringList refused;
+        for (const McpTool &t : *fsTools + *evTools)
+            if (const Status s = JsonSchemaValidator::checkSchema(t.inputSchema); !s)
+                refused << t.name + QStringLiteral(": ") + s.error().message;
+        QVERIFY2(refused.isEmpty(), qPrintable(refused.join(u'\n')));
     }
 
     void fakeServerRequests()
