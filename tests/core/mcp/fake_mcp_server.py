@@ -4,15 +4,21 @@ of tools/list, another protocol version, a line that is not JSON, an answer that
 is neither result nor error, a request never answered, the server's own requests
 (roots/list, sampling), a list that changes, an exit mid-call.
 
-Usage: fake_mcp_server.py [--version V]   (V: the protocolVersion it answers; default
+Usage: fake_mcp_server.py [--version V] [--stubborn]   (V: the protocolVersion it answers; default
 the client's). What it receives that matters (cancellations, answers to its own
 requests) it reports on stderr, which the client logs.
 """
 
 import json
+import signal
 import sys
+import time
 
 version = None
+# --stubborn: ignores SIGTERM and stays after stdin closes, as a hung server would.
+stubborn = "--stubborn" in sys.argv
+if stubborn:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 if "--version" in sys.argv:
     version = sys.argv[sys.argv.index("--version") + 1]
 
@@ -115,3 +121,6 @@ for raw in sys.stdin:
             send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32602, "message": "Unknown tool: " + name}})
     else:
         send({"jsonrpc": "2.0", "id": rid, "error": {"code": -32601, "message": "Method not found"}})
+
+while stubborn:
+    time.sleep(1)

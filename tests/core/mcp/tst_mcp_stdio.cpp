@@ -355,6 +355,66 @@ private Q_SLOTS:
                  qPrintable(r.error().message));
     }
 
+    void stubbornServerIsKilledOnClose()
+    {
+        Log log;
+        McpStdioTransport *transport = nullptr;
+        auto client = stdioClient(QStringLiteral(AIRLOCK_PYTHON3),
+                                  {fake("fake_mcp_server.py"), QStringLiteral("--stubborn")}, &log, &transport);
+        QVERIFY(client->connect());
+        const pid_t pid = pid_t(transport->pid());
+        QVERIFY(pid > 0);
+        client->close();              // stdin closed, SIGTERM ignored: SIGKILL ends it
+        QCOMPARE(::kill(pid, 0), -1); // reaped: no such process
+        QVERIFY(client->isClosed());
+    }
+
+    void deadLeaderWithLiveGrandchild()
+    {
+        // As with npx: the process Airlock started runs the real server as its child.
+        // When the leader dies, the server still holds stdout open; the client must
+        // not wait for it.
+        Log log;
+        McpStdioTransport *transport = nullptr;
+        auto client = stdioClient(
+            QStringLiteral("/bin/sh"),
+            {QStringLiteral("-c"),
+             QStringLiteral("\"%1\" \"%2\"; true").arg(QStringLiteral(AIRLOCK_PYTHON3), fake("fake_mcp_server.py"))},
+            &log, &transport);
+        QVERIFY(client->connect());
+        const pid_t leader = pid_t(transport->pid());
+        std::optional<Result<McpToolResult>> result;
+        std::thread call([&] { result = client->callTool(QStringLiteral("hang"), {}); });
+        QTest::qWait(100); // most likely in flight by now; if not, it fails on the closed transport alike
+        ::kill(leader, SIGKILL);
+        call.join();
+        QVERIFY(result && !*result);
+        QVERIFY2(result->error().message.contains(QLatin1String("killed by signal 9")),
+                 qPrintable(result->error().message));
+    }
+
+    void concurrentCalls()
+    {
+        // One client, many worker threads: each gets its own answer.
+        std::vector<std::thread> threads;
+        std::mutex mutex;
+        QStringList answers;
+        for (int i = 0; i < 8; ++i)
+            threads.emplace_back([&, i] {
+                auto r =
+                    m_everything->callTool(QStringLiteral("echo"), {{QStringLiteral("message"), QString::number(i)}});
+                std::lock_guard lock(mutex);
+                answers << (r ? r->toText() : r.error().message);
+            });
+        for (std::thread &t : threads)
+            t.join();
+        answers.sort();
+        QStringList expected;
+        for (int i = 0; i < 8; ++i)
+            expected << QStringLiteral("Echo: %1").arg(i);
+        QCOMPARE(answers, expected);
+    }
+
     void missingCommand()
     {
         auto client = stdioClient(QStringLiteral("airlock-no-such-mcp-server"), {}, nullptr);
