@@ -190,9 +190,12 @@ Status McpClient::handshake()
                                   {QStringLiteral("method"), QStringLiteral("notifications/initialized")}};
     if (Status s = m_transport->send(initialized); !s)
         return Error::make(s.error().code, QStringLiteral("%1: %2").arg(label(), s.error().message));
-    std::lock_guard lock(m_mutex);
-    m_info = info;
-    m_connected = true;
+    {
+        std::lock_guard lock(m_mutex);
+        m_info = info;
+        m_connected = true;
+    }
+    m_transport->sessionReady();
     return {};
 }
 

@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 
 namespace airlock {
@@ -34,6 +35,7 @@ struct McpHttpTransport::Exchange {
     const Handlers *handlers = nullptr;
     qsizetype maxBody = 0;
     std::function<void(const QByteArray &)> noteSession;
+    std::atomic<bool> *openFlag = nullptr; // set once a 2xx answer's headers are complete
 
     bool success() const { return status >= 200 && status < 300; }
     void deliver(const QJsonObject &message)
@@ -96,6 +98,104 @@ void McpHttpTransport::resetSession()
     m_sessionId.clear();
 }
 
+void McpHttpTransport::sessionReady()
+{
+    std::lock_guard lock(m_mutex);
+    if (!m_started || m_closing)
+        return;
+    if (m_streamRunning) {
+        m_streamRestart = true; // the loop goes on with the new session
+        return;
+    }
+    if (m_serverStream.joinable())
+        m_serverStream.join(); // it has ended (m_streamRunning is false)
+    m_streamRunning = true;
+    m_serverStream = std::thread([this] { serverStreamLoop(); });
+}
+
+void McpHttpTransport::serverStreamLoop()
+{
+    QByteArray lastEventId;
+    int failures = 0;
+    while (true) {
+        Exchange x;
+        x.handlers = &m_handlers;
+        x.maxBody = 64 * 1024;
+        x.openFlag = &m_streamOpen;
+        x.request.method = QByteArrayLiteral("GET");
+        x.request.url = m_options.url;
+        x.request.headers = {{"accept", "text/event-stream"}};
+        {
+            std::lock_guard lock(m_mutex);
+            if (!m_sessionId.isEmpty())
+                x.request.headers.append({"mcp-session-id", m_sessionId});
+            if (!m_protocolVersion.isEmpty())
+                x.request.headers.append({"mcp-protocol-version", m_protocolVersion});
+        }
+        if (!lastEventId.isEmpty())
+            x.request.headers.append({"last-event-id", lastEventId});
+        x.request.headers.append(m_options.headers);
+        x.sse = std::make_unique<SseParser>([&x](const SseEvent &event) {
+            if (event.type != "message" || event.data.trimmed().isEmpty())
+                return;
+            const QJsonDocument doc = QJsonDocument::fromJson(event.data);
+            if (doc.isObject())
+                x.deliver(doc.object());
+            else
+                x.badEvents << QString::fromUtf8(event.data.left(200)).simplified();
+        });
+        perform(x);
+        m_streamOpen = false;
+        if (!x.sse->lastEventId().isEmpty())
+            lastEventId = x.sse->lastEventId();
+        for (const QString &bad : std::as_const(x.badEvents))
+            if (m_handlers.dropped)
+                m_handlers.dropped(QStringLiteral("an event that is not a JSON-RPC message: \"%1\"").arg(bad));
+
+        QString note;
+        {
+            std::unique_lock lock(m_mutex);
+            const bool restart = m_streamRestart;
+            m_streamRestart = false;
+            if (restart) {
+                lastEventId.clear(); // a new session: its events count anew
+                failures = 0;
+            }
+            if (m_closing) {
+                m_streamRunning = false;
+                return;
+            }
+            if (!restart && x.result == CURLE_OK && !x.success()) {
+                // 405: the server keeps no such stream; 404: the session is gone (the next
+                // request finds out and starts a new one, which opens a new stream).
+                m_streamRunning = false;
+                if (x.status != 404)
+                    note = QStringLiteral("the server keeps no stream for messages of its own (HTTP %1 to GET); "
+                                          "only answers to requests arrive")
+                               .arg(x.status);
+            } else if (!restart) {
+                failures = x.stream ? 0 : failures + 1;
+                if (failures >= 5) {
+                    m_streamRunning = false;
+                    note = QStringLiteral("gave up on the server's stream for messages of its own after 5 failed "
+                                          "tries: %1")
+                               .arg(x.curlError[0] ? QString::fromUtf8(x.curlError) : QStringLiteral("no stream"));
+                } else {
+                    const qint64 delay = std::clamp<qint64>(x.sse->retryMs().value_or(1000), 100, 30'000);
+                    m_wake.wait_for(lock, std::chrono::milliseconds(delay * (failures + 1)),
+                                    [this] { return m_closing.load(); });
+                    continue;
+                }
+            } else {
+                continue;
+            }
+        }
+        if (!note.isEmpty() && m_handlers.log)
+            m_handlers.log(note);
+        return;
+    }
+}
+
 Status McpHttpTransport::send(const QJsonObject &message)
 {
     std::lock_guard lock(m_mutex);
@@ -132,11 +232,14 @@ void McpHttpTransport::close()
             curl_multi_wakeup(static_cast<CURLM *>(multi));
         workers = std::move(m_workers);
     }
+    m_wake.notify_all();
     for (auto &w : workers)
         if (w->thread.get_id() != std::this_thread::get_id())
             w->thread.join();
         else
             w->thread.detach();
+    if (m_serverStream.joinable())
+        m_serverStream.join();
     deleteSession();
     if (m_handlers.closed)
         m_handlers.closed(Error::make(Error::Code::Io, QStringLiteral("the MCP server's connection was closed")));
@@ -276,6 +379,8 @@ void McpHttpTransport::perform(Exchange &x)
             auto *e = static_cast<Exchange *>(user);
             const size_t n = size * count;
             const QByteArrayView line = QByteArrayView(data, qsizetype(n)).trimmed();
+            if (line.isEmpty() && e->openFlag && e->success())
+                *e->openFlag = true; // the stream is open before its first event
             if (line.startsWith("HTTP/")) {
                 e->headers.clear();
                 const QList<QByteArray> parts = line.toByteArray().split(' ');

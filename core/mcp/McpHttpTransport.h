@@ -10,9 +10,11 @@
 // (Handlers::requestFailed with sessionExpired); close() ends it with a DELETE.
 //
 // Over libcurl (as the model providers), one worker thread per POST in flight, so
-// a slow tools/call does not hold up a cancellation or a ping. Not done yet: the
-// optional GET stream for messages the server sends outside any request, and
-// resuming a dropped stream with Last-Event-ID.
+// a slow tools/call does not hold up a cancellation or a ping. Once the session is
+// ready, a GET stream of its own carries what the server sends outside any request
+// (list_changed, log messages); a server that answers 405 has none, and one that
+// drops it is asked again (Last-Event-ID, the server's retry: delay). Not done
+// yet: resuming a POST's own dropped stream.
 
 #include "core/mcp/McpTransport.h"
 
@@ -22,6 +24,7 @@
 #include <QUrl>
 
 #include <atomic>
+#include <condition_variable>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -49,6 +52,10 @@ public:
     void close() override;
     void setProtocolVersion(const QString &version) override;
     void resetSession() override;
+    void sessionReady() override;
+
+    // Whether the GET stream for the server's own messages is open now.
+    bool serverStreamOpen() const { return m_streamOpen; }
 
     // The session id the server gave (empty: none yet, or the server uses none).
     QByteArray sessionId() const;
@@ -62,6 +69,7 @@ private:
     void post(const QJsonObject &message);
     void perform(Exchange &exchange);
     void deleteSession();
+    void serverStreamLoop();
 
     McpHttpOptions m_options;
     Handlers m_handlers;
@@ -73,6 +81,11 @@ private:
     QByteArray m_protocolVersion;
     std::list<std::unique_ptr<Worker>> m_workers;
     std::list<void *> m_multis; // CURLM* of the transfers running now, to wake on close()
+    std::thread m_serverStream;
+    bool m_streamRunning = false; // the GET loop runs (it clears this when it ends)
+    bool m_streamRestart = false; // a new session came while it ran: go on with that one
+    std::atomic<bool> m_streamOpen{false};
+    std::condition_variable m_wake; // close() ends the GET loop's wait between attempts
 };
 
 } // namespace airlock

@@ -57,6 +57,9 @@ public:
     virtual void setProtocolVersion(const QString &version) { (void)version; }
     // Forget the session (HTTP: Mcp-Session-Id), so the next initialize starts anew.
     virtual void resetSession() {}
+    // The handshake is done (notifications/initialized sent): HTTP opens its stream
+    // for messages the server sends outside any request.
+    virtual void sessionReady() {}
 };
 
 } // namespace airlock

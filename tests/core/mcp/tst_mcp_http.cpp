@@ -104,7 +104,16 @@ private Q_SLOTS:
         QVERIFY2(longer && !longer->isError, qPrintable(longer ? longer->toText() : longer.error().message));
         QCOMPARE(progress, 2);
         QVERIFY(client->ping());
+
+        // What the server sends outside any request (log messages) comes on the GET stream.
+        QTRY_VERIFY_WITH_TIMEOUT(transport->serverStreamOpen(), 10'000);
+        auto logging = client->callTool(QStringLiteral("toggle-simulated-logging"), {});
+        QVERIFY2(logging && !logging->isError, qPrintable(logging ? logging->toText() : logging.error().message));
+        QTRY_VERIFY2_WITH_TIMEOUT(log.contains(QStringLiteral("-level message")) ||
+                                      log.contains(QStringLiteral("level-message")),
+                                  qPrintable(log.text()), 15'000);
         client->close();
+        QVERIFY(!transport->serverStreamOpen());
         server.kill();
         server.waitForFinished();
     }
@@ -149,6 +158,9 @@ private Q_SLOTS:
         QByteArray err;
         QVERIFY2(waitFor(server, QProcess::StandardError, "DELETE", &err), err.constData());
         QVERIFY2(err.contains("tools/call version 2025-06-18"), err.constData()); // the header after the handshake
+        // This server has no GET stream (501): said once per session, nothing retried.
+        QVERIFY2(log.contains(QStringLiteral("keeps no stream for messages of its own (HTTP 501")),
+                 qPrintable(log.text()));
         server.kill();
         server.waitForFinished();
     }
