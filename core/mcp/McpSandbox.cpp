@@ -6,6 +6,8 @@
 #include <QElapsedTimer>
 #include <QJsonObject>
 
+#include <utility>
+
 namespace airlock {
 
 McpSandbox::McpSandbox(McpServerConfig config, McpSandboxOptions options)
@@ -66,10 +68,14 @@ Result<std::shared_ptr<McpClient>> McpSandbox::ensureClient(const LogSink &log)
         if (m_disposed)
             return Error::make(Error::Code::Io,
                                QStringLiteral("the MCP server \"%1\" was shut down").arg(m_config.name));
-        if (m_client && !m_client->isClosed())
-            client = m_client;
-        if (!client && log)
-            m_prepareLog = log;
+        client = m_client;
+    }
+    // Asked outside m_mutex: the client's threads take it (onLog) while holding theirs.
+    if (client && client->isClosed())
+        client.reset();
+    if (!client && log) {
+        std::lock_guard lock(m_mutex);
+        m_prepareLog = log;
     }
     if (client) {
         if (Status s = client->connect(); !s) // a new session after an expired one
@@ -99,8 +105,12 @@ Result<std::shared_ptr<McpClient>> McpSandbox::ensureClient(const LogSink &log)
     if (!listed)
         return listed.error();
     setTools(*listed);
-    std::lock_guard lock(m_mutex);
-    m_client = fresh;
+    std::shared_ptr<McpClient> old;
+    {
+        std::lock_guard lock(m_mutex);
+        old = std::exchange(m_client, fresh);
+    }
+    old.reset(); // a dead client's teardown takes its own lock: not under ours
     return fresh;
 }
 
@@ -138,8 +148,12 @@ QString McpSandbox::originalName(const QString &exposedName) const
 
 McpServerInfo McpSandbox::serverInfo() const
 {
-    std::lock_guard lock(m_mutex);
-    return m_client ? m_client->serverInfo() : McpServerInfo{};
+    std::shared_ptr<McpClient> client;
+    {
+        std::lock_guard lock(m_mutex);
+        client = m_client;
+    }
+    return client ? client->serverInfo() : McpServerInfo{};
 }
 
 Result<SandboxOutcome> McpSandbox::run(const SandboxCall &call, const LogSink &log)
