@@ -95,6 +95,12 @@ bool McpClient::isClosed() const
     return m_closed;
 }
 
+QString McpClient::closedReason() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_closedMessage;
+}
+
 McpServerInfo McpClient::serverInfo() const
 {
     std::lock_guard lock(m_mutex);

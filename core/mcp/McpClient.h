@@ -83,6 +83,8 @@ public:
     // Whether the transport is gone for good (the child exited, close() was called):
     // a new client is needed.
     bool isClosed() const;
+    // Why it closed ("the MCP server (node) exited with status 1; its last stderr: …").
+    QString closedReason() const;
     McpServerInfo serverInfo() const;
 
     // Every page of tools/list; the list is also kept (tools()).

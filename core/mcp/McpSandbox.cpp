@@ -71,8 +71,29 @@ Result<std::shared_ptr<McpClient>> McpSandbox::ensureClient(const LogSink &log)
         client = m_client;
     }
     // Asked outside m_mutex: the client's threads take it (onLog) while holding theirs.
-    if (client && client->isClosed())
+    if (client && client->isClosed()) {
+        noteFailure(client->closedReason());
         client.reset();
+        std::lock_guard lock(m_mutex);
+        m_client.reset(); // counted once
+    }
+    const int failures = [&] {
+        std::lock_guard lock(m_mutex);
+        return m_failures;
+    }();
+    if (!client) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now < m_retryAt) {
+            const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(m_retryAt - now).count();
+            return Error::make(Error::Code::Busy,
+                               QStringLiteral("the MCP server \"%1\" keeps stopping (%2 times; the last: %3); Airlock "
+                                              "starts it again in %4 s")
+                                   .arg(m_config.name)
+                                   .arg(failures)
+                                   .arg(m_lastFailure)
+                                   .arg((wait + 999) / 1000));
+        }
+    }
     if (!client && log) {
         std::lock_guard lock(m_mutex);
         m_prepareLog = log;
@@ -82,11 +103,7 @@ Result<std::shared_ptr<McpClient>> McpSandbox::ensureClient(const LogSink &log)
             return s.error();
         return client;
     }
-    const bool restart = [&] {
-        std::lock_guard lock(m_mutex);
-        return m_client != nullptr;
-    }();
-    if (restart)
+    if (failures > 0)
         onLog(QStringLiteral("starting the MCP server \"%1\" again").arg(m_config.name));
     McpClientOptions o;
     o.serverName = m_config.name;
@@ -99,11 +116,15 @@ Result<std::shared_ptr<McpClient>> McpSandbox::ensureClient(const LogSink &log)
         if (m_options.toolsChanged)
             m_options.toolsChanged(toolDescriptions());
     });
-    if (Status s = fresh->connect(); !s)
+    if (Status s = fresh->connect(); !s) {
+        noteFailure(s.error().message);
         return s.error();
+    }
     auto listed = fresh->listTools();
-    if (!listed)
+    if (!listed) {
+        noteFailure(listed.error().message);
         return listed.error();
+    }
     setTools(*listed);
     std::shared_ptr<McpClient> old;
     {
@@ -112,6 +133,19 @@ Result<std::shared_ptr<McpClient>> McpSandbox::ensureClient(const LogSink &log)
     }
     old.reset(); // a dead client's teardown takes its own lock: not under ours
     return fresh;
+}
+
+void McpSandbox::noteFailure(const QString &why)
+{
+    int failures = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        failures = ++m_failures;
+    }
+    m_lastFailure = why;
+    // The first death restarts at once; then 2 s, 4 s, … up to a minute.
+    const qint64 ms = failures < 2 ? 0 : std::min<qint64>(60'000, 1000LL << std::min(failures - 1, 6));
+    m_retryAt = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
 }
 
 Status McpSandbox::prepare(const LogSink &log)
@@ -195,6 +229,10 @@ Result<SandboxOutcome> McpSandbox::run(const SandboxCall &call, const LogSink &l
     }
     if (!result)
         return result.error();
+    {
+        std::lock_guard lock(m_mutex);
+        m_failures = 0; // it answers: the next death restarts it at once again
+    }
     SandboxOutcome outcome;
     outcome.durationMs = clock.elapsed();
     const QString text = result->toText();

@@ -8,7 +8,9 @@
 //
 // prepare() starts the server (stdio: spawns it; http: nothing to spawn) and runs
 // the handshake and tools/list. A server that died is started again on the next
-// call (no back-off yet). run() is tools/call: the result's content as text
+// call; one that keeps dying waits longer each time (none after the first death,
+// then 2 s, 4 s, … up to a minute; a call that gets an answer resets it), and a
+// call in that wait fails at once saying when the next start is. run() is tools/call: the result's content as text
 // (McpToolResult::toText) is the outcome; isError makes it a failed outcome whose
 // error is that text, so the model reads what went wrong; a protocol or transport
 // failure (the server died mid-call, timed out, answered garbage) is an Error.
@@ -26,6 +28,7 @@
 
 #include <QJsonArray>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -68,6 +71,7 @@ private:
     Result<std::shared_ptr<McpClient>> ensureClient(const LogSink &log);
     void onLog(const QString &line);
     void setTools(const QList<McpTool> &tools);
+    void noteFailure(const QString &why); // caller holds m_startMutex
 
     McpServerConfig m_config;
     McpSandboxOptions m_options;
@@ -80,6 +84,10 @@ private:
     QString m_callId; // the call whose log gets the server's stderr
     LogSink m_callLog;
     bool m_disposed = false;
+    // Restart back-off (guarded by m_startMutex; m_failures by m_mutex too).
+    int m_failures = 0; // deaths and failed starts since the last answered call
+    std::chrono::steady_clock::time_point m_retryAt;
+    QString m_lastFailure;
 };
 
 } // namespace airlock

@@ -493,6 +493,16 @@ private Q_SLOTS:
 
         auto unknown = sandbox->run({QStringLiteral("c5"), QStringLiteral("fake__nope"), {}, 5000}, log);
         QVERIFY(!unknown);
+
+        // Two deaths with no answered call between them: the next start waits (2 s),
+        // and a call meanwhile fails at once saying so.
+        QVERIFY(!sandbox->run({QStringLiteral("c6"), QStringLiteral("fake__die"), {}, 5000}, log));
+        QVERIFY(!sandbox->run({QStringLiteral("c7"), QStringLiteral("fake__die"), {}, 5000}, log));
+        auto waiting = sandbox->run({QStringLiteral("c8"), QStringLiteral("fake__echo"), {}, 5000}, log);
+        QVERIFY(!waiting);
+        QVERIFY2(waiting.error().message.contains(QLatin1String("keeps stopping (2 times")) &&
+                     waiting.error().message.contains(QLatin1String("starts it again in")),
+                 qPrintable(waiting.error().message));
         sandbox->dispose();
     }
 
