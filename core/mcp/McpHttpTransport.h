@@ -76,7 +76,6 @@ private:
     mutable std::mutex m_mutex; // guards the members below
     bool m_started = false;
     std::atomic<bool> m_closing{false};
-    bool m_closedReported = false;
     QByteArray m_sessionId;
     QByteArray m_protocolVersion;
     std::list<std::unique_ptr<Worker>> m_workers;
