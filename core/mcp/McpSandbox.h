@@ -38,6 +38,9 @@ namespace airlock {
 struct McpSandboxOptions {
     QStringList roots;             // offered to the server as roots (the session workspace)
     int requestTimeoutMs = 30'000; // handshake and lists
+    // The server may change files in the session's workspace (a host server rooted
+    // there, such as server-filesystem): the agent then records what each call changed.
+    bool sharesWorkspace = false;
     // After notifications/tools/list_changed and a new tools/list: the new
     // descriptions (the registry may offer them from its next turn on).
     std::function<void(const QJsonArray &descriptions)> toolsChanged;
@@ -49,6 +52,7 @@ public:
     ~McpSandbox() override;
 
     QString kind() const override { return QStringLiteral("mcp"); }
+    bool sharesWorkspace() const override { return m_options.sharesWorkspace; }
     Status prepare(const LogSink &log = {}) override;
     Result<SandboxOutcome> run(const SandboxCall &call, const LogSink &log) override;
     void cancel(const QString &callId) override;
