@@ -12,7 +12,7 @@
 #    links libvirt, and keeps it out of its usage requirements.
 
 set(AIRLOCK_LAYER_CORE airlock_core airlock_providers airlock_policy airlock_project airlock_tools
-    airlock_workspace airlock_secrets airlock_agent airlock_egress_policy)
+    airlock_workspace airlock_secrets airlock_agent airlock_egress_policy airlock_mcp)
 set(AIRLOCK_LAYER_UI airlock_ui airlock_preview)
 set(AIRLOCK_LAYER_SANDBOXES airlock_isolate airlock_microvm airlock_guest_protocol airlock_wire airlock_egress
     airlock_browser)

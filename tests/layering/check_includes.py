@@ -34,6 +34,10 @@ ALLOWED = {
     # egress policy (core/egress: rules, no I/O) to the composition root.
     "core/agent": ["core/egress", "core/events", "core/policy", "core/project", "core/providers", "core/sandbox",
                    "core/storage", "core/tools", "core/util", "core/workspace"],
+    # The MCP client reaches HTTP servers the providers' way (CurlTransfer,
+    # HttpRequest, SseParser), reads JSON paths with the project's JsonPath.h, and
+    # offers a server as a Sandbox (core's interface).
+    "core/mcp": ["core/project", "core/providers", "core/sandbox", "core/util"],
     "core": [],  # a new core folder starts with no edges
     "sandbox/wire": [],  # the framing both private wires share: no Qt, nothing else
     "sandbox/guest": ["sandbox/wire"],  # the guest agent and its protocol: no Qt, nothing of the host
@@ -54,8 +58,8 @@ SYSTEM_RULES = [
     (re.compile(r"^(v8\.h|v8-[^/]*\.h|libplatform/)"), ["sandbox/isolate/jsd/", "sandbox/isolate/V8Platform."],
      "only the isolate helper (airlock-jsd) embeds V8"),
     (re.compile(r"^libvirt/"), ["sandbox/microvm/"], "only the microVM library talks to libvirt"),
-    (re.compile(r"^curl/"), ["core/providers/", "sandbox/egress/"],
-     "only the providers and the egress gate call libcurl"),
+    (re.compile(r"^curl/"), ["core/providers/", "core/mcp/", "sandbox/egress/"],
+     "only the providers, the MCP client and the egress gate call libcurl"),
 ]
 
 QUOTED = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
