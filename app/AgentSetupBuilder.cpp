@@ -1,6 +1,7 @@
 #include "app/AgentSetupBuilder.h"
 
 #include "app/BrowserTools.h"
+#include "app/McpTools.h"
 
 #include "core/agent/SideEvents.h"
 #include "core/project/PolicyFile.h"
@@ -214,11 +215,15 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             setup.tools.push_back(std::move(t));
         }
     }
+    // Where the browser's screenshots and downloads go and what MCP servers get as
+    // their root: the VM's shared folder, else the chosen workspace, else here.
+    const QString toolWorkspace = !setup.workspaceDir.isEmpty() ? setup.workspaceDir
+                                  : !c.workspace.isEmpty()      ? QFileInfo(c.workspace).absoluteFilePath()
+                                                                : QDir::currentPath();
     if (c.browser)
-        BrowserTools::add(setup, c, egress->gate,
-                          !setup.workspaceDir.isEmpty() ? setup.workspaceDir
-                          : !c.workspace.isEmpty()      ? QFileInfo(c.workspace).absoluteFilePath()
-                                                        : QDir::currentPath());
+        BrowserTools::add(setup, c, egress->gate, toolWorkspace);
+    if (Status servers = McpTools::add(setup, c, toolWorkspace); !servers)
+        return servers.error();
     if (c.toolTimeoutMs > 0)
         for (AgentTool &t : setup.tools)
             t.timeoutMs = c.toolTimeoutMs;

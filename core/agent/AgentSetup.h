@@ -67,6 +67,9 @@ struct AgentChoices {
     // The browser tools (a headless Chromium per session, its traffic through the
     // session's egress gate): the project's "browser".
     bool browser = false;
+    // The project's "mcpServers" as written (McpServerConfig reads them): each
+    // server's tools join the session's.
+    QJsonObject mcpServers;
 
     static AgentChoices fromEnvironment(); // AIRLOCK_PROVIDER, AIRLOCK_MODEL, … for the window
     // These choices, with every field `over` sets taking its place.

@@ -147,6 +147,7 @@ Status ProjectFile::applyTo(const QString &projectDir, AgentChoices &c)
     c.egress = p.egress; // only a project file says what may leave
     if (p.browser)
         c.browser = *p.browser;
+    c.mcpServers = p.mcpServers;
     for (auto it = p.secrets.begin(); it != p.secrets.end(); ++it)
         c.secretEnv.insert(it.key(), it.value().env);
     if (!p.readOnlyTools.isEmpty())

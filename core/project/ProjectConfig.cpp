@@ -127,7 +127,7 @@ QStringList ProjectConfig::knownKeys()
             QStringLiteral("sandbox"),  QStringLiteral("workspace"),   QStringLiteral("policy"),
             QStringLiteral("limits"),   QStringLiteral("vm"),          QStringLiteral("checkpoints"),
             QStringLiteral("egress"),   QStringLiteral("bindings"),    QStringLiteral("secrets"),
-            QStringLiteral("browser")};
+            QStringLiteral("browser"),  QStringLiteral("mcpServers")};
 }
 
 Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QString &source)
@@ -167,6 +167,18 @@ Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QStrin
     }
     config.sandbox = r.string(p, QString(), "sandbox", {QStringLiteral("isolate"), QStringLiteral("microvm")});
     config.workspace = r.string(p, QString(), "workspace");
+    if (p.contains(u"mcpServers")) {
+        // Read whole (both shapes, ${VAR} expansion) by McpServerConfig when the
+        // session is built; here only its type, so the file fails early and at its line.
+        const QJsonValue servers = p.value(u"mcpServers");
+        if (servers.isObject())
+            config.mcpServers = servers.toObject();
+        else
+            r.error(QStringLiteral("mcpServers"),
+                    QStringLiteral("must be an object {\"name\": {\"command\": …} | {\"type\": \"http\", "
+                                   "\"url\": …}}, not %1")
+                        .arg(Reader::typeName(servers)));
+    }
     if (p.contains(u"browser")) {
         const QJsonValue browser = p.value(u"browser");
         if (browser.isBool())

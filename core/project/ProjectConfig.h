@@ -21,7 +21,8 @@
 //     "bindings": {"BILLING": {"type": "service", "url": "https://…"}}, // see EgressBinding
 //     "secrets": {"BILLING_TOKEN": {"env": "BILLING_TOKEN"}, // from that variable
 //                 "GITHUB_TOKEN": {}},                       // from the keychain
-//     "browser": true                     // the browser tools (headless Chromium, through the gate)
+//     "browser": true,                    // the browser tools (headless Chromium, through the gate)
+//     "mcpServers": {"fs": {"command": "npx", "args": [...]}} // see McpServerConfig
 //   }
 // Every key has one type; an unknown key, a duplicated key or a wrong type is an
 // error naming its JSON path and line: a typo must never drop a restriction.
@@ -81,6 +82,7 @@ struct ProjectConfig {
     ProjectCheckpoints checkpoints;
     EgressPolicy egress;                  // "egress" and "bindings" (see EgressPolicy)
     std::optional<bool> browser;          // "browser": the headless Chromium tools (BrowserSandbox)
+    QJsonObject mcpServers;               // "mcpServers" as written (McpServerConfig reads it)
     QMap<QString, ProjectSecret> secrets; // "secrets", by name ([A-Za-z_][A-Za-z0-9_]*)
     StrictJsonDocument document;          // positions, for later errors (e.g. a tools glob matching nothing)
 
