@@ -1,5 +1,7 @@
 #include "app/AgentSetupBuilder.h"
 
+#include "app/BindingHostFactory.h"
+
 #include "core/agent/SideEvents.h"
 #include "core/project/PolicyFile.h"
 #include "core/project/RuleToolCheck.h"
@@ -80,6 +82,16 @@ QStringList serviceBindings(const EgressPolicy &policy)
         if (b.type == EgressBinding::Type::Service)
             names << b.name;
     return names;
+}
+
+// The r2 and email bindings, as the isolate makes them into env objects.
+QJsonObject objectBindings(const EgressPolicy &policy)
+{
+    QJsonObject out;
+    for (const EgressBinding &b : policy.bindings())
+        if (b.type == EgressBinding::Type::R2 || b.type == EgressBinding::Type::Email)
+            out.insert(b.name, EgressBinding::typeName(b.type));
+    return out;
 }
 
 } // namespace
@@ -164,6 +176,8 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             isolate = std::make_shared<IsolateSandbox>();
             isolate->setEgress([gate = egress->gate](const EgressRequest &request) { return gate->fetch(request); });
             isolate->setServiceBindings(serviceBindings(c.egress));
+            isolate->setBindingHost(BindingHostFactory::make(egress->gate));
+            isolate->setObjectBindings(objectBindings(c.egress));
         }
         auto described = isolate->loadToolFile(file);
         if (!described)
