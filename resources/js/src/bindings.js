@@ -16,6 +16,7 @@ const ReflectApply = Reflect.apply;
 const ObjectFreeze = Object.freeze;
 const ObjectSetPrototypeOf = Object.setPrototypeOf;
 const ObjectKeys = Object.keys;
+const ObjectDefineProperty = Object.defineProperty;
 const ObjectPrototypeHasOwnProperty = Object.prototype.hasOwnProperty;
 const ArrayIsArray = Array.isArray;
 const JSONParse = JSON.parse;
@@ -49,6 +50,12 @@ function list() {
 
 function append(items, value) {
   items[items.length] = value;
+}
+
+// Sets an own data property without consulting a setter a tool may have put on
+// Object.prototype or Array.prototype (answers are built on the host's path).
+function define(object, key, value) {
+  ObjectDefineProperty(object, key, { __proto__: null, value, writable: true, enumerable: true, configurable: true });
 }
 
 // A member the host's JSON has itself (never one a tool put on Object.prototype).
@@ -183,8 +190,8 @@ export function createBindings(deps) {
     const md5 = own(json, "md5");
     const sha256 = own(json, "sha256");
     const out = {};
-    if (typeof md5 === "string") out.md5 = hexToBuffer(md5);
-    if (typeof sha256 === "string") out.sha256 = hexToBuffer(sha256);
+    if (typeof md5 === "string") define(out, "md5", hexToBuffer(md5));
+    if (typeof sha256 === "string") define(out, "sha256", hexToBuffer(sha256));
     ObjectSetPrototypeOf(out, {
       toJSON() {
         const hex = {};
@@ -200,10 +207,10 @@ export function createBindings(deps) {
     const out = {};
     for (let i = 0; i < HTTP_METADATA_HEADERS.length; ++i) {
       const v = own(json, HTTP_METADATA_HEADERS[i][0]);
-      if (typeof v === "string") out[HTTP_METADATA_HEADERS[i][0]] = v;
+      if (typeof v === "string") define(out, HTTP_METADATA_HEADERS[i][0], v);
     }
     const expiry = own(json, "cacheExpiry");
-    if (typeof expiry === "number") out.cacheExpiry = new DateCtor(expiry);
+    if (typeof expiry === "number") define(out, "cacheExpiry", new DateCtor(expiry));
     return out;
   }
 
@@ -211,7 +218,7 @@ export function createBindings(deps) {
     const out = {};
     if (json === null || typeof json !== "object") return out;
     const keys = ObjectKeys(json);
-    for (let i = 0; i < keys.length; ++i) if (typeof json[keys[i]] === "string") out[keys[i]] = json[keys[i]];
+    for (let i = 0; i < keys.length; ++i) if (typeof json[keys[i]] === "string") define(out, keys[i], json[keys[i]]);
     return out;
   }
 
@@ -222,21 +229,21 @@ export function createBindings(deps) {
         const v = own(json, k);
         return typeof v === "string" ? v : "";
       };
-      this.key = str("key");
-      this.version = str("version");
+      define(this, "key", str("key"));
+      define(this, "version", str("version"));
       const size = own(json, "size");
-      this.size = typeof size === "number" ? size : 0;
-      this.etag = str("etag");
-      this.httpEtag = str("httpEtag");
+      define(this, "size", typeof size === "number" ? size : 0);
+      define(this, "etag", str("etag"));
+      define(this, "httpEtag", str("httpEtag"));
       const uploaded = own(json, "uploaded");
-      this.uploaded = new DateCtor(typeof uploaded === "number" ? uploaded : 0);
-      this.httpMetadata = httpMetadataOf(own(json, "httpMetadata"));
-      this.customMetadata = stringRecord(own(json, "customMetadata"));
+      define(this, "uploaded", new DateCtor(typeof uploaded === "number" ? uploaded : 0));
+      define(this, "httpMetadata", httpMetadataOf(own(json, "httpMetadata")));
+      define(this, "customMetadata", stringRecord(own(json, "customMetadata")));
       const range = own(json, "range");
       if (range !== undefined && range !== null && typeof range === "object")
-        this.range = { offset: own(range, "offset"), length: own(range, "length") };
-      this.checksums = checksumsOf(own(json, "checksums"));
-      this.storageClass = str("storageClass") || "Standard";
+        define(this, "range", { offset: own(range, "offset"), length: own(range, "length") });
+      define(this, "checksums", checksumsOf(own(json, "checksums")));
+      define(this, "storageClass", str("storageClass") || "Standard");
     }
     // Sets the object's HTTP metadata on a Headers (for a Response serving it).
     writeHttpMetadata(headers) {
@@ -465,13 +472,14 @@ export function createBindings(deps) {
             call(name, "r2", "list", { options: opts }, "", (json) => {
               const objects = [];
               const given = own(json, "objects");
-              if (ArrayIsArray(given)) for (let i = 0; i < given.length; ++i) objects[i] = new R2Object(INTERNAL, given[i]);
+              if (ArrayIsArray(given)) for (let i = 0; i < given.length; ++i) define(objects, i, new R2Object(INTERNAL, given[i]));
               const prefixes = [];
               const p = own(json, "delimitedPrefixes");
-              if (ArrayIsArray(p)) for (let i = 0; i < p.length; ++i) if (typeof p[i] === "string") prefixes[prefixes.length] = p[i];
+              if (ArrayIsArray(p))
+                for (let i = 0; i < p.length; ++i) if (typeof p[i] === "string") define(prefixes, prefixes.length, p[i]);
               const out = { objects, truncated: own(json, "truncated") === true, delimitedPrefixes: prefixes };
               const cursor = own(json, "cursor");
-              if (out.truncated && typeof cursor === "string") out.cursor = cursor;
+              if (out.truncated && typeof cursor === "string") define(out, "cursor", cursor);
               return out;
             }),
           );
