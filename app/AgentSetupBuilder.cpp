@@ -1,5 +1,6 @@
 #include "app/AgentSetupBuilder.h"
 
+#include "app/BindingHostFactory.h"
 #include "app/BrowserTools.h"
 #include "app/McpTools.h"
 
@@ -85,6 +86,16 @@ QStringList serviceBindings(const EgressPolicy &policy)
     return names;
 }
 
+// The r2 and email bindings, as the isolate makes them into env objects.
+QJsonObject objectBindings(const EgressPolicy &policy)
+{
+    QJsonObject out;
+    for (const EgressBinding &b : policy.bindings())
+        if (b.type == EgressBinding::Type::R2 || b.type == EgressBinding::Type::Email)
+            out.insert(b.name, EgressBinding::typeName(b.type));
+    return out;
+}
+
 } // namespace
 
 Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
@@ -167,6 +178,8 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             isolate = std::make_shared<IsolateSandbox>();
             isolate->setEgress([gate = egress->gate](const EgressRequest &request) { return gate->fetch(request); });
             isolate->setServiceBindings(serviceBindings(c.egress));
+            isolate->setBindingHost(BindingHostFactory::make(egress->gate));
+            isolate->setObjectBindings(objectBindings(c.egress));
         }
         auto described = isolate->loadToolFile(file);
         if (!described)

@@ -11,12 +11,16 @@
 // log text, error stack), so large values never pass through a JSON parser.
 //
 // Messages, app → helper:
-//   run    {id, file, tool, input, env, timeoutMs, memoryMb, resultLimit, services}
-//                                 body: source; services: binding names (env.NAME.fetch)
+//   run    {id, file, tool, input, env, timeoutMs, memoryMb, resultLimit, services, objects}
+//                                 body: source; services: binding names (env.NAME.fetch);
+//                                 objects: {NAME: "r2" | "email"} (env.NAME objects)
 //   schema {id, file, timeoutMs}                                            body: source
 //   cancel {id}
 //   op_result {id, op, ok: true, response: {status, statusText, headers: [[k, v]…],
 //              url, redirected}}  body: the response body (at most 32 MiB)
+//   op_result {id, op, ok: true, value: [JSON value], hasBody}  a binding call's answer
+//              (value: R2Object, list result, {messageId} or null, wrapped in a one-element
+//              array); body: the object's bytes for an r2 get (hasBody)
 //   op_result {id, op, ok: false, message}  the request was refused or failed
 // helper → app:
 //   ready  {pid, v8, seccomp, lockdown, snapshot}  once, after lock-down, pool warm
@@ -25,6 +29,10 @@
 //           redirect, timeoutMs}} body: the request body (at most 16 MiB); `op`
 //                                 numbers the call's host operations (at most 16 in
 //                                 flight); the app answers with op_result
+//   op     {id, op, kind: "binding", binding: {name, kind: "r2" | "email", action: "put" |
+//           "get" | "head" | "delete" | "list" | "send" | "sendRaw", args: {…}, timeoutMs}}
+//                                 body: the put value or raw message (at most 16 MiB);
+//                                 numbered and bounded with the fetches (BindingCall.h)
 //   op_cancel {id, op}            the tool aborted the request: stop it, answer nothing
 //   result {id, isString, us}     body: the result (a string, or JSON text)
 //   schema {id, us}               body: JSON array of tool descriptions

@@ -71,7 +71,8 @@ struct IsolateClient::Pending {
     LogFn log;
     quint64 generation = 0;
     EgressFetch fetch;
-    // The call's fetches in flight (op number → its cancel flag), under `mutex`.
+    BindingHost bindings;
+    // The call's fetches and binding calls in flight (op number → its cancel flag), under `mutex`.
     std::map<int, std::shared_ptr<std::atomic<bool>>> ops;
 };
 
@@ -113,6 +114,8 @@ void IsolateClient::cancelOps(Pending &pending)
 void IsolateClient::startOp(const std::shared_ptr<Pending> &pending, quint64 generation, Frame op)
 {
     const QJsonObject &h = op.header;
+    if (h.value(QStringLiteral("kind")).toString() == QLatin1String("binding"))
+        return startBindingOp(pending, generation, std::move(op));
     const qint64 id = h.value(QStringLiteral("id")).toInteger();
     const int number = h.value(QStringLiteral("op")).toInt();
     auto cancelled = std::make_shared<std::atomic<bool>>(false);
@@ -164,6 +167,70 @@ void IsolateClient::startOp(const std::shared_ptr<Pending> &pending, quint64 gen
                                 {QStringLiteral("headers"), headerArray(answer->headers)},
                                 {QStringLiteral("url"), answer->url},
                                 {QStringLiteral("redirected"), answer->redirected}};
+                result.body = std::move(answer->body);
+            }
+        }
+        bool wanted;
+        {
+            std::lock_guard lock(pending->mutex);
+            pending->ops.erase(number);
+            wanted = !pending->finished && !request.cancelled->load();
+        }
+        if (wanted)
+            sendOpResult(generation, result);
+    });
+}
+
+void IsolateClient::startBindingOp(const std::shared_ptr<Pending> &pending, quint64 generation, Frame op)
+{
+    const QJsonObject &h = op.header;
+    const qint64 id = h.value(QStringLiteral("id")).toInteger();
+    const int number = h.value(QStringLiteral("op")).toInt();
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    {
+        std::lock_guard lock(pending->mutex);
+        if (pending->finished)
+            return;
+        pending->ops[number] = cancelled;
+    }
+    BindingRequest request;
+    const QJsonObject b = h.value(QStringLiteral("binding")).toObject();
+    request.binding = b.value(QStringLiteral("name")).toString();
+    request.kind = b.value(QStringLiteral("kind")).toString();
+    request.action = b.value(QStringLiteral("action")).toString();
+    request.args = b.value(QStringLiteral("args")).toObject();
+    request.timeoutMs = std::max(1, b.value(QStringLiteral("timeoutMs")).toInt(30000));
+    request.body = std::move(op.body);
+    request.cancelled = cancelled;
+
+    m_ops->submit([this, pending, generation, id, number, request = std::move(request)] {
+        Frame result;
+        result.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("op_result")},
+                                    {QStringLiteral("id"), id},
+                                    {QStringLiteral("op"), number}};
+        auto fail = [&](const QString &message) {
+            result.header[QStringLiteral("ok")] = false;
+            result.header[QStringLiteral("message")] = message;
+        };
+        if (request.cancelled->load()) {
+            fail(QStringLiteral("%1 cancelled").arg(request.binding));
+        } else if (!pending->bindings) {
+            fail(QStringLiteral("%1 %2: refused: this call has no bindings").arg(request.kind, request.binding));
+        } else {
+            Result<BindingReply> answer = pending->bindings(request);
+            if (!answer.ok()) {
+                fail(answer.error().message);
+            } else if (answer->body.size() > kMaxResponseBytes) {
+                fail(QStringLiteral("%1 %2: %3: the object (%4 bytes) is over the %5 MiB a tool may receive")
+                         .arg(request.kind, request.binding, request.action)
+                         .arg(answer->body.size())
+                         .arg(kMaxResponseBytes >> 20));
+            } else {
+                result.header[QStringLiteral("ok")] = true;
+                // A JSON value (object, array, null) travels inside an array: a
+                // header member may be null.
+                result.header[QStringLiteral("value")] = QJsonArray{answer->value};
+                result.header[QStringLiteral("hasBody")] = answer->hasBody;
                 result.body = std::move(answer->body);
             }
         }
@@ -455,7 +522,7 @@ void IsolateClient::readLoop()
 }
 
 IsolateClient::Reply IsolateClient::call(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs,
-                                         const LogFn &log, const EgressFetch &fetch)
+                                         const LogFn &log, const EgressFetch &fetch, const BindingHost &bindings)
 {
     auto fail = [](const QString &code, const QString &message) {
         Reply r;
@@ -469,6 +536,7 @@ IsolateClient::Reply IsolateClient::call(qint64 id, const QJsonObject &header, c
     auto pending = std::make_shared<Pending>();
     pending->log = log;
     pending->fetch = fetch;
+    pending->bindings = bindings;
     int fd;
     qint64 pid;
     {
@@ -528,8 +596,9 @@ IsolateClient::Reply IsolateClient::run(Request request, const LogFn &log)
                        {QStringLiteral("timeoutMs"), request.timeoutMs},
                        {QStringLiteral("memoryMb"), request.memoryMb},
                        {QStringLiteral("resultLimit"), request.resultLimit},
-                       {QStringLiteral("services"), QJsonArray::fromStringList(request.services)}};
-    return call(id, header, request.source, request.timeoutMs, log, request.fetch);
+                       {QStringLiteral("services"), QJsonArray::fromStringList(request.services)},
+                       {QStringLiteral("objects"), request.objectBindings}};
+    return call(id, header, request.source, request.timeoutMs, log, request.fetch, request.bindings);
 }
 
 IsolateClient::Reply IsolateClient::schema(const QString &file, const QByteArray &source, int timeoutMs)
@@ -539,7 +608,7 @@ IsolateClient::Reply IsolateClient::schema(const QString &file, const QByteArray
                        {QStringLiteral("id"), id},
                        {QStringLiteral("file"), file},
                        {QStringLiteral("timeoutMs"), timeoutMs}};
-    return call(id, header, source, timeoutMs, {}, {});
+    return call(id, header, source, timeoutMs, {}, {}, {});
 }
 
 void IsolateClient::cancel(qint64 id)

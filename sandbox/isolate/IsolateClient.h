@@ -14,8 +14,11 @@
 // A tool's fetch reaches the app as an "op" frame: the call's Request::fetch
 // performs it on a pool thread (never the read thread) and the answer goes back
 // as "op_result". When the call ends, however it ends, its requests still in
-// flight are cancelled (EgressRequest::cancelled).
+// flight are cancelled (EgressRequest::cancelled). A call on an object binding
+// (env.BUCKET.put, env.EMAIL.send) is an "op" of kind "binding", performed the same
+// way by the call's Request::bindings.
 
+#include "core/sandbox/BindingCall.h"
 #include "core/sandbox/EgressExchange.h"
 #include "core/util/Result.h"
 
@@ -62,6 +65,10 @@ public:
         // every fetch is refused. Called on pool threads, several at once.
         EgressFetch fetch;
         QStringList services; // service binding names: env.NAME.fetch in the tool
+        // Performs the call's r2 and email binding calls; empty: each is refused.
+        // Called on pool threads, several at once.
+        BindingHost bindings;
+        QJsonObject objectBindings; // {NAME: "r2" | "email"}: env.NAME in the tool
     };
 
     // Host threads performing fetches, for all calls together.
@@ -119,10 +126,11 @@ private:
     Status spawnLocked();
     void readLoop();
     void startOp(const std::shared_ptr<Pending> &pending, quint64 generation, Frame op);
+    void startBindingOp(const std::shared_ptr<Pending> &pending, quint64 generation, Frame op);
     void sendOpResult(quint64 generation, const Frame &result);
     static void cancelOps(Pending &pending);
     Reply call(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs, const LogFn &log,
-               const EgressFetch &fetch);
+               const EgressFetch &fetch, const BindingHost &bindings);
 
     Options m_options;
     mutable std::mutex m_mutex; // helper state and the pending calls

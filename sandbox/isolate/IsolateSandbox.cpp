@@ -60,6 +60,18 @@ void IsolateSandbox::setServiceBindings(QStringList names)
     m_services = std::move(names);
 }
 
+void IsolateSandbox::setBindingHost(BindingHost host)
+{
+    std::lock_guard lock(m_mutex);
+    m_bindingHost = std::move(host);
+}
+
+void IsolateSandbox::setObjectBindings(QJsonObject bindings)
+{
+    std::lock_guard lock(m_mutex);
+    m_objectBindings = std::move(bindings);
+}
+
 void IsolateSandbox::setEnv(const QString &tool, const QJsonObject &env)
 {
     std::lock_guard lock(m_mutex);
@@ -71,6 +83,7 @@ Result<SandboxOutcome> IsolateSandbox::runCall(const SandboxCall &call, const Lo
 {
     IsolateClient::Request request;
     EgressFetch egress;
+    BindingHost bindingHost;
     {
         std::lock_guard lock(m_mutex);
         auto it = m_tools.find(call.tool);
@@ -84,6 +97,8 @@ Result<SandboxOutcome> IsolateSandbox::runCall(const SandboxCall &call, const Lo
         m_inFlight[call.callId] = request.id;
         egress = m_egress;
         request.services = m_services;
+        request.objectBindings = m_objectBindings;
+        bindingHost = m_bindingHost;
     }
     // A trial never reaches the gate at all: it makes no request, allowed or not.
     if (trial) {
@@ -102,6 +117,27 @@ Result<SandboxOutcome> IsolateSandbox::runCall(const SandboxCall &call, const Lo
             r.sandbox = QStringLiteral("isolate");
             r.callId = callId;
             return egress(r);
+        };
+    }
+    // Binding calls likewise: a trial stores no object and sends no mail.
+    if (trial) {
+        request.bindings = [](const BindingRequest &asked) -> Result<BindingReply> {
+            return Error::make(
+                Error::Code::Conflict,
+                QStringLiteral("%1 %2: refused: a trial run makes no network requests").arg(asked.kind, asked.binding));
+        };
+    } else if (!bindingHost) {
+        request.bindings = [](const BindingRequest &asked) -> Result<BindingReply> {
+            return Error::make(
+                Error::Code::Conflict,
+                QStringLiteral("%1 %2: refused: this session has no network access").arg(asked.kind, asked.binding));
+        };
+    } else {
+        request.bindings = [bindingHost, callId = call.callId](const BindingRequest &asked) {
+            BindingRequest r = asked;
+            r.sandbox = QStringLiteral("isolate");
+            r.callId = callId;
+            return bindingHost(r);
         };
     }
     request.tool = call.tool;

@@ -8,7 +8,9 @@
 // Network: a tool's fetch (and env.NAME.fetch for each service binding) goes to
 // the session's egress gate given by setEgress, with sandbox "isolate" and the
 // call's id; without one, and always in a trial (runInFork), every fetch is
-// refused before any request is made.
+// refused before any request is made. Object bindings (setObjectBindings: r2
+// buckets, email senders) are env.NAME objects whose calls go to the BindingHost
+// given by setBindingHost, likewise never in a trial.
 
 #include "core/sandbox/Sandbox.h"
 #include "sandbox/isolate/IsolateClient.h"
@@ -50,6 +52,13 @@ public:
     // Session-wide: the service bindings every tool gets as env.NAME.fetch (the
     // names only; URL and credentials stay with the gate).
     void setServiceBindings(QStringList names);
+    // Session-wide: who performs env.NAME.put/get/.../send for the object bindings
+    // (the composition root's dispatcher to R2Bucket and MailSender). Empty: every
+    // such call is refused.
+    void setBindingHost(BindingHost host);
+    // Session-wide: the object bindings every tool gets, {NAME: "r2" | "email"}
+    // (the names and kinds only; endpoints and keys stay on the host).
+    void setObjectBindings(QJsonObject bindings);
 
     IsolateClient &client() { return m_client; }
 
@@ -68,6 +77,8 @@ private:
     std::map<QString, qint64> m_inFlight; // callId → helper call id, for cancel()
     EgressFetch m_egress;
     QStringList m_services;
+    BindingHost m_bindingHost;
+    QJsonObject m_objectBindings;
 };
 
 } // namespace airlock

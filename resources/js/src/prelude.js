@@ -1,14 +1,15 @@
 // The prelude every tool context starts from: zod, defineTool, console, timers, a
 // minimal AbortSignal, DOMException, TextEncoder/TextDecoder (UTF-8), atob/btoa,
 // crypto.getRandomValues/randomUUID, and fetch/Request/Response/Headers performed
-// by the host through the session's egress gate (fetch.js); nothing else. There is
+// by the host through the session's egress gate (fetch.js), and the env objects
+// of r2 and email bindings (bindings.js); nothing else. There is
 // deliberately no require, process, fs or WebSocket: a tool reaches the world only
 // through fetch and the `env` bindings it is handed.
 //
 // Contract with the helper (sandbox/isolate/jsd/ToolIsolate.cpp):
 //   before this runs, globalThis.__airlockHost = { log(level, text), now(),
 //   random(uint8Array), fetch(method, url, binding, headers, redirect, body) → op,
-//   cancelOp(op), decodeUtf8(buffer) };
+//   binding(name, kind, action, argsJson, body) → op, cancelOp(op), decodeUtf8(buffer) };
 //   after it runs, globalThis.__airlockPrelude holds the functions the host calls
 //   (describe, invoke, nextTimer, fireNextTimer, abort, completeOp, zodExports). The host keeps
 //   references to both and deletes the two globals before any tool code runs, so a
@@ -32,6 +33,7 @@
 // export list), which is much cheaper to set up per context than a namespace.
 import { z } from "airlock:zod-flat";
 import { createFetch } from "./fetch.js";
+import { createBindings } from "./bindings.js";
 
 // ---- primordials -------------------------------------------------------------------
 
@@ -41,6 +43,7 @@ const hostNow = host.now;
 const hostRandom = host.random;
 const hostFetch = host.fetch;
 const hostCancelOp = host.cancelOp;
+const hostBinding = host.binding;
 const hostDecodeUtf8 = host.decodeUtf8;
 const ReflectApply = Reflect.apply;
 const ObjectFreeze = Object.freeze;
@@ -48,6 +51,7 @@ const ObjectDefineProperty = Object.defineProperty;
 const ObjectGetPrototypeOf = Object.getPrototypeOf;
 const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 const ObjectSetPrototypeOf = Object.setPrototypeOf;
+const ObjectKeys = Object.keys;
 const ObjectPrototypeToString = Object.prototype.toString;
 const ArrayIsArray = Array.isArray;
 const JSONParse = JSON.parse;
@@ -640,7 +644,24 @@ function webApi() {
     });
   return web;
 }
+// The object bindings' calls (bindings.js), made on first use for the same reason.
+let objectApi = null;
+function bindingsApi() {
+  if (objectApi === null)
+    objectApi = createBindings({
+      hostBinding,
+      hostCancelOp,
+      decodeUtf8: hostDecodeUtf8,
+      signalAborted,
+      signalReason,
+      signalListen,
+      runSignal,
+    });
+  return objectApi;
+}
+// Operation numbers are the call's, shared by fetches and binding calls.
 function completeOp(op, ok, a, b, c, d, e, f) {
+  if (objectApi !== null && objectApi.completeOp(op, ok, a, b, c)) return;
   if (web !== null) web.completeOp(op, ok, a, b, c, d, e, f);
 }
 function makeService(name) {
@@ -653,7 +674,7 @@ function fetch(input, init) {
 // Validates the input and starts the tool: { kind: "bad_input", message, fields }
 // or { kind: "run", tool, value } with run()'s return value, which the host awaits
 // (if it is a promise) and serialises. An exception from the tool propagates.
-function invoke(name, inputJson, envJson, servicesJson) {
+function invoke(name, inputJson, envJson, servicesJson, objectsJson) {
   const tool = pickTool(name);
   const input = JSONParse(inputJson);
   const parsed = tool.inputSchema.safeParse(input);
@@ -666,6 +687,18 @@ function invoke(name, inputJson, envJson, servicesJson) {
   const services = typeof servicesJson === "string" && servicesJson ? JSONParse(servicesJson) : list();
   for (let i = 0; i < services.length; ++i)
     ObjectDefineProperty(bindings, services[i], { __proto__: null, value: makeService(services[i]), enumerable: true });
+  // Object bindings ({NAME: "r2" | "email"}): a frozen bucket or mailer each, that
+  // knows only its name; endpoints and keys stay on the host.
+  const objects = typeof objectsJson === "string" && objectsJson ? JSONParse(objectsJson) : null;
+  if (objects !== null && typeof objects === "object") {
+    const names = ObjectKeys(objects);
+    for (let i = 0; i < names.length; ++i) {
+      const kind = objects[names[i]];
+      const value =
+        kind === "r2" ? bindingsApi().makeBucket(names[i]) : kind === "email" ? bindingsApi().makeMailer(names[i]) : undefined;
+      if (value !== undefined) ObjectDefineProperty(bindings, names[i], { __proto__: null, value, enumerable: true });
+    }
+  }
   const env = ObjectFreeze(bindings);
   const value = ReflectApply(tool.run, tool.api, [parsed.data, { env, log: makeLogger(""), signal: runSignal() }]);
   return { __proto__: null, kind: "run", tool: tool.name, value };

@@ -23,10 +23,11 @@ namespace airlock::jsd {
 // worker can name the cause once V8 unwinds.
 enum class StopCause : int { None = 0, Timeout, Memory, Cancelled };
 
-// Bounds on the host operations (fetch) of one call.
+// Bounds on the host operations (fetch, binding calls) of one call.
 inline constexpr int kMaxOpsInFlight = 16;
 inline constexpr qint64 kMaxRequestBodyBytes = 16 << 20;
 inline constexpr qint64 kMaxResponseBytesPerCall = 32 << 20; // all response bodies of the call together
+inline constexpr qint64 kMaxBindingArgsBytes = 1 << 20;      // a binding call's arguments (JSON text)
 
 // Answers to a call's host operations (op_result frames), filled by the helper's
 // read loop and drained by the worker running the call (ToolCall::settle).
@@ -49,7 +50,8 @@ struct Job {
     int timeoutMs = 5000; // wall time, including awaited promises and timers
     int memoryMb = 0;     // 0 = the pool's isolates (their default heap limit)
     qint64 resultLimit = 1 << 20;
-    QStringList services; // names of the service bindings: env.NAME.fetch
+    QStringList services;                             // names of the service bindings: env.NAME.fetch
+    QByteArray objectsJson = QByteArrayLiteral("{}"); // {NAME: "r2" | "email"}: env.NAME objects
 
     // Host operations. The inbox is shared with the read loop; the rest belongs to
     // the worker thread running the call.

@@ -15,6 +15,8 @@
 #include <v8.h>
 
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <algorithm>
 #include <chrono>
@@ -202,6 +204,13 @@ int main(int argc, char **argv)
         for (const QJsonValue &name : h.value(QStringLiteral("services")).toArray())
             if (name.isString() && job->services.size() < 64)
                 job->services.append(name.toString());
+        // Object bindings: names and kinds only; anything else is left out.
+        QJsonObject objects;
+        const QJsonObject given = h.value(QStringLiteral("objects")).toObject();
+        for (auto it = given.begin(); it != given.end() && objects.size() < 64; ++it)
+            if (it.value() == QLatin1String("r2") || it.value() == QLatin1String("email"))
+                objects.insert(it.key(), it.value());
+        job->objectsJson = QJsonDocument(objects).toJson(QJsonDocument::Compact);
         runtime.submit(std::move(job));
     }
 }

@@ -229,6 +229,20 @@ bool ToolCall::deliverOps()
         std::vector<v8::Local<v8::Value>> args{v8::Integer::New(isolate, op), v8::Boolean::New(isolate, ok)};
         if (!ok) {
             args.push_back(str(isolate, message));
+        } else if (h.contains(QStringLiteral("value"))) {
+            // A binding call: (op, true, value as JSON text, hasBody, ArrayBuffer).
+            m_job.responseBytes += result.body.size();
+            const QJsonValue value = h.value(QStringLiteral("value")).toArray().at(0);
+            const QByteArray json = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+            args.push_back(str(isolate, QString::fromUtf8(json.mid(1, json.size() - 2))));
+            const bool hasBody = h.value(QStringLiteral("hasBody")).toBool();
+            args.push_back(v8::Boolean::New(isolate, hasBody));
+            if (hasBody) {
+                v8::Local<v8::ArrayBuffer> buffer = bodyBuffer(isolate, result.body);
+                if (buffer.IsEmpty())
+                    return true; // over the ArrayBuffer budget: the call is stopped (memory), settle reports it
+                args.push_back(buffer);
+            }
         } else {
             m_job.responseBytes += result.body.size();
             const QJsonObject r = h.value(QStringLiteral("response")).toObject();
@@ -281,9 +295,10 @@ Frame ToolCall::invokeTool()
     const QByteArray services =
         QJsonDocument(QJsonArray::fromStringList(m_job.services)).toJson(QJsonDocument::Compact);
     v8::Local<v8::Value> args[] = {str(m_isolate, m_job.tool), str(m_isolate, m_job.inputJson),
-                                   str(m_isolate, m_job.envJson), str(m_isolate, services)};
+                                   str(m_isolate, m_job.envJson), str(m_isolate, services),
+                                   str(m_isolate, m_job.objectsJson)};
     v8::Local<v8::Value> invoked;
-    if (!m_prepared.invoke.Get(m_isolate)->Call(m_context, v8::Undefined(m_isolate), 4, args).ToLocal(&invoked))
+    if (!m_prepared.invoke.Get(m_isolate)->Call(m_context, v8::Undefined(m_isolate), 5, args).ToLocal(&invoked))
         return m_errors.caught("thrown");
     // The prelude's record of the call: a null-prototype object with data properties
     // only, so reading it runs no tool code; checked all the same.

@@ -10,6 +10,7 @@
 #include "sandbox/isolate/jsd/Watchdog.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 
 #include <algorithm>
 #include <atomic>
@@ -305,6 +306,60 @@ void ToolIsolate::hostFetch(const v8::FunctionCallbackInfo<v8::Value> &info)
     info.GetReturnValue().Set(op);
 }
 
+// binding(name, kind, action, argsJson, body) from the prelude: a call on an
+// object binding (env.BUCKET.put, env.EMAIL.send) as an "op" frame of kind
+// "binding"; answered like a fetch (completeOp). Bounds checked here again.
+void ToolIsolate::hostBinding(const v8::FunctionCallbackInfo<v8::Value> &info)
+{
+    v8::Isolate *isolate = info.GetIsolate();
+    ToolIsolate *self = from(isolate);
+    Job *job = self->m_job;
+    if (!job || self->m_preloading || job->loading || job->kind != Job::Kind::Run)
+        return throwTypeError(isolate, QStringLiteral("bindings are available only while a tool runs, not at the "
+                                                      "top level of its file"));
+    if (info.Length() < 5 || !info[0]->IsString() || !info[1]->IsString() || !info[2]->IsString() ||
+        !info[3]->IsString())
+        return throwTypeError(isolate, QStringLiteral("binding: bad arguments"));
+    if (int(job->pendingOps.size()) >= kMaxOpsInFlight)
+        return throwTypeError(
+            isolate, QStringLiteral("refused: at most %1 requests may be in flight in one call").arg(kMaxOpsInFlight));
+    if (info[3].As<v8::String>()->Length() > kMaxBindingArgsBytes)
+        return throwTypeError(isolate, QStringLiteral("refused: the call's options are over 1 MiB"));
+    const QJsonDocument argsDoc = QJsonDocument::fromJson(qstr(isolate, info[3]).toUtf8());
+    if (!argsDoc.isObject())
+        return throwTypeError(isolate, QStringLiteral("binding: bad arguments"));
+    QByteArray body;
+    if (info[4]->IsString()) {
+        if (info[4].As<v8::String>()->Length() > kMaxRequestBodyBytes)
+            return throwTypeError(isolate, QStringLiteral("refused: the value is over 16 MiB"));
+        body = qstr(isolate, info[4]).toUtf8();
+    } else if (info[4]->IsArrayBufferView() || info[4]->IsArrayBuffer()) {
+        const size_t length = info[4]->IsArrayBuffer() ? info[4].As<v8::ArrayBuffer>()->ByteLength()
+                                                       : info[4].As<v8::ArrayBufferView>()->ByteLength();
+        if (length > size_t(kMaxRequestBodyBytes))
+            return throwTypeError(isolate, QStringLiteral("refused: the value is over 16 MiB"));
+        body = bytesOf(info[4]);
+    }
+    if (body.size() > kMaxRequestBodyBytes)
+        return throwTypeError(isolate, QStringLiteral("refused: the value is over 16 MiB"));
+    const qint64 leftMs =
+        1000 + std::chrono::duration_cast<std::chrono::milliseconds>(self->m_deadline - Clock::now()).count();
+    const int op = ++job->nextOp;
+    const QJsonObject binding{{QStringLiteral("name"), qstr(isolate, info[0])},
+                              {QStringLiteral("kind"), qstr(isolate, info[1])},
+                              {QStringLiteral("action"), qstr(isolate, info[2])},
+                              {QStringLiteral("args"), argsDoc.object()},
+                              {QStringLiteral("timeoutMs"), qint64(std::max<qint64>(1, leftMs))}};
+    job->pendingOps.insert(op);
+    self->m_responder.send(Frame{QJsonObject{{QStringLiteral("type"), QStringLiteral("op")},
+                                             {QStringLiteral("id"), job->id},
+                                             {QStringLiteral("op"), op},
+                                             {QStringLiteral("kind"), QStringLiteral("binding")},
+                                             {QStringLiteral("binding"), binding}},
+                                 body});
+    info.GetReturnValue().Set(op);
+}
+
 // cancelOp(op): the tool aborted the request; the host stops it, and its answer,
 // if one still comes, is dropped.
 void ToolIsolate::hostCancelOp(const v8::FunctionCallbackInfo<v8::Value> &info)
@@ -375,6 +430,8 @@ bool ToolIsolate::installPrelude(v8::Isolate *isolate, v8::Local<v8::Context> co
         .Check();
     host->Set(context, str(isolate, "fetch"), v8::Function::New(context, &ToolIsolate::hostFetch).ToLocalChecked())
         .Check();
+    host->Set(context, str(isolate, "binding"), v8::Function::New(context, &ToolIsolate::hostBinding).ToLocalChecked())
+        .Check();
     host->Set(context, str(isolate, "cancelOp"),
               v8::Function::New(context, &ToolIsolate::hostCancelOp).ToLocalChecked())
         .Check();
@@ -421,13 +478,11 @@ bool ToolIsolate::installPrelude(v8::Isolate *isolate, v8::Local<v8::Context> co
 
 const intptr_t *ToolIsolate::externalReferences()
 {
-    static const intptr_t references[] = {reinterpret_cast<intptr_t>(&ToolIsolate::hostLog),
-                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostNow),
-                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostRandom),
-                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostFetch),
-                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostCancelOp),
-                                          reinterpret_cast<intptr_t>(&ToolIsolate::hostDecodeUtf8),
-                                          0};
+    static const intptr_t references[] = {
+        reinterpret_cast<intptr_t>(&ToolIsolate::hostLog),        reinterpret_cast<intptr_t>(&ToolIsolate::hostNow),
+        reinterpret_cast<intptr_t>(&ToolIsolate::hostRandom),     reinterpret_cast<intptr_t>(&ToolIsolate::hostFetch),
+        reinterpret_cast<intptr_t>(&ToolIsolate::hostCancelOp),   reinterpret_cast<intptr_t>(&ToolIsolate::hostBinding),
+        reinterpret_cast<intptr_t>(&ToolIsolate::hostDecodeUtf8), 0};
     return references;
 }
 

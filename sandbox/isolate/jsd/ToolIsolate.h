@@ -102,6 +102,7 @@ private:
     static void hostRandom(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostFetch(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostCancelOp(const v8::FunctionCallbackInfo<v8::Value> &info);
+    static void hostBinding(const v8::FunctionCallbackInfo<v8::Value> &info);
     static void hostDecodeUtf8(const v8::FunctionCallbackInfo<v8::Value> &info);
     static ToolIsolate *from(v8::Isolate *isolate);
     static const intptr_t *externalReferences();
