@@ -111,6 +111,42 @@ void IsolateClient::cancelOps(Pending &pending)
         cancelled->store(true);
 }
 
+std::shared_ptr<std::atomic<bool>> IsolateClient::registerOp(Pending &pending, int number)
+{
+    std::lock_guard lock(pending.mutex);
+    if (pending.finished)
+        return nullptr; // the call is over: nobody waits for this answer
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    pending.ops[number] = cancelled;
+    return cancelled;
+}
+
+void IsolateClient::submitOp(const std::shared_ptr<Pending> &pending, quint64 generation, qint64 id, int number,
+                             std::shared_ptr<std::atomic<bool>> cancelled, std::function<void(Frame &result)> work)
+{
+    m_ops->submit([this, pending, generation, id, number, cancelled = std::move(cancelled), work = std::move(work)] {
+        Frame result;
+        result.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("op_result")},
+                                    {QStringLiteral("id"), id},
+                                    {QStringLiteral("op"), number}};
+        work(result);
+        bool wanted;
+        {
+            std::lock_guard lock(pending->mutex);
+            pending->ops.erase(number);
+            wanted = !pending->finished && !cancelled->load();
+        }
+        if (wanted)
+            sendOpResult(generation, result);
+    });
+}
+
+void IsolateClient::failOp(Frame &result, const QString &message)
+{
+    result.header[QStringLiteral("ok")] = false;
+    result.header[QStringLiteral("message")] = message;
+}
+
 void IsolateClient::startOp(const std::shared_ptr<Pending> &pending, quint64 generation, Frame op)
 {
     const QJsonObject &h = op.header;
@@ -118,13 +154,9 @@ void IsolateClient::startOp(const std::shared_ptr<Pending> &pending, quint64 gen
         return startBindingOp(pending, generation, std::move(op));
     const qint64 id = h.value(QStringLiteral("id")).toInteger();
     const int number = h.value(QStringLiteral("op")).toInt();
-    auto cancelled = std::make_shared<std::atomic<bool>>(false);
-    {
-        std::lock_guard lock(pending->mutex);
-        if (pending->finished)
-            return; // the call is over: nobody waits for this answer
-        pending->ops[number] = cancelled;
-    }
+    auto cancelled = registerOp(*pending, number);
+    if (!cancelled)
+        return;
     EgressRequest request;
     const QJsonObject r = h.value(QStringLiteral("request")).toObject();
     request.method = r.value(QStringLiteral("method")).toString(QStringLiteral("GET")).toUtf8();
@@ -137,47 +169,28 @@ void IsolateClient::startOp(const std::shared_ptr<Pending> &pending, quint64 gen
     request.body = std::move(op.body);
     request.cancelled = cancelled;
 
-    m_ops->submit([this, pending, generation, id, number, request = std::move(request)] {
-        Frame result;
-        result.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("op_result")},
-                                    {QStringLiteral("id"), id},
-                                    {QStringLiteral("op"), number}};
-        auto fail = [&](const QString &message) {
-            result.header[QStringLiteral("ok")] = false;
-            result.header[QStringLiteral("message")] = message;
-        };
-        if (request.cancelled->load()) {
-            fail(QStringLiteral("fetch cancelled"));
-        } else if (!pending->fetch) {
-            fail(QStringLiteral("fetch refused: this call has no network access"));
-        } else {
-            Result<EgressResponse> answer = pending->fetch(request);
-            if (!answer.ok()) {
-                fail(answer.error().message);
-            } else if (answer->body.size() > kMaxResponseBytes) {
-                fail(QStringLiteral("fetch failed: the response body (%1 bytes) is over the %2 MiB a tool may "
-                                    "receive")
-                         .arg(answer->body.size())
-                         .arg(kMaxResponseBytes >> 20));
-            } else {
-                result.header[QStringLiteral("ok")] = true;
-                result.header[QStringLiteral("response")] =
-                    QJsonObject{{QStringLiteral("status"), answer->status},
-                                {QStringLiteral("statusText"), QString::fromUtf8(answer->statusText)},
-                                {QStringLiteral("headers"), headerArray(answer->headers)},
-                                {QStringLiteral("url"), answer->url},
-                                {QStringLiteral("redirected"), answer->redirected}};
-                result.body = std::move(answer->body);
-            }
-        }
-        bool wanted;
-        {
-            std::lock_guard lock(pending->mutex);
-            pending->ops.erase(number);
-            wanted = !pending->finished && !request.cancelled->load();
-        }
-        if (wanted)
-            sendOpResult(generation, result);
+    submitOp(pending, generation, id, number, cancelled, [pending, request = std::move(request)](Frame &result) {
+        if (request.cancelled->load())
+            return failOp(result, QStringLiteral("fetch cancelled"));
+        if (!pending->fetch)
+            return failOp(result, QStringLiteral("fetch refused: this call has no network access"));
+        Result<EgressResponse> answer = pending->fetch(request);
+        if (!answer.ok())
+            return failOp(result, answer.error().message);
+        if (answer->body.size() > kMaxResponseBytes)
+            return failOp(result,
+                          QStringLiteral("fetch failed: the response body (%1 bytes) is over the %2 MiB a tool may "
+                                         "receive")
+                              .arg(answer->body.size())
+                              .arg(kMaxResponseBytes >> 20));
+        result.header[QStringLiteral("ok")] = true;
+        result.header[QStringLiteral("response")] =
+            QJsonObject{{QStringLiteral("status"), answer->status},
+                        {QStringLiteral("statusText"), QString::fromUtf8(answer->statusText)},
+                        {QStringLiteral("headers"), headerArray(answer->headers)},
+                        {QStringLiteral("url"), answer->url},
+                        {QStringLiteral("redirected"), answer->redirected}};
+        result.body = std::move(answer->body);
     });
 }
 
@@ -186,13 +199,9 @@ void IsolateClient::startBindingOp(const std::shared_ptr<Pending> &pending, quin
     const QJsonObject &h = op.header;
     const qint64 id = h.value(QStringLiteral("id")).toInteger();
     const int number = h.value(QStringLiteral("op")).toInt();
-    auto cancelled = std::make_shared<std::atomic<bool>>(false);
-    {
-        std::lock_guard lock(pending->mutex);
-        if (pending->finished)
-            return;
-        pending->ops[number] = cancelled;
-    }
+    auto cancelled = registerOp(*pending, number);
+    if (!cancelled)
+        return;
     BindingRequest request;
     const QJsonObject b = h.value(QStringLiteral("binding")).toObject();
     request.binding = b.value(QStringLiteral("name")).toString();
@@ -203,45 +212,27 @@ void IsolateClient::startBindingOp(const std::shared_ptr<Pending> &pending, quin
     request.body = std::move(op.body);
     request.cancelled = cancelled;
 
-    m_ops->submit([this, pending, generation, id, number, request = std::move(request)] {
-        Frame result;
-        result.header = QJsonObject{{QStringLiteral("type"), QStringLiteral("op_result")},
-                                    {QStringLiteral("id"), id},
-                                    {QStringLiteral("op"), number}};
-        auto fail = [&](const QString &message) {
-            result.header[QStringLiteral("ok")] = false;
-            result.header[QStringLiteral("message")] = message;
-        };
-        if (request.cancelled->load()) {
-            fail(QStringLiteral("%1 cancelled").arg(request.binding));
-        } else if (!pending->bindings) {
-            fail(QStringLiteral("%1 %2: refused: this call has no bindings").arg(request.kind, request.binding));
-        } else {
-            Result<BindingReply> answer = pending->bindings(request);
-            if (!answer.ok()) {
-                fail(answer.error().message);
-            } else if (answer->body.size() > kMaxResponseBytes) {
-                fail(QStringLiteral("%1 %2: %3: the object (%4 bytes) is over the %5 MiB a tool may receive")
-                         .arg(request.kind, request.binding, request.action)
-                         .arg(answer->body.size())
-                         .arg(kMaxResponseBytes >> 20));
-            } else {
-                result.header[QStringLiteral("ok")] = true;
-                // A JSON value (object, array, null) travels inside an array: a
-                // header member may be null.
-                result.header[QStringLiteral("value")] = QJsonArray{answer->value};
-                result.header[QStringLiteral("hasBody")] = answer->hasBody;
-                result.body = std::move(answer->body);
-            }
-        }
-        bool wanted;
-        {
-            std::lock_guard lock(pending->mutex);
-            pending->ops.erase(number);
-            wanted = !pending->finished && !request.cancelled->load();
-        }
-        if (wanted)
-            sendOpResult(generation, result);
+    submitOp(pending, generation, id, number, cancelled, [pending, request = std::move(request)](Frame &result) {
+        if (request.cancelled->load())
+            return failOp(result, QStringLiteral("%1 cancelled").arg(request.binding));
+        if (!pending->bindings)
+            return failOp(
+                result, QStringLiteral("%1 %2: refused: this call has no bindings").arg(request.kind, request.binding));
+        Result<BindingReply> answer = pending->bindings(request);
+        if (!answer.ok())
+            return failOp(result, answer.error().message);
+        if (answer->body.size() > kMaxResponseBytes)
+            return failOp(result,
+                          QStringLiteral("%1 %2: %3: the object (%4 bytes) is over the %5 MiB a tool may receive")
+                              .arg(request.kind, request.binding, request.action)
+                              .arg(answer->body.size())
+                              .arg(kMaxResponseBytes >> 20));
+        result.header[QStringLiteral("ok")] = true;
+        // A JSON value (object, array, null) travels inside an array: a header
+        // member may be null.
+        result.header[QStringLiteral("value")] = QJsonArray{answer->value};
+        result.header[QStringLiteral("hasBody")] = answer->hasBody;
+        result.body = std::move(answer->body);
     });
 }
 

@@ -127,6 +127,14 @@ private:
     void readLoop();
     void startOp(const std::shared_ptr<Pending> &pending, quint64 generation, Frame op);
     void startBindingOp(const std::shared_ptr<Pending> &pending, quint64 generation, Frame op);
+    // Registers one host operation of a call, so the call's end or a cancel stops it;
+    // nullptr when the call is already over.
+    static std::shared_ptr<std::atomic<bool>> registerOp(Pending &pending, int number);
+    // Performs `work` on the pool; its answer goes back unless the call ended or the
+    // operation was cancelled meanwhile.
+    void submitOp(const std::shared_ptr<Pending> &pending, quint64 generation, qint64 id, int number,
+                  std::shared_ptr<std::atomic<bool>> cancelled, std::function<void(Frame &result)> work);
+    static void failOp(Frame &result, const QString &message);
     void sendOpResult(quint64 generation, const Frame &result);
     static void cancelOps(Pending &pending);
     Reply call(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs, const LogFn &log,
