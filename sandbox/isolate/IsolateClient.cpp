@@ -34,6 +34,16 @@ constexpr qsizetype kMaxInputBytes = 1 << 20;
 // is considered hung and killed (which fails the call and starts a new helper).
 constexpr int kHelperGraceMs = 3000;
 
+// The helper crashed (rather than being killed, by us for a hang or by someone
+// else): a fault in V8 or in the helper, not something the call asked for.
+bool crashed(int status)
+{
+    if (!WIFSIGNALED(status))
+        return false;
+    const int sig = WTERMSIG(status);
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGABRT || sig == SIGTRAP;
+}
+
 QString describeExit(int status)
 {
     if (WIFSIGNALED(status))
@@ -74,6 +84,12 @@ struct IsolateClient::Pending {
     BindingHost bindings;
     // The call's fetches and binding calls in flight (op number → its cancel flag), under `mutex`.
     std::map<int, std::shared_ptr<std::atomic<bool>>> ops;
+    // Whether the call asked the host for anything (a fetch, a binding call): from
+    // then on it may have had effects outside the helper. Under `mutex`.
+    bool askedHost = false;
+    bool cancelled = false; // cancel() was called for it; under `mutex`
+    // Set with a helper_died reply when running the call again is safe (see call()).
+    bool rerunnable = false;
 };
 
 namespace {
@@ -114,6 +130,7 @@ void IsolateClient::cancelOps(Pending &pending)
 std::shared_ptr<std::atomic<bool>> IsolateClient::registerOp(Pending &pending, int number)
 {
     std::lock_guard lock(pending.mutex);
+    pending.askedHost = true;
     if (pending.finished)
         return nullptr; // the call is over: nobody waits for this answer
     auto cancelled = std::make_shared<std::atomic<bool>>(false);
@@ -498,6 +515,8 @@ void IsolateClient::readLoop()
                     pending->reply.errorCode = QStringLiteral("helper_died");
                     pending->reply.message = message;
                     pending->finished = true;
+                    pending->rerunnable =
+                        crashed(status) && dyingReason.isEmpty() && !pending->askedHost && !pending->cancelled;
                 }
             }
             cancelOps(*pending);
@@ -514,6 +533,28 @@ void IsolateClient::readLoop()
 
 IsolateClient::Reply IsolateClient::call(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs,
                                          const LogFn &log, const EgressFetch &fetch, const BindingHost &bindings)
+{
+    // A call whose helper crashed under it before it asked the host for anything
+    // had no effect outside that process (tools have no other authority), so it
+    // runs once more on the fresh helper instead of failing for a fault that was
+    // not its own (V8 10.2 has a rare crash in its collector). Once it has
+    // fetched or used a binding, running it again could repeat what it did, so
+    // it fails as helper_died.
+    bool rerunnable = false;
+    Reply reply = attempt(id, header, body, timeoutMs, log, fetch, bindings, &rerunnable);
+    if (rerunnable) {
+        if (log)
+            log(QStringLiteral("warn"), reply.message + QStringLiteral("; the call had made no requests, so it runs "
+                                                                       "again from the start on the fresh helper"));
+        ++m_reruns;
+        reply = attempt(id, header, body, timeoutMs, log, fetch, bindings, &rerunnable);
+    }
+    return reply;
+}
+
+IsolateClient::Reply IsolateClient::attempt(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs,
+                                            const LogFn &log, const EgressFetch &fetch, const BindingHost &bindings,
+                                            bool *rerunnable)
 {
     auto fail = [](const QString &code, const QString &message) {
         Reply r;
@@ -559,6 +600,7 @@ IsolateClient::Reply IsolateClient::call(qint64 id, const QJsonObject &header, c
             pending->done.wait(lock, [&] { return pending->finished; });
         }
         reply = std::move(pending->reply);
+        *rerunnable = pending->rerunnable;
     }
     std::lock_guard lock(m_mutex);
     m_pending.erase(id);
@@ -607,6 +649,10 @@ void IsolateClient::cancel(qint64 id)
     int fd;
     {
         std::lock_guard lock(m_mutex);
+        if (auto it = m_pending.find(id); it != m_pending.end()) {
+            std::lock_guard plock(it->second->mutex);
+            it->second->cancelled = true;
+        }
         if (!m_ready)
             return;
         fd = m_fd;

@@ -7,7 +7,9 @@
 //
 // The helper is expendable: if it dies (a V8 fatal error, an out-of-memory V8
 // could not recover from, a kill), every call in flight gets a clear
-// "helper_died" error and a fresh helper is started at once for the next call.
+// "helper_died" error and a fresh helper is started at once for the next call —
+// except a call that had asked the host for nothing when the helper crashed: it
+// cannot have had any effect, so it runs once more on the fresh helper.
 // Thread-safe: any number of threads may call run() at the same time; the calls
 // are multiplexed over the one socket and run in parallel on the helper's workers.
 //
@@ -117,6 +119,8 @@ public:
 
     qint64 helperPid() const;
     int restarts() const { return m_restarts.load(); }
+    // Calls run a second time because the helper crashed under them (see call()).
+    int reruns() const { return m_reruns.load(); }
     bool seccompActive() const;
     QString lockdownSummary() const;
 
@@ -139,6 +143,10 @@ private:
     static void cancelOps(Pending &pending);
     Reply call(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs, const LogFn &log,
                const EgressFetch &fetch, const BindingHost &bindings);
+    // One try on the current helper; *rerunnable: it crashed under a call that had
+    // asked the host for nothing.
+    Reply attempt(qint64 id, const QJsonObject &header, const QByteArray &body, int timeoutMs, const LogFn &log,
+                  const EgressFetch &fetch, const BindingHost &bindings, bool *rerunnable);
 
     Options m_options;
     mutable std::mutex m_mutex; // helper state and the pending calls
@@ -156,6 +164,7 @@ private:
     std::thread m_reader;
     std::atomic<qint64> m_nextId{0};
     std::atomic<int> m_restarts{0};
+    std::atomic<int> m_reruns{0};
     std::unique_ptr<HostOpPool> m_ops;
 };
 

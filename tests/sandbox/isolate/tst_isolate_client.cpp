@@ -45,6 +45,8 @@ private Q_SLOTS:
     void timersAndMicrotasks();
     void cancelAbortsTheSignalThenTerminates();
     void helperDeathFailsTheCallAndAFreshHelperTakesOver();
+    void helperCrashRerunsCallsThatAskedTheHostNothing();
+    void helperCrashAfterAFetchFailsTheCall();
     void callsRunConcurrentlyOnWorkers();
     void thousandCallsKeepMemoryFlat();
     void helperIsLockedDown();
@@ -474,6 +476,67 @@ void TestIsolateClient::helperDeathFailsTheCallAndAFreshHelperTakesOver()
     QVERIFY(client.helperPid() != pid);
 }
 
+void TestIsolateClient::helperCrashRerunsCallsThatAskedTheHostNothing()
+{
+    // A crash (here a SIGSEGV sent from outside, as V8's rare collector fault
+    // would raise) under a call that made no requests: it runs again and succeeds.
+    IsolateClient client(options(1));
+    QVERIFY(client.start().ok());
+    const qint64 pid = client.helperPid();
+    std::thread crasher([pid] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        ::kill(pid_t(pid), SIGSEGV);
+    });
+    IsolateClient::Request request;
+    request.source = "defineTool({ name: 't', run: async () => { console.log('started'); "
+                     "await new Promise(r => setTimeout(r, 1000)); return 'done'; } });";
+    request.timeoutMs = 10000;
+    QStringList logs;
+    const auto reply =
+        client.run(request, [&logs](const QString &level, const QString &text) { logs << level + ' ' + text; });
+    crasher.join();
+    QVERIFY2(reply.ok, qPrintable(describe(reply)));
+    QCOMPARE(reply.value, QByteArray("done"));
+    QCOMPARE(client.restarts(), 1);
+    QCOMPARE(client.reruns(), 1);
+    QVERIFY(client.helperPid() != pid);
+    // The log says what happened, between the first run's lines and the second's.
+    QCOMPARE(logs.count(QStringLiteral("info started")), 2);
+    const auto warning = std::find_if(logs.begin(), logs.end(), [](const QString &l) { return l.startsWith("warn"); });
+    QVERIFY2(warning != logs.end(), qPrintable(logs.join('\n')));
+    QVERIFY2(warning->contains(QLatin1String("signal 11")) && warning->contains(QLatin1String("runs again")),
+             qPrintable(*warning));
+}
+
+void TestIsolateClient::helperCrashAfterAFetchFailsTheCall()
+{
+    // Once the call has fetched, running it again could repeat the request: it fails.
+    IsolateClient client(options(1));
+    QVERIFY(client.start().ok());
+    const qint64 pid = client.helperPid();
+    std::atomic<int> fetches{0};
+    IsolateClient::Request request;
+    request.source = "defineTool({ name: 't', run: async () => { const r = await fetch('https://api.example/x'); "
+                     "await r.text(); await new Promise(r => setTimeout(r, 5000)); return 'done'; } });";
+    request.timeoutMs = 15000;
+    request.fetch = [&fetches, pid](const airlock::EgressRequest &) -> airlock::Result<airlock::EgressResponse> {
+        if (++fetches == 1)
+            std::thread([pid] {
+                std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                ::kill(pid_t(pid), SIGSEGV);
+            }).detach();
+        airlock::EgressResponse response;
+        response.status = 200;
+        response.body = "ok";
+        return response;
+    };
+    const auto reply = client.run(request);
+    QCOMPARE(reply.errorCode, QStringLiteral("helper_died"));
+    QVERIFY2(reply.message.contains(QLatin1String("signal 11")), qPrintable(reply.message));
+    QCOMPARE(fetches.load(), 1);
+    QCOMPARE(client.reruns(), 0);
+}
+
 void TestIsolateClient::callsRunConcurrentlyOnWorkers()
 {
     // Two workers, two calls that each wait 300 ms: together they take ~300 ms, not 600.
@@ -514,6 +577,9 @@ void TestIsolateClient::callsRunConcurrentlyOnWorkers()
                 const auto reply = m_client->run(request);
                 if (reply.ok && reply.value == QByteArray::number(t * 1000 + i))
                     ++good;
+                else
+                    qWarning("call %d/%d: %s %s %s", t, i, reply.value.constData(), qPrintable(reply.errorCode),
+                             qPrintable(reply.message));
             }
         });
     for (std::thread &t : threads)
