@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QRegularExpression>
+#include <QUrl>
 
 namespace airlock {
 
@@ -39,6 +40,14 @@ std::optional<EgressHeaderTemplate> valueTemplate(const QJsonObject &o, const QS
         return std::nullopt;
     }
     return *t;
+}
+
+// Which of two names for one key the binding uses (`preferred` when neither).
+QString aliasKey(const QJsonObject &o, const QString &alias, const QString &preferred, const Problem &problem)
+{
+    if (o.contains(alias) && o.contains(preferred))
+        problem(alias, QStringLiteral("\"%1\" and \"%2\" are the same setting: give one").arg(alias, preferred));
+    return o.contains(alias) && !o.contains(preferred) ? alias : preferred;
 }
 
 QStringList addressList(const QJsonObject &o, const QString &key, const QString &bindingAt, const Problem &problem,
@@ -160,11 +169,17 @@ std::optional<EgressBinding> EgressBinding::fromJson(const QString &name, const 
                     QStringLiteral("a text binding needs a string \"value\""));
         else
             b.value = value.toString();
-    } else if (type == u"r2") {
+    } else if (type == u"bucket" || type == u"r2") {
+        // "bucket" is the project file's word; "r2" names the same (R2's API).
         b.type = Type::R2;
-        known = {QStringLiteral("type"),      QStringLiteral("endpoint"),      QStringLiteral("bucket"),
-                 QStringLiteral("region"),    QStringLiteral("access_key_id"), QStringLiteral("secret_access_key"),
-                 QStringLiteral("path_style")};
+        // The keys go by S3's names or the short ones; one of each pair.
+        const QString accessKey = aliasKey(o, QStringLiteral("access_key"), QStringLiteral("access_key_id"), problem);
+        const QString secretKey =
+            aliasKey(o, QStringLiteral("secret_key"), QStringLiteral("secret_access_key"), problem);
+        known = {QStringLiteral("type"),       QStringLiteral("endpoint"),          QStringLiteral("bucket"),
+                 QStringLiteral("region"),     QStringLiteral("access_key"),        QStringLiteral("access_key_id"),
+                 QStringLiteral("secret_key"), QStringLiteral("secret_access_key"), QStringLiteral("path_style"),
+                 QStringLiteral("public_url")};
         // S3's bucket naming rules (the DNS-compatible ones, which every S3 server takes).
         static const QRegularExpression bucketName(QStringLiteral("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"));
         const QJsonValue bucket = o.value(u"bucket");
@@ -218,30 +233,45 @@ std::optional<EgressBinding> EgressBinding::fromJson(const QString &name, const 
             }
             b.url.pathView = EgressPath::matchView(b.url.path);
         }
-        b.accessKeyId = valueTemplate(o, QStringLiteral("access_key_id"), false, problem);
-        b.secretAccessKey = valueTemplate(o, QStringLiteral("secret_access_key"), true, problem);
+        b.accessKeyId = valueTemplate(o, accessKey, false, problem);
+        b.secretAccessKey = valueTemplate(o, secretKey, true, problem);
+        const QJsonValue publicUrl = o.value(u"public_url");
+        if (!publicUrl.isUndefined()) {
+            const QUrl url(publicUrl.toString(), QUrl::StrictMode);
+            if (!publicUrl.isString() || !url.isValid() || url.host().isEmpty() ||
+                (url.scheme() != u"https" && url.scheme() != u"http") || url.hasQuery() || url.hasFragment())
+                problem(QStringLiteral("public_url"),
+                        QStringLiteral("\"public_url\" must be an http(s) URL (no query) under which the bucket's "
+                                       "objects are served, such as \"https://pub.example.com/\""));
+            else
+                b.publicUrl = publicUrl.toString();
+        }
     } else if (type == u"email") {
         b.type = Type::Email;
-        known = {QStringLiteral("type"),     QStringLiteral("smtp"), QStringLiteral("username"),
-                 QStringLiteral("password"), QStringLiteral("from"), QStringLiteral("to")};
-        const QJsonValue smtp = o.value(u"smtp");
+        // "server" (the project file's "email" section) or "smtp": the same.
+        const QString server = aliasKey(o, QStringLiteral("server"), QStringLiteral("smtp"), problem);
+        known = {QStringLiteral("type"),     QStringLiteral("smtp"),     QStringLiteral("server"),
+                 QStringLiteral("username"), QStringLiteral("password"), QStringLiteral("from"),
+                 QStringLiteral("to")};
+        const QJsonValue smtp = o.value(server);
         const QString text = smtp.toString().trimmed();
         const qsizetype sep = text.indexOf(QStringLiteral("://"));
         const QString scheme = sep > 0 ? text.left(sep).toLower() : QString();
         if (!smtp.isString() || text.isEmpty()) {
-            problem(smtp.isUndefined() ? QString() : QStringLiteral("smtp"),
-                    QStringLiteral("an email binding needs \"smtp\": \"smtp://host:587\" or \"smtps://host:465\""));
+            problem(
+                smtp.isUndefined() ? QString() : server,
+                QStringLiteral(
+                    "an email binding needs \"smtp\" (or \"server\"): \"smtp://host:587\" or \"smtps://host:465\""));
         } else if (scheme != u"smtp" && scheme != u"smtps") {
-            problem(QStringLiteral("smtp"),
-                    QStringLiteral("\"smtp\" must be an smtp:// or smtps:// URL (host and port only)"));
+            problem(server, QStringLiteral("\"smtp\" must be an smtp:// or smtps:// URL (host and port only)"));
         } else {
             // The HTTP reader checks the authority; the SMTP URL has nothing after it.
             const QString rest = text.mid(sep + 3);
             if (rest.contains(u'/') || rest.contains(u'?') || rest.contains(u'#'))
-                problem(QStringLiteral("smtp"), QStringLiteral("\"smtp\" is a server only (smtp://host:port): no "
-                                                               "path, query or fragment"));
+                problem(server, QStringLiteral("\"smtp\" is a server only (smtp://host:port): no "
+                                               "path, query or fragment"));
             else if (auto t = EgressTarget::parse(QStringLiteral("http://") + rest); !t)
-                problem(QStringLiteral("smtp"),
+                problem(server,
                         QString(t.error().message).replace(QStringLiteral("http://"), scheme + QStringLiteral("://")));
             else
                 b.smtp = EgressMailServer{
@@ -256,7 +286,7 @@ std::optional<EgressBinding> EgressBinding::fromJson(const QString &name, const 
         b.allowedTo = addressList(o, QStringLiteral("to"), at, problem, problems);
     } else {
         problem(o.contains(u"type") ? QStringLiteral("type") : QString(),
-                QStringLiteral("\"type\" must be \"service\", \"text\", \"r2\" or \"email\""));
+                QStringLiteral("\"type\" must be \"service\", \"text\", \"bucket\" (or \"r2\") or \"email\""));
         return std::nullopt;
     }
     for (auto it = o.begin(); it != o.end(); ++it)

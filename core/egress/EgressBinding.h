@@ -61,6 +61,7 @@ struct EgressBinding {
     bool pathStyle = true;
     std::optional<EgressHeaderTemplate> accessKeyId;     // rendered at signing time
     std::optional<EgressHeaderTemplate> secretAccessKey; // names at least one secret
+    QString publicUrl; // where the bucket's objects are served publicly (host_file's URLs); may be empty
 
     // email
     EgressMailServer smtp;

@@ -72,6 +72,36 @@ EgressPolicy EgressPolicy::fromProject(const QJsonObject &project, QList<EgressP
             }
         }
     }
+    // The project's "email" section: the mail server of the built-in send_email
+    // tool, and env.MAIL in JavaScript tools. Sent from its "from" address to any
+    // recipient unless it lists "to": send_email is asked for every time, with each
+    // recipient on the card (see PlatformTools).
+    if (project.contains(u"email")) {
+        const QJsonValue email = project.value(u"email");
+        const QString at = QStringLiteral("email");
+        if (!email.isObject()) {
+            problems << EgressProblem{at, QStringLiteral("must be an object {\"server\": \"smtp://host:587\", "
+                                                         "\"from\": \"agent@example.com\", …}, not %1")
+                                              .arg(EgressHeaderTemplate::jsonTypeName(email))};
+        } else if (std::any_of(bindings.begin(), bindings.end(), [](const EgressBinding &b) {
+                       return b.name.compare(kMailBinding, Qt::CaseInsensitive) == 0;
+                   })) {
+            problems << EgressProblem{at, QStringLiteral("the \"email\" section is the %1 binding, and \"bindings\" "
+                                                         "has a %1 already: keep one")
+                                              .arg(kMailBinding)};
+        } else {
+            QJsonObject o = email.toObject();
+            if (o.contains(u"type"))
+                problems << EgressProblem{jsonpath::key(at, QStringLiteral("type")),
+                                          QStringLiteral("the \"email\" section has no \"type\" (it is always "
+                                                         "email)")};
+            o.insert(QStringLiteral("type"), QStringLiteral("email"));
+            if (!o.contains(u"to"))
+                o.insert(QStringLiteral("to"), QStringLiteral("*"));
+            if (auto b = EgressBinding::fromJson(kMailBinding, o, at, problems))
+                bindings << *b;
+        }
+    }
     return EgressPolicy(std::move(rules), std::move(bindings));
 }
 

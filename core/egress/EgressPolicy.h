@@ -27,9 +27,11 @@ namespace airlock {
 class EgressPolicy {
 public:
     EgressPolicy() = default; // no rules, no bindings: nothing may leave
+    // The binding the project's "email" section becomes (env.MAIL, send_email).
+    static inline const QString kMailBinding = QStringLiteral("MAIL");
     EgressPolicy(QList<EgressRule> rules, QList<EgressBinding> bindings);
 
-    // Reads "egress" and "bindings" from a project file's top-level object. Every
+    // Reads "egress", "bindings" and "email" from a project file's top-level object. Every
     // mistake is added to `problems` with its JSON path; the policy returned then
     // holds only the entries that were valid (callers refuse the file anyway).
     static EgressPolicy fromProject(const QJsonObject &project, QList<EgressProblem> &problems);

@@ -163,6 +163,35 @@ private Q_SLOTS:
                                              QStringLiteral("S3_SECRET"), QStringLiteral("SMTP_PASSWORD")}));
     }
 
+    void theProjectFilesOwnWordsWork()
+    {
+        // A bucket as the project file writes it ("bucket", access_key/secret_key),
+        // and the top-level "email" section, which becomes the MAIL binding.
+        const EgressPolicy p = policy(R"({"bindings": {
+          "PUBLIC_BUCKET": {"type": "bucket", "endpoint": "https:\/\/s3.example.com", "bucket": "pub",
+                            "region": "auto", "access_key": "${secret:S3_KEY_ID}", "secret_key": "${secret:S3_SECRET}",
+                            "public_url": "https:\/\/pub.example.com/"},
+          "PUB_R2_URL": {"type": "text", "value": "https:\/\/pub.example.com"}},
+          "email": {"server": "smtp:\/\/mail.example.com:587", "from": "agent@example.com", "username": "agent",
+                    "password": "${secret:SMTP_PASSWORD}"}})");
+        const EgressBinding *bucket = p.binding(QStringLiteral("PUBLIC_BUCKET"));
+        QVERIFY(bucket);
+        QCOMPARE(bucket->type, EgressBinding::Type::R2);
+        QCOMPARE(bucket->url.url(), QStringLiteral("https://s3.example.com/pub"));
+        QCOMPARE(bucket->publicUrl, QStringLiteral("https://pub.example.com/"));
+        QCOMPARE(bucket->credentialNames(), (QStringList{QStringLiteral("S3_KEY_ID"), QStringLiteral("S3_SECRET")}));
+        const EgressBinding *mail = p.binding(EgressPolicy::kMailBinding);
+        QVERIFY(mail);
+        QCOMPARE(mail->type, EgressBinding::Type::Email);
+        QCOMPARE(mail->smtp.scheme, QStringLiteral("smtp"));
+        QCOMPARE(mail->smtp.port, 587);
+        QVERIFY(mail->allowsSender(QStringLiteral("agent@example.com")));
+        QVERIFY(!mail->allowsSender(QStringLiteral("ceo@example.com")));
+        // Any recipient: send_email asks for every message, showing each one.
+        QVERIFY(mail->allowsRecipient(QStringLiteral("someone@anywhere.org")));
+        QCOMPARE(mail->credentialNames(), QStringList{QStringLiteral("SMTP_PASSWORD")});
+    }
+
     void mistakesNameTheirJsonPath_data()
     {
         QTest::addColumn<QByteArray>("json");
@@ -187,7 +216,23 @@ private Q_SLOTS:
             "path_style": "yes"}}})") << "bindings.B.path_style: \"path_style\" must be true or false";
         QTest::newRow("unknown r2 key") << QByteArray(R"({"bindings": {"B": {"type": "r2", "endpoint":
             "https:\/\/s3.x.com", "bucket": "pub", "access_key_id": "k", "secret_access_key": "${secret:S}",
-            "secret_key": "x"}}})") << "bindings.B.secret_key: unknown key \"secret_key\" for a r2 binding";
+            "acl": "x"}}})") << "bindings.B.acl: unknown key \"acl\" for a r2 binding";
+        QTest::newRow("both key names") << QByteArray(R"({"bindings": {"B": {"type": "bucket", "endpoint":
+            "https:\/\/s3.x.com", "bucket": "pub", "access_key": "k", "secret_access_key": "${secret:S}",
+            "secret_key": "${secret:S}"}}})")
+                                        << "bindings.B.secret_key: \"secret_key\" and \"secret_access_key\" are the "
+                                           "same setting";
+        QTest::newRow("public_url") << QByteArray(R"({"bindings": {"B": {"type": "bucket", "endpoint":
+            "https:\/\/s3.x.com", "bucket": "pub", "access_key": "k", "secret_key": "${secret:S}",
+            "public_url": "ftp:\/\/x"}}})")
+                                    << "bindings.B.public_url: \"public_url\" must be an http(s) URL";
+        QTest::newRow("email section type")
+            << QByteArray(R"({"email": "smtp:\/\/x.com"})") << "email: must be an object";
+        QTest::newRow("email section server") << QByteArray(R"({"email": {"server": "http:\/\/x.com",
+            "from": "a@x.com"}})") << "email.server: \"smtp\" must be an smtp:// or smtps:// URL";
+        QTest::newRow("email section twice") << QByteArray(R"({"email": {"server": "smtp:\/\/x.com",
+            "from": "a@x.com"}, "bindings": {"MAIL": {"type": "text", "value": "x"}}})")
+                                             << "email: the \"email\" section is the MAIL binding";
         QTest::newRow("smtp scheme") << QByteArray(R"({"bindings": {"M": {"type": "email", "smtp": "http:\/\/x.com",
             "from": ["a@x.com"], "to": ["*"]}}})")
                                      << "bindings.M.smtp: \"smtp\" must be an smtp:// or smtps:// URL";
@@ -203,8 +248,9 @@ private Q_SLOTS:
         QTest::newRow("literal password") << QByteArray(R"({"bindings": {"M": {"type": "email", "smtp":
             "smtp:\/\/x.com", "username": "u", "password": "pw", "from": ["a@x.com"], "to": ["*"]}}})")
                                           << "bindings.M.password: \"password\" must name a secret";
-        QTest::newRow("type") << QByteArray(R"({"bindings": {"M": {"type": "bucket"}}})")
-                              << "bindings.M.type: \"type\" must be \"service\", \"text\", \"r2\" or \"email\"";
+        QTest::newRow("type") << QByteArray(R"({"bindings": {"M": {"type": "buckets"}}})")
+                              << "bindings.M.type: \"type\" must be \"service\", \"text\", \"bucket\" (or \"r2\") or "
+                                 "\"email\"";
     }
 
     void mistakesNameTheirJsonPath()
