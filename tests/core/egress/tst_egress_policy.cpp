@@ -394,9 +394,9 @@ private Q_SLOTS:
         QTest::newRow("header twice") << QByteArray(R"({"egress": {"rules": [{"host": "a.com", "decision": "allow",
                              "inject": {"X-K": "1", "x-k": "2"}}]}})")
                                       << "is named twice";
-        QTest::newRow("binding type")
-            << QByteArray(R"({"bindings": {"B": {"type": "queue"}}})")
-            << "airlock.json: bindings.B.type: \"type\" must be \"service\", \"text\", \"r2\" or \"email\"";
+        QTest::newRow("binding type") << QByteArray(R"({"bindings": {"B": {"type": "queue"}}})")
+                                      << "airlock.json: bindings.B.type: \"type\" must be \"service\", \"text\", "
+                                         "\"bucket\" (or \"r2\") or \"email\"";
         QTest::newRow("binding url") << QByteArray(R"({"bindings": {"B": {"type": "service", "url": "ftp:\/\/x"}}})")
                                      << "airlock.json: bindings.B.url: \"ftp://x\" is not a URL";
         QTest::newRow("binding query")
