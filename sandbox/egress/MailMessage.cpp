@@ -115,10 +115,46 @@ bool sevenBit(const QByteArray &crlf)
     return true;
 }
 
-QByteArray bodyPart(const QByteArray &type, const QString &text)
+// "type/subtype" of RFC 2045 tokens, no parameters.
+bool isMediaType(const QString &s)
+{
+    const qsizetype slash = s.indexOf(u'/');
+    return slash > 0 && s.size() <= 255 && isToken(s.left(slash)) && isToken(s.mid(slash + 1));
+}
+
+// filename="…" for printable ASCII, else RFC 2231's filename*=UTF-8''%XX (and an
+// ASCII stand-in in name= for old readers).
+QByteArray filenameParameters(const QString &name)
+{
+    bool ascii = true;
+    for (QChar c : name)
+        ascii = ascii && c.unicode() >= 0x20 && c.unicode() < 0x7f;
+    if (ascii) {
+        QByteArray quoted = name.toLatin1();
+        quoted.replace("\\", "\\\\").replace("\"", "\\\"");
+        return "filename=\"" + quoted + '"';
+    }
+    return "filename*=UTF-8''" + name.toUtf8().toPercentEncoding("!#$&+-.^_`|~");
+}
+
+QByteArray attachmentPart(const MailAttachment &a)
+{
+    const QByteArray type = a.contentType.isEmpty() ? QByteArray("application/octet-stream") : a.contentType.toLatin1();
+    QByteArray part = "Content-Type: " + type + "\r\n";
+    part += "Content-Disposition: attachment; " + filenameParameters(a.filename) + "\r\n";
+    part += "Content-Transfer-Encoding: base64\r\n\r\n";
+    const QByteArray encoded = a.data.toBase64();
+    for (qsizetype i = 0; i < encoded.size(); i += 76)
+        part += encoded.mid(i, 76) + "\r\n";
+    return part;
+}
+
+// In a multipart the CRLF before a delimiter belongs to the delimiter (RFC 2046
+// 5.1.1): a text that ends with a line break gets one more, or it would lose it.
+QByteArray bodyPart(const QByteArray &type, const QString &text, bool inMultipart)
 {
     QByteArray body = MailMessage::toCrlf(text.toUtf8());
-    if (!body.endsWith("\r\n"))
+    if (!body.endsWith("\r\n") || (inMultipart && !body.isEmpty()))
         body += "\r\n";
     const bool plain = sevenBit(body);
     return "Content-Type: " + type + "; charset=utf-8\r\nContent-Transfer-Encoding: " +
@@ -236,9 +272,10 @@ QByteArray MailMessage::rfc5322Date(const QDateTime &date)
 
 Result<MailMessage> MailMessage::fromJson(const QJsonObject &o)
 {
-    static const QStringList known{QStringLiteral("from"), QStringLiteral("to"),      QStringLiteral("cc"),
-                                   QStringLiteral("bcc"),  QStringLiteral("replyTo"), QStringLiteral("subject"),
-                                   QStringLiteral("text"), QStringLiteral("html"),    QStringLiteral("headers")};
+    static const QStringList known{QStringLiteral("from"),       QStringLiteral("to"),      QStringLiteral("cc"),
+                                   QStringLiteral("bcc"),        QStringLiteral("replyTo"), QStringLiteral("subject"),
+                                   QStringLiteral("text"),       QStringLiteral("html"),    QStringLiteral("headers"),
+                                   QStringLiteral("attachments")};
     for (auto it = o.begin(); it != o.end(); ++it)
         if (!known.contains(it.key()))
             return bad(QStringLiteral("\"%1\"").arg(it.key().left(100)),
@@ -284,6 +321,32 @@ Result<MailMessage> MailMessage::fromJson(const QJsonObject &o)
             return bad(QStringLiteral("headers.%1").arg(it.key().left(100)), QStringLiteral("must be a string"));
         m.headers.append({it.key(), it.value().toString()});
     }
+    const QJsonValue attachments = o.value(u"attachments");
+    if (!attachments.isUndefined() && !attachments.isArray())
+        return bad(QStringLiteral("attachments"), QStringLiteral("must be a list of {filename, contentType, content "
+                                                                 "| base64}"));
+    const QJsonArray list = attachments.toArray();
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QString at = QStringLiteral("attachments[%1]").arg(i);
+        const QJsonObject a = list.at(i).toObject();
+        if (!list.at(i).isObject() || !a.value(u"filename").isString())
+            return bad(at, QStringLiteral("must be {filename, contentType, content | base64}"));
+        MailAttachment attachment;
+        attachment.filename = a.value(u"filename").toString();
+        attachment.contentType = a.value(u"contentType").toString();
+        if (a.value(u"content").isString() == a.value(u"base64").isString())
+            return bad(at, QStringLiteral("needs exactly one of \"content\" (text) or \"base64\""));
+        if (a.value(u"content").isString()) {
+            attachment.data = a.value(u"content").toString().toUtf8();
+        } else {
+            auto decoded = QByteArray::fromBase64Encoding(a.value(u"base64").toString().toLatin1(),
+                                                          QByteArray::AbortOnBase64DecodingErrors);
+            if (!decoded)
+                return bad(at + QStringLiteral(".base64"), QStringLiteral("is not base64"));
+            attachment.data = *decoded;
+        }
+        m.attachments << attachment;
+    }
     if (Status s = m.validate(); !s)
         return s.error();
     return m;
@@ -321,6 +384,22 @@ Status MailMessage::validate() const
         if (hasBreak(value))
             return bad(QStringLiteral("header %1").arg(name), QStringLiteral("contains a line break or NUL"));
     }
+    qsizetype attached = 0;
+    for (const MailAttachment &a : attachments) {
+        const QString field = QStringLiteral("attachment \"%1\"").arg(a.filename.left(100));
+        if (a.filename.isEmpty() || hasBreak(a.filename) || a.filename.contains(u'/') || a.filename.contains(u'\\'))
+            return bad(field, QStringLiteral("needs a file name without a path, line breaks or NUL"));
+        if (!a.contentType.isEmpty() && !isMediaType(a.contentType))
+            return bad(
+                field,
+                QStringLiteral("has a content type that is not type/subtype: \"%1\"").arg(a.contentType.left(100)));
+        attached += a.data.size();
+    }
+    if (attached > kMaxAttachmentBytes)
+        return bad(QStringLiteral("attachments"),
+                   QStringLiteral("are %1 MiB together; at most %2 MiB go in one message")
+                       .arg(attached >> 20)
+                       .arg(kMaxAttachmentBytes >> 20));
     return {};
 }
 
@@ -362,15 +441,26 @@ Result<QByteArray> MailMessage::build(const QString &messageId, const QDateTime 
     m += "MIME-Version: 1.0\r\n";
     for (const auto &[name, value] : headers)
         m += name.toLatin1() + ": " + (printableAscii(value) ? value.toLatin1() : encodeWords(value)) + "\r\n";
+    // The body: one part, or the two alternatives. With attachments it is the
+    // first part of a multipart/mixed whose boundary differs from the inner one.
+    QByteArray body;
     if (!text.isEmpty() && !html.isEmpty()) {
-        m += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
-        m += "--" + boundary + "\r\n" + bodyPart("text/plain", text);
-        m += "--" + boundary + "\r\n" + bodyPart("text/html", html);
-        m += "--" + boundary + "--\r\n";
+        body += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
+        body += "--" + boundary + "\r\n" + bodyPart("text/plain", text, true);
+        body += "--" + boundary + "\r\n" + bodyPart("text/html", html, true);
+        body += "--" + boundary + "--\r\n";
     } else {
-        m +=
-            bodyPart(text.isEmpty() ? QByteArray("text/html") : QByteArray("text/plain"), text.isEmpty() ? html : text);
+        body += bodyPart(text.isEmpty() ? QByteArray("text/html") : QByteArray("text/plain"),
+                         text.isEmpty() ? html : text, !attachments.isEmpty());
     }
+    if (attachments.isEmpty())
+        return QByteArray(m + body);
+    const QByteArray outer = "mixed-" + boundary;
+    m += "Content-Type: multipart/mixed; boundary=\"" + outer + "\"\r\n\r\n";
+    m += "--" + outer + "\r\n" + body;
+    for (const MailAttachment &a : attachments)
+        m += "--" + outer + "\r\n" + attachmentPart(a);
+    m += "--" + outer + "--\r\n";
     return m;
 }
 

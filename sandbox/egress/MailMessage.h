@@ -3,11 +3,14 @@
 // An e-mail as a tool writes it, and the RFC 5322 message built from it: the
 // shape of env.EMAIL.send({...}):
 //   {from: "bot@example.com" | {email, name}, to: "a@x.com" | [..], cc, bcc,
-//    replyTo, subject, text, html, headers: {"X-Name": "value"}}
+//    replyTo, subject, text, html, headers: {"X-Name": "value"},
+//    attachments: [{filename, contentType, content (text) | base64}]}
 // Built as: Date, Message-ID, From, To, Cc, Reply-To, Subject, MIME-Version, the
 // extra headers, then the body: text/plain, text/html, or multipart/alternative of
 // both; UTF-8, 7bit when the body is short-lined ASCII, else quoted-printable;
-// CRLF line ends throughout. Non-ASCII subjects, names and header values become
+// CRLF line ends throughout. With attachments the whole is multipart/mixed: the
+// body first, then each attachment base64-encoded with its filename (RFC 2231
+// for non-ASCII names). Non-ASCII subjects, names and header values become
 // RFC 2047 encoded words. Refused, never cleaned up: CR, LF or NUL in the subject,
 // a name or a header value; addresses that are not plain (EgressMailAddress); an
 // extra header the builder owns (From, To, Cc, Bcc, Subject, Date, Message-ID,
@@ -28,6 +31,12 @@
 
 namespace airlock {
 
+struct MailAttachment {
+    QString filename;    // no path, no line breaks, no NUL
+    QString contentType; // "type/subtype"; empty: application/octet-stream
+    QByteArray data;
+};
+
 struct MailMessage {
     QString from;     // plain address
     QString fromName; // display name, may be empty
@@ -36,6 +45,9 @@ struct MailMessage {
     QString subject;
     QString text, html; // at least one
     QList<std::pair<QString, QString>> headers;
+    QList<MailAttachment> attachments;
+    // Largest total of attachments a message carries (before base64).
+    static constexpr qsizetype kMaxAttachmentBytes = 25 << 20;
 
     // Reads the JSON shape above; every mistake is an error naming the field.
     static Result<MailMessage> fromJson(const QJsonObject &json);

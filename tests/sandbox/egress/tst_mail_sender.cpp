@@ -9,10 +9,12 @@
 #include "sandbox/egress/MailSender.h"
 
 #include "tests/support/EgressAuditLog.h"
+#include <QCryptographicHash>
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMutex>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -163,6 +165,7 @@ private Q_SLOTS:
                                     "\r\n"
                                     "Hello\r\n"
                                     "line two =C3=A9\r\n"
+                                    "\r\n" // the text's own last line break (the one before is the delimiter's)
                                     "--BOUNDARY\r\n"
                                     "Content-Type: text/html; charset=utf-8\r\n"
                                     "Content-Transfer-Encoding: 7bit\r\n"
@@ -258,7 +261,7 @@ private Q_SLOTS:
         QCOMPARE(headerOf(r.message, "Message-ID"), sent->messageId.toLatin1());
         QVERIFY(headerOf(r.message, "Bcc").isEmpty());
         QVERIFY(!r.message.contains("hidden@example.com"));
-        QVERIFY(r.message.contains("\r\n\r\nAll done.\r\n.hidden dot line\r\n--"));
+        QVERIFY(r.message.contains("\r\n\r\nAll done.\r\n.hidden dot line\r\n\r\n--"));
         QVERIFY(r.message.contains("\r\n\r\n<p>All done.</p>\r\n--"));
         // Every line ends with CRLF.
         QCOMPARE(r.message.count('\n'), r.message.count("\r\n"));
@@ -277,6 +280,82 @@ private Q_SLOTS:
         QCOMPARE(a.address, QStringLiteral("127.0.0.1"));
         QVERIFY(a.bytesUp > 0);
         QVERIFY(a.credentials.isEmpty());
+    }
+
+    void attachmentsArriveIntact()
+    {
+        const QString dir = m_tmp.path() + QStringLiteral("/attach");
+        QDir().mkpath(dir);
+        NodeTestServer server(QStringLiteral("smtp_test_server.js"), {dir});
+        QVERIFY(server.ok());
+        Gate g(project(QStringLiteral("smtp://127.0.0.1:%1").arg(server.port())));
+        QVERIFY(g.gate);
+        QByteArray binary;
+        for (int i = 0; i < 300000; ++i)
+            binary += char((i * 7919) & 0xff);
+        MailMessage m = sample();
+        m.attachments = {{QStringLiteral("report \"final\".pdf"), QStringLiteral("application/pdf"), binary},
+                         {QStringLiteral("Übersicht.txt"), QStringLiteral("text/plain"), QByteArray("a,b\r\n1,2\r\n")}};
+        auto sent = g.sender().send(m);
+        QVERIFY2(sent, sent ? "" : qPrintable(sent.error().message));
+        const QList<Received> got = received(dir);
+        QCOMPARE(got.size(), 1);
+        // Python's own MIME parser reads what arrived.
+        QFile eml(dir + QStringLiteral("/1.eml"));
+        QProcess python;
+        python.start(
+            QStringLiteral("python3"),
+            {QStringLiteral("-c"),
+             QStringLiteral("import sys,email,email.policy,json,hashlib\n"
+                            "m=email.message_from_binary_file(open(sys.argv[1],'rb'),policy=email.policy.default)\n"
+                            "out={'type':m.get_content_type(),'body':m.get_body(('plain',)).get_content(),"
+                            "'parts':[{'name':p.get_filename(),'type':p.get_content_type(),"
+                            "'sha':hashlib.sha256(p.get_payload(decode=True)).hexdigest()} "
+                            "for p in m.iter_attachments()]}\n"
+                            "print(json.dumps(out))"),
+             eml.fileName()});
+        QVERIFY(python.waitForFinished(30000));
+        QCOMPARE(python.exitCode(), 0);
+        const QJsonObject parsed = QJsonDocument::fromJson(python.readAllStandardOutput()).object();
+        QCOMPARE(parsed.value(u"type").toString(), QStringLiteral("multipart/mixed"));
+        QCOMPARE(parsed.value(u"body").toString(), QStringLiteral("Hello\nline two é\n"));
+        const QJsonArray parts = parsed.value(u"parts").toArray();
+        QCOMPARE(parts.size(), 2);
+        QCOMPARE(parts.at(0)[u"name"].toString(), QStringLiteral("report \"final\".pdf"));
+        QCOMPARE(parts.at(0)[u"type"].toString(), QStringLiteral("application/pdf"));
+        QCOMPARE(parts.at(0)[u"sha"].toString(),
+                 QString::fromLatin1(QCryptographicHash::hash(binary, QCryptographicHash::Sha256).toHex()));
+        QCOMPARE(parts.at(1)[u"name"].toString(), QStringLiteral("Übersicht.txt"));
+        QCOMPARE(parts.at(1)[u"type"].toString(), QStringLiteral("text/plain"));
+        // Every line ends with CRLF, none longer than SMTP allows.
+        const QByteArray &raw = got.first().message;
+        QCOMPARE(raw.count('\n'), raw.count("\r\n"));
+        for (const QByteArray &line : raw.split('\n'))
+            QVERIFY(line.size() <= 1000);
+    }
+
+    void attachmentNamesCannotCarryHeaders_data()
+    {
+        QTest::addColumn<QString>("filename");
+        QTest::addColumn<QString>("contentType");
+        QTest::newRow("CRLF in name") << QStringLiteral("a.txt\r\nBcc: x@evil.org") << QString();
+        QTest::newRow("LF in name") << QStringLiteral("a\n.txt") << QString();
+        QTest::newRow("path") << QStringLiteral("../etc/passwd") << QString();
+        QTest::newRow("empty") << QString() << QString();
+        QTest::newRow("type with params") << QStringLiteral("a.txt") << QStringLiteral("text/plain; charset=x");
+        QTest::newRow("type with CRLF") << QStringLiteral("a.txt") << QStringLiteral("text/plain\r\nX: y");
+    }
+
+    void attachmentNamesCannotCarryHeaders()
+    {
+        QFETCH(QString, filename);
+        QFETCH(QString, contentType);
+        MailMessage m = sample();
+        m.attachments = {{filename, contentType, QByteArray("x")}};
+        const Status s = m.validate();
+        QVERIFY(!s);
+        QVERIFY2(s.error().message.contains(QLatin1String("attachment")), qPrintable(s.error().message));
+        QVERIFY(!m.build(QStringLiteral("<1@example.com>"), QDateTime::currentDateTimeUtc(), "b"));
     }
 
     void rawMessageArrivesByteForByte()
