@@ -3,6 +3,7 @@
 #include "app/BindingHostFactory.h"
 #include "app/BrowserTools.h"
 #include "app/McpTools.h"
+#include "app/PlatformToolSandbox.h"
 
 #include "core/agent/SideEvents.h"
 #include "core/project/PolicyFile.h"
@@ -59,7 +60,11 @@ Result<SessionEgress> makeSessionEgress(const AgentChoices &c, const QString &ap
             (void)redactor->add(name, *value);
         return value;
     };
-    auto gate = EgressGate::create(c.egress, std::move(resolve), std::move(audit));
+    EgressGate::Options options;
+    if (!c.egress.caFile().isEmpty())
+        options.extraCaFile = QDir(c.projectDir.isEmpty() ? QDir::currentPath() : c.projectDir)
+                                  .absoluteFilePath(c.egress.caFile());
+    auto gate = EgressGate::create(c.egress, std::move(resolve), std::move(audit), options);
     if (!gate)
         return gate.error();
     out.gate = std::move(*gate);
@@ -159,7 +164,8 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
     }
 
     std::optional<SessionEgress> egress;
-    if (!c.toolFiles.isEmpty() || c.sandbox == QLatin1String("microvm") || c.browser) {
+    const bool platformTools = !PlatformToolSandbox::toolDescriptions(c.egress).isEmpty();
+    if (!c.toolFiles.isEmpty() || c.sandbox == QLatin1String("microvm") || c.browser || platformTools) {
         auto side = std::make_shared<SideEvents>();
         auto made = makeSessionEgress(c, p.apiKey, [side](const EgressAuditRecord &record) {
             side->post(EventKind::Egress, record.toEvent().toJson());
@@ -235,6 +241,20 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
                                                                 : QDir::currentPath();
     if (c.browser)
         BrowserTools::add(setup, c, egress->gate, toolWorkspace);
+    // host_file and send_email, when the project has a bucket or an email binding.
+    if (platformTools) {
+        auto host = std::make_shared<PlatformToolSandbox>(egress->gate, toolWorkspace);
+        for (const QJsonValue &d : PlatformToolSandbox::toolDescriptions(c.egress)) {
+            AgentTool t = AgentTool::fromDescription(d.toObject(), host, QStringLiteral("builtin:platform"));
+            t.timeoutMs = 120000; // a large upload, a slow mail server
+            t.network = c.egress.summary();
+            t.allowOnlyByName = PlatformToolSandbox::allowsOnlyByName(t.spec.name);
+            t.describeCall = [policy = c.egress, workspace = toolWorkspace, tool = t.spec.name](const QJsonObject &in) {
+                return PlatformToolSandbox::describeCall(policy, workspace, tool, in);
+            };
+            setup.tools.push_back(std::move(t));
+        }
+    }
     if (Status servers = McpTools::add(setup, c, toolWorkspace); !servers)
         return servers.error();
     if (c.toolTimeoutMs > 0)

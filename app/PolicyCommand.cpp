@@ -2,6 +2,7 @@
 
 #include "app/Cli.h"
 #include "app/CliOutput.h"
+#include "app/PlatformToolSandbox.h"
 #include "core/agent/AgentTool.h"
 #include "core/policy/PolicyEngine.h"
 #include "core/project/PolicyFile.h"
@@ -48,6 +49,9 @@ int PolicyCommand::run(const ParsedCommandLine &args)
     pc.shellField = call.contains(QLatin1String("shell_field"))
                         ? call.value(QLatin1String("shell_field")).toString()
                         : (pc.tool == QLatin1String("exec") ? QStringLiteral("command") : QString());
+    pc.allowOnlyByName = call.contains(QLatin1String("allow_only_by_name"))
+                             ? call.value(QLatin1String("allow_only_by_name")).toBool()
+                             : PlatformToolSandbox::allowsOnlyByName(pc.tool);
 
     const PolicyDecision d = engine.decide(pc);
     if (json) {

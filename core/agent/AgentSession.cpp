@@ -90,7 +90,8 @@ PendingApproval pendingApproval(const QueuedCall &call, const PolicyEngine &poli
                       call.def->shellField,
                       {},
                       call.def->sandbox && call.def->sandbox->canFork(),
-                      call.def->network};
+                      call.def->network,
+                      call.def->describeCall ? call.def->describeCall(call.input) : QStringList()};
     const PolicyCall pc = call.policyCall();
     p.sessionRuleUnavailable = whyRuleWouldNotApply(policy, pc, sessionRule(pc));
     return p;
@@ -815,7 +816,8 @@ Status AgentSession::approve(const QString &callId, Scope scope, std::optional<Q
         grant(callId, input, payload, std::nullopt);
         return {};
     }
-    const PolicyCall pc{call.id, call.tool, input, call.def->annotations, call.def->shellField};
+    const PolicyCall pc{
+        call.id, call.tool, input, call.def->annotations, call.def->shellField, call.def->allowOnlyByName};
     const bool project = scope == Scope::Project;
     PolicyRule rule = PolicyRule::alwaysAllow(
         pc, scopeName(scope),

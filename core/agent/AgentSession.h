@@ -108,6 +108,8 @@ struct PendingApproval {
     bool canTry = false;
     // Where the call may reach through the egress gate, and the credentials added.
     EgressSummary network;
+    // What the call would do beyond its input ("From: …", "Attachment: …"), from its tool.
+    QStringList facts;
 };
 
 class AgentSession final : public QObject {

@@ -34,6 +34,13 @@ struct AgentTool {
     // credential names the gate would add (the approval card's Network line). Empty:
     // no network (the tool's sandbox has no way out, or no rule allows anything).
     EgressSummary network;
+    // Only a policy rule that names this tool can allow it: an allow for "*" or
+    // "mail_*" does not (sending mail: a rule must mean it).
+    bool allowOnlyByName = false;
+    // What a call with this input would do that the input does not say itself
+    // (the sender, attachment sizes, the bucket behind a binding): lines for the
+    // approval card, "Label: value". Cheap (no network); may stat workspace files.
+    std::function<QStringList(const QJsonObject &input)> describeCall;
 
     // From a tool description {name, description, inputSchema, annotations} as JS
     // tools and MCP servers give them; annotations use MCP's hint names and

@@ -4,7 +4,7 @@ namespace airlock {
 
 PolicyCall QueuedCall::policyCall() const
 {
-    return PolicyCall{id, tool, input, def->annotations, def->shellField};
+    return PolicyCall{id, tool, input, def->annotations, def->shellField, def->allowOnlyByName};
 }
 
 QString CallQueue::uniqueId(const QString &proposed) const

@@ -21,6 +21,7 @@ EgressPolicy EgressPolicy::fromProject(const QJsonObject &project, QList<EgressP
 {
     QList<EgressRule> rules;
     QList<EgressBinding> bindings;
+    QString caFile;
     if (project.contains(u"egress")) {
         const QJsonValue egress = project.value(u"egress");
         const QString at = QStringLiteral("egress");
@@ -30,9 +31,14 @@ EgressPolicy EgressPolicy::fromProject(const QJsonObject &project, QList<EgressP
         } else {
             const QJsonObject eo = egress.toObject();
             for (auto it = eo.begin(); it != eo.end(); ++it)
-                if (it.key() != u"rules")
+                if (it.key() != u"rules" && it.key() != u"ca_file")
                     problems << EgressProblem{jsonpath::key(at, it.key()),
-                                              QStringLiteral("unknown key \"%1\" (known: rules)").arg(it.key())};
+                                              QStringLiteral("unknown key \"%1\" (known: rules, ca_file)").arg(it.key())};
+            const QJsonValue ca = eo.value(u"ca_file");
+            if (!ca.isUndefined() && (!ca.isString() || ca.toString().isEmpty()))
+                problems << EgressProblem{jsonpath::key(at, QStringLiteral("ca_file")),
+                                          QStringLiteral("must be the path of a PEM file of CA certificates")};
+            caFile = ca.toString();
             const QJsonValue list = eo.value(u"rules");
             const QString rat = jsonpath::key(at, QStringLiteral("rules"));
             if (!list.isUndefined() && !list.isArray()) {
@@ -102,7 +108,9 @@ EgressPolicy EgressPolicy::fromProject(const QJsonObject &project, QList<EgressP
                 bindings << *b;
         }
     }
-    return EgressPolicy(std::move(rules), std::move(bindings));
+    EgressPolicy policy(std::move(rules), std::move(bindings));
+    policy.m_caFile = caFile;
+    return policy;
 }
 
 Result<EgressPolicy> EgressPolicy::fromJsonText(const QByteArray &json, const QString &source)

@@ -43,6 +43,10 @@ public:
 
     const QList<EgressRule> &rules() const { return m_rules; }
     const QList<EgressBinding> &bindings() const { return m_bindings; }
+    // "egress": {"ca_file": "…"}: certificates the gate trusts besides the system's
+    // (a company CA in front of a private mail or S3 server), as written: relative
+    // to the project folder. Empty: the system store only.
+    QString caFile() const { return m_caFile; }
     const EgressBinding *binding(const QString &name) const;
     // "billing.airlock.internal" (any case, one trailing dot allowed) → "BILLING",
     // for the guest's proxy. nullopt: not a service binding's guest name.
@@ -78,6 +82,7 @@ private:
 
     QList<EgressRule> m_rules;
     QList<EgressBinding> m_bindings;
+    QString m_caFile;
 };
 
 } // namespace airlock

@@ -7,8 +7,9 @@ Result<PolicyCall> PolicyCall::fromJson(const QJsonObject &json)
     const auto bad = [](const QString &what) {
         return Error::make(Error::Code::BadInput, QStringLiteral("call: %1").arg(what));
     };
-    static const QStringList known{QStringLiteral("tool"), QStringLiteral("input"), QStringLiteral("call_id"),
-                                   QStringLiteral("annotations"), QStringLiteral("shell_field")};
+    static const QStringList known{QStringLiteral("tool"),        QStringLiteral("input"),
+                                   QStringLiteral("call_id"),     QStringLiteral("annotations"),
+                                   QStringLiteral("shell_field"), QStringLiteral("allow_only_by_name")};
     for (auto it = json.begin(); it != json.end(); ++it) {
         if (!known.contains(it.key()))
             return bad(QStringLiteral("unknown key \"%1\"").arg(it.key()));
@@ -23,6 +24,7 @@ Result<PolicyCall> PolicyCall::fromJson(const QJsonObject &json)
     call.input = input.toObject();
     call.callId = json.value(u"call_id").toString();
     call.shellField = json.value(u"shell_field").toString();
+    call.allowOnlyByName = json.value(u"allow_only_by_name").toBool(false);
     const QJsonObject annotations = json.value(u"annotations").toObject();
     const auto flag = [&annotations](const char *key, bool fallback) {
         const QJsonValue v = annotations.value(QLatin1String(key));

@@ -28,11 +28,13 @@ struct PolicyCall {
     // Input field holding a shell command line (the microVM exec tool's "command"),
     // or empty. Such a command must be simple for an allow rule to apply.
     QString shellField;
+    // Only a rule naming the tool exactly may allow the call (AgentTool::allowOnlyByName).
+    bool allowOnlyByName = false;
 
     // The form `airlock policy test --call JSON` takes:
     //   {"tool": "vm_exec", "input": {...}, "call_id"?: "…",
     //    "annotations"?: {"read_only": bool, "destructive": bool, "open_world": bool},
-    //    "shell_field"?: "command"}
+    //    "shell_field"?: "command", "allow_only_by_name"?: bool}
     static Result<PolicyCall> fromJson(const QJsonObject &json);
 };
 

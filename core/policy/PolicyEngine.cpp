@@ -98,10 +98,15 @@ PolicyDecision PolicyEngine::decide(const PolicyCall &call) const
                            [&envPath](const FieldMatcher &m) { return m.path() == envPath; });
     };
 
-    QString skippedAllow;
+    QString skippedAllow, unnamedAllow;
     for (const PolicyRule &rule : m_rules) {
         if (!rule.matches(call))
             continue;
+        if (rule.decision == PolicyVerdict::Allow && call.allowOnlyByName && rule.toolGlob != call.tool) {
+            if (unnamedAllow.isEmpty())
+                unnamedAllow = rule.name;
+            continue;
+        }
         if (rule.decision == PolicyVerdict::Allow && (shellHazard || (envHazard && !namesEnv(rule)))) {
             if (skippedAllow.isEmpty())
                 skippedAllow = rule.name;
@@ -123,7 +128,12 @@ PolicyDecision PolicyEngine::decide(const PolicyCall &call) const
             reason += QStringLiteral(", so allow rule '%1' does not apply").arg(skippedAllow);
         return {PolicyVerdict::Ask, QStringLiteral("default:shell-env"), reason};
     }
-    if (call.annotations.readOnly) {
+    if (!unnamedAllow.isEmpty())
+        return {PolicyVerdict::Ask, QStringLiteral("default:named-rules-only"),
+                QStringLiteral("%1 is allowed only by a rule that names it (\"tool\": \"%1\"), so allow rule '%2' "
+                               "does not apply")
+                    .arg(call.tool, unnamedAllow)};
+    if (call.annotations.readOnly && !call.allowOnlyByName) {
         if (m_readOnlyTools == ReadOnlyTools::Ask)
             return {PolicyVerdict::Ask, QStringLiteral("default:read-only-ask"),
                     QStringLiteral("the tool is annotated read-only, and this policy asks for read-only tools too "

@@ -52,11 +52,12 @@ QString valueHtml(const QJsonValue &v)
 ApprovalCard::ApprovalCard(QWidget *parent)
     : QWidget(parent), m_title(new QLabel(this)), m_badges(new QLabel(this)), m_kind(new QLabel(this)),
       m_targets(new QLabel(this)), m_arguments(new QLabel), m_argumentsArea(new QScrollArea(this)),
-      m_policy(new QLabel(this)), m_network(new QLabel(this)), m_ruleNote(new QLabel(this)), m_error(new QLabel(this)),
-      m_modes(new QStackedWidget(this)), m_reason(new QLineEdit(this)), m_editor(new ArgumentEditor),
-      m_editorArea(new QScrollArea(this)), m_approve(new QPushButton(this)), m_session(new QPushButton(this)),
-      m_project(new QPushButton(this)), m_runEdited(new QPushButton(this)), m_diff(new DiffView(this)),
-      m_try(new QPushButton(this)), m_trialNote(new QLabel(this)), m_trial(new DiffView(this))
+      m_policy(new QLabel(this)), m_network(new QLabel(this)), m_facts(new QLabel(this)), m_ruleNote(new QLabel(this)),
+      m_error(new QLabel(this)), m_modes(new QStackedWidget(this)), m_reason(new QLineEdit(this)),
+      m_editor(new ArgumentEditor), m_editorArea(new QScrollArea(this)), m_approve(new QPushButton(this)),
+      m_session(new QPushButton(this)), m_project(new QPushButton(this)), m_runEdited(new QPushButton(this)),
+      m_diff(new DiffView(this)), m_try(new QPushButton(this)), m_trialNote(new QLabel(this)),
+      m_trial(new DiffView(this))
 {
     setObjectName(QStringLiteral("approvalCard"));
     setFocusPolicy(Qt::StrongFocus);
@@ -93,6 +94,12 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     // the gate would add (values are never shown, nor read for this): showCall.
     m_network->setObjectName(QStringLiteral("approvalNetwork"));
     m_network->setWordWrap(true);
+    // What the call would do beyond its input, as its tool tells (sender, sizes):
+    // right under what it touches, where a person reads first.
+    m_facts->setObjectName(QStringLiteral("approvalFacts"));
+    m_facts->setWordWrap(true);
+    m_facts->setTextFormat(Qt::RichText);
+    m_facts->hide();
     m_ruleNote->setObjectName(QStringLiteral("approvalRuleNote"));
     m_ruleNote->setWordWrap(true);
     m_ruleNote->hide();
@@ -208,6 +215,7 @@ ApprovalCard::ApprovalCard(QWidget *parent)
     header->addWidget(m_badges);
     layout->addLayout(header);
     layout->addWidget(m_targets);
+    layout->addWidget(m_facts);
     layout->addWidget(m_argumentsArea);
     layout->addWidget(m_diff);
     layout->addWidget(m_trialNote);
@@ -291,7 +299,7 @@ void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inpu
     // The project rule is shown before it is written: exactly this call, allowed.
     m_project->setVisible(!projectFile.isEmpty());
     if (!projectFile.isEmpty()) {
-        const PolicyCall pc{call.callId, call.tool, call.input, call.annotations, QString()};
+        const PolicyCall pc{call.callId, call.tool, call.input, call.annotations, QString(), false};
         const QJsonObject rule = PolicyRule::alwaysAllow(pc, QStringLiteral("project"),
                                                          QStringLiteral("always-this-project:%1").arg(call.tool))
                                      .toJson();
@@ -336,6 +344,7 @@ void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inpu
                              : QString());
     m_kind->setText(CallDescription::sentence(call, inputSchema));
     showNetwork(call.network);
+    showFacts(call.facts);
     m_policy->setText(tr("<span style=\"color:gray;\">Asked because of policy rule <b>%1</b>%2</span>")
                           .arg(call.decision.rule.toHtmlEscaped(),
                                call.decision.reason.isEmpty()
@@ -365,6 +374,20 @@ void ApprovalCard::showCall(const PendingApproval &call, const QJsonObject &inpu
     const bool typingElsewhere = focus && !isAncestorOf(focus) && isEditableText(focus);
     if (!typingElsewhere)
         setFocus();
+}
+
+void ApprovalCard::showFacts(const QStringList &facts)
+{
+    QStringList lines;
+    for (const QString &fact : facts) {
+        // "Label: value": the label quiet, the value as the tool gave it.
+        const qsizetype colon = fact.indexOf(QStringLiteral(": "));
+        lines << (colon > 0 ? QStringLiteral("<span style=\"color:gray;\">%1:</span> %2")
+                                  .arg(fact.left(colon).toHtmlEscaped(), fact.mid(colon + 2).toHtmlEscaped())
+                            : fact.toHtmlEscaped());
+    }
+    m_facts->setText(lines.join(QStringLiteral("<br>")));
+    m_facts->setVisible(!lines.isEmpty());
 }
 
 void ApprovalCard::showNetwork(const EgressSummary &network)

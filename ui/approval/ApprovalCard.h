@@ -88,6 +88,7 @@ private:
     void showMode(int index);
     static bool isEditableText(const QWidget *w);
     void showNetwork(const EgressSummary &network);
+    void showFacts(const QStringList &facts);
     void startDeny();
     void startEdit();
     void layOutArguments();
@@ -107,6 +108,7 @@ private:
     QScrollArea *m_argumentsArea;
     QLabel *m_policy;
     QLabel *m_network;
+    QLabel *m_facts;
     QLabel *m_ruleNote; // why "always" cannot be offered
     QLabel *m_error;
     QStackedWidget *m_modes; // buttons | deny reason | argument editor

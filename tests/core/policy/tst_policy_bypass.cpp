@@ -266,11 +266,8 @@ void TestPolicyBypass::pathQualifiedCommandWord()
     auto e = PolicyEngine::fromJson(
         R"([{"name": "d", "when": {"command": {"argv_prefix": ["/usr/bin/rm"]}}, "decision": "deny"}])", u"p"_qs);
     QVERIFY(e.ok());
-    PolicyCall c{QString(),
-                 QStringLiteral("exec"),
-                 QJsonObject{{QStringLiteral("command"), QStringLiteral("rm x")}},
-                 {},
-                 QStringLiteral("command")};
+    PolicyCall c{QString(), QStringLiteral("exec"),    QJsonObject{{QStringLiteral("command"), QStringLiteral("rm x")}},
+                 {},        QStringLiteral("command"), false};
     QCOMPARE(e->decide(c).verdict, PolicyVerdict::Deny);
 }
 
@@ -391,7 +388,8 @@ void TestPolicyBypass::envInjection()
                  QStringLiteral("exec"),
                  QJsonDocument::fromJson(R"({"command":"ls","env":{"LANG":"C","LD_PRELOAD":"/w/x.so"}})").object(),
                  {},
-                 QStringLiteral("command")};
+                 QStringLiteral("command"),
+                 false};
     QCOMPARE(e->decide(c).verdict, PolicyVerdict::Ask);
     // Nor does a read-only annotation.
     c.annotations.readOnly = true;

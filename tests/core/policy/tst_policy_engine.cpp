@@ -17,6 +17,7 @@ private Q_SLOTS:
     void decisions_data();
     void decisions();
     void firstMatchWins();
+    void onlyANamingRuleAllowsMail();
     void unnamedRulesAreNamedBySourceAndPosition();
     void loadErrors_data();
     void loadErrors();
@@ -203,6 +204,30 @@ void TestPolicyEngine::firstMatchWins()
     QVERIFY(engine.ok());
     QCOMPARE(engine->decide(call(QStringLiteral("t"), "{}")).rule, QStringLiteral("first"));
     QCOMPARE(engine->decide(call(QStringLiteral("u"), "{}")).rule, QStringLiteral("second"));
+}
+
+void TestPolicyEngine::onlyANamingRuleAllowsMail()
+{
+    // A tool allowed only by name (send_email): "*" and globs do not allow it,
+    // even read-only; a rule naming it does; a deny by glob still denies.
+    auto wide = PolicyEngine::fromJson(R"([{"name": "everything", "tool": "*", "decision": "allow"}])", u"p"_qs);
+    QVERIFY(wide.ok());
+    PolicyCall mail = call(QStringLiteral("send_email"), R"({"to": ["a@example.com"]})");
+    mail.allowOnlyByName = true;
+    mail.annotations.readOnly = true;
+    const PolicyDecision asked = wide->decide(mail);
+    QCOMPARE(asked.verdict, PolicyVerdict::Ask);
+    QCOMPARE(asked.rule, QStringLiteral("default:named-rules-only"));
+    QVERIFY2(asked.reason.contains(QLatin1String("'everything' does not apply")), qPrintable(asked.reason));
+    QCOMPARE(wide->decide(call(QStringLiteral("host_file"), "{}")).verdict, PolicyVerdict::Allow);
+
+    auto named = PolicyEngine::fromJson(R"([{"name": "glob", "tool": "send_*", "decision": "allow"},
+        {"name": "team", "tool": "send_email", "decision": "allow"}])",
+                                        u"p"_qs);
+    QVERIFY2(named.ok(), named.ok() ? "" : qPrintable(named.error().message));
+    QCOMPARE(named->decide(mail).rule, QStringLiteral("team"));
+    auto deny = PolicyEngine::fromJson(R"([{"name": "no-mail", "tool": "send_*", "decision": "deny"}])", u"p"_qs);
+    QCOMPARE(deny->decide(mail).verdict, PolicyVerdict::Deny);
 }
 
 void TestPolicyEngine::unnamedRulesAreNamedBySourceAndPosition()

@@ -40,6 +40,7 @@ private Q_SLOTS:
     void theBadgeLineSaysWhatIsKnown();
     void tryFirstShowsWhatTheCallWouldChange();
     void theNetworkLineNamesHostsAndCredentials();
+    void factsTheToolGivesAreShown();
 
 private:
     std::unique_ptr<MainWindow> openWindow();
@@ -319,6 +320,29 @@ void TestApprovalCard::theBadgeLineSaysWhatIsKnown()
     QVERIFY2(kind->text().contains(QLatin1String("Reaches the network: example.com.")), qPrintable(kind->text()));
     QVERIFY(kind->text().contains(QLatin1String("Read-only")));
     QVERIFY(card.targetsLabel()->text().contains(QLatin1String("https://example.com/page")));
+}
+
+void TestApprovalCard::factsTheToolGivesAreShown()
+{
+    ApprovalCard card;
+    card.resize(900, 400);
+    PendingApproval call;
+    call.callId = QStringLiteral("m");
+    call.tool = QStringLiteral("send_email");
+    call.source = QStringLiteral("builtin:platform");
+    call.facts = {QStringLiteral("From: agent@example.com"), QStringLiteral("Bcc: <hidden@example.com>"),
+                  QStringLiteral("Attachment: out/report.pdf (1,024 bytes)")};
+    card.showCall(call, {});
+    auto *facts = card.findChild<QLabel *>(QStringLiteral("approvalFacts"));
+    QVERIFY(facts);
+    QVERIFY(!facts->isHidden());
+    QVERIFY2(facts->text().contains(QLatin1String("agent@example.com")), qPrintable(facts->text()));
+    // Shown as text, never as markup the tool wrote.
+    QVERIFY(facts->text().contains(QLatin1String("&lt;hidden@example.com&gt;")));
+    QVERIFY(facts->text().contains(QLatin1String("out/report.pdf (1,024 bytes)")));
+    call.facts.clear();
+    card.showCall(call, {});
+    QVERIFY(facts->isHidden());
 }
 
 void TestApprovalCard::theNetworkLineNamesHostsAndCredentials()
