@@ -62,8 +62,8 @@ Result<SessionEgress> makeSessionEgress(const AgentChoices &c, const QString &ap
     };
     EgressGate::Options options;
     if (!c.egress.caFile().isEmpty())
-        options.extraCaFile = QDir(c.projectDir.isEmpty() ? QDir::currentPath() : c.projectDir)
-                                  .absoluteFilePath(c.egress.caFile());
+        options.extraCaFile =
+            QDir(c.projectDir.isEmpty() ? QDir::currentPath() : c.projectDir).absoluteFilePath(c.egress.caFile());
     auto gate = EgressGate::create(c.egress, std::move(resolve), std::move(audit), options);
     if (!gate)
         return gate.error();

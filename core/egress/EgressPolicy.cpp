@@ -32,8 +32,9 @@ EgressPolicy EgressPolicy::fromProject(const QJsonObject &project, QList<EgressP
             const QJsonObject eo = egress.toObject();
             for (auto it = eo.begin(); it != eo.end(); ++it)
                 if (it.key() != u"rules" && it.key() != u"ca_file")
-                    problems << EgressProblem{jsonpath::key(at, it.key()),
-                                              QStringLiteral("unknown key \"%1\" (known: rules, ca_file)").arg(it.key())};
+                    problems << EgressProblem{
+                        jsonpath::key(at, it.key()),
+                        QStringLiteral("unknown key \"%1\" (known: rules, ca_file)").arg(it.key())};
             const QJsonValue ca = eo.value(u"ca_file");
             if (!ca.isUndefined() && (!ca.isString() || ca.toString().isEmpty()))
                 problems << EgressProblem{jsonpath::key(at, QStringLiteral("ca_file")),

@@ -126,9 +126,8 @@ QStringList ProjectConfig::knownKeys()
             QStringLiteral("base_url"), QStringLiteral("api_key_env"), QStringLiteral("tools"),
             QStringLiteral("sandbox"),  QStringLiteral("workspace"),   QStringLiteral("policy"),
             QStringLiteral("limits"),   QStringLiteral("vm"),          QStringLiteral("checkpoints"),
-            QStringLiteral("email"),
-            QStringLiteral("egress"),   QStringLiteral("bindings"),    QStringLiteral("secrets"),
-            QStringLiteral("browser"),  QStringLiteral("mcpServers")};
+            QStringLiteral("email"),    QStringLiteral("egress"),      QStringLiteral("bindings"),
+            QStringLiteral("secrets"),  QStringLiteral("browser"),     QStringLiteral("mcpServers")};
 }
 
 Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QString &source)
