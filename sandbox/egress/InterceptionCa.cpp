@@ -133,6 +133,11 @@ QByteArray InterceptionCa::certificatePem() const
     return out;
 }
 
+QString InterceptionCa::subjectHash() const
+{
+    return QStringLiteral("%1").arg(qulonglong(X509_subject_name_hash(m_cert.get())), 8, 16, QLatin1Char('0'));
+}
+
 Result<InterceptionCa::Leaf> InterceptionCa::leafFor(const QString &hostIn) const
 {
     const QString host = hostIn.toLower();

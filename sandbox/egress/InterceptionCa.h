@@ -39,6 +39,9 @@ public:
 
     // The CA certificate, PEM: what the guest trusts.
     QByteArray certificatePem() const;
+    // OpenSSL's subject-name hash of the CA, 8 hex digits: the name of its link in
+    // a hashed certificate folder (/etc/ssl/certs/<hash>.0).
+    QString subjectHash() const;
     // The CA certificate itself (tests, the TLS chain the bridge serves).
     X509 *certificate() const { return m_cert.get(); }
     // The leaf for `host` (a name, or an IPv4/IPv6 literal without brackets): SAN
