@@ -618,7 +618,10 @@ void GuestEgressBridge::runTunnel(Stream &s)
 
 // One intercepted CONNECT: the guest's TLS ends here (memory BIOs, so the bytes
 // keep flowing through the stream's frames and credit windows), HTTP/1.1 requests
-// are read from the plaintext and performed by the gate one after another.
+// are read from the plaintext and performed by the gate one after another. The
+// gate's libcurl uses OpenSSL on this same thread and may leave errors in its
+// error queue (a server whose certificate it refused), which SSL_get_error would
+// read as ours: the queue is cleared before every SSL call here.
 class GuestEgressBridge::Interception {
 public:
     Interception(GuestEgressBridge &bridge, Stream &s) : m_bridge(bridge), m_s(s) {}
@@ -767,6 +770,7 @@ GuestEgressBridge::Interception::Io GuestEgressBridge::Interception::readPlain()
 {
     char buf[16 * 1024];
     while (true) {
+        ERR_clear_error();
         const int n = SSL_read(m_ssl, buf, sizeof buf);
         if (n > 0) {
             m_in.append(buf, n);
@@ -789,6 +793,7 @@ GuestEgressBridge::Interception::Io GuestEgressBridge::Interception::readPlain()
 bool GuestEgressBridge::Interception::writePlain(QByteArrayView data)
 {
     while (!data.isEmpty()) {
+        ERR_clear_error();
         const int n = SSL_write(m_ssl, data.data(), int(std::min<qsizetype>(data.size(), 16 * 1024)));
         if (n <= 0) {
             m_failure = "TLS to the guest: " + sslErrorText().toStdString();
@@ -1017,6 +1022,7 @@ void GuestEgressBridge::Interception::run()
     m_bridge.send(ok);
     bool clean = false;
     while (true) {
+        ERR_clear_error();
         const int rc = SSL_do_handshake(m_ssl);
         if (rc == 1)
             break;
@@ -1036,6 +1042,7 @@ void GuestEgressBridge::Interception::run()
         }
         clean = m_failure.empty() && !stopped();
         if (clean) {
+            ERR_clear_error();
             SSL_shutdown(m_ssl); // close_notify
             flushOut();
         }
