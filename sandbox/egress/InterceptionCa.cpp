@@ -12,6 +12,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
+
 namespace airlock {
 
 namespace {
@@ -142,8 +144,14 @@ Result<InterceptionCa::Leaf> InterceptionCa::leafFor(const QString &hostIn) cons
 {
     const QString host = hostIn.toLower();
     std::lock_guard lock(m_mutex);
-    if (const auto it = m_leaves.find(host); it != m_leaves.end())
-        return it->second;
+    // A cached leaf serves until an hour before it expires (a session may run for
+    // days); then a fresh one replaces it.
+    if (const auto it = m_leaves.find(host); it != m_leaves.end()) {
+        time_t soon = time(nullptr) + 3600;
+        if (X509_cmp_time(X509_get0_notAfter(it->second.certificate.get()), &soon) > 0)
+            return it->second;
+        m_leaves.erase(it);
+    }
     if (host.isEmpty() || host.size() > 253 || host.contains(u',') || host.contains(u'\n'))
         return Error::make(Error::Code::BadInput,
                            QStringLiteral("interception CA: no certificate for \"%1\"").arg(hostIn.left(100)));

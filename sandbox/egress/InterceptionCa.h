@@ -45,7 +45,8 @@ public:
     // The CA certificate itself (tests, the TLS chain the bridge serves).
     X509 *certificate() const { return m_cert.get(); }
     // The leaf for `host` (a name, or an IPv4/IPv6 literal without brackets): SAN
-    // DNS or IP, EKU serverAuth, valid for a day, signed by this CA. Cached.
+    // DNS or IP, EKU serverAuth, valid for a day, signed by this CA. Cached, and
+    // made again when the cached one has less than an hour left.
     Result<Leaf> leafFor(const QString &host) const;
 
 private:
