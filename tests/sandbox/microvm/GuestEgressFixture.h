@@ -57,19 +57,19 @@ inline QByteArray egressPolicyJson(int plainPort, int tlsPort)
 // The interception tests' policy, all on 127.0.0.1 over https: `injectPort` adds
 // Authorization: Bearer ${secret:UP_TOKEN} (so its HTTPS is intercepted), `blindPort`
 // is allowed whole (a blind tunnel), `untrustedPort` injects too but its server's
-// certificate is one the gate does not trust.
-inline QByteArray interceptPolicyJson(int injectPort, int blindPort, int untrustedPort)
+// certificate is one the gate does not trust; `gitPort` (when not 0) injects too.
+inline QByteArray interceptPolicyJson(int injectPort, int blindPort, int untrustedPort, int gitPort = 0)
 {
-    return QStringLiteral(R"({"egress": {"rules": [
-          {"host": "127.0.0.1", "scheme": "https", "port": %1, "decision": "allow",
-           "inject": {"Authorization": "Bearer ${secret:UP_TOKEN}"}},
-          {"host": "127.0.0.1", "scheme": "https", "port": %2, "decision": "allow"},
-          {"host": "127.0.0.1", "scheme": "https", "port": %3, "decision": "allow",
-           "inject": {"Authorization": "Bearer ${secret:UP_TOKEN}"}}]}})")
-        .arg(injectPort)
-        .arg(blindPort)
-        .arg(untrustedPort)
-        .toUtf8();
+    const QString injecting = QStringLiteral(R"({"host": "127.0.0.1", "scheme": "https", "port": %1, )"
+                                             R"("decision": "allow", )"
+                                             R"("inject": {"Authorization": "Bearer ${secret:UP_TOKEN}"}})");
+    QStringList rules{
+        injecting.arg(injectPort),
+        QStringLiteral(R"({"host": "127.0.0.1", "scheme": "https", "port": %1, "decision": "allow"})").arg(blindPort),
+        injecting.arg(untrustedPort)};
+    if (gitPort > 0)
+        rules << injecting.arg(gitPort);
+    return (QStringLiteral(R"({"egress": {"rules": [)") + rules.join(u',') + QStringLiteral("]}}")).toUtf8();
 }
 
 // The JSON lines a server started with a log file wrote (one per request).

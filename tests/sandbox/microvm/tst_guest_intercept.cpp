@@ -1,9 +1,10 @@
 // Intercepted HTTPS in a real guest (the Debian image, booted under libvirt): the
 // host's session CA is trusted inside the guest (its bundle in every command's
-// SSL_CERT_FILE and friends, and the system store), so a plain `curl https://…`
-// to an origin whose rule injects a credential succeeds through the guest's proxy;
-// the server receives the injected Authorization while the guest's output, files
-// and environment, and the audit, never hold its value. An origin allowed whole is
+// SSL_CERT_FILE and friends, and the system store), so a plain `curl https://…`,
+// Python's urllib and `git clone` to an origin whose rule injects a credential
+// succeed through the guest's proxy; the server receives the injected
+// Authorization while the guest's output, files and environment, and the audit,
+// never hold its value. An origin allowed whole is
 // still a blind tunnel (the guest verifies the server's own certificate), and a
 // server whose certificate the gate does not trust fails, saying so.
 
@@ -16,6 +17,7 @@
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -57,6 +59,49 @@ Ran run(MicroVm &vm, const QString &shell, const QByteArray &stdinData = {})
                                                .arg((r).exitCode)                                                      \
                                                .arg(QString::fromUtf8((r).out), QString::fromUtf8((r).err))))
 
+// git's smart HTTP over TLS (git_https_server.py: git http-backend behind python's
+// ssl), serving the bare repositories in `root`; every request logged to `log`.
+class GitServer {
+public:
+    GitServer(const TestCertificate &cert, const QString &root, const QString &log)
+    {
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        m_process.start(QStringLiteral("python3"),
+                        {QStringLiteral(AIRLOCK_SOURCE_DIR "/tests/sandbox/microvm/git_https_server.py"),
+                         QStringLiteral("--cert"), cert.certFile, QStringLiteral("--key"), cert.keyFile,
+                         QStringLiteral("--root"), root, QStringLiteral("--log"), log});
+        if (!m_process.waitForStarted(10000))
+            return;
+        while (m_process.state() == QProcess::Running && !m_process.canReadLine())
+            m_process.waitForReadyRead(200);
+        const QByteArray line = m_process.readLine().trimmed();
+        if (line.startsWith("PORT "))
+            m_port = line.mid(5).toInt();
+    }
+    ~GitServer()
+    {
+        m_process.kill();
+        m_process.waitForFinished(5000);
+    }
+    int port() const { return m_port; }
+
+private:
+    QProcess m_process;
+    int m_port = 0;
+};
+
+// `git args…` in `dir` on the host; true when it exits 0.
+bool git(const QString &dir, const QStringList &args)
+{
+    QProcess p;
+    p.setWorkingDirectory(dir);
+    p.setProcessChannelMode(QProcess::ForwardedChannels);
+    p.start(QStringLiteral("git"), QStringList{QStringLiteral("-c"), QStringLiteral("user.name=t"),
+                                               QStringLiteral("-c"), QStringLiteral("user.email=t@example.com")} +
+                                       args);
+    return p.waitForFinished(60000) && p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
+}
+
 } // namespace
 
 class TestGuestIntercept final : public QObject {
@@ -88,10 +133,30 @@ void TestGuestIntercept::guestTrustsTheSessionCaAndNeverSeesTheCredential()
     EgressTestServer blind(serverCert, blindLog);
     EgressTestServer untrusted(rogueCert);
     QVERIFY(inject.ok() && blind.ok() && untrusted.ok());
+    // A bare repository with one commit, for git clone over intercepted HTTPS.
+    const QString repos = dir.filePath(QStringLiteral("repos"));
+    const QString work = dir.filePath(QStringLiteral("work"));
+    QVERIFY(QDir().mkpath(repos) && QDir().mkpath(work));
+    QVERIFY(git(repos, {QStringLiteral("init"), QStringLiteral("-q"), QStringLiteral("--bare"),
+                        QStringLiteral("--initial-branch=main"), QStringLiteral("repo.git")}));
+    {
+        QFile readme(work + QStringLiteral("/README"));
+        QVERIFY(readme.open(QIODevice::WriteOnly));
+        readme.write("cloned through the gate\n");
+    }
+    QVERIFY(git(work, {QStringLiteral("init"), QStringLiteral("-q"), QStringLiteral("--initial-branch=main")}));
+    QVERIFY(git(work, {QStringLiteral("add"), QStringLiteral("README")}));
+    QVERIFY(git(work, {QStringLiteral("commit"), QStringLiteral("-qm"), QStringLiteral("one")}));
+    QVERIFY(git(work, {QStringLiteral("push"), QStringLiteral("-q"), repos + QStringLiteral("/repo.git"),
+                       QStringLiteral("main")}));
+    const QString gitLog = dir.filePath(QStringLiteral("git.log"));
+    GitServer gitServer(serverCert, repos, gitLog);
+    QVERIFY(gitServer.port() > 0);
     EgressAudit audit;
     QString error;
-    std::shared_ptr<const EgressGate> gate = makeEgressGate(
-        interceptPolicyJson(inject.port(), blind.port(), untrusted.port()), audit, serverCert.certFile, &error);
+    std::shared_ptr<const EgressGate> gate =
+        makeEgressGate(interceptPolicyJson(inject.port(), blind.port(), untrusted.port(), gitServer.port()), audit,
+                       serverCert.certFile, &error);
     QVERIFY2(gate, qPrintable(error));
     auto ca = InterceptionCa::create(QStringLiteral("vm-test"));
     QVERIFY(ca);
@@ -148,6 +213,18 @@ void TestGuestIntercept::guestTrustsTheSessionCaAndNeverSeesTheCredential()
                                 r.credentials == QStringList{QStringLiteral("UP_TOKEN")});
     QVERIFY(answered);
 
+    // git clone over HTTPS: git's libcurl (GnuTLS) trusts GIT_SSL_CAINFO, and the
+    // server gets the credential on every request.
+    Ran g = run(vm, QStringLiteral("env -u NO_PROXY -u no_proxy git clone -q https://127.0.0.1:%1/repo.git "
+                                   "/tmp/clone && cat /tmp/clone/README")
+                        .arg(gitServer.port()));
+    QVERIFY_RAN(g);
+    QCOMPARE(g.out, QByteArray("cloned through the gate\n"));
+    const QList<QJsonObject> gitRequests = serverLog(gitLog);
+    QVERIFY(gitRequests.size() >= 2); // info/refs, then git-upload-pack
+    for (const QJsonObject &r : gitRequests)
+        QCOMPARE(loggedHeader(r, QStringLiteral("Authorization")), QStringLiteral("Bearer ") + kUpstreamSecret);
+
     // A rule that adds nothing: a blind tunnel, the guest sees the server's own
     // certificate (so the session CA does not verify it, the server's does).
     Ran b = run(vm, QStringLiteral("curl -sS --noproxy '' --cacert /workspace/server-ca.pem "
@@ -171,7 +248,7 @@ void TestGuestIntercept::guestTrustsTheSessionCaAndNeverSeesTheCredential()
 
     // The credential is nowhere the guest can see: not in any output above, not in
     // a file (the pattern comes on stdin, so no command line holds it either).
-    for (const Ran *r : {&env, &c, &b, &u})
+    for (const Ran *r : {&env, &c, &g, &b, &u})
         QVERIFY(!r->out.contains(kUpstreamSecret.toUtf8()) && !r->err.contains(kUpstreamSecret.toUtf8()));
     Ran grep = run(vm, QStringLiteral("grep -rlsF -f - /run /tmp /etc /root /workspace; echo done"),
                    kUpstreamSecret.toUtf8() + '\n');
