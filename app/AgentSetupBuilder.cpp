@@ -32,9 +32,13 @@ namespace {
 struct SessionEgress {
     std::shared_ptr<const EgressGate> gate;
     std::shared_ptr<SecretRedactor> redactor;
+    // The session's interception CA: one per session, made here and held only in
+    // this process's memory (the guest gets its certificate, never its key).
+    std::shared_ptr<const InterceptionCa> ca;
 };
 
-Result<SessionEgress> makeSessionEgress(const AgentChoices &c, const QString &apiKey, EgressAuditSink audit)
+Result<SessionEgress> makeSessionEgress(const AgentChoices &c, const QString &id, const QString &apiKey,
+                                        EgressAuditSink audit)
 {
     SessionEgress out;
     out.redactor = std::make_shared<SecretRedactor>();
@@ -68,6 +72,10 @@ Result<SessionEgress> makeSessionEgress(const AgentChoices &c, const QString &ap
     if (!gate)
         return gate.error();
     out.gate = std::move(*gate);
+    auto ca = InterceptionCa::create(id);
+    if (!ca)
+        return ca.error();
+    out.ca = std::move(*ca);
     return out;
 }
 
@@ -167,7 +175,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
     const bool platformTools = !PlatformToolSandbox::toolDescriptions(c.egress).isEmpty();
     if (!c.toolFiles.isEmpty() || c.sandbox == QLatin1String("microvm") || c.browser || platformTools) {
         auto side = std::make_shared<SideEvents>();
-        auto made = makeSessionEgress(c, p.apiKey, [side](const EgressAuditRecord &record) {
+        auto made = makeSessionEgress(c, c.sessionId, p.apiKey, [side](const EgressAuditRecord &record) {
             side->post(EventKind::Egress, record.toEvent().toJson());
         });
         if (!made)
@@ -215,6 +223,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
         if (vm.guest == QLatin1String("debian") && SessionStateDir::isSafeId(c.sessionId))
             vm.diskPath = sessionDiskPath(c.sessionId);
         vm.egress = egress->gate; // the guest's loopback proxy ends here
+        vm.interceptionCa = egress->ca;
         // The sandbox describes its own tools, so schema and implementation agree.
         auto sandbox = std::make_shared<MicroVmSandbox>(vm);
         for (const QJsonValue &d : MicroVmSandbox::toolDescriptions(vm.guest)) {
@@ -292,13 +301,13 @@ void AgentSetupBuilder::applyVmChoices(const VmChoices &vm, MicroVmOptions &opti
         options.diskBytes = qint64(vm.diskGb) << 30;
 }
 
-Result<std::shared_ptr<const EgressGate>> AgentSetupBuilder::egressGate(const AgentChoices &choices,
-                                                                        EgressAuditSink audit)
+Result<AgentSetupBuilder::VmEgress> AgentSetupBuilder::vmEgress(const AgentChoices &choices, const QString &id,
+                                                                EgressAuditSink audit)
 {
-    auto made = makeSessionEgress(choices, QString(), std::move(audit));
+    auto made = makeSessionEgress(choices, id, QString(), std::move(audit));
     if (!made)
         return made.error();
-    return made->gate;
+    return VmEgress{made->gate, made->ca};
 }
 
 QString AgentSetupBuilder::sessionDiskPath(const QString &sessionId)

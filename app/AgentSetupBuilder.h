@@ -9,6 +9,7 @@
 
 #include "core/agent/AgentSetup.h"
 #include "sandbox/egress/EgressGate.h"
+#include "sandbox/egress/InterceptionCa.h"
 #include "sandbox/microvm/MicroVm.h"
 
 namespace airlock {
@@ -22,9 +23,15 @@ public:
     // Where a session's Debian VM keeps its disk: SessionStateDir's vm/ (deleted
     // with the session).
     static QString sessionDiskPath(const QString &sessionId);
-    // The project's egress gate for a run that is no session (`airlock vm exec`):
-    // the same rules, secrets and checks as a session's; its records go to `audit`.
-    static Result<std::shared_ptr<const EgressGate>> egressGate(const AgentChoices &choices, EgressAuditSink audit);
+    // What a VM's egress needs: the gate, and the interception CA whose leaves the
+    // guest's HTTPS to credentialed origins is terminated with (key in memory only).
+    struct VmEgress {
+        std::shared_ptr<const EgressGate> gate;
+        std::shared_ptr<const InterceptionCa> ca;
+    };
+    // The project's egress for a run that is no session (`airlock vm exec`): the
+    // same rules, secrets, checks and CA as a session's; records go to `audit`.
+    static Result<VmEgress> vmEgress(const AgentChoices &choices, const QString &id, EgressAuditSink audit);
 };
 
 } // namespace airlock

@@ -186,13 +186,14 @@ int VmCommand::run(const ParsedCommandLine &args)
     const bool verbose = args.isSet(QStringLiteral("verbose"));
     // The guest's proxy goes through the project's egress, as in a session; with
     // --verbose each request is printed as the Logs dock's Egress tab shows it.
-    auto gate = AgentSetupBuilder::egressGate(*project, [verbose](const EgressAuditRecord &record) {
+    auto egress = AgentSetupBuilder::vmEgress(*project, options.sessionId, [verbose](const EgressAuditRecord &record) {
         if (verbose)
             CliOutput::errLine(QStringLiteral("[egress] ") + record.toEvent().text());
     });
-    if (!gate)
-        return CliOutput::fail(Cli::Failed, gate.error().message);
-    options.egress = *gate;
+    if (!egress)
+        return CliOutput::fail(Cli::Failed, egress.error().message);
+    options.egress = egress->gate;
+    options.interceptionCa = egress->ca;
     const bool passStdin = args.isSet(QStringLiteral("stdin"));
     request.argv = args.passedOn;
     if (request.argv.isEmpty())

@@ -4,6 +4,10 @@
 #include "sandbox/guest/protocol/Frame.h"
 #include "sandbox/microvm/AgentChannel.h"
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -111,8 +115,8 @@ void splitUrl(const std::string &url, std::string &host, std::string &pathQuery)
 
 } // namespace
 
-GuestEgressBridge::GuestEgressBridge(std::shared_ptr<const EgressGate> gate)
-    : m_gate(std::move(gate)), m_wakeFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
+GuestEgressBridge::GuestEgressBridge(std::shared_ptr<const EgressGate> gate, std::shared_ptr<const InterceptionCa> ca)
+    : m_gate(std::move(gate)), m_ca(std::move(ca)), m_wakeFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK))
 {
 }
 
@@ -503,6 +507,11 @@ void GuestEgressBridge::runTunnel(Stream &s)
         return refuse(s, Error::make(Error::Code::BadInput,
                                      QStringLiteral("egress refused: this VM has no egress gate, so nothing "
                                                     "may leave it")));
+    if (m_ca) {
+        const EgressDecision d = m_gate->policy().decideTunnel(s.host, s.port);
+        if (d.needsInterception)
+            return runInterception(s);
+    }
     EgressTunnelRequest tr;
     tr.sandbox = QStringLiteral("microvm");
     tr.callId = callId();
@@ -605,6 +614,455 @@ void GuestEgressBridge::runTunnel(Stream &s)
     }
     tunnel->countBytes(bytesUp, bytesDown);
     tunnel->close();
+}
+
+// One intercepted CONNECT: the guest's TLS ends here (memory BIOs, so the bytes
+// keep flowing through the stream's frames and credit windows), HTTP/1.1 requests
+// are read from the plaintext and performed by the gate one after another. The
+// gate's libcurl uses OpenSSL on this same thread and may leave errors in its
+// error queue (a server whose certificate it refused), which SSL_get_error would
+// read as ours: the queue is cleared before every SSL call here.
+class GuestEgressBridge::Interception {
+public:
+    Interception(GuestEgressBridge &bridge, Stream &s) : m_bridge(bridge), m_s(s) {}
+    ~Interception()
+    {
+        if (m_ssl)
+            SSL_free(m_ssl); // frees both BIOs
+        if (m_ctx)
+            SSL_CTX_free(m_ctx);
+        m_bridge.m_bodyBytes -= m_heldBody;
+    }
+    Interception(const Interception &) = delete;
+    Interception &operator=(const Interception &) = delete;
+
+    void run();
+
+private:
+    enum class Io { Ok, Closed, Failed };
+
+    bool setUp(QString &why);
+    // Sends what TLS has written for the guest, within the credit window.
+    bool flushOut();
+    // Feeds the next chunk of the guest's bytes to TLS (waiting for one); false at
+    // the guest's end of stream, or when the stream stops.
+    bool feedIn();
+    Io readPlain(); // appends to m_in
+    bool writePlain(QByteArrayView data);
+    bool serveOne(bool &keepAlive);
+    bool answer(int status, const QByteArray &reason, const QByteArray &body, bool close);
+    bool stopped() const { return m_s.cancelled->load() || m_bridge.m_stopping.load(); }
+
+    GuestEgressBridge &m_bridge;
+    Stream &m_s;
+    SSL_CTX *m_ctx = nullptr;
+    SSL *m_ssl = nullptr;
+    BIO *m_rbio = nullptr; // guest → TLS
+    BIO *m_wbio = nullptr; // TLS → guest
+    QByteArray m_in;       // plaintext read, not yet consumed
+    bool m_guestEnded = false;
+    qint64 m_heldBody = 0; // request body bytes counted against kMaxBufferedBodies
+    std::string m_failure;
+};
+
+namespace {
+
+bool ieq(QByteArrayView a, QByteArrayView b)
+{
+    return a.compare(b, Qt::CaseInsensitive) == 0;
+}
+
+// Headers of one hop, which the bridge speaks for itself on each side.
+bool hopHeader(QByteArrayView name)
+{
+    for (const char *h : {"connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate",
+                          "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect"})
+        if (ieq(name, h))
+            return true;
+    return false;
+}
+
+QByteArray sslErrorText()
+{
+    char buf[256] = {};
+    ERR_error_string_n(ERR_get_error(), buf, sizeof buf);
+    ERR_clear_error();
+    return QByteArray(buf);
+}
+
+} // namespace
+
+bool GuestEgressBridge::Interception::setUp(QString &why)
+{
+    QString host = m_s.host;
+    if (host.startsWith(u'[') && host.endsWith(u']'))
+        host = host.mid(1, host.size() - 2);
+    Result<InterceptionCa::Leaf> leaf = m_bridge.m_ca->leafFor(host);
+    if (!leaf) {
+        why = leaf.error().message;
+        return false;
+    }
+    m_ctx = SSL_CTX_new(TLS_server_method());
+    if (!m_ctx || SSL_CTX_set_min_proto_version(m_ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_use_certificate(m_ctx, leaf->certificate.get()) != 1 ||
+        SSL_CTX_use_PrivateKey(m_ctx, leaf->key.get()) != 1) {
+        why = QStringLiteral("egress: cannot set up interception TLS: %1").arg(QString::fromLatin1(sslErrorText()));
+        return false;
+    }
+    m_ssl = SSL_new(m_ctx);
+    m_rbio = BIO_new(BIO_s_mem());
+    m_wbio = BIO_new(BIO_s_mem());
+    if (!m_ssl || !m_rbio || !m_wbio) {
+        BIO_free(m_rbio);
+        BIO_free(m_wbio);
+        m_rbio = m_wbio = nullptr;
+        why = QStringLiteral("egress: out of memory for interception TLS");
+        return false;
+    }
+    BIO_set_mem_eof_return(m_rbio, -1); // empty means "wait for more", not EOF
+    SSL_set_bio(m_ssl, m_rbio, m_wbio);
+    SSL_set_accept_state(m_ssl);
+    return true;
+}
+
+bool GuestEgressBridge::Interception::flushOut()
+{
+    char buf[kEgressMaxData];
+    while (BIO_ctrl_pending(m_wbio) > 0) {
+        const std::size_t want = std::min<std::size_t>(BIO_ctrl_pending(m_wbio), sizeof buf);
+        const std::size_t n = m_bridge.awaitCredit(m_s, want);
+        if (n == 0)
+            return false;
+        const int got = BIO_read(m_wbio, buf, int(n));
+        if (got <= 0)
+            return false;
+        Json d;
+        d.set("op", "data").set("sid", m_s.sid);
+        m_bridge.send(d, std::string(buf, std::size_t(got)));
+    }
+    return true;
+}
+
+bool GuestEgressBridge::Interception::feedIn()
+{
+    std::string chunk;
+    {
+        std::unique_lock lock(m_s.mutex);
+        m_s.cv.wait(lock, [&] { return !m_s.up.empty() || m_s.upEnded || stopped(); });
+        if (stopped() || m_s.up.empty()) {
+            m_guestEnded = !stopped();
+            return false;
+        }
+        chunk = std::move(m_s.up.front());
+        m_s.up.pop_front();
+    }
+    if (BIO_write(m_rbio, chunk.data(), int(chunk.size())) != int(chunk.size()))
+        return false;
+    // The guest may send more once TLS holds these bytes: what waits for the gate is
+    // bounded by the request limits, not by this window.
+    Json c;
+    c.set("op", "credit").set("sid", m_s.sid).set("bytes", std::int64_t(chunk.size()));
+    m_bridge.send(c);
+    return true;
+}
+
+GuestEgressBridge::Interception::Io GuestEgressBridge::Interception::readPlain()
+{
+    char buf[16 * 1024];
+    while (true) {
+        ERR_clear_error();
+        const int n = SSL_read(m_ssl, buf, sizeof buf);
+        if (n > 0) {
+            m_in.append(buf, n);
+            return flushOut() ? Io::Ok : Io::Failed;
+        }
+        const int err = SSL_get_error(m_ssl, n);
+        if (err == SSL_ERROR_ZERO_RETURN)
+            return Io::Closed;
+        if (err != SSL_ERROR_WANT_READ) {
+            m_failure = "TLS from the guest: " + sslErrorText().toStdString();
+            return Io::Failed;
+        }
+        if (!flushOut())
+            return Io::Failed;
+        if (!feedIn())
+            return m_guestEnded ? Io::Closed : Io::Failed;
+    }
+}
+
+bool GuestEgressBridge::Interception::writePlain(QByteArrayView data)
+{
+    while (!data.isEmpty()) {
+        ERR_clear_error();
+        const int n = SSL_write(m_ssl, data.data(), int(std::min<qsizetype>(data.size(), 16 * 1024)));
+        if (n <= 0) {
+            m_failure = "TLS to the guest: " + sslErrorText().toStdString();
+            return false;
+        }
+        data = data.sliced(n);
+        if (!flushOut())
+            return false;
+    }
+    return true;
+}
+
+bool GuestEgressBridge::Interception::answer(int status, const QByteArray &reason, const QByteArray &body, bool close)
+{
+    QByteArray head =
+        "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason +
+        "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + QByteArray::number(body.size()) +
+        (close ? "\r\nConnection: close" : "") + "\r\n\r\n";
+    return writePlain(QByteArray(head + body));
+}
+
+// Reads one request, has the gate perform it, writes the answer. False: the
+// connection ends (the client closed it, an error, or Connection: close).
+bool GuestEgressBridge::Interception::serveOne(bool &keepAlive)
+{
+    keepAlive = false;
+    qsizetype headEnd = -1;
+    while ((headEnd = m_in.indexOf("\r\n\r\n")) < 0) {
+        if (m_in.size() > kMaxInterceptedHead)
+            return answer(431, "Request Header Fields Too Large",
+                          "egress: the request head is over the proxy's limit of 64 KiB\n", true),
+                   false;
+        const Io io = readPlain();
+        if (io != Io::Ok)
+            return false; // closed between requests, or failed
+    }
+    if (headEnd > kMaxInterceptedHead)
+        return answer(431, "Request Header Fields Too Large",
+                      "egress: the request head is over the proxy's limit of 64 KiB\n", true),
+               false;
+    const QByteArray head = m_in.left(headEnd);
+    m_in.remove(0, headEnd + 4);
+    const QList<QByteArray> lines = head.split('\n');
+    const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
+    if (requestLine.size() != 3 || !requestLine[2].startsWith("HTTP/1.") || !requestLine[1].startsWith('/'))
+        return answer(400, "Bad Request",
+                      "egress: expected an HTTP/1.1 request with an origin-form target (\"GET /path HTTP/1.1\")\n",
+                      true),
+               false;
+    const QByteArray method = requestLine[0];
+    const bool http10 = requestLine[2] == "HTTP/1.0";
+    HttpHeaderList headers;
+    qint64 contentLength = -1;
+    bool chunked = false;
+    bool expectContinue = false;
+    bool clientClose = http10;
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines[i].trimmed();
+        const qsizetype colon = line.indexOf(':');
+        if (colon <= 0)
+            return answer(400, "Bad Request", "egress: malformed header line\n", true), false;
+        const QByteArray name = line.left(colon).trimmed();
+        const QByteArray value = line.mid(colon + 1).trimmed();
+        if (ieq(name, "content-length")) {
+            bool ok = false;
+            contentLength = value.toLongLong(&ok);
+            if (!ok || contentLength < 0)
+                return answer(400, "Bad Request", "egress: bad Content-Length\n", true), false;
+        } else if (ieq(name, "transfer-encoding")) {
+            chunked = value.toLower().contains("chunked");
+        } else if (ieq(name, "expect")) {
+            expectContinue = value.toLower() == "100-continue";
+        } else if (ieq(name, "connection")) {
+            const QByteArray v = value.toLower();
+            if (v.contains("close"))
+                clientClose = true;
+            else if (v.contains("keep-alive"))
+                clientClose = false;
+        }
+        if (!hopHeader(name))
+            headers.append({name, value});
+    }
+    if (contentLength > kMaxRequestBody)
+        return answer(403, "Forbidden",
+                      QStringLiteral("egress refused: the request body is over the guest proxy's limit of %1 MiB\n")
+                          .arg(kMaxRequestBody >> 20)
+                          .toUtf8(),
+                      true),
+               false;
+    if (expectContinue && (chunked || contentLength > 0) && !writePlain("HTTP/1.1 100 Continue\r\n\r\n"))
+        return false;
+
+    // The body, whole (the gate takes it that way), bounded like the plain path's.
+    QByteArray body;
+    const auto need = [&](qsizetype n) {
+        while (m_in.size() < n)
+            if (readPlain() != Io::Ok)
+                return false;
+        return true;
+    };
+    const auto hold = [&](qint64 n) {
+        if (body.size() + n > kMaxRequestBody || m_bridge.m_bodyBytes.load() + n > kMaxBufferedBodies)
+            return false;
+        m_bridge.m_bodyBytes += n;
+        m_heldBody += n;
+        return true;
+    };
+    const QByteArray tooLarge =
+        QStringLiteral("egress refused: the request body is over the guest proxy's limit of %1 MiB (or %2 MiB of "
+                       "bodies are waiting at once)\n")
+            .arg(kMaxRequestBody >> 20)
+            .arg(kMaxBufferedBodies >> 20)
+            .toUtf8();
+    if (chunked) {
+        while (true) {
+            qsizetype eol = -1;
+            while ((eol = m_in.indexOf("\r\n")) < 0) {
+                if (m_in.size() > 4096 || readPlain() != Io::Ok)
+                    return false;
+            }
+            bool ok = false;
+            const qint64 n = m_in.left(eol).split(';').value(0).trimmed().toLongLong(&ok, 16);
+            if (!ok || n < 0)
+                return answer(400, "Bad Request", "egress: malformed chunked body\n", true), false;
+            m_in.remove(0, eol + 2);
+            if (n == 0) {
+                // Trailers (ignored) up to the empty line.
+                while (true) {
+                    while ((eol = m_in.indexOf("\r\n")) < 0)
+                        if (m_in.size() > 4096 || readPlain() != Io::Ok)
+                            return false;
+                    const bool last = eol == 0;
+                    m_in.remove(0, eol + 2);
+                    if (last)
+                        break;
+                }
+                break;
+            }
+            if (!hold(n))
+                return answer(403, "Forbidden", tooLarge, true), false;
+            if (!need(qsizetype(n) + 2))
+                return false;
+            body.append(m_in.constData(), qsizetype(n));
+            m_in.remove(0, qsizetype(n) + 2);
+        }
+    } else if (contentLength > 0) {
+        if (!hold(contentLength))
+            return answer(403, "Forbidden", tooLarge, true), false;
+        if (!need(qsizetype(contentLength)))
+            return false;
+        body = m_in.left(qsizetype(contentLength));
+        m_in.remove(0, qsizetype(contentLength));
+    }
+
+    EgressRequest r;
+    r.sandbox = QStringLiteral("microvm");
+    r.callId = m_bridge.callId();
+    r.method = method;
+    r.headers = headers;
+    r.body = std::move(body);
+    r.redirect = EgressRequest::Redirect::Manual;
+    r.timeoutMs = 10 * 60 * 1000;
+    r.cancelled = m_s.cancelled;
+    QString host = m_s.host;
+    if (host.contains(u':') && !host.startsWith(u'['))
+        host = u'[' + host + u']';
+    r.url = QStringLiteral("https://") + host + (m_s.port == 443 ? QString() : u':' + QString::number(m_s.port)) +
+            QString::fromUtf8(requestLine[1]);
+
+    // HTTP/1.0 clients get a body delimited by the close; 1.1 clients get chunks.
+    const bool noBody = ieq(method, "HEAD");
+    bool headSent = false;
+    bool bodyless = false;
+    EgressStreamReceiver receiver;
+    receiver.head = [&](const EgressResponse &resp) {
+        bodyless = noBody || resp.status == 204 || resp.status == 304 || (resp.status >= 100 && resp.status < 200);
+        QByteArray out = "HTTP/1.1 " + QByteArray::number(resp.status) + ' ' +
+                         (resp.statusText.isEmpty() ? QByteArray("OK") : resp.statusText) + "\r\n";
+        for (const auto &[k, v] : resp.headers)
+            if (!hopHeader(k))
+                out += k + ": " + v + "\r\n";
+        if (!bodyless && !http10)
+            out += "Transfer-Encoding: chunked\r\n";
+        out += clientClose ? "Connection: close\r\n\r\n" : "\r\n";
+        headSent = true;
+        return writePlain(out) && !stopped();
+    };
+    receiver.body = [&](QByteArrayView chunk) {
+        if (bodyless || chunk.isEmpty())
+            return true;
+        if (http10)
+            return writePlain(chunk);
+        return writePlain(QByteArray(QByteArray::number(chunk.size(), 16) + "\r\n")) && writePlain(chunk) &&
+               writePlain("\r\n");
+    };
+    Result<EgressResponse> res = m_bridge.m_gate->fetchStreaming(r, receiver);
+    m_bridge.m_bodyBytes -= m_heldBody;
+    m_heldBody = 0;
+    if (stopped())
+        return false;
+    if (!res) {
+        if (headSent) {
+            m_failure = res.error().message.toStdString();
+            return false; // a truncated chunked body: never one that looks complete
+        }
+        const int status = refusalStatus(res.error());
+        return answer(status, status == 403 ? "Forbidden" : "Bad Gateway", res.error().message.toUtf8() + '\n',
+                      clientClose) &&
+               !clientClose && (keepAlive = true);
+    }
+    if (!headSent && !receiver.head(*res))
+        return false;
+    if (!bodyless && !http10 && !writePlain("0\r\n\r\n"))
+        return false;
+    keepAlive = !clientClose;
+    return keepAlive;
+}
+
+void GuestEgressBridge::Interception::run()
+{
+    QString why;
+    if (!setUp(why))
+        return m_bridge.refuse(m_s, Error::make(Error::Code::Internal, why));
+    Json ok;
+    ok.set("op", "connected").set("sid", m_s.sid);
+    m_bridge.send(ok);
+    bool clean = false;
+    while (true) {
+        ERR_clear_error();
+        const int rc = SSL_do_handshake(m_ssl);
+        if (rc == 1)
+            break;
+        const int err = SSL_get_error(m_ssl, rc);
+        if (err != SSL_ERROR_WANT_READ) {
+            // Most often: the client does not trust the session CA.
+            m_failure = "TLS handshake with the guest: " + sslErrorText().toStdString();
+            flushOut(); // the alert, so the client learns why
+            break;
+        }
+        if (!flushOut() || !feedIn())
+            break;
+    }
+    if (SSL_is_init_finished(m_ssl)) {
+        bool keepAlive = false;
+        while (serveOne(keepAlive) && keepAlive && !stopped()) {
+        }
+        clean = m_failure.empty() && !stopped();
+        if (clean) {
+            ERR_clear_error();
+            SSL_shutdown(m_ssl); // close_notify
+            flushOut();
+        }
+    }
+    if (stopped())
+        return;
+    if (clean) {
+        Json e;
+        e.set("op", "end").set("sid", m_s.sid);
+        m_bridge.send(e);
+    } else {
+        Json a;
+        a.set("op", "abort").set("sid", m_s.sid).set("message", m_failure.empty() ? std::string("stopped") : m_failure);
+        m_bridge.send(a);
+    }
+}
+
+void GuestEgressBridge::runInterception(Stream &s)
+{
+    Interception(*this, s).run();
 }
 
 } // namespace airlock

@@ -7,6 +7,16 @@
 //     a host NAME.airlock.internal → the service binding NAME (the gate makes the
 //     real request, HTTPS or not, with the binding's credentials);
 //   - CONNECT host:port → EgressGate::openTunnel, bytes relayed both ways, counted;
+//   - CONNECT to an origin whose rule needs interception (it adds credentials or
+//     limits methods or paths; EgressPolicy::decideTunnel), when the bridge has the
+//     session's InterceptionCa: the bridge answers "connected" and terminates the
+//     guest's TLS itself (memory BIOs, a leaf for the CONNECT host signed by the
+//     session CA), reads each HTTP/1.1 request from the plaintext and performs it
+//     through EgressGate::fetchStreaming as https://host:port/path — so the gate
+//     decides each request, adds the credential and verifies the real server's
+//     certificate itself; the answer goes back over the guest's TLS, chunked, and
+//     the connection is kept alive (HTTP/1.1) until the client closes it or asks
+//     for Connection: close;
 //   - refused → the guest's client gets a 403 (502 when the gate could not reach
 //     the server) whose plain-text body is the gate's message.
 // Without a gate every request is refused, saying so.
@@ -21,6 +31,7 @@
 
 #include "core/util/Result.h"
 #include "sandbox/egress/EgressGate.h"
+#include "sandbox/egress/InterceptionCa.h"
 
 #include <QString>
 
@@ -46,7 +57,12 @@ public:
     static constexpr std::size_t kMaxStreams = 64;
     static constexpr qint64 kMaxBufferedBodies = 64LL << 20;
 
-    explicit GuestEgressBridge(std::shared_ptr<const EgressGate> gate);
+    // Heads of requests inside an intercepted TLS connection.
+    static constexpr qsizetype kMaxInterceptedHead = 64 * 1024;
+
+    // `ca` null: origins that need interception are refused (the gate's Conflict).
+    explicit GuestEgressBridge(std::shared_ptr<const EgressGate> gate,
+                               std::shared_ptr<const InterceptionCa> ca = nullptr);
     ~GuestEgressBridge(); // stop()
     GuestEgressBridge(const GuestEgressBridge &) = delete;
     GuestEgressBridge &operator=(const GuestEgressBridge &) = delete;
@@ -70,12 +86,14 @@ public:
 
 private:
     struct Stream;
+    class Interception;
     void readLoop();
     void writeLoop();
     void dispatch(const std::string &op, const wire::Json &header, std::string payload);
     void start(const std::shared_ptr<Stream> &s);
     void runRequest(Stream &s);
     void runTunnel(Stream &s);
+    void runInterception(Stream &s);
     void reap(bool all);
     // Queues a frame for the writer thread; never blocks.
     void send(const wire::Json &header, std::string payload = {});
@@ -85,6 +103,7 @@ private:
     QString callId() const;
 
     std::shared_ptr<const EgressGate> m_gate;
+    std::shared_ptr<const InterceptionCa> m_ca;
     int m_fd = -1;
     int m_wakeFd = -1;
     std::atomic<bool> m_stopping{false};

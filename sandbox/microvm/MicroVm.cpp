@@ -1,5 +1,6 @@
 #include "sandbox/microvm/MicroVm.h"
 
+#include "sandbox/egress/InterceptionCa.h"
 #include "sandbox/microvm/DomainXml.h"
 #include "sandbox/microvm/GuestEgressBridge.h"
 #include "sandbox/microvm/GuestImageCache.h"
@@ -320,7 +321,7 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
     if (Status s = m_channel.connectTo(c.channelPath, deadlineMs); !s)
         return s;
     // QEMU made both sockets when it started: the egress one is there already.
-    auto bridge = std::make_unique<GuestEgressBridge>(m_options.egress);
+    auto bridge = std::make_unique<GuestEgressBridge>(m_options.egress, m_options.interceptionCa);
     if (Status s = bridge->connectTo(c.egressChannelPath, deadlineMs); !s)
         return s;
     {
@@ -346,7 +347,7 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
                 break;
             if (*w == AgentChannel::Wait::Frame && f.op() == "hello") {
                 tailConsole();
-                return {};
+                return m_options.interceptionCa ? trustSessionCa(f, deadlineMs) : Status();
             }
         }
         if (AgentChannel::nowMs() >= deadlineMs) {
@@ -355,6 +356,46 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
                 Error::Code::Io,
                 QStringLiteral("no answer from the guest agent within %1 ms").arg(m_options.bootTimeoutMs));
         }
+    }
+}
+
+Status MicroVm::trustSessionCa(const Frame &hello, qint64 deadlineMs)
+{
+    bool takesCa = false;
+    for (const Json &op : hello.header["ops"].toArray())
+        takesCa = takesCa || op.toString() == "trust_ca";
+    if (!takesCa) {
+        if (m_notice)
+            m_notice(QStringLiteral("vm"), QStringLiteral("the guest agent cannot take the session CA (it is older "
+                                                          "than this Airlock): intercepted HTTPS will fail"));
+        return {};
+    }
+    const std::int64_t id = nextId();
+    Json h;
+    h.set("op", "trust_ca").set("id", id).set("hash", m_options.interceptionCa->subjectHash().toStdString());
+    if (Status s = m_channel.send(h, m_options.interceptionCa->certificatePem().toStdString()); !s)
+        return s;
+    while (true) {
+        Frame f;
+        Result<AgentChannel::Wait> w = m_channel.waitFrame(f, deadlineMs, [this] { tailConsole(); });
+        if (!w)
+            return w.error();
+        if (*w == AgentChannel::Wait::Timeout)
+            return Error::make(Error::Code::Io, QStringLiteral("the guest agent did not take the session CA within "
+                                                               "%1 ms")
+                                                    .arg(m_options.bootTimeoutMs));
+        if (*w != AgentChannel::Wait::Frame || f.id() != id)
+            continue; // a late answer to an earlier hello
+        if (f.op() == "error" && m_notice)
+            m_notice(QStringLiteral("vm"), QStringLiteral("the guest could not install the session CA: %1 "
+                                                          "(intercepted HTTPS will fail)")
+                                               .arg(toQ(f.header["message"].toString())));
+        else if (f.op() == "ok" && !f.header["system"].toBool() && m_notice)
+            m_notice(QStringLiteral("vm"), QStringLiteral("session CA in %1 (the guest has no system store Airlock "
+                                                          "can write: only clients that read SSL_CERT_FILE and the "
+                                                          "like trust it)")
+                                               .arg(toQ(f.header["bundle"].toString())));
+        return {};
     }
 }
 

@@ -55,6 +55,7 @@ namespace airlock {
 
 class EgressGate;
 class GuestEgressBridge;
+class InterceptionCa;
 
 // The workspace quota when the project says nothing: room for a build, not a full disk.
 inline constexpr qint64 kDefaultWorkspaceQuota = 4LL << 30;
@@ -96,6 +97,13 @@ struct MicroVmOptions {
     // over a second channel (GuestEgressBridge). Null: every request is refused,
     // saying there is no gate.
     std::shared_ptr<const EgressGate> egress;
+    // The session's interception CA (its key only in this process's memory). Set:
+    // HTTPS to an origin whose rule adds credentials (or limits methods or paths) is
+    // terminated by the bridge with a leaf this CA signs, and at every boot the
+    // guest is given the CA's certificate to trust (agent op trust_ca: ca.pem and a
+    // bundle in /run/airlock, the system store, SSL_CERT_FILE and friends in every
+    // command's environment). Null: such origins are refused.
+    std::shared_ptr<const InterceptionCa> interceptionCa;
 };
 
 struct ExecRequest {
@@ -211,6 +219,9 @@ public:
 
 private:
     Status bootOnce(qint64 deadlineMs);
+    // Gives the booted guest the session CA to trust (a guest whose agent cannot
+    // take it is a notice: intercepted HTTPS then fails its handshake, saying so).
+    Status trustSessionCa(const wire::Frame &hello, qint64 deadlineMs);
     // debian: finds (or builds) the image and makes the session disk.
     Status prepareDisk();
     // A QMP command through libvirt (the VM must be running).

@@ -25,6 +25,10 @@ void Agent::hello(const Frame &f)
         .set("version", std::int64_t(wire::kProtocolVersion))
         .set("agent", "airlock-agent")
         .set("kernel", std::string(u.release));
+    // Ops added since protocol version 1, so a host knows what this agent takes.
+    Json::Array ops;
+    ops.emplace_back("trust_ca");
+    r.set("ops", Json(std::move(ops)));
     // What runs now: a host waiting on a command this agent does not know learns
     // that the command was lost (the agent restarted).
     r.set("running", Json(m_commands.runningIds()));
@@ -50,6 +54,9 @@ void Agent::handle(const Frame &f)
         m_files.statPath(f);
     } else if (op == "remove") {
         m_files.removePath(f);
+    } else if (op == "trust_ca") {
+        m_trust.install(f);
+        m_commands.setExtraEnv(m_trust.env());
     } else {
         m_channel.sendError(f.id(), "unknown op \"" + op + "\"");
     }

@@ -74,6 +74,9 @@ void CommandRunner::start(const Frame &f)
         env[k] = proxy;
     for (const char *k : {"NO_PROXY", "no_proxy"})
         env[k] = "localhost,127.0.0.1,::1";
+    // HTTPS the host intercepts is signed by the session CA (TrustStore).
+    for (const auto &[k, v] : m_extraEnv)
+        env[k] = v;
     for (const auto &[k, v] : f.header["env"].toObject())
         env[k] = v.toString();
     std::string cwd = f.header["cwd"].toString();

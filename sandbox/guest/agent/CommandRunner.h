@@ -41,6 +41,9 @@ public:
     explicit CommandRunner(Channel &channel) : m_channel(channel) {}
 
     void start(const wire::Frame &f);
+    // Variables every command started from now on gets (the session CA's), before
+    // the caller's own.
+    void setExtraEnv(std::map<std::string, std::string> env) { m_extraEnv = std::move(env); }
     void cancel(const wire::Frame &f);
     // The ids of the commands still running (the hello reply lists them).
     wire::Json::Array runningIds() const;
@@ -63,6 +66,7 @@ private:
 
     Channel &m_channel;
     std::map<std::int64_t, Command> m_commands;
+    std::map<std::string, std::string> m_extraEnv;
     std::vector<std::pair<std::int64_t, int>> m_owners; // command id, which fd (0 out, 1 err, 2 in)
 };
 

@@ -3,12 +3,14 @@
 // of protocol/Frame.h over the virtio-serial port named on its command line (or over
 // stdin/stdout with --stdio, for tests on the host) and serves: hello, exec (argv,
 // cwd, env, stdin, timeout; stdout/stderr streamed as they come, then the exit
-// status), cancel (kills the command's whole process group) and file
-// read/write/list/stat/remove. One poll loop; any number of commands at once.
+// status), cancel (kills the command's whole process group), file
+// read/write/list/stat/remove and trust_ca (the session CA). One poll loop; any
+// number of commands at once. --trust-root DIR puts trust_ca's files under DIR
+// (tests on the host).
 //
 // The roles: Agent (the loop and dispatch), Channel (port and frames),
 // CommandRunner (exec, streamed output, timeouts), FileOps (file requests),
-// GuestPaths (how paths and errors read in replies).
+// TrustStore (the session CA), GuestPaths (how paths and errors read in replies).
 //
 // With --egress it is the guest's HTTP proxy instead (EgressProxy, a process of its
 // own, started beside the agent by /init): 127.0.0.1:3128 → the egress port.
@@ -24,6 +26,7 @@
 int main(int argc, char **argv)
 {
     std::string port;
+    std::string trustRoot;
     bool stdio = false;
     bool egress = false;
     int listen = airlock::wire::kEgressProxyPort;
@@ -37,15 +40,18 @@ int main(int argc, char **argv)
             listen = std::atoi(argv[++i]); // 0: any free port, printed on stderr (tests)
         else if (a == "--port" && i + 1 < argc)
             port = argv[++i];
+        else if (a == "--trust-root" && i + 1 < argc)
+            trustRoot = argv[++i];
         else if (a == "--version") {
             std::printf("airlock-agent protocol %u\n", airlock::wire::kProtocolVersion);
             return 0;
         } else {
-            std::fprintf(stderr, "usage: airlock-agent [--egress [--listen PORT]] [--port NAME | --stdio]\n");
+            std::fprintf(stderr, "usage: airlock-agent [--egress [--listen PORT]] [--port NAME | --stdio] "
+                                 "[--trust-root DIR]\n");
             return 2;
         }
     }
     if (egress)
         return airlock::agent::EgressProxy(port.empty() ? airlock::wire::kEgressPortName : port, stdio, listen).run();
-    return airlock::agent::Agent(port.empty() ? "org.airlock.agent.0" : port, stdio).run();
+    return airlock::agent::Agent(port.empty() ? "org.airlock.agent.0" : port, stdio, trustRoot).run();
 }

@@ -36,12 +36,15 @@ struct TestCertificate {
 
 class EgressTestServer {
 public:
-    // Empty cert: plain HTTP.
-    explicit EgressTestServer(const TestCertificate &cert = {})
+    // Empty cert: plain HTTP. `log`: the file every request's method, path and
+    // headers are appended to (a JSON line each).
+    explicit EgressTestServer(const TestCertificate &cert = {}, const QString &log = {})
     {
         QStringList args{QStringLiteral(AIRLOCK_SOURCE_DIR "/tests/sandbox/egress/egress_test_server.py")};
         if (!cert.certFile.isEmpty())
             args << QStringLiteral("--cert") << cert.certFile << QStringLiteral("--key") << cert.keyFile;
+        if (!log.isEmpty())
+            args << QStringLiteral("--log") << log;
         m_tls = !cert.certFile.isEmpty();
         m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         m_process.start(QStringLiteral("python3"), args);

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """A small HTTP(S) server for the egress gate's tests and benchmark, on 127.0.0.1.
 
-Usage: egress_test_server.py [--cert CERT --key KEY]
-Binds a free port and prints "PORT <n>" on stdout once it listens.
+Usage: egress_test_server.py [--cert CERT --key KEY] [--log FILE]
+Binds a free port and prints "PORT <n>" on stdout once it listens. With --log,
+every request is appended to FILE as one JSON line {method, path, headers}, so a
+test can see what the server received without the client seeing it.
   /echo...            200, JSON {method, path, headers: [[name, value]...], body}
+  /quiet...           200, "quiet <method> <path>" (nothing of the headers)
   /redirect?to=U&code=C   C (default 302) with Location: U
   /big?n=N            N bytes of "x" (Content-Length set), written in 1 MiB pieces
   /gzip?n=N           N bytes of "x", gzip-encoded
@@ -42,6 +45,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.server.log_file:
+            with open(self.server.log_file, "a") as f:
+                f.write(json.dumps({"method": self.command, "path": self.path,
+                                    "headers": [[k, v] for k, v in self.headers.items()]}) + "\n")
         url = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(url.query)
         if url.path.startswith("/redirect"):
@@ -57,6 +64,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 piece = CHUNK if n >= len(CHUNK) else CHUNK[:n]
                 self.wfile.write(piece)
                 n -= len(piece)
+        elif url.path.startswith("/quiet"):
+            self._send(200, ("quiet %s %s\n" % (self.command, self.path)).encode(),
+                       [("Content-Type", "text/plain")])
         elif url.path == "/gzip":
             data = gzip.compress(b"x" * int(q["n"][0]))
             self._send(200, data, [("Content-Encoding", "gzip")])
@@ -92,8 +102,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cert")
     ap.add_argument("--key")
+    ap.add_argument("--log")
     args = ap.parse_args()
     server = Server(("127.0.0.1", 0), Handler)
+    server.log_file = args.log
     if args.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.cert, args.key)

@@ -6,6 +6,7 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -36,6 +37,7 @@ private Q_SLOTS:
     void nonRegularFilesAreRefusedWithoutBlocking();
     void readsAreBoundedToOneFrame();
     void listingsArePagedSortedAndAlwaysUtf8();
+    void trustCaWritesTheBundlesAndCommandsGetThem();
 
 private:
     void send(const Json &h, const std::string &payload = {});
@@ -53,7 +55,10 @@ void TestGuestAgent::init()
     m_agent = new QProcess(this);
     m_agent->setProcessChannelMode(QProcess::SeparateChannels);
     m_agent->setReadChannel(QProcess::StandardOutput);
-    m_agent->start(QStringLiteral(AIRLOCK_BIN_DIR "/airlock-agent"), {QStringLiteral("--stdio")});
+    // trust_ca writes under a scratch root here, never the host's /run or /etc.
+    m_agent->start(
+        QStringLiteral(AIRLOCK_BIN_DIR "/airlock-agent"),
+        {QStringLiteral("--stdio"), QStringLiteral("--trust-root"), m_dir.filePath(QStringLiteral("trust"))});
     QVERIFY(m_agent->waitForStarted());
 }
 
@@ -131,6 +136,10 @@ void TestGuestAgent::helloReportsVersion()
     QCOMPARE(f.op(), std::string("hello"));
     QCOMPARE(f.id(), 1);
     QCOMPARE(f.header["version"].toInt(), std::int64_t(airlock::wire::kProtocolVersion));
+    bool trustCa = false;
+    for (const Json &op : f.header["ops"].toArray())
+        trustCa = trustCa || op.toString() == "trust_ca";
+    QVERIFY(trustCa);
 }
 
 void TestGuestAgent::execStreamsOutputAndExitCode()
@@ -386,6 +395,76 @@ void TestGuestAgent::listingsArePagedSortedAndAlwaysUtf8()
     send(st);
     QCOMPARE(receive().op(), std::string("stat"));
     ::unlink(QByteArray(dir + "/z\xff").constData()); // QDir cannot name it to clean up
+}
+
+namespace {
+QByteArray readAll(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray("<missing>");
+}
+} // namespace
+
+void TestGuestAgent::trustCaWritesTheBundlesAndCommandsGetThem()
+{
+    const QString root = m_dir.filePath(QStringLiteral("trust"));
+    QVERIFY(QDir().mkpath(root + QStringLiteral("/etc/ssl/certs")));
+    QVERIFY(QDir().mkpath(root + QStringLiteral("/usr/local/share/ca-certificates")));
+    // A system bundle that still holds an earlier boot's session CA.
+    const QByteArray system = "SYSTEM ROOTS\n";
+    {
+        QFile f(root + QStringLiteral("/etc/ssl/certs/ca-certificates.crt"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(system + "# airlock session CA (replaced at each boot)\nOLD\n# end of airlock session CA\n");
+    }
+    const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
+    const QByteArray block = "# airlock session CA (replaced at each boot)\n" + QByteArray::fromStdString(pem) +
+                             "# end of airlock session CA\n";
+
+    // Not a certificate: refused, nothing trusted.
+    Json bad = req("trust_ca", 60);
+    send(bad, "not a certificate");
+    Frame f = receive();
+    QCOMPARE(f.op(), std::string("error"));
+
+    for (int round = 0; round < 2; ++round) { // a second boot's CA replaces the first
+        Json h = req("trust_ca", 61 + round);
+        h.set("hash", "0a1b2c3d");
+        send(h, pem);
+        f = receive();
+        QCOMPARE(f.op(), std::string("ok"));
+        QVERIFY(f.header["system"].toBool());
+        const QString bundle = QString::fromStdString(f.header["bundle"].toString());
+        const QString ca = QString::fromStdString(f.header["ca"].toString());
+        QCOMPARE(bundle, root + QStringLiteral("/run/airlock/ca-bundle.pem"));
+        QCOMPARE(ca, root + QStringLiteral("/run/airlock/ca.pem"));
+        QCOMPARE(readAll(ca), QByteArray::fromStdString(pem));
+        QCOMPARE(readAll(bundle), system + block);
+        QCOMPARE(readAll(root + QStringLiteral("/etc/ssl/certs/ca-certificates.crt")), system + block);
+    }
+    QCOMPARE(QFileInfo(root + QStringLiteral("/etc/ssl/certs/0a1b2c3d.0")).symLinkTarget(),
+             root + QStringLiteral("/etc/ssl/certs/airlock-session-ca.pem"));
+    QCOMPARE(readAll(root + QStringLiteral("/etc/ssl/certs/0a1b2c3d.0")), QByteArray::fromStdString(pem));
+    QCOMPARE(readAll(root + QStringLiteral("/usr/local/share/ca-certificates/airlock-session-ca.crt")),
+             QByteArray::fromStdString(pem));
+
+    // Every command from now on trusts it; the caller's env still wins.
+    Json h = req("exec", 70);
+    Json env;
+    env.set("PIP_CERT", "/mine.pem");
+    h.set("argv", argv({"/bin/sh", "-c",
+                        "echo $SSL_CERT_FILE $REQUESTS_CA_BUNDLE $CURL_CA_BUNDLE $GIT_SSL_CAINFO "
+                        "$NODE_EXTRA_CA_CERTS $PIP_CERT"}))
+        .set("env", env)
+        .set("cwd", "/");
+    send(h);
+    std::string out;
+    untilExit(70, &out);
+    const QString b = root + QStringLiteral("/run/airlock/ca-bundle.pem");
+    QCOMPARE(QString::fromStdString(out),
+             QStringList({b, b, b, b, root + QStringLiteral("/run/airlock/ca.pem"), QStringLiteral("/mine.pem")})
+                     .join(u' ') +
+                 u'\n');
 }
 
 QTEST_GUILESS_MAIN(TestGuestAgent)
