@@ -28,6 +28,7 @@ apt_packages=(
   libuv1 libc-ares2 libnghttp2-14 libbrotli1 zlib1g                # libnode's shared-library deps
   xauth xvfb                                                       # optional real display for GUI tests
   procps                                                           # ps/pkill used by test scripts
+  curl openssl                                                     # egress tests: a real client, test certificates
 )
 
 apt_updated=0

@@ -13,6 +13,13 @@ Result<QStringList> EgressResolver::resolve(const QString &host)
 {
     if (EgressHost::kindOf(host) != EgressHost::Kind::Name)
         return QStringList{host};
+    // RFC 6761 6.3: "localhost" and names under it are the loopback, answered here
+    // rather than asked of a resolver (which could say otherwise, or, with no
+    // /etc/hosts as in a minimal root, nothing at all).
+    const QString lower = host.toLower();
+    if (lower == u"localhost" || lower.endsWith(QStringLiteral(".localhost")) || lower == u"localhost." ||
+        lower.endsWith(QStringLiteral(".localhost.")))
+        return QStringList{QStringLiteral("127.0.0.1"), QStringLiteral("::1")};
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
