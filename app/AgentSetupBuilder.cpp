@@ -129,6 +129,8 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             p.kind == ProviderKind::Anthropic ? QStringLiteral("claude-sonnet-4-5") : QStringLiteral("gpt-4o-mini");
     if (!c.anthropicVersion.isEmpty())
         p.anthropicVersion = c.anthropicVersion;
+    if (!c.modelImages)
+        p.imageInput = ProviderConfig::ImageInput::TextOnly;
     if (!c.withoutModel) {
         auto key = SecretStore().apiKey(c.provider, c.apiKeyEnv);
         if (key)

@@ -7,6 +7,7 @@
 #include "core/agent/SideEvents.h"
 #include "core/agent/ToolExecutor.h"
 #include "core/events/EventPayloads.h"
+#include "core/providers/RequestImages.h"
 #include "core/providers/StreamItemEvent.h"
 #include "core/sandbox/Sandbox.h"
 #include "core/storage/AsyncEventWriter.h"
@@ -739,6 +740,9 @@ void AgentSession::advance()
         [&](const ToolResultRecord &a, const ToolResultRecord &b) { return place(a.callId) < place(b.callId); });
     m_messages.append(m_results);
     m_results = ChatMessage::results({});
+    // Older images that no request would carry any more are let go (memory stays
+    // bounded by one request's image budget).
+    m_messages = RequestImages::fitted({{}, std::move(m_messages), {}}, m_options.provider).messages;
     m_calls.clear();
     startTurn();
 }
@@ -1001,7 +1005,7 @@ void AgentSession::execute(const QueuedCall &call)
                 finishCall(callId, false, r.error().message, -1, changes);
             else
                 finishCall(callId, r->ok, r->ok ? r->result : QJsonValue(r->error), r->durationMs, changes,
-                           done.cutFrom);
+                           done.cutFrom, r->ok ? r->images : QList<SandboxImage>{});
         },
         std::move(checkpoint));
 }
@@ -1171,9 +1175,44 @@ void AgentSession::onUndone(const Result<payloads::Undo> &undone)
 }
 
 void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs,
-                              const WorkspaceChanges &changes, qint64 cutFrom)
+                              const WorkspaceChanges &changes, qint64 cutFrom, const QList<SandboxImage> &images)
 {
     recordLogTail(callId);
+    // The images go to the model with the result; the log keeps where they were saved.
+    QList<ToolResultImage> forModel;
+    if (ok) {
+        const QueuedCall *queued = m_calls.find(callId);
+        for (const SandboxImage &image : images) {
+            ToolResultImage sent{image.mediaType, image.data, image.file};
+            sent.omitted = RequestImages::refusal(sent, m_options.provider);
+            if (!sent.omitted.isEmpty())
+                sent.data.clear(); // never sent: not kept either
+            if (!image.file.isEmpty()) {
+                payloads::Screenshot shot;
+                shot.callId = callId;
+                shot.tool = queued ? queued->tool : QString();
+                shot.path = image.file;
+                shot.format =
+                    image.mediaType == QLatin1String("image/jpeg") ? QStringLiteral("jpeg") : QStringLiteral("png");
+                shot.width = image.width;
+                shot.height = image.height;
+                shot.bytes = image.data.size();
+                shot.mode = image.details.value(QLatin1String("mode")).toString();
+                shot.url = image.details.value(QLatin1String("url")).toString();
+                if (const QJsonValue v = image.details.value(QLatin1String("viewport")); v.isObject()) {
+                    const QJsonObject o = v.toObject();
+                    shot.viewport = payloads::Screenshot::Viewport{
+                        o.value(QLatin1String("width")).toInt(), o.value(QLatin1String("height")).toInt(),
+                        o.value(QLatin1String("device_scale_factor")).toDouble(1.0),
+                        o.value(QLatin1String("mobile")).toBool()};
+                }
+                shot.sentToModel = sent.omitted.isEmpty() ? QStringLiteral("attached")
+                                                          : QStringLiteral("not attached: ") + sent.omitted;
+                record(EventKind::Screenshot, shot.toJson());
+            }
+            forModel.append(std::move(sent));
+        }
+    }
     const CallLimits &limits = m_options.limits;
     const QJsonValue value = ToolExecutor::cut(resultOrError, limits.maxResultBytes, &cutFrom);
     QJsonObject payload{{QStringLiteral("call_id"), callId}, {QStringLiteral("ok"), ok}};
@@ -1204,7 +1243,7 @@ void AgentSession::finishCall(const QString &callId, bool ok, const QJsonValue &
                 changes.notes.join(QLatin1Char(' ')) + QLatin1Char(']');
     if (const QueuedCall *call = m_calls.find(callId); call && call->editedByUser)
         text.prepend(ConversationRebuilder::editedInputNote(call->input));
-    m_results.toolResults.append({callId, text, !storedOk});
+    m_results.toolResults.append({callId, text, !storedOk, storedOk ? forModel : QList<ToolResultImage>{}});
     m_calls.markDone(callId);
     if (m_running == callId) {
         m_running.clear();

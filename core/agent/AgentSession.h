@@ -248,8 +248,10 @@ private:
     // being cancelled and the approved call starting never meet in the sandbox.
     static QString trialCallId(const QString &callId) { return callId + QStringLiteral(":try"); }
     // `cutFrom`: the size of the result as the tool gave it, when it was cut to the limit.
+    // `images`: what a successful call made for the model to see (screenshots); each
+    // saved one is recorded as a browser.screenshot event (its path, not its bytes).
     void finishCall(const QString &callId, bool ok, const QJsonValue &resultOrError, qint64 durationMs = -1,
-                    const WorkspaceChanges &changes = {}, qint64 cutFrom = -1);
+                    const WorkspaceChanges &changes = {}, qint64 cutFrom = -1, const QList<SandboxImage> &images = {});
     void endRun(Outcome outcome, const QString &message);
     void onUndone(const Result<payloads::Undo> &undone);
     // model.turn_ended {stop_reason: "cancelled", by: "user"} for the current turn.

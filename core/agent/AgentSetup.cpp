@@ -61,6 +61,8 @@ AgentChoices AgentChoices::overriddenBy(const AgentChoices &over) const
         c.egress = over.egress;
     if (over.browser)
         c.browser = true;
+    if (!over.modelImages)
+        c.modelImages = false;
     if (!over.mcpServers.isEmpty())
         c.mcpServers = over.mcpServers;
     if (!over.secretEnv.isEmpty())

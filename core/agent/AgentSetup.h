@@ -67,6 +67,9 @@ struct AgentChoices {
     // The browser tools (a headless Chromium per session, its traffic through the
     // session's egress gate): the project's "browser".
     bool browser = false;
+    // Whether tool results' images (screenshots) go to the model: the project's
+    // "model_images" (false: a text-only model, which gets their paths instead).
+    bool modelImages = true;
     // The project's "mcpServers" as written (McpServerConfig reads them): each
     // server's tools join the session's.
     QJsonObject mcpServers;

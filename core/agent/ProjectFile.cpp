@@ -147,6 +147,8 @@ Status ProjectFile::applyTo(const QString &projectDir, AgentChoices &c)
     c.egress = p.egress; // only a project file says what may leave
     if (p.browser)
         c.browser = *p.browser;
+    if (p.modelImages)
+        c.modelImages = *p.modelImages;
     c.mcpServers = p.mcpServers;
     for (auto it = p.secrets.begin(); it != p.secrets.end(); ++it)
         c.secretEnv.insert(it.key(), it.value().env);

@@ -28,6 +28,7 @@ constexpr std::array kKinds = {
     std::pair{EventKind::Undo, "session.undo"},
     std::pair{EventKind::DryRun, "exec.dry_run"},
     std::pair{EventKind::Egress, "egress.request"},
+    std::pair{EventKind::Screenshot, "browser.screenshot"},
 };
 
 constexpr auto kAllKinds = [] {

@@ -44,6 +44,9 @@ enum class EventKind {
     Egress,            // {call_id?, sandbox, method, scheme, host, port, path, decision: allow|deny, rule, reason?,
                        //  status?, bytes_sent, bytes_received, duration_ms, credentials?: [names], hop?}: one request a
                        //  sandbox made, through the egress gate, allowed or refused
+    Screenshot,        // {call_id, tool, path, format, width, height, bytes, mode?, url?, viewport?: {width, height,
+                       //  device_scale_factor, mobile}, sent_to_model?}: an image a call saved into the workspace
+                       //  (the browser's screenshots); the log holds its path, never its bytes
 };
 
 // Stable wire name, e.g. "model.tool_call".

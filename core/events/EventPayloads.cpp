@@ -459,4 +459,59 @@ QString EgressRequest::text() const
     return line;
 }
 
+Screenshot Screenshot::from(const Event &event)
+{
+    const QJsonObject p = event.payloadObject();
+    Screenshot s;
+    s.callId = str(p, kCallId);
+    s.tool = str(p, kTool);
+    s.path = str(p, kPath);
+    s.format = p.value(QLatin1String("format")).toString();
+    s.width = p.value(QLatin1String("width")).toInt();
+    s.height = p.value(QLatin1String("height")).toInt();
+    s.bytes = p.value(QLatin1String("bytes")).toInteger();
+    s.mode = p.value(QLatin1String("mode")).toString();
+    s.url = p.value(QLatin1String("url")).toString();
+    if (const QJsonValue v = p.value(QLatin1String("viewport")); v.isObject()) {
+        const QJsonObject o = v.toObject();
+        s.viewport = Viewport{o.value(QLatin1String("width")).toInt(), o.value(QLatin1String("height")).toInt(),
+                              o.value(QLatin1String("device_scale_factor")).toDouble(1.0),
+                              o.value(QLatin1String("mobile")).toBool()};
+    }
+    s.sentToModel = p.value(QLatin1String("sent_to_model")).toString();
+    s.timeMs = event.timeMs;
+    return s;
+}
+
+QJsonObject Screenshot::toJson() const
+{
+    QJsonObject p{{QString(kCallId), callId},       {QString(kTool), tool},
+                  {QString(kPath), path},           {QStringLiteral("format"), format},
+                  {QStringLiteral("width"), width}, {QStringLiteral("height"), height},
+                  {QStringLiteral("bytes"), bytes}};
+    if (!mode.isEmpty())
+        p.insert(QStringLiteral("mode"), mode);
+    if (!url.isEmpty())
+        p.insert(QStringLiteral("url"), url);
+    if (viewport)
+        p.insert(QStringLiteral("viewport"),
+                 QJsonObject{{QStringLiteral("width"), viewport->width},
+                             {QStringLiteral("height"), viewport->height},
+                             {QStringLiteral("device_scale_factor"), viewport->deviceScaleFactor},
+                             {QStringLiteral("mobile"), viewport->mobile}});
+    if (!sentToModel.isEmpty())
+        p.insert(QStringLiteral("sent_to_model"), sentToModel);
+    return p;
+}
+
+QString Screenshot::caption() const
+{
+    QString text = QStringLiteral("screenshot %1\u00d7%2").arg(width).arg(height);
+    if (!url.isEmpty())
+        text += QStringLiteral(" of ") + url;
+    if (!callId.isEmpty())
+        text += QStringLiteral(" (call %1)").arg(callId);
+    return text;
+}
+
 } // namespace airlock::payloads

@@ -216,4 +216,30 @@ struct EgressRequest {
     QJsonObject toJson() const;
 };
 
+// An image a call saved into the workspace (a browser screenshot): where it is,
+// its size, and what it shows. The log keeps the path, never the image's bytes.
+struct Screenshot {
+    QString callId, tool;
+    QString path;   // relative to the session's workspace, e.g. screenshots/shot-001-toolu_1.png
+    QString format; // png | jpeg
+    int width = 0, height = 0;
+    qint64 bytes = 0;
+    QString mode; // viewport | fullPage | selector
+    QString url;  // the page it shows, when known
+    struct Viewport {
+        int width = 0, height = 0;
+        double deviceScaleFactor = 1.0;
+        bool mobile = false;
+    };
+    std::optional<Viewport> viewport;
+    // "attached": the model got it as an image; otherwise why not (a text-only model,
+    // the request's image budget); empty: not said (older logs).
+    QString sentToModel;
+    qint64 timeMs = 0; // the event's time (not part of the payload)
+    // "screenshot 1280×800 of http://… (call toolu_1)".
+    QString caption() const;
+    static Screenshot from(const Event &event);
+    QJsonObject toJson() const;
+};
+
 } // namespace airlock::payloads

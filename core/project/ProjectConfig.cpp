@@ -122,12 +122,13 @@ private:
 
 QStringList ProjectConfig::knownKeys()
 {
-    return {QStringLiteral("$schema"),  QStringLiteral("provider"),    QStringLiteral("model"),
-            QStringLiteral("base_url"), QStringLiteral("api_key_env"), QStringLiteral("tools"),
-            QStringLiteral("sandbox"),  QStringLiteral("workspace"),   QStringLiteral("policy"),
-            QStringLiteral("limits"),   QStringLiteral("vm"),          QStringLiteral("checkpoints"),
-            QStringLiteral("email"),    QStringLiteral("egress"),      QStringLiteral("bindings"),
-            QStringLiteral("secrets"),  QStringLiteral("browser"),     QStringLiteral("mcpServers")};
+    return {QStringLiteral("$schema"),     QStringLiteral("provider"),    QStringLiteral("model"),
+            QStringLiteral("base_url"),    QStringLiteral("api_key_env"), QStringLiteral("tools"),
+            QStringLiteral("sandbox"),     QStringLiteral("workspace"),   QStringLiteral("policy"),
+            QStringLiteral("limits"),      QStringLiteral("vm"),          QStringLiteral("checkpoints"),
+            QStringLiteral("email"),       QStringLiteral("egress"),      QStringLiteral("bindings"),
+            QStringLiteral("secrets"),     QStringLiteral("browser"),     QStringLiteral("mcpServers"),
+            QStringLiteral("model_images")};
 }
 
 Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QString &source)
@@ -187,6 +188,17 @@ Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QStrin
             r.error(QStringLiteral("browser"),
                     QStringLiteral("must be true or false (whether the agent gets the browser tools), not %1")
                         .arg(Reader::typeName(browser)));
+    }
+
+    if (p.contains(u"model_images")) {
+        const QJsonValue images = p.value(u"model_images");
+        if (images.isBool())
+            config.modelImages = images.toBool();
+        else
+            r.error(QStringLiteral("model_images"),
+                    QStringLiteral("must be true or false (whether the model is sent the screenshots tools make; false "
+                                   "for a text-only model), not %1")
+                        .arg(Reader::typeName(images)));
     }
 
     if (p.contains(u"tools")) {

@@ -22,6 +22,7 @@
 //     "secrets": {"BILLING_TOKEN": {"env": "BILLING_TOKEN"}, // from that variable
 //                 "GITHUB_TOKEN": {}},                       // from the keychain
 //     "browser": true,                    // the browser tools (headless Chromium, through the gate)
+//     "model_images": false,              // a text-only model: screenshots are named, not sent
 //     "mcpServers": {"fs": {"command": "npx", "args": [...]}} // see McpServerConfig
 //   }
 // Every key has one type; an unknown key, a duplicated key or a wrong type is an
@@ -82,6 +83,7 @@ struct ProjectConfig {
     ProjectCheckpoints checkpoints;
     EgressPolicy egress;                  // "egress" and "bindings" (see EgressPolicy)
     std::optional<bool> browser;          // "browser": the headless Chromium tools (BrowserSandbox)
+    std::optional<bool> modelImages;      // "model_images": false for a text-only model (no screenshots sent)
     QJsonObject mcpServers;               // "mcpServers" as written (McpServerConfig reads it)
     QMap<QString, ProjectSecret> secrets; // "secrets", by name ([A-Za-z_][A-Za-z0-9_]*)
     StrictJsonDocument document;          // positions, for later errors (e.g. a tools glob matching nothing)

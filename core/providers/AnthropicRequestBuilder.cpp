@@ -2,6 +2,7 @@
 
 #include "core/providers/EndpointUrl.h"
 #include "core/providers/ProviderAuth.h"
+#include "core/providers/RequestImages.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -13,6 +14,29 @@ namespace {
 QJsonObject textBlock(const QString &text)
 {
     return {{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), text}};
+}
+
+// A result's content: its text, or with images a list of blocks (the text, then each
+// image as a base64 source, or the line saying why it is not attached).
+QJsonValue resultContent(const ToolResultRecord &r)
+{
+    if (r.images.isEmpty())
+        return r.content;
+    QJsonArray blocks;
+    if (!r.content.isEmpty())
+        blocks.append(textBlock(r.content)); // an empty text block is refused
+    for (const ToolResultImage &image : r.images) {
+        if (image.data.isEmpty()) {
+            blocks.append(textBlock(RequestImages::note(image)));
+            continue;
+        }
+        blocks.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("image")},
+                                  {QStringLiteral("source"),
+                                   QJsonObject{{QStringLiteral("type"), QStringLiteral("base64")},
+                                               {QStringLiteral("media_type"), image.mediaType},
+                                               {QStringLiteral("data"), QString::fromLatin1(image.data.toBase64())}}}});
+    }
+    return blocks;
 }
 
 QJsonObject message(const ChatMessage &m)
@@ -32,7 +56,7 @@ QJsonObject message(const ChatMessage &m)
     for (const ToolResultRecord &r : m.toolResults) {
         QJsonObject block{{QStringLiteral("type"), QStringLiteral("tool_result")},
                           {QStringLiteral("tool_use_id"), r.callId},
-                          {QStringLiteral("content"), r.content}};
+                          {QStringLiteral("content"), resultContent(r)}};
         if (r.isError)
             block.insert(QStringLiteral("is_error"), true);
         blocks.append(block);
@@ -71,7 +95,7 @@ QJsonObject AnthropicRequestBuilder::body(const ProviderConfig &config, const Ch
         body.insert(QStringLiteral("tool_choice"), QJsonObject{{QStringLiteral("type"), QStringLiteral("auto")}});
     }
     QJsonArray messages;
-    for (const ChatMessage &m : request.messages)
+    for (const ChatMessage &m : RequestImages::fitted(request, config).messages)
         messages.append(message(m));
     body.insert(QStringLiteral("messages"), messages);
     return body;

@@ -3,6 +3,7 @@
 // A provider-neutral conversation to send to a model: the request builders turn it
 // into the Anthropic or OpenAI wire form.
 
+#include <QByteArray>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
@@ -22,10 +23,19 @@ struct ToolCallRecord {
     QJsonObject input;
 };
 
+// An image a tool's result carries (a browser screenshot), for models that take images.
+struct ToolResultImage {
+    QString mediaType; // image/png | image/jpeg
+    QByteArray data;   // the encoded image, sent base64; empty: not sent (see `omitted`)
+    QString file;      // where it is in the workspace, named to the model when it is not sent
+    QString omitted{}; // why it is not sent (a text-only model, the request's image budget)
+};
+
 struct ToolResultRecord {
     QString callId;
     QString content;
     bool isError = false;
+    QList<ToolResultImage> images{};
 };
 
 struct ChatMessage {

@@ -2,9 +2,11 @@
 
 #include "core/providers/EndpointUrl.h"
 #include "core/providers/ProviderAuth.h"
+#include "core/providers/RequestImages.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QStringList>
 
 namespace airlock {
 
@@ -32,11 +34,37 @@ void appendMessages(const ChatMessage &m, QJsonArray &out)
         return;
     }
     // One `tool` message per result; the protocol has no error flag, so it is said in words.
+    // A tool message holds text only: the results' images follow in one user message.
+    QJsonArray imageParts;
+    QStringList shown;
     for (const ToolResultRecord &r : m.toolResults) {
-        out.append(
-            QJsonObject{{QStringLiteral("role"), QStringLiteral("tool")},
-                        {QStringLiteral("tool_call_id"), r.callId},
-                        {QStringLiteral("content"), r.isError ? QStringLiteral("Error: ") + r.content : r.content}});
+        QString content = r.isError ? QStringLiteral("Error: ") + r.content : r.content;
+        for (const ToolResultImage &image : r.images) {
+            if (image.data.isEmpty()) {
+                content += QLatin1Char('\n') + RequestImages::note(image);
+                continue;
+            }
+            shown << QStringLiteral("%1 (call %2)")
+                         .arg(image.file.isEmpty() ? QStringLiteral("an image") : image.file, r.callId);
+            const QString url =
+                QStringLiteral("data:%1;base64,").arg(image.mediaType) + QString::fromLatin1(image.data.toBase64());
+            imageParts.append(QJsonObject{{QStringLiteral("type"), QStringLiteral("image_url")},
+                                          {QStringLiteral("image_url"), QJsonObject{{QStringLiteral("url"), url}}}});
+        }
+        out.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("tool")},
+                               {QStringLiteral("tool_call_id"), r.callId},
+                               {QStringLiteral("content"), content}});
+    }
+    if (!imageParts.isEmpty()) {
+        QString text = QStringLiteral("[Airlock: the images of the tool results above, in order: %1.]")
+                           .arg(shown.join(QStringLiteral(", ")));
+        if (!m.text.isEmpty())
+            text += QLatin1Char('\n') + m.text;
+        QJsonArray parts{QJsonObject{{QStringLiteral("type"), QStringLiteral("text")}, {QStringLiteral("text"), text}}};
+        for (const QJsonValue &part : std::as_const(imageParts))
+            parts.append(part);
+        out.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), parts}});
+        return;
     }
     if (!m.text.isEmpty() || m.toolResults.isEmpty())
         out.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("user")}, {QStringLiteral("content"), m.text}});
@@ -57,7 +85,7 @@ QJsonObject OpenAiRequestBuilder::body(const ProviderConfig &config, const ChatR
     if (!request.system.isEmpty())
         messages.append(QJsonObject{{QStringLiteral("role"), QStringLiteral("system")},
                                     {QStringLiteral("content"), request.system}});
-    for (const ChatMessage &m : request.messages)
+    for (const ChatMessage &m : RequestImages::fitted(request, config).messages)
         appendMessages(m, messages);
     body.insert(QStringLiteral("messages"), messages);
     if (!request.tools.isEmpty()) {

@@ -30,6 +30,10 @@ struct ProviderConfig {
     // max_completion_tokens.
     QString openAiMaxTokensField = QStringLiteral("max_tokens");
     std::optional<double> temperature;
+    // Whether tool results' images (screenshots) are sent: a text-only model gets a
+    // line naming the image's workspace file instead.
+    enum class ImageInput { Accepted, TextOnly };
+    ImageInput imageInput = ImageInput::Accepted;
 
     // Transport.
     int connectTimeoutMs = 10'000;

@@ -9,6 +9,7 @@
 #include <QByteArray>
 #include <QJsonObject>
 #include <QJsonValue>
+#include <QList>
 #include <QString>
 
 #include <functional>
@@ -37,11 +38,23 @@ struct SandboxLogLine {
     QString text;
 };
 
+// An image a call made (a browser screenshot), for the model to see beside the
+// call's JSON result. The session records where it was saved, never its bytes.
+struct SandboxImage {
+    QString mediaType; // image/png | image/jpeg
+    QByteArray data;   // the encoded image
+    QString file;      // where it was saved, relative to the workspace; empty: not saved
+    int width = 0, height = 0;
+    // What the session's browser.screenshot event says besides: mode, url, viewport.
+    QJsonObject details{};
+};
+
 struct SandboxOutcome {
     bool ok = false;
     QJsonValue result; // when ok
     QString error;     // when not ok: one line a person can act on
     qint64 durationMs = 0;
+    QList<SandboxImage> images{}; // when ok
 };
 
 class Sandbox {

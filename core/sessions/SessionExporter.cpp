@@ -54,6 +54,43 @@ QString changedFiles(const TranscriptEntry &e)
     return md;
 }
 
+// A path as a Markdown link target: spaces and brackets would end it early.
+QString linkTarget(const QString &path)
+{
+    QString out;
+    for (QChar c : path) {
+        if (c == QLatin1Char(' ') || c == QLatin1Char('(') || c == QLatin1Char(')') || c == QLatin1Char('<') ||
+            c == QLatin1Char('>'))
+            out += QStringLiteral("%%1").arg(c.unicode(), 2, 16, QLatin1Char('0')).toUpper();
+        else
+            out += c;
+    }
+    return out;
+}
+
+// Alt text may not hold the brackets that would end it.
+QString altText(QString text)
+{
+    text.replace(QLatin1Char('['), QLatin1Char('('));
+    text.replace(QLatin1Char(']'), QLatin1Char(')'));
+    return text;
+}
+
+// A call's screenshots as images, by their workspace-relative paths: the export
+// shows them when it is read beside the workspace folder.
+QString screenshots(const TranscriptEntry &e)
+{
+    QString md;
+    for (const RecordedScreenshot &s : e.screenshots) {
+        QString alt = QStringLiteral("Screenshot %1\u00d7%2").arg(s.width).arg(s.height);
+        if (!s.url.isEmpty())
+            alt += QStringLiteral(" of ") + s.url;
+        md += QStringLiteral("![%1](%2)\n\n*Screenshot* `%3` (call `%4`, %5)\n\n")
+                  .arg(altText(alt), linkTarget(s.path), s.path, e.callId, timeText(s.timeMs));
+    }
+    return md;
+}
+
 } // namespace
 
 QByteArray SessionExporter::exportSession(const SessionSummary &session, std::span<const Event> events, Format format)
@@ -143,6 +180,7 @@ QByteArray SessionExporter::toMarkdown(const SessionSummary &session, std::span<
                 md += QStringLiteral("> Approved by %1 (%2)\n\n").arg(e.decidedBy, e.scope);
             if (!e.files.empty())
                 md += changedFiles(e);
+            md += screenshots(e);
             if (e.state == TranscriptEntry::CallState::Succeeded)
                 md += QStringLiteral("**Result** `%1`:\n\n").arg(e.callId) + fenced(jsonText(e.result)) +
                       QLatin1Char('\n');

@@ -289,6 +289,7 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
     case EventKind::ExecutionStarted:
     case EventKind::ExecutionFinished:
     case EventKind::FileChanged:
+    case EventKind::Screenshot:
     case EventKind::LogLine: {
         int index = -1;
         const auto ref = payloads::CallRef::from(event);
@@ -297,7 +298,8 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
             return std::nullopt; // not tied to a call in this transcript (e.g. VM console)
         // Calls are decided only after their turn ended (an "interrupted" outcome is
         // written on resume instead): proof of the end where none was recorded.
-        if (*kind != EventKind::LogLine && *kind != EventKind::FileChanged && !ref.interrupted)
+        if (*kind != EventKind::LogLine && *kind != EventKind::FileChanged && *kind != EventKind::Screenshot &&
+            !ref.interrupted)
             turnEnded(call->turn);
         call->lastSeq = event.seq;
         switch (*kind) {
@@ -342,6 +344,11 @@ std::optional<Transcript::Change> Transcript::apply(const Event &event)
         case EventKind::FileChanged:
             addFileChange(*call, payloads::FileChanged::from(event));
             break;
+        case EventKind::Screenshot: {
+            const auto shot = payloads::Screenshot::from(event);
+            call->screenshots.push_back({shot.path, shot.width, shot.height, shot.url, shot.timeMs});
+            break;
+        }
         default: { // ExecutionFinished
             auto finished = payloads::ExecutionFinished::from(event);
             call->state = finished.ok ? TranscriptEntry::CallState::Succeeded : TranscriptEntry::CallState::Failed;

@@ -24,6 +24,14 @@ struct RecordedFileChange {
     int removed = 0;
 };
 
+// An image a tool call saved into the workspace (a browser.screenshot event).
+struct RecordedScreenshot {
+    QString path; // workspace-relative
+    int width = 0, height = 0;
+    QString url;       // the page it shows, when known
+    qint64 timeMs = 0; // when it was taken
+};
+
 struct TranscriptEntry {
     enum class Kind { UserMessage, AssistantText, ToolCall, Notice, Error };
     enum class CallState { Proposed, AwaitingApproval, Approved, Denied, Running, Succeeded, Failed };
@@ -78,6 +86,7 @@ struct TranscriptEntry {
     qint64 durationMs = -1;
     int logLines = 0;
     std::vector<RecordedFileChange> files; // in the order they were reported, one per path
+    std::vector<RecordedScreenshot> screenshots;
     // The workspace checkpoint taken before the call ran (empty: none, so it cannot be
     // undone), and whether an undo has put the workspace back to before it or an
     // earlier call (its changes are gone; it stays in the record).

@@ -23,6 +23,7 @@ struct BrowserPageState {
     std::condition_variable changed;
 
     QString mainFrameId;
+    QString url;      // the main frame's, as last navigated (in-document navigations too)
     qint64 loads = 0; // Page.loadEventFired so far
     bool mainFrameLoading = false;
     qint64 navigations = 0;     // main-frame navigations requested or started so far

@@ -408,6 +408,14 @@ void BrowserSandbox::onEvent(const QString &method, const QJsonObject &p, const 
     } else if (method == QLatin1String("Page.frameRequestedNavigation")) {
         if (str(p, "frameId") == st.mainFrameId)
             ++st.navigations;
+    } else if (method == QLatin1String("Page.frameNavigated")) {
+        const QJsonObject frame = p.value(QLatin1String("frame")).toObject();
+        if (!frame.contains(QLatin1String("parentId")))
+            st.url =
+                frame.value(QLatin1String("url")).toString() + frame.value(QLatin1String("urlFragment")).toString();
+    } else if (method == QLatin1String("Page.navigatedWithinDocument")) {
+        if (str(p, "frameId") == st.mainFrameId)
+            st.url = str(p, "url");
     } else if (method == QLatin1String("Page.frameStoppedLoading")) {
         if (str(p, "frameId") == st.mainFrameId)
             st.mainFrameLoading = false;
@@ -681,6 +689,7 @@ Result<SandboxOutcome> BrowserSandbox::run(const SandboxCall &call, const LogSin
         } else {
             out.ok = false;
             out.error = r.error().message;
+            out.images.clear();
         }
         return out;
     };
@@ -706,7 +715,7 @@ Result<SandboxOutcome> BrowserSandbox::run(const SandboxCall &call, const LogSin
     if (tool == QLatin1String("browser_navigate"))
         r = navigate(in, std::min(intArg(in, "timeoutMs", 30000), callTimeout));
     else if (tool == QLatin1String("browser_screenshot"))
-        r = screenshot(in, call.callId);
+        r = screenshot(in, call.callId, out.images);
     else if (tool == QLatin1String("browser_click"))
         r = click(in);
     else if (tool == QLatin1String("browser_type"))
@@ -788,7 +797,8 @@ Result<QJsonObject> BrowserSandbox::navigate(const QJsonObject &in, int timeoutM
     return result;
 }
 
-Result<QJsonObject> BrowserSandbox::screenshot(const QJsonObject &in, const QString &callId)
+Result<QJsonObject> BrowserSandbox::screenshot(const QJsonObject &in, const QString &callId,
+                                               QList<SandboxImage> &images)
 {
     settle(5000);
     const QString mode = in.value(QLatin1String("mode")).toString(QStringLiteral("viewport"));
@@ -875,13 +885,32 @@ Result<QJsonObject> BrowserSandbox::screenshot(const QJsonObject &in, const QStr
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size())
         return Error::make(Error::Code::Io, QStringLiteral("browser_screenshot: cannot write %1").arg(path));
-    return QJsonObject{{QStringLiteral("file"), relative},
+    QString url;
+    {
+        std::lock_guard lock(m_state->mutex);
+        url = m_state->url;
+    }
+    const QJsonObject viewport{{QStringLiteral("width"), m_viewport.width},
+                               {QStringLiteral("height"), m_viewport.height},
+                               {QStringLiteral("device_scale_factor"), m_viewport.deviceScaleFactor},
+                               {QStringLiteral("mobile"), m_viewport.mobile}};
+    QJsonObject details{{QStringLiteral("mode"), mode}, {QStringLiteral("viewport"), viewport}};
+    if (!url.isEmpty())
+        details.insert(QStringLiteral("url"), url);
+    // The bytes go to the model beside the result (for providers that take images).
+    images.append(
+        SandboxImage{format == QLatin1String("jpeg") ? QStringLiteral("image/jpeg") : QStringLiteral("image/png"),
+                     bytes, relative, size->first, size->second, details});
+    QJsonObject result{{QStringLiteral("file"), relative},
                        {QStringLiteral("path"), path},
                        {QStringLiteral("format"), format},
                        {QStringLiteral("width"), size->first},
                        {QStringLiteral("height"), size->second},
                        {QStringLiteral("bytes"), bytes.size()},
                        {QStringLiteral("mode"), mode}};
+    if (!url.isEmpty())
+        result.insert(QStringLiteral("url"), url);
+    return result;
 }
 
 Result<QJsonObject> BrowserSandbox::click(const QJsonObject &in)

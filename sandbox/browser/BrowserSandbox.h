@@ -93,7 +93,8 @@ private:
     void settleAfterAction(int timeoutMs);
 
     Result<QJsonObject> navigate(const QJsonObject &in, int timeoutMs);
-    Result<QJsonObject> screenshot(const QJsonObject &in, const QString &callId);
+    // The image, with where it was saved, is added to `images` for the model.
+    Result<QJsonObject> screenshot(const QJsonObject &in, const QString &callId, QList<SandboxImage> &images);
     Result<QJsonObject> click(const QJsonObject &in);
     Result<QJsonObject> type(const QJsonObject &in);
     Result<QJsonObject> text(const QJsonObject &in);

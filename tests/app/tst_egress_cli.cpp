@@ -21,6 +21,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <optional>
+
 using airlock::test::AnthropicScript;
 using airlock::test::FakeModelServer;
 using airlock::test::FakeResponse;
@@ -46,6 +48,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void aBoundServiceGetsTheCredentialAndNothingElseSeesIt();
     void theBrowserToolsGoThroughTheSameGate();
+    void aScreenshotIsAnEventNamingItsFile();
 
 private:
     QTemporaryDir m_dir;
@@ -241,6 +244,76 @@ void TestEgressCli::theBrowserToolsGoThroughTheSameGate()
         }
     }
     QVERIFY2(recorded, out.right(3000).constData());
+}
+
+// A browser_screenshot in a chat, through the real composition root and Chromium:
+// the PNG is saved in the workspace, the session's browser.screenshot event names it
+// (path, size, viewport; never the bytes), and the model gets that PNG as an image
+// block in the tool result.
+void TestEgressCli::aScreenshotIsAnEventNamingItsFile()
+{
+    const QString project = m_dir.filePath(QStringLiteral("shot-project"));
+    QVERIFY(QDir().mkpath(project));
+    const QByteArray json = "{\"browser\": true}";
+    QFile f(project + QStringLiteral("/airlock.json"));
+    QVERIFY(f.open(QIODevice::WriteOnly) && f.write(json) == json.size());
+    f.close();
+    FakeModelServer server;
+    server.enqueue(
+        FakeResponse::sse(AnthropicScript()
+                              .toolUse(QStringLiteral("toolu_1"), QStringLiteral("browser_screenshot"), QJsonObject{})
+                              .end(QStringLiteral("tool_use"))));
+    server.enqueue(FakeResponse::sse(AnthropicScript().text(QStringLiteral("A blank page.")).end("end_turn")));
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("XDG_DATA_HOME"), m_dir.filePath(QStringLiteral("shot-data")));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), m_dir.filePath(QStringLiteral("config")));
+    env.insert(QStringLiteral("AIRLOCK_TEST_KEY"), QStringLiteral("sk-ant-test"));
+    env.remove(QStringLiteral("DBUS_SESSION_BUS_ADDRESS"));
+    QProcess chat;
+    chat.setProcessEnvironment(env);
+    chat.setWorkingDirectory(project);
+    chat.start(QStringLiteral(AIRLOCK_BIN_DIR "/airlock"),
+               {QStringLiteral("chat"), QStringLiteral("--base-url"), server.baseUrl(), QStringLiteral("--api-key-env"),
+                QStringLiteral("AIRLOCK_TEST_KEY"), QStringLiteral("--project"), project,
+                QStringLiteral("--auto-approve"), QStringLiteral("--json"), QStringLiteral("what does it show?")});
+    chat.closeWriteChannel();
+    QVERIFY(chat.waitForFinished(120000));
+    const QByteArray out = chat.readAllStandardOutput();
+    QVERIFY2(chat.exitCode() == 0, QByteArray(out.right(2000) + chat.readAllStandardError()).constData());
+    std::optional<QJsonObject> shot;
+    for (const QByteArray &line : out.split('\n')) {
+        const QJsonObject e = QJsonDocument::fromJson(line).object();
+        if (e.value(QLatin1String("kind")).toString() == QLatin1String("browser.screenshot"))
+            shot = e.value(QLatin1String("payload")).toObject();
+    }
+    QVERIFY2(shot, out.right(3000).constData());
+    QCOMPARE(shot->value(QLatin1String("call_id")).toString(), QStringLiteral("toolu_1"));
+    QCOMPARE(shot->value(QLatin1String("tool")).toString(), QStringLiteral("browser_screenshot"));
+    QCOMPARE(shot->value(QLatin1String("width")).toInt(), 1280);
+    QCOMPARE(shot->value(QLatin1String("height")).toInt(), 800);
+    QCOMPARE(shot->value(QLatin1String("viewport")).toObject().value(QLatin1String("width")).toInt(), 1280);
+    QCOMPARE(shot->value(QLatin1String("sent_to_model")).toString(), QStringLiteral("attached"));
+    const QString path = shot->value(QLatin1String("path")).toString();
+    QVERIFY2(path.startsWith(QStringLiteral("screenshots/")), qPrintable(path));
+    QFile file(project + u'/' + path);
+    QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(file.fileName()));
+    const QByteArray png = file.readAll();
+    QVERIFY(png.startsWith("\x89PNG"));
+    QCOMPARE(shot->value(QLatin1String("bytes")).toInteger(), png.size());
+    QVERIFY(!out.contains(png.toBase64().left(80))); // no event holds the image
+
+    QCOMPARE(server.requests().size(), std::size_t(2));
+    const QJsonArray messages =
+        QJsonDocument::fromJson(server.requests()[1].body).object().value(QLatin1String("messages")).toArray();
+    const QJsonObject result = messages.at(2).toObject().value(QLatin1String("content")).toArray().at(0).toObject();
+    QCOMPARE(result.value(QLatin1String("tool_use_id")).toString(), QStringLiteral("toolu_1"));
+    const QJsonArray blocks = result.value(QLatin1String("content")).toArray();
+    QCOMPARE(blocks.size(), 2);
+    QCOMPARE(blocks.at(1).toObject(),
+             (QJsonObject{{"type", "image"},
+                          {"source", QJsonObject{{"type", "base64"},
+                                                 {"media_type", "image/png"},
+                                                 {"data", QString::fromLatin1(png.toBase64())}}}}));
 }
 
 QTEST_GUILESS_MAIN(TestEgressCli)

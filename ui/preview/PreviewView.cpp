@@ -4,17 +4,25 @@
 #include "ui/preview/WebPageFactory.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QDialog>
 #include <QDir>
 #include <QEvent>
 #include <QFileInfo>
+#include <QFutureWatcher>
+#include <QImageReader>
 #include <QLabel>
 #include <QListWidget>
+#include <QLocale>
 #include <QPluginLoader>
+#include <QScrollArea>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <utility>
 
 #ifdef Q_OS_UNIX
@@ -25,6 +33,12 @@ namespace airlock {
 namespace {
 
 constexpr int kMaxScreenshots = 100; // the filmstrip keeps the latest ones
+
+// A screenshot file as read on the pool.
+struct Decoded {
+    QImage image, thumbnail;
+    QString error;
+};
 
 QLabel *note(const QString &objectName, const QString &text, QWidget *parent)
 {
@@ -58,6 +72,8 @@ PreviewView::PreviewView(QWidget *parent)
     m_shot->setMinimumHeight(80);
     m_shot->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Ignored); // the pixmap follows the label, not back
     m_shot->installEventFilter(this);                                  // rescaled when the dock is resized
+    m_shot->setCursor(Qt::PointingHandCursor);                         // a click enlarges it
+    m_shot->setToolTip(tr("Click to see it at full size"));
     m_shotCaption->setObjectName(QStringLiteral("screenshotCaption"));
     m_shotCaption->setWordWrap(true);
     m_filmstrip->setObjectName(QStringLiteral("filmstrip"));
@@ -66,7 +82,11 @@ PreviewView::PreviewView(QWidget *parent)
     m_filmstrip->setWrapping(false);
     m_filmstrip->setMovement(QListView::Static);
     m_filmstrip->setIconSize(QSize(96, 64));
-    m_filmstrip->setFixedHeight(100);
+    m_filmstrip->setFixedHeight(120); // the thumbnail, its time and its call
+    m_filmstrip->setWordWrap(true);
+    m_filmstrip->setGridSize(QSize(112, 108));
+    connect(m_filmstrip, &QListWidget::itemActivated, this,
+            [this](QListWidgetItem *item) { enlarge(m_filmstrip->row(item)); });
     connect(m_filmstrip, &QListWidget::currentRowChanged, this, [this](int row) {
         if (row >= 0)
             showScreenshot(row);
@@ -235,33 +255,163 @@ void PreviewView::addScreenshot(const QImage &image, const QString &caption)
 {
     if (image.isNull())
         return;
+    appendScreenshot(image, caption, QString());
+}
+
+void PreviewView::appendScreenshot(QImage image, const QString &caption, const QString &label)
+{
     if (m_screenshots.size() >= kMaxScreenshots) {
         m_screenshots.removeFirst();
         delete m_filmstrip->takeItem(0);
     }
-    m_screenshots.append({image, caption});
-    auto *item = new QListWidgetItem(
-        QIcon(QPixmap::fromImage(image.scaled(m_filmstrip->iconSize(), Qt::KeepAspectRatio, Qt::SmoothTransformation))),
-        QString());
+    const bool loading = image.isNull();
+    QIcon icon;
+    if (!loading)
+        icon = QIcon(
+            QPixmap::fromImage(image.scaled(m_filmstrip->iconSize(), Qt::KeepAspectRatio, Qt::SmoothTransformation)));
+    m_screenshots.append({std::move(image), caption, ++m_serials, loading, QString()});
+    auto *item = new QListWidgetItem(icon, label);
     item->setToolTip(caption);
+    item->setTextAlignment(Qt::AlignHCenter | Qt::AlignTop);
     m_filmstrip->addItem(item); // the list owns the item
     m_shotStack->setCurrentIndex(1);
     m_filmstrip->setCurrentRow(m_filmstrip->count() - 1); // the latest, shown large
+}
+
+void PreviewView::addScreenshot(const payloads::Screenshot &shot)
+{
+    const QDateTime at = QDateTime::fromMSecsSinceEpoch(shot.timeMs);
+    const QString time = shot.timeMs > 0 ? QLocale().toString(at.time(), QStringLiteral("HH:mm:ss")) : QString();
+    QString caption = shot.caption();
+    if (shot.timeMs > 0)
+        caption = QLocale().toString(at, QLocale::ShortFormat) + QStringLiteral(" \u00b7 ") + caption;
+    caption += QStringLiteral(" \u00b7 ") + shot.path;
+    // Under the thumbnail: when, and the call it came from (ids are long: their end tells them apart).
+    const QString call = shot.callId.size() > 10 ? QStringLiteral("\u2026") + shot.callId.right(9) : shot.callId;
+    appendScreenshot(QImage(), caption, time + QLatin1Char('\n') + call);
+    const qint64 serial = m_serials;
+    const QString path = absolutePath(shot.path);
+    const QSize iconSize = m_filmstrip->iconSize();
+    auto *watcher = new QFutureWatcher<Decoded>(this);
+    connect(watcher, &QFutureWatcher<Decoded>::finished, this, [this, watcher, serial] {
+        const Decoded d = watcher->result();
+        watcher->deleteLater();
+        screenshotDecoded(serial, d.image, d.thumbnail, d.error);
+    });
+    // Read and scaled on the pool: the disk and the decoder never hold up a frame.
+    watcher->setFuture(QtConcurrent::run([path, iconSize] {
+        Decoded d;
+        QImageReader reader(path);
+        d.image = reader.read();
+        if (d.image.isNull())
+            d.error = tr("%1 could not be read: %2").arg(path, reader.errorString());
+        else
+            d.thumbnail = d.image.scaled(iconSize, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+        return d;
+    }));
+}
+
+void PreviewView::addScreenshots(const std::vector<Event> &events)
+{
+    for (const Event &e : events)
+        if (e.knownKind() == EventKind::Screenshot)
+            addScreenshot(payloads::Screenshot::from(e));
+}
+
+void PreviewView::clearScreenshots()
+{
+    m_screenshots.clear(); // a file still being read finds no row and is dropped
+    m_filmstrip->clear();
+    m_shot->setPixmap(QPixmap());
+    m_shot->clear();
+    m_shotCaption->clear();
+    m_shotStack->setCurrentWidget(m_shotsEmpty);
+}
+
+int PreviewView::rowOf(qint64 serial) const
+{
+    for (int i = 0; i < m_screenshots.size(); ++i)
+        if (m_screenshots.at(i).serial == serial)
+            return i;
+    return -1;
+}
+
+void PreviewView::screenshotDecoded(qint64 serial, const QImage &image, const QImage &thumbnail, const QString &error)
+{
+    const int row = rowOf(serial);
+    if (row < 0)
+        return; // dropped from the filmstrip meanwhile
+    Screenshot &s = m_screenshots[row];
+    s.loading = false;
+    s.image = image;
+    s.error = error;
+    if (QListWidgetItem *item = m_filmstrip->item(row)) {
+        if (!thumbnail.isNull())
+            item->setIcon(QIcon(QPixmap::fromImage(thumbnail)));
+        else
+            item->setToolTip(s.caption + QLatin1Char('\n') + error);
+    }
+    if (m_filmstrip->currentRow() == row)
+        showScreenshot(row);
+    Q_EMIT screenshotLoaded(row);
+}
+
+int PreviewView::screenshotsLoading() const
+{
+    return int(
+        std::count_if(m_screenshots.cbegin(), m_screenshots.cend(), [](const Screenshot &s) { return s.loading; }));
+}
+
+QImage PreviewView::screenshotImage(int row) const
+{
+    return row >= 0 && row < m_screenshots.size() ? m_screenshots.at(row).image : QImage();
+}
+
+QDialog *PreviewView::enlarge(int row)
+{
+    if (row < 0 || row >= m_screenshots.size() || m_screenshots.at(row).image.isNull())
+        return nullptr;
+    const Screenshot &s = m_screenshots.at(row);
+    auto *dialog = new QDialog(this); // deleted when closed
+    dialog->setObjectName(QStringLiteral("screenshotViewer"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(s.caption);
+    auto *label = new QLabel(dialog);
+    label->setObjectName(QStringLiteral("enlargedScreenshot"));
+    label->setPixmap(QPixmap::fromImage(s.image)); // at its own size: the scroll area pans
+    auto *scroll = new QScrollArea(dialog);
+    scroll->setWidget(label);
+    scroll->setAlignment(Qt::AlignCenter);
+    auto *caption = new QLabel(s.caption, dialog);
+    caption->setWordWrap(true);
+    auto *layout = new QVBoxLayout(dialog);
+    layout->addWidget(scroll, 1);
+    layout->addWidget(caption);
+    dialog->resize(s.image.size().boundedTo(QSize(1280, 860)) + QSize(40, 80));
+    dialog->show();
+    return dialog;
 }
 
 bool PreviewView::eventFilter(QObject *watched, QEvent *event)
 {
     if (watched == m_shot && event->type() == QEvent::Resize && m_filmstrip->currentRow() >= 0)
         showScreenshot(m_filmstrip->currentRow());
+    if (watched == m_shot && event->type() == QEvent::MouseButtonRelease)
+        enlarge(m_filmstrip->currentRow());
     return QWidget::eventFilter(watched, event);
 }
 
 void PreviewView::showScreenshot(int index)
 {
     const Screenshot &s = m_screenshots.at(index);
+    m_shotCaption->setText(s.caption);
+    if (s.image.isNull()) {
+        m_shot->setPixmap(QPixmap());
+        m_shot->setText(s.loading ? tr("Loading\u2026") : s.error);
+        return;
+    }
     const QSize room = m_shot->size().isValid() && m_shot->width() > 10 ? m_shot->size() : QSize(640, 400);
     m_shot->setPixmap(QPixmap::fromImage(s.image.scaled(room, Qt::KeepAspectRatio, Qt::SmoothTransformation)));
-    m_shotCaption->setText(s.caption);
 }
 
 } // namespace airlock

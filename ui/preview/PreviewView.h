@@ -2,9 +2,13 @@
 
 // The Preview dock: HTML files from the session's workspace rendered by a real
 // browser engine (Qt WebEngine), and the browser tool's screenshots with a
-// filmstrip of earlier ones. The engine lives in a plugin loaded the first time a
+// filmstrip of earlier ones (each with its time and call; a click on the large one
+// enlarges it). Screenshot files are decoded on the thread pool: the UI thread
+// never waits on the disk. The engine lives in a plugin loaded the first time a
 // preview is asked for, so an idle window neither maps Chromium's libraries nor
 // starts its processes. Where the plugin cannot load, the dock says why.
+
+#include "core/events/EventPayloads.h"
 
 #include <QImage>
 #include <QList>
@@ -12,6 +16,7 @@
 
 #include <functional>
 
+class QDialog;
 class QLabel;
 class QListWidget;
 class QStackedWidget;
@@ -38,6 +43,13 @@ public:
     // preview never shows an older version than the disk has.
     void fileChanged(const QString &path);
     void addScreenshot(const QImage &image, const QString &caption);
+    // A browser.screenshot event: its file (relative to the workspace) is read off
+    // this thread; its place in the filmstrip is taken now, in event order.
+    void addScreenshot(const payloads::Screenshot &shot);
+    // Every browser.screenshot among `events` (a reopened session's), in order.
+    void addScreenshots(const std::vector<Event> &events);
+    // Empties the filmstrip (another session is shown); files still being read are dropped.
+    void clearScreenshots();
 
     bool isEngineLoaded() const { return m_page != nullptr; }
     QString message() const; // what the page area says instead of a page, if anything
@@ -47,6 +59,13 @@ public:
     QImage grabPage() const;
 
     int screenshotCount() const { return m_screenshots.size(); }
+    // Screenshots whose file is still being read.
+    int screenshotsLoading() const;
+    // The screenshot at `row` (a filmstrip row) as decoded; null while it is read,
+    // or when it could not be.
+    QImage screenshotImage(int row) const;
+    // Opens the screenshot at `row` at full size in a window of its own.
+    QDialog *enlarge(int row);
     QListWidget *filmstrip() const { return m_filmstrip; }
     QLabel *currentScreenshot() const { return m_shot; }
     // Says how many requests of the page were refused (outside the workspace, network).
@@ -58,6 +77,8 @@ public:
 
 Q_SIGNALS:
     void loadFinished(bool ok);
+    // A screenshot file was read (or could not be): its row in the filmstrip.
+    void screenshotLoaded(int row);
     void engineFailed(const QString &message);
 
 protected:
@@ -83,10 +104,18 @@ private:
     QLabel *m_shot;
     QLabel *m_shotCaption;
     QListWidget *m_filmstrip;
+    void screenshotDecoded(qint64 serial, const QImage &image, const QImage &thumbnail, const QString &error);
+    int rowOf(qint64 serial) const;
+    void appendScreenshot(QImage image, const QString &caption, const QString &label);
+
     struct Screenshot {
         QImage image;
         QString caption;
+        qint64 serial = 0;    // stays with it when older ones are dropped
+        bool loading = false; // its file is being read
+        QString error;        // why it could not be
     };
+    qint64 m_serials = 0;
     QList<Screenshot> m_screenshots;
 };
 

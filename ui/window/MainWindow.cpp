@@ -247,6 +247,7 @@ void MainWindow::openFeed(const QString &sessionId, bool created)
     delete m_feed; // what followed it stops
     m_feed = new SessionFeed(m_databasePath, sessionId, this);
     m_changedByCall.clear();
+    m_preview->clearScreenshots(); // another session's
     m_waitingCalls = {};
     showWaitingCount(0);
     transcript()->follow(m_feed);
@@ -275,13 +276,15 @@ void MainWindow::onReplayed(const std::vector<Event> &events)
     if (!m_chat->agent())
         (void)m_waitingCalls.settleAll(); // no agent runs it: nobody can be asked
     showWaitingCount(int(m_waitingCalls.calls().size()));
-    if (events.empty() || events.front().knownKind() != EventKind::SessionCreated || m_chat->agent())
-        return; // a running agent already said where it works
-    const QString dir = payloads::SessionCreated::from(events.front()).workspace;
-    if (dir.isEmpty() || !QFileInfo(dir).isDir())
-        return;
-    m_files->setWorkspace(dir);
-    m_preview->setWorkspace(dir); // the marks follow when the transcript is folded (loaded)
+    if (!events.empty() && events.front().knownKind() == EventKind::SessionCreated && !m_chat->agent()) {
+        // A running agent already said where it works.
+        const QString dir = payloads::SessionCreated::from(events.front()).workspace;
+        if (!dir.isEmpty() && QFileInfo(dir).isDir()) {
+            m_files->setWorkspace(dir);
+            m_preview->setWorkspace(dir); // the marks follow when the transcript is folded (loaded)
+        }
+    }
+    m_preview->addScreenshots(events); // their files are read off this thread
 }
 
 // A reopened session marks what its latest call changed, as a live one does. The
@@ -316,6 +319,8 @@ void MainWindow::onEvent(const Event &event)
     } else if (event.knownKind() == EventKind::ExecutionFinished) {
         if (!m_changedByCall.isEmpty())
             m_files->markChanged(std::exchange(m_changedByCall, {}));
+    } else if (event.knownKind() == EventKind::Screenshot) {
+        m_preview->addScreenshot(payloads::Screenshot::from(event));
     }
 }
 

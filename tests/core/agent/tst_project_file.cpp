@@ -64,12 +64,13 @@ void TestProjectFile::readsTheProject()
       "provider": "openai", "model": "llama3.1", "base_url": "http://127.0.0.1:11434/v1",
       "tools": ["tools/*.js"], "sandbox": "microvm", "workspace": "src",
       "policy": {"rules": [{"name": "r1", "tool": "a", "decision": "allow"}]},
-      "browser": true,
+      "browser": true, "model_images": false,
       "bindings": {"REGION": {"type": "text", "value": "eu"}},
       "secrets": {"TOKEN": {"env": "MY_TOKEN"}}})");
     AgentChoices c;
     QVERIFY(ProjectFile::applyTo(dir.path(), c).ok());
     QVERIFY(c.browser);
+    QVERIFY(!c.modelImages); // a text-only model: screenshots are named, not sent
     QCOMPARE(c.egress.bindings().size(), 1);
     QCOMPARE(c.secretEnv.value(QStringLiteral("TOKEN")), QStringLiteral("MY_TOKEN"));
     QCOMPARE(c.provider, QStringLiteral("openai"));
@@ -149,6 +150,8 @@ void TestProjectFile::brokenFilesAreErrorsNamingThePath_data()
     QTest::newRow("base_url not a URL") << QByteArray(R"({"base_url": "localhost:11434"})") << "base_url";
     QTest::newRow("api_key_env a number") << QByteArray(R"({"api_key_env": 1})") << "api_key_env";
     QTest::newRow("browser a string") << QByteArray(R"({"browser": "yes"})") << "browser: must be true or false";
+    QTest::newRow("model_images a string")
+        << QByteArray(R"({"model_images": "no"})") << "model_images: must be true or false";
     QTest::newRow("unknown provider") << QByteArray(R"({"provider": "claude"})") << "provider";
     QTest::newRow("unknown sandbox") << QByteArray(R"({"sandbox": "docker"})") << "sandbox";
     QTest::newRow("workspace null") << QByteArray(R"({"workspace": null})") << "workspace";

@@ -5,6 +5,7 @@
 
 #include "core/providers/AnthropicRequestBuilder.h"
 #include "core/providers/OpenAiRequestBuilder.h"
+#include "core/providers/RequestImages.h"
 #include "core/providers/RetryPolicy.h"
 #include "core/providers/StreamItemEvent.h"
 
@@ -28,6 +29,7 @@ private Q_SLOTS:
     void backoffGrowsAndIsCapped();
     void itemsBecomeSessionEvents();
     void anthropicAssistantTurnIsEchoedVerbatim();
+    void imagesPastTheRequestBudgetBecomeLines();
 };
 
 namespace {
@@ -311,6 +313,55 @@ void TestProviderRequests::anthropicAssistantTurnIsEchoedVerbatim()
     QCOMPARE(StreamItemEvent::fromItem(stop, 1).payload.value(u"content").toArray(), asReceived);
     stop.content = QJsonArray{QJsonObject{{QStringLiteral("type"), "text"}, {QStringLiteral("text"), "hi"}}};
     QVERIFY(!StreamItemEvent::fromItem(stop, 1).payload.contains(u"content"));
+}
+
+void TestProviderRequests::imagesPastTheRequestBudgetBecomeLines()
+{
+    // Three screenshots of 1.5 MB each (2 MB of base64): the newest two fit the
+    // budget, the oldest is named instead; an image too large for any request is
+    // named too, and a text-only model gets lines only.
+    const QByteArray big(1536 * 1024, 'x');
+    ChatRequest r;
+    r.messages.append(ChatMessage::user(QStringLiteral("look")));
+    for (int i = 1; i <= 3; ++i) {
+        const QString id = QStringLiteral("toolu_%1").arg(i);
+        r.messages.append(ChatMessage::assistant({}, {{id, QStringLiteral("browser_screenshot"), {}}}));
+        ToolResultRecord result{id, QStringLiteral("saved"), false};
+        result.images.append({QStringLiteral("image/png"), big, QStringLiteral("screenshots/shot-%1.png").arg(i)});
+        r.messages.append(ChatMessage::results({result}));
+    }
+    QCOMPARE(RequestImages::base64Size(big.size()), qint64(2 * 1024 * 1024));
+    const ChatRequest fitted = RequestImages::fitted(r, config(ProviderKind::Anthropic));
+    QVERIFY(fitted.messages.at(2).toolResults.first().images.first().data.isEmpty());
+    QCOMPARE(fitted.messages.at(2).toolResults.first().images.first().omitted,
+             QStringLiteral("the request already carries newer images"));
+    QCOMPARE(fitted.messages.at(4).toolResults.first().images.first().data.size(), big.size());
+    QCOMPARE(fitted.messages.at(6).toolResults.first().images.first().data.size(), big.size());
+
+    auto http = AnthropicRequestBuilder::build(config(ProviderKind::Anthropic), r);
+    QVERIFY(http.ok());
+    QVERIFY(http->body.size() < 5 * 1024 * 1024); // never more than the budget of base64
+    const QJsonArray messages = bodyOf(*http).value(u"messages").toArray();
+    const QJsonArray oldest =
+        messages.at(2).toObject().value(u"content").toArray().at(0).toObject().value(u"content").toArray();
+    QCOMPARE(oldest,
+             (QJsonArray{QJsonObject{{"type", "text"}, {"text", "saved"}},
+                         QJsonObject{{"type", "text"},
+                                     {"text", "[Airlock: the image screenshots/shot-1.png is not attached (the "
+                                              "request already carries newer images); it is in the workspace.]"}}}));
+    const QJsonArray newest =
+        messages.at(6).toObject().value(u"content").toArray().at(0).toObject().value(u"content").toArray();
+    QCOMPARE(newest.at(1).toObject().value(u"type").toString(), QStringLiteral("image"));
+
+    ToolResultImage huge{QStringLiteral("image/png"), QByteArray(4 * 1024 * 1024, 'y'), QStringLiteral("h.png")};
+    QCOMPARE(RequestImages::refusal(huge, config(ProviderKind::Anthropic)),
+             QStringLiteral("as base64 it is 5.33 MiB, more than the 4.00 MiB a request may carry"));
+    ProviderConfig textOnly = config(ProviderKind::OpenAi);
+    textOnly.imageInput = ProviderConfig::ImageInput::TextOnly;
+    auto openAi = OpenAiRequestBuilder::build(textOnly, r);
+    QVERIFY(openAi.ok());
+    QVERIFY(!openAi->body.contains("image_url"));
+    QVERIFY(openAi->body.size() < 64 * 1024);
 }
 
 QTEST_GUILESS_MAIN(TestProviderRequests)

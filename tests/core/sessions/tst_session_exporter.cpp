@@ -1,9 +1,11 @@
 // The Markdown export of a session: what a tool call changed is listed with the
-// call, with each text file's diff.
+// call, with each text file's diff; its screenshots are images by relative path.
 
 #include "core/events/EventChain.h"
+#include "core/events/EventPayloads.h"
 #include "core/sessions/SessionExporter.h"
 
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -17,6 +19,7 @@ private Q_SLOTS:
     void markdownListsChangedFilesWithTheirDiffs();
     void cutOffAnswerIsMarkedInBothFormats();
     void exportSaysWhatTheWindowSays();
+    void screenshotsAreEmbeddedByTheirWorkspacePaths();
 };
 
 void TestSessionExporter::markdownListsChangedFilesWithTheirDiffs()
@@ -59,6 +62,50 @@ void TestSessionExporter::markdownListsChangedFilesWithTheirDiffs()
     QVERIFY(md.contains(QStringLiteral("`src/a.txt`:\n\n```diff\n") + diff + QStringLiteral("```\n")));
     QVERIFY(!md.contains(QStringLiteral("`logo.png`:")));
     QVERIFY(md.indexOf(QStringLiteral("**Changed files**")) < md.indexOf(QStringLiteral("**Result**")));
+}
+
+void TestSessionExporter::screenshotsAreEmbeddedByTheirWorkspacePaths()
+{
+    EventChain c(QStringLiteral("s3"));
+    const QString id = QStringLiteral("call_1");
+    payloads::Screenshot first;
+    first.callId = id;
+    first.tool = QStringLiteral("browser_screenshot");
+    first.path = QStringLiteral("screenshots/shot-001-call_1.png");
+    first.format = QStringLiteral("png");
+    first.width = 1280;
+    first.height = 800;
+    first.bytes = 4096;
+    first.url = QStringLiteral("http://127.0.0.1:8000/[form]");
+    payloads::Screenshot second = first;
+    second.path = QStringLiteral("screenshots/my shot (2).png"); // a name a Markdown link cannot hold as is
+    second.url.clear();
+    second.width = 640;
+    second.height = 400;
+    std::vector<Event> events{
+        c.next(EventKind::ModelToolCall, {{QStringLiteral("call_id"), id}, {QStringLiteral("tool"), first.tool}}),
+        c.next(EventKind::ExecutionStarted, {{QStringLiteral("call_id"), id}}),
+        c.next(EventKind::Screenshot, first.toJson()),
+        c.next(EventKind::Screenshot, second.toJson()),
+        c.next(EventKind::ExecutionFinished, {{QStringLiteral("call_id"), id},
+                                              {QStringLiteral("ok"), true},
+                                              {QStringLiteral("result"), QStringLiteral("saved")}}),
+    };
+    SessionSummary session;
+    session.id = QStringLiteral("s3");
+    const QString md =
+        QString::fromUtf8(SessionExporter::exportSession(session, events, SessionExporter::Format::Markdown));
+    const QString time = QDateTime::fromMSecsSinceEpoch(events[2].timeMs).toUTC().toString(Qt::ISODate);
+    QVERIFY2(md.contains(QStringLiteral("![Screenshot 1280\u00d7800 of http://127.0.0.1:8000/(form)]"
+                                        "(screenshots/shot-001-call_1.png)\n\n*Screenshot* "
+                                        "`screenshots/shot-001-call_1.png` (call `call_1`, %1)\n")
+                             .arg(time)),
+             qPrintable(md));
+    QVERIFY2(md.contains(QStringLiteral("![Screenshot 640\u00d7400](screenshots/my%20shot%20%282%29.png)")),
+             qPrintable(md));
+    // With the call, before its result.
+    QVERIFY(md.indexOf(QStringLiteral("**Tool call** `browser_screenshot`")) < md.indexOf(QStringLiteral("![")));
+    QVERIFY(md.indexOf(QStringLiteral("![")) < md.indexOf(QStringLiteral("**Result**")));
 }
 
 void TestSessionExporter::cutOffAnswerIsMarkedInBothFormats()

@@ -311,6 +311,24 @@ void TestBrowserSandbox::screenshotIsAPngOfTheViewport()
     QCOMPARE(be32(20), 600u);
     QVERIFY(bytes.endsWith(QByteArray::fromHex("49454e44ae426082"))); // IEND: the file is complete
 
+    // The same bytes go to the model beside the result, with what the event records.
+    const SandboxOutcome again = call(QStringLiteral("browser_screenshot"));
+    QVERIFY(again.ok);
+    QCOMPARE(again.images.size(), 1);
+    const SandboxImage &image = again.images.first();
+    QCOMPARE(image.mediaType, QStringLiteral("image/png"));
+    QCOMPARE(image.file, again.result.toObject().value(u"file").toString());
+    QVERIFY(image.file.startsWith(QStringLiteral("screenshots/")));
+    QFile saved(workspace() + u'/' + image.file);
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    QCOMPARE(saved.readAll(), image.data);
+    QCOMPARE(image.width, 800);
+    QCOMPARE(image.height, 600);
+    QCOMPARE(image.details.value(u"mode").toString(), QStringLiteral("viewport"));
+    QCOMPARE(image.details.value(u"url").toString(), url(QStringLiteral("/index.html")));
+    QCOMPARE(image.details.value(u"viewport").toObject().value(u"width").toInt(), 800);
+    QVERIFY(call(QStringLiteral("browser_text")).images.isEmpty()); // only screenshots carry one
+
     // The long side is capped: a 2x viewport of 1200 CSS px would be 2400 px wide.
     ok(QStringLiteral("browser_set_viewport"),
        {{QStringLiteral("width"), 1200}, {QStringLiteral("height"), 600}, {QStringLiteral("deviceScaleFactor"), 2}});
