@@ -120,6 +120,10 @@ void PortForwarder::stop()
     if (!m_loop)
         return;
     m_stopping = true;
+    {
+        std::lock_guard lock(m_mutex);
+        m_closedCv.notify_all(); // an unforward() waiting on the loop
+    }
     const uint64_t one = 1;
     (void)!::write(m_wakeFd, &one, sizeof one);
     if (m_thread.joinable())
@@ -187,17 +191,25 @@ Result<PortForward> PortForwarder::forward(int guestPort, int hostPort)
 bool PortForwarder::unforward(int guestPort)
 {
     {
-        std::lock_guard lock(m_mutex);
+        std::unique_lock lock(m_mutex);
         const auto it = std::find_if(m_listeners.begin(), m_listeners.end(),
                                      [&](const Listener &l) { return l.forward.guestPort == guestPort; });
         if (it == m_listeners.end())
             return false;
-        m_closedListeners.append(it->fd);
+        const int fd = it->fd;
         m_listeners.erase(it);
-        m_listenersChanged = true;
+        if (!m_thread.joinable()) {
+            ::close(fd);
+        } else {
+            // The loop may be polling it: the loop closes it, and this waits, so the
+            // port is free when unforward() returns.
+            m_closedListeners.append(fd);
+            m_listenersChanged = true;
+            const uint64_t wake = 1;
+            (void)!::write(m_wakeFd, &wake, sizeof wake);
+            m_closedCv.wait(lock, [&] { return !m_closedListeners.contains(fd) || m_stopping; });
+        }
     }
-    const uint64_t wake = 1;
-    (void)!::write(m_wakeFd, &wake, sizeof wake);
     notice(QStringLiteral("stopped forwarding guest:%1").arg(guestPort));
     return true;
 }
@@ -274,8 +286,10 @@ void PortForwarder::run()
                        .arg(port)
                        .arg(QString::fromStdString(f.header["message"].toString())));
         } else if (op == "reset") {
-            relay.dropAll(false, "the guest's relay restarted");
-            L.sidPort.clear();
+            // The relay (re)started. Streams opened before it are not dropped here:
+            // the open may have crossed the reset and be served; a lost one is
+            // closed by the relay as soon as its client's bytes reach it.
+            return;
         } else if (op == "listening") {
             QList<int> ports;
             for (const Json &p : f.header["ports"].toArray())
@@ -335,6 +349,7 @@ void PortForwarder::run()
             for (int fd : m_closedListeners)
                 ::close(fd);
             m_closedListeners.clear();
+            m_closedCv.notify_all();
             if (m_listenersChanged) {
                 // Connections of a forward that went are closed with it.
                 std::vector<std::int64_t> orphans;

@@ -25,6 +25,7 @@
 #include <QString>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -91,6 +92,7 @@ private:
     };
     QList<Listener> m_listeners;
     QList<int> m_closedListeners; // fds the loop closes (it may be polling them)
+    std::condition_variable m_closedCv;
     QList<int> m_guestPorts;
     bool m_listenersChanged = false;
 

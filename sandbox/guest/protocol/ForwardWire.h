@@ -15,7 +15,8 @@
 //   credit {sid, bytes}          the host passed on `bytes` of guest data
 //   close {sid}                  the host's client went away: drop the connection
 // guest → host
-//   reset                        the relay (re)started: drop every stream
+//   reset                        the relay (re)started: streams opened before it
+//                                are gone, and answered close when bytes come
 //   opened {sid}                 connected; data both ways
 //   refused {sid, message}       nothing listens there (or the connect failed): the
 //                                stream is over
@@ -27,8 +28,10 @@
 // Flow control as on the egress port (EgressWire.h): at most kForwardWindow bytes
 // of data in flight per stream and direction, granted back with credit once the
 // receiver has written them to its socket. A stream is over for a side once it has
-// sent and received end, or on close/refused; frames for unknown streams are
-// ignored (the host may send data before opened arrives).
+// sent and received end, or on close/refused. Data or end for a stream a side
+// does not have is answered close {sid}; other frames for unknown streams are
+// ignored. The host may send data before opened arrives (the relay handles open
+// before reading the next frame).
 
 #include <cstddef>
 

@@ -59,9 +59,19 @@ bool StreamRelay::handle(const Frame &f)
     const std::string &op = f.op();
     if (op != "data" && op != "end" && op != "credit" && op != "close")
         return false;
-    const auto it = m_streams.find(f.header["sid"].toInt(0));
-    if (it == m_streams.end() || it->second->dead)
+    const std::int64_t sid = f.header["sid"].toInt(0);
+    const auto it = m_streams.find(sid);
+    if (it == m_streams.end() || it->second->dead) {
+        // Bytes for a stream this side does not have (it restarted, or dropped the
+        // stream as the frames crossed): the peer learns it is over. Never answered
+        // to close or credit, so two sides cannot bounce closes for ever.
+        if ((op == "data" || op == "end") && sid > 0) {
+            Json c;
+            c.set("op", "close").set("sid", sid).set("message", "no such stream");
+            m_send(c, {});
+        }
         return true;
+    }
     Stream &s = *it->second;
     if (op == "data") {
         // A peer over its window breaks the bound this side promises: drop it.
