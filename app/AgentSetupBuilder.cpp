@@ -7,6 +7,7 @@
 
 #include "core/agent/SideEvents.h"
 #include "core/project/PolicyFile.h"
+#include "core/project/ProjectConfig.h"
 #include "core/project/RuleToolCheck.h"
 #include "core/secrets/SecretRedactor.h"
 #include "core/secrets/SecretResolver.h"
@@ -226,6 +227,12 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             vm.diskPath = sessionDiskPath(c.sessionId);
         vm.egress = egress->gate; // the guest's loopback proxy ends here
         vm.interceptionCa = egress->ca;
+        if (!c.projectDir.isEmpty()) {
+            Result<QList<PortForward>> forwards = projectForwards(c.projectDir);
+            if (!forwards)
+                return forwards.error();
+            vm.forwards = *forwards;
+        }
         // The sandbox describes its own tools, so schema and implementation agree.
         auto sandbox = std::make_shared<MicroVmSandbox>(vm);
         for (const QJsonValue &d : MicroVmSandbox::toolDescriptions(vm.guest)) {
@@ -289,6 +296,25 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
     if (const QStringList problems = RuleToolCheck::check(setup.policy.rules(), schemas); !problems.isEmpty())
         return bad(problems.join(u'\n'));
     return setup;
+}
+
+Result<QList<PortForward>> AgentSetupBuilder::projectForwards(const QString &projectDir)
+{
+    // Read here rather than carried in VmChoices: the forwards are the microVM's
+    // alone, and the file was checked whole when the project was loaded.
+    const QString path = QDir(projectDir).filePath(QStringLiteral("airlock.json"));
+    QFile f(path);
+    if (!f.exists())
+        return QList<PortForward>();
+    if (!f.open(QIODevice::ReadOnly))
+        return Error::make(Error::Code::Io, QStringLiteral("cannot read %1: %2").arg(path, f.errorString()));
+    Result<ProjectConfig> config = ProjectConfig::parse(f.read(StrictJson::kMaxBytes + 1), path);
+    if (!config)
+        return config.error();
+    QList<PortForward> out;
+    for (const ProjectVmForward &v : config->vm.forward)
+        out << PortForward{v.guestPort, v.hostPort};
+    return out;
 }
 
 void AgentSetupBuilder::applyVmChoices(const VmChoices &vm, MicroVmOptions &options)

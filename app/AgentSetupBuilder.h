@@ -20,6 +20,9 @@ public:
     // The project's "vm" as the microVM takes it: a Debian guest when the project
     // names one or any package, else the busybox guest; memory 1 GiB for Debian.
     static void applyVmChoices(const VmChoices &vm, MicroVmOptions &options);
+    // The project's "vm": {"forward": […]} (DIR/airlock.json; none without one): the
+    // guest ports a session's VM forwards to the host's loopback from its boot on.
+    static Result<QList<PortForward>> projectForwards(const QString &projectDir);
     // Where a session's Debian VM keeps its disk: SessionStateDir's vm/ (deleted
     // with the session).
     static QString sessionDiskPath(const QString &sessionId);

@@ -225,6 +225,26 @@ CommandSpec CliCommands::vm()
         {QStringLiteral("guest"), QStringLiteral("debian|busybox"),
          QStringLiteral("the guest userland (default: debian when the project names packages)")},
     };
+    CommandSpec forward;
+    forward.name = QStringLiteral("forward");
+    forward.summary = QStringLiteral("run COMMAND (a server) in a fresh sandbox VM and forward guest ports to this "
+                                     "machine's 127.0.0.1 until interrupted");
+    forward.arguments = {
+        {QStringLiteral("PORT[:HOSTPORT]"),
+         QStringLiteral("a guest port, reached at 127.0.0.1:HOSTPORT (default: any free port)"), true, true},
+        {QStringLiteral("COMMAND"), QStringLiteral("the guest command and its arguments, after --"), false, true}};
+    forward.passesOnAfterDashes = true;
+    forward.options = {
+        {QStringLiteral("workspace"), QStringLiteral("DIR"),
+         QStringLiteral("share DIR read-write as /workspace (default: nothing shared)")},
+        {QStringLiteral("uri"), QStringLiteral("URI"),
+         QStringLiteral("libvirt connection (default: qemu:///system as root, else qemu:///session)")},
+        {QStringLiteral("verbose"), {}, QStringLiteral("print the VM's boot, agent and forward notices on stderr")},
+        {QStringLiteral("project"), QStringLiteral("DIR"),
+         QStringLiteral("use DIR/airlock.json's \"vm\" (its \"forward\" ports too) and egress")},
+        {QStringLiteral("guest"), QStringLiteral("debian|busybox"),
+         QStringLiteral("the guest userland (default: debian when the project names packages)")},
+    };
     CommandSpec image;
     image.name = QStringLiteral("image");
     image.summary = QStringLiteral("build, list or garbage-collect the cached Debian guest images");
@@ -237,9 +257,14 @@ CommandSpec CliCommands::vm()
     };
     CommandSpec c;
     c.name = QStringLiteral("vm");
-    c.summary = QStringLiteral("run a command in a microVM sandbox, as the agent's tools do; build guest images");
-    c.subcommands = {exec, image};
+    c.summary = QStringLiteral(
+        "run a command in a microVM sandbox, as the agent's tools do; forward its ports; build guest images");
+    c.subcommands = {exec, forward, image};
     c.notes = {QStringLiteral("Exit 124 when the command timed out, 127 when the guest cannot run it."),
+               QStringLiteral("forward prints \"forwarding 127.0.0.1:H -> guest:P\" for each port once the VM is up, "
+                              "then runs COMMAND; when COMMAND ends (a server that went to the background), it "
+                              "keeps forwarding until interrupted (Ctrl-C or SIGTERM), then stops the VM. The "
+                              "forwards listen on 127.0.0.1 only: reachable from this machine alone."),
                QStringLiteral("Images are cached in $AIRLOCK_IMAGE_CACHE (default ~/.cache/airlock/images), at most "
                               "$AIRLOCK_IMAGE_CACHE_MAX_MB (default 10240) MiB.")};
     return c;

@@ -38,12 +38,16 @@ QString CommandSpec::synopsis(const QString &parent) const
     QString s = parent.isEmpty() ? name : parent + QLatin1Char(' ') + name;
     if (!options.isEmpty())
         s += QStringLiteral(" [OPTIONS]");
-    if (passesOnAfterDashes)
-        s += QStringLiteral(" --");
-    for (const ArgumentSpec &a : arguments) {
+    for (qsizetype i = 0; i < arguments.size(); ++i) {
+        const ArgumentSpec &a = arguments.at(i);
+        // What is passed on is the last argument: "--" goes before it.
+        if (passesOnAfterDashes && i == arguments.size() - 1)
+            s += QStringLiteral(" --");
         const QString word = a.variadic ? a.name + QStringLiteral("…") : a.name;
         s += QLatin1Char(' ') + (a.optional ? QLatin1Char('[') + word + QLatin1Char(']') : word);
     }
+    if (passesOnAfterDashes && arguments.isEmpty())
+        s += QStringLiteral(" --");
     return s;
 }
 

@@ -15,7 +15,15 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include <fcntl.h>
 
 #include <unistd.h>
 
@@ -145,12 +153,152 @@ int runImage(const ParsedCommandLine &args)
     return 0;
 }
 
+// SIGINT/SIGTERM while forwarding: a byte on this pipe (the handler does nothing else).
+int g_stopPipe[2] = {-1, -1};
+
+extern "C" void onStopSignal(int) noexcept
+{
+    const char byte = 1;
+    (void)!::write(g_stopPipe[1], &byte, 1);
+}
+
+// `vm forward [options] PORT[:HOSTPORT]… -- COMMAND…`: boots, opens the forwards
+// (the project's vm.forward and the ones named), prints each, runs COMMAND with its
+// output streamed, then forwards until interrupted; the VM goes at the end.
+int runForward(const ParsedCommandLine &args)
+{
+    const QString command = QStringLiteral("vm forward");
+    MicroVmOptions options;
+    options.sessionId = QStringLiteral("cli-%1").arg(::getpid());
+    QList<PortForward> named;
+    for (const QString &word : args.positional) {
+        std::optional<PortForward> f = PortForward::parse(word);
+        if (!f)
+            return CliOutput::badUsage(
+                command, QStringLiteral("\"%1\" is not PORT or PORT:HOSTPORT (ports 1 to 65535)").arg(word));
+        named << *f;
+    }
+    if (args.isSet(QStringLiteral("workspace"))) {
+        const QString v = args.value(QStringLiteral("workspace"));
+        if (!QFileInfo(v).isDir())
+            return CliOutput::fail(Cli::BadUsage, QStringLiteral("--workspace %1: not a folder").arg(v));
+        options.workspaceDir = QFileInfo(v).absoluteFilePath();
+    }
+    if (args.isSet(QStringLiteral("uri")))
+        options.uri = args.value(QStringLiteral("uri"));
+    Result<AgentChoices> project = projectChoices(args);
+    if (!project)
+        return CliOutput::fail(Cli::BadUsage, project.error().message);
+    VmChoices guest = project->vm;
+    if (args.isSet(QStringLiteral("guest"))) {
+        guest.image = args.value(QStringLiteral("guest"));
+        if (guest.image != QLatin1String("debian") && guest.image != QLatin1String("busybox"))
+            return CliOutput::badUsage(command, QStringLiteral("--guest is debian or busybox"));
+    }
+    AgentSetupBuilder::applyVmChoices(guest, options);
+    if (args.isSet(QStringLiteral("project"))) {
+        Result<QList<PortForward>> fromProject =
+            AgentSetupBuilder::projectForwards(args.value(QStringLiteral("project")));
+        if (!fromProject)
+            return CliOutput::fail(Cli::BadUsage, fromProject.error().message);
+        // A port named on the command line wins over the project's entry for it.
+        for (const PortForward &f : *fromProject)
+            if (std::none_of(named.begin(), named.end(),
+                             [&](const PortForward &n) { return n.guestPort == f.guestPort; }))
+                options.forwards << f;
+    }
+    options.forwards << named;
+    if (options.forwards.isEmpty())
+        return CliOutput::badUsage(command,
+                                   QStringLiteral("name a guest port to forward (or a project with vm.forward)"));
+    const bool verbose = args.isSet(QStringLiteral("verbose"));
+    auto gate = AgentSetupBuilder::egressGate(*project, [verbose](const EgressAuditRecord &record) {
+        if (verbose)
+            CliOutput::errLine(QStringLiteral("[egress] ") + record.toEvent().text());
+    });
+    if (!gate)
+        return CliOutput::fail(Cli::Failed, gate.error().message);
+    options.egress = *gate;
+    ExecRequest request;
+    request.argv = args.passedOn;
+    if (request.argv.isEmpty())
+        return CliOutput::badUsage(command, QStringLiteral("no command after \"--\" (the server to run)"));
+
+    (void)MicroVm::destroyOrphans(options.uri);
+    if (::pipe2(g_stopPipe, O_CLOEXEC) != 0)
+        return CliOutput::fail(Cli::Failed, QStringLiteral("pipe: %1").arg(QString::fromLocal8Bit(strerror(errno))));
+    struct sigaction sa {};
+    sa.sa_handler = onStopSignal;
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+
+    MicroVm vm(options);
+    // Forward notices (a refused connection, a new listener offered) always; the
+    // rest with --verbose.
+    vm.setNoticeSink([verbose](const QString &stream, const QString &line) {
+        if (verbose || (stream == QLatin1String("forward") && !line.startsWith(QLatin1String("forwarding "))))
+            CliOutput::errLine(QStringLiteral("[%1] %2").arg(stream, line));
+    });
+    std::atomic<bool> interrupted{false};
+    // The signal's byte wakes this thread, which cancels the command in flight.
+    std::thread waiter([&] {
+        char byte = 0;
+        while (::read(g_stopPipe[0], &byte, 1) < 0 && errno == EINTR) {
+        }
+        if (byte == 1) {
+            interrupted = true;
+            vm.cancel();
+        }
+    });
+    auto teardown = [&] {
+        vm.destroy(); // the forwards end with the VM
+        ::signal(SIGINT, SIG_DFL);
+        ::signal(SIGTERM, SIG_DFL);
+        ::close(g_stopPipe[0]);
+        ::close(g_stopPipe[1]);
+    };
+    auto finish = [&](int code) {
+        if (!interrupted) {
+            const char quit = 2;
+            (void)!::write(g_stopPipe[1], &quit, 1);
+        }
+        waiter.join();
+        teardown();
+        return code;
+    };
+    if (Status s = vm.boot(); !s)
+        return finish(CliOutput::fail(Cli::Failed, s.error().message));
+    for (const PortForward &f : vm.forwards())
+        writeRaw(stdout,
+                 QStringLiteral("forwarding 127.0.0.1:%1 -> guest:%2\n").arg(f.hostPort).arg(f.guestPort).toUtf8());
+    if (vm.forwards().size() < options.forwards.size())
+        return finish(CliOutput::fail(Cli::Failed, QStringLiteral("not every port could be forwarded (see above)")));
+    if (interrupted) // during the boot
+        return finish(0);
+    Result<ExecResult> r = vm.exec(request, [](const QString &stream, const QByteArray &bytes) {
+        writeRaw(stream == QLatin1String("stderr") ? stderr : stdout, bytes);
+    });
+    if (interrupted)
+        return finish(0);
+    if (!r)
+        return finish(CliOutput::fail(r.error().message.startsWith(QLatin1String("cannot run")) ? 127 : Cli::Failed,
+                                      r.error().message));
+    CliOutput::errLine(QStringLiteral("airlock: the command exited with %1; still forwarding until interrupted "
+                                      "(Ctrl-C)")
+                           .arg(r->exitCode));
+    waiter.join(); // until a signal
+    teardown();
+    return 0;
+}
+
 } // namespace
 
 int VmCommand::run(const ParsedCommandLine &args)
 {
     if (args.subcommand == QLatin1String("image"))
         return runImage(args);
+    if (args.subcommand == QLatin1String("forward"))
+        return runForward(args);
     // The parser has checked the subcommand's word (exec) and its options.
     const QString command = QStringLiteral("vm");
     MicroVmOptions options;

@@ -8,12 +8,42 @@
 #include <QRegularExpression>
 #include <QUrl>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 namespace airlock {
 
 namespace {
+
+// 5173, or "5173" / "5173:8080" (the guest's port, then the host's).
+std::optional<ProjectVmForward> parseVmForward(const QJsonValue &v)
+{
+    auto port = [](double d) { return std::isfinite(d) && std::floor(d) == d && d >= 1 && d <= 65535; };
+    ProjectVmForward f;
+    if (v.isDouble()) {
+        if (!port(v.toDouble()))
+            return std::nullopt;
+        f.guestPort = int(v.toDouble());
+        return f;
+    }
+    if (!v.isString())
+        return std::nullopt;
+    const QStringList parts = v.toString().split(QLatin1Char(':'));
+    if (parts.size() > 2)
+        return std::nullopt;
+    int values[2] = {0, 0};
+    for (qsizetype i = 0; i < parts.size(); ++i) {
+        bool ok = false;
+        const int n = parts.at(i).toInt(&ok);
+        if (!ok || !port(n) || parts.at(i) != QString::number(n))
+            return std::nullopt;
+        values[i] = n;
+    }
+    f.guestPort = values[0];
+    f.hostPort = values[1];
+    return f;
+}
 
 // Reads one object's keys with their exact types, collecting every problem.
 class Reader {
@@ -275,7 +305,7 @@ Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QStrin
             const QString at = QStringLiteral("vm");
             r.checkKeys(vo, at,
                         {QStringLiteral("image"), QStringLiteral("packages"), QStringLiteral("memory_mb"),
-                         QStringLiteral("cpus"), QStringLiteral("disk_gb")});
+                         QStringLiteral("cpus"), QStringLiteral("disk_gb"), QStringLiteral("forward")});
             config.vm.image = r.string(vo, at, "image", {QStringLiteral("debian"), QStringLiteral("busybox")});
             if (vo.contains(u"packages")) {
                 const QJsonValue pk = vo.value(u"packages");
@@ -313,6 +343,34 @@ Result<ProjectConfig> ProjectConfig::parse(const QByteArray &bytes, const QStrin
                 config.vm.cpus = int(*v);
             if (auto v = r.positiveInteger(vo, at, "disk_gb", 4096))
                 config.vm.diskGb = int(*v);
+            if (vo.contains(u"forward")) {
+                const QJsonValue fw = vo.value(u"forward");
+                const QString fpath = jsonpath::key(at, QStringLiteral("forward"));
+                if (!fw.isArray()) {
+                    r.error(fpath, QStringLiteral("must be an array of guest ports such as [5173] or "
+                                                  "[\"5173:8080\"], not %1")
+                                       .arg(Reader::typeName(fw)));
+                } else {
+                    const QJsonArray list = fw.toArray();
+                    for (qsizetype i = 0; i < list.size(); ++i) {
+                        const QString ipath = jsonpath::index(fpath, i);
+                        const QJsonValue v = list.at(i);
+                        std::optional<ProjectVmForward> f = parseVmForward(v);
+                        if (!f) {
+                            r.error(ipath, QStringLiteral("must be a port from 1 to 65535, or \"GUEST:HOST\" "
+                                                          "such as \"5173:8080\", not %1")
+                                               .arg(Reader::shown(v)));
+                        } else if (std::any_of(
+                                       config.vm.forward.begin(), config.vm.forward.end(),
+                                       [&](const ProjectVmForward &o) { return o.guestPort == f->guestPort; })) {
+                            r.error(ipath,
+                                    QStringLiteral("forwards the guest's port %1 a second time").arg(f->guestPort));
+                        } else {
+                            config.vm.forward << *f;
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -15,7 +15,10 @@
 //                "tool_timeout_ms": 30000, "workspace_quota_mb": 512},
 //     "vm": {"image": "debian" | "busybox",  // debian: the default when packages are named
 //            "packages": ["nodejs", "npm"],  // Debian packages added to the guest's base
-//            "memory_mb": 1024, "cpus": 2, "disk_gb": 8},
+//            "memory_mb": 1024, "cpus": 2, "disk_gb": 8,
+//            "forward": [5173, "8000:8080"]}, // guest ports reached at the host's
+//                                             // 127.0.0.1 (any free port, or the one
+//                                             // after the colon) while the VM runs
 //     "checkpoints": {"max_count": 50, "max_mb": 512}, // kept per session, for undo
 //     "egress": {"rules": [ … ]},         // see EgressRule, EgressPolicy
 //     "bindings": {"BILLING": {"type": "service", "url": "https://…"}}, // see EgressBinding
@@ -49,10 +52,19 @@ struct ProjectLimits {
     std::optional<qint64> workspaceQuotaMb;
 };
 
+// One of vm.forward: the guest's port, and the host's (0: any free one).
+struct ProjectVmForward {
+    int guestPort = 0;
+    int hostPort = 0;
+
+    bool operator==(const ProjectVmForward &) const = default;
+};
+
 struct ProjectVm {
     std::optional<QString> image; // debian | busybox
     QStringList packages;
     std::optional<int> memoryMb, cpus, diskGb;
+    QList<ProjectVmForward> forward;
 };
 
 // How many workspace checkpoints (one before each call that may change the shared

@@ -141,6 +141,8 @@ QString domainXml(const VmConfig &c)
     // (or ahead of) an exec's frames.
     if (!c.egressChannelPath.isEmpty())
         channel(c.egressChannelPath, c.egressChannelName);
+    if (!c.forwardChannelPath.isEmpty())
+        channel(c.forwardChannelPath, c.forwardChannelName);
 
     if (!c.consoleLog.isEmpty()) {
         w.writeStartElement(QStringLiteral("serial"));

@@ -5,6 +5,7 @@
 #include "sandbox/microvm/GuestEgressBridge.h"
 #include "sandbox/microvm/GuestImageCache.h"
 #include "sandbox/microvm/HostProbe.h"
+#include "sandbox/microvm/PortForwarder.h"
 #include "sandbox/microvm/SessionDisk.h"
 #include "sandbox/microvm/WorkspaceUsage.h"
 
@@ -184,6 +185,7 @@ Status MicroVm::ensureConnection()
 
 void MicroVm::tailConsole()
 {
+    passForwardNotices();
     if (!m_notice)
         return;
     QFile f(consoleLogPath());
@@ -304,9 +306,11 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
         m_options.uri.contains(QLatin1String("/session")) ? VmConfig::ShareMode::Squash : VmConfig::ShareMode::Mapped;
     c.channelPath = m_options.runtimeDir + QStringLiteral("/agent.sock");
     c.egressChannelPath = m_options.runtimeDir + QStringLiteral("/egress.sock");
+    c.forwardChannelPath = m_options.runtimeDir + QStringLiteral("/forward.sock");
     c.consoleLog = consoleLogPath();
     QFile::remove(c.channelPath);
     QFile::remove(c.egressChannelPath);
+    QFile::remove(c.forwardChannelPath);
     QFile::remove(c.consoleLog);
     m_consoleOffset = 0;
     m_consolePartial.clear();
@@ -329,6 +333,8 @@ Status MicroVm::bootOnce(qint64 deadlineMs)
         bridge->setCallId(m_egressCallId);
         m_egress = std::move(bridge);
     }
+    if (Status s = startForwarder(c.forwardChannelPath, deadlineMs); !s)
+        return s;
     // The agent reads nothing until the guest has booted and opened its port: say
     // hello every half second until one is answered.
     while (true) {
@@ -596,6 +602,7 @@ void MicroVm::destroy()
         }
         bridge->stop();
     }
+    stopForwarder();
     m_running = false;
     if (m_lv->dom) {
         virDomainDestroy(m_lv->dom);
@@ -1030,6 +1037,78 @@ Result<int> MicroVm::destroyOrphans(const QString &uriIn)
     if (n < 0)
         return Error::make(Error::Code::Io, QStringLiteral("listing domains: %1").arg(lastLibvirtError()));
     return destroyed;
+}
+
+// ---- port forwards (PortForwarder) ------------------------------------------------
+
+Status MicroVm::startForwarder(const QString &socketPath, qint64 deadlineMs)
+{
+    stopForwarder();
+    auto forwarder = std::make_unique<PortForwarder>();
+    forwarder->setNoticeSink([this](const QString &line) {
+        std::lock_guard lock(m_forwardMutex);
+        if (m_forwardNotices.size() < 1000)
+            m_forwardNotices << line;
+    });
+    if (Status s = forwarder->connectTo(socketPath, deadlineMs); !s)
+        return s;
+    m_forwarder = std::move(forwarder);
+    if (m_forwards.isEmpty())
+        m_forwards = m_options.forwards;
+    for (PortForward &f : m_forwards) {
+        Result<PortForward> made = m_forwarder->forward(f.guestPort, f.hostPort);
+        // A host port taken since the last boot: any free one rather than none.
+        if (!made && f.hostPort != 0 && !m_options.forwards.contains(f))
+            made = m_forwarder->forward(f.guestPort, 0);
+        if (made)
+            f.hostPort = made->hostPort;
+        else if (m_notice)
+            m_notice(QStringLiteral("forward"), made.error().message);
+    }
+    passForwardNotices();
+    return {};
+}
+
+void MicroVm::stopForwarder()
+{
+    if (!m_forwarder)
+        return;
+    m_forwarder->stop(); // every listener closed: the forwards end with the VM
+    m_forwarder.reset();
+}
+
+void MicroVm::passForwardNotices()
+{
+    QStringList lines;
+    {
+        std::lock_guard lock(m_forwardMutex);
+        lines.swap(m_forwardNotices);
+    }
+    if (m_notice)
+        for (const QString &line : lines)
+            m_notice(QStringLiteral("forward"), line);
+}
+
+Result<PortForward> MicroVm::forward(int guestPort, int hostPort)
+{
+    if (Status s = boot(); !s)
+        return s.error();
+    if (!m_forwarder)
+        return Error::make(Error::Code::Io, QStringLiteral("the VM has no forward channel"));
+    Result<PortForward> made = m_forwarder->forward(guestPort, hostPort);
+    passForwardNotices();
+    if (!made)
+        return made;
+    const auto known = std::find_if(m_forwards.begin(), m_forwards.end(),
+                                    [&](const PortForward &f) { return f.guestPort == guestPort; });
+    if (known == m_forwards.end())
+        m_forwards << *made;
+    return made;
+}
+
+QList<PortForward> MicroVm::forwards() const
+{
+    return m_forwarder ? m_forwarder->forwards() : QList<PortForward>();
 }
 
 } // namespace airlock

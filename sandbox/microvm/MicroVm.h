@@ -35,6 +35,7 @@
 
 #include "core/util/Result.h"
 #include "sandbox/microvm/AgentChannel.h"
+#include "sandbox/microvm/PortForward.h"
 #include "sandbox/microvm/VmConfig.h"
 
 #include <QByteArray>
@@ -56,6 +57,7 @@ namespace airlock {
 class EgressGate;
 class GuestEgressBridge;
 class InterceptionCa;
+class PortForwarder;
 
 // The workspace quota when the project says nothing: room for a build, not a full disk.
 inline constexpr qint64 kDefaultWorkspaceQuota = 4LL << 30;
@@ -104,6 +106,10 @@ struct MicroVmOptions {
     // bundle in /run/airlock, the system store, SSL_CERT_FILE and friends in every
     // command's environment). Null: such origins are refused.
     std::shared_ptr<const InterceptionCa> interceptionCa;
+    // Guest ports reached from the host's 127.0.0.1 (PortForwarder, over a third
+    // channel), opened at every boot and closed with the VM; a host port of 0 is
+    // chosen at the first boot and asked for again at the next.
+    QList<PortForward> forwards;
 };
 
 struct ExecRequest {
@@ -158,6 +164,15 @@ public:
     void setEgressCallId(const QString &callId);
     // The bridge serving the guest's egress port while the VM runs (else null).
     const GuestEgressBridge *egressBridge() const { return m_egress.get(); }
+
+    // Forwards the guest's `guestPort` to the host's 127.0.0.1:`hostPort` (0: any
+    // free port) now, and at every later boot; boots first. The forward as made.
+    Result<PortForward> forward(int guestPort, int hostPort = 0);
+    // The forwards open now (none while the VM is down).
+    QList<PortForward> forwards() const;
+    // The forwarder while the VM runs (else null): what the guest listens on, what
+    // is offered.
+    const PortForwarder *portForwarder() const { return m_forwarder.get(); }
 
     // One bounded piece of a file: at most `length` bytes (and never more than one
     // frame) from `offset`, with the file's size.
@@ -239,6 +254,11 @@ private:
     void stopQuotaWatcher();
     void watchQuota(void *domain);
     void tailConsole();
+    Status startForwarder(const QString &socketPath, qint64 deadlineMs);
+    void stopForwarder();
+    // The forwarder's notices (from its thread), passed on to the notice sink by
+    // the calling thread (tailConsole) as stream "forward".
+    void passForwardNotices();
     std::int64_t nextId() { return ++m_lastId; }
 
     MicroVmOptions m_options;
@@ -248,6 +268,10 @@ private:
     std::unique_ptr<Libvirt> m_lv;
     AgentChannel m_channel;
     std::unique_ptr<GuestEgressBridge> m_egress;
+    std::unique_ptr<PortForwarder> m_forwarder;
+    QList<PortForward> m_forwards; // as asked for; host ports filled in once chosen
+    std::mutex m_forwardMutex;     // guards m_forwardNotices
+    QStringList m_forwardNotices;
     mutable std::mutex m_egressMutex; // guards m_egressCallId
     QString m_egressCallId;
     bool m_running = false;

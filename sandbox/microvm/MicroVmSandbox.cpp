@@ -381,6 +381,8 @@ Result<SandboxOutcome> MicroVmSandbox::runInFork(const SandboxCall &call, const 
     // A trial never reaches the network: whatever it asks for is refused (403, "this
     // VM has no egress gate"), so nothing it sends leaves and nothing is charged.
     o.egress.reset();
+    // Nor is it previewed: the session's forwards stay the session VM's.
+    o.forwards.clear();
     if (o.guest == QLatin1String("debian")) {
         const QString disk = m_vm->options().diskPath.isEmpty() ? m_vm->diskPath() : m_vm->options().diskPath;
         if (!disk.isEmpty() && QFileInfo::exists(disk)) {

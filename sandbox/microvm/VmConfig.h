@@ -35,6 +35,10 @@ struct VmConfig {
     // channel; empty path: none.
     QString egressChannelPath;
     QString egressChannelName = QStringLiteral("org.airlock.egress.0");
+    // The forward port (PortForwarder ↔ the guest's relay), a third channel; empty
+    // path: none.
+    QString forwardChannelPath;
+    QString forwardChannelName = QStringLiteral("org.airlock.forward.0");
     QString consoleLog;   // serial console written to this file
     int tcgCacheMiB = 64; // bounds QEMU's RSS under TCG (translation block cache)
 };

@@ -14,10 +14,14 @@
 //
 // With --egress it is the guest's HTTP proxy instead (EgressProxy, a process of its
 // own, started beside the agent by /init): 127.0.0.1:3128 → the egress port.
+// With --forward it is the relay of forwarded ports (PortRelay, a third process):
+// streams the host opens on the forward port → the guest's 127.0.0.1:<port>.
 
 #include "sandbox/guest/agent/Agent.h"
 #include "sandbox/guest/agent/EgressProxy.h"
+#include "sandbox/guest/agent/PortRelay.h"
 #include "sandbox/guest/protocol/EgressWire.h"
+#include "sandbox/guest/protocol/ForwardWire.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +33,7 @@ int main(int argc, char **argv)
     std::string trustRoot;
     bool stdio = false;
     bool egress = false;
+    bool forward = false;
     int listen = airlock::wire::kEgressProxyPort;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -36,6 +41,8 @@ int main(int argc, char **argv)
             stdio = true;
         else if (a == "--egress")
             egress = true;
+        else if (a == "--forward")
+            forward = true;
         else if (a == "--listen" && i + 1 < argc)
             listen = std::atoi(argv[++i]); // 0: any free port, printed on stderr (tests)
         else if (a == "--port" && i + 1 < argc)
@@ -46,11 +53,13 @@ int main(int argc, char **argv)
             std::printf("airlock-agent protocol %u\n", airlock::wire::kProtocolVersion);
             return 0;
         } else {
-            std::fprintf(stderr, "usage: airlock-agent [--egress [--listen PORT]] [--port NAME | --stdio] "
+            std::fprintf(stderr, "usage: airlock-agent [--egress [--listen PORT] | --forward] [--port NAME | --stdio] "
                                  "[--trust-root DIR]\n");
             return 2;
         }
     }
+    if (forward)
+        return airlock::agent::PortRelay(port.empty() ? airlock::wire::kForwardPortName : port, stdio).run();
     if (egress)
         return airlock::agent::EgressProxy(port.empty() ? airlock::wire::kEgressPortName : port, stdio, listen).run();
     return airlock::agent::Agent(port.empty() ? "org.airlock.agent.0" : port, stdio, trustRoot).run();

@@ -1,6 +1,8 @@
-// `airlock vm exec` end to end: the real binary, a real VM per invocation.
+// `airlock vm exec` and `airlock vm forward` end to end: the real binary, a real VM
+// per invocation.
 
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -10,6 +12,7 @@ private Q_SLOTS:
     void streamsOutputAndExitsWithTheGuestStatus();
     void timeoutExits124AndUnknownCommand127();
     void badUsageExits2();
+    void forwardServesAGuestServerUntilInterrupted();
 
 private:
     static int airlock(const QStringList &args, QByteArray *out = nullptr, QByteArray *err = nullptr,
@@ -77,6 +80,60 @@ void TestVmCommand::badUsageExits2()
                       QStringLiteral("/no/such/dir"), QStringLiteral("--"), QStringLiteral("true")},
                      nullptr, &err),
              2);
+    QCOMPARE(airlock({QStringLiteral("vm"), QStringLiteral("forward"), QStringLiteral("--"), QStringLiteral("true")},
+                     nullptr, &err),
+             2);
+    QVERIFY(err.contains("name a guest port"));
+    QCOMPARE(airlock({QStringLiteral("vm"), QStringLiteral("forward"), QStringLiteral("80:"), QStringLiteral("--"),
+                      QStringLiteral("true")},
+                     nullptr, &err),
+             2);
+    QVERIFY(err.contains("PORT:HOSTPORT"));
+}
+
+void TestVmCommand::forwardServesAGuestServerUntilInterrupted()
+{
+    QTemporaryDir ws;
+    QFile page(ws.filePath(QStringLiteral("index.html")));
+    QVERIFY(page.open(QIODevice::WriteOnly));
+    page.write("<p>from the guest's httpd</p>\n");
+    page.close();
+    QProcess p;
+    p.start(QStringLiteral(AIRLOCK_BIN_DIR "/airlock"),
+            {QStringLiteral("vm"), QStringLiteral("forward"), QStringLiteral("--workspace"), ws.path(),
+             QStringLiteral("8000"), QStringLiteral("--"), QStringLiteral("busybox"), QStringLiteral("httpd"),
+             QStringLiteral("-f"), QStringLiteral("-p"), QStringLiteral("8000"), QStringLiteral("-h"),
+             QStringLiteral("/workspace")});
+    QVERIFY(p.waitForStarted());
+    QByteArray out;
+    while (!out.contains('\n') && p.waitForReadyRead(120000))
+        out += p.readAllStandardOutput();
+    const QRegularExpressionMatch m =
+        QRegularExpression(QStringLiteral("^forwarding 127\\.0\\.0\\.1:(\\d+) -> guest:8000\n"))
+            .match(QString::fromUtf8(out));
+    QVERIFY2(m.hasMatch(), out.constData());
+    const QString url = QStringLiteral("http://127.0.0.1:%1/index.html").arg(m.captured(1));
+    // The server may still be starting: a refused connection is closed, so ask again.
+    QByteArray body;
+    for (int i = 0; i < 120 && !body.contains("from the guest's httpd"); ++i) {
+        QProcess curl;
+        curl.start(QStringLiteral("curl"),
+                   {QStringLiteral("-s"), QStringLiteral("--noproxy"), QStringLiteral("*"), url});
+        curl.waitForFinished(60000);
+        body = curl.readAllStandardOutput();
+        if (!body.contains("from the guest's httpd"))
+            QTest::qWait(500);
+    }
+    QVERIFY2(body.contains("from the guest's httpd"), body.constData());
+    // Ctrl-C: the VM goes, the forward with it, and the command exits 0.
+    p.terminate();
+    QVERIFY(p.waitForFinished(120000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 0);
+    QProcess after;
+    after.start(QStringLiteral("curl"), {QStringLiteral("-s"), QStringLiteral("--noproxy"), QStringLiteral("*"), url});
+    after.waitForFinished(60000);
+    QCOMPARE(after.exitCode(), 7); // could not connect: nothing listens any more
 }
 
 QTEST_GUILESS_MAIN(TestVmCommand)
