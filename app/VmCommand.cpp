@@ -212,13 +212,14 @@ int runForward(const ParsedCommandLine &args)
         return CliOutput::badUsage(command,
                                    QStringLiteral("name a guest port to forward (or a project with vm.forward)"));
     const bool verbose = args.isSet(QStringLiteral("verbose"));
-    auto gate = AgentSetupBuilder::egressGate(*project, [verbose](const EgressAuditRecord &record) {
+    auto egress = AgentSetupBuilder::vmEgress(*project, options.sessionId, [verbose](const EgressAuditRecord &record) {
         if (verbose)
             CliOutput::errLine(QStringLiteral("[egress] ") + record.toEvent().text());
     });
-    if (!gate)
-        return CliOutput::fail(Cli::Failed, gate.error().message);
-    options.egress = *gate;
+    if (!egress)
+        return CliOutput::fail(Cli::Failed, egress.error().message);
+    options.egress = egress->gate;
+    options.interceptionCa = egress->ca;
     ExecRequest request;
     request.argv = args.passedOn;
     if (request.argv.isEmpty())

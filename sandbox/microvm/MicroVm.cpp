@@ -625,6 +625,12 @@ Error MicroVm::guestDied(const QString &what)
     return Error::make(Error::Code::Io, msg);
 }
 
+// GCC 12 reports the moved-from Frame's variant as maybe-uninitialised here once
+// enough is inlined (a known false positive of its std::variant analysis).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 Result<wire::Frame> MicroVm::awaitReply(std::int64_t id, qint64 deadlineMs)
 {
     bool cancelled = false;
@@ -657,9 +663,12 @@ Result<wire::Frame> MicroVm::awaitReply(std::int64_t id, qint64 deadlineMs)
         if (f.op() == "fatal")
             return guestDied(QStringLiteral("the agent closed the channel: ") + toQ(f.header["message"].toString()));
         if (f.id() == id)
-            return f;
+            return Result<wire::Frame>(std::move(f));
     }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 Result<wire::Frame> MicroVm::request(Json header, std::string_view payload)
 {
