@@ -101,11 +101,26 @@ QJsonObject addressList(const char *description)
             {QStringLiteral("description"), QLatin1String(description)}};
 }
 
-QJsonObject annotations(bool destructive)
+// A tool as the model sees it. The binding a call uses is its input's `field`,
+// one of `bindings`, required when there is more than one.
+QJsonObject toolDescription(const QString &name, const QString &description, QJsonObject properties,
+                            QJsonArray required, const QString &field, const QStringList &bindings,
+                            const QString &fieldDescription, bool destructive)
 {
-    return {{QStringLiteral("readOnlyHint"), false},
-            {QStringLiteral("destructiveHint"), destructive},
-            {QStringLiteral("openWorldHint"), true}};
+    properties.insert(field, QJsonObject{{QStringLiteral("type"), QStringLiteral("string")},
+                                         {QStringLiteral("enum"), QJsonArray::fromStringList(bindings)},
+                                         {QStringLiteral("description"), fieldDescription}});
+    if (bindings.size() > 1)
+        required << field;
+    return {{QStringLiteral("name"), name},
+            {QStringLiteral("description"), description},
+            {QStringLiteral("inputSchema"), QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
+                                                        {QStringLiteral("properties"), properties},
+                                                        {QStringLiteral("required"), required},
+                                                        {QStringLiteral("additionalProperties"), false}}},
+            {QStringLiteral("annotations"), QJsonObject{{QStringLiteral("readOnlyHint"), false},
+                                                        {QStringLiteral("destructiveHint"), destructive},
+                                                        {QStringLiteral("openWorldHint"), true}}}};
 }
 
 } // namespace
@@ -130,23 +145,12 @@ QJsonArray PlatformToolSandbox::toolDescriptions(const EgressPolicy &policy)
             {QStringLiteral("content"), prop("string", "UTF-8 text to upload instead of a file")},
             {QStringLiteral("contentType"),
              prop("string", "MIME type; by default from the file name or key (text/plain for content)")}};
-        QJsonArray required{QStringLiteral("key")};
-        QJsonObject bucket{{QStringLiteral("type"), QStringLiteral("string")},
-                           {QStringLiteral("enum"), QJsonArray::fromStringList(buckets)},
-                           {QStringLiteral("description"), QStringLiteral("Bucket binding to upload to")}};
-        properties.insert(QStringLiteral("bucket"), bucket);
-        if (buckets.size() > 1)
-            required << QStringLiteral("bucket");
-        out << QJsonObject{
-            {QStringLiteral("name"), kHostFile},
-            {QStringLiteral("description"),
-             QStringLiteral("Upload a workspace file (path) or text (content) to an object storage bucket and get the "
-                            "URL it is served at. Overwrites an object with the same key.")},
-            {QStringLiteral("inputSchema"), QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
-                                                        {QStringLiteral("properties"), properties},
-                                                        {QStringLiteral("required"), required},
-                                                        {QStringLiteral("additionalProperties"), false}}},
-            {QStringLiteral("annotations"), annotations(true)}};
+        out << toolDescription(
+            kHostFile,
+            QStringLiteral("Upload a workspace file (path) or text (content) to an object storage bucket and get the "
+                           "URL it is served at. Overwrites an object with the same key."),
+            properties, {QStringLiteral("key")}, QStringLiteral("bucket"), buckets,
+            QStringLiteral("Bucket binding to upload to"), true);
     }
     const QStringList mail = bindingsOf(policy, EgressBinding::Type::Email);
     if (!mail.isEmpty()) {
@@ -166,23 +170,12 @@ QJsonArray PlatformToolSandbox::toolDescriptions(const EgressPolicy &policy)
                  {QStringLiteral("type"), QStringLiteral("array")},
                  {QStringLiteral("items"), QJsonObject{{QStringLiteral("type"), QStringLiteral("string")}}},
                  {QStringLiteral("description"), QStringLiteral("Workspace files to attach (relative paths)")}}}};
-        QJsonObject via{{QStringLiteral("type"), QStringLiteral("string")},
-                        {QStringLiteral("enum"), QJsonArray::fromStringList(mail)},
-                        {QStringLiteral("description"), QStringLiteral("Email binding to send through")}};
-        properties.insert(QStringLiteral("binding"), via);
-        QJsonArray required{QStringLiteral("to"), QStringLiteral("subject"), QStringLiteral("text")};
-        if (mail.size() > 1)
-            required << QStringLiteral("binding");
-        out << QJsonObject{
-            {QStringLiteral("name"), kSendEmail},
-            {QStringLiteral("description"),
-             QStringLiteral("Send an email (plain text, optionally HTML, with workspace files attached) through the "
-                            "project's mail server. Every message is shown to the person for approval first.")},
-            {QStringLiteral("inputSchema"), QJsonObject{{QStringLiteral("type"), QStringLiteral("object")},
-                                                        {QStringLiteral("properties"), properties},
-                                                        {QStringLiteral("required"), required},
-                                                        {QStringLiteral("additionalProperties"), false}}},
-            {QStringLiteral("annotations"), annotations(false)}};
+        out << toolDescription(
+            kSendEmail,
+            QStringLiteral("Send an email (plain text, optionally HTML, with workspace files attached) through the "
+                           "project's mail server. Every message is shown to the person for approval first."),
+            properties, {QStringLiteral("to"), QStringLiteral("subject"), QStringLiteral("text")},
+            QStringLiteral("binding"), mail, QStringLiteral("Email binding to send through"), false);
     }
     return out;
 }

@@ -8,6 +8,7 @@
 // the credentials it used; their values appear nowhere in the output.
 
 #include "tests/sandbox/egress/NodeTestServer.h"
+#include "tests/support/LoopbackHttp.h"
 
 #include <QDir>
 #include <QFile>
@@ -18,11 +19,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
+using airlock::test::loopbackHttpGet;
 using airlock::test::NodeTestServer;
 
 namespace {
@@ -35,28 +32,6 @@ QByteArray fixture(const QString &name)
 {
     QFile f(QStringLiteral(AIRLOCK_SOURCE_DIR "/tests/app/bindings/") + name);
     return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-// A plain HTTP/1.0 GET, as any browser reading the public URL would make it.
-QByteArray httpGet(int port, const QByteArray &path)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(quint16(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    QByteArray out;
-    if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) {
-        const QByteArray request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-        if (::write(fd, request.constData(), size_t(request.size())) == request.size()) {
-            char buffer[4096];
-            ssize_t n;
-            while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
-                out.append(buffer, qsizetype(n));
-        }
-    }
-    ::close(fd);
-    return out;
 }
 
 struct CliRun {
@@ -166,7 +141,7 @@ void TestJsBindingsCli::thePublishedToolRunsUnchanged()
     QCOMPARE(url, QStringLiteral("http://127.0.0.1:%1%2").arg(m_s3->port()).arg(path));
 
     // The URL serves what the tool put, with its content type.
-    const QByteArray response = httpGet(m_s3->port(), path.toLatin1());
+    const QByteArray response = loopbackHttpGet(m_s3->port(), path.toLatin1());
     QVERIFY2(response.startsWith("HTTP/1.1 200") || response.startsWith("HTTP/1.0 200"), response.constData());
     QVERIFY2(response.toLower().contains("\r\ncontent-type: text/html; charset=utf-8\r\n"), response.constData());
     QVERIFY(response.endsWith(QByteArray(QByteArray("\r\n\r\n") + content)));

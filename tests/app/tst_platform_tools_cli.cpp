@@ -11,6 +11,7 @@
 #include "app/PlatformToolSandbox.h"
 #include "tests/sandbox/egress/EgressTestServer.h"
 #include "tests/sandbox/egress/NodeTestServer.h"
+#include "tests/support/LoopbackHttp.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -22,12 +23,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 using namespace airlock;
+using airlock::test::loopbackHttpGet;
 using airlock::test::NodeTestServer;
 using airlock::test::TestCertificate;
 
@@ -36,27 +33,6 @@ namespace {
 const QByteArray kKeyId = "S3RVER";
 const QByteArray kSecret = "S3RVER";
 const QByteArray kSmtpPassword = "mail-pa55-word-for-tests";
-
-QByteArray httpGet(int port, const QByteArray &path)
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(quint16(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    QByteArray out;
-    if (::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0) {
-        const QByteArray request = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-        if (::write(fd, request.constData(), size_t(request.size())) == request.size()) {
-            char buffer[65536];
-            ssize_t n;
-            while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
-                out.append(buffer, qsizetype(n));
-        }
-    }
-    ::close(fd);
-    return out;
-}
 
 struct CliRun {
     int exitCode = -1;
@@ -173,7 +149,7 @@ void TestPlatformToolsCli::hostFileUploadsAWorkspaceFile()
     QCOMPARE(result.value(u"url").toString(), QStringLiteral("http://127.0.0.1:%1%2").arg(m_s3->port()).arg(path));
     QCOMPARE(result.value(u"size").toInt(), 19);
     QCOMPARE(result.value(u"contentType").toString(), QStringLiteral("text/html"));
-    const QByteArray response = httpGet(m_s3->port(), path.toLatin1());
+    const QByteArray response = loopbackHttpGet(m_s3->port(), path.toLatin1());
     QVERIFY2(response.contains(" 200 "), response.constData());
     QVERIFY2(response.toLower().contains("\r\ncontent-type: text/html\r\n"), response.constData());
     QVERIFY(response.endsWith("\r\n\r\n<h1>Quarterly</h1>\n"));
@@ -193,7 +169,7 @@ void TestPlatformToolsCli::hostFileUploadsGivenText()
                          {QStringLiteral("content"), QStringLiteral("# ok ✓\n")},
                          {QStringLiteral("contentType"), QStringLiteral("text/markdown; charset=utf-8")}});
     QVERIFY2(run.finished.value(u"ok").toBool(), run.out.constData());
-    const QByteArray response = httpGet(m_s3->port(), "/pub/n.md");
+    const QByteArray response = loopbackHttpGet(m_s3->port(), "/pub/n.md");
     QVERIFY2(response.toLower().contains("\r\ncontent-type: text/markdown; charset=utf-8\r\n"), response.constData());
     QVERIFY(response.endsWith(QStringLiteral("\r\n\r\n# ok ✓\n").toUtf8()));
 }
@@ -257,17 +233,8 @@ void TestPlatformToolsCli::sendEmailWithAttachmentsOverStartTls()
     QCOMPARE(envelope.value(u"user").toString(), QStringLiteral("agent"));
 
     QProcess python;
-    python.start(
-        QStringLiteral("python3"),
-        {QStringLiteral("-c"),
-         QStringLiteral("import sys,email,email.policy,json,hashlib\n"
-                        "m=email.message_from_binary_file(open(sys.argv[1],'rb'),policy=email.policy.default)\n"
-                        "print(json.dumps({'from':m['From'],'to':m['To'],'cc':m['Cc'],'bcc':m['Bcc'],"
-                        "'subject':m['Subject'],'body':m.get_body(('plain',)).get_content(),"
-                        "'parts':[[p.get_filename(),p.get_content_type(),"
-                        "hashlib.sha256(p.get_payload(decode=True)).hexdigest()] "
-                        "for p in m.iter_attachments()]}))"),
-         m_mail + QStringLiteral("/1.eml")});
+    python.start(QStringLiteral("python3"), {QStringLiteral(AIRLOCK_SOURCE_DIR "/tests/support/mime_summary.py"),
+                                             m_mail + QStringLiteral("/1.eml")});
     QVERIFY(python.waitForFinished(30000));
     const QJsonObject m = QJsonDocument::fromJson(python.readAllStandardOutput()).object();
     QCOMPARE(m.value(u"from").toString(), QStringLiteral("agent@example.com"));
@@ -278,10 +245,10 @@ void TestPlatformToolsCli::sendEmailWithAttachmentsOverStartTls()
     QCOMPARE(m.value(u"body").toString(), QStringLiteral("Attached.\n"));
     const QJsonArray parts = m.value(u"parts").toArray();
     QCOMPARE(parts.size(), 2);
-    QCOMPARE(parts.at(0).toArray().at(0).toString(), QStringLiteral("report.html"));
-    QCOMPARE(parts.at(0).toArray().at(1).toString(), QStringLiteral("text/html"));
-    QCOMPARE(parts.at(1).toArray().at(0).toString(), QStringLiteral("data.bin"));
-    QCOMPARE(parts.at(1).toArray().at(2).toString(),
+    QCOMPARE(parts.at(0)[u"name"].toString(), QStringLiteral("report.html"));
+    QCOMPARE(parts.at(0)[u"type"].toString(), QStringLiteral("text/html"));
+    QCOMPARE(parts.at(1)[u"name"].toString(), QStringLiteral("data.bin"));
+    QCOMPARE(parts.at(1)[u"sha"].toString(),
              QString::fromLatin1(QCryptographicHash::hash(m_binary, QCryptographicHash::Sha256).toHex()));
     // One audited SMTP send, logged in with the password it names, never shows.
     QCOMPARE(sent.egress.size(), 1);

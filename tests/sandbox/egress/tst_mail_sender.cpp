@@ -303,17 +303,8 @@ private Q_SLOTS:
         // Python's own MIME parser reads what arrived.
         QFile eml(dir + QStringLiteral("/1.eml"));
         QProcess python;
-        python.start(
-            QStringLiteral("python3"),
-            {QStringLiteral("-c"),
-             QStringLiteral("import sys,email,email.policy,json,hashlib\n"
-                            "m=email.message_from_binary_file(open(sys.argv[1],'rb'),policy=email.policy.default)\n"
-                            "out={'type':m.get_content_type(),'body':m.get_body(('plain',)).get_content(),"
-                            "'parts':[{'name':p.get_filename(),'type':p.get_content_type(),"
-                            "'sha':hashlib.sha256(p.get_payload(decode=True)).hexdigest()} "
-                            "for p in m.iter_attachments()]}\n"
-                            "print(json.dumps(out))"),
-             eml.fileName()});
+        python.start(QStringLiteral("python3"),
+                     {QStringLiteral(AIRLOCK_SOURCE_DIR "/tests/support/mime_summary.py"), eml.fileName()});
         QVERIFY(python.waitForFinished(30000));
         QCOMPARE(python.exitCode(), 0);
         const QJsonObject parsed = QJsonDocument::fromJson(python.readAllStandardOutput()).object();
