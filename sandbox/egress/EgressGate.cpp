@@ -208,11 +208,14 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
         record.ruleDescription = d.description;
     };
     describe(decision);
-    if (request.body.size() > m_options.maxRequestBytes)
+    const EgressBinding *binding = request.binding.isEmpty() ? nullptr : m_policy.binding(request.binding);
+    const qint64 bodyLimit =
+        binding && binding->type == EgressBinding::Type::R2 ? m_options.maxObjectBytes : m_options.maxRequestBytes;
+    if (request.body.size() > bodyLimit)
         return finish(EgressAuditRecord::Outcome::Denied,
                       denied(QStringLiteral("egress denied: the request body is %1 bytes, over the limit of %2")
                                  .arg(request.body.size())
-                                 .arg(m_options.maxRequestBytes)));
+                                 .arg(bodyLimit)));
 
     // The sandbox's headers, checked once; the gate's own are added per hop.
     HttpHeaderList sandboxHeaders;

@@ -47,7 +47,10 @@ struct EgressStreamReceiver {
 class EgressGate {
 public:
     struct Options {
-        qint64 maxRequestBytes = 16 * 1024 * 1024;              // request body
+        qint64 maxRequestBytes = 16 * 1024 * 1024; // request body
+        // A put to a bucket binding: the object is already in the host's memory
+        // (host_file, a tool's value), and buckets hold large files.
+        qint64 maxObjectBytes = qint64(256) * 1024 * 1024;
         qint64 maxResponseBytes = 64 * 1024 * 1024;             // body, buffered fetch
         qint64 maxStreamBytes = qint64(8) * 1024 * 1024 * 1024; // body, streaming fetch
         qint64 maxHeaderBytes = 256 * 1024;                     // request headers, and each answer's header block

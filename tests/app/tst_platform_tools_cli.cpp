@@ -55,6 +55,7 @@ private Q_SLOTS:
     void initTestCase();
     void hostFileUploadsAWorkspaceFile();
     void hostFileUploadsGivenText();
+    void hostFileUploadsMoreThanARequestBody();
     void hostFileStaysInsideTheWorkspace();
     void sendEmailWithAttachmentsOverStartTls();
     void theCardIsToldWhatTheInputDoesNotSay();
@@ -172,6 +173,21 @@ void TestPlatformToolsCli::hostFileUploadsGivenText()
     const QByteArray response = loopbackHttpGet(m_s3->port(), "/pub/n.md");
     QVERIFY2(response.toLower().contains("\r\ncontent-type: text/markdown; charset=utf-8\r\n"), response.constData());
     QVERIFY(response.endsWith(QStringLiteral("\r\n\r\n# ok ✓\n").toUtf8()));
+}
+
+void TestPlatformToolsCli::hostFileUploadsMoreThanARequestBody()
+{
+    // Past the gate's 16 MiB limit for request bodies: objects may be larger.
+    QByteArray big(20 * 1024 * 1024, 'a');
+    for (qsizetype i = 0; i < big.size(); i += 4096)
+        big[i] = char('a' + (i / 4096) % 26);
+    QVERIFY(writeFile(m_project + QStringLiteral("/out/big.bin"), big));
+    const CliRun run =
+        tool(PlatformToolSandbox::kHostFile, QJsonObject{{QStringLiteral("key"), QStringLiteral("big.bin")},
+                                                         {QStringLiteral("path"), QStringLiteral("out/big.bin")}});
+    QVERIFY2(run.finished.value(u"ok").toBool(), run.out.constData());
+    const QByteArray response = loopbackHttpGet(m_s3->port(), "/pub/big.bin");
+    QVERIFY(response.endsWith(big));
 }
 
 void TestPlatformToolsCli::hostFileStaysInsideTheWorkspace()

@@ -408,10 +408,25 @@ private Q_SLOTS:
         QCOMPARE(audit.records.last().outcome, EgressAuditRecord::Outcome::Failed);
         QCOMPARE(audit.records.last().binding, QStringLiteral("PUBLIC_BUCKET"));
 
-        // An object over the gate's request bound is refused before it is sent.
-        auto big = bucket().put(QStringLiteral("big"), QByteArray(17 * 1024 * 1024, 'x'));
+        // An object over the gate's object bound is refused before it is sent (nothing
+        // listens, so an attempt to send would fail otherwise); one over the bound for
+        // other request bodies is not, since buckets hold large files.
+        EgressGate::Options small;
+        small.maxRequestBytes = 1024;
+        small.maxObjectBytes = 4096;
+        auto bounded = EgressGate::create(*policy, secrets(QStringLiteral("S3RVER")), audit.sink(), small);
+        QVERIFY(bounded);
+        auto sb = R2Bucket::open(**bounded, QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("isolate"), {});
+        auto big = sb->put(QStringLiteral("big"), QByteArray(4097, 'x'));
         QVERIFY(!big);
-        QVERIFY2(big.error().message.contains(QStringLiteral("over the limit")), qPrintable(big.error().message));
+        QVERIFY2(big.error().message.contains(QStringLiteral("over the limit of 4096")),
+                 qPrintable(big.error().message));
+        QCOMPARE(audit.records.last().outcome, EgressAuditRecord::Outcome::Denied);
+        auto medium = sb->put(QStringLiteral("medium"), QByteArray(2048, 'x'));
+        QVERIFY(!medium);
+        QVERIFY2(!medium.error().message.contains(QStringLiteral("over the limit")),
+                 qPrintable(medium.error().message));
+        QCOMPARE(audit.records.last().outcome, EgressAuditRecord::Outcome::Failed);
     }
 
     void onlyIfConditions()
