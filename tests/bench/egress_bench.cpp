@@ -7,7 +7,7 @@
 // call that fetches once, less the same call that does not, against direct libcurl.
 
 #include "sandbox/egress/EgressGate.h"
-#include "sandbox/isolate/IsolateClient.h"
+#include "tests/bench/BenchIsolate.h"
 #include "tests/bench/BenchJson.h"
 #include "tests/sandbox/egress/EgressTestServer.h"
 
@@ -140,12 +140,8 @@ int main(int argc, char **argv)
                      ">= 0.8");
 
     // A tool's fetch: the same small request from JavaScript, through the helper.
-    IsolateClient::Options isolateOptions;
-    isolateOptions.helperPath = QStringLiteral(AIRLOCK_BIN_DIR "/airlock-jsd");
-    isolateOptions.workers = 1;
-    IsolateClient client(isolateOptions);
-    if (Status s = client.start(); !s.ok())
-        qFatal("egress_bench: %s", qPrintable(s.error().message));
+    const std::unique_ptr<IsolateClient> isolate = startBenchIsolate("egress_bench");
+    IsolateClient &client = *isolate;
     const EgressFetch viaGate = (*gate)->asFetch();
     IsolateClient::Request toolCall;
     toolCall.file = QStringLiteral("bench_fetch.js");
