@@ -96,6 +96,7 @@ void McpHttpTransport::resetSession()
 {
     std::lock_guard lock(m_mutex);
     m_sessionId.clear();
+    m_sessionGone = false;
 }
 
 void McpHttpTransport::sessionReady()
@@ -210,10 +211,21 @@ Status McpHttpTransport::send(const QJsonObject &message)
             ++it;
         }
     }
+    const quint64 sequence = m_nextSequence++;
+    const bool isRequest = message.contains(QLatin1String("id")) && message.contains(QLatin1String("method"));
+    if (!isRequest)
+        m_unsentBefore.insert(sequence);
     auto worker = std::make_unique<Worker>();
     Worker *w = worker.get();
-    w->thread = std::thread([this, message, w] {
-        post(message);
+    w->thread = std::thread([this, message, w, sequence, isRequest] {
+        post(message, sequence);
+        if (!isRequest) {
+            {
+                std::lock_guard lock(m_mutex);
+                m_unsentBefore.erase(sequence);
+            }
+            m_posted.notify_all();
+        }
         w->finished = true;
     });
     m_workers.push_back(std::move(worker));
@@ -233,6 +245,7 @@ void McpHttpTransport::close()
         workers = std::move(m_workers);
     }
     m_wake.notify_all();
+    m_posted.notify_all();
     for (auto &w : workers)
         if (w->thread.get_id() != std::this_thread::get_id())
             w->thread.join();
@@ -245,7 +258,7 @@ void McpHttpTransport::close()
         m_handlers.closed(Error::make(Error::Code::Io, QStringLiteral("the MCP server's connection was closed")));
 }
 
-void McpHttpTransport::post(const QJsonObject &message)
+void McpHttpTransport::post(const QJsonObject &message, quint64 sequence)
 {
     Exchange x;
     x.handlers = &m_handlers;
@@ -253,14 +266,21 @@ void McpHttpTransport::post(const QJsonObject &message)
     x.noteSession = [this](const QByteArray &sid) {
         std::lock_guard lock(m_mutex);
         m_sessionId = sid;
+        m_sessionGone = false;
     };
     x.id = message.value(QLatin1String("id"));
     x.isRequest = message.contains(QLatin1String("id")) && message.contains(QLatin1String("method"));
     x.request.url = m_options.url;
     x.request.body = QJsonDocument(message).toJson(QJsonDocument::Compact);
     x.request.headers = {{"content-type", "application/json"}, {"accept", "application/json, text/event-stream"}};
+    const bool initialize = message.value(QLatin1String("method")).toString() == QLatin1String("initialize");
+    bool gone = false;
     {
-        std::lock_guard lock(m_mutex);
+        std::unique_lock lock(m_mutex);
+        if (x.isRequest) // bounded: each of those POSTs ends by its own timeout or on close()
+            m_posted.wait(lock,
+                          [&] { return m_closing || m_unsentBefore.empty() || *m_unsentBefore.begin() > sequence; });
+        gone = m_sessionGone && !initialize;
         if (!m_sessionId.isEmpty()) {
             x.request.headers.append({"mcp-session-id", m_sessionId});
             x.sentSession = true;
@@ -278,20 +298,34 @@ void McpHttpTransport::post(const QJsonObject &message)
         else
             x.badEvents << QString::fromUtf8(event.data.left(200)).simplified();
     });
+    const QString host = m_options.url.host();
+    auto fail = [&](const QString &text, bool expired = false) {
+        if (x.isRequest && m_handlers.requestFailed) {
+            m_handlers.requestFailed(x.id, Error::make(Error::Code::Io, text), expired);
+            return;
+        }
+        if (m_handlers.log)
+            m_handlers.log(text);
+        if (expired && m_handlers.requestFailed) // a notification found the session gone
+            m_handlers.requestFailed(QJsonValue(), Error::make(Error::Code::Io, text), true);
+    };
+    const QString goneText =
+        QStringLiteral("the server no longer knows this session (HTTP 404 from %1); a new one is started on "
+                       "the next use")
+            .arg(host);
+    if (gone) {
+        fail(goneText, true);
+        return;
+    }
     perform(x);
 
-    const QString host = m_options.url.host();
     {
         std::lock_guard lock(m_mutex);
-        if (const QByteArray sid = x.headers.value("mcp-session-id"); !sid.isEmpty() && x.success())
+        if (const QByteArray sid = x.headers.value("mcp-session-id"); !sid.isEmpty() && x.success()) {
             m_sessionId = sid;
+            m_sessionGone = false;
+        }
     }
-    auto fail = [&](const QString &text, bool expired = false) {
-        if (x.isRequest && m_handlers.requestFailed)
-            m_handlers.requestFailed(x.id, Error::make(Error::Code::Io, text), expired);
-        else if (m_handlers.log)
-            m_handlers.log(text);
-    };
     for (const QString &bad : std::as_const(x.badEvents)) {
         const QString what = QStringLiteral("an event that is not a JSON-RPC message: \"%1\"").arg(bad);
         if (m_handlers.log)
@@ -310,11 +344,9 @@ void McpHttpTransport::post(const QJsonObject &message)
         {
             std::lock_guard lock(m_mutex);
             m_sessionId.clear();
+            m_sessionGone = true;
         }
-        fail(QStringLiteral("the server no longer knows this session (HTTP 404 from %1); a new one is started on "
-                            "the next use")
-                 .arg(host),
-             true);
+        fail(goneText, true);
         return;
     }
     if (!x.success()) {

@@ -28,6 +28,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace airlock {
@@ -66,7 +67,7 @@ private:
         std::atomic<bool> finished{false};
     };
     struct Exchange;
-    void post(const QJsonObject &message);
+    void post(const QJsonObject &message, quint64 sequence);
     void perform(Exchange &exchange);
     void deleteSession();
     void serverStreamLoop();
@@ -78,6 +79,15 @@ private:
     std::atomic<bool> m_closing{false};
     QByteArray m_sessionId;
     QByteArray m_protocolVersion;
+    // A 404 to a POST that carried the session: requests fail at once, without a
+    // POST that would only get another 404, until initialize brings a new session.
+    bool m_sessionGone = false;
+    // Notifications and responses still being posted, by the order they were sent
+    // in: a request waits for the ones sent before it, so the server sees
+    // notifications/initialized before the first request that follows it.
+    quint64 m_nextSequence = 0;
+    std::set<quint64> m_unsentBefore;
+    std::condition_variable m_posted;
     std::list<std::unique_ptr<Worker>> m_workers;
     std::list<void *> m_multis; // CURLM* of the transfers running now, to wake on close()
     std::thread m_serverStream;

@@ -28,6 +28,7 @@ public:
         // POST that carried it failed (status, network, a body that is not JSON-RPC).
         // `sessionExpired`: the server no longer knows the session (HTTP 404 on a
         // request that carried Mcp-Session-Id); a new initialize starts a new one.
+        // A null id: a notification's POST found the session gone (no request fails).
         std::function<void(const QJsonValue &id, const Error &error, bool sessionExpired)> requestFailed;
         // The transport is gone for good (the child exited, close() was called):
         // every request still waiting will get no answer. Called at most once.

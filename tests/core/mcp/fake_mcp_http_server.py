@@ -9,6 +9,7 @@ client sent in the headers that matter (the protocol version, DELETE).
 import http.server
 import json
 import sys
+import time
 import uuid
 
 sessions = set()
@@ -57,6 +58,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         sid = self.headers.get("Mcp-Session-Id")
         if sid not in sessions:
             return self.reply(404, b'{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"}}')
+        if method == "notifications/initialized":
+            time.sleep(0.3)  # slow, so a client that does not wait for it sends its next request first
         log("%s version %s" % (method, self.headers.get("MCP-Protocol-Version")))
         if "id" not in msg:
             return self.reply(202)

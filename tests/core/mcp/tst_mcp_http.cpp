@@ -74,7 +74,8 @@ private Q_SLOTS:
         env.insert(QStringLiteral("PORT"), QString::number(port));
         server.setProcessEnvironment(env);
         server.start(QStringLiteral(AIRLOCK_NODE),
-                     {serverScript("server-everything"), QStringLiteral("streamableHttp")});
+                     {QStringLiteral("-r"), fake("webcrypto-global.cjs"), serverScript("server-everything"),
+                      QStringLiteral("streamableHttp")});
         QByteArray seen;
         QVERIFY2(waitFor(server, QProcess::StandardError, "listening on port", &seen), seen.constData());
 
@@ -144,6 +145,11 @@ private Q_SLOTS:
 
         // The server forgets the session: the next request fails with a clear 404…
         QVERIFY(client->callTool(QStringLiteral("expire"), {}));
+        // A notification is first to find out (its POST ends before the next request's
+        // starts); the request then fails as clearly, without a POST of its own.
+        QVERIFY(transport->send(
+            QJsonObject{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")},
+                        {QStringLiteral("method"), QStringLiteral("notifications/roots/list_changed")}}));
         auto lost = client->callTool(QStringLiteral("hello"), {});
         QVERIFY(!lost);
         QVERIFY2(lost.error().message.contains(QLatin1String("no longer knows this session (HTTP 404")),
@@ -152,12 +158,27 @@ private Q_SLOTS:
         auto back = client->callTool(QStringLiteral("hello"), {});
         QVERIFY2(back, qPrintable(back ? QString() : back.error().message));
         QVERIFY(!transport->sessionId().isEmpty() && transport->sessionId() != first);
+        // Again, with the request the first to find out.
+        const QByteArray second = transport->sessionId();
+        QVERIFY(client->callTool(QStringLiteral("expire"), {}));
+        auto lostAgain = client->callTool(QStringLiteral("hello"), {});
+        QVERIFY(!lostAgain);
+        QVERIFY2(lostAgain.error().message.contains(QLatin1String("no longer knows this session (HTTP 404")),
+                 qPrintable(lostAgain.error().message));
+        QVERIFY(client->callTool(QStringLiteral("hello"), {}));
+        QVERIFY(transport->sessionId() != second);
         client->close();
 
         server.setReadChannel(QProcess::StandardError);
         QByteArray err;
         QVERIFY2(waitFor(server, QProcess::StandardError, "DELETE", &err), err.constData());
         QVERIFY2(err.contains("tools/call version 2025-06-18"), err.constData()); // the header after the handshake
+        // The server saw notifications/initialized before any request that followed it,
+        // though it took its time answering (each session's).
+        QVERIFY2(err.indexOf("notifications/initialized") >= 0 &&
+                     err.indexOf("notifications/initialized") < err.indexOf("tools/call"),
+                 err.constData());
+        QVERIFY2(err.lastIndexOf("notifications/initialized") < err.lastIndexOf("tools/call"), err.constData());
         // This server has no GET stream (501): said once per session, nothing retried.
         QVERIFY2(log.contains(QStringLiteral("keeps no stream for messages of its own (HTTP 501")),
                  qPrintable(log.text()));
