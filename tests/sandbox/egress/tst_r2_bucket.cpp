@@ -408,6 +408,30 @@ private Q_SLOTS:
         QCOMPARE(audit.records.last().outcome, EgressAuditRecord::Outcome::Failed);
         QCOMPARE(audit.records.last().binding, QStringLiteral("PUBLIC_BUCKET"));
 
+        // A server that accepts the connection and never answers: the request's time
+        // limit ends it, with the binding, the cause and a record.
+        const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in m{};
+        m.sin_family = AF_INET;
+        m.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        QCOMPARE(::bind(silent, reinterpret_cast<sockaddr *>(&m), sizeof m), 0);
+        QCOMPARE(::listen(silent, 4), 0);
+        len = sizeof m;
+        ::getsockname(silent, reinterpret_cast<sockaddr *>(&m), &len);
+        auto mutePolicy = EgressPolicy::fromJsonText(project(ntohs(m.sin_port)), QStringLiteral("airlock.json"));
+        auto muteGate = EgressGate::create(*mutePolicy, secrets(QStringLiteral("S3RVER")), audit.sink());
+        auto mute = R2Bucket::open(**muteGate, QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("isolate"), {});
+        mute->timeoutMs = 1000;
+        auto late = mute->put(QStringLiteral("late"), "never stored");
+        ::close(silent);
+        QVERIFY(!late);
+        QVERIFY2(
+            late.error().message.startsWith(QStringLiteral("r2 PUBLIC_BUCKET: put \"late\": egress: the request to")) &&
+                late.error().message.contains(QStringLiteral("timed out")),
+            qPrintable(late.error().message));
+        QCOMPARE(audit.records.last().outcome, EgressAuditRecord::Outcome::Failed);
+        QCOMPARE(audit.records.last().binding, QStringLiteral("PUBLIC_BUCKET"));
+
         // An object over the gate's object bound is refused before it is sent (nothing
         // listens, so an attempt to send would fail otherwise); one over the bound for
         // other request bodies is not, since buckets hold large files.
