@@ -8,3 +8,9 @@ target_link_libraries(egress_bench PRIVATE airlock_egress airlock_isolate airloc
 add_dependencies(egress_bench airlock-jsd)
 target_compile_definitions(egress_bench PRIVATE AIRLOCK_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
   AIRLOCK_BIN_DIR="${PROJECT_BINARY_DIR}/bin")
+# The microVM's egress path without a VM: the guest proxy and the bridge.
+if(TARGET airlock-agent AND TARGET airlock_microvm)
+  target_link_libraries(egress_bench PRIVATE airlock_microvm)
+  add_dependencies(egress_bench airlock-agent)
+  target_compile_definitions(egress_bench PRIVATE AIRLOCK_BENCH_GUEST_PROXY)
+endif()

@@ -5,11 +5,18 @@
 // connection per request, as the gate does. Then the same small request as a
 // JavaScript tool's fetch (isolate → airlock-jsd → IsolateClient → gate): a tool
 // call that fetches once, less the same call that does not, against direct libcurl.
+// And the microVM's path without the VM: the real guest proxy (airlock-agent
+// --egress --stdio on the host's loopback) framing each connection to the
+// GuestEgressBridge and the gate, with libcurl as the guest's client. What it leaves
+// out is the virtio-serial hop and the guest's own CPU (under TCG, emulated).
 
 #include "sandbox/egress/EgressGate.h"
 #include "tests/bench/BenchIsolate.h"
 #include "tests/bench/BenchJson.h"
 #include "tests/sandbox/egress/EgressTestServer.h"
+#ifdef AIRLOCK_BENCH_GUEST_PROXY
+#include "tests/sandbox/microvm/GuestProxyUnderTest.h"
+#endif
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -29,13 +36,14 @@ size_t countBody(char *, size_t size, size_t n, void *userdata) noexcept
     return size * n;
 }
 
-// A plain libcurl GET: what a sandbox with the network would do on its own.
-qint64 directGet(const QByteArray &url)
+// A plain libcurl GET: what a sandbox with the network would do on its own (or,
+// with `proxy`, a guest's client told to use the guest's proxy).
+qint64 directGet(const QByteArray &url, const QByteArray &proxy = {})
 {
     CURL *c = curl_easy_init();
     qint64 bytes = 0;
     curl_easy_setopt(c, CURLOPT_URL, url.constData());
-    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    curl_easy_setopt(c, CURLOPT_PROXY, proxy.constData());
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 256L * 1024); // the gate's read size: only the gate's work differs
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, countBody);
@@ -72,9 +80,10 @@ int main(int argc, char **argv)
     if (!policy)
         qFatal("%s", qPrintable(policy.error().message));
     qint64 audited = 0;
-    auto gate = EgressGate::create(*policy, {}, [&](const EgressAuditRecord &) { ++audited; });
-    if (!gate)
-        qFatal("%s", qPrintable(gate.error().message));
+    auto made = EgressGate::create(*policy, {}, [&](const EgressAuditRecord &) { ++audited; });
+    if (!made)
+        qFatal("%s", qPrintable(made.error().message));
+    const std::shared_ptr<const EgressGate> gate = std::move(*made);
 
     // Small requests, interleaved so both sides see the same server and machine.
     const QString small = server.url(QStringLiteral("/echo/small"));
@@ -89,7 +98,7 @@ int main(int argc, char **argv)
         directGet(small.toUtf8());
         const double d = double(t.nsecsElapsed()) / 1e6;
         t.start();
-        auto r = (*gate)->fetch(request);
+        auto r = gate->fetch(request);
         const double g = double(t.nsecsElapsed()) / 1e6;
         if (!r || r->status != 200)
             qFatal("gate request failed: %s", r ? "status" : qPrintable(r.error().message));
@@ -129,7 +138,7 @@ int main(int argc, char **argv)
                                           return true;
                                       }};
         t.start();
-        auto r = (*gate)->fetchStreaming(download, receiver);
+        auto r = gate->fetchStreaming(download, receiver);
         const double gs = double(t.nsecsElapsed()) / 1e9;
         if (!r || streamed != size)
             qFatal("gate download failed: %s", r ? "short" : qPrintable(r.error().message));
@@ -139,10 +148,57 @@ int main(int argc, char **argv)
     printBenchResult("egress_download_100mb_ratio", bestGate / bestDirect, "ratio", "direct libcurl = 1", 1.0,
                      ">= 0.8");
 
+    qint64 proxyRequests = 0; // each one audited, as every request through the gate
+#ifdef AIRLOCK_BENCH_GUEST_PROXY
+    {
+        // The VM's path: curl → guest proxy → framed channel → bridge → gate → server.
+        test::ProxyUnderTest proxy(gate);
+        if (proxy.port <= 0)
+            qFatal("egress_bench: the guest proxy (airlock-agent --egress --stdio) did not start");
+        const QByteArray via = QByteArrayLiteral("http://127.0.0.1:") + QByteArray::number(proxy.port);
+        std::vector<double> plain, proxied;
+        for (int i = 0; i < warmup + rounds; ++i) {
+            t.start();
+            directGet(small.toUtf8());
+            const double d = double(t.nsecsElapsed()) / 1e6;
+            t.start();
+            directGet(small.toUtf8(), via);
+            const double g = double(t.nsecsElapsed()) / 1e6;
+            ++proxyRequests;
+            if (i >= warmup) {
+                plain.push_back(d);
+                proxied.push_back(g);
+            }
+        }
+        const double p50 = percentile(plain, 0.5), v50 = percentile(proxied, 0.5);
+        printBenchResult("egress_vm_proxy_small_request_p50_ms", v50, "ms", "direct libcurl p50 (ms)", p50,
+                         "guest proxy + channel + gate, without the virtio-serial hop");
+        printBenchResult("egress_vm_proxy_small_request_p50_added_ms", v50 - p50, "ms", "direct libcurl p50 (ms)", p50,
+                         "");
+        double bestPlain = 0, bestProxied = 0;
+        for (int i = 0; i < 3; ++i) {
+            t.start();
+            directGet(big.toUtf8());
+            bestPlain = std::max(bestPlain, double(size) / 1e6 / (double(t.nsecsElapsed()) / 1e9));
+            t.start();
+            if (directGet(big.toUtf8(), via) != size)
+                qFatal("egress_bench: the download through the guest proxy came back short");
+            ++proxyRequests;
+            bestProxied = std::max(bestProxied, double(size) / 1e6 / (double(t.nsecsElapsed()) / 1e9));
+        }
+        printBenchResult("egress_vm_proxy_download_100mb_ratio", bestProxied / bestPlain, "ratio", "direct libcurl = 1",
+                         1.0, "");
+        printBenchResult("egress_vm_proxy_download_100mb_mb_per_s", bestProxied, "MB/s", "direct libcurl (MB/s)",
+                         bestPlain, "");
+        printBenchResult("egress_vm_proxy_peak_rss_kib", double(proxy.peakRssKiB()), "KiB",
+                         "the guest proxy after a 100 MB download", 0, "");
+    }
+#endif
+
     // A tool's fetch: the same small request from JavaScript, through the helper.
     const std::unique_ptr<IsolateClient> isolate = startBenchIsolate("egress_bench");
     IsolateClient &client = *isolate;
-    const EgressFetch viaGate = (*gate)->asFetch();
+    const EgressFetch viaGate = gate->asFetch();
     IsolateClient::Request toolCall;
     toolCall.file = QStringLiteral("bench_fetch.js");
     toolCall.source = QByteArrayLiteral(R"(
@@ -201,7 +257,7 @@ defineTool({ name: "get", inputSchema: z.object({ url: z.string().optional() }),
 
     printBenchResult("egress_isolate_helper_restarts", helperDeaths, "count", "tool calls measured (two per round)",
                      double(2 * (warmup + toolRounds)), "0");
-    const qint64 expected = rounds + warmup + downloads;
+    const qint64 expected = rounds + warmup + downloads + proxyRequests;
     if (auditedBefore != expected || audited - auditedBefore < fetchedCalls)
         qFatal("egress_bench: %lld audit records, expected %lld + at least %d", static_cast<long long>(audited),
                static_cast<long long>(expected), fetchedCalls);
