@@ -36,6 +36,9 @@ struct SessionEgress {
     // The session's interception CA: one per session, made here and held only in
     // this process's memory (the guest gets its certificate, never its key).
     std::shared_ptr<const InterceptionCa> ca;
+    // The ports the session's VM forwards, published by the VM, read by the gate:
+    // the browser tools may open http://localhost:<forwarded port>.
+    std::shared_ptr<LoopbackForwards> forwards;
 };
 
 Result<SessionEgress> makeSessionEgress(const AgentChoices &c, const QString &id, const QString &apiKey,
@@ -66,6 +69,8 @@ Result<SessionEgress> makeSessionEgress(const AgentChoices &c, const QString &id
         return value;
     };
     EgressGate::Options options;
+    out.forwards = std::make_shared<LoopbackForwards>();
+    options.forwards = out.forwards;
     if (!c.egress.caFile().isEmpty())
         options.extraCaFile =
             QDir(c.projectDir.isEmpty() ? QDir::currentPath() : c.projectDir).absoluteFilePath(c.egress.caFile());
@@ -227,6 +232,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             vm.diskPath = sessionDiskPath(c.sessionId);
         vm.egress = egress->gate; // the guest's loopback proxy ends here
         vm.interceptionCa = egress->ca;
+        vm.publishedForwards = egress->forwards;
         if (!c.projectDir.isEmpty()) {
             Result<QList<PortForward>> forwards = projectForwards(c.projectDir);
             if (!forwards)

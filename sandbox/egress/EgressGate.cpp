@@ -100,7 +100,39 @@ Status EgressGate::checkAddresses(const EgressDecision &decision, const QStringL
 
 namespace {
 
+const QLatin1String kForwardRule("vm.forward");
+
 } // namespace
+
+void EgressGate::allowForwardedPort(EgressDecision &d, const QString &sandbox) const
+{
+    if (d.allowed || !m_options.forwards || sandbox != QLatin1String("browser"))
+        return;
+    const QString &host = d.target.host;
+    if (host != QLatin1String("localhost") && host != QLatin1String("127.0.0.1"))
+        return;
+    const std::optional<int> guest = m_options.forwards->guestPortFor(d.target.port);
+    if (!guest)
+        return;
+    d.allowed = true;
+    d.rule = kForwardRule;
+    d.description = QStringLiteral("allow %1://%2:%3, forwarded to port %4 in the session's VM")
+                        .arg(d.target.scheme, host)
+                        .arg(d.target.port)
+                        .arg(*guest);
+    d.literalAddress = QStringLiteral("127.0.0.1");
+    d.inject.clear();
+    d.message.clear();
+    d.needsInterception = false;
+    d.signing.reset();
+}
+
+Result<QStringList> EgressGate::addressesFor(const EgressDecision &decision)
+{
+    if (decision.rule == kForwardRule)
+        return QStringList{QStringLiteral("127.0.0.1")};
+    return EgressResolver::resolve(decision.target.host);
+}
 
 Result<std::unique_ptr<EgressGate>> EgressGate::create(EgressPolicy policy, EgressSecretResolver secrets,
                                                        EgressAuditSink audit, Options options)
@@ -199,6 +231,8 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
     // Decided first, so that every later refusal's record names the destination.
     EgressDecision decision = request.binding.isEmpty() ? m_policy.decide(method, request.url)
                                                         : m_policy.decideBinding(method, request.binding, request.url);
+    if (request.binding.isEmpty())
+        allowForwardedPort(decision, request.sandbox);
     const auto describe = [&](const EgressDecision &d) {
         record.scheme = d.target.scheme;
         record.host = d.target.host;
@@ -277,7 +311,7 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
         const EgressTarget &target = decision.target;
 
         // 2. Resolve and check every address.
-        auto addresses = EgressResolver::resolve(target.host);
+        auto addresses = addressesFor(decision);
         if (!addresses)
             return finish(EgressAuditRecord::Outcome::Failed, addresses.error());
         if (Status s = checkAddresses(decision, *addresses); !s)
@@ -434,6 +468,7 @@ Result<EgressResponse> EgressGate::run(const EgressRequest &request, const Egres
             if (!next->sameOrigin(origin))
                 leftOrigin = true;
             decision = m_policy.decide(method, *next);
+            allowForwardedPort(decision, request.sandbox);
             continue;
         }
 
@@ -540,7 +575,8 @@ Result<EgressTunnel> EgressGate::openTunnel(const EgressTunnelRequest &request) 
     record.callId = request.callId;
     record.method = "CONNECT";
     record.port = request.port;
-    const EgressDecision decision = m_policy.decideTunnel(request.host, request.port);
+    EgressDecision decision = m_policy.decideTunnel(request.host, request.port);
+    allowForwardedPort(decision, request.sandbox);
     record.scheme = QStringLiteral("https");
     record.host = decision.target.host.isEmpty() ? request.host.left(255) : decision.target.host;
     record.rule = decision.rule;
@@ -564,7 +600,7 @@ Result<EgressTunnel> EgressGate::openTunnel(const EgressTunnelRequest &request) 
                                       .arg(EgressHost::forUrl(decision.target.host))
                                       .arg(request.port)
                                       .arg(decision.rule, decision.description)));
-    auto addresses = EgressResolver::resolve(decision.target.host);
+    auto addresses = addressesFor(decision);
     if (!addresses)
         return refuse(EgressAuditRecord::Outcome::Failed, addresses.error());
     if (Status s = checkAddresses(decision, *addresses); !s)

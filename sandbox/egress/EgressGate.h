@@ -28,6 +28,7 @@
 #include "sandbox/egress/EgressAuditRecord.h"
 #include "sandbox/egress/EgressMail.h"
 #include "sandbox/egress/EgressTunnel.h"
+#include "sandbox/egress/LoopbackForwards.h"
 
 #include <QByteArrayView>
 
@@ -59,6 +60,11 @@ public:
         int maxRedirects = 10;
         // PEM file of CAs trusted besides the system store (tests; a corporate CA).
         QString extraCaFile;
+        // The ports the session's microVM forwards to the host's 127.0.0.1: the
+        // browser's requests to http(s)://localhost:<port> or 127.0.0.1:<port> are
+        // allowed while the port is forwarded (rule "vm.forward"), to 127.0.0.1
+        // alone and with nothing injected. Other sandboxes' requests are not.
+        std::shared_ptr<const LoopbackForwards> forwards;
     };
 
     // Fails when Options::extraCaFile or the system CA store cannot be read.
@@ -107,6 +113,12 @@ private:
                QByteArray caBundle);
     Result<EgressResponse> run(const EgressRequest &request, const EgressStreamReceiver *receiver) const;
     static Status checkAddresses(const EgressDecision &decision, const QStringList &addresses);
+    // A refused decision for the browser, turned into an allowed one when it names
+    // a port the VM forwards (Options::forwards).
+    void allowForwardedPort(EgressDecision &decision, const QString &sandbox) const;
+    // The addresses to connect to: the gate's own resolution, or 127.0.0.1 alone
+    // for a forwarded port (the forwarder listens there only).
+    static Result<QStringList> addressesFor(const EgressDecision &decision);
 
     EgressPolicy m_policy;
     EgressSecretResolver m_secrets;

@@ -1,6 +1,7 @@
 #include "sandbox/microvm/MicroVm.h"
 
 #include "sandbox/egress/InterceptionCa.h"
+#include "sandbox/egress/LoopbackForwards.h"
 #include "sandbox/microvm/DomainXml.h"
 #include "sandbox/microvm/GuestEgressBridge.h"
 #include "sandbox/microvm/GuestImageCache.h"
@@ -1069,10 +1070,13 @@ Status MicroVm::startForwarder(const QString &socketPath, qint64 deadlineMs)
         // A host port taken since the last boot: any free one rather than none.
         if (!made && f.hostPort != 0 && !m_options.forwards.contains(f))
             made = m_forwarder->forward(f.guestPort, 0);
-        if (made)
+        if (made) {
             f.hostPort = made->hostPort;
-        else if (m_notice)
+            if (m_options.publishedForwards)
+                m_options.publishedForwards->add(made->hostPort, made->guestPort);
+        } else if (m_notice) {
             m_notice(QStringLiteral("forward"), made.error().message);
+        }
     }
     passForwardNotices();
     return {};
@@ -1084,6 +1088,8 @@ void MicroVm::stopForwarder()
         return;
     m_forwarder->stop(); // every listener closed: the forwards end with the VM
     m_forwarder.reset();
+    if (m_options.publishedForwards)
+        m_options.publishedForwards->clear();
 }
 
 void MicroVm::passForwardNotices()
@@ -1108,6 +1114,8 @@ Result<PortForward> MicroVm::forward(int guestPort, int hostPort)
     passForwardNotices();
     if (!made)
         return made;
+    if (m_options.publishedForwards)
+        m_options.publishedForwards->add(made->hostPort, made->guestPort);
     const auto known = std::find_if(m_forwards.begin(), m_forwards.end(),
                                     [&](const PortForward &f) { return f.guestPort == guestPort; });
     if (known == m_forwards.end())

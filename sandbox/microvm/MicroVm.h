@@ -57,6 +57,7 @@ namespace airlock {
 class EgressGate;
 class GuestEgressBridge;
 class InterceptionCa;
+class LoopbackForwards;
 class PortForwarder;
 
 // The workspace quota when the project says nothing: room for a build, not a full disk.
@@ -110,6 +111,9 @@ struct MicroVmOptions {
     // channel), opened at every boot and closed with the VM; a host port of 0 is
     // chosen at the first boot and asked for again at the next.
     QList<PortForward> forwards;
+    // Where the forwards open now are published (host port → guest port) for the
+    // session's egress gate, so the browser tools can open them; null: nowhere.
+    std::shared_ptr<LoopbackForwards> publishedForwards;
 };
 
 struct ExecRequest {

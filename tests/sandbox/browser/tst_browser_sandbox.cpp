@@ -4,6 +4,7 @@
 
 #include "sandbox/browser/BrowserSandbox.h"
 #include "sandbox/egress/EgressGate.h"
+#include "sandbox/egress/LoopbackForwards.h"
 #include "tests/sandbox/egress/EgressTestServer.h"
 
 #include "core/tools/JsonSchemaValidator.h"
@@ -90,6 +91,7 @@ private Q_SLOTS:
     void deniedHostIsBlockedAndAudited();
     void httpsIsRefusedClearly();
     void httpsThroughTheGatesTunnel();
+    void forwardedPortOfTheVmOpens();
     void downloadLandsInTheWorkspace();
     void accessibilitySnapshot();
     void cancelStopsANavigation();
@@ -452,6 +454,56 @@ void TestBrowserSandbox::httpsThroughTheGatesTunnel()
     }
     QVERIFY(opened);
     QVERIFY(refused);
+}
+
+// A dev server in the session's VM is forwarded to a port on 127.0.0.1 (here the
+// test server stands in for it): the browser opens http://localhost:<port> while
+// the port is forwarded, with no rule naming it, and not before.
+void TestBrowserSandbox::forwardedPortOfTheVmOpens()
+{
+    auto policy = EgressPolicy::fromJsonText(R"({"egress": {"rules": []}})", QStringLiteral("airlock.json"));
+    QVERIFY(policy.ok());
+    Audit audit;
+    EgressGate::Options gateOptions;
+    auto forwards = std::make_shared<LoopbackForwards>();
+    gateOptions.forwards = forwards;
+    auto gate = EgressGate::create(
+        *policy, {},
+        [&audit](const EgressAuditRecord &r) {
+            QMutexLocker lock(&audit.mutex);
+            audit.records << r;
+        },
+        gateOptions);
+    QVERIFY(gate.ok());
+    BrowserSandbox::Options o;
+    o.profileDir = m_dir.filePath(QStringLiteral("state-forward"));
+    o.workspaceDir = workspace();
+    o.egress = (*gate)->asFetch();
+    BrowserSandbox browser(o);
+    const QString page = QStringLiteral("http://localhost:%1/index.html").arg(m_port);
+    SandboxCall c{QStringLiteral("fwd-1"), QStringLiteral("browser_navigate"), {{QStringLiteral("url"), page}}, 30000};
+    auto r = browser.run(c, {});
+    QVERIFY(r.ok());
+    QVERIFY2(!r->ok || r->result.toObject().value(u"status").toInt() == 403, qPrintable(r->error));
+
+    forwards->add(m_port, 5173);
+    c.callId = QStringLiteral("fwd-2");
+    r = browser.run(c, {});
+    QVERIFY(r.ok());
+    QVERIFY2(r->ok, qPrintable(r->error));
+    QCOMPARE(r->result.toObject().value(u"status").toInt(), 200);
+    c = {QStringLiteral("fwd-3"), QStringLiteral("browser_text"), {}, 30000};
+    r = browser.run(c, {});
+    QVERIFY(r.ok() && r->ok);
+    QVERIFY2(r->result.toObject().value(u"text").toString().contains(u"Hello from the test server"),
+             qPrintable(QJsonDocument(r->result.toObject()).toJson()));
+    browser.dispose();
+    QMutexLocker lock(&audit.mutex);
+    bool allowed = false;
+    for (const EgressAuditRecord &rec : std::as_const(audit.records))
+        if (rec.callId == u"fwd-2" && rec.rule == u"vm.forward" && rec.outcome == EgressAuditRecord::Outcome::Answered)
+            allowed = true;
+    QVERIFY(allowed);
 }
 
 void TestBrowserSandbox::downloadLandsInTheWorkspace()

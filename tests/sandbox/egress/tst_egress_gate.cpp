@@ -672,6 +672,71 @@ private Q_SLOTS:
             QVERIFY2(!r, qPrintable(attack));
         }
     }
+
+    // A port the session's VM forwards opens for the browser, and only while it is
+    // forwarded: no rule names it, nothing is injected, loopback stays refused to
+    // every other sandbox and port.
+    void forwardedPortsOpenForTheBrowserOnly()
+    {
+        EgressAuditLog audit;
+        EgressGate::Options o;
+        auto forwards = std::make_shared<LoopbackForwards>();
+        o.forwards = forwards;
+        auto gate = makeGate(rules({}), audit, o);
+        QVERIFY(gate);
+        const int port = m_plain->port();
+        EgressRequest browser = get(QStringLiteral("http://localhost:%1/echo/dev").arg(port));
+        browser.sandbox = QStringLiteral("browser");
+        browser.headers = {{"Authorization", "Bearer from-the-page"}};
+        auto before = gate->fetch(browser);
+        QVERIFY(!before);
+        QVERIFY2(before.error().message.startsWith(QStringLiteral("egress denied: no rule")),
+                 qPrintable(before.error().message));
+
+        forwards->add(port, 5173);
+        auto page = gate->fetch(browser);
+        QVERIFY2(page, page ? "" : qPrintable(page.error().message));
+        QCOMPARE(page->status, 200);
+        const Echo e = echoOf(*page);
+        QCOMPARE(e.path, QStringLiteral("/echo/dev"));
+        QCOMPARE(e.one(QStringLiteral("Host")), QStringLiteral("localhost:%1").arg(port)); // as the page asked
+        QCOMPARE(e.one(QStringLiteral("Authorization")), QStringLiteral("Bearer from-the-page"));
+        const EgressAuditRecord r = audit.records.last();
+        QCOMPARE(r.outcome, EgressAuditRecord::Outcome::Answered);
+        QCOMPARE(r.rule, QStringLiteral("vm.forward"));
+        QVERIFY2(r.ruleDescription.contains(QStringLiteral("port 5173 in the session's VM")),
+                 qPrintable(r.ruleDescription));
+        QCOMPARE(r.address, QStringLiteral("127.0.0.1"));
+        QVERIFY(r.credentials.isEmpty());
+        browser.url = QStringLiteral("http://127.0.0.1:%1/echo/literal").arg(port);
+        QVERIFY(gate->fetch(browser));
+
+        // Not another sandbox, not another loopback port, not another loopback address.
+        EgressRequest isolate = browser;
+        isolate.sandbox = QStringLiteral("isolate");
+        QVERIFY(!gate->fetch(isolate));
+        browser.url = QStringLiteral("http://localhost:%1/").arg(m_plain2->port());
+        QVERIFY(!gate->fetch(browser));
+        browser.url = QStringLiteral("http://127.0.0.2:%1/").arg(port);
+        QVERIFY(!gate->fetch(browser));
+
+        // A tunnel (a dev server on https) the same way.
+        EgressTunnelRequest req;
+        req.sandbox = QStringLiteral("browser");
+        req.callId = QStringLiteral("call-3");
+        req.host = QStringLiteral("localhost");
+        req.port = port;
+        auto tunnel = gate->openTunnel(req);
+        QVERIFY2(tunnel, tunnel ? "" : qPrintable(tunnel.error().message));
+        QCOMPARE(tunnel->address(), QStringLiteral("127.0.0.1"));
+        tunnel->close();
+
+        // Once the forward is gone (the VM stopped), it is refused again.
+        forwards->remove(port);
+        browser.url = QStringLiteral("http://localhost:%1/echo/dev").arg(port);
+        QVERIFY(!gate->fetch(browser));
+        QVERIFY(!gate->openTunnel(req));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestEgressGate)

@@ -6,6 +6,8 @@
 // the guest is offered, not opened; a forward made at run time works; when the VM
 // stops, nothing listens on the host port any more.
 
+#include "sandbox/egress/EgressGate.h"
+#include "sandbox/egress/LoopbackForwards.h"
 #include "sandbox/microvm/MicroVm.h"
 #include "sandbox/microvm/PortForwarder.h"
 
@@ -191,6 +193,8 @@ void TestMicroVmForward::busyboxServerThroughAForward()
     o.workspaceDir = m_workspace.path();
     o.bootTimeoutMs = 30000;
     o.forwards = {PortForward{8000, 0}};
+    auto published = std::make_shared<LoopbackForwards>();
+    o.publishedForwards = published;
     MicroVm vm(o);
     vm.setNoticeSink([this](const QString &stream, const QString &line) {
         QMutexLocker lock(&m_mutex);
@@ -201,6 +205,7 @@ void TestMicroVmForward::busyboxServerThroughAForward()
     QCOMPARE(vm.forwards().size(), 1);
     const int host = vm.forwards().front().hostPort;
     QVERIFY(host > 0);
+    QCOMPARE(published->all(), (QMap<int, int>{{host, 8000}})); // for the session's gate
     {
         QMutexLocker lock(&m_mutex);
         QVERIFY(m_notices.contains(QStringLiteral("forward: forwarding 127.0.0.1:%1 -> guest:8000").arg(host)));
@@ -231,6 +236,25 @@ void TestMicroVmForward::busyboxServerThroughAForward()
                               run(vm, QStringLiteral("ps; cat /proc/net/tcp6")).out.constData(), 60000);
     checkServes(vm, host);
 
+    // The browser tools' way there: the session's gate, which lets the browser (and
+    // only the browser) reach a forwarded port, with no rule naming it.
+    auto policy = EgressPolicy::fromJsonText(R"({"egress": {"rules": []}})", QStringLiteral("airlock.json"));
+    QVERIFY(policy);
+    EgressGate::Options gateOptions;
+    gateOptions.forwards = published;
+    auto gate = EgressGate::create(*policy, {}, {}, gateOptions);
+    QVERIFY(gate);
+    EgressRequest asked;
+    asked.sandbox = QStringLiteral("browser");
+    asked.url = QStringLiteral("http://localhost:%1/index.html").arg(host);
+    asked.timeoutMs = 300000;
+    auto viaGate = (*gate)->fetch(asked);
+    QVERIFY2(viaGate, viaGate ? "" : qPrintable(viaGate.error().message));
+    QCOMPARE(viaGate->status, 200);
+    QVERIFY(viaGate->body.contains("<h1>served inside the VM</h1>"));
+    asked.sandbox = QStringLiteral("isolate");
+    QVERIFY(!(*gate)->fetch(asked));
+
     // A second server: offered (the guest reports it), not opened.
     QVERIFY(run(vm, busyboxDaemon(8001)).exitCode == 0);
     QTRY_VERIFY2_WITH_TIMEOUT(vm.portForwarder()->guestListening().contains(8001),
@@ -241,6 +265,7 @@ void TestMicroVmForward::busyboxServerThroughAForward()
     // Forwarded at run time (airlock vm forward's way), it serves too.
     Result<PortForward> late = vm.forward(8001);
     QVERIFY2(late, late ? "" : qPrintable(late.error().message));
+    QCOMPARE(published->guestPortFor(late->hostPort), std::optional<int>(8001));
     const Curl page = curl(late->hostPort, QStringLiteral("index.html"));
     QCOMPARE(page.exitCode, 0);
     QVERIFY(page.out.contains("served inside the VM"));
@@ -250,6 +275,9 @@ void TestMicroVmForward::busyboxServerThroughAForward()
     QVERIFY(!canConnect(host));
     QVERIFY(!canConnect(late->hostPort));
     QVERIFY(vm.forwards().isEmpty());
+    QVERIFY(published->all().isEmpty());
+    asked.sandbox = QStringLiteral("browser");
+    QVERIFY(!(*gate)->fetch(asked));
 }
 
 void TestMicroVmForward::debianPythonHttpServerThroughAForward()
