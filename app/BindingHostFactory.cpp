@@ -23,6 +23,7 @@ Result<BindingReply> performR2(const EgressGate &gate, const BindingRequest &r)
         return opened.error();
     R2Bucket &bucket = *opened;
     bucket.timeoutMs = std::max(1, r.timeoutMs);
+    bucket.cancelled = r.cancelled;
     const QString key = r.args.value(u"key").toString();
     const QJsonObject options = r.args.value(u"options").toObject();
     BindingReply reply;
@@ -75,6 +76,7 @@ Result<BindingReply> performEmail(const EgressGate &gate, const BindingRequest &
         return opened.error();
     MailSender &sender = *opened;
     sender.timeoutMs = std::max(1, r.timeoutMs);
+    sender.cancelled = r.cancelled;
     Result<MailSent> sent = Error::make(Error::Code::Internal, QString());
     if (r.action == u"send") {
         if (!r.args.value(u"message").isObject())

@@ -10,6 +10,7 @@
 #include <QJsonObject>
 #include <QLocale>
 #include <QMimeDatabase>
+#include <QScopeGuard>
 
 namespace airlock {
 namespace {
@@ -266,18 +267,24 @@ Result<SandboxOutcome> PlatformToolSandbox::run(const SandboxCall &call, const L
     QElapsedTimer timer;
     timer.start();
     SandboxOutcome outcome;
-    if (cancelled(call.callId)) {
+    const CancelFlag cancelled = flagFor(call.callId);
+    const auto forget = qScopeGuard([&] {
+        std::lock_guard lock(m_mutex);
+        m_flags.remove(call.callId);
+    });
+    if (cancelled->load()) {
         outcome.error = QStringLiteral("cancelled before it started");
         return outcome;
     }
-    Result<QJsonObject> result = call.tool == kHostFile ? hostFile(call)
+    // A cancel ends the request in flight (the gate's transfer stops at once; the
+    // Egress log records how far it got).
+    Result<QJsonObject> result = call.tool == kHostFile ? hostFile(call, cancelled)
                                  : call.tool == kSendEmail
-                                     ? sendEmail(call)
+                                     ? sendEmail(call, cancelled)
                                      : Result<QJsonObject>(bad(QStringLiteral("no tool %1").arg(call.tool)));
-    // A request in flight is not interrupted; its answer is dropped (the audit
-    // still records what was sent).
-    if (cancelled(call.callId)) {
-        outcome.error = QStringLiteral("cancelled (the request had been sent: see the Egress log)");
+    if (cancelled->load()) {
+        outcome.error = result ? QStringLiteral("cancelled (the request had been answered: see the Egress log)")
+                               : QStringLiteral("cancelled: %1").arg(result.error().message);
         return outcome;
     }
     outcome.durationMs = timer.elapsed();
@@ -297,17 +304,25 @@ Result<SandboxOutcome> PlatformToolSandbox::run(const SandboxCall &call, const L
 
 void PlatformToolSandbox::cancel(const QString &callId)
 {
-    std::lock_guard lock(m_mutex);
-    m_cancelled.insert(callId);
+    if (callId.isEmpty()) { // every call running now
+        std::lock_guard lock(m_mutex);
+        for (const CancelFlag &flag : std::as_const(m_flags))
+            flag->store(true);
+        return;
+    }
+    flagFor(callId)->store(true);
 }
 
-bool PlatformToolSandbox::cancelled(const QString &callId)
+PlatformToolSandbox::CancelFlag PlatformToolSandbox::flagFor(const QString &callId)
 {
     std::lock_guard lock(m_mutex);
-    return m_cancelled.contains(callId);
+    CancelFlag &flag = m_flags[callId];
+    if (!flag)
+        flag = std::make_shared<std::atomic<bool>>(false);
+    return flag;
 }
 
-Result<QJsonObject> PlatformToolSandbox::hostFile(const SandboxCall &call) const
+Result<QJsonObject> PlatformToolSandbox::hostFile(const SandboxCall &call, const CancelFlag &cancelled) const
 {
     const QJsonObject &in = call.input;
     auto b = chosen(m_gate->policy(), EgressBinding::Type::R2, in, QStringLiteral("bucket"));
@@ -336,6 +351,7 @@ Result<QJsonObject> PlatformToolSandbox::hostFile(const SandboxCall &call) const
     auto bucket = R2Bucket::open(*m_gate, (*b)->name, QStringLiteral("host"), call.callId);
     if (!bucket)
         return bucket.error();
+    bucket->cancelled = cancelled;
     auto put = bucket->put(
         key, data, QJsonObject{{QStringLiteral("httpMetadata"), QJsonObject{{QStringLiteral("contentType"), type}}}});
     if (!put)
@@ -349,7 +365,7 @@ Result<QJsonObject> PlatformToolSandbox::hostFile(const SandboxCall &call) const
                        {QStringLiteral("contentType"), type}, {QStringLiteral("etag"), object.value(u"etag")}};
 }
 
-Result<QJsonObject> PlatformToolSandbox::sendEmail(const SandboxCall &call) const
+Result<QJsonObject> PlatformToolSandbox::sendEmail(const SandboxCall &call, const CancelFlag &cancelled) const
 {
     const QJsonObject &in = call.input;
     auto b = chosen(m_gate->policy(), EgressBinding::Type::Email, in, QStringLiteral("binding"));
@@ -386,6 +402,7 @@ Result<QJsonObject> PlatformToolSandbox::sendEmail(const SandboxCall &call) cons
     auto sender = MailSender::open(*m_gate, (*b)->name, QStringLiteral("host"), call.callId);
     if (!sender)
         return sender.error();
+    sender->cancelled = cancelled;
     auto sent = sender->send(m);
     if (!sent)
         return sent.error();

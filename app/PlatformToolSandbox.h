@@ -10,10 +10,11 @@
 #include "core/sandbox/Sandbox.h"
 #include "sandbox/egress/EgressGate.h"
 
+#include <QHash>
 #include <QJsonArray>
-#include <QSet>
 #include <QStringList>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 
@@ -50,14 +51,16 @@ public:
     static Result<QString> workspaceFile(const QString &workspaceDir, const QString &path);
 
 private:
-    Result<QJsonObject> hostFile(const SandboxCall &call) const;
-    Result<QJsonObject> sendEmail(const SandboxCall &call) const;
-    bool cancelled(const QString &callId);
+    using CancelFlag = std::shared_ptr<std::atomic<bool>>;
+    Result<QJsonObject> hostFile(const SandboxCall &call, const CancelFlag &cancelled) const;
+    Result<QJsonObject> sendEmail(const SandboxCall &call, const CancelFlag &cancelled) const;
+    // The call's flag (made on first use: a cancel may come before the call starts).
+    CancelFlag flagFor(const QString &callId);
 
     std::shared_ptr<const EgressGate> m_gate;
     QString m_workspaceDir;
     std::mutex m_mutex;
-    QSet<QString> m_cancelled; // under m_mutex
+    QHash<QString, CancelFlag> m_flags; // under m_mutex: calls running or cancelled before they ran
 };
 
 } // namespace airlock

@@ -103,6 +103,7 @@ Result<MailSent> MailSender::deliver(const QString &from, const QStringList &rec
     r.recipients = recipients;
     r.message = message;
     r.timeoutMs = timeoutMs;
+    r.cancelled = cancelled;
     auto receipt = m_gate->sendMail(r);
     if (!receipt)
         return Error::make(receipt.error().code,

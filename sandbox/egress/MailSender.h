@@ -30,6 +30,9 @@ public:
     Result<MailSent> sendRaw(const QString &from, const QStringList &to, const QByteArray &raw) const;
 
     int timeoutMs = 60000;
+    // Set from another thread (the call was stopped): the SMTP exchange in flight
+    // ends at once, before the message is accepted if it was not yet.
+    std::shared_ptr<std::atomic<bool>> cancelled;
 
 private:
     MailSender(const EgressGate &gate, QString binding, QString sandbox, QString callId);

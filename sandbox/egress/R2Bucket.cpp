@@ -243,6 +243,7 @@ Result<EgressResponse> R2Bucket::request(const QByteArray &method, const QByteAr
     r.body = body;
     r.redirect = EgressRequest::Redirect::Manual; // S3 answers; it does not redirect a signed request
     r.timeoutMs = timeoutMs;
+    r.cancelled = cancelled;
     return m_gate->fetch(r);
 }
 

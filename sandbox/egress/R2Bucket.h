@@ -24,6 +24,8 @@
 #include <QJsonObject>
 #include <QStringList>
 
+#include <atomic>
+#include <memory>
 #include <optional>
 
 namespace airlock {
@@ -65,6 +67,9 @@ public:
     static Result<QByteArray> encodeKey(const QString &key);
 
     int timeoutMs = 60000; // per request
+    // Set from another thread (the call was stopped): the request in flight ends
+    // at once with a "cancelled" error, and no further one starts.
+    std::shared_ptr<std::atomic<bool>> cancelled;
 
 private:
     R2Bucket(const EgressGate &gate, QString binding, QString sandbox, QString callId);

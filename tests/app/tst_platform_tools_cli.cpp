@@ -15,6 +15,7 @@
 
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -22,6 +23,13 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 using namespace airlock;
 using airlock::test::loopbackHttpGet;
@@ -57,6 +65,7 @@ private Q_SLOTS:
     void hostFileUploadsGivenText();
     void hostFileUploadsMoreThanARequestBody();
     void hostFileStaysInsideTheWorkspace();
+    void stopEndsAnUploadInFlight();
     void sendEmailWithAttachmentsOverStartTls();
     void theCardIsToldWhatTheInputDoesNotSay();
 
@@ -209,6 +218,56 @@ void TestPlatformToolsCli::hostFileStaysInsideTheWorkspace()
         QVERIFY2(run.finished.value(u"error").toString().contains(c.expected), run.out.constData());
         QVERIFY(run.egress.isEmpty()); // refused before anything left
     }
+}
+
+// Stop during an upload to a server that never answers: the call ends at once with
+// "cancelled", not when the request's time limit runs out.
+void TestPlatformToolsCli::stopEndsAnUploadInFlight()
+{
+    const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    QCOMPARE(::bind(silent, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
+    QCOMPARE(::listen(silent, 4), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(silent, reinterpret_cast<sockaddr *>(&a), &len);
+    auto policy = EgressPolicy::fromJsonText(
+        QStringLiteral(R"({"bindings": {"STUCK": {"type": "bucket", "endpoint": "http:\/\/127.0.0.1:%1",
+                          "bucket": "pub", "region": "auto", "access_key": "${secret:K}", "secret_key": "${secret:S}"}}})")
+            .arg(ntohs(a.sin_port))
+            .toUtf8(),
+        QStringLiteral("airlock.json"));
+    QVERIFY2(policy, policy ? "" : qPrintable(policy.error().message));
+    auto gate = EgressGate::create(
+        *policy, [](const QString &name) -> Result<QString> { return QString(QStringLiteral("value-of-") + name); },
+        {});
+    QVERIFY(gate);
+    PlatformToolSandbox host(std::shared_ptr<const EgressGate>(std::move(*gate)), m_project);
+    SandboxCall call;
+    call.callId = QStringLiteral("stop-me");
+    call.tool = PlatformToolSandbox::kHostFile;
+    call.input = {{QStringLiteral("key"), QStringLiteral("x.txt")}, {QStringLiteral("content"), QStringLiteral("x")}};
+    call.timeoutMs = 60000;
+    QElapsedTimer stopwatch;
+    stopwatch.start();
+    std::thread stopper([&host] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        host.cancel(QStringLiteral("stop-me"));
+    });
+    auto outcome = host.run(call, {});
+    stopper.join();
+    ::close(silent);
+    QVERIFY(outcome);
+    QVERIFY(!outcome->ok);
+    QVERIFY2(outcome->error.startsWith(QStringLiteral("cancelled: ")), qPrintable(outcome->error));
+    QVERIFY2(stopwatch.elapsed() < 20000, qPrintable(QString::number(stopwatch.elapsed())));
+    // A cancel that comes before its call starts: the call never starts.
+    call.callId = QStringLiteral("again");
+    host.cancel(QStringLiteral("again"));
+    auto early = host.run(call, {});
+    QVERIFY(early && !early->ok);
+    QCOMPARE(early->error, QStringLiteral("cancelled before it started"));
 }
 
 void TestPlatformToolsCli::sendEmailWithAttachmentsOverStartTls()

@@ -11,6 +11,7 @@
 #include "tests/support/EgressAuditLog.h"
 #include <QCryptographicHash>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMutex>
@@ -22,6 +23,10 @@
 
 #include <netinet/in.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 using namespace airlock;
 using airlock::test::EgressAuditLog;
@@ -496,6 +501,32 @@ private Q_SLOTS:
         QVERIFY2(sent.error().message.contains(QStringLiteral("did not answer in time")),
                  qPrintable(sent.error().message));
         QCOMPARE(mute.audit.last().outcome, EgressAuditRecord::Outcome::Failed);
+
+        // The same silent server, the send stopped from another thread: it ends at
+        // once, long before its time limit, and says it was cancelled.
+        const int silent2 = ::socket(AF_INET, SOCK_STREAM, 0);
+        a.sin_port = 0;
+        QCOMPARE(::bind(silent2, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
+        QCOMPARE(::listen(silent2, 4), 0);
+        len = sizeof a;
+        ::getsockname(silent2, reinterpret_cast<sockaddr *>(&a), &len);
+        Gate stuck(project(QStringLiteral("smtp://127.0.0.1:%1").arg(ntohs(a.sin_port))));
+        MailSender stopping = stuck.sender();
+        stopping.timeoutMs = 60000;
+        stopping.cancelled = std::make_shared<std::atomic<bool>>(false);
+        QElapsedTimer stopwatch;
+        stopwatch.start();
+        std::thread stopper([flag = stopping.cancelled] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            flag->store(true);
+        });
+        sent = stopping.send(sample());
+        stopper.join();
+        ::close(silent2);
+        QVERIFY(!sent);
+        QVERIFY2(sent.error().message.contains(QStringLiteral("cancelled")), qPrintable(sent.error().message));
+        QVERIFY2(stopwatch.elapsed() < 20000, qPrintable(QString::number(stopwatch.elapsed())));
+        QCOMPARE(stuck.audit.last().outcome, EgressAuditRecord::Outcome::Failed);
 
         // A name that resolves to a loopback address is refused: only a binding
         // that names the address itself may reach it.

@@ -9,6 +9,7 @@
 
 #include "tests/support/EgressAuditLog.h"
 #include <QCryptographicHash>
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QMutex>
@@ -19,6 +20,10 @@
 
 #include <netinet/in.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 using namespace airlock;
 using airlock::test::EgressAuditLog;
@@ -427,10 +432,38 @@ private Q_SLOTS:
         QVERIFY(!late);
         QVERIFY2(
             late.error().message.startsWith(QStringLiteral("r2 PUBLIC_BUCKET: put \"late\": egress: the request to")) &&
-                late.error().message.contains(QStringLiteral("timed out")),
+                (late.error().message.contains(QStringLiteral("timed out")) ||
+                 late.error().message.contains(QStringLiteral("longer than its time limit"))),
             qPrintable(late.error().message));
         QCOMPARE(audit.records.last().outcome, EgressAuditRecord::Outcome::Failed);
         QCOMPARE(audit.records.last().binding, QStringLiteral("PUBLIC_BUCKET"));
+
+        // Stopped from another thread while it waits for the answer: it ends at
+        // once, long before its time limit, and says it was cancelled.
+        const int silent2 = ::socket(AF_INET, SOCK_STREAM, 0);
+        m.sin_port = 0;
+        QCOMPARE(::bind(silent2, reinterpret_cast<sockaddr *>(&m), sizeof m), 0);
+        QCOMPARE(::listen(silent2, 4), 0);
+        len = sizeof m;
+        ::getsockname(silent2, reinterpret_cast<sockaddr *>(&m), &len);
+        auto stuckPolicy = EgressPolicy::fromJsonText(project(ntohs(m.sin_port)), QStringLiteral("airlock.json"));
+        auto stuckGate = EgressGate::create(*stuckPolicy, secrets(QStringLiteral("S3RVER")), audit.sink());
+        auto stuck = R2Bucket::open(**stuckGate, QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("isolate"), {});
+        stuck->timeoutMs = 60000;
+        stuck->cancelled = std::make_shared<std::atomic<bool>>(false);
+        QElapsedTimer stopwatch;
+        stopwatch.start();
+        std::thread stopper([flag = stuck->cancelled] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            flag->store(true);
+        });
+        auto stopped = stuck->put(QStringLiteral("stopped"), "never stored");
+        stopper.join();
+        ::close(silent2);
+        QVERIFY(!stopped);
+        QVERIFY2(stopped.error().message.contains(QStringLiteral("cancelled")), qPrintable(stopped.error().message));
+        QVERIFY2(stopwatch.elapsed() < 20000, qPrintable(QString::number(stopwatch.elapsed())));
+        QCOMPARE(audit.records.last().outcome, EgressAuditRecord::Outcome::Failed);
 
         // An object over the gate's object bound is refused before it is sent (nothing
         // listens, so an attempt to send would fail otherwise); one over the bound for
