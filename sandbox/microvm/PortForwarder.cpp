@@ -1,5 +1,7 @@
 #include "sandbox/microvm/PortForwarder.h"
 
+#include "core/sandbox/ForwardNotice.h"
+
 #include "sandbox/guest/protocol/ForwardWire.h"
 #include "sandbox/guest/protocol/Frame.h"
 #include "sandbox/guest/protocol/StreamRelay.h"
@@ -184,7 +186,7 @@ Result<PortForward> PortForwarder::forward(int guestPort, int hostPort)
     }
     const uint64_t wake = 1;
     (void)!::write(m_wakeFd, &wake, sizeof wake);
-    notice(QStringLiteral("forwarding 127.0.0.1:%1 -> guest:%2").arg(made.hostPort).arg(made.guestPort));
+    notice(ForwardNotice{made.hostPort, made.guestPort}.text());
     return made;
 }
 

@@ -3,6 +3,7 @@
 #include "ui/preview/WebPage.h"
 #include "ui/preview/WebPageFactory.h"
 
+#include <QComboBox>
 #include <QCoreApplication>
 #include <QDateTime>
 #include <QDialog>
@@ -53,7 +54,8 @@ QLabel *note(const QString &objectName, const QString &text, QWidget *parent)
 } // namespace
 
 PreviewView::PreviewView(QWidget *parent)
-    : QWidget(parent), m_refusedNote(new QLabel(this)), m_pageStack(new QStackedWidget(this)),
+    : QWidget(parent), m_refusedNote(new QLabel(this)), m_forwardPicker(new QComboBox(this)),
+      m_pageStack(new QStackedWidget(this)),
       m_pageMessage(
           note(QStringLiteral("previewMessage"), tr("Open an HTML file from the workspace to preview it here."), this)),
       m_shotStack(new QStackedWidget(this)),
@@ -66,6 +68,14 @@ PreviewView::PreviewView(QWidget *parent)
     m_refusedNote->setObjectName(QStringLiteral("refusedNote"));
     m_refusedNote->setWordWrap(true);
     m_refusedNote->setVisible(false);
+    m_forwardPicker->setObjectName(QStringLiteral("forwardPicker"));
+    m_forwardPicker->setToolTip(tr("Servers inside the session's VM, forwarded to this machine's loopback"));
+    m_forwardPicker->setVisible(false); // until the VM forwards a port
+    connect(m_forwardPicker, &QComboBox::activated, this, [this](int index) {
+        const int port = m_forwardPicker->itemData(index).toInt();
+        if (port > 0)
+            openForward(port);
+    });
 
     m_shot->setObjectName(QStringLiteral("currentScreenshot"));
     m_shot->setAlignment(Qt::AlignCenter);
@@ -103,6 +113,7 @@ PreviewView::PreviewView(QWidget *parent)
     auto *page = new QWidget(this);
     auto *pageLayout = new QVBoxLayout(page);
     pageLayout->setContentsMargins(0, 0, 0, 0);
+    pageLayout->addWidget(m_forwardPicker);
     pageLayout->addWidget(m_refusedNote);
     pageLayout->addWidget(m_pageStack, 1);
     auto *split = new QSplitter(Qt::Vertical, this);
@@ -161,6 +172,7 @@ bool PreviewView::ensureEngine()
     }
     m_page = factory->create(m_pageStack);
     m_page->setAllowedRoot(m_workspace);
+    m_page->setAllowedLoopbackPorts(forwardedPorts());
     m_page->setLoadFinishedHandler([this](bool ok) {
         const int refused = m_page->refusedRequests();
         m_refusedNote->setText(
@@ -199,6 +211,76 @@ void PreviewView::previewFile(const QString &htmlPath)
     m_refusedNote->setVisible(false);
     m_shownFile = path;
     m_page->load(QUrl::fromLocalFile(path));
+    m_pageStack->setCurrentWidget(m_page->widget());
+}
+
+QList<int> PreviewView::forwardedPorts() const
+{
+    QList<int> ports;
+    for (const ForwardNotice &f : m_forwards)
+        ports << f.hostPort;
+    return ports;
+}
+
+void PreviewView::addForward(int hostPort, int guestPort)
+{
+    const auto known = std::find_if(m_forwards.begin(), m_forwards.end(),
+                                    [&](const ForwardNotice &f) { return f.hostPort == hostPort; });
+    if (known != m_forwards.end() && known->guestPort == guestPort)
+        return;
+    if (known != m_forwards.end())
+        known->guestPort = guestPort; // the port was given to another guest port since
+    else
+        m_forwards << ForwardNotice{hostPort, guestPort};
+    m_forwardPicker->clear();
+    m_forwardPicker->addItem(tr("VM ports: open a server the VM forwards…"), 0);
+    for (const ForwardNotice &f : std::as_const(m_forwards))
+        m_forwardPicker->addItem(tr("localhost:%1 → the VM's port %2").arg(f.hostPort).arg(f.guestPort), f.hostPort);
+    m_forwardPicker->setVisible(true);
+    if (m_page)
+        m_page->setAllowedLoopbackPorts(forwardedPorts());
+}
+
+bool PreviewView::addForwardFrom(const payloads::LogLine &line)
+{
+    if (line.stream != QLatin1String(ForwardNotice::kStream))
+        return false;
+    bool any = false;
+    for (const QString &text : line.text.split(u'\n'))
+        if (const std::optional<ForwardNotice> f = ForwardNotice::parse(text)) {
+            addForward(f->hostPort, f->guestPort);
+            any = true;
+        }
+    return any;
+}
+
+void PreviewView::addForwards(const std::vector<Event> &events)
+{
+    for (const Event &e : events)
+        if (e.knownKind() == EventKind::LogLine)
+            addForwardFrom(payloads::LogLine::from(e));
+}
+
+void PreviewView::clearForwards()
+{
+    m_forwards.clear();
+    m_forwardPicker->clear();
+    m_forwardPicker->setVisible(false);
+    if (m_page)
+        m_page->setAllowedLoopbackPorts({});
+}
+
+void PreviewView::openForward(int hostPort)
+{
+    if (!forwardedPorts().contains(hostPort)) {
+        showMessage(tr("The VM does not forward port %1.").arg(hostPort));
+        return;
+    }
+    if (!ensureEngine())
+        return;
+    m_refusedNote->setVisible(false);
+    m_shownFile.clear(); // not a workspace file: a call's changes do not reload it
+    m_page->load(QUrl(QStringLiteral("http://127.0.0.1:%1/").arg(hostPort)));
     m_pageStack->setCurrentWidget(m_page->widget());
 }
 

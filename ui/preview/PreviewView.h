@@ -9,6 +9,7 @@
 // starts its processes. Where the plugin cannot load, the dock says why.
 
 #include "core/events/EventPayloads.h"
+#include "core/sandbox/ForwardNotice.h"
 
 #include <QImage>
 #include <QList>
@@ -16,6 +17,7 @@
 
 #include <functional>
 
+class QComboBox;
 class QDialog;
 class QLabel;
 class QListWidget;
@@ -50,6 +52,19 @@ public:
     void addScreenshots(const std::vector<Event> &events);
     // Empties the filmstrip (another session is shown); files still being read are dropped.
     void clearScreenshots();
+
+    // A port the session's VM forwards to 127.0.0.1 (its "forwarding …" log line,
+    // ForwardNotice): offered in the dock's "VM ports" list, opened on request only.
+    void addForward(int hostPort, int guestPort);
+    // Every forward named by the log lines among `events` (a reopened session's).
+    void addForwards(const std::vector<Event> &events);
+    // A forward log line (stream "forward"); false when it names no forward.
+    bool addForwardFrom(const payloads::LogLine &line);
+    void clearForwards(); // another session is shown
+    QList<ForwardNotice> forwards() const { return m_forwards; }
+    // Shows http://127.0.0.1:<hostPort>/ (a forwarded port) in the page.
+    void openForward(int hostPort);
+    QComboBox *forwardPicker() const { return m_forwardPicker; }
 
     bool isEngineLoaded() const { return m_page != nullptr; }
     QString message() const; // what the page area says instead of a page, if anything
@@ -86,6 +101,7 @@ protected:
 
 private:
     bool ensureEngine();
+    QList<int> forwardedPorts() const;
     void showMessage(const QString &text);
     void showScreenshot(int index);
 
@@ -95,6 +111,8 @@ private:
     QString m_shownFile;         // what the page shows, to reload it when a call rewrites it
     bool m_reloadQueued = false; // one reload for the several files a call changes
     QLabel *m_refusedNote;
+    QComboBox *m_forwardPicker;
+    QList<ForwardNotice> m_forwards;
     QStackedWidget *m_pageStack;
     QLabel *m_pageMessage;
     WebPage *m_page = nullptr; // owned by its widget, a child of m_pageStack

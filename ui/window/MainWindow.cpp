@@ -248,6 +248,7 @@ void MainWindow::openFeed(const QString &sessionId, bool created)
     m_feed = new SessionFeed(m_databasePath, sessionId, this);
     m_changedByCall.clear();
     m_preview->clearScreenshots(); // another session's
+    m_preview->clearForwards();
     m_waitingCalls = {};
     showWaitingCount(0);
     transcript()->follow(m_feed);
@@ -285,6 +286,10 @@ void MainWindow::onReplayed(const std::vector<Event> &events)
         }
     }
     m_preview->addScreenshots(events); // their files are read off this thread
+    // The dev servers its VM forwarded, offered (not opened); a session no agent
+    // runs has no VM, and its old ports may be anyone's now.
+    if (m_chat->agent())
+        m_preview->addForwards(events);
 }
 
 // A reopened session marks what its latest call changed, as a live one does. The
@@ -321,6 +326,8 @@ void MainWindow::onEvent(const Event &event)
             m_files->markChanged(std::exchange(m_changedByCall, {}));
     } else if (event.knownKind() == EventKind::Screenshot) {
         m_preview->addScreenshot(payloads::Screenshot::from(event));
+    } else if (event.knownKind() == EventKind::LogLine) {
+        m_preview->addForwardFrom(payloads::LogLine::from(event));
     }
 }
 

@@ -7,11 +7,15 @@
 #include "ui/preview/WebPage.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
+#include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -91,6 +95,24 @@ QVariant evaluate(PreviewView &view, const QString &script)
     return result;
 }
 
+// python3's http.server on a free loopback port, serving `dir`; its port (0: failed).
+int startHttpServer(QProcess &server, const QString &dir)
+{
+    server.start(QStringLiteral("python3"),
+                 {QStringLiteral("-u"), QStringLiteral("-m"), QStringLiteral("http.server"), QStringLiteral("--bind"),
+                  QStringLiteral("127.0.0.1"), QStringLiteral("--directory"), dir, QStringLiteral("0")});
+    if (!server.waitForStarted(10000))
+        return 0;
+    QByteArray out;
+    while (server.state() == QProcess::Running && server.waitForReadyRead(10000)) {
+        out += server.readAllStandardOutput();
+        if (const auto m = QRegularExpression(QStringLiteral("port (\\d+)")).match(QString::fromUtf8(out));
+            m.hasMatch())
+            return m.captured(1).toInt();
+    }
+    return 0;
+}
+
 } // namespace
 
 class TestPreviewView final : public QObject {
@@ -99,6 +121,7 @@ private Q_SLOTS:
     void screenshotsFillAFilmstrip();
     void missingEngineIsAMessage();
     void rendersAWorkspaceFile();
+    void opensAPortTheVmForwards();
 };
 
 void TestPreviewView::screenshotsFillAFilmstrip()
@@ -218,6 +241,73 @@ void TestPreviewView::rendersAWorkspaceFile()
     qInfo("preview: first load %lld ms; RSS %ld KB at start, %ld KB idle with the dock, %ld KB after the first "
           "preview, plus %ld KB in Chromium's helper processes",
           loadMs, before, idle, after, descendantsRssKb());
+}
+
+// A server inside the VM, as the window learns of it from the session's log (its
+// "forwarding …" line): offered in the dock, opened on request; the page may load
+// from that port and nothing else on the loopback (here python3's http.server
+// stands in for the guest's dev server behind the forward).
+void TestPreviewView::opensAPortTheVmForwards()
+{
+    if (!QFileInfo::exists(PreviewView::pluginPath()))
+        QSKIP("Qt WebEngine was not found at build time (packaging/deps/ui.apt installs it)");
+    QTemporaryDir site, other;
+    writeFile(other.filePath(QStringLiteral("pixel.png")), "not served to the preview");
+    QProcess otherServer;
+    const int otherPort = startHttpServer(otherServer, other.path());
+    QVERIFY(otherPort > 0);
+    writeFile(site.filePath(QStringLiteral("index.html")),
+              QStringLiteral("<!doctype html><html><head><title>Dev server in the VM</title></head><body>"
+                             "<img id=other src='http://127.0.0.1:%1/pixel.png' onload=\"this.dataset.r='loaded'\" "
+                             "onerror=\"this.dataset.r='refused'\"></body></html>")
+                  .arg(otherPort)
+                  .toUtf8());
+    QProcess server;
+    const int port = startHttpServer(server, site.path());
+    QVERIFY(port > 0);
+
+    PreviewView view;
+    view.resize(800, 600);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(!view.forwardPicker()->isVisible());
+    // Only the microVM's forward lines count, and only well-formed ones.
+    QVERIFY(!view.addForwardFrom(
+        {QString(), QStringLiteral("stdout"), QStringLiteral("forwarding 127.0.0.1:%1 -> guest:5173").arg(port), 1}));
+    QVERIFY(!view.addForwardFrom(
+        {QString(), QStringLiteral("forward"), QStringLiteral("forwarding 10.0.0.1:%1 -> guest:5173").arg(port), 1}));
+    QVERIFY(view.forwards().isEmpty());
+    QVERIFY(view.addForwardFrom({QStringLiteral("call-1"), QStringLiteral("forward"),
+                                 QStringLiteral("forwarding 127.0.0.1:%1 -> guest:5173").arg(port), 1}));
+    QCOMPARE(view.forwards().size(), 1);
+    QVERIFY(view.forwardPicker()->isVisible());
+    QCOMPARE(view.forwardPicker()->count(), 2); // the prompt, and the one port
+    QVERIFY(view.forwardPicker()->itemText(1).contains(QStringLiteral("localhost:%1").arg(port)));
+    QVERIFY(view.forwardPicker()->itemText(1).contains(QStringLiteral("5173")));
+
+    QSignalSpy loaded(&view, &PreviewView::loadFinished);
+    view.forwardPicker()->activated(1); // as a click on it
+    if (!view.isEngineLoaded())
+        QFAIL(qPrintable(view.message()));
+    QVERIFY(loaded.wait(60000));
+    QCOMPARE(evaluate(view, QStringLiteral("document.title")).toString(), QStringLiteral("Dev server in the VM"));
+    // Another loopback port (not forwarded) stays out of reach.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !evaluate(view, QStringLiteral("String(other.dataset.r)")).toString().contains(u"undefined"), 10000);
+    QCOMPARE(evaluate(view, QStringLiteral("other.dataset.r")).toString(), QStringLiteral("refused"));
+    QVERIFY(view.page()->refusedRequests() >= 1);
+
+    // A port the VM does not forward is not opened; a new session has none.
+    view.openForward(otherPort);
+    QVERIFY2(view.message().contains(QStringLiteral("does not forward port %1").arg(otherPort)),
+             qPrintable(view.message()));
+    view.clearForwards();
+    QVERIFY(!view.forwardPicker()->isVisible());
+    QVERIFY(view.forwards().isEmpty());
+    server.kill();
+    otherServer.kill();
+    server.waitForFinished(5000);
+    otherServer.waitForFinished(5000);
 }
 
 int main(int argc, char **argv)

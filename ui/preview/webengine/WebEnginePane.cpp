@@ -36,6 +36,11 @@ void WebEnginePane::setAllowedRoot(const QString &dir)
     m_filter->setRoot(dir);
 }
 
+void WebEnginePane::setAllowedLoopbackPorts(const QList<int> &ports)
+{
+    m_filter->setLoopbackPorts(ports);
+}
+
 void WebEnginePane::load(const QUrl &url)
 {
     m_filter->resetCount();

@@ -21,6 +21,7 @@ public:
 
     QWidget *widget() override { return this; }
     void setAllowedRoot(const QString &dir) override;
+    void setAllowedLoopbackPorts(const QList<int> &ports) override;
     void load(const QUrl &url) override;
     void runJavaScript(const QString &script, std::function<void(const QVariant &)> done) override;
     void setLoadFinishedHandler(std::function<void(bool)> handler) override;
