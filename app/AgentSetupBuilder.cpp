@@ -181,7 +181,9 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
 
     std::optional<SessionEgress> egress;
     const bool platformTools = !PlatformToolSandbox::toolDescriptions(c.egress).isEmpty();
-    if (!c.toolFiles.isEmpty() || c.sandbox == QLatin1String("microvm") || c.browser || platformTools) {
+    // MCP servers too: the secrets their env and headers name are redacted like the gate's.
+    if (!c.toolFiles.isEmpty() || c.sandbox == QLatin1String("microvm") || c.browser || platformTools ||
+        !c.mcpServers.isEmpty()) {
         auto side = std::make_shared<SideEvents>();
         auto made = makeSessionEgress(c, c.sessionId, p.apiKey, [side](const EgressAuditRecord &record) {
             side->post(EventKind::Egress, record.toEvent().toJson());
@@ -279,7 +281,7 @@ Result<AgentSetup> AgentSetupBuilder::build(const AgentChoices &c)
             setup.tools.push_back(std::move(t));
         }
     }
-    if (Status servers = McpTools::add(setup, c, toolWorkspace); !servers)
+    if (Status servers = McpTools::add(setup, c, toolWorkspace, egress ? egress->redactor : nullptr); !servers)
         return servers.error();
     if (c.toolTimeoutMs > 0)
         for (AgentTool &t : setup.tools)

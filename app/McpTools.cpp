@@ -1,21 +1,33 @@
 #include "app/McpTools.h"
 
 #include "core/mcp/McpSandbox.h"
+#include "core/secrets/SecretRedactor.h"
+#include "core/secrets/SecretResolver.h"
 
 #include <QJsonObject>
 
 namespace airlock {
 
-Status McpTools::add(AgentSetup &setup, const AgentChoices &choices, const QString &workspaceDir)
+Status McpTools::add(AgentSetup &setup, const AgentChoices &choices, const QString &workspaceDir,
+                     const std::shared_ptr<SecretRedactor> &redactor)
 {
     if (choices.mcpServers.isEmpty())
         return {};
     auto configs = McpServerConfig::fromJson(choices.mcpServers, QStringLiteral("mcpServers"));
     if (!configs)
         return configs.error();
-    for (const McpServerConfig &config : *configs) {
+    const SecretResolver secrets(choices.secretEnv);
+    for (McpServerConfig &config : *configs) {
         if (!config.enabled)
             continue;
+        const Status resolved = config.resolveSecrets([&](const QString &name) -> Result<QString> {
+            Result<QString> value = secrets.resolve(name);
+            if (value && redactor)
+                (void)redactor->add(name, *value); // too short to redact: refused, and sent all the same
+            return value;
+        });
+        if (!resolved)
+            return resolved.error();
         McpSandboxOptions options;
         if (!workspaceDir.isEmpty())
             options.roots << workspaceDir;

@@ -6,6 +6,7 @@
 #include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
+#include <QRegularExpression>
 
 #include <cctype>
 
@@ -298,6 +299,43 @@ Result<QList<McpServerConfig>> McpServerConfig::fromJson(const QJsonValue &mcpSe
     if (!errors.isEmpty())
         return Error::make(Error::Code::BadInput, errors.join(u'\n'));
     return out;
+}
+
+Status McpServerConfig::resolveSecrets(const SecretLookup &secret)
+{
+    static const QRegularExpression reference(QStringLiteral("\\$\\{secret:([A-Za-z_][A-Za-z0-9_]*)\\}"));
+    const auto render = [&](const QString &text, const QString &where) -> Result<QString> {
+        QString out;
+        qsizetype last = 0;
+        for (auto m = reference.globalMatch(text); m.hasNext();) {
+            const QRegularExpressionMatch hit = m.next();
+            auto value = secret
+                             ? secret(hit.captured(1))
+                             : Result<QString>(Error::make(Error::Code::BadInput, QStringLiteral("no secrets here")));
+            if (!value)
+                return Error::make(
+                    value.error().code,
+                    QStringLiteral("MCP server \"%1\" (%2): %3").arg(name, where, value.error().message));
+            out += QStringView(text).sliced(last, hit.capturedStart() - last);
+            out += *value;
+            last = hit.capturedEnd();
+        }
+        out += QStringView(text).sliced(last);
+        return out;
+    };
+    for (auto it = env.begin(); it != env.end(); ++it) {
+        auto value = render(it.value(), QStringLiteral("env.%1").arg(it.key()));
+        if (!value)
+            return value.error();
+        it.value() = *value;
+    }
+    for (auto &[header, value] : headers) {
+        auto rendered = render(QString::fromUtf8(value), QStringLiteral("headers.%1").arg(QString::fromUtf8(header)));
+        if (!rendered)
+            return rendered.error();
+        value = rendered->toUtf8();
+    }
+    return {};
 }
 
 } // namespace airlock

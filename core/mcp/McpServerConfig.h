@@ -25,6 +25,8 @@
 #include <QStringList>
 #include <QUrl>
 
+#include <functional>
+
 namespace airlock {
 
 struct McpServerConfig {
@@ -48,6 +50,11 @@ struct McpServerConfig {
              const QProcessEnvironment &environment = QProcessEnvironment::systemEnvironment());
     // ${VAR} / ${VAR:-default} in `text`; the error says which variable is unset.
     static Result<QString> expand(const QString &text, const QProcessEnvironment &environment);
+    // Replaces each `${secret:NAME}` (left as written by fromJson) in the env values
+    // and headers with `secret(NAME)`, called as each is met; the first failure is
+    // the error, naming the server and where the secret is used.
+    using SecretLookup = std::function<Result<QString>(const QString &name)>;
+    Status resolveSecrets(const SecretLookup &secret);
 };
 
 } // namespace airlock

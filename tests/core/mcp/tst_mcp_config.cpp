@@ -42,6 +42,7 @@ private Q_SLOTS:
     void expansion();
     void toolNames();
     void resultText();
+    void secretsInEnvAndHeaders();
 };
 
 // moc reads raw string literals as ordinary ones: the bodies are kept from it.
@@ -182,6 +183,40 @@ void TestMcpConfig::resultText()
     const McpToolResult onlyStructured =
         McpToolResult::fromJson(QJsonDocument::fromJson(R"({"content": [], "structuredContent": {"t": 1}})").object());
     QCOMPARE(onlyStructured.toText(), QStringLiteral("{\"t\":1}"));
+}
+
+void TestMcpConfig::secretsInEnvAndHeaders()
+{
+    auto r = McpServerConfig::fromJson(json(R"({"gh": {"command": "gh-mcp", "env": {"TOKEN": "${secret:GH_TOKEN}",
+            "PLAIN": "x"}}, "remote": {"type": "http", "url": "https://mcp.example.com/mcp",
+            "headers": {"Authorization": "Bearer ${secret:REMOTE} and ${secret:REMOTE}"}}})"),
+                                       QStringLiteral("mcpServers"), env());
+    QVERIFY2(r, qPrintable(r ? QString() : r.error().message));
+    QStringList asked;
+    const auto lookup = [&](const QString &name) -> Result<QString> {
+        asked << name;
+        if (name == u"GH_TOKEN")
+            return QStringLiteral("ghp-value");
+        if (name == u"REMOTE")
+            return QStringLiteral("r-value");
+        return Error::make(Error::Code::BadInput, QStringLiteral("the secret %1 is not set").arg(name));
+    };
+    McpServerConfig gh = r->at(0).name == u"gh" ? r->at(0) : r->at(1);
+    McpServerConfig remote = r->at(0).name == u"gh" ? r->at(1) : r->at(0);
+    QCOMPARE(gh.env.value(QStringLiteral("TOKEN")), QStringLiteral("${secret:GH_TOKEN}")); // as written until now
+    QVERIFY(gh.resolveSecrets(lookup));
+    QCOMPARE(gh.env.value(QStringLiteral("TOKEN")), QStringLiteral("ghp-value"));
+    QCOMPARE(gh.env.value(QStringLiteral("PLAIN")), QStringLiteral("x"));
+    QVERIFY(remote.resolveSecrets(lookup));
+    QCOMPARE(remote.headers.value(0).second, QByteArray("Bearer r-value and r-value"));
+    QCOMPARE(asked, (QStringList{QStringLiteral("GH_TOKEN"), QStringLiteral("REMOTE"), QStringLiteral("REMOTE")}));
+
+    auto bad = McpServerConfig::fromJson(json(R"({"gh": {"command": "gh-mcp", "env": {"TOKEN": "${secret:NOPE}"}}})"),
+                                         QStringLiteral("mcpServers"), env());
+    QVERIFY(bad);
+    const Status failed = bad->first().resolveSecrets(lookup);
+    QVERIFY(!failed);
+    QCOMPARE(failed.error().message, QStringLiteral("MCP server \"gh\" (env.TOKEN): the secret NOPE is not set"));
 }
 #endif
 
