@@ -6,6 +6,7 @@
 #include "app/CommandLine.h"
 #include "app/HelpText.h"
 #include "app/KeysCommand.h"
+#include "app/McpCommand.h"
 #include "app/PolicyCommand.h"
 #include "app/SecretsCommand.h"
 #include "app/SessionsCommand.h"
@@ -82,6 +83,8 @@ int Cli::run(int argc, char **argv)
         return ChatCommand::run(*parsed);
     if (command == QLatin1String("keys"))
         return KeysCommand::run(*parsed);
+    if (command == QLatin1String("mcp"))
+        return McpCommand::run(*parsed);
     if (command == QLatin1String("policy"))
         return PolicyCommand::run(*parsed);
     if (command == QLatin1String("secrets"))

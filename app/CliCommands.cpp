@@ -4,7 +4,7 @@ namespace airlock {
 
 const QList<CommandSpec> &CliCommands::all()
 {
-    static const QList<CommandSpec> commands{chat(), keys(), policy(), secrets(), sessions(), tool(), vm()};
+    static const QList<CommandSpec> commands{chat(), keys(), mcp(), policy(), secrets(), sessions(), tool(), vm()};
     return commands;
 }
 
@@ -201,6 +201,65 @@ CommandSpec CliCommands::tool()
     };
     c.notes = {QStringLiteral("Exit 1 when the tool failed (or, for call, was denied); 2 for bad usage or bad input "
                               "(schema, syntax, import).")};
+    return c;
+}
+
+CommandSpec CliCommands::mcp()
+{
+    const QList<OptionSpec> server{
+        {QStringLiteral("stdio"), QStringLiteral("\"CMD ARGS\""),
+         QStringLiteral("start the server as a child process (its words split as a shell would)")},
+        {QStringLiteral("url"), QStringLiteral("URL"), QStringLiteral("reach the server over Streamable HTTP at URL")},
+        {QStringLiteral("header"), QStringLiteral("\"NAME: VALUE\""),
+         QStringLiteral("send this header with every HTTP request (repeatable)"), true},
+        {QStringLiteral("server"), QStringLiteral("NAME"),
+         QStringLiteral("the server NAME of the project's \"mcpServers\"")},
+        {QStringLiteral("project"), QStringLiteral("DIR"),
+         QStringLiteral("the project whose airlock.json --server reads (default: the current folder)")},
+        {QStringLiteral("timeout-ms"), QStringLiteral("N"),
+         QStringLiteral("give up on an answer after N milliseconds (default: 30000)")},
+        {QStringLiteral("verbose"), {}, QStringLiteral("print the server's stderr and progress on stderr")},
+        {QStringLiteral("json"), {}, QStringLiteral("print the server's answer as JSON")},
+    };
+    CommandSpec tools{QStringLiteral("tools"), QStringLiteral("list the server's tools"), {}, server};
+    CommandSpec call{QStringLiteral("call"),
+                     QStringLiteral("call one of the server's tools (no approval: you are the one asking)"),
+                     {{QStringLiteral("TOOL"), QStringLiteral("the tool's name, as the server gives it")},
+                      {QStringLiteral("ARGS"), QStringLiteral("its arguments as a JSON object (default: {})"), true}},
+                     server};
+    CommandSpec resources{
+        QStringLiteral("resources"), QStringLiteral("list the server's resources and templates"), {}, server};
+    CommandSpec read{QStringLiteral("read"),
+                     QStringLiteral("read one resource"),
+                     {{QStringLiteral("URI"), QStringLiteral("the resource's URI")}},
+                     server};
+    CommandSpec prompts{
+        QStringLiteral("prompts"), QStringLiteral("list the server's prompts and their arguments"), {}, server};
+    CommandSpec import{
+        QStringLiteral("import"),
+        QStringLiteral("add the servers of a Claude Desktop or Claude Code config to the project's airlock.json"),
+        {{QStringLiteral("FILE"), QStringLiteral("the config file (default: the --from app's own, on this machine)"),
+          true}},
+        {{QStringLiteral("from"), QStringLiteral("APP"),
+          QStringLiteral("claude-desktop (default) or claude-code (also its entry for the project's folder)")},
+         {QStringLiteral("project"), QStringLiteral("DIR"),
+          QStringLiteral("the project to add them to (default: the current folder)")},
+         {QStringLiteral("only"), QStringLiteral("NAME"), QStringLiteral("import only the server NAME (repeatable)"),
+          true},
+         {QStringLiteral("dry-run"), {}, QStringLiteral("print what would be added, change nothing")}}};
+    CommandSpec c;
+    c.name = QStringLiteral("mcp");
+    c.summary = QStringLiteral("list and call an MCP server's tools, resources and prompts; import servers from Claude "
+                               "Desktop or Claude Code");
+    c.subcommands = {tools, call, resources, read, prompts, import};
+    c.notes = {QStringLiteral("A server runs here as a host process with your authority, as in a session's "
+                              "\"mcpServers\"."),
+               QStringLiteral("import keeps the project file as written and adds each server on a line of its own; a "
+                              "name already there is left as it is. \"disabled\": true becomes \"enabled\": false; "
+                              "a server Airlock could not run (the older SSE transport, unknown keys) is left out, "
+                              "and said so."),
+               QStringLiteral("Exit 1 when the server failed or the tool reported an error (isError); 2 for bad usage "
+                              "or input.")};
     return c;
 }
 

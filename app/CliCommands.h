@@ -14,6 +14,7 @@ public:
 
     static CommandSpec chat();
     static CommandSpec keys();
+    static CommandSpec mcp();
     static CommandSpec policy();
     static CommandSpec secrets();
     static CommandSpec sessions();

@@ -19,6 +19,21 @@ Result<QByteArray> readBytes(const QString &path)
     return f.read(StrictJson::kMaxBytes + 1); // one byte over is enough to refuse it
 }
 
+// The project file as it is, to be edited. A file that does not read cleanly is
+// never rewritten: its rules may be the very ones the mistake hides, and a rewrite
+// would make the loss permanent.
+Result<ProjectConfig> readToEdit(const QString &path)
+{
+    auto bytes = readBytes(path);
+    if (!bytes)
+        return bytes.error();
+    auto config = ProjectConfig::parse(*bytes, path);
+    if (!config)
+        return Error::make(Error::Code::BadInput,
+                           QStringLiteral("not changing %1 until it is fixed:\n%2").arg(path, config.error().message));
+    return config;
+}
+
 Status writeAtomically(const QString &path, const QByteArray &bytes)
 {
     // Atomic: a crash mid-write leaves the old file, never half a file.
@@ -75,6 +90,43 @@ QByteArray withRuleFirst(const StrictJsonDocument &doc, const QByteArray &ruleJs
     const qsizetype top = doc.offsets.value(QString());
     const QByteArray member = "\"policy\": {" + rulesJson + "}";
     text.insert(top + 1, "\n    " + member + (root.isEmpty() ? QByteArray("\n") : QByteArray(",")));
+    return text;
+}
+
+// `members` ("\"name\": {…}" each) added to the object at `path` (or, when the
+// file has none, as a new top-level member `path` holding them), by editing the text.
+QByteArray withMembers(const StrictJsonDocument &doc, const QString &path, const QList<QByteArray> &members)
+{
+    QByteArray text = doc.text;
+    const auto at = doc.offsets.constFind(path);
+    if (at != doc.offsets.cend()) {
+        const qsizetype open = *at; // '{'
+        const bool empty = doc.root.toObject().value(path).toObject().isEmpty();
+        const QByteArray outer = indentOfLine(text, open);
+        const QByteArray indent = outer + "    ";
+        QByteArray insert;
+        for (const QByteArray &m : members)
+            insert += "\n" + indent + m + ",";
+        if (empty) { // no comma after the last: it is the only member
+            insert.chop(1);
+            insert += "\n" + outer;
+        }
+        text.insert(open + 1, insert);
+        return text;
+    }
+    // Indented as the file's own top-level members are (four spaces in an empty file).
+    const QJsonObject root = doc.root.toObject();
+    QByteArray indent = "    ";
+    if (!root.isEmpty())
+        if (const QByteArray own = indentOfLine(text, doc.offsets.value(root.begin().key())); !own.isEmpty())
+            indent = own;
+    QByteArray block = "\"" + path.toUtf8() + "\": {";
+    for (const QByteArray &m : members)
+        block += "\n" + indent + indent + m + ",";
+    block.chop(1);
+    block += "\n" + indent + "}";
+    const qsizetype top = doc.offsets.value(QString());
+    text.insert(top + 1, "\n" + indent + block + (root.isEmpty() ? QByteArray("\n") : QByteArray(",")));
     return text;
 }
 
@@ -170,15 +222,9 @@ Status ProjectFile::addRule(const QString &projectDir, const QJsonObject &rule)
             path, QJsonDocument(
                       QJsonObject{{QStringLiteral("policy"), QJsonObject{{QStringLiteral("rules"), QJsonArray{rule}}}}})
                       .toJson(QJsonDocument::Indented));
-    auto bytes = readBytes(path);
-    if (!bytes)
-        return bytes.error();
-    // A file that does not read cleanly is never rewritten: its rules may be the
-    // very ones the mistake hides, and a rewrite would make the loss permanent.
-    auto config = ProjectConfig::parse(*bytes, path);
+    auto config = readToEdit(path);
     if (!config)
-        return Error::make(Error::Code::BadInput,
-                           QStringLiteral("not changing %1 until it is fixed:\n%2").arg(path, config.error().message));
+        return config.error();
     const QByteArray updated = withRuleFirst(config->document, ruleJson);
     // The edit is checked like any hand edit: still strict, the rule first, the rest kept.
     auto check = ProjectConfig::parse(updated, path);
@@ -186,6 +232,51 @@ Status ProjectFile::addRule(const QString &projectDir, const QJsonObject &rule)
         return Error::make(Error::Code::Internal,
                            QStringLiteral("%1: adding the rule would not leave a valid file; not written").arg(path));
     return writeAtomically(path, updated);
+}
+
+} // namespace airlock
+
+namespace airlock {
+
+Result<QStringList> ProjectFile::addMcpServers(const QString &projectDir, const QJsonObject &servers)
+{
+    const QString path = QDir(projectDir).filePath(fileName());
+    if (!QFile::exists(path)) {
+        if (servers.isEmpty())
+            return QStringList();
+        if (Status s = writeAtomically(
+                path,
+                QJsonDocument(QJsonObject{{QStringLiteral("mcpServers"), servers}}).toJson(QJsonDocument::Indented));
+            !s)
+            return s.error();
+        return QStringList();
+    }
+    auto config = readToEdit(path);
+    if (!config)
+        return config.error();
+    QStringList kept;
+    QList<QByteArray> members;
+    QJsonObject expected = config->mcpServers;
+    for (auto it = servers.begin(); it != servers.end(); ++it) {
+        if (config->mcpServers.contains(it.key())) {
+            kept << it.key();
+            continue;
+        }
+        const QByteArray name = QJsonDocument(QJsonArray{it.key()}).toJson(QJsonDocument::Compact).mid(1).chopped(1);
+        members << name + ": " + QJsonDocument(it.value().toObject()).toJson(QJsonDocument::Compact);
+        expected.insert(it.key(), it.value());
+    }
+    if (members.isEmpty())
+        return kept;
+    const QByteArray updated = withMembers(config->document, QStringLiteral("mcpServers"), members);
+    auto check = ProjectConfig::parse(updated, path);
+    if (!check || check->mcpServers != expected)
+        return Error::make(
+            Error::Code::Internal,
+            QStringLiteral("%1: adding the servers would not leave a valid file; not written").arg(path));
+    if (Status s = writeAtomically(path, updated); !s)
+        return s.error();
+    return kept;
 }
 
 } // namespace airlock

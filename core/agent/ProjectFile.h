@@ -30,6 +30,10 @@ public:
     static Status applyTo(const QString &projectDir, AgentChoices &choices);
     // Puts a rule in front of the project's rules (read, modify, write atomically).
     static Status addRule(const QString &projectDir, const QJsonObject &rule);
+    // Adds MCP servers to the project's "mcpServers" (made when missing; the file
+    // too), each on a line of its own, the rest of the file kept as written. A name
+    // already there is left as it is: the names skipped so are returned.
+    static Result<QStringList> addMcpServers(const QString &projectDir, const QJsonObject &servers);
 };
 
 } // namespace airlock
