@@ -277,9 +277,12 @@ void McpHttpTransport::post(const QJsonObject &message, quint64 sequence)
     bool gone = false;
     {
         std::unique_lock lock(m_mutex);
-        if (x.isRequest) // bounded: each of those POSTs ends by its own timeout or on close()
-            m_posted.wait(lock,
-                          [&] { return m_closing || m_unsentBefore.empty() || *m_unsentBefore.begin() > sequence; });
+        // A server answers a notification at once (202); one that holds its POST open
+        // delays the next request by a few seconds at most, never blocks it.
+        if (x.isRequest)
+            m_posted.wait_for(lock, std::chrono::seconds(5), [&] {
+                return m_closing || m_unsentBefore.empty() || *m_unsentBefore.begin() > sequence;
+            });
         gone = m_sessionGone && !initialize;
         if (!m_sessionId.isEmpty()) {
             x.request.headers.append({"mcp-session-id", m_sessionId});
