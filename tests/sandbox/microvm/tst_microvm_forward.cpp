@@ -4,8 +4,10 @@
 // a page, a large file byte-exact, several connections at once; a forwarded port
 // with nothing listening closes the client cleanly and says so; a new listener in
 // the guest is offered, not opened; a forward made at run time works; when the VM
-// stops, nothing listens on the host port any more.
+// stops, nothing listens on the host port any more. The browser tools open the
+// guest's page through the session's gate (a real Chromium, when there is one).
 
+#include "sandbox/browser/BrowserSandbox.h"
 #include "sandbox/egress/EgressGate.h"
 #include "sandbox/egress/LoopbackForwards.h"
 #include "sandbox/microvm/MicroVm.h"
@@ -254,6 +256,31 @@ void TestMicroVmForward::busyboxServerThroughAForward()
     QVERIFY(viaGate->body.contains("<h1>served inside the VM</h1>"));
     asked.sandbox = QStringLiteral("isolate");
     QVERIFY(!(*gate)->fetch(asked));
+    // And the browser tools themselves (a real headless Chromium through that gate)
+    // open the guest's page at http://localhost:<forwarded port>.
+    if (!BrowserSandbox::findChromium().isEmpty()) {
+        QTemporaryDir profile;
+        BrowserSandbox::Options bo;
+        bo.profileDir = profile.path();
+        bo.workspaceDir = m_workspace.path();
+        bo.egress = (*gate)->asFetch();
+        BrowserSandbox browser(bo);
+        SandboxCall nav{QStringLiteral("fwd-browser"),
+                        QStringLiteral("browser_navigate"),
+                        {{QStringLiteral("url"), QStringLiteral("http://localhost:%1/index.html").arg(host)}},
+                        300000};
+        auto opened = browser.run(nav, {});
+        QVERIFY(opened);
+        QVERIFY2(opened->ok, qPrintable(opened->error));
+        QCOMPARE(opened->result.toObject().value(u"status").toInt(), 200);
+        auto text = browser.run({QStringLiteral("fwd-text"), QStringLiteral("browser_text"), {}, 60000}, {});
+        QVERIFY(text && text->ok);
+        QVERIFY2(text->result.toObject().value(u"text").toString().contains(u"served inside the VM"),
+                 qPrintable(text->result.toObject().value(u"text").toString()));
+        browser.dispose();
+    } else {
+        qWarning("no Chromium: the browser half of the forward is not tried here");
+    }
 
     // A second server: offered (the guest reports it), not opened.
     QVERIFY(run(vm, busyboxDaemon(8001)).exitCode == 0);
