@@ -106,7 +106,8 @@ const QLatin1String kForwardRule("vm.forward");
 
 void EgressGate::allowForwardedPort(EgressDecision &d, const QString &sandbox) const
 {
-    if (d.allowed || !m_options.forwards || sandbox != QLatin1String("browser"))
+    // Only a refusal for want of a rule: a deny rule of the project's stays the answer.
+    if (d.allowed || !d.rule.isEmpty() || !m_options.forwards || sandbox != QLatin1String("browser"))
         return;
     const QString &host = d.target.host;
     if (host != QLatin1String("localhost") && host != QLatin1String("127.0.0.1"))

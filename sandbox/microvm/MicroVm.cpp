@@ -1086,10 +1086,11 @@ void MicroVm::stopForwarder()
 {
     if (!m_forwarder)
         return;
-    m_forwarder->stop(); // every listener closed: the forwards end with the VM
-    m_forwarder.reset();
+    // Unpublished first: a port freed by stop() may be another program's a moment later.
     if (m_options.publishedForwards)
         m_options.publishedForwards->clear();
+    m_forwarder->stop(); // every listener closed: the forwards end with the VM
+    m_forwarder.reset();
 }
 
 void MicroVm::passForwardNotices()

@@ -714,7 +714,10 @@ private Q_SLOTS:
         // Not another sandbox, not another loopback port, not another loopback address.
         EgressRequest isolate = browser;
         isolate.sandbox = QStringLiteral("isolate");
-        QVERIFY(!gate->fetch(isolate));
+        auto notIsolate = gate->fetch(isolate);
+        QVERIFY(!notIsolate);
+        QVERIFY2(notIsolate.error().message.startsWith(QStringLiteral("egress denied: no rule")),
+                 qPrintable(notIsolate.error().message));
         browser.url = QStringLiteral("http://localhost:%1/").arg(m_plain2->port());
         QVERIFY(!gate->fetch(browser));
         browser.url = QStringLiteral("http://127.0.0.2:%1/").arg(port);
@@ -730,6 +733,20 @@ private Q_SLOTS:
         QVERIFY2(tunnel, tunnel ? "" : qPrintable(tunnel.error().message));
         QCOMPARE(tunnel->address(), QStringLiteral("127.0.0.1"));
         tunnel->close();
+
+        // A deny rule of the project's for that address stays the answer.
+        EgressAuditLog denyAudit;
+        auto denying =
+            makeGate(rules({QStringLiteral(R"({"host": "127.0.0.1", "scheme": "http", "port": %1, "decision": "deny"})")
+                                .arg(port)}),
+                     denyAudit, o);
+        QVERIFY(denying);
+        EgressRequest literal = browser;
+        literal.url = QStringLiteral("http://127.0.0.1:%1/echo/dev").arg(port);
+        auto refused = denying->fetch(literal);
+        QVERIFY(!refused);
+        QVERIFY2(refused.error().message.contains(QStringLiteral("egress.rules[0]")),
+                 qPrintable(refused.error().message));
 
         // Once the forward is gone (the VM stopped), it is refused again.
         forwards->remove(port);
