@@ -22,6 +22,7 @@ struct McpHttpTransport::Exchange {
     bool isRequest = false; // has an id and a method: an answer is owed
     QJsonValue id;
     bool sentSession = false;
+    QByteArray sessionSent; // the Mcp-Session-Id it carried
     int status = 0;
     QHash<QByteArray, QByteArray> headers; // lower-case names
     QByteArray body;                       // a JSON answer, or the body of an error
@@ -279,14 +280,16 @@ void McpHttpTransport::post(const QJsonObject &message, quint64 sequence)
         std::unique_lock lock(m_mutex);
         // A server answers a notification at once (202); one that holds its POST open
         // delays the next request by a few seconds at most, never blocks it.
-        if (x.isRequest)
-            m_posted.wait_for(lock, std::chrono::seconds(5), [&] {
+        if (x.isRequest && !m_posted.wait_for(lock, std::chrono::seconds(5), [&] {
                 return m_closing || m_unsentBefore.empty() || *m_unsentBefore.begin() > sequence;
-            });
+            }))
+            // Given up on: no later request waits for those POSTs again.
+            m_unsentBefore.erase(m_unsentBefore.begin(), m_unsentBefore.lower_bound(sequence));
         gone = m_sessionGone && !initialize;
         if (!m_sessionId.isEmpty()) {
             x.request.headers.append({"mcp-session-id", m_sessionId});
             x.sentSession = true;
+            x.sessionSent = m_sessionId;
         }
         if (!m_protocolVersion.isEmpty())
             x.request.headers.append({"mcp-protocol-version", m_protocolVersion});
@@ -344,12 +347,16 @@ void McpHttpTransport::post(const QJsonObject &message, quint64 sequence)
         return;
     }
     if (x.status == 404 && x.sentSession) {
+        bool current = false; // not a newer session made since this POST left
         {
             std::lock_guard lock(m_mutex);
-            m_sessionId.clear();
-            m_sessionGone = true;
+            current = m_sessionId == x.sessionSent;
+            if (current) {
+                m_sessionId.clear();
+                m_sessionGone = true;
+            }
         }
-        fail(goneText, true);
+        fail(goneText, current);
         return;
     }
     if (!x.success()) {

@@ -333,6 +333,11 @@ Status McpServerConfig::resolveSecrets(const SecretLookup &secret)
         auto rendered = render(QString::fromUtf8(value), QStringLiteral("headers.%1").arg(QString::fromUtf8(header)));
         if (!rendered)
             return rendered.error();
+        if (rendered->contains(u'\r') || rendered->contains(u'\n') || rendered->contains(QChar(0)))
+            return Error::make(Error::Code::BadInput,
+                               QStringLiteral("MCP server \"%1\" (headers.%2): a secret in it holds a line break; "
+                                              "a header value cannot")
+                                   .arg(name, QString::fromUtf8(header)));
         value = rendered->toUtf8();
     }
     return {};

@@ -58,6 +58,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         sid = self.headers.get("Mcp-Session-Id")
         if sid not in sessions:
             return self.reply(404, b'{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"}}')
+        if method == "notifications/hold":
+            time.sleep(30)  # a server that holds a notification's POST open
         if method == "notifications/initialized":
             time.sleep(0.3)  # slow, so a client that does not wait for it sends its next request first
         log("%s version %s" % (method, self.headers.get("MCP-Protocol-Version")))

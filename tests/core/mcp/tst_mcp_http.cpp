@@ -7,6 +7,7 @@
 
 #include "core/mcp/McpHttpTransport.h"
 
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QTest>
 
@@ -182,6 +183,33 @@ private Q_SLOTS:
         // This server has no GET stream (501): said once per session, nothing retried.
         QVERIFY2(log.contains(QStringLiteral("keeps no stream for messages of its own (HTTP 501")),
                  qPrintable(log.text()));
+        server.kill();
+        server.waitForFinished();
+    }
+
+    // A notification whose POST the server holds open delays the next request a few
+    // seconds at most, and the ones after it not at all.
+    void aHeldNotificationDoesNotBlockRequests()
+    {
+        QProcess server;
+        server.start(QStringLiteral(AIRLOCK_PYTHON3), {fake("fake_mcp_http_server.py")});
+        QByteArray seen;
+        QVERIFY2(waitFor(server, QProcess::StandardOutput, "\n", &seen), seen.constData());
+        const int port = seen.trimmed().split(' ').last().toInt();
+        Log log;
+        McpHttpTransport *transport = nullptr;
+        auto client = httpClient(QStringLiteral("http://127.0.0.1:%1/mcp").arg(port), &log, &transport);
+        QVERIFY(client->connect());
+        QVERIFY(transport->send(QJsonObject{{QStringLiteral("jsonrpc"), QStringLiteral("2.0")},
+                                            {QStringLiteral("method"), QStringLiteral("notifications/hold")}}));
+        QElapsedTimer t;
+        t.start();
+        QVERIFY(client->callTool(QStringLiteral("hello"), {}));
+        QVERIFY2(t.elapsed() < 20'000, qPrintable(QString::number(t.elapsed())));
+        t.restart();
+        QVERIFY(client->callTool(QStringLiteral("hello"), {}));
+        QVERIFY2(t.elapsed() < 4'000, qPrintable(QString::number(t.elapsed()))); // not another wait
+        client->close();
         server.kill();
         server.waitForFinished();
     }
