@@ -29,6 +29,12 @@ int failWith(const Error &e)
     return CliOutput::fail(e.code == Error::Code::BadInput ? kUsage : kFailed, e.message);
 }
 
+// What the server answered or failed to: never bad usage, whatever its error's code.
+int serverFailed(const Error &e)
+{
+    return CliOutput::fail(kFailed, e.message);
+}
+
 QString compact(const QJsonValue &v)
 {
     return QString::fromUtf8(v.isObject() ? QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact)
@@ -188,7 +194,7 @@ int tools(McpClient &client, bool json)
 {
     auto listed = client.listTools();
     if (!listed)
-        return failWith(listed.error());
+        return serverFailed(listed.error());
     QJsonArray raw;
     for (const McpTool &t : *listed) {
         raw.append(t.raw);
@@ -234,7 +240,7 @@ int call(McpClient &client, const ParsedCommandLine &args, int timeoutMs, bool j
     };
     auto result = client.callTool(args.positional.first(), arguments, o);
     if (!result)
-        return failWith(result.error());
+        return serverFailed(result.error());
     if (json)
         CliOutput::outLine(compact(result->raw));
     else
@@ -248,7 +254,7 @@ int resources(McpClient &client, int timeoutMs, bool json)
         return CliOutput::fail(kFailed, QStringLiteral("the server offers no resources"));
     auto listed = listAll(client, QStringLiteral("resources/list"), QStringLiteral("resources"), timeoutMs);
     if (!listed)
-        return failWith(listed.error());
+        return serverFailed(listed.error());
     auto templates =
         listAll(client, QStringLiteral("resources/templates/list"), QStringLiteral("resourceTemplates"), timeoutMs);
     if (json)
@@ -277,7 +283,7 @@ int read(McpClient &client, const ParsedCommandLine &args, int timeoutMs, bool j
     o.timeoutMs = timeoutMs;
     auto r = client.request(QStringLiteral("resources/read"), {{QStringLiteral("uri"), args.positional.first()}}, o);
     if (!r)
-        return failWith(r.error());
+        return serverFailed(r.error());
     if (json)
         return printJson(*r);
     for (const QJsonValue &v : r->value(u"contents").toArray()) {
@@ -299,7 +305,7 @@ int prompts(McpClient &client, int timeoutMs, bool json)
         return CliOutput::fail(kFailed, QStringLiteral("the server offers no prompts"));
     auto listed = listAll(client, QStringLiteral("prompts/list"), QStringLiteral("prompts"), timeoutMs);
     if (!listed)
-        return failWith(listed.error());
+        return serverFailed(listed.error());
     if (json)
         return printJson(*listed);
     for (const QJsonValue &v : *listed) {
@@ -351,6 +357,9 @@ int import(const ParsedCommandLine &args)
         return failWith(imported.error());
     QJsonObject servers = imported->servers;
     const QStringList only = args.values(QStringLiteral("only"));
+    for (const QString &note : std::as_const(imported->notes)) // first: they say why a server is missing
+        if (only.isEmpty() || only.contains(note.section(u':', 0, 0)))
+            CliOutput::errLine(QStringLiteral("airlock: ") + note);
     for (const QString &name : only)
         if (!servers.contains(name))
             return CliOutput::fail(kUsage, QStringLiteral("%1 has no MCP server \"%2\" to import").arg(file, name));
@@ -358,8 +367,6 @@ int import(const ParsedCommandLine &args)
         for (const QString &name : servers.keys())
             if (!only.contains(name))
                 servers.remove(name);
-    for (const QString &note : std::as_const(imported->notes))
-        CliOutput::errLine(QStringLiteral("airlock: ") + note);
     if (servers.isEmpty())
         return CliOutput::fail(kFailed, QStringLiteral("%1: no MCP server to import").arg(file));
     if (args.isSet(QStringLiteral("dry-run"))) {
@@ -429,14 +436,31 @@ Result<McpCommand::Imported> McpCommand::importable(const QByteArray &configText
         const QString text = compact(server);
         for (auto m = variable.globalMatch(text); m.hasNext();) {
             const QString name = m.next().captured(1);
-            if (!env.contains(name))
-                env.insert(name, QStringLiteral("x"));
+            if (!env.contains(name)) // a value any field takes, a URL's too
+                env.insert(name, QStringLiteral("http://placeholder.invalid/"));
         }
         auto checked = McpServerConfig::fromJson(QJsonObject{{it.key(), server}}, QStringLiteral("mcpServers"), env);
         if (!checked) {
             out.notes << QStringLiteral("%1: left out: %2").arg(it.key(), checked.error().message);
             continue;
         }
+        // A key written into the config as it is would now be in the project file,
+        // which is usually committed: said, with the way to keep it out.
+        const auto literal = [&](const QString &where, const QString &key, const QString &value) {
+            static const QRegularExpression secretish(QStringLiteral("token|key|secret|password|passwd|auth|bearer"),
+                                                      QRegularExpression::CaseInsensitiveOption);
+            if (!value.contains(QLatin1String("${")) && !value.isEmpty() && secretish.match(key).hasMatch())
+                out.notes << QStringLiteral("%1: %2.%3 holds a value as written, now in the project file; keep it "
+                                            "in the keychain instead (airlock secrets set NAME) and write "
+                                            "${secret:NAME} there")
+                                 .arg(it.key(), where, key);
+        };
+        const QJsonObject envs = server.value(u"env").toObject();
+        for (auto e = envs.begin(); e != envs.end(); ++e)
+            literal(QStringLiteral("env"), e.key(), e.value().toString());
+        const QJsonObject headers = server.value(u"headers").toObject();
+        for (auto h = headers.begin(); h != headers.end(); ++h)
+            literal(QStringLiteral("headers"), h.key(), h.value().toString());
         out.servers.insert(it.key(), server);
     }
     return out;
@@ -465,7 +489,7 @@ int McpCommand::run(const ParsedCommandLine &args)
         options.log = [](const QString &line) { CliOutput::errLine(line); };
     McpClient client(McpSandbox::makeTransport(*config), options);
     if (Status s = client.connect(); !s)
-        return failWith(s.error());
+        return serverFailed(s.error());
     int status = 0;
     if (sub == QLatin1String("tools"))
         status = tools(client, json);

@@ -282,9 +282,10 @@ Result<SandboxOutcome> PlatformToolSandbox::run(const SandboxCall &call, const L
                                  : call.tool == kSendEmail
                                      ? sendEmail(call, cancelled)
                                      : Result<QJsonObject>(bad(QStringLiteral("no tool %1").arg(call.tool)));
-    if (cancelled->load()) {
-        outcome.error = result ? QStringLiteral("cancelled (the request had been answered: see the Egress log)")
-                               : QStringLiteral("cancelled: %1").arg(result.error().message);
+    // A cancel that came after the server took the upload or the mail does not undo
+    // it: the result stands (a retry would send the mail twice).
+    if (cancelled->load() && !result) {
+        outcome.error = QStringLiteral("cancelled: %1").arg(result.error().message);
         return outcome;
     }
     outcome.durationMs = timer.elapsed();

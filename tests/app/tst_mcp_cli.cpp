@@ -226,6 +226,7 @@ void TestMcpCli::importFromClaudeDesktop()
     QVERIFY2(r.err.contains("odd: left out") && r.err.contains("unknown key \"transportType\""), r.err.constData());
     QVERIFY2(r.err.contains("files is in") && r.err.contains("left as it is"), r.err.constData());
     QVERIFY2(r.err.contains("\"autoApprove\" dropped"), r.err.constData());
+    QVERIFY2(r.err.contains("files: env.GITHUB_TOKEN holds a value as written"), r.err.constData());
     QVERIFY(projectFile.open(QIODevice::ReadOnly));
     const QByteArray after = projectFile.readAll();
     projectFile.close();
