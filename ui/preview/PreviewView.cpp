@@ -224,14 +224,15 @@ QList<int> PreviewView::forwardedPorts() const
 
 void PreviewView::addForward(int hostPort, int guestPort)
 {
-    const auto known = std::find_if(m_forwards.begin(), m_forwards.end(),
-                                    [&](const ForwardNotice &f) { return f.hostPort == hostPort; });
-    if (known != m_forwards.end() && known->guestPort == guestPort)
-        return;
+    const auto known = std::find_if(m_forwards.begin(), m_forwards.end(), [&](const ForwardNotice &f) {
+        return f.hostPort == hostPort && f.guestPort == guestPort;
+    });
     if (known != m_forwards.end())
-        known->guestPort = guestPort; // the port was given to another guest port since
-    else
-        m_forwards << ForwardNotice{hostPort, guestPort};
+        return;
+    // One entry a host port and one a guest port: a VM that started again forwards
+    // its guest port from another host port, and the old one may be anyone's now.
+    m_forwards.removeIf([&](const ForwardNotice &f) { return f.hostPort == hostPort || f.guestPort == guestPort; });
+    m_forwards << ForwardNotice{hostPort, guestPort};
     m_forwardPicker->clear();
     m_forwardPicker->addItem(tr("VM ports: open a server the VM forwards…"), 0);
     for (const ForwardNotice &f : std::as_const(m_forwards))
@@ -252,13 +253,6 @@ bool PreviewView::addForwardFrom(const payloads::LogLine &line)
             any = true;
         }
     return any;
-}
-
-void PreviewView::addForwards(const std::vector<Event> &events)
-{
-    for (const Event &e : events)
-        if (e.knownKind() == EventKind::LogLine)
-            addForwardFrom(payloads::LogLine::from(e));
 }
 
 void PreviewView::clearForwards()

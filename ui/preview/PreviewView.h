@@ -56,8 +56,6 @@ public:
     // A port the session's VM forwards to 127.0.0.1 (its "forwarding …" log line,
     // ForwardNotice): offered in the dock's "VM ports" list, opened on request only.
     void addForward(int hostPort, int guestPort);
-    // Every forward named by the log lines among `events` (a reopened session's).
-    void addForwards(const std::vector<Event> &events);
     // A forward log line (stream "forward"); false when it names no forward.
     bool addForwardFrom(const payloads::LogLine &line);
     void clearForwards(); // another session is shown

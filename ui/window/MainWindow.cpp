@@ -286,10 +286,8 @@ void MainWindow::onReplayed(const std::vector<Event> &events)
         }
     }
     m_preview->addScreenshots(events); // their files are read off this thread
-    // The dev servers its VM forwarded, offered (not opened); a session no agent
-    // runs has no VM, and its old ports may be anyone's now.
-    if (m_chat->agent())
-        m_preview->addForwards(events);
+    // Not the forwards its log names: those VMs' ports may be anyone's now. A VM
+    // that runs says its forwards again when it boots.
 }
 
 // A reopened session marks what its latest call changed, as a live one does. The

@@ -284,6 +284,15 @@ void TestPreviewView::opensAPortTheVmForwards()
     QCOMPARE(view.forwardPicker()->count(), 2); // the prompt, and the one port
     QVERIFY(view.forwardPicker()->itemText(1).contains(QStringLiteral("localhost:%1").arg(port)));
     QVERIFY(view.forwardPicker()->itemText(1).contains(QStringLiteral("5173")));
+    // The VM started again and forwards 5173 from another host port: the old one goes.
+    QVERIFY(view.addForwardFrom({QString(), QStringLiteral("forward"),
+                                 QStringLiteral("forwarding 127.0.0.1:%1 -> guest:5173").arg(otherPort), 1}));
+    QCOMPARE(view.forwards().size(), 1);
+    QCOMPARE(view.forwards().first().hostPort, otherPort);
+    QVERIFY(view.addForwardFrom(
+        {QString(), QStringLiteral("forward"), QStringLiteral("forwarding 127.0.0.1:%1 -> guest:5173").arg(port), 1}));
+    QCOMPARE(view.forwards().size(), 1);
+    QCOMPARE(view.forwards().first().hostPort, port);
 
     QSignalSpy loaded(&view, &PreviewView::loadFinished);
     view.forwardPicker()->activated(1); // as a click on it
