@@ -12,6 +12,7 @@
 #include "tests/sandbox/egress/EgressTestServer.h"
 #include "tests/sandbox/egress/NodeTestServer.h"
 #include "tests/support/LoopbackHttp.h"
+#include "tests/support/SilentListener.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -224,18 +225,12 @@ void TestPlatformToolsCli::hostFileStaysInsideTheWorkspace()
 // "cancelled", not when the request's time limit runs out.
 void TestPlatformToolsCli::stopEndsAnUploadInFlight()
 {
-    const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    QCOMPARE(::bind(silent, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
-    QCOMPARE(::listen(silent, 4), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(silent, reinterpret_cast<sockaddr *>(&a), &len);
+    const test::SilentListener silent;
+    QVERIFY(silent.port() > 0);
     auto policy = EgressPolicy::fromJsonText(
         QStringLiteral(R"({"bindings": {"STUCK": {"type": "bucket", "endpoint": "http:\/\/127.0.0.1:%1",
                           "bucket": "pub", "region": "auto", "access_key": "${secret:K}", "secret_key": "${secret:S}"}}})")
-            .arg(ntohs(a.sin_port))
+            .arg(silent.port())
             .toUtf8(),
         QStringLiteral("airlock.json"));
     QVERIFY2(policy, policy ? "" : qPrintable(policy.error().message));
@@ -257,7 +252,6 @@ void TestPlatformToolsCli::stopEndsAnUploadInFlight()
     });
     auto outcome = host.run(call, {});
     stopper.join();
-    ::close(silent);
     QVERIFY(outcome);
     QVERIFY(!outcome->ok);
     QVERIFY2(outcome->error.startsWith(QStringLiteral("cancelled: ")), qPrintable(outcome->error));

@@ -9,6 +9,7 @@
 #include "sandbox/egress/MailSender.h"
 
 #include "tests/support/EgressAuditLog.h"
+#include "tests/support/SilentListener.h"
 #include <QCryptographicHash>
 #include <QDir>
 #include <QElapsedTimer>
@@ -484,19 +485,12 @@ private Q_SLOTS:
 
         // A server that accepts the connection and never greets: the request's time
         // limit ends it with a clear error.
-        const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        QCOMPARE(::bind(silent, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
-        QCOMPARE(::listen(silent, 4), 0);
-        socklen_t len = sizeof a;
-        ::getsockname(silent, reinterpret_cast<sockaddr *>(&a), &len);
-        Gate mute(project(QStringLiteral("smtp://127.0.0.1:%1").arg(ntohs(a.sin_port))));
+        const test::SilentListener silent;
+        QVERIFY(silent.port() > 0);
+        Gate mute(project(QStringLiteral("smtp://127.0.0.1:%1").arg(silent.port())));
         MailSender slow = mute.sender();
         slow.timeoutMs = 1000;
         sent = slow.send(sample());
-        ::close(silent);
         QVERIFY(!sent);
         QVERIFY2(sent.error().message.contains(QStringLiteral("did not answer in time")),
                  qPrintable(sent.error().message));
@@ -504,25 +498,16 @@ private Q_SLOTS:
 
         // The same silent server, the send stopped from another thread: it ends at
         // once, long before its time limit, and says it was cancelled.
-        const int silent2 = ::socket(AF_INET, SOCK_STREAM, 0);
-        a.sin_port = 0;
-        QCOMPARE(::bind(silent2, reinterpret_cast<sockaddr *>(&a), sizeof a), 0);
-        QCOMPARE(::listen(silent2, 4), 0);
-        len = sizeof a;
-        ::getsockname(silent2, reinterpret_cast<sockaddr *>(&a), &len);
-        Gate stuck(project(QStringLiteral("smtp://127.0.0.1:%1").arg(ntohs(a.sin_port))));
+        const test::SilentListener silent2;
+        Gate stuck(project(QStringLiteral("smtp://127.0.0.1:%1").arg(silent2.port())));
         MailSender stopping = stuck.sender();
         stopping.timeoutMs = 60000;
         stopping.cancelled = std::make_shared<std::atomic<bool>>(false);
         QElapsedTimer stopwatch;
         stopwatch.start();
-        std::thread stopper([flag = stopping.cancelled] {
-            std::this_thread::sleep_for(std::chrono::milliseconds(300));
-            flag->store(true);
-        });
+        std::thread stopper = test::setLater(stopping.cancelled);
         sent = stopping.send(sample());
         stopper.join();
-        ::close(silent2);
         QVERIFY(!sent);
         QVERIFY2(sent.error().message.contains(QStringLiteral("cancelled")), qPrintable(sent.error().message));
         QVERIFY2(stopwatch.elapsed() < 20000, qPrintable(QString::number(stopwatch.elapsed())));

@@ -8,6 +8,7 @@
 #include "sandbox/egress/R2Bucket.h"
 
 #include "tests/support/EgressAuditLog.h"
+#include "tests/support/SilentListener.h"
 #include <QCryptographicHash>
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -415,20 +416,13 @@ private Q_SLOTS:
 
         // A server that accepts the connection and never answers: the request's time
         // limit ends it, with the binding, the cause and a record.
-        const int silent = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in m{};
-        m.sin_family = AF_INET;
-        m.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        QCOMPARE(::bind(silent, reinterpret_cast<sockaddr *>(&m), sizeof m), 0);
-        QCOMPARE(::listen(silent, 4), 0);
-        len = sizeof m;
-        ::getsockname(silent, reinterpret_cast<sockaddr *>(&m), &len);
-        auto mutePolicy = EgressPolicy::fromJsonText(project(ntohs(m.sin_port)), QStringLiteral("airlock.json"));
+        const test::SilentListener silent;
+        QVERIFY(silent.port() > 0);
+        auto mutePolicy = EgressPolicy::fromJsonText(project(silent.port()), QStringLiteral("airlock.json"));
         auto muteGate = EgressGate::create(*mutePolicy, secrets(QStringLiteral("S3RVER")), audit.sink());
         auto mute = R2Bucket::open(**muteGate, QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("isolate"), {});
         mute->timeoutMs = 1000;
         auto late = mute->put(QStringLiteral("late"), "never stored");
-        ::close(silent);
         QVERIFY(!late);
         QVERIFY2(
             late.error().message.startsWith(QStringLiteral("r2 PUBLIC_BUCKET: put \"late\": egress: the request to")) &&
@@ -440,26 +434,17 @@ private Q_SLOTS:
 
         // Stopped from another thread while it waits for the answer: it ends at
         // once, long before its time limit, and says it was cancelled.
-        const int silent2 = ::socket(AF_INET, SOCK_STREAM, 0);
-        m.sin_port = 0;
-        QCOMPARE(::bind(silent2, reinterpret_cast<sockaddr *>(&m), sizeof m), 0);
-        QCOMPARE(::listen(silent2, 4), 0);
-        len = sizeof m;
-        ::getsockname(silent2, reinterpret_cast<sockaddr *>(&m), &len);
-        auto stuckPolicy = EgressPolicy::fromJsonText(project(ntohs(m.sin_port)), QStringLiteral("airlock.json"));
+        const test::SilentListener silent2;
+        auto stuckPolicy = EgressPolicy::fromJsonText(project(silent2.port()), QStringLiteral("airlock.json"));
         auto stuckGate = EgressGate::create(*stuckPolicy, secrets(QStringLiteral("S3RVER")), audit.sink());
         auto stuck = R2Bucket::open(**stuckGate, QStringLiteral("PUBLIC_BUCKET"), QStringLiteral("isolate"), {});
         stuck->timeoutMs = 60000;
         stuck->cancelled = std::make_shared<std::atomic<bool>>(false);
         QElapsedTimer stopwatch;
         stopwatch.start();
-        std::thread stopper([flag = stuck->cancelled] {
-            std::this_thread::sleep_for(std::chrono::milliseconds(300));
-            flag->store(true);
-        });
+        std::thread stopper = test::setLater(stuck->cancelled);
         auto stopped = stuck->put(QStringLiteral("stopped"), "never stored");
         stopper.join();
-        ::close(silent2);
         QVERIFY(!stopped);
         QVERIFY2(stopped.error().message.contains(QStringLiteral("cancelled")), qPrintable(stopped.error().message));
         QVERIFY2(stopwatch.elapsed() < 20000, qPrintable(QString::number(stopwatch.elapsed())));
