@@ -292,7 +292,7 @@ int read(McpClient &client, const ParsedCommandLine &args, int timeoutMs, bool j
             CliOutput::outLine(c.value(u"text").toString());
         else
             CliOutput::outLine(
-                QStringLiteral("[%1: %2, %3 bytes of base64 data]")
+                QStringLiteral("[%1: %2, %3 bytes of binary data]")
                     .arg(c.value(u"uri").toString(), c.value(u"mimeType").toString(QStringLiteral("no type")))
                     .arg(McpToolResult::base64Bytes(c.value(u"blob").toString())));
     }

@@ -1,5 +1,7 @@
 #include "sandbox/microvm/MicroVm.h"
 
+#include "core/sandbox/ForwardNotice.h"
+
 #include "sandbox/egress/InterceptionCa.h"
 #include "sandbox/egress/LoopbackForwards.h"
 #include "sandbox/microvm/DomainXml.h"
@@ -1075,7 +1077,7 @@ Status MicroVm::startForwarder(const QString &socketPath, qint64 deadlineMs)
             if (m_options.publishedForwards)
                 m_options.publishedForwards->add(made->hostPort, made->guestPort);
         } else if (m_notice) {
-            m_notice(QStringLiteral("forward"), made.error().message);
+            m_notice(QLatin1String(ForwardNotice::kStream), made.error().message);
         }
     }
     passForwardNotices();
@@ -1102,7 +1104,7 @@ void MicroVm::passForwardNotices()
     }
     if (m_notice)
         for (const QString &line : lines)
-            m_notice(QStringLiteral("forward"), line);
+            m_notice(QLatin1String(ForwardNotice::kStream), line);
 }
 
 Result<PortForward> MicroVm::forward(int guestPort, int hostPort)
